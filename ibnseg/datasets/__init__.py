@@ -1,1 +1,1 @@
-"""Placeholder; filled in by its issue."""
+from . import transforms  # noqa: F401

@@ -1,0 +1,3 @@
+from .formatting import PackDomainSegInputs
+
+__all__ = ['PackDomainSegInputs']
