@@ -9,5 +9,6 @@ from . import utils  # noqa: F401  (first: safe checkpoint loading for mmengine)
 from . import models  # noqa: F401
 from . import datasets  # noqa: F401
 from . import evaluation  # noqa: F401
+from . import engine  # noqa: F401
 
 __all__ = ['__version__']
