@@ -1,1 +1,5 @@
+from .checkpoint import (UnsafeCheckpointError, allow_mmengine_checkpoint_types,
+                         load_checkpoint_safely)
 
+__all__ = ['UnsafeCheckpointError', 'allow_mmengine_checkpoint_types',
+           'load_checkpoint_safely']
