@@ -1,0 +1,230 @@
+"""On-disk layouts of GTA5 and Cityscapes: file names, readers and writers.
+
+GTA5 (public download)::
+
+    <root>/images/00001.png                   RGB image
+    <root>/labels/00001.png                   palette ("P") PNG, index = label id
+    <root>/labels/00001_labelTrainIds.png     grayscale trainIds (converted)
+
+Cityscapes::
+
+    <root>/leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png
+    <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png
+    <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelTrainIds.png
+
+Every writer here is atomic: it writes a hidden temporary file in the target
+folder and renames it over the target, so an interrupted run leaves either the
+old file or the complete new one, never a truncated PNG. The temporary names
+start with '.' and end with '.tmp', so no dataset listing picks them up.
+"""
+import os
+import os.path as osp
+import tempfile
+from typing import Optional, Tuple
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .labels import (CLASSES, IGNORE_INDEX, LABEL_ID_COLORS,  # noqa: F401
+                     LABEL_ID_TO_TRAIN_ID, PALETTE, TRAIN_ID_LABEL_IDS,
+                     label_ids_to_train_ids)
+
+GTA5_IMG_DIR = 'images'
+GTA5_LABEL_DIR = 'labels'
+GTA5_IMG_SUFFIX = '.png'
+GTA5_LABEL_IDS_SUFFIX = '.png'
+GTA5_TRAIN_IDS_SUFFIX = '_labelTrainIds.png'
+
+CITYSCAPES_IMG_DIR = 'leftImg8bit'
+CITYSCAPES_LABEL_DIR = 'gtFine'
+CITYSCAPES_IMG_SUFFIX = '_leftImg8bit.png'
+CITYSCAPES_LABEL_IDS_SUFFIX = '_gtFine_labelIds.png'
+CITYSCAPES_TRAIN_IDS_SUFFIX = '_gtFine_labelTrainIds.png'
+
+TEMP_SUFFIX = '.tmp'
+
+
+def gta5_id(index) -> str:
+    """The file stem of GTA5 frame ``index`` (``7`` or ``'7'`` -> ``'00007'``).
+
+    Stems that are not numbers are returned unchanged.
+    """
+    text = str(index).strip()
+    return f'{int(text):05d}' if text.isdigit() else text
+
+
+def gta5_paths(root: str, sample_id) -> Tuple[str, str, str]:
+    """(image, label-id PNG, trainId PNG) paths of one GTA5 frame."""
+    stem = gta5_id(sample_id)
+    label_dir = osp.join(root, GTA5_LABEL_DIR)
+    return (osp.join(root, GTA5_IMG_DIR, stem + GTA5_IMG_SUFFIX),
+            osp.join(label_dir, stem + GTA5_LABEL_IDS_SUFFIX),
+            osp.join(label_dir, stem + GTA5_TRAIN_IDS_SUFFIX))
+
+
+def cityscapes_stem(city: str, seq: int, frame: int) -> str:
+    return f'{city}_{int(seq):06d}_{int(frame):06d}'
+
+
+def save_png_atomic(path: str,
+                    array: np.ndarray,
+                    palette: Optional[np.ndarray] = None) -> str:
+    """Write ``array`` as a PNG at ``path`` atomically; create its folder.
+
+    Args:
+        path (str): Target file.
+        array (np.ndarray): HxW uint8 (grayscale, or palette indices when
+            ``palette`` is given) or HxWx3 uint8 in RGB order.
+        palette (np.ndarray, optional): (N, 3) uint8 RGB colours; the PNG is
+            then a palette ("P") image whose pixel values are the indices.
+
+    Returns:
+        str: ``path``.
+    """
+    array = np.asarray(array)
+    if array.dtype != np.uint8 or not (array.ndim == 2 or
+                                       (array.ndim == 3
+                                        and array.shape[2] == 3)):
+        raise ValueError(
+            f'{path}: expected an HxW or HxWx3 uint8 array, got '
+            f'{array.dtype} array of shape {array.shape}')
+    if palette is None:
+        image = Image.fromarray(array)
+    else:
+        if array.ndim != 2:
+            raise ValueError(f'{path}: a palette PNG needs an HxW array')
+        height, width = array.shape
+        image = Image.frombytes('P', (width, height), array.tobytes())
+        image.putpalette(np.asarray(palette, np.uint8).reshape(-1).tolist())
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(
+        prefix=f'.{osp.basename(path)}.', suffix=TEMP_SUFFIX, dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            image.save(f, format='PNG')
+        os.replace(tmp_path, path)
+    except BaseException:
+        # also on KeyboardInterrupt: never leave the half-written temp behind
+        if osp.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+    return path
+
+
+def read_png_size(path: str) -> Tuple[int, int]:
+    """(height, width) of an image from its header, without decoding it.
+
+    Raises:
+        FileNotFoundError / ValueError naming ``path`` when it is missing or
+        not an image.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: file not found')
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise ValueError(f'{path}: cannot read the image header ({err}); '
+                         'expected a PNG/JPEG image') from err
+    return height, width
+
+
+def read_label_ids(path: str) -> np.ndarray:
+    """Decode a label-id PNG (palette or grayscale) to an HxW uint8 array.
+
+    The values are the stored indices, not colours: for a palette PNG that is
+    the label id, whatever its palette says.
+
+    Raises:
+        FileNotFoundError / ValueError naming ``path`` when it is missing,
+        cannot be decoded, or is not a single-channel label image.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: label file not found')
+    try:
+        with Image.open(path) as image:
+            mode = image.mode
+            array = np.array(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise ValueError(f'{path}: cannot decode the label PNG ({err}); '
+                         'expected a palette or grayscale PNG of label ids'
+                         ) from err
+    if mode not in ('P', 'L') or array.ndim != 2:
+        raise ValueError(
+            f'{path}: label image has mode {mode!r}; expected a palette ("P") '
+            'or grayscale ("L") PNG whose pixel values are label ids')
+    return array.astype(np.uint8, copy=False)
+
+
+def _check_sample_arrays(image_rgb: np.ndarray, label_ids: np.ndarray):
+    image_rgb = np.asarray(image_rgb)
+    label_ids = np.asarray(label_ids)
+    if image_rgb.dtype != np.uint8 or image_rgb.ndim != 3 or \
+            image_rgb.shape[2] != 3:
+        raise ValueError('image_rgb: expected an HxWx3 uint8 RGB array, got '
+                         f'{image_rgb.dtype} array of shape {image_rgb.shape}')
+    if label_ids.ndim != 2 or not np.issubdtype(label_ids.dtype, np.integer) \
+            or (label_ids.size and
+                (label_ids.min() < 0 or label_ids.max() > 255)):
+        raise ValueError('label_ids: expected an HxW integer array with '
+                         f'values in 0..255, got {label_ids.dtype} array of '
+                         f'shape {label_ids.shape}')
+    return image_rgb, label_ids.astype(np.uint8)
+
+
+def write_gta5_sample(root: str, index, image_rgb: np.ndarray,
+                      label_ids: np.ndarray) -> Tuple[str, str]:
+    """Write one GTA5 frame as the public download stores it.
+
+    Writes ``root/images/{index:05d}.png`` (RGB) and
+    ``root/labels/{index:05d}.png``, a palette PNG whose indices are the
+    label ids and whose palette holds the Cityscapes label colours. The
+    image and label sizes are not required to match (the real data has a
+    few pairs that differ).
+
+    Args:
+        root (str): GTA5 data root; folders are created as needed.
+        index (int | str): Frame number (or stem).
+        image_rgb (np.ndarray): HxWx3 uint8, RGB order.
+        label_ids (np.ndarray): HxW integer label ids in 0..255.
+
+    Returns:
+        tuple[str, str]: (image path, label path).
+    """
+    image_rgb, label_ids = _check_sample_arrays(image_rgb, label_ids)
+    img_path, label_path, _ = gta5_paths(root, index)
+    save_png_atomic(img_path, image_rgb)
+    save_png_atomic(label_path, label_ids, palette=LABEL_ID_COLORS)
+    return img_path, label_path
+
+
+def write_cityscapes_sample(root: str, split: str, city: str, seq: int,
+                            frame: int, image_rgb: np.ndarray,
+                            label_ids: np.ndarray) -> Tuple[str, str]:
+    """Write one Cityscapes frame as the official download stores it.
+
+    Writes ``root/leftImg8bit/<split>/<city>/<city>_<seq:06d>_<frame:06d>
+    _leftImg8bit.png`` (RGB) and ``root/gtFine/<split>/<city>/..._gtFine_
+    labelIds.png`` (grayscale uint8 label ids).
+
+    Args:
+        root (str): Cityscapes data root; folders are created as needed.
+        split (str): 'train', 'val' or 'test'.
+        city (str): City name, e.g. 'aachen'.
+        seq (int), frame (int): Sequence and frame numbers.
+        image_rgb (np.ndarray): HxWx3 uint8, RGB order.
+        label_ids (np.ndarray): HxW integer label ids in 0..255.
+
+    Returns:
+        tuple[str, str]: (image path, label path).
+    """
+    image_rgb, label_ids = _check_sample_arrays(image_rgb, label_ids)
+    stem = cityscapes_stem(city, seq, frame)
+    img_path = osp.join(root, CITYSCAPES_IMG_DIR, split, city,
+                        stem + CITYSCAPES_IMG_SUFFIX)
+    label_path = osp.join(root, CITYSCAPES_LABEL_DIR, split, city,
+                          stem + CITYSCAPES_LABEL_IDS_SUFFIX)
+    save_png_atomic(img_path, image_rgb)
+    save_png_atomic(label_path, label_ids)
+    return img_path, label_path
