@@ -1,0 +1,119 @@
+"""A CheckpointHook whose checkpoints survive a kill at any moment."""
+import os.path as osp
+from typing import List
+
+from mmengine.dist import is_main_process
+from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.hooks import CheckpointHook
+
+from mmseg.registry import HOOKS
+from ..fileio import atomic_write, remove_partial_files
+
+#: ``backend_args`` that make mmengine write checkpoints atomically.
+ATOMIC_BACKEND_ARGS = dict(backend='atomic_local')
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """mmengine's ``CheckpointHook`` that never leaves a broken checkpoint.
+
+    Killed at any point (``SIGKILL``, out of memory, a pre-empted job), a run
+    that used this hook can be continued with ``tools/train.py --resume``:
+    ``last_checkpoint`` always names a complete checkpoint file. mmengine's
+    hook does not guarantee that: it writes files in place, and with
+    ``max_keep_ckpts`` it deletes the oldest checkpoint *before* saving the
+    new one, so a kill in between leaves ``last_checkpoint`` naming a
+    deleted file. This hook differs from it in four ways:
+
+    1. Checkpoints are written through the ``'atomic_local'`` file backend
+       (:class:`ibnseg.engine.fileio.AtomicLocalBackend`): a temporary file
+       in the same folder, renamed into place once complete.
+    2. ``last_checkpoint`` (what ``--resume`` reads) is replaced atomically,
+       and only after the checkpoint it names is complete.
+    3. Checkpoints beyond ``max_keep_ckpts`` are deleted only after that.
+       A kill just before the deletion leaves one outdated file behind,
+       which costs disk space, never progress.
+    4. Temporary files of a killed save are removed before training starts.
+
+    Use it in place of ``CheckpointHook``, e.g. ``default_hooks = dict(
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+    interval=4000))``; ``tools/train.py`` swaps a configured
+    ``CheckpointHook`` for it.
+
+    Args:
+        backend_args (dict, optional): As in ``CheckpointHook``. Defaults to
+            None, which means ``dict(backend='atomic_local')`` when the
+            checkpoints go to a local folder. Other storages (``s3://``, ...)
+            use mmengine's backend for their prefix, whose writes are only as
+            atomic as that storage's uploads.
+        **kwargs: Every other ``CheckpointHook`` option (``interval``,
+            ``by_epoch``, ``max_keep_ckpts``, ``save_best``, ``out_dir``,
+            ``filename_tmpl``, ...), with the same meaning and defaults.
+    """
+
+    def before_train(self, runner) -> None:
+        out_dir = self.out_dir if self.out_dir is not None \
+            else runner.work_dir
+        if (self.backend_args is None and self.file_client_args is None
+                and isinstance(get_file_backend(out_dir), LocalBackend)):
+            self.backend_args = dict(ATOMIC_BACKEND_ARGS)
+        super().before_train(runner)
+        if is_main_process() and isinstance(self.file_backend, LocalBackend):
+            for folder in {runner.work_dir, self.out_dir}:
+                for path in remove_partial_files(folder):
+                    runner.logger.warning(
+                        f'Removed {path}, left by an interrupted save.')
+
+    def _save_checkpoint_with_step(self, runner, step, meta) -> None:
+        """Save checkpoint ``step``, then point ``last_checkpoint`` at it,
+        then delete outdated checkpoints: this order keeps a complete
+        checkpoint named by ``last_checkpoint`` at every moment."""
+        outdated_steps = self._keep_step(runner, step)
+        filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
+        # Recorded before saving: the checkpoint carries the message hub.
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(
+            self.out_dir,
+            filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args)
+        # Model-parallel runs save shards on every rank; the bookkeeping
+        # below is the main process's alone.
+        if not is_main_process():
+            return
+        atomic_write(
+            osp.join(runner.work_dir, 'last_checkpoint'), str(self.last_ckpt))
+        for outdated in outdated_steps:
+            self._remove_checkpoint(self.filename_tmpl.format(outdated))
+
+    def _keep_step(self, runner, step) -> List[int]:
+        """Record ``step`` among the kept checkpoints (``max_keep_ckpts``).
+
+        Returns:
+            list[int]: The steps that fell out and are to be deleted once
+            the new checkpoint is safely on disk.
+        """
+        if self.max_keep_ckpts <= 0 or (
+                self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
+            # A best-checkpoint save re-saves the step just kept.
+            return []
+        outdated = []
+        if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+            outdated.append(self.keep_ckpt_ids.popleft())
+        self.keep_ckpt_ids.append(step)
+        runner.message_hub.update_info('keep_ckpt_ids',
+                                       list(self.keep_ckpt_ids))
+        return outdated
+
+    def _remove_checkpoint(self, filename: str) -> None:
+        path = self.file_backend.join_path(self.out_dir, filename)
+        if self.file_backend.isfile(path):
+            self.file_backend.remove(path)
+        elif self.file_backend.isdir(path):  # DeepSpeed saves folders
+            self.file_backend.rmtree(path)

@@ -1,0 +1,145 @@
+"""Config and Runner set-up shared by ``tools/train.py`` and ``tools/test.py``.
+
+Each function applies one command-line option to a config the way mmseg
+1.2.2's own tools do, with errors that name the file or option at fault.
+"""
+import logging
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from mmseg.registry import RUNNERS
+from .distributed import setup_cpu_distributed
+
+__all__ = ['build_runner', 'check_checkpoint', 'enable_amp', 'enable_tta',
+           'enable_visualization', 'load_config', 'save_predictions',
+           'set_work_dir', 'use_atomic_checkpoints']
+
+
+def load_config(config_path: str, cfg_options: Optional[dict] = None,
+                launcher: str = 'none') -> Config:
+    """Read a config file and apply ``--cfg-options`` and ``--launcher``.
+
+    ``default_scope`` defaults to 'mmseg': ibnseg registers its modules in
+    mmseg's registries, which a config without a scope would not search.
+
+    Raises:
+        FileNotFoundError: ``config_path`` is not a file.
+    """
+    if not osp.isfile(config_path):
+        raise FileNotFoundError(f'config file not found: {config_path}')
+    cfg = Config.fromfile(config_path)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if cfg.get('default_scope') is None:
+        cfg.default_scope = 'mmseg'
+    return cfg
+
+
+def set_work_dir(cfg: Config, work_dir: Optional[str],
+                 config_path: str) -> None:
+    """``--work-dir`` if given, else the config's ``work_dir``, else
+    ``./work_dirs/<config file name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
+
+
+def enable_amp(cfg: Config) -> None:
+    """``--amp``: turn the config's ``OptimWrapper`` into an
+    ``AmpOptimWrapper`` with dynamic loss scaling.
+
+    Raises:
+        ValueError: The config's optimizer wrapper is another type.
+    """
+    wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper_type == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in the config.',
+                  logger='current', level=logging.WARNING)
+        return
+    if wrapper_type != 'OptimWrapper':
+        raise ValueError(
+            f'--amp needs optim_wrapper.type OptimWrapper, but the config '
+            f'has {wrapper_type!r}')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def use_atomic_checkpoints(cfg: Config) -> None:
+    """Save checkpoints with ``AtomicCheckpointHook`` (same options) where
+    the config uses mmengine's ``CheckpointHook``, so that ``--resume``
+    always finds a complete checkpoint."""
+    hook = cfg.get('default_hooks', {}).get('checkpoint')
+    if hook is not None and hook.get('type') == 'CheckpointHook':
+        hook.type = 'AtomicCheckpointHook'
+
+
+def check_checkpoint(checkpoint: str) -> None:
+    """Raise FileNotFoundError for a local ``checkpoint`` that is missing
+    (URLs and ``open-mmlab://`` style names are left to mmengine)."""
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+
+
+def enable_visualization(cfg: Config, show: bool = False,
+                         show_dir: Optional[str] = None,
+                         wait_time: float = 2) -> None:
+    """``--show`` / ``--show-dir``: draw predictions with mmseg's
+    ``SegVisualizationHook``; ``show_dir`` is relative to the run's
+    timestamped log folder unless absolute.
+
+    Raises:
+        ValueError: The config has no ``default_hooks.visualization``.
+    """
+    hook = cfg.get('default_hooks', {}).get('visualization')
+    if hook is None:
+        raise ValueError(
+            '--show/--show-dir need default_hooks.visualization in the '
+            "config, e.g. visualization=dict(type='SegVisualizationHook')")
+    hook.draw = True
+    if show:
+        hook.show = True
+        hook.wait_time = wait_time
+    if show_dir:
+        cfg.visualizer.save_dir = show_dir
+
+
+def enable_tta(cfg: Config) -> None:
+    """``--tta``: test with the config's ``tta_pipeline`` and ``tta_model``.
+
+    Raises:
+        ValueError: The config lacks ``tta_pipeline`` or ``tta_model``.
+    """
+    missing = [k for k in ('tta_pipeline', 'tta_model') if k not in cfg]
+    if missing:
+        raise ValueError(f'--tta needs {" and ".join(missing)} in the config')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+
+
+def save_predictions(cfg: Config, out_dir: str) -> None:
+    """``--out``: have the test metric(s) write each prediction as a
+    ``<image name>.png`` of class indices into ``out_dir``."""
+    evaluators = cfg.test_evaluator
+    for evaluator in (evaluators if isinstance(evaluators, (list, tuple))
+                      else [evaluators]):
+        evaluator['output_dir'] = out_dir
+        # mmseg's test.py sets this too; IoUMetric takes and ignores it.
+        evaluator['keep_results'] = True
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Build the Runner as mmseg's tools do (``Runner.from_cfg``, or the
+    ``runner_type`` from the RUNNERS registry), after setting up distributed
+    CPU runs (:func:`ibnseg.engine.distributed.setup_cpu_distributed`)."""
+    setup_cpu_distributed(cfg)
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

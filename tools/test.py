@@ -1,0 +1,75 @@
+"""Test (and evaluate) a checkpoint: mmseg 1.2.2's ``tools/test.py`` with
+ibnseg loaded.
+
+Same command line as mmseg's; ibnseg is imported so its modules work
+without ``custom_imports``, and distributed tests work on CPU-only machines.
+"""
+import argparse
+import os
+
+from mmengine.config import DictAction
+
+import ibnseg  # noqa: F401  (registers ibnseg's modules)
+from ibnseg.engine.runner_setup import (build_runner, check_checkpoint,
+                                        enable_tta, enable_visualization,
+                                        load_config, save_predictions,
+                                        set_work_dir)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='MMSeg test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help='the dir for logs and the metrics dumped as json')
+    parser.add_argument(
+        '--out',
+        help='the dir to save each prediction as a PNG of class indices')
+    parser.add_argument(
+        '--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir',
+        help='dir to save painted predictions, relative to '
+        'work_dir/<timestamp>/ unless absolute')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value pairs such as '
+        'test_dataloader.batch_size=1 or key="[a,b]" for lists (quotes '
+        'needed, no white space)')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    parser.add_argument(
+        '--tta', action='store_true', help='Test time augmentation')
+    # torch >= 2.0's launcher passes --local-rank, older ones --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return parser, args
+
+
+def main():
+    parser, args = parse_args()
+    try:
+        check_checkpoint(args.checkpoint)
+        cfg = load_config(args.config, args.cfg_options, args.launcher)
+        if args.show or args.show_dir:
+            enable_visualization(cfg, args.show, args.show_dir,
+                                 args.wait_time)
+        if args.tta:
+            enable_tta(cfg)
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+    set_work_dir(cfg, args.work_dir, args.config)
+    cfg.load_from = args.checkpoint
+    if args.out is not None:
+        save_predictions(cfg, args.out)
+    build_runner(cfg).test()
+
+
+if __name__ == '__main__':
+    main()
