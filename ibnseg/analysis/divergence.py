@@ -1,0 +1,152 @@
+"""Per-channel feature statistics of an image set and their divergence.
+
+The IBN-Net paper (Pan et al., ECCV 2018, Sec. 3.1 / Fig. 2) measures how far
+apart two image sets are in a layer's feature space as follows:
+
+1. For every image, take each channel's mean activation over space, giving
+   one number per channel and image.
+2. Over an image set, model each channel's values as a 1-D Gaussian
+   ``N(mu, var)`` (maximum-likelihood fit: ``var`` is the population
+   variance, ``sum((x - mu)**2) / n``).
+3. Per channel, the symmetric KL divergence between the two sets' Gaussians,
+   ``D = KL(a || b) + KL(b || a)``; the layer's divergence is the mean of
+   ``D`` over channels.
+
+For 1-D Gaussians the log terms of the two KL directions cancel::
+
+    KL(a || b) = 0.5 * (log(var_b / var_a) + (var_a + (mu_a - mu_b)**2) / var_b - 1)
+    D          = 0.5 * (var_a / var_b + var_b / var_a - 2)
+               + 0.5 * (mu_a - mu_b)**2 * (1 / var_a + 1 / var_b)
+
+A channel whose per-image means do not vary (a ReLU output that is always 0,
+say) has variance 0 and ``D`` would be 0 / 0; so ``eps`` (default
+``DEFAULT_EPS``) is ADDED to both variances before the formula. That keeps
+``D`` finite and leaves it exactly 0 for identical statistics; it only matters
+for channels whose variance is comparable to ``eps``.
+
+Only ``count``, ``sum`` and ``sum of squares`` per channel are accumulated
+(float64), so statistics can be gathered batch by batch without keeping any
+feature map, and the result does not depend on the batch size.
+"""
+from typing import Optional
+
+import numpy as np
+import torch
+
+__all__ = ['DEFAULT_EPS', 'ChannelMeanStats', 'gaussian_symmetric_kl',
+           'feature_divergence']
+
+#: Added to both variances before the symmetric KL (see the module docstring).
+DEFAULT_EPS = 1e-6
+
+
+class ChannelMeanStats:
+    """Running Gaussian fit of the per-image channel means of one layer.
+
+    Feed it feature maps (``update``) or already pooled per-image channel
+    means (``update_channel_means``); read ``count``, ``mean`` and
+    ``variance`` (population variance, float64 numpy arrays of length C).
+    Sums stay on the device of the features until read.
+    """
+
+    def __init__(self):
+        self.count = 0
+        self._sum: Optional[torch.Tensor] = None
+        self._sum_sq: Optional[torch.Tensor] = None
+
+    @property
+    def num_channels(self) -> int:
+        return 0 if self._sum is None else int(self._sum.numel())
+
+    def update(self, features: torch.Tensor) -> None:
+        """Add a batch of feature maps shaped (N, C, *spatial)."""
+        if not isinstance(features, torch.Tensor) or features.dim() < 3:
+            shape = getattr(features, 'shape', type(features).__name__)
+            raise ValueError(
+                'ChannelMeanStats.update expects feature maps shaped '
+                f'(N, C, H, W), got {shape}')
+        spatial_dims = tuple(range(2, features.dim()))
+        self.update_channel_means(features.detach().mean(dim=spatial_dims))
+
+    def update_channel_means(self, channel_means: torch.Tensor) -> None:
+        """Add per-image channel means shaped (N, C)."""
+        channel_means = torch.as_tensor(channel_means).detach()
+        if channel_means.dim() != 2:
+            raise ValueError('ChannelMeanStats.update_channel_means expects '
+                             f'shape (N, C), got {tuple(channel_means.shape)}')
+        values = channel_means.to(torch.float64)
+        if self._sum is None:
+            self._sum = torch.zeros_like(values[0])
+            self._sum_sq = torch.zeros_like(values[0])
+        elif values.shape[1] != self._sum.numel():
+            raise ValueError(
+                f'ChannelMeanStats: got {values.shape[1]} channels after '
+                f'{self._sum.numel()} in earlier batches')
+        self._sum += values.sum(dim=0)
+        self._sum_sq += (values * values).sum(dim=0)
+        self.count += values.shape[0]
+
+    def _check_filled(self) -> None:
+        if self.count == 0:
+            raise ValueError('ChannelMeanStats: no images were recorded')
+
+    @property
+    def mean(self) -> np.ndarray:
+        self._check_filled()
+        return (self._sum / self.count).cpu().numpy()
+
+    @property
+    def variance(self) -> np.ndarray:
+        self._check_filled()
+        mean = self._sum / self.count
+        variance = self._sum_sq / self.count - mean * mean
+        # E[x^2] - E[x]^2 can come out a rounding error below 0.
+        return variance.clamp_(min=0).cpu().numpy()
+
+
+def gaussian_symmetric_kl(mu_a, var_a, mu_b, var_b) -> np.ndarray:
+    """``KL(a || b) + KL(b || a)`` of 1-D Gaussians, elementwise.
+
+    Args:
+        mu_a, var_a, mu_b, var_b (array-like): Means and (strictly positive)
+            variances of Gaussians ``a`` and ``b``; broadcast together.
+
+    Returns:
+        np.ndarray: The symmetric divergence, float64.
+    """
+    mu_a, var_a, mu_b, var_b = (np.asarray(v, dtype=np.float64)
+                                for v in (mu_a, var_a, mu_b, var_b))
+    if np.any(var_a <= 0) or np.any(var_b <= 0):
+        raise ValueError('gaussian_symmetric_kl: variances must be > 0')
+    mean_gap_sq = (mu_a - mu_b)**2
+    return 0.5 * (var_a / var_b + var_b / var_a - 2.0) \
+        + 0.5 * mean_gap_sq * (1.0 / var_a + 1.0 / var_b)
+
+
+def feature_divergence(stats_a: ChannelMeanStats,
+                       stats_b: ChannelMeanStats,
+                       eps: float = DEFAULT_EPS) -> float:
+    """The paper's layer divergence between two image sets.
+
+    Mean over channels of :func:`gaussian_symmetric_kl` of the two sets'
+    per-channel Gaussians, with ``eps`` added to every variance.
+
+    Args:
+        stats_a, stats_b (ChannelMeanStats): Statistics of the same layer
+            for the two sets; each needs at least 2 images.
+        eps (float): Added to both variances; must be > 0.
+    """
+    if not eps > 0:
+        raise ValueError(f'feature_divergence: eps must be > 0, got {eps}')
+    for name, stats in (('a', stats_a), ('b', stats_b)):
+        if stats.count < 2:
+            raise ValueError(
+                f'feature_divergence: set {name} has {stats.count} image(s); '
+                'a variance over the set needs at least 2')
+    if stats_a.num_channels != stats_b.num_channels:
+        raise ValueError(
+            'feature_divergence: the sets have different channel counts '
+            f'({stats_a.num_channels} vs {stats_b.num_channels})')
+    per_channel = gaussian_symmetric_kl(stats_a.mean, stats_a.variance + eps,
+                                        stats_b.mean, stats_b.variance + eps)
+    return float(per_channel.mean())

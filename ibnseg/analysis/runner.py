@@ -1,0 +1,209 @@
+"""Run models over image-set pairs and compute the per-layer divergence.
+
+Each image set is run through the model's ``data_preprocessor`` (the config's
+mean/std/bgr_to_rgb) and its backbone only, with forward hooks on every
+residual block or stage (:mod:`.layer_hooks`) folding outputs into
+:class:`~.divergence.ChannelMeanStats`. Memory is one forward pass of one
+batch; statistics of a set are computed once per model and reused by every
+pair that contains it.
+"""
+import os.path as osp
+import re
+from dataclasses import asdict, dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import revert_sync_batchnorm
+from mmengine.utils import ProgressBar
+from torch import nn
+
+from .divergence import DEFAULT_EPS, ChannelMeanStats, feature_divergence
+from .image_sets import ImageSet, ImageSetPair, iter_image_batches
+from .layer_hooks import (ChannelStatsRecorder, find_residual_layers,
+                          get_backbone)
+
+__all__ = ['ModelSpec', 'LayerDivergence', 'load_model', 'preprocess_images',
+           'collect_set_stats', 'compute_model_divergence']
+
+_MODEL_SPEC = re.compile(
+    r'^(?:(?P<label>[^=:]+)=)?(?P<config>.+?\.(?:py|json|ya?ml))'
+    r'(?::(?P<checkpoint>.+))?$')
+
+
+@dataclass
+class ModelSpec:
+    """A model to analyse: ``[LABEL=]CONFIG[:CHECKPOINT]``.
+
+    Args:
+        label (str): Name in outputs (default: the config file's stem).
+        config (str): mmseg config file.
+        checkpoint (str, optional): Weights; without them the model keeps
+            its initialisation.
+    """
+    label: str
+    config: str
+    checkpoint: Optional[str] = None
+
+    @classmethod
+    def parse(cls, text: str) -> 'ModelSpec':
+        match = _MODEL_SPEC.match(text)
+        if match is None:
+            raise ValueError(
+                f'model {text!r} is not [LABEL=]CONFIG[:CHECKPOINT] with a '
+                'CONFIG ending in .py, .json, .yaml or .yml')
+        config = match.group('config')
+        label = match.group('label') or osp.splitext(osp.basename(config))[0]
+        return cls(label=label, config=config,
+                   checkpoint=match.group('checkpoint'))
+
+
+@dataclass
+class LayerDivergence:
+    """One output row: a model's divergence for one pair at one layer.
+
+    ``depth`` counts the hooked layers from 1 in forward order.
+    """
+    model: str
+    pair: str
+    pair_type: str
+    layer: str
+    depth: int
+    channels: int
+    images_a: int
+    images_b: int
+    divergence: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_model(spec: ModelSpec, device: str = 'cpu') -> nn.Module:
+    """Build ``spec``'s model with mmseg's ``init_model``, in eval mode.
+
+    SyncBN layers are reverted to plain BN (the Runner does the same when
+    not distributed), so a config written for multi-GPU training runs here.
+    """
+    from mmseg.apis import init_model
+    for what, path in (('config', spec.config),
+                       ('checkpoint', spec.checkpoint)):
+        if path is not None and not osp.isfile(path):
+            raise FileNotFoundError(
+                f'model {spec.label!r}: {what} file {path!r} does not exist')
+    model = init_model(spec.config, spec.checkpoint, device='cpu')
+    model = revert_sync_batchnorm(model)
+    return model.to(device).eval()
+
+
+def preprocess_images(model: nn.Module,
+                      images: List[torch.Tensor]) -> torch.Tensor:
+    """Normalise a batch with the model's ``data_preprocessor``.
+
+    Refuses a preprocessor that pads (a config's ``test_cfg`` with ``size`` or
+    ``size_divisor``): padded borders would enter the channel means.
+    """
+    preprocessor = getattr(model, 'data_preprocessor', None)
+    if preprocessor is None:
+        raise ValueError(f'{type(model).__name__} has no data_preprocessor '
+                         'to normalise images with')
+    inputs = preprocessor(dict(inputs=images, data_samples=None),
+                          False)['inputs']
+    if tuple(inputs.shape[-2:]) != tuple(images[0].shape[-2:]):
+        raise ValueError(
+            f'the model\'s data_preprocessor pads images of size '
+            f'{tuple(images[0].shape[-2:])} to {tuple(inputs.shape[-2:])}, '
+            'which would bias the channel means; resize the images (--size) '
+            'to a size it keeps')
+    return inputs
+
+
+def _set_key(image_set: ImageSet) -> tuple:
+    return image_set.paths, repr(image_set.shift)
+
+
+@torch.no_grad()
+def collect_set_stats(model: nn.Module,
+                      layers: Dict[str, nn.Module],
+                      image_set: ImageSet,
+                      batch_size: int = 1,
+                      size: Optional[Tuple[int, int]] = None,
+                      seed: int = 0,
+                      progress: Optional[ProgressBar] = None
+                      ) -> Dict[str, ChannelMeanStats]:
+    """Per-layer :class:`ChannelMeanStats` of ``image_set``.
+
+    Args:
+        model (nn.Module): Segmentor with ``data_preprocessor`` and
+            ``backbone``; ``layers`` must belong to its backbone.
+        layers (dict[str, nn.Module]): Layers to record.
+        image_set (ImageSet): Images to run.
+        batch_size, size, seed: As in
+            :func:`~.image_sets.iter_image_batches`.
+        progress (ProgressBar, optional): Advanced once per image.
+    """
+    stats = {name: ChannelMeanStats() for name in layers}
+    backbone = get_backbone(model)
+    with ChannelStatsRecorder(layers) as recorder:
+        recorder.record_into(stats)
+        for images in iter_image_batches(image_set, batch_size, size, seed):
+            backbone(preprocess_images(model, images))
+            for _ in images:
+                if progress is not None:
+                    progress.update()
+    return stats
+
+
+def compute_model_divergence(model: nn.Module,
+                             model_label: str,
+                             pairs: Sequence[ImageSetPair],
+                             level: str = 'block',
+                             batch_size: int = 1,
+                             size: Optional[Tuple[int, int]] = None,
+                             eps: float = DEFAULT_EPS,
+                             seed: int = 0,
+                             show_progress: bool = False
+                             ) -> List[LayerDivergence]:
+    """Divergence per layer of one model for every pair.
+
+    Args:
+        model (nn.Module): Segmentor in eval mode (see :func:`load_model`).
+        model_label (str): ``model`` column of the rows.
+        pairs (Sequence[ImageSetPair]): Pairs to compare.
+        level (str): ``'block'`` or ``'stage'`` (see
+            :func:`~.layer_hooks.find_residual_layers`).
+        batch_size (int): Images per forward pass.
+        size (tuple[int, int], optional): Resize to (width, height).
+        eps (float): Added to the variances (see :mod:`.divergence`).
+        seed (int): Seed of random appearance shifts.
+        show_progress (bool): Print an mmengine progress bar.
+
+    Returns:
+        list[LayerDivergence]: Pairs in the given order, layers by depth.
+    """
+    layers = find_residual_layers(model, level)
+    # A set shared by several pairs (the unshifted folder of several
+    # appearance pairs, say) is run once.
+    sets = {}
+    for pair in pairs:
+        for image_set in (pair.set_a, pair.set_b):
+            sets.setdefault(_set_key(image_set), image_set)
+    progress = None
+    if show_progress:
+        progress = ProgressBar(sum(len(s.paths) for s in sets.values()))
+    stats = {
+        key: collect_set_stats(model, layers, image_set, batch_size, size,
+                               seed, progress)
+        for key, image_set in sets.items()
+    }
+    rows = []
+    for pair in pairs:
+        stats_a = stats[_set_key(pair.set_a)]
+        stats_b = stats[_set_key(pair.set_b)]
+        for depth, name in enumerate(layers, start=1):
+            rows.append(LayerDivergence(
+                model=model_label, pair=pair.name, pair_type=pair.pair_type,
+                layer=name, depth=depth,
+                channels=stats_a[name].num_channels,
+                images_a=stats_a[name].count, images_b=stats_b[name].count,
+                divergence=feature_divergence(stats_a[name], stats_b[name],
+                                              eps)))
+    return rows
