@@ -1,0 +1,4 @@
+from .cross_domain_iou_metric import (CrossDomainIoUMetric,
+                                      confusion_to_metrics, metric_key)
+
+__all__ = ['CrossDomainIoUMetric', 'confusion_to_metrics', 'metric_key']

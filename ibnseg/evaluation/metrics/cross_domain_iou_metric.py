@@ -1,0 +1,339 @@
+"""IoU metric that evaluates several domains in one pass.
+
+mmengine's validation loop takes one dataloader, so the domains' val/test sets
+are concatenated (mmengine ``ConcatDataset``) and each sample says which domain
+it came from in ``data_sample.metainfo['domain']``: the domain's pipeline ends
+with ``dict(type='PackDomainSegInputs', domain='<name>')``.
+
+What the metric keeps in ``self.results`` is one ``(domain, confusion)`` pair
+per sample, ``confusion`` being a ``(C, C)`` int64 matrix (rows: ground truth,
+columns: prediction). One entry per sample is what mmengine's
+``collect_results`` expects: it interleaves the ranks' lists and drops the
+samples the distributed sampler padded, by count. Per-batch sums would make
+that drop remove real data.
+
+Keys returned by :meth:`CrossDomainIoUMetric.compute_metrics` (percent, not
+rounded, so they agree with the official evaluation to float precision):
+
+- ``<domain>/aAcc``, ``<domain>/mIoU``, ``<domain>/mAcc`` for every domain;
+- ``<domain>/IoU.<class>`` per class when ``classwise=True`` (NaN for a class
+  absent from both ground truth and prediction, as in mmseg's ``IoUMetric``);
+- ``target/<m>``: the mean of ``<m>`` over the target domains, and
+  ``drop/<m>``: source minus that mean, for ``m`` in aAcc, mIoU, mAcc
+  (left out when only the source was evaluated).
+
+Use :func:`metric_key` to build these names instead of spelling them.
+"""
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmseg.evaluation.metrics import IoUMetric
+from mmseg.registry import METRICS
+
+SUMMARY_METRICS = ('aAcc', 'mIoU', 'mAcc')
+TARGET_MEAN = 'target'
+DROP = 'drop'
+_RESERVED = (TARGET_MEAN, DROP)
+_PIPELINE_HINT = ("end the domain's val/test pipeline with "
+                  "dict(type='PackDomainSegInputs', domain='<name>')")
+
+
+def metric_key(domain: str, name: str, class_name: Optional[str] = None):
+    """The flat key of a metric, e.g. ``gta5/mIoU`` or ``gta5/IoU.road``."""
+    if class_name is not None:
+        return f'{domain}/{name}.{class_name}'
+    return f'{domain}/{name}'
+
+
+def check_domain_name(domain) -> str:
+    """Raise unless ``domain`` can be used as a metric-key prefix."""
+    if not isinstance(domain, str) or not domain or '/' in domain:
+        raise ValueError(f'domain names must be non-empty strings without '
+                         f"'/', got {domain!r}")
+    if domain in _RESERVED:
+        raise ValueError(f'{domain!r} cannot name a domain: the keys '
+                         f'{TARGET_MEAN}/* and {DROP}/* are the target mean '
+                         'and the source-to-target drop')
+    return domain
+
+
+def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
+    """aAcc, per-class IoU and Acc (fractions) of one confusion matrix.
+
+    The areas mmseg's ``IoUMetric.intersect_and_union`` would sum are read
+    off the matrix, and mmseg's own ``total_area_to_metrics`` turns them into
+    metrics, so the numbers are mmseg's by construction (in float64: mmseg's
+    float32 histograms lose exactness past 2**24 pixels per class).
+    """
+    confusion = confusion.to(torch.float64)
+    area_intersect = confusion.diagonal()
+    area_label = confusion.sum(dim=1)
+    area_pred = confusion.sum(dim=0)
+    area_union = area_label + area_pred - area_intersect
+    return IoUMetric.total_area_to_metrics(area_intersect, area_union,
+                                           area_pred, area_label, ['mIoU'])
+
+
+@METRICS.register_module()
+class CrossDomainIoUMetric(BaseMetric):
+    """Per-domain IoU metrics in one pass over a concatenated dataset.
+
+    Keeps one confusion matrix per domain and reports, for each, aAcc, mIoU,
+    mAcc and per-class IoU, plus the mean over the target domains and the
+    source-to-target drop (see the module docstring for the keys). Works at
+    any batch size, with mixed domains and image sizes in a batch, and in
+    distributed evaluation.
+
+    Args:
+        source_domain (str): The domain the model was trained on. It must be
+            among the evaluated domains: the drop is measured against it.
+        domains (Sequence[str], optional): The domains, in report order.
+            A sample of another domain is an error, and so is a listed
+            domain that got no sample. Defaults to None: the source first,
+            then the others in the order their first sample arrived.
+        target_domains (Sequence[str], optional): The domains averaged into
+            ``target/*``. Defaults to None: every evaluated domain except the
+            source. Set it when some evaluated domains are not targets (e.g.
+            the source under an appearance shift).
+        ignore_index (int): Ground-truth value that is not evaluated.
+            Defaults to 255.
+        classwise (bool): Whether to return ``<domain>/IoU.<class>`` keys.
+            Defaults to True.
+        collect_device (str): Device used to collect results across ranks,
+            'cpu' or 'gpu'. Defaults to 'cpu'.
+        collect_dir (str, optional): Folder for collecting results across
+            ranks when ``collect_device='cpu'``. Defaults to None.
+        prefix (str, optional): Prefix added to every key by mmengine.
+            Defaults to None (keys as documented above).
+    """
+
+    def __init__(self,
+                 source_domain: str,
+                 domains: Optional[Sequence[str]] = None,
+                 target_domains: Optional[Sequence[str]] = None,
+                 ignore_index: int = 255,
+                 classwise: bool = True,
+                 collect_device: str = 'cpu',
+                 collect_dir: Optional[str] = None,
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(
+            collect_device=collect_device,
+            prefix=prefix,
+            collect_dir=collect_dir)
+        self.source_domain = check_domain_name(source_domain)
+        self.domains = self._check_names('domains', domains)
+        self.target_domains = self._check_names('target_domains',
+                                                target_domains)
+        if self.domains is not None:
+            unknown = [d for d in [source_domain, *(target_domains or [])]
+                       if d not in self.domains]
+            if unknown:
+                raise ValueError(f'CrossDomainIoUMetric: {unknown} not in '
+                                 f'domains={self.domains}')
+        if self.target_domains and source_domain in self.target_domains:
+            raise ValueError('CrossDomainIoUMetric: the source domain '
+                             f'{source_domain!r} cannot also be a target')
+        self.ignore_index = ignore_index
+        self.classwise = classwise
+
+    @staticmethod
+    def _check_names(option: str, names) -> Optional[List[str]]:
+        if names is None:
+            return None
+        if isinstance(names, str):
+            raise TypeError(f'CrossDomainIoUMetric: {option} must be a list '
+                            f'of domain names, got the string {names!r}')
+        names = [check_domain_name(n) for n in names]
+        if len(set(names)) != len(names):
+            raise ValueError(f'CrossDomainIoUMetric: {option} has '
+                             f'duplicates: {names}')
+        return names
+
+    @property
+    def num_classes(self) -> int:
+        if not self.dataset_meta or 'classes' not in self.dataset_meta:
+            raise RuntimeError(
+                'CrossDomainIoUMetric: dataset_meta with the class names is '
+                'not set (the evaluator sets it from the dataset)')
+        return len(self.dataset_meta['classes'])
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Add one confusion matrix per sample, in one vectorised pass.
+
+        All the batch's valid pixels are encoded as
+        ``sample * C * C + label * C + prediction`` and counted with a single
+        ``torch.bincount`` on the device the predictions are on.
+        """
+        if not data_samples:
+            return
+        num_classes = self.num_classes
+        domains, preds, labels = [], [], []
+        for data_sample in data_samples:
+            domains.append(self._domain_of(data_sample))
+            pred, label = self._pred_and_label(data_sample, num_classes)
+            preds.append(pred.reshape(-1))
+            labels.append(label.reshape(-1))
+
+        sizes = torch.tensor([p.numel() for p in preds],
+                             device=preds[0].device)
+        sample_index = torch.repeat_interleave(
+            torch.arange(len(preds), device=sizes.device), sizes)
+        pred = torch.cat(preds).long()
+        label = torch.cat(labels).long()
+        self._check_values(pred, label, sample_index, data_samples,
+                           num_classes)
+        valid = label != self.ignore_index
+        encoded = (sample_index[valid] * num_classes +
+                   label[valid]) * num_classes + pred[valid]
+        confusion = torch.bincount(
+            encoded, minlength=len(preds) * num_classes**2).reshape(
+                len(preds), num_classes, num_classes)
+        self.results.extend(zip(domains, confusion.cpu().unbind(0)))
+
+    def _domain_of(self, data_sample: dict) -> str:
+        domain = data_sample.get('domain')
+        if domain is None:
+            raise KeyError(
+                f"CrossDomainIoUMetric: sample {_name(data_sample)} has no "
+                f"metainfo['domain']; {_PIPELINE_HINT}")
+        if self.domains is not None and domain not in self.domains:
+            raise ValueError(
+                f'CrossDomainIoUMetric: sample {_name(data_sample)} is from '
+                f'domain {domain!r}, which is not in domains={self.domains}')
+        return domain
+
+    def _pred_and_label(self, data_sample: dict, num_classes: int):
+        name = _name(data_sample)
+        if 'gt_sem_seg' not in data_sample:
+            raise KeyError(f'CrossDomainIoUMetric: sample {name} has no '
+                           'ground truth (gt_sem_seg); load annotations in '
+                           'the val/test pipeline')
+        logits = data_sample.get('seg_logits')
+        if logits is not None:
+            channels = logits['data'].shape[0]
+            # mmseg's binary mode predicts 2 classes from 1 channel.
+            if channels != num_classes and not (channels == 1
+                                                and num_classes == 2):
+                raise ValueError(
+                    f'CrossDomainIoUMetric: sample {name}: the model '
+                    f'predicts {channels} classes but the dataset has '
+                    f'{num_classes}; num_classes of the decode head must '
+                    'match the dataset classes')
+        pred = data_sample['pred_sem_seg']['data'].squeeze(0)
+        label = data_sample['gt_sem_seg']['data'].squeeze(0).to(pred.device)
+        if pred.shape != label.shape:
+            raise ValueError(
+                f'CrossDomainIoUMetric: sample {name}: prediction shape '
+                f'{tuple(pred.shape)} differs from ground truth shape '
+                f'{tuple(label.shape)}')
+        return pred, label
+
+    def _check_values(self, pred, label, sample_index, data_samples,
+                      num_classes):
+        """Refuse class indices that would silently fall out of the counts.
+
+        One reduction over the whole batch; only on failure is the offending
+        sample looked up for the message.
+        """
+        bad_pred = (pred < 0) | (pred >= num_classes)
+        if bad_pred.any():
+            first = int(bad_pred.nonzero()[0, 0])
+            raise ValueError(
+                'CrossDomainIoUMetric: sample '
+                f'{_name(data_samples[int(sample_index[first])])} has '
+                f'predicted class {int(pred[first])}, but the dataset has '
+                f'{num_classes} classes; num_classes of the decode head '
+                'must match the dataset classes')
+        bad_label = ((label < 0) | (label >= num_classes)) & (
+            label != self.ignore_index)
+        if bad_label.any():
+            first = int(bad_label.nonzero()[0, 0])
+            values = torch.unique(label[bad_label])[:10].tolist()
+            raise ValueError(
+                'CrossDomainIoUMetric: ground truth of sample '
+                f'{_name(data_samples[int(sample_index[first])])} has '
+                f'values {values} outside 0..{num_classes - 1} and not '
+                f'ignore_index={self.ignore_index} (label ids instead of '
+                'train ids?)')
+
+    def domain_order(self, present: Sequence[str]) -> List[str]:
+        """The report order of the domains seen in ``present``."""
+        if self.domains is not None:
+            missing = [d for d in self.domains if d not in present]
+            if missing:
+                raise ValueError(
+                    f'CrossDomainIoUMetric: no sample of domain(s) {missing} '
+                    'was evaluated; the val/test dataloader must hold every '
+                    f'domain in domains={self.domains}')
+            return list(self.domains)
+        if self.source_domain not in present:
+            raise ValueError(
+                f'CrossDomainIoUMetric: no sample of the source domain '
+                f'{self.source_domain!r} was evaluated (got '
+                f'{list(present)}); add its val set to the dataloader and '
+                f'{_PIPELINE_HINT}')
+        return [self.source_domain
+                ] + [d for d in present if d != self.source_domain]
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Sum the per-sample matrices by domain and report the metrics.
+
+        Args:
+            results (list[tuple[str, Tensor]]): ``(domain, confusion)`` per
+                sample, gathered from every rank.
+
+        Returns:
+            dict[str, float]: Flat keys, see the module docstring.
+        """
+        confusions: Dict[str, torch.Tensor] = OrderedDict()
+        for domain, confusion in results:
+            if domain in confusions:
+                confusions[domain] += confusion
+            else:
+                confusions[domain] = confusion.clone()
+        order = self.domain_order(list(confusions))
+        summaries = {d: self._summarize(confusions[d]) for d in order}
+
+        metrics = OrderedDict()
+        class_names = self.dataset_meta['classes']
+        for domain, summary in summaries.items():
+            for name in SUMMARY_METRICS:
+                metrics[metric_key(domain, name)] = summary[name]
+            if self.classwise:
+                for class_name, iou in zip(class_names, summary['IoU']):
+                    metrics[metric_key(domain, 'IoU', class_name)] = iou
+
+        targets = self.target_domains
+        if targets is None:
+            targets = [d for d in order if d != self.source_domain]
+        if targets:
+            for name in SUMMARY_METRICS:
+                mean = float(np.mean([summaries[d][name] for d in targets]))
+                metrics[metric_key(TARGET_MEAN, name)] = mean
+                metrics[metric_key(DROP, name)] = (
+                    summaries[self.source_domain][name] - mean)
+        return dict(metrics)
+
+    @staticmethod
+    def _summarize(confusion: torch.Tensor) -> dict:
+        """Percent values like mmseg's (means skip NaN classes), unrounded."""
+        ret = confusion_to_metrics(confusion)
+        iou, acc = ret['IoU'] * 100, ret['Acc'] * 100
+        return dict(
+            aAcc=float(ret['aAcc']) * 100,
+            mIoU=_nanmean(iou),
+            mAcc=_nanmean(acc),
+            IoU=[float(v) for v in iou])
+
+
+def _nanmean(values: np.ndarray) -> float:
+    # All-NaN (an empty domain) is NaN without numpy's RuntimeWarning.
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else float('nan')
+
+
+def _name(data_sample: dict) -> str:
+    return repr(data_sample.get('img_path', '<no img_path>'))

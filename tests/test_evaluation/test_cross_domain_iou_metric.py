@@ -1,0 +1,311 @@
+"""CrossDomainIoUMetric against mmseg's IoUMetric and the official
+Cityscapes evaluation (cityscapesscripts) on generated predictions."""
+import copy
+import itertools
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+from cityscapesscripts.evaluation import \
+    evalPixelLevelSemanticLabeling as cityscapes_eval
+from cityscapesscripts.helpers.labels import labels as cityscapes_labels
+from mmengine.evaluator import Evaluator
+from mmengine.structures import PixelData
+from mmseg.datasets import CityscapesDataset
+from mmseg.evaluation.metrics import IoUMetric
+from mmseg.registry import METRICS
+from mmseg.structures import SegDataSample
+from PIL import Image
+
+import ibnseg  # noqa: F401  (registers the metric)
+from ibnseg.evaluation import CrossDomainIoUMetric, metric_key
+
+CLASSES = CityscapesDataset.METAINFO['classes']
+NUM_CLASSES = len(CLASSES)
+# Official label table: label id -> train id (255: not evaluated).
+ID_TO_TRAIN_ID = {l.id: l.trainId for l in cityscapes_labels if l.id >= 0}
+TRAIN_ID_TO_ID = {t: i for i, t in ID_TO_TRAIN_ID.items() if t != 255}
+
+
+def make_domain(domain, num_samples, seed, present_ids=None,
+                predicted_only=()):
+    """Samples whose ground truth is written as Cityscapes label ids.
+
+    Every label id (evaluated or not) can occur, so about a third of the
+    pixels are ignored; ``present_ids`` limits the ids to leave classes out,
+    ``predicted_only`` adds train ids that only the predictions have.
+    Predictions agree with the ground truth on about half the pixels.
+    """
+    rng = np.random.default_rng(seed)
+    ids = np.array(sorted(present_ids or ID_TO_TRAIN_ID))
+    pred_train_ids = np.array(
+        sorted({ID_TO_TRAIN_ID[i] for i in ids} - {255} | set(predicted_only)))
+    samples = []
+    for index in range(num_samples):
+        height, width = rng.integers(5, 17, size=2)
+        label_ids = rng.choice(ids, size=(height, width)).astype(np.uint8)
+        gt = np.vectorize(ID_TO_TRAIN_ID.get)(label_ids).astype(np.uint8)
+        pred = rng.choice(pred_train_ids, size=(height, width))
+        keep = (rng.random((height, width)) < 0.5) & (gt != 255)
+        pred[keep] = gt[keep]
+        samples.append(
+            dict(
+                domain=domain,
+                img_path=f'{domain}_{index}.png',
+                label_ids=label_ids,
+                gt=gt,
+                pred=pred.astype(np.int64)))
+    return samples
+
+
+def interleave(*domains):
+    """Mix the domains' samples so that batches hold several domains."""
+    return [s for group in itertools.zip_longest(*domains) for s in group
+            if s is not None]
+
+
+def as_data_sample(sample):
+    """The dict mmengine's Evaluator hands a metric for one sample."""
+    return dict(
+        domain=sample['domain'],
+        img_path=sample['img_path'],
+        pred_sem_seg=dict(data=torch.from_numpy(sample['pred'])[None]),
+        gt_sem_seg=dict(data=torch.from_numpy(sample['gt'])[None]))
+
+
+def run_metric(samples, batch_size, **kwargs):
+    metric = CrossDomainIoUMetric(**kwargs)
+    metric.dataset_meta = dict(classes=CLASSES)
+    for start in range(0, len(samples), batch_size):
+        batch = [as_data_sample(s) for s in samples[start:start + batch_size]]
+        metric.process({}, batch)
+    assert len(metric.results) == len(samples)  # one entry per sample
+    return metric, metric.compute_metrics(metric.results)
+
+
+@pytest.fixture(scope='module')
+def domains():
+    city = make_domain('cityscapes', 5, seed=0)
+    # gta5 sees only a few classes: the others are absent (NaN) or, for
+    # train (16), only predicted (IoU 0).
+    gta = make_domain('gta5', 4, seed=1, present_ids=[0, 7, 8, 11, 26, 33],
+                      predicted_only=[16])
+    return dict(cityscapes=city, gta5=gta)
+
+
+def mmseg_iou_metric(samples):
+    """mmseg's IoUMetric on one domain: (unrounded metrics, its output)."""
+    metric = IoUMetric()
+    metric.dataset_meta = dict(classes=CLASSES)
+    metric.process({}, [as_data_sample(s) for s in samples])
+    # Its float32 areas are exact counts here; divide in float64 as ours
+    # does (float32 division alone is off by ~3e-6 percent).
+    areas = [sum(column).double() for column in zip(*metric.results)]
+    unrounded = IoUMetric.total_area_to_metrics(*areas, ['mIoU'])
+    return unrounded, metric.compute_metrics(metric.results)
+
+
+@pytest.mark.parametrize('batch_size', [1, 2, 3])
+def test_matches_mmseg_iou_metric_per_domain(domains, batch_size):
+    mixed = interleave(domains['cityscapes'], domains['gta5'])
+    _, ours = run_metric(mixed, batch_size, source_domain='cityscapes')
+    for domain, samples in domains.items():
+        unrounded, reported = mmseg_iou_metric(samples)
+        assert ours[metric_key(domain, 'aAcc')] == pytest.approx(
+            unrounded['aAcc'] * 100, abs=1e-6)
+        assert ours[metric_key(domain, 'mIoU')] == pytest.approx(
+            np.nanmean(unrounded['IoU']) * 100, abs=1e-6)
+        assert ours[metric_key(domain, 'mAcc')] == pytest.approx(
+            np.nanmean(unrounded['Acc']) * 100, abs=1e-6)
+        ious = [ours[metric_key(domain, 'IoU', c)] for c in CLASSES]
+        np.testing.assert_allclose(
+            ious, unrounded['IoU'] * 100, atol=1e-6, equal_nan=True)
+        # mmseg's own output is rounded to 2 decimals.
+        for name in ('aAcc', 'mIoU', 'mAcc'):
+            assert reported[name] == pytest.approx(
+                round(ours[metric_key(domain, name)], 2), abs=1e-9)
+    assert any(math.isnan(ours[metric_key('gta5', 'IoU', c)])
+               for c in CLASSES)
+    assert ours[metric_key('gta5', 'IoU', 'train')] == 0
+
+
+def cityscapes_official(samples, folder):
+    """Run cityscapesscripts' evaluation on label-id files of the samples."""
+    os.makedirs(folder)
+    preds, gts = [], []
+    for sample in samples:
+        stem = os.path.join(folder, sample['img_path'][:-4])
+        pred_ids = np.vectorize(TRAIN_ID_TO_ID.get)(sample['pred'])
+        Image.fromarray(pred_ids.astype(np.uint8)).save(stem + '_pred.png')
+        Image.fromarray(sample['label_ids']).save(stem + '_labelIds.png')
+        preds.append(stem + '_pred.png')
+        gts.append(stem + '_labelIds.png')
+    args = copy.copy(cityscapes_eval.args)
+    args.evalInstLevelScore = False
+    args.JSONOutput = False
+    args.quiet = True
+    return cityscapes_eval.evaluateImgLists(preds, gts, args)
+
+
+def test_matches_cityscapes_official_evaluation(domains, tmp_path):
+    mixed = interleave(domains['cityscapes'], domains['gta5'])
+    metric, ours = run_metric(mixed, 3, source_domain='cityscapes')
+    for domain, samples in domains.items():
+        official = cityscapes_official(samples, str(tmp_path / domain))
+        # Same confusion matrix, read in train ids.
+        confusion = sum(c for d, c in metric.results if d == domain)
+        official_matrix = np.array(official['confMatrix'])
+        eval_ids = [TRAIN_ID_TO_ID[t] for t in range(NUM_CLASSES)]
+        np.testing.assert_array_equal(
+            confusion.numpy(), official_matrix[np.ix_(eval_ids, eval_ids)])
+        for train_id, class_name in enumerate(CLASSES):
+            expected = official['classScores'][class_name] * 100
+            got = ours[metric_key(domain, 'IoU', class_name)]
+            if math.isnan(expected):
+                assert math.isnan(got), class_name
+            else:
+                assert got == pytest.approx(expected, abs=1e-6), class_name
+        assert ours[metric_key(domain, 'mIoU')] == pytest.approx(
+            official['averageScoreClasses'] * 100, abs=1e-6)
+
+
+def test_target_mean_and_drop():
+    city = make_domain('cityscapes', 2, seed=3)
+    gta = make_domain('gta5', 2, seed=4)
+    bdd = make_domain('bdd', 2, seed=5)
+    _, ours = run_metric(
+        city + gta + bdd, 2, source_domain='gta5',
+        domains=['gta5', 'cityscapes', 'bdd'])
+    assert list(ours)[:3] == ['gta5/aAcc', 'gta5/mIoU', 'gta5/mAcc']
+    for name in ('aAcc', 'mIoU', 'mAcc'):
+        mean = (ours[f'cityscapes/{name}'] + ours[f'bdd/{name}']) / 2
+        assert ours[f'target/{name}'] == pytest.approx(mean)
+        assert ours[f'drop/{name}'] == pytest.approx(ours[f'gta5/{name}'] -
+                                                     mean)
+    # Only cityscapes as target: bdd is reported but not averaged.
+    _, only_city = run_metric(
+        city + gta + bdd, 2, source_domain='gta5',
+        target_domains=['cityscapes'])
+    assert only_city['target/mIoU'] == pytest.approx(ours['cityscapes/mIoU'])
+    assert 'bdd/mIoU' in only_city
+    # Source alone: no target mean, no drop.
+    _, alone = run_metric(gta, 1, source_domain='gta5', classwise=False)
+    assert set(alone) == {'gta5/aAcc', 'gta5/mIoU', 'gta5/mAcc'}
+
+
+def test_through_mmengine_evaluator_with_seg_data_samples(domains):
+    """The path of mmengine's ValLoop: SegDataSample -> Evaluator."""
+    evaluator = Evaluator(
+        METRICS.build(
+            dict(type='CrossDomainIoUMetric', source_domain='cityscapes')))
+    evaluator.dataset_meta = dict(classes=CLASSES)
+    mixed = interleave(domains['cityscapes'], domains['gta5'])
+    for start in range(0, len(mixed), 2):
+        batch = []
+        for sample in mixed[start:start + 2]:
+            data_sample = SegDataSample(
+                metainfo=dict(domain=sample['domain'],
+                              img_path=sample['img_path']))
+            data_sample.pred_sem_seg = PixelData(
+                data=torch.from_numpy(sample['pred'])[None])
+            data_sample.gt_sem_seg = PixelData(
+                data=torch.from_numpy(sample['gt'])[None])
+            batch.append(data_sample)
+        evaluator.process(batch, {})
+    metrics = evaluator.evaluate(len(mixed))
+    _, direct = run_metric(mixed, 1, source_domain='cityscapes')
+    assert metrics.keys() == direct.keys()
+    np.testing.assert_allclose(
+        list(metrics.values()), list(direct.values()), equal_nan=True)
+
+
+def _sample(domain='a', pred=((0, 1), ), gt=((0, 1), ), **extra):
+    return dict(
+        domain=domain,
+        img_path='x.png',
+        pred_sem_seg=dict(data=torch.tensor(pred)[None]),
+        gt_sem_seg=dict(data=torch.tensor(gt)[None]),
+        **extra)
+
+
+def _metric(**kwargs):
+    metric = CrossDomainIoUMetric(**{'source_domain': 'a', **kwargs})
+    metric.dataset_meta = dict(classes=('c0', 'c1', 'c2'))
+    return metric
+
+
+@pytest.mark.parametrize('sample, message', [
+    (_sample(domain=None), "PackDomainSegInputs"),
+    (_sample(pred=((0, 3), )), 'predicted class 3.*3 classes'),
+    (_sample(gt=((0, 24), )), r'values \[24\] outside 0..2'),
+    (_sample(gt=((0, 1, 2), )), 'shape'),
+    (_sample(seg_logits=dict(data=torch.zeros(19, 1, 2))),
+     'predicts 19 classes but the dataset has 3'),
+    (_sample(domain='c'), "domain 'c'.*not in domains"),
+])
+def test_bad_samples_are_named(sample, message):
+    metric = _metric(domains=['a', 'b'])
+    with pytest.raises((KeyError, ValueError), match=message) as error:
+        metric.process({}, [_sample(), sample])
+    assert 'x.png' in str(error.value)
+
+
+def test_missing_domains_are_errors():
+    metric = _metric(domains=['a', 'b'])
+    metric.process({}, [_sample()])
+    with pytest.raises(ValueError, match=r"domain\(s\) \['b'\]"):
+        metric.compute_metrics(metric.results)
+    metric = _metric(source_domain='b')
+    metric.process({}, [_sample()])
+    with pytest.raises(ValueError, match="source domain 'b'"):
+        metric.compute_metrics(metric.results)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(source_domain='target'), 'cannot name a domain'),
+    (dict(source_domain='a/b'), "without '/'"),
+    (dict(source_domain='a', domains=['b']), r"\['a'\] not in domains"),
+    (dict(source_domain='a', domains='ab'), 'list of domain names'),
+    (dict(source_domain='a', target_domains=['a']), 'cannot also be'),
+])
+def test_bad_options(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        CrossDomainIoUMetric(**kwargs)
+
+
+def _evaluate_in_rank(rank, world_size, init_file, samples, out_file):
+    """One rank of a real 2-process evaluation (gloo, CPU)."""
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group(
+        'gloo', init_method=f'file://{init_file}', rank=rank,
+        world_size=world_size)
+    # DefaultSampler's split: padded to a multiple of the world size,
+    # then every world_size-th index.
+    total = math.ceil(len(samples) / world_size) * world_size
+    indices = (list(range(len(samples))) * 2)[:total][rank::world_size]
+    metric = CrossDomainIoUMetric(source_domain='cityscapes')
+    metric.dataset_meta = dict(classes=CLASSES)
+    for start in range(0, len(indices), 2):
+        metric.process({}, [
+            as_data_sample(samples[i]) for i in indices[start:start + 2]])
+    metrics = metric.evaluate(len(samples))
+    if rank == 0:
+        torch.save(metrics, out_file)
+    torch.distributed.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_distributed_collection_drops_only_padding(domains, tmp_path):
+    mixed = interleave(domains['cityscapes'], domains['gta5'])  # 9: padded
+    out_file = str(tmp_path / 'metrics.pth')
+    torch.multiprocessing.spawn(
+        _evaluate_in_rank,
+        args=(2, str(tmp_path / 'init'), mixed, out_file),
+        nprocs=2)
+    distributed = torch.load(out_file, weights_only=True)
+    _, single = run_metric(mixed, 2, source_domain='cityscapes')
+    assert distributed.keys() == single.keys()
+    np.testing.assert_allclose(
+        list(distributed.values()), list(single.values()), equal_nan=True)
