@@ -9,6 +9,7 @@ The paper contrasts two kinds of pairs:
 - content pairs: two disjoint sets of images from one domain
   (:func:`content_pair`, one folder split in two seeded halves).
 """
+import copy
 import os.path as osp
 import random
 from dataclasses import dataclass, field
@@ -90,27 +91,18 @@ def split_in_halves(paths: Sequence[str],
     return first, second
 
 
-def resolve_appearance_shift(name: str,
-                             strength: Optional[float] = None) -> dict:
-    """The transform config of the named appearance shift.
+def resolve_appearance_shift(name: str) -> dict:
+    """A copy of the transform config of a named appearance shift.
 
     Args:
-        name (str): A key of ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
-        strength (float, optional): Overrides the preset's ``strength``.
+        name (str): A key of ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``
+            (e.g. ``'rgb+50'``, ``'night0.5'``).
     """
-    try:
-        from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
-    except ImportError as error:
-        raise RuntimeError(
-            'appearance pairs need ibnseg.datasets.transforms.'
-            'APPEARANCE_SHIFTS, which this installation lacks') from error
+    from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
     if name not in APPEARANCE_SHIFTS:
         raise ValueError(f'unknown appearance shift {name!r}; choose from '
-                         f'{", ".join(sorted(APPEARANCE_SHIFTS))}')
-    config = dict(APPEARANCE_SHIFTS[name])
-    if strength is not None:
-        config['strength'] = strength
-    return config
+                         f'{", ".join(APPEARANCE_SHIFTS)}')
+    return copy.deepcopy(APPEARANCE_SHIFTS[name])
 
 
 def domain_pair(folder_a: str, folder_b: str) -> ImageSetPair:
@@ -154,7 +146,9 @@ def _read_image(path: str, size: Optional[Tuple[int, int]]) -> np.ndarray:
 
 
 def _apply_shift(transform, image: np.ndarray, path: str) -> np.ndarray:
-    shifted = transform(dict(img=image))['img']
+    # img_path lets shifts that draw noise seed it per image (ibnseg's
+    # GaussianNoise does), so the same file always gets the same noise.
+    shifted = transform(dict(img=image, img_path=path))['img']
     if not (isinstance(shifted, np.ndarray) and shifted.shape == image.shape
             and shifted.dtype == np.uint8):
         raise ValueError(
@@ -178,8 +172,8 @@ def iter_image_batches(image_set: ImageSet,
             (width, height); without it all images of a batch must already
             have the same size.
         seed (int): Seeds python, numpy and torch before the first image so
-            that a random appearance shift gives the same images on every
-            pass (every model then sees the very same set).
+            that a shift drawing from the global generators gives the
+            same images on every pass (every model sees the very same set).
     """
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
