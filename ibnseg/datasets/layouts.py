@@ -20,7 +20,7 @@ start with '.' and end with '.tmp', so no dataset listing picks them up.
 import os
 import os.path as osp
 import tempfile
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -96,20 +96,31 @@ def save_png_atomic(path: str,
         height, width = array.shape
         image = Image.frombytes('P', (width, height), array.tobytes())
         image.putpalette(np.asarray(palette, np.uint8).reshape(-1).tolist())
+    return _write_atomic(path, lambda f: image.save(f, format='PNG'))
+
+
+def write_text_atomic(path: str, text: str) -> str:
+    """Write ``text`` (UTF-8) to ``path`` atomically; create its folder."""
+    return _write_atomic(path, lambda f: f.write(text.encode('utf-8')))
+
+
+def _write_atomic(path: str, write: Callable) -> str:
+    """Call ``write(binary_file)`` on a hidden temporary file next to
+    ``path``, then rename it over ``path``."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp_path = tempfile.mkstemp(
         prefix=f'.{osp.basename(path)}.', suffix=TEMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, 'wb') as f:
-            image.save(f, format='PNG')
+            write(f)
         os.replace(tmp_path, path)
     except BaseException:
         # also on KeyboardInterrupt: never leave the half-written temp behind
         if osp.exists(tmp_path):
             os.remove(tmp_path)
         raise
-    return path
+    return str(path)
 
 
 def read_png_size(path: str) -> Tuple[int, int]:

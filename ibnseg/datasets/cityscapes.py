@@ -1,0 +1,50 @@
+"""Cityscapes that can train from ``_gtFine_labelIds.png``."""
+from typing import Optional
+
+from mmseg.datasets import CityscapesDataset
+from mmseg.registry import DATASETS
+
+from .label_source import LabelSourceMixin
+from .layouts import (CITYSCAPES_IMG_SUFFIX, CITYSCAPES_LABEL_IDS_SUFFIX,
+                      CITYSCAPES_TRAIN_IDS_SUFFIX)
+
+
+@DATASETS.register_module()
+class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
+    """mmseg's ``CityscapesDataset`` that also reads raw label ids.
+
+    mmseg trains on ``_gtFine_labelTrainIds.png``, which must first be made
+    with a converter. This dataset uses, per image, the trainId file when it
+    exists and otherwise the official ``_gtFine_labelIds.png``, mapped to
+    trainIds at load time by the ``MapLabelIds`` transform (which the
+    pipeline must then contain after ``LoadAnnotations``; checked at
+    construction). Listing, ``ann_file``, classes and palette are mmseg's.
+
+    Args:
+        label_format (str): 'auto' (default; as above), 'train_ids' (only
+            converted files, like mmseg) or 'label_ids' (only raw files).
+        subset (dict, optional): A seeded fine-tuning subset:
+            ``dict(fraction=0.1, seed=0)`` or ``dict(count=300, seed=0)``,
+            optional ``save_to='path.txt'`` writes the names finally used
+            (in mmseg ``ann_file`` form, 'city/city_seq_frame').
+        skip_report (str, optional): A skip report (see
+            ``ibnseg.datasets.skip_report``) relative to ``data_root``
+            unless absolute; None (default) uses none.
+        label_ids_suffix (str): Suffix of raw label-id files.
+        img_suffix (str), seg_map_suffix (str): As in mmseg's dataset.
+        **kwargs: Other ``BaseSegDataset`` arguments.
+    """
+    DOMAIN = 'Cityscapes'
+
+    def __init__(self,
+                 label_format: str = 'auto',
+                 subset: Optional[dict] = None,
+                 skip_report: Optional[str] = None,
+                 img_suffix: str = CITYSCAPES_IMG_SUFFIX,
+                 seg_map_suffix: str = CITYSCAPES_TRAIN_IDS_SUFFIX,
+                 label_ids_suffix: str = CITYSCAPES_LABEL_IDS_SUFFIX,
+                 **kwargs) -> None:
+        self._init_label_source(label_format, label_ids_suffix, subset,
+                                skip_report)
+        super().__init__(
+            img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)

@@ -1,0 +1,157 @@
+"""Label-id -> trainId conversion and GTA5 pair checking, for the tools.
+
+The per-file steps are module-level functions so that
+``mmengine.utils.track_parallel_progress`` can run them in worker processes.
+Every output goes through ``save_png_atomic``: an interrupted run leaves
+complete files or none, and a re-run skips what is already converted.
+"""
+import os
+import os.path as osp
+import time
+from collections import Counter
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from mmengine.utils import track_parallel_progress, track_progress
+from PIL import Image
+
+from .labels import LABEL_ID_TO_TRAIN_ID
+from .layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX, GTA5_LABEL_DIR,
+                      GTA5_LABEL_IDS_SUFFIX, GTA5_TRAIN_IDS_SUFFIX,
+                      gta5_paths, read_label_ids, read_png_size,
+                      save_png_atomic)
+from .skip_report import SkippedSample
+
+CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED = ('converted',
+                                                 'already converted',
+                                                 'skipped', 'failed')
+
+
+def convert_label_file(src: str, dst: str, force: bool = False) -> str:
+    """Write the trainId PNG ``dst`` for the label-id PNG ``src``.
+
+    Returns ``ALREADY_CONVERTED`` without reading anything when ``dst``
+    exists and ``force`` is False, else ``CONVERTED``. Errors name ``src``.
+    """
+    if not force and osp.isfile(dst):
+        return ALREADY_CONVERTED
+    save_png_atomic(dst, LABEL_ID_TO_TRAIN_ID[read_label_ids(src)])
+    return CONVERTED
+
+
+def run_tasks(func: Callable, tasks: Sequence, nproc: int) -> List:
+    """``func`` over ``tasks`` with a progress bar, in ``nproc`` processes
+    (in this process when ``nproc`` is 1)."""
+    if nproc < 1:
+        raise ValueError(f'nproc must be >= 1, got {nproc}')
+    if not tasks:
+        return []
+    if nproc == 1:
+        return track_progress(func, list(tasks))
+    return track_parallel_progress(func, list(tasks), nproc)
+
+
+# -- GTA5 ---------------------------------------------------------------------
+def list_gta5_frames(root: str) -> List[str]:
+    """Stems of every frame with an image or a raw label under ``root``."""
+    stems = set()
+    for folder, suffix in ((GTA5_IMG_DIR, GTA5_IMG_SUFFIX),
+                           (GTA5_LABEL_DIR, GTA5_LABEL_IDS_SUFFIX)):
+        path = osp.join(root, folder)
+        if not osp.isdir(path):
+            continue
+        stems.update(
+            name[:-len(suffix)] for name in os.listdir(path)
+            if name.endswith(suffix) and not name.startswith('.')
+            and not name.endswith(GTA5_TRAIN_IDS_SUFFIX))
+    return sorted(stems)
+
+
+def _image_size(path: str, verify: bool) -> Tuple[int, int]:
+    height, width = read_png_size(path)
+    if verify:
+        try:
+            with Image.open(path) as image:
+                image.load()  # decodes everything: finds truncated files
+        except (OSError, SyntaxError, ValueError) as err:
+            raise ValueError(f'{path}: cannot decode the image ({err})') \
+                from err
+    return height, width
+
+
+def check_and_convert_gta5_frame(
+        task: Tuple[str, str, bool, bool]
+) -> Tuple[str, str, Optional[SkippedSample]]:
+    """Check one GTA5 pair and convert its label; one task of the tool.
+
+    Args:
+        task: (root, frame stem, force, verify_images). With
+            ``verify_images`` the image is fully decoded, else only its
+            header is read.
+
+    Returns:
+        (stem, status, SkippedSample or None): status is ``CONVERTED``,
+        ``ALREADY_CONVERTED`` or ``SKIPPED`` (with the reason).
+    """
+    root, stem, force, verify_images = task
+    img_path, label_path, train_ids_path = gta5_paths(root, stem)
+
+    def skip(problem, detail):
+        return stem, SKIPPED, SkippedSample(stem, problem, detail)
+
+    if not osp.isfile(img_path):
+        return skip('missing_image', f'{img_path} not found')
+    if not osp.isfile(label_path):
+        return skip('missing_label', f'{label_path} not found')
+    try:
+        img_size = _image_size(img_path, verify_images)
+    except ValueError as err:
+        return skip('unreadable_image', str(err))
+    reuse = not force and osp.isfile(train_ids_path)
+    try:
+        # an existing conversion is trusted (atomic writes); only re-read the
+        # raw label's header to keep the size check
+        label_size = read_png_size(label_path) if reuse else \
+            read_label_ids(label_path).shape
+    except ValueError as err:
+        return skip('unreadable_label', str(err))
+    if tuple(label_size) != tuple(img_size):
+        return skip(
+            'size_mismatch', f'image {img_size[1]}x{img_size[0]}, label '
+            f'{label_size[1]}x{label_size[0]} (WxH)')
+    return stem, convert_label_file(label_path, train_ids_path, force), None
+
+
+# -- Cityscapes ---------------------------------------------------------------
+def convert_label_file_task(task: Tuple[str, str, bool]) -> Tuple[str, str,
+                                                                 str]:
+    """(src, dst, force) -> (src, status, error message or '')."""
+    src, dst, force = task
+    try:
+        return src, convert_label_file(src, dst, force), ''
+    except (OSError, ValueError) as err:
+        return src, FAILED, str(err)
+
+
+def find_files(folder: str, suffix: str) -> List[str]:
+    """Every non-hidden file under ``folder`` whose name ends with
+    ``suffix``, sorted."""
+    found = []
+    for parent, _, names in os.walk(folder):
+        found.extend(
+            osp.join(parent, n) for n in names
+            if n.endswith(suffix) and not n.startswith('.'))
+    return sorted(found)
+
+
+# -- summaries ----------------------------------------------------------------
+def summarize(statuses: Sequence[str], started: float,
+              extra: Dict[str, object] = None) -> str:
+    """One readable paragraph: counts per status, time, extra facts."""
+    counts = Counter(statuses)
+    lines = [f'{len(statuses)} label file(s) in {time.time() - started:.1f}s:']
+    for status in (CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED):
+        if counts.get(status):
+            lines.append(f'  {status}: {counts[status]}')
+    for key, value in (extra or {}).items():
+        lines.append(f'  {key}: {value}')
+    return '\n'.join(lines)

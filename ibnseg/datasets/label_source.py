@@ -1,0 +1,191 @@
+"""What GTA5Dataset and CityscapesLabelIdsDataset share: choosing each
+sample's label file (converted trainIds or raw label ids), checking the data
+root, seeded subsets, the converter's skip report and readable load errors.
+"""
+import os.path as osp
+import warnings
+from typing import List, Optional
+
+from mmseg.datasets.transforms import LoadAnnotations
+
+from .skip_report import read_skip_report
+from .subsets import select_subset, write_id_list
+from .transforms.loading import (SEG_MAP_FORMAT_KEY, SEG_MAP_FORMATS,
+                                 MapLabelIds)
+
+LABEL_FORMATS = ('auto', ) + SEG_MAP_FORMATS
+DATA_README = 'data/README.md'
+
+
+class LabelSourceMixin:
+    """Mixin for a ``BaseSegDataset`` whose labels may exist as trainIds
+    (``seg_map_suffix``) and/or as raw label ids (``label_ids_suffix``).
+
+    The subclass ``__init__`` calls ``_init_label_source`` before
+    ``BaseSegDataset.__init__`` and may override ``_list_samples``; the
+    mixin's ``load_data_list`` then, in this order: lists the samples, keeps
+    the seeded subset, drops the skip report's samples (one warning), picks
+    each sample's label file, and checks that the pipeline can read it.
+    """
+
+    #: Human name of the domain, for messages.
+    DOMAIN = ''
+
+    def _init_label_source(self, label_format: str, label_ids_suffix: str,
+                           subset: Optional[dict],
+                           skip_report: Optional[str]) -> None:
+        if label_format not in LABEL_FORMATS:
+            raise ValueError(f'{type(self).__name__}: label_format must be one'
+                             f' of {LABEL_FORMATS}, got {label_format!r}')
+        if subset is not None:
+            unknown = set(subset) - {'fraction', 'count', 'seed', 'save_to'}
+            if unknown:
+                raise ValueError(
+                    f'{type(self).__name__}: unknown subset option(s) '
+                    f'{sorted(unknown)}; expected dict(fraction=... or '
+                    'count=..., seed=0, save_to=None)')
+        self.label_format = label_format
+        self.label_ids_suffix = label_ids_suffix
+        self.subset = None if subset is None else dict(subset)
+        self.skip_report = skip_report
+
+    # -- listing ----------------------------------------------------------
+    def _list_samples(self) -> List[dict]:
+        """Data infos with ``img_path``, ``seg_map_path`` (the trainId file)
+        and ``sample_name``; by default mmseg's folder or ann_file listing."""
+        infos = super().load_data_list()
+        img_dir = self.data_prefix.get('img_path', '')
+        for info in infos:
+            info['sample_name'] = osp.relpath(
+                info['img_path'], img_dir)[:-len(self.img_suffix)]
+        return infos
+
+    def _check_image_dir(self) -> str:
+        img_dir = self.data_prefix.get('img_path', '')
+        if not osp.isdir(img_dir):
+            raise FileNotFoundError(
+                f'{type(self).__name__}: image folder {img_dir!r} does not '
+                f'exist (data_root={self.data_root!r}); expected the '
+                f'{self.DOMAIN} layout described in {DATA_README}')
+        return img_dir
+
+    def load_data_list(self) -> List[dict]:
+        img_dir = self._check_image_dir()
+        infos = self._list_samples()
+        if not infos:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: no "*{self.img_suffix}" images in '
+                f'{img_dir!r}; expected the {self.DOMAIN} layout described '
+                f'in {DATA_README}')
+        infos = self._apply_subset(infos)
+        infos = self._drop_skipped(infos)
+        self._choose_label_files(infos)
+        save_to = (self.subset or {}).get('save_to')
+        if save_to:
+            write_id_list(save_to, [i['sample_name'] for i in infos])
+        return infos
+
+    # -- subset and skip report ------------------------------------------
+    def _apply_subset(self, infos: List[dict]) -> List[dict]:
+        if self.subset is None:
+            return infos
+        options = dict(self.subset)
+        options.pop('save_to', None)
+        chosen = set(
+            select_subset([i['sample_name'] for i in infos], **options))
+        return [i for i in infos if i['sample_name'] in chosen]
+
+    def _skip_report_path(self) -> Optional[str]:
+        if not self.skip_report:
+            return None
+        if osp.isabs(self.skip_report) or self.data_root is None:
+            return self.skip_report
+        return osp.join(self.data_root, self.skip_report)
+
+    def _drop_skipped(self, infos: List[dict]) -> List[dict]:
+        path = self._skip_report_path()
+        if path is None or not osp.isfile(path):
+            return infos
+        skipped = read_skip_report(path)
+        kept = [i for i in infos if i['sample_name'] not in skipped]
+        dropped = len(infos) - len(kept)
+        if dropped:
+            warnings.warn(
+                f'{type(self).__name__}: skipping {dropped} of {len(infos)} '
+                f'samples listed as broken in the skip report {path}')
+        if not kept:
+            raise ValueError(f'{type(self).__name__}: every sample is listed '
+                             f'in the skip report {path}')
+        return kept
+
+    # -- label files --------------------------------------------------------
+    def _choose_label_files(self, infos: List[dict]) -> None:
+        """Point each sample at its trainId file or its label-id file.
+
+        'train_ids' needs the converted file, 'label_ids' the raw one;
+        'auto' takes the converted file where it exists, else the raw one.
+        A sample with neither, or a missing image, is an error here rather
+        than a crash in the middle of training.
+        """
+        missing_images, missing_labels = [], []
+        uses_label_ids = 0
+        for info in infos:
+            if not osp.isfile(info['img_path']):
+                missing_images.append(info['img_path'])
+            train_ids_path = info['seg_map_path']
+            label_ids_path = train_ids_path[:-len(self.seg_map_suffix)] + \
+                self.label_ids_suffix
+            if self.label_format != 'label_ids' and \
+                    osp.isfile(train_ids_path):
+                info[SEG_MAP_FORMAT_KEY] = 'train_ids'
+            elif self.label_format != 'train_ids' and \
+                    osp.isfile(label_ids_path):
+                info['seg_map_path'] = label_ids_path
+                info[SEG_MAP_FORMAT_KEY] = 'label_ids'
+                uses_label_ids += 1
+            else:
+                wanted = {
+                    'train_ids': [train_ids_path],
+                    'label_ids': [label_ids_path]
+                }.get(self.label_format, [train_ids_path, label_ids_path])
+                missing_labels.append(' or '.join(wanted))
+        self._raise_missing('image', missing_images)
+        self._raise_missing('label', missing_labels)
+        if uses_label_ids:
+            self._check_pipeline_maps_label_ids(uses_label_ids, len(infos))
+
+    def _raise_missing(self, kind: str, missing: List[str]) -> None:
+        if missing:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: {len(missing)} {kind} file(s) '
+                f'not found, e.g. {missing[0]}. Check data_root, the split '
+                f'or ann_file, and the layout in {DATA_README}; for GTA5, '
+                'tools/convert_gta5_labels.py lists broken pairs in the '
+                'skip report that the dataset honours.')
+
+    def _check_pipeline_maps_label_ids(self, count: int, total: int) -> None:
+        transforms = getattr(self.pipeline, 'transforms', [])
+        loads_labels = any(
+            isinstance(t, LoadAnnotations) for t in transforms)
+        if loads_labels and not any(
+                isinstance(t, MapLabelIds) for t in transforms):
+            raise ValueError(
+                f'{type(self).__name__}: {count} of {total} samples have only '
+                f'label-id files ("*{self.label_ids_suffix}"), but the '
+                "pipeline has no dict(type='MapLabelIds') after "
+                'LoadAnnotations, so they would train on label ids instead '
+                'of trainIds. Add it, or convert the labels first.')
+
+    # -- loading -----------------------------------------------------------
+    def prepare_data(self, idx):
+        """Run the pipeline; on failure, say which files the sample has."""
+        try:
+            return super().prepare_data(idx)
+        except Exception as err:
+            info = self.get_data_info(idx)
+            raise RuntimeError(
+                f'{type(self).__name__}: cannot load sample {idx} '
+                f"(image {info.get('img_path')}, label "
+                f"{info.get('seg_map_path')}): {type(err).__name__}: "
+                f"{str(err).rstrip('.')}. Expected a decodable image and a "
+                'single-channel label of the same size.') from err

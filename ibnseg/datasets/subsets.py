@@ -1,0 +1,104 @@
+"""Id lists and seeded fine-tuning subsets.
+
+An id list is a text file with one sample name per line (a GTA5 split file,
+an mmseg ``ann_file``, a chosen fine-tuning subset); blank lines and lines
+starting with '#' are ignored.
+
+Subsets are chosen so that the same seed gives the same files on every
+machine: the names are sorted (by their text, never by absolute path or
+listing order), then ``numpy.random.default_rng(seed).permutation`` orders
+them and the first ``k`` are kept. Because the permutation depends only on
+the seed and the number of names, a smaller fraction with the same seed is a
+subset of a larger one (the 10% images are among the 20% ones).
+"""
+import math
+import os.path as osp
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from .layouts import write_text_atomic
+
+
+def read_id_list(path: str, what: str = 'id list') -> List[str]:
+    """Read the names in an id list file.
+
+    Args:
+        path (str): The text file.
+        what (str): What the file is, for error messages (e.g. 'split file').
+
+    Raises:
+        FileNotFoundError: naming ``path``.
+        ValueError: when it holds no names or repeats one.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} {path} not found')
+    with open(path, encoding='utf-8') as f:
+        names = [
+            line.strip() for line in f
+            if line.strip() and not line.lstrip().startswith('#')
+        ]
+    if not names:
+        raise ValueError(f'{what} {path} is empty; expected one sample name '
+                         'per line')
+    seen = set()
+    repeated = [n for n in names if n in seen or seen.add(n)]
+    if repeated:
+        raise ValueError(f'{what} {path} names {len(repeated)} sample(s) '
+                         f'twice, e.g. {repeated[0]!r}; expected unique '
+                         'names')
+    return names
+
+
+def write_id_list(path: str, names: Sequence[str]) -> str:
+    """Write ``names`` one per line, atomically. Returns ``path``."""
+    return write_text_atomic(path, ''.join(f'{n}\n' for n in names))
+
+
+def subset_size(total: int,
+                fraction: Optional[float] = None,
+                count: Optional[int] = None) -> int:
+    """How many of ``total`` samples a subset keeps.
+
+    Exactly one of ``fraction`` (in (0, 1]; ``round(fraction * total)``,
+    halves rounded up, at least 1) or ``count`` (1..total) must be given.
+    """
+    if (fraction is None) == (count is None):
+        raise ValueError('subset: give exactly one of fraction or count, got '
+                         f'fraction={fraction!r}, count={count!r}')
+    if fraction is not None:
+        if not 0.0 < float(fraction) <= 1.0:
+            raise ValueError(
+                f'subset: fraction must lie in (0, 1], got {fraction!r}')
+        return max(1, int(math.floor(float(fraction) * total + 0.5)))
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) \
+            or not 1 <= count <= total:
+        raise ValueError(f'subset: count must be an integer in 1..{total} '
+                         f'(the number of samples), got {count!r}')
+    return int(count)
+
+
+def select_subset(names: Sequence[str],
+                  fraction: Optional[float] = None,
+                  count: Optional[int] = None,
+                  seed: int = 0) -> List[str]:
+    """Choose a seeded, machine-independent subset of ``names``.
+
+    Args:
+        names (Sequence[str]): Sample names (relative, e.g. '00001' or
+            'aachen/aachen_000000_000019'); must be unique.
+        fraction (float, optional): Share of the names to keep.
+        count (int, optional): Number of names to keep.
+        seed (int): Seed of the choice.
+
+    Returns:
+        list[str]: The chosen names, sorted.
+    """
+    ordered = sorted(names)
+    if len(set(ordered)) != len(ordered):
+        raise ValueError('select_subset: sample names must be unique')
+    if not ordered:
+        raise ValueError('select_subset: no sample names to choose from')
+    keep = subset_size(len(ordered), fraction, count)
+    order = np.random.default_rng(int(seed)).permutation(len(ordered))
+    return [ordered[i] for i in sorted(order[:keep])]

@@ -1,0 +1,70 @@
+"""Convert Cityscapes ``_gtFine_labelIds.png`` to ``_gtFine_labelTrainIds.png``.
+
+Reads the official label-id PNGs (no polygon json needed) and writes the
+trainId PNGs next to them, atomically; files already converted are skipped
+unless --force. CityscapesLabelIdsDataset can also train without this step.
+
+    python tools/convert_cityscapes_labels.py data/cityscapes --nproc 8
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+from ibnseg.datasets.label_conversion import (FAILED,
+                                              convert_label_file_task,
+                                              find_files, run_tasks,
+                                              summarize)
+from ibnseg.datasets.layouts import (CITYSCAPES_LABEL_DIR,
+                                     CITYSCAPES_LABEL_IDS_SUFFIX,
+                                     CITYSCAPES_TRAIN_IDS_SUFFIX)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        'data_root', nargs='?', default='data/cityscapes',
+        help='Cityscapes data root')
+    parser.add_argument(
+        '--splits',
+        nargs='+',
+        default=['train', 'val'],
+        help='folders under gtFine/ to convert')
+    parser.add_argument(
+        '--nproc',
+        type=int,
+        default=min(8, os.cpu_count() or 1),
+        help='worker processes (1: no pool)')
+    parser.add_argument(
+        '--force', action='store_true', help='rewrite converted labels')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sources = []
+    for split in args.splits:
+        folder = osp.join(args.data_root, CITYSCAPES_LABEL_DIR, split)
+        found = find_files(folder, CITYSCAPES_LABEL_IDS_SUFFIX)
+        if not found:
+            print(
+                f'error: no "*{CITYSCAPES_LABEL_IDS_SUFFIX}" files under '
+                f'{folder!r}; expected the Cityscapes layout in '
+                'data/README.md', file=sys.stderr)
+            return 2
+        sources.extend(found)
+    started = time.time()
+    results = run_tasks(convert_label_file_task, [
+        (src, src[:-len(CITYSCAPES_LABEL_IDS_SUFFIX)] +
+         CITYSCAPES_TRAIN_IDS_SUFFIX, args.force) for src in sources
+    ], args.nproc)
+    print('\n' + summarize([status for _, status, _ in results], started))
+    failed = [(src, msg) for src, status, msg in results if status == FAILED]
+    for src, msg in failed:
+        print(f'failed: {msg}', file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Convert GTA5 label-id PNGs to trainIds and list the broken pairs.
+
+For every frame under DATA_ROOT (``images/NNNNN.png``, ``labels/NNNNN.png``)
+it checks that both files exist and read, and that they have the same size;
+good frames get ``labels/NNNNN_labelTrainIds.png`` (written atomically,
+skipped when present unless --force). Broken frames go to the skip report
+(default DATA_ROOT/skipped_pairs.tsv), which GTA5Dataset honours.
+
+    python tools/convert_gta5_labels.py data/gta5 --nproc 8
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+from collections import Counter
+
+from ibnseg.datasets.label_conversion import (SKIPPED,
+                                              check_and_convert_gta5_frame,
+                                              list_gta5_frames, run_tasks,
+                                              summarize)
+from ibnseg.datasets.skip_report import SKIP_REPORT_NAME, write_skip_report
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        'data_root', nargs='?', default='data/gta5', help='GTA5 data root')
+    parser.add_argument(
+        '--nproc',
+        type=int,
+        default=min(8, os.cpu_count() or 1),
+        help='worker processes (1: no pool)')
+    parser.add_argument(
+        '--force', action='store_true', help='rewrite converted labels')
+    parser.add_argument(
+        '--verify-images',
+        action='store_true',
+        help='decode every image fully (finds truncated files; slower) '
+        'instead of reading headers only')
+    parser.add_argument(
+        '--report', help=f'skip report path (default: '
+        f'DATA_ROOT/{SKIP_REPORT_NAME})')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    frames = list_gta5_frames(args.data_root)
+    if not frames:
+        print(
+            f'error: no GTA5 frames under {args.data_root!r} (expected '
+            'images/NNNNN.png and labels/NNNNN.png; see data/README.md)',
+            file=sys.stderr)
+        return 2
+    report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
+    started = time.time()
+    results = run_tasks(
+        check_and_convert_gta5_frame,
+        [(args.data_root, f, args.force, args.verify_images)
+         for f in frames], args.nproc)
+    skipped = [item for _, status, item in results if status == SKIPPED]
+    write_skip_report(
+        report, skipped,
+        comment='GTA5 pairs skipped by GTA5Dataset; written by '
+        f'tools/convert_gta5_labels.py from {args.data_root}')
+    problems = Counter(item.problem for item in skipped)
+    print('\n' + summarize(
+        [status for _, status, _ in results], started,
+        dict(skip_report=report, **{
+            f'skipped ({p})': n
+            for p, n in sorted(problems.items())
+        })))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
