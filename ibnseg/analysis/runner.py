@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from mmengine.model import revert_sync_batchnorm
 from mmengine.utils import ProgressBar
+from mmseg.structures import SegDataSample
 from torch import nn
 
 from .divergence import DEFAULT_EPS, ChannelMeanStats, feature_divergence
@@ -105,7 +106,9 @@ def preprocess_images(model: nn.Module,
     if preprocessor is None:
         raise ValueError(f'{type(model).__name__} has no data_preprocessor '
                          'to normalise images with')
-    inputs = preprocessor(dict(inputs=images, data_samples=None),
+    # Data samples only receive padding metainfo from a padding test_cfg.
+    samples = [SegDataSample() for _ in images]
+    inputs = preprocessor(dict(inputs=images, data_samples=samples),
                           False)['inputs']
     if tuple(inputs.shape[-2:]) != tuple(images[0].shape[-2:]):
         raise ValueError(

@@ -1,0 +1,144 @@
+"""tools/feature_divergence.py end to end on tiny generated images."""
+import csv
+import importlib.util
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from ibnseg.analysis import (appearance_pair, compute_model_divergence,
+                             content_pair, domain_pair,
+                             resolve_appearance_shift)
+from tests.test_analysis.helpers import (build_tiny_segmentor, write_images,
+                                         write_tiny_config)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(REPO, 'tools', 'feature_divergence.py')
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('feature_divergence_tool',
+                                                  TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+@pytest.fixture(scope='module')
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp('divergence')
+    write_images(str(root / 'domain_a'), 6, seed=0)
+    write_images(str(root / 'domain_b'), 4, seed=1, brightness=-50)
+    config = write_tiny_config(str(root / 'tiny_r18.py'))
+    trained = build_tiny_segmentor(seed=7)
+    checkpoint = str(root / 'trained.pth')
+    torch.save(dict(state_dict=trained.state_dict(),
+                    meta=dict(dataset_meta=dict(classes=('a', 'b', 'c')))),
+               checkpoint)
+    return dict(root=root, config=config, checkpoint=checkpoint,
+                trained=trained)
+
+
+def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
+    root = workspace['root']
+    out_dir = str(root / 'out')
+    set_a, set_b = str(root / 'domain_a'), str(root / 'domain_b')
+    argv = [workspace['config'],
+            '--models', f'trained={workspace["config"]}:'
+            f'{workspace["checkpoint"]}',
+            '--set-a', set_a, '--set-b', set_b,
+            '--appearance', 'rgb+50', '--content',
+            '--batch-size', '4', '--device', 'cpu', '--out-dir', out_dir]
+    rows = load_tool().main(argv)
+
+    models, pairs, layers = 2, 3, 8
+    with open(osp.join(out_dir, 'feature_divergence.csv')) as file:
+        table = list(csv.DictReader(file))
+    assert len(table) == len(rows) == models * pairs * layers
+    assert {r['model'] for r in table} == {'tiny_r18', 'trained'}
+    assert {(r['pair'], r['pair_type']) for r in table} == {
+        ('domain', 'domain'), ('appearance:rgb+50', 'appearance'),
+        ('content', 'content')}
+    divergences = np.array([float(r['divergence']) for r in table])
+    assert np.all(np.isfinite(divergences)) and np.all(divergences > 0)
+    content_rows = [r for r in table if r['pair'] == 'content']
+    assert {(r['images_a'], r['images_b']) for r in content_rows} == {
+        ('3', '3')}
+
+    with open(osp.join(out_dir, 'feature_divergence.json')) as file:
+        document = json.load(file)
+    assert 'KL(a||b) + KL(b||a)' in document['formula']
+    assert document['eps'] == 1e-6 and document['level'] == 'block'
+    assert [m['label'] for m in document['models']] == ['tiny_r18',
+                                                        'trained']
+    assert document['rows'] == [row.to_dict() for row in rows]
+
+    plot = cv2.imread(osp.join(out_dir, 'feature_divergence.png'))
+    assert plot is not None and plot.shape[0] > 200 and plot.shape[1] > 300
+    assert plot.std() > 0
+    assert sorted(os.listdir(out_dir)) == [
+        'feature_divergence.csv', 'feature_divergence.json',
+        'feature_divergence.png']
+
+    # The checkpoint was loaded: same numbers as the model that wrote it.
+    expected = compute_model_divergence(
+        workspace['trained'], 'trained', [
+            domain_pair(set_a, set_b),
+            appearance_pair(set_a, 'rgb+50',
+                            resolve_appearance_shift('rgb+50')),
+            content_pair(set_a, seed=0)])
+    got = [row for row in rows if row.model == 'trained']
+    assert [(r.pair, r.layer) for r in got] == [(r.pair, r.layer)
+                                                for r in expected]
+    np.testing.assert_allclose([r.divergence for r in got],
+                               [r.divergence for r in expected], rtol=1e-4)
+
+
+def test_tool_stage_level_and_resize(workspace):
+    root = workspace['root']
+    out_dir = str(root / 'stages')
+    rows = load_tool().main([
+        workspace['config'], '--set-a', str(root / 'domain_a'), '--content',
+        '--level', 'stage', '--size', '32', '32', '--device', 'cpu',
+        '--log-y', '--out-dir', out_dir])
+    assert [row.layer for row in rows] == ['layer1', 'layer2', 'layer3',
+                                           'layer4']
+    with open(osp.join(out_dir, 'feature_divergence.json')) as file:
+        assert json.load(file)['size'] == [32, 32]
+
+
+@pytest.mark.parametrize('extra, message', [
+    ([], 'nothing to compare'),
+    (['--content', '--models', 'a.py', 'b/a.py'], "labels ['a'] repeat"),
+    (['--content', '--batch-size', '0'], 'batch-size must be >= 1'),
+    (['--content', '--eps', '0'], 'eps must be > 0'),
+])
+def test_tool_rejects_bad_options(workspace, capsys, extra, message):
+    with pytest.raises(SystemExit):
+        load_tool().parse_args(
+            [workspace['config'], '--set-a', 'unused'] + extra)
+    assert message in capsys.readouterr().err
+
+
+def test_tool_reports_bad_paths_without_a_traceback(workspace):
+    root = workspace['root']
+    result = subprocess.run(
+        [sys.executable, TOOL, workspace['config'], '--set-a',
+         str(root / 'no_such_folder'), '--content', '--device', 'cpu'],
+        capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 1
+    assert 'feature_divergence: error: image folder' in result.stderr
+    assert 'no_such_folder' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+    with pytest.raises(FileNotFoundError, match='checkpoint file'):
+        load_tool().main([
+            workspace['config'], str(root / 'missing.pth'), '--set-a',
+            str(root / 'domain_a'), '--content', '--device', 'cpu',
+            '--out-dir', str(root / 'unused')])
