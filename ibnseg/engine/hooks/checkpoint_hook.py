@@ -1,6 +1,8 @@
 """A CheckpointHook whose checkpoints survive a kill at any moment."""
 import os.path as osp
-from typing import List
+from typing import List, Optional
+
+import torch
 
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, get_file_backend
@@ -11,6 +13,8 @@ from ..fileio import atomic_write, remove_partial_files
 
 #: ``backend_args`` that make mmengine write checkpoints atomically.
 ATOMIC_BACKEND_ARGS = dict(backend='atomic_local')
+#: Checkpoint key of the torch random number generator states.
+RNG_STATE_KEY = 'torch_rng_state'
 
 
 @HOOKS.register_module()
@@ -35,12 +39,24 @@ class AtomicCheckpointHook(CheckpointHook):
        which costs disk space, never progress.
     4. Temporary files of a killed save are removed before training starts.
 
+    It also makes a resumed run continue exactly as the uninterrupted run
+    would have (same seed, deterministic ops): the checkpoint keeps torch's
+    random generator states, which a resume restores. Without them, dropout
+    after a resume draws different masks. numpy's and Python's generators
+    need no saving: they only drive the data pipeline, which mmengine
+    replays up to the resumed iteration (with an ``InfiniteSampler``, as
+    mmseg's configs use).
+
     Use it in place of ``CheckpointHook``, e.g. ``default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
     interval=4000))``; ``tools/train.py`` swaps a configured
     ``CheckpointHook`` for it.
 
     Args:
+        save_rng_state (bool): Save torch's random generator states (CPU and
+            CUDA) in each checkpoint under ``'torch_rng_state'`` and restore
+            them on resume. Not restored when ``randomness.diff_rank_seed``
+            is set: only rank 0's states are saved. Defaults to True.
         backend_args (dict, optional): As in ``CheckpointHook``. Defaults to
             None, which means ``dict(backend='atomic_local')`` when the
             checkpoints go to a local folder. Other storages (``s3://``, ...)
@@ -50,6 +66,11 @@ class AtomicCheckpointHook(CheckpointHook):
             ``by_epoch``, ``max_keep_ckpts``, ``save_best``, ``out_dir``,
             ``filename_tmpl``, ...), with the same meaning and defaults.
     """
+
+    def __init__(self, save_rng_state: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.save_rng_state = save_rng_state
+        self._rng_state_to_restore: Optional[dict] = None
 
     def before_train(self, runner) -> None:
         out_dir = self.out_dir if self.out_dir is not None \
@@ -63,6 +84,38 @@ class AtomicCheckpointHook(CheckpointHook):
                 for path in remove_partial_files(folder):
                     runner.logger.warning(
                         f'Removed {path}, left by an interrupted save.')
+        self._restore_rng_state(runner)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.save_rng_state:
+            checkpoint[RNG_STATE_KEY] = dict(
+                cpu=torch.get_rng_state(),
+                cuda=torch.cuda.get_rng_state_all()
+                if torch.cuda.is_available() else [])
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # Kept until before_train: Runner.resume may reseed after loading.
+        # Only a resume continues a run (``_resume`` has no public getter);
+        # loading weights to fine-tune or test leaves the generators alone.
+        if self.save_rng_state and getattr(runner, '_resume', False):
+            self._rng_state_to_restore = checkpoint.get(RNG_STATE_KEY)
+
+    def _restore_rng_state(self, runner) -> None:
+        state, self._rng_state_to_restore = self._rng_state_to_restore, None
+        if state is None:
+            return
+        if runner.cfg.get('randomness', {}).get('diff_rank_seed', False):
+            runner.logger.warning(
+                'Not restoring the random generator states on resume: with '
+                'diff_rank_seed each rank has its own, and only rank 0 '
+                'saved them.')
+            return
+        torch.set_rng_state(state['cpu'])
+        if torch.cuda.is_available() and \
+                len(state['cuda']) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(state['cuda'])
+        runner.logger.info('Restored the random generator states saved '
+                           'with the checkpoint.')
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         """Save checkpoint ``step``, then point ``last_checkpoint`` at it,
