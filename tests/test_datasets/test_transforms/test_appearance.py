@@ -1,0 +1,165 @@
+import copy
+
+import cv2
+import numpy as np
+import pytest
+from mmseg.registry import TRANSFORMS
+
+import ibnseg  # noqa: F401
+from ibnseg.datasets.transforms import (APPEARANCE_SHIFTS, AppearanceShift,
+                                        insert_appearance_shift)
+
+RNG = np.random.default_rng(0)
+IMG = RNG.integers(30, 220, (12, 16, 3), dtype=np.uint8)  # BGR
+LABEL = RNG.integers(0, 19, (12, 16), dtype=np.uint8)
+
+
+def run(cfg, img=IMG, **extra):
+    results = dict(
+        img=img.copy(), gt_seg_map=LABEL.copy(), img_path='x/1.png', **extra)
+    out = TRANSFORMS.build(cfg)(results)
+    np.testing.assert_array_equal(out['gt_seg_map'], LABEL)
+    return out['img']
+
+
+@pytest.mark.parametrize('name', sorted(APPEARANCE_SHIFTS))
+def test_every_preset_changes_pixels_not_labels_and_keeps_dtype(name):
+    cfg = APPEARANCE_SHIFTS[name]
+    assert isinstance(TRANSFORMS.build(cfg), AppearanceShift)
+    out = run(cfg)
+    assert out.dtype == np.uint8 and out.shape == IMG.shape
+    assert not np.array_equal(out, IMG)
+    out_float = run(cfg, img=IMG.astype(np.float32))
+    assert out_float.dtype == np.float32
+    assert out_float.min() >= 0 and out_float.max() <= 255
+
+
+def test_channel_shift_all_and_single_channel_bgr():
+    out = run(dict(type='ChannelShift', strength=50)).astype(int)
+    np.testing.assert_array_equal(out, np.minimum(IMG.astype(int) + 50, 255))
+    out = run(dict(type='ChannelShift', strength=50, channel='R')).astype(int)
+    np.testing.assert_array_equal(out[..., :2], IMG[..., :2])  # B, G kept
+    np.testing.assert_array_equal(out[..., 2],
+                                  np.minimum(IMG[..., 2].astype(int) + 50,
+                                             255))
+    out = run(
+        dict(type='ChannelShift', strength=-40, channel='R',
+             channel_order='rgb')).astype(int)
+    np.testing.assert_array_equal(out[..., 0],
+                                  np.maximum(IMG[..., 0].astype(int) - 40, 0))
+
+
+def test_channel_shift_clips_to_uint8_range():
+    white = np.full((2, 2, 3), 250, np.uint8)
+    assert run(dict(type='ChannelShift', strength=50), img=white).max() == 255
+    assert run(dict(type='ChannelShift', strength=-300), img=white).max() == 0
+
+
+def test_contrast_brightness():
+    img = IMG.astype(np.float32)
+    out = run(dict(type='ContrastBrightness', strength=0.5), img=img)
+    np.testing.assert_allclose(out, (img - img.mean()) * 0.5 + img.mean(),
+                               atol=1e-3)
+    assert out.std() == pytest.approx(img.std() * 0.5, rel=1e-4)
+    out = run(
+        dict(type='ContrastBrightness', strength=1.0, brightness=0.5),
+        img=img)
+    np.testing.assert_allclose(out, img * 0.5, atol=1e-3)
+    with pytest.raises(ValueError, match='strength'):
+        TRANSFORMS.build(dict(type='ContrastBrightness', strength=-1))
+
+
+def test_gamma():
+    img = np.array([[[0, 64, 255]]], np.uint8)
+    out = run(dict(type='GammaShift', strength=2.0), img=img)
+    np.testing.assert_array_equal(out, [[[0, 16, 255]]])
+    with pytest.raises(ValueError, match='gamma'):
+        TRANSFORMS.build(dict(type='GammaShift', strength=0))
+
+
+def test_hue_rotation_moves_hue_keeps_value():
+    red_bgr = np.zeros((2, 2, 3), np.uint8)
+    red_bgr[..., 2] = 200
+    out = run(dict(type='HueRotate', strength=120), img=red_bgr)
+    np.testing.assert_array_equal(out[..., 1], 200)  # red -> green
+    np.testing.assert_array_equal(out[..., [0, 2]], 0)
+    full_turn = run(dict(type='HueRotate', strength=360))
+    assert np.abs(full_turn.astype(int) - IMG).max() <= 1
+    hsv_in = cv2.cvtColor(IMG, cv2.COLOR_BGR2HSV)
+    hsv_out = cv2.cvtColor(run(dict(type='HueRotate', strength=90)),
+                           cv2.COLOR_BGR2HSV)
+    assert np.abs(hsv_out[..., 2].astype(int) - hsv_in[..., 2]).max() <= 1
+
+
+def test_desaturate():
+    grey = run(dict(type='Desaturate', strength=1.0))
+    assert (grey.max(axis=2) - grey.min(axis=2)).max() <= 0
+    expected = cv2.cvtColor(IMG, cv2.COLOR_BGR2GRAY)
+    assert np.abs(grey[..., 0].astype(int) - expected).max() <= 1
+    half = run(dict(type='Desaturate', strength=0.5)).astype(float)
+    spread_in = (IMG.max(2).astype(float) - IMG.min(2)).mean()
+    assert (half.max(2) - half.min(2)).mean() == pytest.approx(
+        spread_in / 2, abs=1)
+    with pytest.raises(ValueError, match=r'\[0.0, 1.0\]'):
+        TRANSFORMS.build(dict(type='Desaturate', strength=2))
+
+
+def test_blur_smooths_and_keeps_mean():
+    out = run(dict(type='Blur', strength=2.0)).astype(float)
+    assert np.abs(np.diff(out, axis=1)).mean() < \
+        0.5 * np.abs(np.diff(IMG.astype(float), axis=1)).mean()
+    assert out.mean() == pytest.approx(IMG.mean(), abs=2)
+    np.testing.assert_array_equal(run(dict(type='Blur', strength=0)), IMG)
+
+
+def test_gaussian_noise_is_seeded_per_image():
+    cfg = dict(type='GaussianNoise', strength=10, seed=3)
+    first, again = run(cfg), run(cfg)
+    np.testing.assert_array_equal(first, again)  # same image, same noise
+    other_image = run(cfg, img=IMG)  # same pixels, other path below
+    results = dict(img=IMG.copy(), img_path='x/2.png')
+    other_path = TRANSFORMS.build(cfg)(results)['img']
+    assert not np.array_equal(other_image, other_path)
+    other_seed = run(dict(cfg, seed=4))
+    assert not np.array_equal(first, other_seed)
+    noise = first.astype(float) - IMG
+    assert noise.std() == pytest.approx(10, rel=0.25)
+    assert abs(noise.mean()) < 2
+
+
+def test_night_shift_darkens_with_blue_cast():
+    grey = np.full((4, 4, 3), 200, np.uint8)
+    out = run(dict(type='NightShift', strength=0.5, blue_cast=0.4),
+              img=grey).astype(float)
+    b, g, r = out[0, 0]
+    assert b == pytest.approx(100, abs=1)  # only darkened
+    assert g == pytest.approx(100 * 0.9, abs=1)
+    assert r == pytest.approx(100 * 0.8, abs=1)
+    np.testing.assert_array_equal(
+        run(dict(type='NightShift', strength=0.0)), IMG)
+
+
+def test_bad_options_are_named():
+    with pytest.raises(ValueError, match='channel'):
+        TRANSFORMS.build(dict(type='ChannelShift', strength=5, channel='X'))
+    with pytest.raises(TypeError, match='strength'):
+        TRANSFORMS.build(dict(type='Blur', strength='big'))
+    with pytest.raises(ValueError, match='channel_order'):
+        TRANSFORMS.build(
+            dict(type='Blur', strength=1, channel_order='grb'))
+    with pytest.raises(ValueError, match='HxWx3'):
+        run(dict(type='Blur', strength=1), img=IMG[..., 0])
+
+
+def test_insert_appearance_shift():
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
+    original = copy.deepcopy(pipeline)
+    shifted = insert_appearance_shift(pipeline, 'night0.5')
+    assert shifted[1] == APPEARANCE_SHIFTS['night0.5']
+    assert pipeline == original
+    custom = dict(type='Blur', strength=3)
+    assert insert_appearance_shift(pipeline, custom)[1] == custom
+    with pytest.raises(KeyError, match='rgb\\+50'):
+        insert_appearance_shift(pipeline, 'sepia')
+    with pytest.raises(ValueError, match='LoadImageFromFile'):
+        insert_appearance_shift(pipeline[1:], 'grey')
