@@ -1,52 +1,30 @@
 """Write feature-divergence results: CSV, JSON and a divergence-vs-depth plot.
 
-Every file is written to a temporary file in the target folder and moved into
-place with ``os.replace``, so a reader never sees a half-written file.
+Each file is rendered in memory and written with
+:func:`ibnseg.engine.atomic_write` (temporary file + ``os.replace``), so a
+reader never sees a half-written file.
 """
 import csv
 import io
 import json
-import os
-import os.path as osp
-import tempfile
-from typing import Callable, Dict, List, Sequence
+from typing import Dict, List, Sequence
 
+from ibnseg.engine import atomic_write
 from .runner import LayerDivergence
 
-__all__ = ['CSV_COLUMNS', 'write_atomically', 'write_divergence_csv',
-           'write_divergence_json', 'plot_divergence_vs_depth']
+__all__ = ['CSV_COLUMNS', 'write_divergence_csv', 'write_divergence_json',
+           'plot_divergence_vs_depth']
 
 CSV_COLUMNS = tuple(LayerDivergence.__dataclass_fields__)
 
 
-def write_atomically(path: str, write: Callable[[io.IOBase], None],
-                     binary: bool = False) -> None:
-    """Call ``write(file)`` on a temp file next to ``path``, then rename it."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp_path = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        mode = 'wb' if binary else 'w'
-        kwargs = {} if binary else dict(encoding='utf-8', newline='')
-        with os.fdopen(handle, mode, **kwargs) as file:
-            write(file)
-        os.replace(temp_path, path)
-    except BaseException:
-        if osp.exists(temp_path):
-            os.remove(temp_path)
-        raise
-
-
 def write_divergence_csv(path: str, rows: Sequence[LayerDivergence]) -> None:
     """One row per (model, pair, layer), columns :data:`CSV_COLUMNS`."""
-
-    def write(file):
-        writer = csv.DictWriter(file, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(row.to_dict() for row in rows)
-
-    write_atomically(path, write)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    writer.writerows(row.to_dict() for row in rows)
+    atomic_write(path, text.getvalue())
 
 
 def write_divergence_json(path: str, rows: Sequence[LayerDivergence],
@@ -55,12 +33,7 @@ def write_divergence_json(path: str, rows: Sequence[LayerDivergence],
     if 'rows' in metadata:
         raise ValueError("metadata must not have a 'rows' key")
     document = dict(metadata, rows=[row.to_dict() for row in rows])
-
-    def write(file):
-        json.dump(document, file, indent=2)
-        file.write('\n')
-
-    write_atomically(path, write)
+    atomic_write(path, json.dumps(document, indent=2) + '\n')
 
 
 def _series(rows: Sequence[LayerDivergence]) -> Dict[tuple, List]:
@@ -98,7 +71,7 @@ def plot_divergence_vs_depth(path: str, rows: Sequence[LayerDivergence],
     styles = ['-', '--', ':', '-.']
     markers = ['o', 's', '^', 'D', 'v', 'x']
 
-    figure = Figure(figsize=(9, 5))
+    figure = Figure(figsize=(11, 5))
     axes = figure.add_subplot()
     for (model, pair), points in _series(rows).items():
         model_index, pair_index = models.index(model), pairs.index(pair)
@@ -123,8 +96,9 @@ def plot_divergence_vs_depth(path: str, rows: Sequence[LayerDivergence],
         axes.set_yscale('log')
     axes.set_title(title)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
+    # Outside the axes: with several models and pairs it would hide lines.
+    axes.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
-    write_atomically(
-        path, lambda file: figure.savefig(file, format='png', dpi=120),
-        binary=True)
+    image = io.BytesIO()
+    figure.savefig(image, format='png', dpi=120)
+    atomic_write(path, image.getvalue())

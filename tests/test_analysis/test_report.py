@@ -1,0 +1,56 @@
+import csv
+import json
+import os
+import stat
+
+import cv2
+import pytest
+
+from ibnseg.analysis import (LayerDivergence, plot_divergence_vs_depth,
+                             write_divergence_csv, write_divergence_json)
+
+
+def make_rows(model, layers, pair='content', scale=1.0):
+    return [LayerDivergence(model=model, pair=pair, pair_type='content',
+                            layer=layer, depth=depth, channels=4,
+                            images_a=3, images_b=3,
+                            divergence=scale * depth)
+            for depth, layer in enumerate(layers, start=1)]
+
+
+def test_csv_and_json_round_trip_and_replace_old_files(tmp_path):
+    rows = make_rows('r18', ['layer1', 'layer2']) + make_rows(
+        'r50', ['layer1', 'layer2'], pair='appearance:grey', scale=0.5)
+    csv_path, json_path = tmp_path / 'd.csv', tmp_path / 'd.json'
+    csv_path.write_text('stale')
+    write_divergence_csv(str(csv_path), rows)
+    write_divergence_json(str(json_path), rows, dict(eps=1e-6))
+
+    with open(csv_path) as file:
+        table = list(csv.DictReader(file))
+    assert [(r['model'], r['pair'], r['layer'], float(r['divergence']))
+            for r in table] == [
+        ('r18', 'content', 'layer1', 1.0), ('r18', 'content', 'layer2', 2.0),
+        ('r50', 'appearance:grey', 'layer1', 0.5),
+        ('r50', 'appearance:grey', 'layer2', 1.0)]
+    document = json.loads(json_path.read_text())
+    assert document['eps'] == 1e-6
+    assert [LayerDivergence(**row) for row in document['rows']] == rows
+    # written through a temp file: nothing left over, usual permissions
+    assert sorted(os.listdir(tmp_path)) == ['d.csv', 'd.json']
+    assert csv_path.stat().st_mode & stat.S_IRUSR
+    assert csv_path.stat().st_mode & 0o777 == json_path.stat().st_mode & 0o777
+
+    with pytest.raises(ValueError, match="'rows' key"):
+        write_divergence_json(str(json_path), rows, dict(rows=[]))
+
+
+def test_plot_of_models_with_different_depths(tmp_path):
+    rows = (make_rows('r18', ['layer1.0', 'layer1.1'])
+            + make_rows('r50', ['layer1.0', 'layer1.1', 'layer1.2']))
+    path = tmp_path / 'plots' / 'divergence.png'
+    plot_divergence_vs_depth(str(path), rows, log_scale=True)
+    image = cv2.imread(str(path))
+    assert image is not None and image.shape[2] == 3 and image.std() > 0
+    with pytest.raises(ValueError, match='no rows'):
+        plot_divergence_vs_depth(str(path), [])
