@@ -1,0 +1,81 @@
+import os
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
+from tests.data_factory import make_cityscapes, write_split_file
+from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+
+init_default_scope('mmseg')
+
+
+def build(root, split='train', **kwargs):
+    kwargs.setdefault('pipeline', TEST_PIPELINE)
+    return DATASETS.build(
+        dict(
+            type='CityscapesLabelIdsDataset',
+            data_root=root,
+            data_prefix=dict(
+                img_path=f'leftImg8bit/{split}',
+                seg_map_path=f'gtFine/{split}'),
+            **kwargs))
+
+
+def names(dataset):
+    return [
+        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
+    ]
+
+
+def test_trains_from_label_ids_when_no_train_ids_exist(tmp_path):
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3})
+    dataset = build(cs.root)
+    assert names(dataset) == cs.names['train']
+    for i, name in enumerate(cs.names['train']):
+        assert dataset.get_data_info(i)['seg_map_format'] == 'label_ids'
+        np.testing.assert_array_equal(
+            gt_of(dataset[i]), cs.train_ids('train', name))
+
+
+def test_same_result_as_mmseg_dataset_on_converted_files(tmp_path):
+    cs = make_cityscapes(
+        tmp_path / 'cs', splits={'val': 2}, with_train_ids=True)
+    ours = build(cs.root, split='val')
+    assert ours.get_data_info(0)['seg_map_format'] == 'train_ids'
+    mmseg_pipeline = [t for t in TEST_PIPELINE if t['type'] != 'MapLabelIds']
+    theirs = DATASETS.build(
+        dict(
+            type='CityscapesDataset',
+            data_root=cs.root,
+            data_prefix=dict(img_path='leftImg8bit/val',
+                             seg_map_path='gtFine/val'),
+            pipeline=mmseg_pipeline))
+    raw = build(cs.root, split='val', label_format='label_ids')
+    for i in range(2):
+        np.testing.assert_array_equal(gt_of(ours[i]), gt_of(theirs[i]))
+        np.testing.assert_array_equal(gt_of(raw[i]), gt_of(theirs[i]))
+    assert ours.metainfo['classes'] == theirs.metainfo['classes']
+
+
+def test_ann_file_and_subset(tmp_path):
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 6})
+    ann = write_split_file(tmp_path / 'ann.txt', cs.names['train'][:4])
+    assert names(build(cs.root, ann_file=ann)) == cs.names['train'][:4]
+    chosen = names(build(cs.root, subset=dict(fraction=0.5, seed=0)))
+    assert len(chosen) == 3
+    assert chosen == names(build(cs.root, subset=dict(count=3, seed=0)))
+
+
+def test_missing_root_and_labels(tmp_path):
+    with pytest.raises(FileNotFoundError,
+                       match='leftImg8bit/train.*data/README.md'):
+        build(str(tmp_path / 'nowhere'))
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
+    os.remove(cs.label_path('train', cs.names['train'][1]))
+    with pytest.raises(FileNotFoundError,
+                       match=r'1 label file.*_gtFine_labelTrainIds.png or '
+                       r'.*_gtFine_labelIds.png'):
+        build(cs.root)

@@ -1,0 +1,188 @@
+import os
+import warnings
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
+from ibnseg.datasets import GTA5Dataset
+from ibnseg.datasets.label_conversion import convert_label_file
+from ibnseg.datasets.layouts import gta5_paths, save_png_atomic
+from ibnseg.datasets.skip_report import SkippedSample, write_skip_report
+from ibnseg.datasets.subsets import read_id_list
+from tests.data_factory import (gta5_label_path, make_gta5, truncate_file,
+                                write_split_file)
+from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+
+init_default_scope('mmseg')
+
+
+def build(root, **kwargs):
+    kwargs.setdefault('pipeline', TEST_PIPELINE)
+    return DATASETS.build(dict(type='GTA5Dataset', data_root=root, **kwargs))
+
+
+def names(dataset):
+    return [
+        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
+    ]
+
+
+def test_metainfo_is_cityscapes_19_classes():
+    assert len(GTA5Dataset.METAINFO['classes']) == 19
+    assert GTA5Dataset.METAINFO['palette'][0] == [128, 64, 128]
+
+
+def test_raw_layout_maps_label_ids_to_train_ids(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=3)
+    dataset = build(gta.root)
+    assert names(dataset) == gta.ids
+    for i, stem in enumerate(gta.ids):
+        assert dataset.get_data_info(i)['seg_map_format'] == 'label_ids'
+        np.testing.assert_array_equal(gt_of(dataset[i]), gta.train_ids(stem))
+        assert dataset[i]['data_samples'].metainfo['domain'] == 'test'
+
+
+def test_auto_prefers_converted_files_per_frame(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=3)
+    # frame 2's converted file deliberately differs from its raw labels, so
+    # the test sees which file was read
+    convert_label_file(
+        gta5_label_path(gta.root, 1), gta5_label_path(gta.root, 1, True))
+    marker = gta5_label_path(gta.root, 2, True)
+    save_png_atomic(marker, np.full((32, 64), 5, np.uint8))
+    dataset = build(gta.root)
+    formats = [dataset.get_data_info(i)['seg_map_format'] for i in range(3)]
+    assert formats == ['train_ids', 'train_ids', 'label_ids']
+    for i, stem in enumerate(gta.ids):
+        expected = np.full((32, 64), 5) if stem == '00002' \
+            else gta.train_ids(stem)
+        np.testing.assert_array_equal(gt_of(dataset[i]), expected)
+    forced_raw = build(gta.root, label_format='label_ids')
+    np.testing.assert_array_equal(gt_of(forced_raw[1]),
+                                  gta.train_ids('00002'))
+    with pytest.raises(FileNotFoundError,
+                       match=r'1 label file.*00003_labelTrainIds.png'):
+        build(gta.root, label_format='train_ids')
+
+
+def test_raw_labels_need_map_label_ids_in_pipeline(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+    with pytest.raises(ValueError, match="MapLabelIds"):
+        build(gta.root, pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations')
+        ])
+
+
+def test_split_file_selects_frames(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=5)
+    split = write_split_file(tmp_path / 'train.txt', ['4', '00002'])
+    assert names(build(gta.root, split=split)) == ['00004', '00002']
+
+
+def test_split_naming_missing_frames_is_an_error(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+    split = write_split_file(tmp_path / 'train.txt', ['1', '77'])
+    with pytest.raises(FileNotFoundError,
+                       match=r'1 image file.*images/00077.png'):
+        build(gta.root, split=split)
+    with pytest.raises(FileNotFoundError,
+                       match='nope.txt.*tools/gta5_split_from_mat.py'):
+        build(gta.root, split=str(tmp_path / 'nope.txt'))
+    dup = write_split_file(tmp_path / 'dup.txt', ['1', '00001'])
+    with pytest.raises(ValueError, match='twice'):
+        build(gta.root, split=dup)
+
+
+@pytest.mark.parametrize('make_root', ['missing', 'empty'])
+def test_missing_or_empty_root_points_to_readme(tmp_path, make_root):
+    root = tmp_path / 'gta5'
+    if make_root == 'empty':
+        os.makedirs(root / 'images')
+    with pytest.raises(FileNotFoundError,
+                       match=r'gta5/images.*data/README.md'):
+        build(str(root))
+
+
+def test_skip_report_drops_pairs_with_one_warning(tmp_path):
+    gta = make_gta5(
+        tmp_path / 'gta5', num_images=5, mismatched=[2], corrupt_images=[4])
+    write_skip_report(
+        os.path.join(gta.root, 'skipped_pairs.tsv'), [
+            SkippedSample('00002', 'size_mismatch', 'x'),
+            SkippedSample('00004', 'unreadable_image', 'y')
+        ])
+    with pytest.warns(UserWarning) as record:
+        dataset = build(gta.root)
+    messages = [str(w.message) for w in record if 'skip' in str(w.message)]
+    assert len(messages) == 1
+    assert 'skipping 2 of 5' in messages[0]
+    assert 'skipped_pairs.tsv' in messages[0]
+    assert names(dataset) == ['00001', '00003', '00005']
+    for i in range(len(dataset)):
+        dataset[i]  # no broken pair left to crash on
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert len(build(gta.root, skip_report=None)) == 5
+
+
+def test_unlisted_broken_pairs_fail_with_file_names(tmp_path):
+    gta = make_gta5(
+        tmp_path / 'gta5', num_images=4, mismatched=[2], corrupt_images=[3],
+        missing_labels=[4])
+    with pytest.raises(FileNotFoundError, match=r'labels/00004'):
+        build(gta.root)
+    dataset = build(gta.root, split=write_split_file(
+        tmp_path / 's.txt', ['1', '2', '3']))
+    gt_of(dataset[0])
+    with pytest.raises(RuntimeError,
+                       match=r'images/00002.png.*67x34.*expected the same'):
+        dataset[1]
+    with pytest.raises(RuntimeError,
+                       match=r'cannot load sample 2 \(image .*00003.png'):
+        dataset[2]
+
+
+def test_corrupt_and_truncated_labels_name_the_file(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=2, corrupt_labels=[1])
+    truncate_file(gta5_paths(gta.root, 2)[1], 0.3)
+    dataset = build(gta.root)
+    for i in range(2):
+        with pytest.raises(RuntimeError,
+                           match=rf'labels/0000{i + 1}.png.*Expected'):
+            dataset[i]
+
+
+def test_subset_is_seeded_and_can_be_saved(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=10, size=(8, 8))
+    out = str(tmp_path / 'subset.txt')
+    dataset = build(gta.root, subset=dict(fraction=0.3, seed=1, save_to=out))
+    chosen = names(dataset)
+    assert len(chosen) == 3
+    assert read_id_list(out) == chosen
+    assert names(build(gta.root, subset=dict(count=3, seed=1))) == chosen
+    assert names(build(gta.root, subset=dict(count=3, seed=2))) != chosen
+    with pytest.raises(ValueError, match='unknown subset option'):
+        build(gta.root, subset=dict(percent=10))
+
+
+def test_subset_is_chosen_before_the_skip_report(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=10, size=(8, 8))
+    chosen = names(build(gta.root, subset=dict(count=4, seed=0)))
+    write_skip_report(
+        os.path.join(gta.root, 'skipped_pairs.tsv'),
+        [SkippedSample(chosen[0], 'missing_label')])
+    with pytest.warns(UserWarning, match='skipping 1 of 4'):
+        assert names(build(gta.root, subset=dict(count=4,
+                                                 seed=0))) == chosen[1:]
+
+
+def test_bad_options(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=1, size=(8, 8))
+    with pytest.raises(ValueError, match='label_format'):
+        build(gta.root, label_format='colors')
+    with pytest.raises(ValueError, match='split='):
+        build(gta.root, ann_file='x.txt')

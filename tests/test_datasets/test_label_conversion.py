@@ -1,0 +1,177 @@
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from scipy.io import savemat
+
+from ibnseg.datasets import label_conversion, layouts
+from ibnseg.datasets.layouts import read_label_ids
+from ibnseg.datasets.skip_report import (SkippedSample, read_skip_report,
+                                         write_skip_report)
+from ibnseg.datasets.subsets import read_id_list
+from tests.data_factory import (gta5_label_path, make_cityscapes, make_gta5,
+                                truncate_file)
+from tests.test_datasets.helpers import load_tool, official_lut
+
+convert_gta5 = load_tool('convert_gta5_labels')
+convert_cityscapes = load_tool('convert_cityscapes_labels')
+split_from_mat = load_tool('gta5_split_from_mat')
+LUT = official_lut()
+
+
+def check_converted_gta5(gta, stems):
+    for stem in stems:
+        converted = read_label_ids(gta5_label_path(gta.root, stem, True))
+        # every pixel against the official table
+        np.testing.assert_array_equal(converted, LUT[gta.label_ids[stem]])
+
+
+def test_gta5_conversion_in_two_processes_and_report(tmp_path, capsys):
+    gta = make_gta5(
+        tmp_path / 'gta5', num_images=7, mismatched=[2], missing_labels=[3],
+        missing_images=[4], corrupt_images=[5], corrupt_labels=[6])
+    assert convert_gta5.main([gta.root, '--nproc', '2']) == 0
+    check_converted_gta5(gta, gta.good_ids)
+    for stem in gta.problems:
+        assert not osp.exists(gta5_label_path(gta.root, stem, True))
+    report = read_skip_report(osp.join(gta.root, 'skipped_pairs.tsv'))
+    assert {k: v.problem for k, v in report.items()} == {
+        '00002': 'size_mismatch',
+        '00003': 'missing_label',
+        '00004': 'missing_image',
+        '00005': 'unreadable_image',
+        '00006': 'unreadable_label'
+    }
+    assert '64x32' in report['00002'].detail
+    out = capsys.readouterr().out
+    assert 'converted: 2' in out and 'skipped: 5' in out
+    assert 'skipped (size_mismatch): 1' in out
+
+
+def test_gta5_rerun_skips_converted_and_force_rewrites(tmp_path, capsys):
+    gta = make_gta5(tmp_path / 'gta5', num_images=3, mismatched=[3])
+    convert_gta5.main([gta.root, '--nproc', '1'])
+    first = os.stat(gta5_label_path(gta.root, 1, True)).st_mtime_ns
+    capsys.readouterr()
+    convert_gta5.main([gta.root, '--nproc', '1'])
+    out = capsys.readouterr().out
+    assert 'already converted: 2' in out and 'converted: 2' not in \
+        out.replace('already converted', '')
+    assert os.stat(gta5_label_path(gta.root, 1, True)).st_mtime_ns == first
+    report = read_skip_report(osp.join(gta.root, 'skipped_pairs.tsv'))
+    assert list(report) == ['00003']  # the re-run still checks every pair
+    convert_gta5.main([gta.root, '--nproc', '1', '--force'])
+    assert 'converted: 2' in capsys.readouterr().out
+    check_converted_gta5(gta, ['00001', '00002'])
+
+
+def test_gta5_interrupted_conversion_resumes_cleanly(tmp_path, monkeypatch):
+    gta = make_gta5(tmp_path / 'gta5', num_images=4)
+    real_replace = os.replace
+    calls = []
+
+    def replace_then_die(src, dst):
+        if len(calls) == 2:  # killed while writing the third label
+            raise KeyboardInterrupt
+        calls.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(layouts.os, 'replace', replace_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        convert_gta5.main([gta.root, '--nproc', '1'])
+    monkeypatch.undo()
+    label_dir = osp.join(gta.root, 'labels')
+    done = sorted(f for f in os.listdir(label_dir) if 'TrainIds' in f)
+    assert done == ['00001_labelTrainIds.png', '00002_labelTrainIds.png']
+    assert not [f for f in os.listdir(label_dir) if f.startswith('.')]
+    check_converted_gta5(gta, ['00001', '00002'])
+    assert convert_gta5.main([gta.root, '--nproc', '1']) == 0
+    check_converted_gta5(gta, gta.ids)
+
+
+def test_gta5_verify_images_finds_truncated_files(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=2, size=(64, 64))
+    truncate_file(osp.join(gta.root, 'images', '00002.png'), 0.5)
+    report_path = osp.join(gta.root, 'skipped_pairs.tsv')
+    convert_gta5.main([gta.root, '--nproc', '1'])
+    assert read_skip_report(report_path) == {}  # header reads fine
+    convert_gta5.main([gta.root, '--nproc', '1', '--verify-images'])
+    assert read_skip_report(report_path)['00002'].problem == \
+        'unreadable_image'
+
+
+def test_gta5_empty_root(tmp_path, capsys):
+    assert convert_gta5.main([str(tmp_path / 'none')]) == 2
+    assert 'data/README.md' in capsys.readouterr().err
+
+
+def test_cityscapes_conversion(tmp_path, capsys):
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3, 'val': 2})
+    assert convert_cityscapes.main([cs.root, '--nproc', '2']) == 0
+    for split, names in cs.names.items():
+        for name in names:
+            np.testing.assert_array_equal(
+                read_label_ids(cs.label_path(split, name, train_ids=True)),
+                LUT[cs.label_ids[f'{split}/{name}']])
+    assert 'converted: 5' in capsys.readouterr().out
+    assert convert_cityscapes.main([cs.root, '--nproc', '1']) == 0
+    assert 'already converted: 5' in capsys.readouterr().out
+
+
+def test_cityscapes_unreadable_label_fails_with_name(tmp_path, capsys):
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
+    bad = cs.label_path('train', cs.names['train'][0])
+    with open(bad, 'wb') as f:
+        f.write(b'junk')
+    assert convert_cityscapes.main([cs.root, '--nproc', '1',
+                                    '--splits', 'train']) == 1
+    captured = capsys.readouterr()
+    assert 'failed: 1' in captured.out and bad in captured.err
+    assert convert_cityscapes.main([str(tmp_path / 'none')]) == 2
+
+
+def test_split_from_mat(tmp_path):
+    mat = str(tmp_path / 'split.mat')
+    savemat(mat, dict(trainIds=np.array([[3], [1], [10]]),
+                      valIds=np.array([[2]]), testIds=np.array([[24966]])))
+    out = str(tmp_path / 'splits')
+    assert split_from_mat.main([mat, '--out-dir', out]) == 0
+    assert read_id_list(osp.join(out, 'train.txt')) == [
+        '00001', '00003', '00010']
+    assert read_id_list(osp.join(out, 'val.txt')) == ['00002']
+    assert read_id_list(osp.join(out, 'test.txt')) == ['24966']
+
+
+@pytest.mark.parametrize('content,match', [
+    (dict(trainIds=[[1]], valIds=[[2]]), "no 'testIds'"),
+    (dict(trainIds=[[1]], valIds=[[1]], testIds=[[3]]), 'more than one'),
+    (dict(trainIds=[[0.5]], valIds=[[2]], testIds=[[3]]), 'positive integer'),
+])
+def test_split_from_mat_bad_files(tmp_path, content, match):
+    mat = str(tmp_path / 'split.mat')
+    savemat(mat, {k: np.array(v) for k, v in content.items()})
+    with pytest.raises(ValueError, match=match):
+        split_from_mat.read_split_mat(mat)
+    (tmp_path / 'junk.mat').write_bytes(b'junk')
+    with pytest.raises(ValueError, match='junk.mat'):
+        split_from_mat.read_split_mat(str(tmp_path / 'junk.mat'))
+
+
+def test_skip_report_round_trip_and_bad_lines(tmp_path):
+    path = str(tmp_path / 'r.tsv')
+    write_skip_report(path, [SkippedSample('2', 'missing_label', 'a\tb')],
+                      comment='hello')
+    assert read_skip_report(path) == {
+        '2': SkippedSample('2', 'missing_label', 'a b')}
+    with open(path, 'a') as f:
+        f.write('3\tweird\tx\n')
+    with pytest.raises(ValueError, match=r'r.tsv, line 4'):
+        read_skip_report(path)
+    with pytest.raises(ValueError, match='unknown problem'):
+        write_skip_report(path, [SkippedSample('1', 'weird')])
+
+
+def test_run_tasks_rejects_bad_nproc():
+    with pytest.raises(ValueError, match='nproc'):
+        label_conversion.run_tasks(abs, [1], 0)
