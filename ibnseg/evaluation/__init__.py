@@ -1,4 +1,26 @@
-"""Cross-domain evaluation: the per-domain metric and the report writers."""
+"""Cross-domain evaluation: the per-domain metric, the ``cross_domain``
+config section, running a model over its domains and the report writers."""
+from .domains import (EvalDomain, cross_domain_val_dataloader,
+                      cross_domain_val_evaluator, parse_cross_domain,
+                      tag_domain, with_shift)
+from .evaluate import evaluate_checkpoint, select_domains, write_outputs
+from .inference import (CheckpointMismatchError, DomainRun, DomainSample,
+                        MissingDomainDataError, build_domain_dataloaders,
+                        evaluate_domains, load_segmentor)
 from .metrics import CrossDomainIoUMetric, confusion_to_metrics, metric_key
+from .report import (ModelResult, markdown_report, per_class_table,
+                     results_csv, results_json, summary_table, write_report)
+from .visualization import (colorize, plot_per_class_iou, sample_strip,
+                            write_sample_strip)
 
-__all__ = ['CrossDomainIoUMetric', 'confusion_to_metrics', 'metric_key']
+__all__ = [
+    'CheckpointMismatchError', 'CrossDomainIoUMetric', 'DomainRun',
+    'DomainSample', 'EvalDomain', 'MissingDomainDataError', 'ModelResult',
+    'build_domain_dataloaders', 'colorize', 'confusion_to_metrics',
+    'cross_domain_val_dataloader', 'cross_domain_val_evaluator',
+    'evaluate_checkpoint', 'evaluate_domains', 'load_segmentor',
+    'markdown_report', 'metric_key', 'parse_cross_domain', 'per_class_table',
+    'plot_per_class_iou', 'results_csv', 'results_json', 'sample_strip',
+    'select_domains', 'summary_table', 'tag_domain', 'with_shift',
+    'write_outputs', 'write_report', 'write_sample_strip'
+]

@@ -1,0 +1,196 @@
+"""The ``cross_domain`` config section: which domains to evaluate, and how.
+
+A config names its evaluation domains like this::
+
+    cross_domain = dict(
+        source='cityscapes',
+        domains=dict(  # report order
+            cityscapes=dict(dataloader=cityscapes_test_dataloader,
+                            test_cfg=dict(mode='whole')),
+            gta5=dict(dataloader=gta5_test_dataloader,
+                      test_cfg=dict(mode='slide', crop_size=(512, 512),
+                                    stride=(341, 341)))))
+
+Each domain has a test dataloader config (its own resolution lives in its
+pipeline) and optionally a ``test_cfg`` (whole or sliding-window inference)
+that replaces ``model.test_cfg`` while that domain is evaluated.
+
+During training, validate every domain in one pass with::
+
+    val_dataloader = cross_domain_val_dataloader(cross_domain)
+    val_evaluator = cross_domain_val_evaluator(cross_domain)
+
+(both are plain functions of the dict, callable inside a config file after
+``from ibnseg.evaluation import ...``). Validation uses one ``test_cfg`` for
+all domains, the model's own.
+"""
+import copy
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from ibnseg.datasets.transforms import insert_appearance_shift
+from .metrics.cross_domain_iou_metric import check_domain_name
+
+PACK_TYPES = ('PackSegInputs', 'PackDomainSegInputs')
+
+
+@dataclass
+class EvalDomain:
+    """One row of the evaluation: a domain, possibly under a shift.
+
+    Attributes:
+        name (str): Row name, the domain's name or ``<domain>@<shift>``.
+        domain (str): The configured domain it reads.
+        dataloader (dict): Its test dataloader config, pipeline tagged.
+        test_cfg (dict, optional): Inference settings for this domain.
+        shift (str, optional): The appearance shift applied, if any.
+    """
+    name: str
+    domain: str
+    dataloader: dict = field(repr=False)
+    test_cfg: Optional[dict] = None
+    shift: Optional[str] = None
+
+
+def _type_name(step: dict) -> str:
+    # 'mmseg.PackSegInputs' (scoped) names the same transform.
+    return str(step.get('type')).split('.')[-1]
+
+
+def tag_domain(pipeline: Sequence[dict], domain: str,
+               rename: bool = False) -> List[dict]:
+    """A copy of ``pipeline`` whose last step records ``domain``.
+
+    A final ``PackSegInputs`` becomes ``PackDomainSegInputs`` (same
+    ``meta_keys``); a final ``PackDomainSegInputs`` must name ``domain``,
+    unless ``rename`` (used to derive a shifted row from a tagged domain).
+    """
+    check_domain_name(domain)
+    pipeline = copy.deepcopy(list(pipeline))
+    if not pipeline or _type_name(pipeline[-1]) not in PACK_TYPES:
+        last = _type_name(pipeline[-1]) if pipeline else 'nothing'
+        raise ValueError(
+            f"pipeline of domain '{domain}' must end with PackSegInputs or "
+            f'PackDomainSegInputs, but ends with {last}')
+    pack = pipeline[-1]
+    if _type_name(pack) == 'PackDomainSegInputs':
+        if not rename and pack.get('domain', domain) != domain:
+            raise ValueError(
+                f"pipeline of domain '{domain}' ends with "
+                f"PackDomainSegInputs(domain={pack['domain']!r})")
+    pack['type'] = 'PackDomainSegInputs'
+    pack['domain'] = domain
+    return pipeline
+
+
+def _dataset_with_pipeline(dataloader: dict, domain: str, transform):
+    """A copy of ``dataloader`` with ``transform`` applied to its pipeline."""
+    dataloader = copy.deepcopy(dict(dataloader))
+    dataset = dataloader.get('dataset')
+    if not isinstance(dataset, dict) or 'pipeline' not in dataset:
+        raise ValueError(f"cross_domain.domains.{domain}.dataloader needs a "
+                         'dataset with a pipeline')
+    dataset['pipeline'] = transform(dataset['pipeline'])
+    return dataloader
+
+
+def parse_cross_domain(cross_domain: dict, where: str = 'config'):
+    """Check a ``cross_domain`` section and return its source and domains.
+
+    Args:
+        cross_domain (dict): The section (see the module docstring).
+        where (str): Names the config in error messages.
+
+    Returns:
+        tuple[str, OrderedDict[str, EvalDomain]]: The source domain and the
+        domains in report order, their pipelines tagged with their names.
+    """
+    if not isinstance(cross_domain, dict):
+        raise ValueError(
+            f'{where} has no cross_domain section; add cross_domain = dict('
+            "source='<domain>', domains=dict(<domain>=dict(dataloader=..., "
+            'test_cfg=...), ...))')
+    source = cross_domain.get('source')
+    domains = cross_domain.get('domains')
+    if not isinstance(domains, dict) or not domains:
+        raise ValueError(f'{where}: cross_domain.domains must be a non-empty '
+                         'dict of domain name -> dict(dataloader=..., '
+                         'test_cfg=...)')
+    if source not in domains:
+        raise ValueError(f'{where}: cross_domain.source {source!r} is not one '
+                         f'of cross_domain.domains ({", ".join(domains)})')
+    parsed = OrderedDict()
+    for name, spec in domains.items():
+        check_domain_name(name)
+        unknown = set(spec) - {'dataloader', 'test_cfg'}
+        if 'dataloader' not in spec or unknown:
+            raise ValueError(
+                f'{where}: cross_domain.domains.{name} must be dict('
+                'dataloader=..., test_cfg=...(optional))'
+                + (f'; unknown keys {sorted(unknown)}' if unknown else ''))
+        test_cfg = spec.get('test_cfg')
+        parsed[name] = EvalDomain(
+            name=name,
+            domain=name,
+            dataloader=_dataset_with_pipeline(
+                spec['dataloader'], name, lambda p, d=name: tag_domain(p, d)),
+            test_cfg=None if test_cfg is None else dict(test_cfg))
+    return source, parsed
+
+
+def with_shift(domain: EvalDomain, shift: str,
+               shifts: Dict[str, dict]) -> EvalDomain:
+    """The row evaluating ``domain`` under appearance shift ``shift``.
+
+    Args:
+        domain (EvalDomain): A clean domain from :func:`parse_cross_domain`.
+        shift (str): A key of ``shifts``.
+        shifts (dict[str, dict]): Shift name -> transform config, e.g.
+            ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
+    """
+    if shift not in shifts:
+        raise KeyError(f'unknown appearance shift {shift!r}; known: '
+                       f'{", ".join(shifts)}')
+    name = f'{domain.domain}@{shift}'
+    check_domain_name(name)
+    dataloader = _dataset_with_pipeline(
+        domain.dataloader, domain.domain, lambda p: tag_domain(
+            insert_appearance_shift(p, shifts[shift]), name, rename=True))
+    return EvalDomain(name, domain.domain, dataloader, domain.test_cfg, shift)
+
+
+def cross_domain_val_dataloader(cross_domain: dict,
+                                batch_size: int = 1,
+                                num_workers: int = 2) -> dict:
+    """A ``val_dataloader`` concatenating every domain's test dataset.
+
+    Args:
+        cross_domain (dict): The config's ``cross_domain`` section.
+        batch_size (int): Samples per batch (domains may mix in a batch).
+        num_workers (int): Dataloader workers.
+    """
+    _, domains = parse_cross_domain(cross_domain)
+    return dict(
+        batch_size=batch_size,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(
+            type='ConcatDataset',
+            datasets=[d.dataloader['dataset'] for d in domains.values()]))
+
+
+def cross_domain_val_evaluator(cross_domain: dict, **kwargs) -> dict:
+    """A ``val_evaluator`` reporting the section's domains in its order.
+
+    Args:
+        cross_domain (dict): The config's ``cross_domain`` section.
+        **kwargs: Other ``CrossDomainIoUMetric`` options.
+    """
+    source, domains = parse_cross_domain(cross_domain)
+    return dict(
+        type='CrossDomainIoUMetric',
+        source_domain=source,
+        domains=list(domains),
+        **kwargs)

@@ -1,0 +1,175 @@
+"""Evaluate checkpoints on every domain of their config, in one command.
+
+    python tools/cross_domain_eval.py CONFIG CHECKPOINT [CHECKPOINT ...]
+        [--out DIR] [--domains D [D ...]] [--skip-missing]
+        [--shifts NAME [NAME ...]] [--names N [N ...]] [--num-show K]
+        [--cfg-options K=V ...] [--device cpu|cuda] [--launcher ...]
+
+Each domain of the config's ``cross_domain`` section (see
+``ibnseg/evaluation/domains.py``) is run with its own test pipeline and
+``test_cfg`` (whole image or sliding window). Writes to ``--out``:
+
+- ``results.md``: the Table-4 style mIoU/aAcc table and per-class IoU tables
+  (also printed);
+- ``results.json`` (config, checkpoint, domains, every number) and
+  ``results.csv``;
+- ``per_class_iou.png``: per-class IoU of the source and each target;
+- ``samples_<domain>.png``: image | ground truth | prediction strips.
+
+Several checkpoints give one comparison table (their pictures go to
+``--out/<name>/``). A checkpoint trained with another config is given as
+``CONFIG.py:CHECKPOINT``; the others use the first argument's config.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from collections import Counter
+from typing import List, Sequence, Tuple
+
+import torch
+from mmengine.config import DictAction
+from mmengine.dist import init_dist, is_main_process
+from mmengine.logging import print_log
+
+import ibnseg  # noqa: F401  (registers ibnseg's modules)
+from ibnseg.engine.distributed import setup_cpu_distributed
+from ibnseg.engine.runner_setup import check_checkpoint, load_config
+from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
+from ibnseg.evaluation.inference import (CheckpointMismatchError,
+                                         MissingDomainDataError)
+from ibnseg.evaluation.report import markdown_report
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Evaluate checkpoints on every domain of their config')
+    parser.add_argument('config', help='config with a cross_domain section')
+    parser.add_argument(
+        'checkpoints', nargs='+', metavar='CHECKPOINT',
+        help='checkpoint(s); CONFIG.py:CHECKPOINT pairs a checkpoint with '
+        'its own config')
+    parser.add_argument(
+        '--out', help='output folder (default: work_dirs/cross_domain/'
+        '<config name>)')
+    parser.add_argument(
+        '--domains', nargs='+', help='evaluate only these configured '
+        'domains (the source must be among them)')
+    parser.add_argument(
+        '--skip-missing', action='store_true',
+        help='skip target domains whose data is missing (named in the '
+        'report) instead of failing')
+    parser.add_argument(
+        '--shifts', nargs='+', default=[], metavar='NAME',
+        help='also evaluate each domain under these appearance shifts '
+        '(names of ibnseg.datasets.transforms.APPEARANCE_SHIFTS)')
+    parser.add_argument(
+        '--names', nargs='+', help='model names in the report, one per '
+        'checkpoint (default: from the checkpoint file names)')
+    parser.add_argument(
+        '--num-show', type=int, default=3,
+        help='samples per domain in the sample strips (default 3)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value pairs such as '
+        'model.test_cfg.mode=slide')
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='device the model runs on (default: cuda if available)')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    parser.add_argument(
+        '--no-progress', action='store_true', help='no progress bars')
+    # torch >= 2.0's launcher passes --local-rank, older ones --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return parser, args
+
+
+def split_pairs(config: str,
+                checkpoints: Sequence[str]) -> List[Tuple[str, str]]:
+    """``(config, checkpoint)`` per argument; ``A.py:B`` pairs B with A."""
+    pairs = []
+    for item in checkpoints:
+        head, sep, tail = item.partition(':')
+        if sep and head.endswith('.py'):
+            pairs.append((head, tail))
+        else:
+            pairs.append((config, item))
+    return pairs
+
+
+def model_names(pairs: Sequence[Tuple[str, str]], names=None) -> List[str]:
+    """Unique report names: given ones, else the checkpoint file stems,
+    prefixed with their folder where stems repeat (``iter_40000``)."""
+    if names:
+        if len(names) != len(pairs) or len(set(names)) != len(names):
+            raise ValueError(f'--names needs {len(pairs)} distinct names, '
+                             f'one per checkpoint; got {names}')
+        return list(names)
+    stems = [osp.splitext(osp.basename(ckpt))[0] for _, ckpt in pairs]
+    if len(set(stems)) < len(stems):
+        stems = [
+            f'{osp.basename(osp.dirname(osp.abspath(ckpt)))}_{stem}'
+            for (_, ckpt), stem in zip(pairs, stems)
+        ]
+    counts = Counter(stems)
+    return [s if counts[s] == 1 else f'{s}_{i}' for i, s in enumerate(stems)]
+
+
+def init_distributed(cfg, launcher: str) -> None:
+    """Start the process group as tools/test.py does (gloo without CUDA)."""
+    if launcher == 'none':
+        return
+    cfg.launcher = launcher
+    if not setup_cpu_distributed(cfg):
+        init_dist(launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
+
+
+def main(argv=None):
+    parser, args = parse_args(argv)
+    try:
+        pairs = split_pairs(args.config, args.checkpoints)
+        names = model_names(pairs, args.names)
+        configs = []
+        for config, checkpoint in pairs:
+            check_checkpoint(checkpoint)
+            configs.append(load_config(config, args.cfg_options))
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+    init_distributed(configs[0], args.launcher)
+    out_dir = args.out or osp.join(
+        'work_dirs', 'cross_domain',
+        osp.splitext(osp.basename(args.config))[0])
+
+    evaluations = []
+    for cfg, (_, checkpoint), name in zip(configs, pairs, names):
+        print_log(f'evaluating {name}: {checkpoint}', logger='current')
+        try:
+            result, run = evaluate_checkpoint(
+                cfg,
+                checkpoint,
+                name,
+                domains=args.domains,
+                shifts=args.shifts,
+                skip_missing=args.skip_missing,
+                device=args.device,
+                num_show=args.num_show,
+                progress=not args.no_progress)
+        except (CheckpointMismatchError, MissingDomainDataError, KeyError,
+                ValueError) as error:
+            print(f'error: {error}', file=sys.stderr)
+            return 1
+        result.details['cfg_options'] = args.cfg_options
+        evaluations.append((result, run))
+    if is_main_process():
+        paths = write_outputs(out_dir, evaluations)
+        print(markdown_report([result for result, _ in evaluations]))
+        print_log(f'wrote {", ".join(paths)}', logger='current')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
