@@ -1,0 +1,23 @@
+"""Procedural street scenes in several appearance domains: the data of the
+embedded synthetic cross-domain benchmark (see tools/generate_synthetic.py).
+
+Layouts (:mod:`.scene`) decide the content and the labels; styles
+(:mod:`.styles`) and the renderer (:mod:`.render`) decide the appearance;
+:mod:`.generate` seeds them and writes datasets in the GTA5 and Cityscapes
+layouts.
+"""
+from .generate import (LAYOUTS, MANIFEST_NAME, appearance_rng, cityscapes_city,
+                       generate_domain_dataset, generate_sample, layout_rng)
+from .materials import CLASS_LABEL_IDS, MATERIAL_LABEL_IDS, MATERIALS
+from .preview import make_contact_sheet, save_contact_sheet
+from .render import render_scene
+from .scene import Scene, sample_scene
+from .styles import DOMAIN_STYLES, SOURCE_STYLE, resolve_style
+
+__all__ = [
+    'CLASS_LABEL_IDS', 'DOMAIN_STYLES', 'LAYOUTS', 'MANIFEST_NAME',
+    'MATERIALS', 'MATERIAL_LABEL_IDS', 'SOURCE_STYLE', 'Scene',
+    'appearance_rng', 'cityscapes_city', 'generate_domain_dataset',
+    'generate_sample', 'layout_rng', 'make_contact_sheet', 'render_scene',
+    'resolve_style', 'sample_scene', 'save_contact_sheet'
+]

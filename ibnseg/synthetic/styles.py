@@ -1,0 +1,379 @@
+"""Appearance domains: how a scene looks, as data.
+
+A *style* is a dict of rendering parameters. :data:`SOURCE_STYLE` is complete
+and describes the source domain; every other domain in :data:`DOMAIN_STYLES`
+lists only what it changes, on top of the domain named by its ``'base'`` key
+(the source when absent). :func:`resolve_style` merges and validates.
+
+The domains model the two shifts the IBN-Net paper studies, and change only
+appearance; the layouts (and so the label statistics) come from the same
+sampler in every domain:
+
+- ``'source'``: synthetic-looking, like GTA5: saturated colours, clean
+  surfaces, hard contrast, no sensor blur or noise, sunny sky.
+- ``'real'``: like Cityscapes: an overcast palette that is muted and greyer
+  (road and sidewalk closer in colour), rougher textures, softer contrast,
+  a camera's blur, noise and vignetting.
+- ``'dusk'``: the source world at dusk: dim blue ambient light, a warm
+  horizon, lit windows and tail lights, low contrast, low-light noise.
+- ``'fog'``: the source world in fog: contrast falls with distance to a
+  grey veil.
+
+Style keys:
+
+- ``materials``: per material (see :mod:`.materials`) a dict with
+  ``colors`` (list of RGB choices; each region picks one), ``jitter``
+  (std of the per-region RGB offset) and ``texture`` (amplitudes of fine,
+  medium and coarse luminance noise, as fractions of the colour).
+- ``sky_horizon``: RGB choices for the sky at the horizon (the sky
+  material's colours are its zenith). ``clouds``: cloud brightness, 0..1.
+- ``ambient``: RGB light on every lit surface (the sky, tail lights and
+  lit windows emit instead). ``lit_windows``: fraction of windows lit,
+  ``lit_window_colors``: their RGB choices.
+- ``haze``: extinction per camera height of distance; ``haze_color``: RGB
+  the view fades to.
+- ``texture_gain``: multiplies every texture amplitude.
+- ``saturation``, ``contrast``, ``brightness``, ``gamma`` (> 0) and
+  ``white_balance`` (per-channel gains): the camera's colour response.
+- ``vignette`` (0..1 darkening at the corners), ``blur`` (Gaussian sigma in
+  pixels at 256 px width; scaled with the image), ``sensor_noise`` (std in
+  8-bit levels).
+- ``jitter``: per-image random variation within the domain: log-normal
+  std of ``brightness``, ``contrast`` and ``haze``, and of each
+  ``white_balance`` channel.
+"""
+from typing import Mapping, Union
+
+from .materials import MATERIAL_NAMES
+
+
+def _frozen(value):
+    """Lists and tuples (colours, triples) as nested tuples, so resolved
+    styles can share them with the constants below without aliasing."""
+    if isinstance(value, Mapping):
+        return {key: _frozen(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+#: The complete style of the source domain; other styles override it.
+SOURCE_STYLE = _frozen(
+    dict(
+        materials=dict(
+            sky=dict(colors=[(60, 130, 235), (85, 150, 240)],
+                     jitter=8,
+                     texture=(0.0, 0.0, 0.0)),
+            road=dict(colors=[(72, 72, 78)],
+                      jitter=6,
+                      texture=(0.03, 0.04, 0.06)),
+            road_marking=dict(colors=[(235, 235, 230), (240, 210, 60)],
+                              jitter=5,
+                              texture=(0.02, 0.02, 0.0)),
+            sidewalk=dict(colors=[(175, 165, 155), (160, 160, 168),
+                                  (192, 176, 150)],
+                          jitter=8,
+                          texture=(0.03, 0.05, 0.04)),
+            curb=dict(colors=[(205, 205, 200)],
+                      jitter=5,
+                      texture=(0.02, 0.0, 0.0)),
+            building_wall=dict(colors=[(200, 160, 120), (165, 165, 175),
+                                       (215, 195, 150), (150, 95, 75),
+                                       (125, 135, 160), (230, 225, 215)],
+                               jitter=12,
+                               texture=(0.02, 0.05, 0.05)),
+            building_window=dict(colors=[(55, 85, 130), (40, 60, 90)],
+                                 jitter=8,
+                                 texture=(0.02, 0.04, 0.0)),
+            vegetation=dict(colors=[(55, 140, 40), (75, 155, 45),
+                                    (40, 115, 50)],
+                            jitter=10,
+                            texture=(0.10, 0.22, 0.12)),
+            tree_trunk=dict(colors=[(95, 65, 40)],
+                            jitter=8,
+                            texture=(0.05, 0.08, 0.0)),
+            pole=dict(colors=[(125, 125, 130), (90, 95, 100)],
+                      jitter=6,
+                      texture=(0.02, 0.0, 0.0)),
+            sign_face=dict(colors=[(215, 30, 30), (30, 80, 200),
+                                   (240, 200, 20), (245, 245, 245)],
+                           jitter=6,
+                           texture=(0.01, 0.0, 0.0)),
+            sign_border=dict(colors=[(240, 240, 240), (200, 20, 20)],
+                             jitter=5,
+                             texture=(0.01, 0.0, 0.0)),
+            car_body=dict(colors=[(200, 25, 25),
+                                  (25, 60, 180), (235, 235, 235), (30, 30, 30),
+                                  (230, 180, 25), (40, 140, 60),
+                                  (150, 150, 155)],
+                          jitter=10,
+                          texture=(0.01, 0.02, 0.0)),
+            car_window=dict(colors=[(35, 45, 65)],
+                            jitter=6,
+                            texture=(0.02, 0.05, 0.0)),
+            car_wheel=dict(colors=[(22, 22, 22)],
+                           jitter=3,
+                           texture=(0.02, 0.0, 0.0)),
+            car_light=dict(colors=[(255, 45, 35)],
+                           jitter=5,
+                           texture=(0.0, 0.0, 0.0)),
+            person_top=dict(colors=[(200, 40, 40), (40, 80, 200),
+                                    (230, 230, 230), (30, 30, 30),
+                                    (60, 160, 70), (240, 170, 30)],
+                            jitter=15,
+                            texture=(0.03, 0.05, 0.0)),
+            person_bottom=dict(colors=[(40, 50, 90), (30, 30, 30),
+                                       (120, 100, 80), (80, 80, 85)],
+                               jitter=10,
+                               texture=(0.03, 0.05, 0.0)),
+            person_skin=dict(colors=[(235, 190, 150), (190, 140, 100),
+                                     (120, 80, 55)],
+                             jitter=8,
+                             texture=(0.01, 0.0, 0.0)),
+        ),
+        sky_horizon=[(185, 215, 250)],
+        clouds=0.15,
+        ambient=(1.0, 1.0, 1.0),
+        lit_windows=0.0,
+        lit_window_colors=[(255, 205, 120)],
+        haze=0.004,
+        haze_color=(200, 215, 235),
+        texture_gain=1.0,
+        saturation=1.15,
+        contrast=1.1,
+        brightness=1.0,
+        gamma=1.0,
+        white_balance=(1.0, 1.0, 1.0),
+        vignette=0.0,
+        blur=0.0,
+        sensor_noise=0.0,
+        jitter=dict(brightness=0.08,
+                    contrast=0.05,
+                    haze=0.2,
+                    white_balance=0.02),
+    ))
+
+#: Overrides per domain (merged onto ``'base'``, default the source style).
+DOMAIN_STYLES = dict(
+    source=dict(),
+    real=dict(
+        materials=dict(
+            sky=dict(colors=[(175, 190, 205), (200, 205, 212)]),
+            road=dict(colors=[(100, 95, 100), (115, 108, 110)],
+                      texture=(0.06, 0.08, 0.12)),
+            road_marking=dict(colors=[(190, 190, 185)]),
+            sidewalk=dict(colors=[(135, 125, 120), (150, 145, 140)],
+                          texture=(0.06, 0.10, 0.08)),
+            curb=dict(colors=[(160, 158, 155)]),
+            building_wall=dict(colors=[(150, 140, 125), (120, 118, 115),
+                                       (170, 160, 145), (110, 90, 80),
+                                       (140, 140, 135)],
+                               jitter=8,
+                               texture=(0.05, 0.10, 0.10)),
+            building_window=dict(colors=[(60, 65, 70), (80, 85, 90)]),
+            vegetation=dict(colors=[(70, 95, 45), (85, 100, 55), (55, 75, 40)],
+                            texture=(0.15, 0.30, 0.15)),
+            tree_trunk=dict(colors=[(70, 60, 50)]),
+            pole=dict(colors=[(110, 110, 105)]),
+            sign_face=dict(colors=[(170, 40, 40), (40, 70,
+                                                   140), (200, 170,
+                                                          40), (210, 210,
+                                                                205)]),
+            sign_border=dict(colors=[(210, 210, 205)]),
+            car_body=dict(colors=[(110, 110,
+                                   115), (40, 40,
+                                          45), (190, 190,
+                                                190), (80, 90,
+                                                       110), (120, 40, 40)]),
+            car_window=dict(colors=[(40, 45, 50)]),
+            car_light=dict(colors=[(200, 60, 50)]),
+            person_top=dict(colors=[(60, 60,
+                                     70), (90, 80,
+                                           70), (150, 150,
+                                                 155), (40, 50,
+                                                        80), (120, 50, 50)]),
+            person_bottom=dict(colors=[(35, 35, 45), (60, 60, 70), (90, 80,
+                                                                    70)]),
+            person_skin=dict(colors=[(210, 170, 140), (170, 125, 95)]),
+        ),
+        sky_horizon=[(215, 218, 220)],
+        clouds=0.08,
+        haze=0.01,
+        haze_color=(200, 205, 210),
+        saturation=0.75,
+        contrast=0.85,
+        brightness=0.95,
+        gamma=1.1,
+        white_balance=(1.0, 1.02, 0.96),
+        vignette=0.25,
+        blur=0.7,
+        sensor_noise=3.0,
+    ),
+    dusk=dict(
+        materials=dict(
+            sky=dict(colors=[(25, 35, 85), (35, 40, 100)]),
+            car_light=dict(colors=[(255, 60, 40)]),
+        ),
+        sky_horizon=[(245, 140, 70), (230, 110, 90)],
+        clouds=0.05,
+        ambient=(0.40, 0.36, 0.48),
+        lit_windows=0.35,
+        lit_window_colors=[(255, 205, 120), (250, 230, 170)],
+        haze=0.006,
+        haze_color=(90, 70, 90),
+        saturation=0.85,
+        contrast=0.8,
+        gamma=1.15,
+        white_balance=(1.1, 0.95, 1.0),
+        vignette=0.3,
+        blur=0.4,
+        sensor_noise=5.0,
+    ),
+    fog=dict(
+        materials=dict(sky=dict(colors=[(195, 198, 202)])),
+        sky_horizon=[(205, 207, 210)],
+        clouds=0.0,
+        haze=0.06,
+        haze_color=(200, 203, 207),
+        saturation=0.8,
+        contrast=0.9,
+        blur=0.5,
+        sensor_noise=2.0,
+    ),
+)
+
+_MATERIAL_KEYS = ('colors', 'jitter', 'texture')
+_RGB_LIST_KEYS = ('sky_horizon', 'lit_window_colors')
+_TRIPLE_KEYS = ('ambient', 'haze_color', 'white_balance')
+_POSITIVE_KEYS = ('saturation', 'contrast', 'brightness', 'gamma')
+_NON_NEGATIVE_KEYS = ('haze', 'texture_gain', 'blur', 'sensor_noise')
+_UNIT_KEYS = ('clouds', 'lit_windows', 'vignette')
+
+
+def resolve_style(style: Union[str, Mapping]) -> dict:
+    """The complete, validated style of a domain name or style dict.
+
+    Args:
+        style (str | Mapping): A key of :data:`DOMAIN_STYLES`, or a dict of
+            overrides (optionally with ``'base'``: a domain name, default
+            ``'source'``).
+
+    Returns:
+        dict: Every style key filled in (a new dict; safe to modify).
+
+    Raises:
+        ValueError: naming the domain and key that is unknown or invalid.
+    """
+    return _resolve(style, chain=())
+
+
+def _resolve(style, chain) -> dict:
+    if isinstance(style, str):
+        if style not in DOMAIN_STYLES:
+            raise ValueError(f'unknown synthetic domain {style!r}; known: '
+                             f'{sorted(DOMAIN_STYLES)} (or pass a style dict)')
+        if style in chain:
+            raise ValueError(f'style {style!r}: circular "base" chain '
+                             f'{" -> ".join(chain + (style, ))}')
+        name, overrides = style, DOMAIN_STYLES[style]
+    elif isinstance(style, Mapping):
+        name, overrides = '<custom>', style
+    else:
+        raise TypeError('style: expected a domain name or a dict, got '
+                        f'{type(style).__name__}')
+    overrides = dict(overrides)
+    base = overrides.pop('base', None)
+    if base is None:
+        resolved = _copy_style(SOURCE_STYLE)
+    else:
+        resolved = _resolve(base, chain + (name, ))
+    _merge(resolved, overrides, name)
+    _validate(resolved, name)
+    return resolved
+
+
+def _copy_style(style: Mapping) -> dict:
+    # two levels of dicts are all a merge modifies; values are immutable
+    copied = dict(style)
+    copied['materials'] = {
+        name: dict(spec)
+        for name, spec in style['materials'].items()
+    }
+    copied['jitter'] = dict(style['jitter'])
+    return copied
+
+
+def _merge(resolved: dict, overrides: Mapping, name: str) -> None:
+    for key, value in overrides.items():
+        if key not in SOURCE_STYLE:
+            raise ValueError(f'style {name!r}: unknown key {key!r}; expected '
+                             f'one of {sorted(SOURCE_STYLE) + ["base"]}')
+        if key == 'materials':
+            for material, spec in value.items():
+                if material not in resolved['materials']:
+                    raise ValueError(
+                        f'style {name!r}: unknown material {material!r}; '
+                        f'expected one of {list(MATERIAL_NAMES)}')
+                unknown = set(spec) - set(_MATERIAL_KEYS)
+                if unknown:
+                    raise ValueError(
+                        f'style {name!r}: material {material!r} has unknown '
+                        f'keys {sorted(unknown)}; expected {_MATERIAL_KEYS}')
+                resolved['materials'][material].update(_frozen(spec))
+        elif key == 'jitter':
+            unknown = set(value) - set(SOURCE_STYLE['jitter'])
+            if unknown:
+                raise ValueError(
+                    f'style {name!r}: unknown jitter keys {sorted(unknown)}; '
+                    f'expected {sorted(SOURCE_STYLE["jitter"])}')
+            resolved['jitter'].update(value)
+        else:
+            resolved[key] = _frozen(value)
+
+
+def _check_rgb_list(colors, where):
+    if not isinstance(colors, (list, tuple)) or not colors:
+        raise ValueError(f'{where}: expected a non-empty list of RGB '
+                         f'triples, got {colors!r}')
+    for color in colors:
+        _check_triple(color, where, 0, 255)
+
+
+def _check_triple(value, where, low, high=float('inf')):
+    try:
+        ok = len(value) == 3 and all(low <= float(v) <= high for v in value)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f'{where}: expected 3 numbers in [{low}, {high}], '
+                         f'got {value!r}')
+
+
+def _check_number(value, where, low, high=float('inf'), strict=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            low < value <= high if strict else low <= value <= high):
+        bound = '>' if strict else '>='
+        raise ValueError(f'{where}: expected a number {bound} {low}' +
+                         (f' and <= {high}' if high != float('inf') else '') +
+                         f', got {value!r}')
+
+
+def _validate(style: dict, name: str) -> None:
+    where = f'style {name!r}'
+    for material, spec in style['materials'].items():
+        _check_rgb_list(spec['colors'], f'{where} {material}.colors')
+        _check_number(spec['jitter'], f'{where} {material}.jitter', 0)
+        _check_triple(spec['texture'], f'{where} {material}.texture', 0)
+    for key in _RGB_LIST_KEYS:
+        _check_rgb_list(style[key], f'{where} {key}')
+    for key in _TRIPLE_KEYS:
+        _check_triple(style[key], f'{where} {key}', 0,
+                      255 if key == 'haze_color' else float('inf'))
+    for key in _POSITIVE_KEYS:
+        _check_number(style[key], f'{where} {key}', 0, strict=True)
+    for key in _NON_NEGATIVE_KEYS:
+        _check_number(style[key], f'{where} {key}', 0)
+    for key in _UNIT_KEYS:
+        _check_number(style[key], f'{where} {key}', 0, 1)
+    for key, value in style['jitter'].items():
+        _check_number(value, f'{where} jitter.{key}', 0)
