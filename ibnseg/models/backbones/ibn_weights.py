@@ -1,0 +1,168 @@
+"""Loading (published) ResNet/IBN-Net weights strictly, and saying which
+model a weight file was made for when it does not fit."""
+import re
+from collections import OrderedDict
+
+import torch
+from mmengine.runner import CheckpointLoader
+
+# Published IBN-Net files (github.com/XingangPan/IBN-Net releases v1.0) and
+# torchvision ResNets, keyed by what describe_state_dict finds in them.
+_PUBLISHED = {
+    ('ResNet', 18, 'a'): 'resnet18_ibn_a',
+    ('ResNet', 34, 'a'): 'resnet34_ibn_a',
+    ('ResNet', 50, 'a'): 'resnet50_ibn_a',
+    ('ResNet', 101, 'a'): 'resnet101_ibn_a',
+    ('ResNet', 18, 'b'): 'resnet18_ibn_b',
+    ('ResNet', 34, 'b'): 'resnet34_ibn_b',
+    ('ResNet', 50, 'b'): 'resnet50_ibn_b',
+    ('ResNet', 101, 'b'): 'resnet101_ibn_b',
+    ('ResNeXt 32x4d', 101, 'a'): 'resnext101_ibn_a',
+    ('SE-ResNet', 101, 'a'): 'se_resnet101_ibn_a',
+}
+_BLOCK_KEY = re.compile(r'^layer(\d)\.(\d+)\.')
+_MAX_LISTED = 8
+
+
+def _stages(indices):
+    return 'stages ' + ','.join(str(i) for i in sorted(indices))
+
+
+def describe_state_dict(state_dict):
+    """One line saying which ResNet/IBN-Net layout ``state_dict`` holds.
+
+    Depth from the number of blocks per stage, bottleneck from ``conv3``,
+    ResNeXt groups/width from ``layer1.0.conv2``, SE from ``.se.``, the IBN
+    variant from ``bnK.IN.*`` (in-block IBN), ``layerX.Y.IN.*`` (IN after
+    the addition) and the stem norm (IN when it has no running stats).
+    """
+    keys = list(state_dict)
+    if keys and all(k.startswith('backbone.') for k in keys if '.' in k):
+        return ('a whole segmentor checkpoint (keys start with "backbone."); '
+                'load it with prefix="backbone." in the init_cfg')
+    blocks = {}
+    for key in keys:
+        match = _BLOCK_KEY.match(key)
+        if match:
+            blocks.setdefault(int(match.group(1)), set()).add(
+                int(match.group(2)))
+    if not blocks:
+        return f'no ResNet layout ({len(keys)} keys, none like "layerX.Y.")'
+    bottleneck = 'layer1.0.conv3.weight' in state_dict
+    counts = [len(blocks.get(i, ())) for i in range(1, 5)]
+    depth = sum(counts) * (3 if bottleneck else 2) + 2
+    family = 'ResNet'
+    conv2 = state_dict.get('layer1.0.conv2.weight')
+    if bottleneck and conv2 is not None and conv2.shape[0] != conv2.shape[1]:
+        groups = conv2.shape[0] // conv2.shape[1]
+        family = f'ResNeXt {groups}x{conv2.shape[0] // groups}d'
+    if any('.se.' in k for k in keys):
+        family = 'SE-' + family
+    in_block = {int(k[5]) for k in keys if re.match(r'^layer\d\.\d+\.bn1\.IN\.', k)}
+    in_block2 = {int(k[5]) for k in keys if re.match(r'^layer\d\.\d+\.bn2\.IN\.', k)}
+    post_add = {int(k[5]) for k in keys if re.match(r'^layer\d\.\d+\.IN\.weight', k)}
+    if 'stem.0.weight' in state_dict:
+        stem = 'deep stem (mmseg V1c/V1d)'
+    elif 'bn1.IN.weight' in state_dict:
+        stem = 'IBN stem'
+    elif 'bn1.weight' in state_dict and 'bn1.running_mean' not in state_dict:
+        stem = 'IN stem'
+    else:
+        stem = '7x7 stem'
+    parts = []
+    if in_block:
+        inst = state_dict[next(k for k in keys if re.match(r'^layer\d\.\d+\.bn1\.IN\.weight', k))]
+        parts.append(f'IBN in bn1 of {_stages(in_block)}'
+                     + (f' and bn2 of {_stages(in_block2)}' if in_block2 else '')
+                     + f' ({inst.numel()} IN channels in layer{min(in_block)})')
+    if post_add:
+        parts.append(f'IN after the addition in {_stages(post_add)}')
+    variant = None
+    if in_block == {1, 2, 3} and not post_add and not in_block2 \
+            and stem == '7x7 stem':
+        variant = 'a'
+    elif post_add == {1, 2} and not in_block and stem == 'IN stem':
+        variant = 'b'
+    elif not in_block and not post_add and stem == '7x7 stem':
+        variant = 'plain'
+    text = (f'{family}-{depth} ({"x".join(map(str, counts))} blocks), {stem}, '
+            + ('; '.join(parts) if parts else 'no IN'))
+    published = _PUBLISHED.get((family, depth, variant))
+    if published:
+        text += f': the layout of the published {published}'
+    elif variant == 'plain' and family == 'ResNet':
+        text += f': the layout of torchvision resnet{depth}'
+    return text
+
+
+def _listing(names):
+    shown = ', '.join(names[:_MAX_LISTED])
+    more = len(names) - _MAX_LISTED
+    return shown + (f', ... ({more} more)' if more > 0 else '')
+
+
+def read_state_dict(filename, map_location='cpu', prefix=None):
+    """The tensors of a weight file (path or URL), as a flat state_dict.
+
+    Unwraps ``{'state_dict': ...}``, strips a DataParallel ``module.``
+    prefix, and with ``prefix`` keeps only (and strips) keys under it.
+    Loading goes through mmengine's ``CheckpointLoader`` (``torch.load``
+    with its safe default: tensors only).
+    """
+    checkpoint = CheckpointLoader.load_checkpoint(
+        filename, map_location=map_location)
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'{filename}: expected a dict of tensors, got '
+                         f'{type(checkpoint).__name__}')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    result = OrderedDict()
+    for key, value in state_dict.items():
+        key = key[len('module.'):] if key.startswith('module.') else key
+        if prefix:
+            if not key.startswith(prefix):
+                continue
+            key = key[len(prefix):]
+        if not isinstance(value, torch.Tensor):
+            raise ValueError(f'{filename}: entry {key!r} is a '
+                             f'{type(value).__name__}, expected a tensor')
+        result[key] = value
+    if not result:
+        raise ValueError(f'{filename}: no weights found'
+                         + (f' under prefix {prefix!r}' if prefix else ''))
+    return result
+
+
+def load_checkpoint_strictly(model, filename, map_location='cpu',
+                             prefix=None):
+    """Load a weight file into ``model``; only ``fc.*`` may be left over.
+
+    Raises ``ValueError`` naming the missing, unexpected and wrongly shaped
+    keys and the layouts of both the file and the model when they differ.
+    """
+    state_dict = read_state_dict(filename, map_location, prefix)
+    own = model.state_dict()
+    missing = [
+        k for k in own
+        if k not in state_dict and not k.endswith('num_batches_tracked')
+    ]
+    unexpected = [
+        k for k in state_dict if k not in own and not k.startswith('fc.')
+    ]
+    mismatched = [
+        f'{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}'
+        for k in state_dict if k in own and state_dict[k].shape != own[k].shape
+    ]
+    if missing or unexpected or mismatched:
+        lines = [
+            f'{filename} does not fit {type(model).__name__}.',
+            f'  the file looks like: {describe_state_dict(state_dict)}',
+            f'  the model is:        {describe_state_dict(own)}',
+        ]
+        for title, names in (('missing keys', missing),
+                             ('unexpected keys', unexpected),
+                             ('shape mismatches (file vs model)', mismatched)):
+            if names:
+                lines.append(f'  {len(names)} {title}: {_listing(names)}')
+        raise ValueError('\n'.join(lines))
+    model.load_state_dict(
+        {k: v for k, v in state_dict.items() if k in own}, strict=False)

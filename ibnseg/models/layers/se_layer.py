@@ -1,0 +1,30 @@
+"""Squeeze-and-excitation as laid out in the published SE-ResNet-IBN-a."""
+import torch.nn as nn
+
+
+class SqueezeExcitation(nn.Module):
+    """Channel attention: global average pool -> FC -> ReLU -> FC -> sigmoid,
+    the result scales the input channels.
+
+    The two fully connected layers have no bias and are ``fc.0`` and ``fc.2``
+    (the key names of the published SE-ResNet-IBN-a weights).
+
+    Args:
+        channels (int): Number of input (and output) channels.
+        reduction (int): Channel reduction of the bottleneck FC; its width
+            is ``int(channels / reduction)``. Default: 16.
+    """
+
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        hidden = int(channels / reduction)
+        if hidden < 1:
+            raise ValueError(f'SqueezeExcitation: reduction {reduction} leaves '
+                             f'no hidden unit for {channels} channels')
+        self.fc = nn.Sequential(
+            nn.Linear(channels, hidden, bias=False), nn.ReLU(inplace=True),
+            nn.Linear(hidden, channels, bias=False), nn.Sigmoid())
+
+    def forward(self, x):
+        weights = self.fc(x.mean(dim=(2, 3)))
+        return x * weights[:, :, None, None]
