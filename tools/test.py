@@ -31,8 +31,9 @@ def parse_args():
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir',
-        help='dir to save painted predictions, relative to '
-        'work_dir/<timestamp>/ unless absolute')
+        help='dir to save painted predictions (every interval-th image of '
+        'default_hooks.visualization) in <show-dir>/vis_data/vis_image/; '
+        'relative to the work dir unless absolute')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
@@ -57,6 +58,7 @@ def main():
     try:
         check_checkpoint(args.checkpoint)
         cfg = load_config(args.config, args.cfg_options, args.launcher)
+        set_work_dir(cfg, args.work_dir, args.config)
         if args.show or args.show_dir:
             enable_visualization(cfg, args.show, args.show_dir,
                                  args.wait_time)
@@ -64,7 +66,6 @@ def main():
             enable_tta(cfg)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
     if args.out is not None:
         save_predictions(cfg, args.out)

@@ -91,8 +91,11 @@ def enable_visualization(cfg: Config, show: bool = False,
                          show_dir: Optional[str] = None,
                          wait_time: float = 2) -> None:
     """``--show`` / ``--show-dir``: draw predictions with mmseg's
-    ``SegVisualizationHook``; ``show_dir`` is relative to the run's
-    timestamped log folder unless absolute.
+    ``SegVisualizationHook`` (every ``interval``-th image, 50 by default).
+
+    The painted images go to ``<show_dir>/vis_data/vis_image/``; a relative
+    ``show_dir`` is taken relative to ``cfg.work_dir`` (set it first), not
+    to the current folder as in mmseg.
 
     Raises:
         ValueError: The config has no ``default_hooks.visualization``.
@@ -107,7 +110,7 @@ def enable_visualization(cfg: Config, show: bool = False,
         hook.show = True
         hook.wait_time = wait_time
     if show_dir:
-        cfg.visualizer.save_dir = show_dir
+        cfg.visualizer.save_dir = osp.join(cfg.work_dir, show_dir)
 
 
 def enable_tta(cfg: Config) -> None:

@@ -118,7 +118,8 @@ def make_tiny_cityscapes(root, train: int = 4, val: int = 2):
 def write_tiny_config(path, data_root, max_iters: int = 4,
                       checkpoint_interval: int = 2,
                       val_interval: Optional[int] = None,
-                      backbone: Optional[dict] = None) -> str:
+                      backbone: Optional[dict] = None,
+                      extra: str = '') -> str:
     """Write the tiny experiment's config to ``path``.
 
     Args:
@@ -130,6 +131,7 @@ def write_tiny_config(path, data_root, max_iters: int = 4,
             defaults to ``max_iters`` (validate once, at the end).
         backbone (dict, optional): Backbone config; defaults to
             ``RESNET18_TINY``. Its last stage must output 64 channels.
+        extra (str): Config lines appended at the end (overrides).
     """
     backbone = RESNET18_TINY if backbone is None else backbone
     text = CONFIG_TEMPLATE.format(
@@ -137,7 +139,7 @@ def write_tiny_config(path, data_root, max_iters: int = 4,
         backbone=', '.join(f'{k}={v!r}' for k, v in backbone.items()),
         max_iters=max_iters,
         checkpoint_interval=checkpoint_interval,
-        val_interval=val_interval or max_iters)
+        val_interval=val_interval or max_iters) + extra
     with open(path, 'w') as f:
         f.write(text)
     return str(path)
