@@ -1,0 +1,189 @@
+"""Every dataset config loads, builds its datasets on generated data, and
+(slow) trains a tiny model for a few iterations."""
+import copy
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
+from ibnseg.datasets.subsets import read_id_list
+from tests.data_factory import make_cityscapes, make_gta5, write_split_file
+from tests.test_datasets.helpers import REPO_ROOT, gt_of, load_tool
+
+init_default_scope('mmseg')
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
+CONFIGS = {
+    'cityscapes.py': ('cityscapes', (1024, 2048)),
+    'cityscapes_half_res.py': ('cityscapes', (512, 1024)),
+    'gta5.py': ('gta5', (1052, 1914)),
+    'gta5_half_res.py': ('gta5', (563, 1024)),
+}
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+SIZE = (32, 59)  # (h, w) of generated GTA5 frames: a bit wider than 1914x1052
+
+
+@pytest.fixture(scope='module')
+def domains(tmp_path_factory):
+    root = tmp_path_factory.mktemp('domains')
+    cs = make_cityscapes(root / 'cityscapes', {'train': 3, 'val': 2},
+                         size=(32, 64))
+    gta = make_gta5(root / 'gta5', num_images=7, size=SIZE)
+    splits = {}
+    for split, ids in (('train', gta.ids[:3]), ('val', gta.ids[3:5]),
+                       ('test', gta.ids[5:])):
+        splits[split] = write_split_file(root / 'splits' / f'{split}.txt',
+                                         ids)
+    return dict(cityscapes=cs.root, gta5=gta.root, splits=splits)
+
+
+def load_config(name, domains):
+    """The config with data_root (and GTA5 splits) on the generated data."""
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
+    domain = CONFIGS[name][0]
+    for loader in LOADERS:
+        cfg[loader].num_workers = 0
+        cfg[loader].persistent_workers = False
+        dataset = cfg[loader].dataset
+        dataset.data_root = domains[domain]
+        if domain == 'gta5':
+            split = osp.basename(dataset.split)[:-len('.txt')]
+            dataset.split = domains['splits'][split]
+    return cfg
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_config_loads_and_builds_every_dataset(name, domains):
+    cfg = load_config(name, domains)
+    domain, test_shape = CONFIGS[name]
+    assert cfg.custom_imports.imports == ['ibnseg']
+    assert cfg.val_evaluator == dict(type='IoUMetric', iou_metrics=['mIoU'])
+    assert cfg.val_dataloader.dataset.pipeline[-1] == dict(
+        type='PackDomainSegInputs', domain=domain)
+    for loader in ('val_dataloader', 'test_dataloader'):
+        dataset = DATASETS.build(cfg[loader].dataset)
+        assert len(dataset) == 2
+        sample = dataset[0]
+        assert sample['data_samples'].metainfo['domain'] == domain
+        # keep_ratio resize: fits the test scale, touching it on one side
+        height, width = sample['inputs'].shape[1:]
+        assert height <= test_shape[0] and width <= test_shape[1]
+        assert height == test_shape[0] or width == test_shape[1]
+        assert height > 0.9 * test_shape[0] and width > 0.9 * test_shape[1]
+        gt = gt_of(sample)  # scored at the label's own (original) size
+        assert gt.shape[0] == 32 and gt.max() == 255 and gt.min() == 0
+
+
+@pytest.mark.parametrize('name', ['cityscapes.py', 'gta5.py'])
+def test_train_pipeline_crops_and_maps_labels(name, domains):
+    cfg = load_config(name, domains)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    assert len(dataset) == 3
+    sample = dataset[0]
+    assert tuple(sample['inputs'].shape[1:]) == (512, 1024)
+    assert set(np.unique(gt_of(sample))) <= set(range(19)) | {255}
+
+
+def test_gta5_config_without_split_files_points_to_the_tool(domains):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'gta5.py'))
+    dataset_cfg = cfg.train_dataloader.dataset
+    dataset_cfg.data_root = domains['gta5']
+    dataset_cfg.split = osp.join(osp.dirname(domains['gta5']), 'no',
+                                 'train.txt')
+    with pytest.raises(FileNotFoundError, match='gta5_split_from_mat'):
+        DATASETS.build(dataset_cfg)
+
+
+def test_make_finetune_subset_tool_matches_dataset_option(domains, tmp_path):
+    tool = load_tool('make_finetune_subset')
+    out = str(tmp_path / 'subset.txt')
+    args = [
+        osp.join(CONFIG_DIR, 'cityscapes.py'), '--count', '2', '--seed', '4',
+        '--out', out, '--cfg-options',
+        f"train_dataloader.dataset.data_root={domains['cityscapes']}"
+    ]
+    assert tool.main(args) == 0
+    chosen = read_id_list(out)
+    cfg = load_config('cityscapes.py', domains)
+    dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    dataset_cfg.subset = dict(count=2, seed=4)
+    dataset = DATASETS.build(dataset_cfg)
+    assert chosen == [
+        dataset.get_data_info(i)['sample_name'] for i in range(2)
+    ]
+    assert tool.main(args[:1] + ['--fraction', '0.5', '--out', out,
+                                 '--cfg-options',
+                                 'train_dataloader.dataset.data_root=/no'
+                                 ]) == 2
+
+
+def shrink_scales(pipeline, factor=16):
+    """The same pipeline with every scale and crop size divided by
+    ``factor``, so a CPU test can run it."""
+    for step in pipeline:
+        for key in ('scale', 'crop_size'):
+            if key in step:
+                step[key] = tuple(v // factor for v in step[key])
+
+
+TINY_MODEL = dict(
+    type='EncoderDecoder',
+    data_preprocessor=dict(
+        type='SegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size=(32, 64)),
+    backbone=dict(
+        type='ResNet', depth=18, stem_channels=8, base_channels=8,
+        out_indices=(3, )),
+    decode_head=dict(
+        type='FCNHead',
+        in_channels=64,
+        in_index=0,
+        channels=8,
+        num_convs=1,
+        num_classes=19,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', ['cityscapes.py', 'gta5.py'])
+def test_tiny_model_trains_on_generated_domain(name, domains, tmp_path):
+    torch.manual_seed(0)
+    cfg = load_config(name, domains)
+    for loader in LOADERS:
+        shrink_scales(cfg[loader].dataset.pipeline)
+    cfg.merge_from_dict(
+        dict(
+            model=TINY_MODEL,
+            work_dir=str(tmp_path),
+            default_scope='mmseg',
+            optim_wrapper=dict(
+                type='OptimWrapper',
+                optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+            train_cfg=dict(
+                type='IterBasedTrainLoop', max_iters=3, val_interval=3),
+            val_cfg=dict(type='ValLoop'),
+            test_cfg=dict(type='TestLoop'),
+            default_hooks=dict(
+                logger=dict(type='LoggerHook', interval=1),
+                checkpoint=dict(type='CheckpointHook', interval=100)),
+            log_level='WARNING'))
+    runner = Runner.from_cfg(cfg)
+    before = [p.detach().clone() for p in runner.model.parameters()]
+    runner.train()
+    after = list(runner.model.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(after, before))
+    assert runner.iter == 3
+    metrics = runner.test()
+    assert 0.0 <= metrics['mIoU'] <= 100.0
