@@ -1,0 +1,110 @@
+"""The cross_domain config section, pipeline tagging, shifted rows and the
+training-time helpers."""
+import pytest
+from mmengine.config import ConfigDict
+
+from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
+from ibnseg.evaluation import (cross_domain_val_dataloader,
+                               cross_domain_val_evaluator,
+                               parse_cross_domain, select_domains,
+                               tag_domain, with_shift)
+from tests.test_evaluation.tiny_setup import cross_domain_section
+
+ROOTS = dict(cityscapes='data/cityscapes', gta5='data/gta5')
+
+
+def pipeline_of(domain):
+    return domain.dataloader['dataset']['pipeline']
+
+
+def test_tag_domain_converts_or_checks_the_last_step():
+    pipeline = [dict(type='LoadImageFromFile'),
+                dict(type='PackSegInputs', meta_keys=('img_path', ))]
+    tagged = tag_domain(pipeline, 'gta5')
+    assert tagged[-1] == dict(type='PackDomainSegInputs', domain='gta5',
+                              meta_keys=('img_path', ))
+    assert pipeline[-1]['type'] == 'PackSegInputs'  # input untouched
+    assert tag_domain(tagged, 'gta5') == tagged
+    scoped = tag_domain([dict(type='mmseg.PackSegInputs')], 'bdd')
+    assert scoped[-1]['domain'] == 'bdd'
+    with pytest.raises(ValueError, match=r"PackDomainSegInputs\(domain='gta5'"):
+        tag_domain(tagged, 'cityscapes')
+    assert tag_domain(tagged, 'cityscapes', rename=True)[-1]['domain'] == \
+        'cityscapes'
+    with pytest.raises(ValueError, match="domain 'x'.*ends with Resize"):
+        tag_domain([dict(type='Resize')], 'x')
+
+
+def test_parse_keeps_order_and_tags_every_domain():
+    section = cross_domain_section(ROOTS, source='gta5')
+    source, domains = parse_cross_domain(ConfigDict(section), 'x.py')
+    assert source == 'gta5'
+    assert list(domains) == ['cityscapes', 'gta5']
+    for name, domain in domains.items():
+        assert pipeline_of(domain)[-1] == dict(
+            type='PackDomainSegInputs', domain=name)
+    assert domains['gta5'].test_cfg['mode'] == 'slide'
+    # the config itself is not modified
+    assert section['domains']['cityscapes']['dataloader']['dataset'][
+        'pipeline'][-1] == dict(type='PackSegInputs')
+
+
+@pytest.mark.parametrize('section, message', [
+    (None, 'x.py has no cross_domain section'),
+    (dict(source='a', domains={}), 'non-empty dict'),
+    (dict(source='b', domains=dict(a=dict(dataloader={}))),
+     "source 'b' is not one of"),
+    (dict(source='a', domains=dict(a=dict(dataloader={}, mode='slide'))),
+     r"unknown keys \['mode'\]"),
+    (dict(source='a', domains=dict(a=dict(dataloader=dict(batch_size=1)))),
+     'needs a dataset with a pipeline'),
+    (dict(source='drop', domains=dict(drop=dict(dataloader={}))),
+     'cannot name a domain'),
+])
+def test_parse_errors_say_what_to_fix(section, message):
+    with pytest.raises(ValueError, match=message):
+        parse_cross_domain(section, 'x.py')
+
+
+def test_shifted_row_inserts_the_shift_after_loading():
+    _, domains = parse_cross_domain(cross_domain_section(ROOTS))
+    row = with_shift(domains['gta5'], 'grey', APPEARANCE_SHIFTS)
+    assert (row.name, row.domain, row.shift) == ('gta5@grey', 'gta5', 'grey')
+    assert row.test_cfg == domains['gta5'].test_cfg
+    steps = pipeline_of(row)
+    assert steps[1] == APPEARANCE_SHIFTS['grey']
+    assert steps[-1] == dict(type='PackDomainSegInputs', domain='gta5@grey')
+    assert len(steps) == len(pipeline_of(domains['gta5'])) + 1
+    with pytest.raises(KeyError, match="unknown appearance shift 'nope'"):
+        with_shift(domains['gta5'], 'nope', APPEARANCE_SHIFTS)
+
+
+def test_select_domains():
+    source, domains = parse_cross_domain(cross_domain_section(ROOTS))
+    assert [d.name for d in select_domains(source, domains, None, 'x.py')
+            ] == ['cityscapes', 'gta5']
+    assert [d.name for d in select_domains(source, domains, ['cityscapes'],
+                                           'x.py')] == ['cityscapes']
+    with pytest.raises(ValueError, match='--domains bdd: not in'):
+        select_domains(source, domains, ['cityscapes', 'bdd'], 'x.py')
+    with pytest.raises(ValueError, match="source domain 'cityscapes'"):
+        select_domains(source, domains, ['gta5'], 'x.py')
+
+
+def test_training_helpers():
+    section = cross_domain_section(ROOTS)
+    loader = cross_domain_val_dataloader(section, batch_size=4)
+    assert loader['batch_size'] == 4
+    assert loader['sampler'] == dict(type='DefaultSampler', shuffle=False)
+    datasets = loader['dataset']['datasets']
+    assert loader['dataset']['type'] == 'ConcatDataset'
+    assert [d['type'] for d in datasets] == ['CityscapesLabelIdsDataset',
+                                             'GTA5Dataset']
+    assert [d['pipeline'][-1]['domain'] for d in datasets] == [
+        'cityscapes', 'gta5'
+    ]
+    assert cross_domain_val_evaluator(section, classwise=False) == dict(
+        type='CrossDomainIoUMetric',
+        source_domain='cityscapes',
+        domains=['cityscapes', 'gta5'],
+        classwise=False)

@@ -1,0 +1,149 @@
+"""Evaluating a tiny checkpoint on two generated domains, in process."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.runner import Runner
+from mmseg.evaluation.metrics import IoUMetric
+from mmseg.models import EncoderDecoder
+
+from ibnseg.evaluation import (CheckpointMismatchError,
+                               MissingDomainDataError, evaluate_checkpoint,
+                               load_segmentor, metric_key,
+                               parse_cross_domain)
+from tests.test_evaluation.tiny_setup import (NUM_SAMPLES, make_domains,
+                                              save_checkpoint, write_config)
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp('tiny')
+    roots = make_domains(str(root / 'data'))
+    config = write_config(root / 'tiny.py', roots)
+    return dict(
+        root=root,
+        roots=roots,
+        config=config,
+        checkpoint=save_checkpoint(config, root / 'tiny.pth'))
+
+
+def evaluate(tiny, config=None, **kwargs):
+    cfg = Config.fromfile(config or tiny['config'])
+    return evaluate_checkpoint(
+        cfg, tiny['checkpoint'], 'tiny', progress=False, **kwargs)
+
+
+def mmseg_metrics_alone(tiny, domain):
+    """mmseg's IoUMetric on one domain, run with that domain's test_cfg."""
+    cfg = Config.fromfile(tiny['config'])
+    model = load_segmentor(cfg, tiny['checkpoint'])
+    _, domains = parse_cross_domain(cfg.cross_domain)
+    model.test_cfg = ConfigDict(domains[domain].test_cfg)
+    loader = Runner.build_dataloader(copy.deepcopy(
+        domains[domain].dataloader))
+    metric = IoUMetric()
+    metric.dataset_meta = loader.dataset.metainfo
+    for batch in loader:
+        with torch.no_grad():
+            outputs = model.test_step(batch)
+        metric.process(batch, [o.to_dict() for o in outputs])
+    areas = [sum(column).double() for column in zip(*metric.results)]
+    return IoUMetric.total_area_to_metrics(*areas, ['mIoU'])
+
+
+def test_numbers_equal_mmseg_per_domain_with_each_test_cfg(tiny,
+                                                           monkeypatch):
+    slide_calls = []
+    slide = EncoderDecoder.slide_inference
+
+    def counting_slide(self, inputs, metas):
+        slide_calls.append(len(inputs))
+        return slide(self, inputs, metas)
+
+    monkeypatch.setattr(EncoderDecoder, 'slide_inference', counting_slide)
+    result, run = evaluate(tiny, num_show=2)
+    # gta5 is configured with sliding windows, cityscapes with whole images
+    assert sum(slide_calls) == NUM_SAMPLES['gta5']
+    assert result.rows == ['cityscapes', 'gta5']
+    assert run.num_samples == NUM_SAMPLES
+    slide_calls.clear()
+    for domain in ('cityscapes', 'gta5'):
+        expected = mmseg_metrics_alone(tiny, domain)
+        got = run.metrics
+        assert got[metric_key(domain, 'aAcc')] == pytest.approx(
+            expected['aAcc'] * 100, abs=1e-6)
+        assert got[metric_key(domain, 'mIoU')] == pytest.approx(
+            np.nanmean(expected['IoU']) * 100, abs=1e-6)
+        np.testing.assert_allclose(
+            result.class_ious(domain), expected['IoU'] * 100, atol=1e-6)
+    assert got['target/mIoU'] == got['gta5/mIoU']
+    # the first samples are kept for the strips, at the evaluated size
+    assert [len(run.samples[d]) for d in result.rows] == [2, 2]
+    sample = run.samples['gta5'][0]
+    assert sample.image.shape == (*sample.gt.shape, 3)
+    assert sample.pred.shape == sample.gt.shape
+
+
+def test_shift_rows_are_not_targets(tiny):
+    result, run = evaluate(tiny, shifts=['grey'], num_show=0)
+    assert result.rows == ['cityscapes', 'gta5', 'cityscapes@grey',
+                           'gta5@grey']
+    assert result.details['targets'] == ['gta5']
+    assert run.metrics['target/mIoU'] == run.metrics['gta5/mIoU']
+    assert result.details['shift_cfg'] == dict(
+        grey=dict(type='Desaturate', strength=1.0))
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(base_channels=16), 'size mismatch for backbone.conv1.weight'),
+    (dict(num_classes=7), 'size mismatch for decode_head.conv_seg'),
+])
+def test_checkpoint_that_does_not_fit_the_config(tiny, change, message):
+    config = write_config(tiny['root'] / 'other.py', tiny['roots'], **change)
+    with pytest.raises(CheckpointMismatchError) as error:
+        evaluate(tiny, config)
+    assert message in str(error.value)
+    assert 'tiny.pth' in str(error.value) and 'other.py' in str(error.value)
+
+
+def test_missing_or_unexpected_keys_are_named(tiny, tmp_path):
+    state = torch.load(tiny['checkpoint'], weights_only=True)
+    state['state_dict']['auxiliary_head.conv_seg.weight'] = torch.zeros(1)
+    del state['state_dict']['decode_head.conv_seg.bias']
+    path = tmp_path / 'edited.pth'
+    torch.save(state, path)
+    with pytest.raises(CheckpointMismatchError) as error:
+        load_segmentor(Config.fromfile(tiny['config']), str(path))
+    assert 'unexpected key in source state_dict: auxiliary_head' in str(
+        error.value)
+    assert 'missing keys in source state_dict: decode_head.conv_seg.bias' \
+        in str(error.value)
+
+
+def test_class_count_mismatch(tiny, tmp_path):
+    config = write_config(tmp_path / 'five.py', tiny['roots'], num_classes=5)
+    checkpoint = save_checkpoint(config, tmp_path / 'five.pth')
+    with pytest.raises(ValueError, match='predicts 5 classes.*has 19'):
+        evaluate_checkpoint(Config.fromfile(config), checkpoint, 'five',
+                            progress=False)
+
+
+def test_missing_domain_data(tiny, tmp_path):
+    roots = dict(tiny['roots'], gta5=str(tmp_path / 'no_gta5'))
+    config = write_config(tmp_path / 'missing.py', roots)
+    with pytest.raises(MissingDomainDataError,
+                       match="domain 'gta5'.*--skip-missing"):
+        evaluate(tiny, config)
+    result, run = evaluate(tiny, config, skip_missing=True)
+    assert result.rows == ['cityscapes']
+    assert list(result.details['skipped']) == ['gta5']
+    assert 'target/mIoU' not in run.metrics
+    # the source cannot be skipped
+    roots = dict(tiny['roots'], cityscapes=str(tmp_path / 'no_cityscapes'))
+    config = write_config(tmp_path / 'no_source.py', roots)
+    with pytest.raises(MissingDomainDataError,
+                       match="domain 'cityscapes'.*cannot be skipped"):
+        evaluate(tiny, config, skip_missing=True)
