@@ -9,28 +9,11 @@ import torch
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-NORM = dict(type='BN', requires_grad=True)
+from tests.test_evaluation.tiny_setup import tiny_model
 
-# An mmseg EncoderDecoder as the real configs build it, but with a
-# ResNet-18 of 4..32 channels so that a forward pass takes milliseconds.
-TINY_SEGMENTOR = dict(
-    type='EncoderDecoder',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255),
-    backbone=dict(
-        type='ResNet', depth=18, stem_channels=8, base_channels=4,
-        out_indices=(3, ), norm_cfg=NORM),
-    decode_head=dict(
-        type='FCNHead', in_channels=32, channels=8, num_convs=1,
-        concat_input=False, in_index=0, num_classes=3, norm_cfg=NORM,
-        loss_decode=dict(type='CrossEntropyLoss')),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+# The evaluation tests' tiny EncoderDecoder (mmseg ResNet-18 + FCN head),
+# 4 channels wide: stages of 4, 8, 16 and 32 channels, milliseconds a pass.
+TINY_SEGMENTOR = tiny_model(num_classes=3, base_channels=4)
 
 # Blocks per stage of a ResNet-18.
 RESNET18_BLOCKS = (2, 2, 2, 2)

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 import torch
 from mmseg.models.backbones import ResNet
+from mmseg.registry import MODELS
 from torch import nn
 
+import ibnseg  # noqa: F401  (registers IBNResNet)
 from ibnseg.analysis import (ChannelMeanStats, ChannelStatsRecorder,
                              find_residual_layers)
 from tests.test_analysis.helpers import RESNET18_BLOCKS, build_tiny_segmentor
@@ -113,3 +115,35 @@ def test_recorder_needs_stats_for_every_layer_and_tensor_outputs():
         recorder.record_into({'pair': ChannelMeanStats()})
         with pytest.raises(TypeError, match='layer pair returned tuple'):
             layers['pair'](torch.ones(2, 3, 4, 4))
+
+
+@pytest.mark.parametrize('ibn', [None, 'a', 'b'])
+def test_blocks_of_ibnseg_ibn_resnet(ibn):
+    backbone = MODELS.build(dict(type='IBNResNet', depth=50, ibn=ibn,
+                                 stem_channels=8, base_channels=4))
+    blocks = find_residual_layers(backbone, 'block')
+    assert list(blocks) == expected_block_names((3, 4, 6, 3))
+    assert blocks['layer2.3'] is backbone.layer2[3]
+    if ibn == 'b':
+        # IBN-b's IN after the addition lives inside the stage's last
+        # block, so the hooked block output is measured after it.
+        assert isinstance(blocks['layer1.2'].IN, nn.Module)
+        assert isinstance(blocks['layer2.3'].IN, nn.Module)
+
+
+@torch.no_grad()
+def test_a_stage_records_what_its_last_block_records():
+    backbone = MODELS.build(dict(type='IBNResNet', depth=18, ibn='b',
+                                 stem_channels=8, base_channels=4))
+    backbone.eval()
+    blocks = find_residual_layers(backbone, 'block')
+    stages = find_residual_layers(backbone, 'stage')
+    layers = {'layer1.1': blocks['layer1.1'], 'layer1': stages['layer1']}
+    stats = {name: ChannelMeanStats() for name in layers}
+    with ChannelStatsRecorder(layers) as recorder:
+        recorder.record_into(stats)
+        backbone(torch.randn(4, 3, 64, 64))
+    np.testing.assert_array_equal(stats['layer1'].mean,
+                                  stats['layer1.1'].mean)
+    np.testing.assert_array_equal(stats['layer1'].variance,
+                                  stats['layer1.1'].variance)
