@@ -1,0 +1,83 @@
+import socket
+
+import pytest
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+
+from ibnseg.engine.distributed import (CPUDistributedDataParallel,
+                                       setup_cpu_distributed)
+
+needs_cpu_only = pytest.mark.skipif(
+    torch.cuda.is_available(), reason='tests the CPU-only path')
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def single_process_group_env(monkeypatch):
+    """torchrun's variables for a world of one process."""
+    for name, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
+                            MASTER_ADDR='127.0.0.1',
+                            MASTER_PORT=str(_free_port())).items():
+        monkeypatch.setenv(name, value)
+    yield
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+
+
+def test_not_distributed_is_left_alone():
+    cfg = Config(dict(launcher='none'))
+    assert setup_cpu_distributed(cfg) is False
+    assert 'model_wrapper_cfg' not in cfg
+
+
+@needs_cpu_only
+def test_other_launchers_need_cuda():
+    with pytest.raises(RuntimeError, match="launcher 'slurm' needs CUDA"):
+        setup_cpu_distributed(Config(dict(launcher='slurm')))
+
+
+@needs_cpu_only
+def test_pytorch_launcher_without_torchrun(monkeypatch):
+    for name in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match='start the script with torchrun'):
+        setup_cpu_distributed(Config(dict(launcher='pytorch')))
+    assert not torch_dist.is_initialized()
+
+
+@needs_cpu_only
+def test_pytorch_launcher_on_cpu(single_process_group_env):
+    cfg = Config(dict(
+        launcher='pytorch', find_unused_parameters=True,
+        env_cfg=dict(dist_cfg=dict(backend='nccl', timeout=60))))
+    assert setup_cpu_distributed(cfg) is True
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg == dict(
+        type='mmseg.CPUDistributedDataParallel', find_unused_parameters=True)
+    assert torch_dist.is_initialized()
+    assert torch_dist.get_backend() == 'gloo'
+
+    # A configured mmengine wrapper keeps its options.
+    cfg = Config(dict(launcher='pytorch', model_wrapper_cfg=dict(
+        type='MMDistributedDataParallel', broadcast_buffers=True)))
+    setup_cpu_distributed(cfg)
+    assert cfg.model_wrapper_cfg == dict(
+        type='mmseg.CPUDistributedDataParallel', broadcast_buffers=True)
+
+
+@needs_cpu_only
+def test_cpu_wrapper_reverts_syncbn_and_ignores_device_ids(
+        single_process_group_env):
+    torch_dist.init_process_group('gloo')
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.SyncBatchNorm(4))
+    wrapped = CPUDistributedDataParallel(model, device_ids=[0])
+    assert not any(isinstance(m, torch.nn.SyncBatchNorm)
+                   for m in wrapped.modules())
+    assert wrapped(torch.randn(2, 3, 8, 8)).shape == (2, 4, 6, 6)

@@ -1,0 +1,115 @@
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from ibnseg.engine.runner_setup import (check_checkpoint, enable_amp,
+                                        enable_tta, enable_visualization,
+                                        load_config, save_predictions,
+                                        set_work_dir, use_atomic_checkpoints)
+
+
+def _config(**fields):
+    return Config(dict(fields))
+
+
+def test_load_config(tmp_path):
+    path = tmp_path / 'exp.py'
+    path.write_text("model = dict(type='EncoderDecoder', pretrained=None)\n"
+                    "train_cfg = dict(max_iters=100)\n")
+    cfg = load_config(str(path), {'train_cfg.max_iters': 3}, 'pytorch')
+    assert cfg.train_cfg.max_iters == 3
+    assert cfg.launcher == 'pytorch'
+    assert cfg.default_scope == 'mmseg'
+    with pytest.raises(FileNotFoundError, match='config file not found: '):
+        load_config(str(tmp_path / 'missing.py'))
+
+
+def test_load_config_keeps_a_set_scope(tmp_path):
+    path = tmp_path / 'exp.py'
+    path.write_text("default_scope = 'mmengine'\n")
+    assert load_config(str(path)).default_scope == 'mmengine'
+
+
+def test_set_work_dir_priority():
+    cfg = _config(work_dir='from_config')
+    set_work_dir(cfg, 'from_cli', 'configs/a.py')
+    assert cfg.work_dir == 'from_cli'
+    cfg = _config(work_dir='from_config')
+    set_work_dir(cfg, None, 'configs/a.py')
+    assert cfg.work_dir == 'from_config'
+    cfg = _config()
+    set_work_dir(cfg, None, 'configs/ibn_b_cityscapes.py')
+    assert cfg.work_dir == osp.join('./work_dirs', 'ibn_b_cityscapes')
+
+
+def test_enable_amp():
+    cfg = _config(optim_wrapper=dict(type='OptimWrapper', optimizer={}))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    enable_amp(cfg)  # already AMP: unchanged
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    cfg = _config(optim_wrapper=dict(type='OptimWrapperDict'))
+    with pytest.raises(ValueError, match="--amp needs .*'OptimWrapperDict'"):
+        enable_amp(cfg)
+
+
+def test_use_atomic_checkpoints():
+    cfg = _config(default_hooks=dict(
+        checkpoint=dict(type='CheckpointHook', interval=5, by_epoch=False)))
+    use_atomic_checkpoints(cfg)
+    assert cfg.default_hooks.checkpoint == dict(
+        type='AtomicCheckpointHook', interval=5, by_epoch=False)
+    custom = dict(type='MyCheckpointHook')
+    cfg = _config(default_hooks=dict(checkpoint=custom))
+    use_atomic_checkpoints(cfg)
+    assert cfg.default_hooks.checkpoint.type == 'MyCheckpointHook'
+    use_atomic_checkpoints(_config())  # no hooks at all: nothing to do
+
+
+def test_check_checkpoint(tmp_path):
+    path = tmp_path / 'iter_1.pth'
+    path.write_bytes(b'')
+    check_checkpoint(str(path))
+    check_checkpoint('https://example.org/weights.pth')  # mmengine's job
+    with pytest.raises(FileNotFoundError, match='checkpoint not found: '):
+        check_checkpoint(str(tmp_path / 'missing.pth'))
+
+
+def test_enable_visualization():
+    cfg = _config(
+        work_dir='work', visualizer=dict(type='SegLocalVisualizer'),
+        default_hooks=dict(visualization=dict(type='SegVisualizationHook')))
+    enable_visualization(cfg, show=True, show_dir='painted', wait_time=0.5)
+    hook = cfg.default_hooks.visualization
+    assert hook.draw and hook.show and hook.wait_time == 0.5
+    assert cfg.visualizer.save_dir == osp.join('work', 'painted')
+    enable_visualization(cfg, show_dir='/abs/painted')
+    assert cfg.visualizer.save_dir == '/abs/painted'
+    with pytest.raises(ValueError, match='default_hooks.visualization'):
+        enable_visualization(_config(default_hooks={}), show=True)
+
+
+def test_enable_tta():
+    model = dict(type='EncoderDecoder')
+    cfg = _config(
+        model=model, tta_model=dict(type='SegTTAModel'),
+        tta_pipeline=['tta'],
+        test_dataloader=dict(dataset=dict(pipeline=['plain'])))
+    enable_tta(cfg)
+    assert cfg.model == dict(type='SegTTAModel', module=model)
+    assert cfg.test_dataloader.dataset.pipeline == ['tta']
+    with pytest.raises(ValueError, match='--tta needs tta_pipeline and '
+                       'tta_model'):
+        enable_tta(_config(model=model))
+
+
+def test_save_predictions_single_and_several_metrics():
+    cfg = _config(test_evaluator=dict(type='IoUMetric'))
+    save_predictions(cfg, 'preds')
+    assert cfg.test_evaluator.output_dir == 'preds'
+    cfg = _config(test_evaluator=[dict(type='IoUMetric'),
+                                  dict(type='IoUMetric')])
+    save_predictions(cfg, 'preds')
+    assert [e['output_dir'] for e in cfg.test_evaluator] == ['preds'] * 2
