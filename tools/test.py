@@ -5,14 +5,12 @@ Same command line as mmseg's; ibnseg is imported so its modules work
 without ``custom_imports``, and distributed tests work on CPU-only machines.
 """
 import argparse
-import os
-
-from mmengine.config import DictAction
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
-from ibnseg.engine.runner_setup import (build_runner, check_checkpoint,
-                                        enable_tta, enable_visualization,
-                                        load_config, save_predictions,
+from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
+                                        check_checkpoint, enable_tta,
+                                        enable_visualization, load_config,
+                                        parse_runner_args, save_predictions,
                                         set_work_dir)
 
 
@@ -36,21 +34,10 @@ def parse_args():
         'relative to the work dir unless absolute')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs such as '
-        'test_dataloader.batch_size=1 or key="[a,b]" for lists (quotes '
-        'needed, no white space)')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
+    add_runner_args(parser)
     parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
-    # torch >= 2.0's launcher passes --local-rank, older ones --local_rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return parser, args
+    return parser, parse_runner_args(parser)
 
 
 def main():

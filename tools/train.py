@@ -7,13 +7,12 @@ killed run always resumes), and distributed runs work on CPU-only machines
 (gloo backend, see ``ibnseg.engine.distributed``).
 """
 import argparse
-import os
-
-from mmengine.config import DictAction
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
-from ibnseg.engine.runner_setup import (build_runner, enable_amp, load_config,
-                                        set_work_dir, use_atomic_checkpoints)
+from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
+                                        enable_amp, load_config,
+                                        parse_runner_args, set_work_dir,
+                                        use_atomic_checkpoints)
 
 
 def parse_args():
@@ -27,19 +26,8 @@ def parse_args():
     parser.add_argument(
         '--amp', action='store_true',
         help='enable automatic-mixed-precision training')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs such as '
-        'train_cfg.max_iters=100 or key="[a,b]" for lists (quotes needed, '
-        'no white space)')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    # torch >= 2.0's launcher passes --local-rank, older ones --local_rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return parser, args
+    add_runner_args(parser)
+    return parser, parse_runner_args(parser)
 
 
 def main():

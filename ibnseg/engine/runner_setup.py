@@ -3,20 +3,45 @@
 Each function applies one command-line option to a config the way mmseg
 1.2.2's own tools do, with errors that name the file or option at fault.
 """
+import argparse
 import logging
+import os
 import os.path as osp
 from typing import Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmseg.registry import RUNNERS
 from .distributed import setup_cpu_distributed
 
-__all__ = ['build_runner', 'check_checkpoint', 'enable_amp', 'enable_tta',
+__all__ = ['add_runner_args', 'parse_runner_args', 'build_runner', 'check_checkpoint', 'enable_amp', 'enable_tta',
            'enable_visualization', 'load_config', 'save_predictions',
            'set_work_dir', 'use_atomic_checkpoints']
+
+
+def add_runner_args(parser: argparse.ArgumentParser) -> None:
+    """Add the options both tools share: ``--cfg-options``, ``--launcher``
+    and ``--local_rank``."""
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value pairs such as '
+        'train_cfg.max_iters=100 or key="[a,b]" for lists (quotes needed, '
+        'no white space)')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    # torch >= 2.0's launcher passes --local-rank, older ones --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the command line; export ``LOCAL_RANK`` for mmengine when a
+    launcher passed it as an option rather than in the environment."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def load_config(config_path: str, cfg_options: Optional[dict] = None,

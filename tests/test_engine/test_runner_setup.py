@@ -1,11 +1,15 @@
+import argparse
+import os
 import os.path as osp
+import sys
 
 import pytest
 from mmengine.config import Config
 
-from ibnseg.engine.runner_setup import (check_checkpoint, enable_amp,
-                                        enable_tta, enable_visualization,
-                                        load_config, save_predictions,
+from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
+                                        enable_amp, enable_tta,
+                                        enable_visualization, load_config,
+                                        parse_runner_args, save_predictions,
                                         set_work_dir, use_atomic_checkpoints)
 
 
@@ -113,3 +117,23 @@ def test_save_predictions_single_and_several_metrics():
                                   dict(type='IoUMetric')])
     save_predictions(cfg, 'preds')
     assert [e['output_dir'] for e in cfg.test_evaluator] == ['preds'] * 2
+
+
+def test_runner_args(monkeypatch):
+    parser = argparse.ArgumentParser()
+    add_runner_args(parser)
+    monkeypatch.delenv('LOCAL_RANK', raising=False)
+    monkeypatch.setattr(sys, 'argv', [
+        'train.py', '--local-rank', '3', '--launcher', 'pytorch',
+        '--cfg-options', 'train_cfg.max_iters=7', 'model.pretrained=None'
+    ])
+    args = parse_runner_args(parser)
+    assert args.launcher == 'pytorch'
+    assert args.cfg_options == {
+        'train_cfg.max_iters': 7, 'model.pretrained': None}
+    assert os.environ['LOCAL_RANK'] == '3'
+    # torchrun's LOCAL_RANK wins over the option's default.
+    monkeypatch.setenv('LOCAL_RANK', '1')
+    monkeypatch.setattr(sys, 'argv', ['train.py'])
+    parse_runner_args(parser)
+    assert os.environ['LOCAL_RANK'] == '1'
