@@ -7,12 +7,12 @@ unless --force. CityscapesLabelIdsDataset can also train without this step.
     python tools/convert_cityscapes_labels.py data/cityscapes --nproc 8
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import time
 
 from ibnseg.datasets.label_conversion import (FAILED,
+                                              add_conversion_arguments,
                                               convert_label_file_task,
                                               find_files, run_tasks,
                                               summarize)
@@ -31,13 +31,7 @@ def parse_args(argv=None):
         nargs='+',
         default=['train', 'val'],
         help='folders under gtFine/ to convert')
-    parser.add_argument(
-        '--nproc',
-        type=int,
-        default=min(8, os.cpu_count() or 1),
-        help='worker processes (1: no pool)')
-    parser.add_argument(
-        '--force', action='store_true', help='rewrite converted labels')
+    add_conversion_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -9,13 +9,13 @@ skipped when present unless --force). Broken frames go to the skip report
     python tools/convert_gta5_labels.py data/gta5 --nproc 8
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import time
 from collections import Counter
 
 from ibnseg.datasets.label_conversion import (SKIPPED,
+                                              add_conversion_arguments,
                                               check_and_convert_gta5_frame,
                                               list_gta5_frames, run_tasks,
                                               summarize)
@@ -26,13 +26,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         'data_root', nargs='?', default='data/gta5', help='GTA5 data root')
-    parser.add_argument(
-        '--nproc',
-        type=int,
-        default=min(8, os.cpu_count() or 1),
-        help='worker processes (1: no pool)')
-    parser.add_argument(
-        '--force', action='store_true', help='rewrite converted labels')
+    add_conversion_arguments(parser)
     parser.add_argument(
         '--verify-images',
         action='store_true',

@@ -5,6 +5,7 @@ The per-file steps are module-level functions so that
 Every output goes through ``save_png_atomic``: an interrupted run leaves
 complete files or none, and a re-run skips what is already converted.
 """
+import argparse
 import os
 import os.path as osp
 import time
@@ -36,6 +37,17 @@ def convert_label_file(src: str, dst: str, force: bool = False) -> str:
         return ALREADY_CONVERTED
     save_png_atomic(dst, LABEL_ID_TO_TRAIN_ID[read_label_ids(src)])
     return CONVERTED
+
+
+def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
+    """The converters' shared options: --nproc and --force."""
+    parser.add_argument(
+        '--nproc',
+        type=int,
+        default=min(8, os.cpu_count() or 1),
+        help='worker processes (1: no pool)')
+    parser.add_argument(
+        '--force', action='store_true', help='rewrite converted labels')
 
 
 def run_tasks(func: Callable, tasks: Sequence, nproc: int) -> List:

@@ -15,6 +15,7 @@ import ibnseg  # noqa: F401
 from ibnseg.datasets.subsets import read_id_list
 from tests.data_factory import make_cityscapes, make_gta5, write_split_file
 from tests.test_datasets.helpers import REPO_ROOT, gt_of, load_tool
+from tests.test_evaluation.tiny_setup import tiny_model
 
 init_default_scope('mmseg')
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
@@ -131,31 +132,6 @@ def shrink_scales(pipeline, factor=16):
                 step[key] = tuple(v // factor for v in step[key])
 
 
-TINY_MODEL = dict(
-    type='EncoderDecoder',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=(32, 64)),
-    backbone=dict(
-        type='ResNet', depth=18, stem_channels=8, base_channels=8,
-        out_indices=(3, )),
-    decode_head=dict(
-        type='FCNHead',
-        in_channels=64,
-        in_index=0,
-        channels=8,
-        num_convs=1,
-        num_classes=19,
-        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize('name', ['cityscapes.py', 'gta5.py'])
 def test_tiny_model_trains_on_generated_domain(name, domains, tmp_path):
@@ -163,9 +139,13 @@ def test_tiny_model_trains_on_generated_domain(name, domains, tmp_path):
     cfg = load_config(name, domains)
     for loader in LOADERS:
         shrink_scales(cfg[loader].dataset.pipeline)
+    model = tiny_model()
+    # training batches are padded to the (shrunk) crop size, as in mmseg
+    model['data_preprocessor']['size'] = tuple(
+        v // 16 for v in cfg.crop_size)
     cfg.merge_from_dict(
         dict(
-            model=TINY_MODEL,
+            model=model,
             work_dir=str(tmp_path),
             default_scope='mmseg',
             optim_wrapper=dict(

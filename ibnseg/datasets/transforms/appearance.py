@@ -50,11 +50,18 @@ class AppearanceShift(BaseTransform):
                             f'number, got {strength!r}') from None
         self.channel_order = channel_order
 
-    def _check_range(self, low: float, high: float = float('inf')):
-        if not low <= self.strength <= high:
-            raise ValueError(
-                f'{self.__class__.__name__}: strength must lie in '
-                f'[{low}, {high}], got {self.strength}')
+    def _in_range(self,
+                  value: float,
+                  low: float,
+                  high: float = float('inf'),
+                  name: str = 'strength') -> float:
+        """``value`` of option ``name`` as a float, or a ValueError naming
+        the expected range."""
+        value = float(value)
+        if not low <= value <= high:
+            raise ValueError(f'{self.__class__.__name__}: {name} must lie in '
+                             f'[{low}, {high}], got {value}')
+        return value
 
     def shift(self, img: np.ndarray, results: dict) -> np.ndarray:
         raise NotImplementedError
@@ -75,8 +82,13 @@ class AppearanceShift(BaseTransform):
         results['img'] = shifted
         return results
 
+    #: attributes shown by ``repr``; subclasses add their own options
+    _repr_keys = ('strength', )
+
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(strength={self.strength})'
+        options = ', '.join(f'{key}={getattr(self, key)!r}'
+                            for key in self._repr_keys)
+        return f'{self.__class__.__name__}({options})'
 
 
 @TRANSFORMS.register_module()
@@ -90,6 +102,7 @@ class ChannelShift(AppearanceShift):
             None shifts all three.
         channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
     """
+    _repr_keys = ('strength', 'channel')
 
     def __init__(self,
                  strength: float,
@@ -108,9 +121,6 @@ class ChannelShift(AppearanceShift):
             self.strength
         return img
 
-    def __repr__(self):
-        return (f'{self.__class__.__name__}(strength={self.strength}, '
-                f'channel={self.channel!r})')
 
 
 @TRANSFORMS.register_module()
@@ -127,26 +137,20 @@ class ContrastBrightness(AppearanceShift):
         brightness (float): Brightness factor, >= 0; 1 leaves it unchanged.
         channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
     """
+    _repr_keys = ('strength', 'brightness')
 
     def __init__(self,
                  strength: float,
                  brightness: float = 1.0,
                  channel_order: str = 'bgr'):
         super().__init__(strength, channel_order)
-        self._check_range(0.0)
-        if brightness < 0:
-            raise ValueError(
-                f'ContrastBrightness: brightness must be >= 0, got '
-                f'{brightness}')
-        self.brightness = float(brightness)
+        self._in_range(self.strength, 0.0)
+        self.brightness = self._in_range(brightness, 0.0, name='brightness')
 
     def shift(self, img, results):
         mean = img.mean()
         return ((img - mean) * self.strength + mean) * self.brightness
 
-    def __repr__(self):
-        return (f'{self.__class__.__name__}(strength={self.strength}, '
-                f'brightness={self.brightness})')
 
 
 @TRANSFORMS.register_module()
@@ -210,7 +214,7 @@ class Desaturate(AppearanceShift):
 
     def __init__(self, strength: float, channel_order: str = 'bgr'):
         super().__init__(strength, channel_order)
-        self._check_range(0.0, 1.0)
+        self._in_range(self.strength, 0.0, 1.0)
 
     def shift(self, img, results):
         grey = _luma(img, self.channel_order)
@@ -230,7 +234,7 @@ class Blur(AppearanceShift):
 
     def __init__(self, strength: float, channel_order: str = 'bgr'):
         super().__init__(strength, channel_order)
-        self._check_range(0.0)
+        self._in_range(self.strength, 0.0)
 
     def shift(self, img, results):
         if self.strength == 0:
@@ -257,13 +261,14 @@ class GaussianNoise(AppearanceShift):
         seed (int): Base seed.
         channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
     """
+    _repr_keys = ('strength', 'seed')
 
     def __init__(self,
                  strength: float,
                  seed: int = 0,
                  channel_order: str = 'bgr'):
         super().__init__(strength, channel_order)
-        self._check_range(0.0)
+        self._in_range(self.strength, 0.0)
         self.seed = int(seed)
         self._fallback_rng = np.random.default_rng(self.seed)
 
@@ -274,9 +279,6 @@ class GaussianNoise(AppearanceShift):
         noise = rng.standard_normal(img.shape, dtype=np.float32)
         return img + self.strength * noise
 
-    def __repr__(self):
-        return (f'{self.__class__.__name__}(strength={self.strength}, '
-                f'seed={self.seed})')
 
 
 @TRANSFORMS.register_module()
@@ -295,17 +297,16 @@ class NightShift(AppearanceShift):
             at ``strength=1``.
         channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
     """
+    _repr_keys = ('strength', 'blue_cast')
 
     def __init__(self,
                  strength: float,
                  blue_cast: float = 0.4,
                  channel_order: str = 'bgr'):
         super().__init__(strength, channel_order)
-        self._check_range(0.0, 1.0)
-        if not 0.0 <= blue_cast <= 1.0:
-            raise ValueError(
-                f'NightShift: blue_cast must lie in [0, 1], got {blue_cast}')
-        self.blue_cast = float(blue_cast)
+        self._in_range(self.strength, 0.0, 1.0)
+        self.blue_cast = self._in_range(
+            blue_cast, 0.0, 1.0, name='blue_cast')
 
     def shift(self, img, results):
         dim = self.blue_cast * self.strength
@@ -314,9 +315,6 @@ class NightShift(AppearanceShift):
         tint[_channel_index('G', self.channel_order)] = 1.0 - dim / 2
         return img * (1.0 - self.strength) * tint
 
-    def __repr__(self):
-        return (f'{self.__class__.__name__}(strength={self.strength}, '
-                f'blue_cast={self.blue_cast})')
 
 
 #: Named appearance shifts for the evaluation and analysis tools' --shifts.

@@ -147,6 +147,11 @@ def test_bad_options_are_named():
     with pytest.raises(ValueError, match='channel_order'):
         TRANSFORMS.build(
             dict(type='Blur', strength=1, channel_order='grb'))
+    with pytest.raises(ValueError, match=r'blue_cast .*\[0.0, 1.0\]'):
+        TRANSFORMS.build(dict(type='NightShift', strength=0.5, blue_cast=2))
+    with pytest.raises(ValueError, match='brightness'):
+        TRANSFORMS.build(
+            dict(type='ContrastBrightness', strength=1, brightness=-1))
     with pytest.raises(ValueError, match='HxWx3'):
         run(dict(type='Blur', strength=1), img=IMG[..., 0])
 
