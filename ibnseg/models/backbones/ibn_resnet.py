@@ -310,6 +310,12 @@ class IBNResNet(ResNet):
             self._check_input_size(x)
         return super().forward(x)
 
+    def train(self, mode=True):
+        """mmseg's ``train`` (frozen stages, ``norm_eval``), returning self
+        like ``nn.Module.train`` so that ``model.eval()`` chains."""
+        super().train(mode)
+        return self
+
     def init_weights(self):
         """mmseg's init, but a ``Pretrained`` init_cfg is loaded strictly."""
         cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [
