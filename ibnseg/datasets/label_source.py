@@ -11,7 +11,7 @@ from mmseg.datasets.transforms import LoadAnnotations
 from .skip_report import read_skip_report
 from .subsets import select_subset, write_id_list
 from .transforms.loading import (SEG_MAP_FORMAT_KEY, SEG_MAP_FORMATS,
-                                 MapLabelIds)
+                                 TRAIN_ID_LABEL_MAP_KEY, MapLabelIds)
 
 LABEL_FORMATS = ('auto', ) + SEG_MAP_FORMATS
 DATA_README = 'data/README.md'
@@ -142,6 +142,11 @@ class LabelSourceMixin:
                     osp.isfile(label_ids_path):
                 info['seg_map_path'] = label_ids_path
                 info[SEG_MAP_FORMAT_KEY] = 'label_ids'
+                # a class-subset map (metainfo classes) works on trainIds:
+                # LoadAnnotations must not apply it to the raw ids, so
+                # MapLabelIds applies it after mapping
+                info[TRAIN_ID_LABEL_MAP_KEY] = info.get('label_map')
+                info['label_map'] = None
                 uses_label_ids += 1
             else:
                 wanted = {

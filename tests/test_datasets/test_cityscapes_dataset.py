@@ -79,3 +79,20 @@ def test_missing_root_and_labels(tmp_path):
                        match=r'1 label file.*_gtFine_labelTrainIds.png or '
                        r'.*_gtFine_labelIds.png'):
         build(cs.root)
+
+
+def test_class_subset_applies_to_train_ids_in_both_layouts(tmp_path):
+    cs = make_cityscapes(tmp_path / 'cs', splits={'val': 1})
+    name = cs.names['val'][0]
+    train_ids = cs.train_ids('val', name)
+    expected = np.full_like(train_ids, 255)
+    expected[train_ids == 0] = 0  # road
+    expected[train_ids == 13] = 1  # car
+    metainfo = dict(classes=('road', 'car'))
+    raw = build(cs.root, split='val', metainfo=metainfo)
+    assert raw.get_data_info(0)['seg_map_format'] == 'label_ids'
+    np.testing.assert_array_equal(gt_of(raw[0]), expected)
+    make_cityscapes(tmp_path / 'cs', splits={'val': 1}, with_train_ids=True)
+    converted = build(cs.root, split='val', metainfo=metainfo)
+    assert converted.get_data_info(0)['seg_map_format'] == 'train_ids'
+    np.testing.assert_array_equal(gt_of(converted[0]), expected)

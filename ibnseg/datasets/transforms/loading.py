@@ -9,6 +9,9 @@ from ..labels import LABEL_ID_TO_TRAIN_ID
 #: it per sample to one of ``SEG_MAP_FORMATS``.
 SEG_MAP_FORMAT_KEY = 'seg_map_format'
 SEG_MAP_FORMATS = ('label_ids', 'train_ids')
+#: ``results`` key of the class-subset map (mmseg's ``label_map``, old ->
+#: new trainId) that datasets hand to MapLabelIds for label-id samples.
+TRAIN_ID_LABEL_MAP_KEY = 'train_id_label_map'
 
 
 @TRANSFORMS.register_module()
@@ -21,7 +24,10 @@ class MapLabelIds(BaseTransform):
     the official table, every id outside it becoming 255; ``'train_ids'``
     (converted files) passes through. Samples without the key (datasets
     that only know trainIds, such as mmseg's ``CityscapesDataset``) pass
-    through too, so one pipeline serves both layouts.
+    through too, so one pipeline serves both layouts. For label-id samples
+    the dataset passes mmseg's class-subset ``label_map`` (set when a config
+    chooses fewer classes) as ``results['train_id_label_map']``; it is
+    applied to the trainIds here, since it means nothing for label ids.
 
     It also checks that the label has the size of the image it belongs to
     (``results['ori_shape']``, the size before any resize), because a
@@ -29,7 +35,7 @@ class MapLabelIds(BaseTransform):
     without any error.
 
     Required keys: ``gt_seg_map``, ``seg_map_path``; optional:
-    ``seg_map_format``, ``ori_shape``. Modified key: ``gt_seg_map``.
+    ``seg_map_format``, ``train_id_label_map``, ``ori_shape``. Modified key: ``gt_seg_map``.
 
     Args:
         check_size (bool): Raise when label and image sizes differ.
@@ -60,8 +66,15 @@ class MapLabelIds(BaseTransform):
                 'pairs in the skip report that GTA5Dataset honours.')
         seg_map_format = results.get(SEG_MAP_FORMAT_KEY, 'train_ids')
         if seg_map_format == 'label_ids':
-            results['gt_seg_map'] = LABEL_ID_TO_TRAIN_ID[seg_map.astype(
-                np.uint8, copy=False)]
+            train_ids = LABEL_ID_TO_TRAIN_ID[seg_map.astype(np.uint8,
+                                                            copy=False)]
+            label_map = results.get(TRAIN_ID_LABEL_MAP_KEY)
+            if label_map:
+                lut = np.arange(256, dtype=np.uint8)
+                for old_id, new_id in label_map.items():
+                    lut[old_id] = new_id
+                train_ids = lut[train_ids]
+            results['gt_seg_map'] = train_ids
         elif seg_map_format != 'train_ids':
             raise ValueError(
                 f'{path}: {SEG_MAP_FORMAT_KEY}={seg_map_format!r}; expected '
