@@ -10,9 +10,9 @@ import argparse
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
-                                        enable_amp, load_config,
-                                        parse_runner_args, set_work_dir,
-                                        use_atomic_checkpoints)
+                                        check_resumable, enable_amp,
+                                        load_config, parse_runner_args,
+                                        set_work_dir, use_atomic_checkpoints)
 
 
 def parse_args():
@@ -34,11 +34,13 @@ def main():
     parser, args = parse_args()
     try:
         cfg = load_config(args.config, args.cfg_options, args.launcher)
+        set_work_dir(cfg, args.work_dir, args.config)
         if args.amp:
             enable_amp(cfg)
+        if args.resume:
+            check_resumable(cfg)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    set_work_dir(cfg, args.work_dir, args.config)
     use_atomic_checkpoints(cfg)
     cfg.resume = args.resume
     build_runner(cfg).train()

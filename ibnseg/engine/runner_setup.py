@@ -16,9 +16,12 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 from .distributed import setup_cpu_distributed
 
-__all__ = ['add_runner_args', 'parse_runner_args', 'build_runner', 'check_checkpoint', 'enable_amp', 'enable_tta',
-           'enable_visualization', 'load_config', 'save_predictions',
-           'set_work_dir', 'use_atomic_checkpoints']
+__all__ = [
+    'add_runner_args', 'build_runner', 'check_checkpoint', 'check_resumable',
+    'enable_amp', 'enable_tta', 'enable_visualization', 'load_config',
+    'parse_runner_args', 'save_predictions', 'set_work_dir',
+    'use_atomic_checkpoints'
+]
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
@@ -103,6 +106,25 @@ def use_atomic_checkpoints(cfg: Config) -> None:
     hook = cfg.get('default_hooks', {}).get('checkpoint')
     if hook is not None and hook.get('type') == 'CheckpointHook':
         hook.type = 'AtomicCheckpointHook'
+
+
+def check_resumable(cfg: Config) -> None:
+    """``--resume``: fail early, naming the files, when the work dir's
+    ``last_checkpoint`` names a checkpoint that is not there (mmengine would
+    fail deep inside loading). No ``last_checkpoint`` is fine: training
+    starts from scratch, as in mmseg."""
+    if cfg.get('load_from') is not None:  # resumes from load_from instead
+        return
+    record = osp.join(cfg.work_dir, 'last_checkpoint')
+    if not osp.isfile(record):
+        return
+    with open(record) as f:
+        checkpoint = f.read().strip()
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'--resume: {record} names {checkpoint!r}, which does not exist; '
+            'point it at an existing checkpoint of this run, or pass '
+            '--cfg-options load_from=<checkpoint> to resume from that one')
 
 
 def check_checkpoint(checkpoint: str) -> None:

@@ -8,20 +8,26 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.test_engine.tiny_experiment import (TOOLS, make_tiny_cityscapes,
+from tests.test_engine.tiny_experiment import (RESNET18_TINY, TOOLS,
+                                               load_state_dict,
+                                               make_tiny_cityscapes,
                                                run_tool, write_tiny_config)
 
 
 @pytest.mark.slow
 def test_train_then_test_checkpoint(tmp_path):
     data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=2)
-    config = write_tiny_config(tmp_path / 'tiny.py', data.root, max_iters=2)
+    # ibnseg's IBN-b backbone, found without custom_imports in the config.
+    config = write_tiny_config(
+        tmp_path / 'tiny.py', data.root, max_iters=2,
+        backbone=dict(RESNET18_TINY, type='IBNResNet', ibn='b'))
     work_dir = tmp_path / 'work'
     train_log = run_tool('train.py', [config, '--work-dir', work_dir]).stdout
     checkpoint = work_dir / 'iter_2.pth'
     assert checkpoint.is_file()
     # The tool swapped the config's CheckpointHook for the atomic one.
     assert 'AtomicCheckpointHook' in train_log
+    assert any('.IN.' in key for key in load_state_dict(checkpoint))
 
     out_dir = tmp_path / 'predictions'
     test_dir = tmp_path / 'test'

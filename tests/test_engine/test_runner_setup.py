@@ -7,7 +7,8 @@ import pytest
 from mmengine.config import Config
 
 from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
-                                        enable_amp, enable_tta,
+                                        check_resumable, enable_amp,
+                                        enable_tta,
                                         enable_visualization, load_config,
                                         parse_runner_args, save_predictions,
                                         set_work_dir, use_atomic_checkpoints)
@@ -137,3 +138,17 @@ def test_runner_args(monkeypatch):
     monkeypatch.setattr(sys, 'argv', ['train.py'])
     parse_runner_args(parser)
     assert os.environ['LOCAL_RANK'] == '1'
+
+
+def test_check_resumable(tmp_path):
+    cfg = _config(work_dir=str(tmp_path))
+    check_resumable(cfg)  # nothing saved yet: starts from scratch
+    checkpoint = tmp_path / 'iter_4.pth'
+    (tmp_path / 'last_checkpoint').write_text(str(checkpoint))
+    with pytest.raises(FileNotFoundError, match='last_checkpoint names .*'
+                       'iter_4.pth.*which does not exist'):
+        check_resumable(cfg)
+    checkpoint.write_bytes(b'')
+    check_resumable(cfg)
+    # An explicit load_from is what mmengine resumes from.
+    check_resumable(_config(work_dir=str(tmp_path / 'x'), load_from='a.pth'))
