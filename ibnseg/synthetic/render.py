@@ -101,9 +101,10 @@ def render_scene(scene: Scene, style: Union[str, Mapping],
     if sky.any():
         # the sky is one region; its colour is the zenith of a gradient
         zenith = colors[region[sky][0]]
-        horizon_rgb = _pick_colors(rng,
-                                   dict(colors=style['sky_horizon'], jitter=4),
-                                   1)[0]
+        horizon_rgb = _pick_colors(
+            rng,
+            dict(colors=style['sky_horizon'],
+                 jitter=materials['sky']['jitter']), 1)[0]
         t = np.clip(
             np.arange(height, dtype=np.float32) / max(scene.horizon, 1.0), 0.0,
             1.0)[:, None, None]
@@ -134,9 +135,10 @@ def render_scene(scene: Scene, style: Union[str, Mapping],
         cells = cv2.resize(cells, (width, height),
                            interpolation=cv2.INTER_NEAREST)
         glowing = windows & (cells < style['lit_windows'])
-        glow = _pick_colors(rng,
-                            dict(colors=style['lit_window_colors'], jitter=8),
-                            1)[0]
+        glow = _pick_colors(
+            rng,
+            dict(colors=style['lit_window_colors'],
+                 jitter=materials['building_window']['jitter']), 1)[0]
         rgb[glowing] = glow
 
     # atmosphere: exponential fog towards the haze colour (not on the sky,
