@@ -9,6 +9,7 @@ import sys
 import torch
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules for the configs)
+from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
 from ibnseg.analysis import (DEFAULT_EPS, LAYER_LEVELS, ModelSpec,
                              appearance_pair, compute_model_divergence,
                              content_pair, domain_pair, load_model,
@@ -35,10 +36,12 @@ def parse_args(argv=None):
         epilog='Pairs: --set-b compares two folders (e.g. two domains); '
         '--appearance compares --set-a with itself under an appearance shift; '
         '--content compares two disjoint seeded halves of --set-a. Several '
-        'can be given at once.')
+        'can be given at once. Writes feature_divergence.{csv,json,png} to '
+        '--out-dir. See docs/analysis.md.')
     parser.add_argument('config', nargs='?', help='mmseg config of a model')
     parser.add_argument('checkpoint', nargs='?',
-                        help='its weights (default: keep initialisation)')
+                        help='its weights, loaded strictly (default: keep '
+                        'the initialisation)')
     parser.add_argument(
         '--models', nargs='+', action='extend', default=[],
         metavar='[LABEL=]CONFIG[:CHECKPOINT]',
@@ -52,9 +55,8 @@ def parse_args(argv=None):
         '--appearance', nargs='+', action='extend', default=[],
         metavar='SHIFT',
         help='adds an "appearance:SHIFT" pair per name: --set-a against '
-        'itself with the shift applied; SHIFT is a key of ibnseg.datasets.'
-        'transforms.APPEARANCE_SHIFTS (rgb+50, gamma2.0, hue90, blur4, '
-        'noise25, night0.5, ...)')
+        'itself with the shift applied; SHIFT is one of '
+        f'{", ".join(APPEARANCE_SHIFTS)}')
     parser.add_argument('--content', action='store_true',
                         help='adds a "content" pair: two disjoint halves of '
                         '--set-a, drawn with --seed')
@@ -124,7 +126,17 @@ def build_pairs(args):
 
 
 def main(argv=None):
+    """Run the tool; bad folders, images or models end it with a one-line
+    message naming what was wrong instead of a traceback."""
     args = parse_args(argv)
+    try:
+        return run(args)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f'feature_divergence: error: {error}') from error
+
+
+def run(args):
+    """Compute and write the divergences; returns the LayerDivergence rows."""
     torch.set_grad_enabled(False)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     size = tuple(args.size) if args.size else None
@@ -163,8 +175,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main(sys.argv[1:])
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
-        # Bad folders, images or models: the message names what was wrong.
-        sys.exit(f'feature_divergence: error: {error}')
+    main(sys.argv[1:])

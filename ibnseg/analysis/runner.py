@@ -81,16 +81,23 @@ class LayerDivergence:
 def load_model(spec: ModelSpec, device: str = 'cpu') -> nn.Module:
     """Build ``spec``'s model with mmseg's ``init_model``, in eval mode.
 
-    SyncBN layers are reverted to plain BN (the Runner does the same when
-    not distributed), so a config written for multi-GPU training runs here.
+    Weights are loaded strictly (:func:`ibnseg.models.load_checkpoint_strictly`):
+    a checkpoint that does not fit the config is an error naming the keys,
+    never a half-loaded model measured as if it were trained. SyncBN layers
+    are reverted to plain BN (the Runner does the same when not distributed),
+    so a config written for multi-GPU training runs here.
     """
     from mmseg.apis import init_model
+
+    from ibnseg.models import load_checkpoint_strictly
     for what, path in (('config', spec.config),
                        ('checkpoint', spec.checkpoint)):
         if path is not None and not osp.isfile(path):
             raise FileNotFoundError(
                 f'model {spec.label!r}: {what} file {path!r} does not exist')
-    model = init_model(spec.config, spec.checkpoint, device='cpu')
+    model = init_model(spec.config, None, device='cpu')
+    if spec.checkpoint is not None:
+        load_checkpoint_strictly(model, spec.checkpoint)
     model = revert_sync_batchnorm(model)
     return model.to(device).eval()
 

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from ibnseg.analysis import (appearance_pair, compute_model_divergence,
-                             content_pair, domain_pair,
+from ibnseg.analysis import (ModelSpec, appearance_pair,
+                             compute_model_divergence, content_pair,
+                             domain_pair, load_model,
                              resolve_appearance_shift)
 from tests.test_analysis.helpers import (build_tiny_segmentor, write_images,
                                          write_tiny_config)
@@ -38,11 +39,17 @@ def workspace(tmp_path_factory):
     config = write_tiny_config(str(root / 'tiny_r18.py'))
     trained = build_tiny_segmentor(seed=7)
     checkpoint = str(root / 'trained.pth')
+    # as training saves it, with meta
     torch.save(dict(state_dict=trained.state_dict(),
                     meta=dict(dataset_meta=dict(classes=('a', 'b', 'c')))),
                checkpoint)
-    return dict(root=root, config=config, checkpoint=checkpoint,
-                trained=trained)
+    # a bare state_dict of the same model, and one of another model
+    bare = str(root / 'bare.pth')
+    torch.save(trained.state_dict(), bare)
+    wider = str(root / 'wider.pth')
+    torch.save(build_tiny_segmentor(base_channels=8).state_dict(), wider)
+    return dict(root=root, config=config, checkpoint=checkpoint, bare=bare,
+                wider=wider, trained=trained)
 
 
 def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
@@ -126,19 +133,42 @@ def test_tool_rejects_bad_options(workspace, capsys, extra, message):
     assert message in capsys.readouterr().err
 
 
-def test_tool_reports_bad_paths_without_a_traceback(workspace):
+def test_tool_reports_bad_input_in_one_line(workspace):
     root = workspace['root']
-    result = subprocess.run(
-        [sys.executable, TOOL, workspace['config'], '--set-a',
-         str(root / 'no_such_folder'), '--content', '--device', 'cpu'],
-        capture_output=True, text=True, cwd=REPO, timeout=120)
-    assert result.returncode == 1
-    assert 'feature_divergence: error: image folder' in result.stderr
-    assert 'no_such_folder' in result.stderr
-    assert 'Traceback' not in result.stderr
+    common = ['--content', '--device', 'cpu', '--out-dir',
+              str(root / 'unused')]
+    cases = [
+        ([workspace['config'], '--set-a', str(root / 'no_such_folder')],
+         'image folder', 'no_such_folder'),
+        ([workspace['config'], str(root / 'missing.pth'), '--set-a',
+          str(root / 'domain_a')], 'checkpoint file', 'missing.pth'),
+        ([workspace['config'], workspace['wider'], '--set-a',
+          str(root / 'domain_a')], 'does not fit', 'wider.pth'),
+    ]
+    for argv, what, name in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            load_tool().main(argv + common)
+        message = str(exit_info.value.code)
+        assert message.startswith('feature_divergence: error: ')
+        assert what in message and name in message
+    assert not osp.exists(root / 'unused')
 
-    with pytest.raises(FileNotFoundError, match='checkpoint file'):
-        load_tool().main([
-            workspace['config'], str(root / 'missing.pth'), '--set-a',
-            str(root / 'domain_a'), '--content', '--device', 'cpu',
-            '--out-dir', str(root / 'unused')])
+
+@pytest.mark.slow  # a fresh interpreter importing mmseg: seconds
+def test_tool_runs_as_a_script():
+    result = subprocess.run([sys.executable, TOOL, '--help'],
+                            capture_output=True, text=True, cwd=REPO,
+                            timeout=120)
+    assert result.returncode == 0
+    assert 'KL(a||b) + KL(b||a)' in result.stdout
+
+
+def test_checkpoints_load_strictly(workspace):
+    spec = ModelSpec('bare', workspace['config'], workspace['bare'])
+    model = load_model(spec)
+    for name, value in workspace['trained'].state_dict().items():
+        torch.testing.assert_close(model.state_dict()[name], value)
+    with pytest.raises(ValueError,
+                       match='(?s)wider.pth does not fit.*shape mismatches'):
+        load_model(ModelSpec('wider', workspace['config'],
+                             workspace['wider']))
