@@ -37,9 +37,11 @@ def describe_state_dict(state_dict):
     the addition) and the stem norm (IN when it has no running stats).
     """
     keys = list(state_dict)
-    if keys and all(k.startswith('backbone.') for k in keys if '.' in k):
-        return ('a whole segmentor checkpoint (keys start with "backbone."); '
-                'load it with prefix="backbone." in the init_cfg')
+    if not any(_BLOCK_KEY.match(k) for k in keys) and any(
+            k.startswith('backbone.layer') for k in keys):
+        return ('a whole segmentor checkpoint (the backbone keys start with '
+                '"backbone."); load it with prefix="backbone." in the '
+                'init_cfg')
     blocks = {}
     for key in keys:
         match = _BLOCK_KEY.match(key)

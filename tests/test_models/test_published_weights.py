@@ -1,0 +1,145 @@
+"""Weights in the published format load into the ibnseg backbones and give
+the published model's stage outputs."""
+import copy
+
+import pytest
+import torch
+from mmengine.logging import MMLogger
+from mmseg.registry import MODELS
+
+from ibnseg.models import describe_state_dict
+from tests.test_models.published_layout import PublishedResNet, randomize
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def quiet_init_log():
+    # mmengine logs every parameter's init at INFO; keep test output short
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')
+    yield
+    logger.setLevel(level)
+
+
+def _save(state_dict, path, wrapped):
+    if wrapped:  # the older DataParallel .pth.tar format
+        state_dict = {
+            'state_dict': {'module.' + k: v
+                           for k, v in state_dict.items()}
+        }
+    torch.save(state_dict, path)
+    return str(path)
+
+
+def _max_diffs(outs_a, outs_b):
+    return [(a.double() - b.double()).abs().max().item()
+            for a, b in zip(outs_a, outs_b)]
+
+
+def _build(cfg, checkpoint, **init):
+    model = MODELS.build(
+        dict(cfg, init_cfg=dict(type='Pretrained', checkpoint=checkpoint,
+                                **init)))
+    model.init_weights()
+    return model.eval()
+
+
+SLOW = pytest.mark.slow
+CASES = [
+    # depth, variant, reference kwargs, backbone cfg, DataParallel format
+    pytest.param(18, 'a', {}, 'IBNResNet', False, id='resnet18_ibn_a'),
+    pytest.param(18, 'a', {}, 'IBNResNet', True, id='resnet18_ibn_a-module'),
+    pytest.param(18, 'b', {}, 'IBNResNet', False, id='resnet18_ibn_b'),
+    pytest.param(34, 'a', {}, 'IBNResNet', True, id='resnet34_ibn_a-module'),
+    pytest.param(50, 'a', {}, 'IBNResNet', False, id='resnet50_ibn_a'),
+    pytest.param(50, 'b', {}, 'IBNResNet', True, id='resnet50_ibn_b-module'),
+    pytest.param(50, None, {}, 'IBNResNet', False, id='tv_resnet50'),
+    pytest.param(34, 'b', {}, 'IBNResNet', False, id='resnet34_ibn_b',
+                 marks=SLOW),
+    pytest.param(101, 'a', {}, 'IBNResNet', False, id='resnet101_ibn_a',
+                 marks=SLOW),
+    pytest.param(101, 'b', {}, 'IBNResNet', True,
+                 id='resnet101_ibn_b-module', marks=SLOW),
+    pytest.param(101, 'a', dict(groups=32), 'IBNResNeXt', False,
+                 id='resnext101_ibn_a', marks=SLOW),
+    pytest.param(101, 'a', dict(se=True), 'IBNSEResNet', True,
+                 id='se_resnet101_ibn_a-module', marks=SLOW),
+]
+
+
+@pytest.mark.parametrize('depth,variant,ref_kwargs,backbone,wrapped', CASES)
+def test_published_weights_give_the_published_outputs(
+        tmp_path, depth, variant, ref_kwargs, backbone, wrapped):
+    torch.manual_seed(depth)
+    reference = randomize(PublishedResNet(depth, variant, **ref_kwargs))
+    path = _save(reference.state_dict(), tmp_path / 'w.pth', wrapped)
+    model = _build(dict(type=backbone, depth=depth, ibn=variant), path)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        expected32 = reference.stages(x)
+        got32 = model(x)
+        # float64: both compute the same function, so rounding alone is left
+        expected64 = copy.deepcopy(reference).double().stages(x.double())
+        got64 = copy.deepcopy(model).double()(x.double())
+    assert max(_max_diffs(got64, expected64)) <= 1e-9
+    # float32: within 1e-5, or within the reference's own float32 rounding
+    # error when that is larger (deep random nets amplify rounding)
+    floor = _max_diffs(expected32, expected64)
+    for diff, own_error in zip(_max_diffs(got32, expected32), floor):
+        assert diff <= max(1e-5, own_error)
+
+
+def test_a_file_for_another_variant_says_what_it_is(tmp_path):
+    path = _save(PublishedResNet(50, 'b').state_dict(), tmp_path / 'b.pth',
+                 False)
+    with pytest.raises(ValueError) as error:
+        _build(dict(type='IBNResNet', depth=50, ibn='a'), path)
+    message = str(error.value)
+    assert 'b.pth does not fit IBNResNet' in message
+    assert 'the layout of the published resnet50_ibn_b' in message
+    assert 'the layout of the published resnet50_ibn_a' in message
+    assert 'missing keys: bn1.running_mean' in message
+    assert 'unexpected keys: layer1.0.bn1.weight' in message
+
+
+def test_a_file_for_another_depth_reports_shapes_and_keys(tmp_path):
+    path = _save(PublishedResNet(18, None).state_dict(), tmp_path / 'r.pth',
+                 False)
+    with pytest.raises(ValueError) as error:
+        _build(dict(type='IBNResNet', depth=34, ibn=None), path)
+    message = str(error.value)
+    assert 'torchvision resnet18' in message and 'resnet34' in message
+    assert 'missing keys: layer1.2.conv1.weight' in message
+
+
+def test_segmentor_checkpoints_need_and_take_a_prefix(tmp_path):
+    reference = randomize(PublishedResNet(18, 'a'))
+    state = {'backbone.' + k: v for k, v in reference.state_dict().items()
+             if not k.startswith('fc.')}
+    state['decode_head.conv_seg.weight'] = torch.zeros(19, 8, 1, 1)
+    path = _save({'meta': {}, 'state_dict': state}, tmp_path / 'seg.pth',
+                 False)
+    cfg = dict(type='IBNResNet', depth=18, ibn='a')
+    with pytest.raises(ValueError, match='prefix="backbone."'):
+        _build(cfg, path)
+    model = _build(cfg, path, prefix='backbone.')
+    torch.testing.assert_close(model.layer2[1].bn1.IN.weight,
+                               reference.layer2[1].bn1.IN.weight)
+
+
+def test_non_tensor_entries_are_refused(tmp_path):
+    path = tmp_path / 'odd.pth'
+    torch.save({'conv1.weight': torch.zeros(1), 'note': 'hello'}, path)
+    with pytest.raises(ValueError, match=r"odd.pth: entry 'note' is a str"):
+        _build(dict(type='IBNResNet', depth=18), str(path))
+
+
+def test_describe_state_dict_names_resnext_and_se_layouts():
+    resnext = PublishedResNet(50, 'a', groups=32).state_dict()
+    text = describe_state_dict(resnext)
+    assert text.startswith('ResNeXt 32x4d-50 (3x4x6x3 blocks), 7x7 stem')
+    assert 'IBN in bn1 of stages 1,2,3 (64 IN channels in layer1)' in text
+    se = describe_state_dict(PublishedResNet(18, None, se=False).state_dict())
+    assert se.endswith('the layout of torchvision resnet18')
