@@ -2,7 +2,6 @@
 generated domains (Cityscapes and GTA5 layouts), and the same domains as
 training-time validation through mmengine's Runner."""
 import csv
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -18,12 +17,12 @@ from mmengine.runner import Runner
 
 from ibnseg.evaluation import (cross_domain_val_dataloader,
                                cross_domain_val_evaluator)
+from tests.test_datasets.helpers import REPO_ROOT, load_tool
 from tests.test_evaluation.tiny_setup import (cross_domain_section,
                                               make_domains, save_checkpoint,
                                               tiny_model, write_config)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(ROOT, 'tools', 'cross_domain_eval.py')
+TOOL = osp.join(REPO_ROOT, 'tools', 'cross_domain_eval.py')
 pytestmark = pytest.mark.slow
 
 
@@ -46,12 +45,12 @@ def setup(tmp_path_factory):
 @pytest.fixture(scope='module')
 def cli_run(setup):
     out = setup['root'] / 'out'
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
     proc = subprocess.run(
         [sys.executable, TOOL, setup['config'], setup['a'],
          f"{setup['other_config']}:{setup['b']}", '--out', str(out),
          '--shifts', 'grey', '--num-show', '2', '--device', 'cpu'],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, proc.stdout
 
@@ -151,15 +150,8 @@ def test_pictures(cli_run):
     assert np.abs(color[..., 0].astype(int) - color[..., 2]).max() > 50
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('cross_domain_eval', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_cli_errors(setup, capsys):
-    tool = load_tool()
+    tool = load_tool('cross_domain_eval')
     other = write_config(setup['root'] / 'wide.py', setup['roots'],
                          base_channels=16)
     assert tool.main([other, setup['a'], '--out',
@@ -177,9 +169,10 @@ def test_cli_errors(setup, capsys):
 
 
 def test_model_names():
-    tool = load_tool()
-    pairs = tool.split_pairs('c.py', ['w/r50/iter_9.pth', 'x.py:w/ibn/iter_9.pth',
-                                      'https://host/m.pth'])
+    tool = load_tool('cross_domain_eval')
+    pairs = tool.split_pairs(
+        'c.py', ['w/r50/iter_9.pth', 'x.py:w/ibn/iter_9.pth',
+                 'https://host/m.pth'])
     assert pairs == [('c.py', 'w/r50/iter_9.pth'),
                      ('x.py', 'w/ibn/iter_9.pth'),
                      ('c.py', 'https://host/m.pth')]

@@ -27,7 +27,8 @@ def test_tag_domain_converts_or_checks_the_last_step():
     assert tag_domain(tagged, 'gta5') == tagged
     scoped = tag_domain([dict(type='mmseg.PackSegInputs')], 'bdd')
     assert scoped[-1]['domain'] == 'bdd'
-    with pytest.raises(ValueError, match=r"PackDomainSegInputs\(domain='gta5'"):
+    with pytest.raises(ValueError,
+                       match=r"PackDomainSegInputs\(domain='gta5'"):
         tag_domain(tagged, 'cityscapes')
     assert tag_domain(tagged, 'cityscapes', rename=True)[-1]['domain'] == \
         'cityscapes'
