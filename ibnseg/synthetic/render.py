@@ -6,6 +6,7 @@ atmosphere, then the camera's colour response, optics and sensor noise.
 Every random choice comes from the ``rng`` passed in, so a scene, a style and
 a seed give the same image bit for bit.
 """
+from statistics import NormalDist
 from typing import Mapping, Union
 
 import cv2
@@ -18,9 +19,9 @@ from .styles import resolve_style
 # surfaces that give off light: ambient light and shadows do not dim them
 _EMISSIVE = np.zeros(len(MATERIAL_NAMES), bool)
 _EMISSIVE[[MATERIAL_INDEX['sky'], MATERIAL_INDEX['car_light']]] = True
-# blur is given for a 256 px wide image and scales with the width, so one
-# style looks the same at every resolution
-_BLUR_REFERENCE_WIDTH = 256.0
+# blur and the sizes of noise features are given for a 256 px wide image and
+# scale with the width, so one style looks the same at every resolution
+_REFERENCE_WIDTH = 256.0
 
 
 def _pick_colors(rng, spec, count):
@@ -29,12 +30,14 @@ def _pick_colors(rng, spec, count):
     return chosen + rng.normal(0.0, spec['jitter'], (count, 3))
 
 
-def _smooth_noise(rng, height, width, cell):
-    """Unit-variance-ish noise whose features are about ``cell`` pixels."""
+def _smooth_noise(rng, height, width, cell, interpolation=cv2.INTER_LINEAR):
+    """Unit-variance-ish noise whose features are about ``cell`` pixels at
+    the reference width (and proportionally larger in larger images)."""
+    cell = max(cell * width / _REFERENCE_WIDTH, 1.0)
     small = rng.standard_normal(
-        (max(height // cell, 1) + 1, max(width // cell, 1) + 1))
+        (max(int(height / cell), 1) + 1, max(int(width / cell), 1) + 1))
     return cv2.resize(small.astype(np.float32), (width, height),
-                      interpolation=cv2.INTER_LINEAR)
+                      interpolation=interpolation)
 
 
 def _log_normal(rng, std, size=None):
@@ -130,11 +133,10 @@ def render_scene(scene: Scene, style: Union[str, Mapping],
 
     windows = material == MATERIAL_INDEX['building_window']
     if style['lit_windows'] > 0 and windows.any():
-        cells = rng.random(
-            (height // 6 + 1, width // 6 + 1)).astype(np.float32)
-        cells = cv2.resize(cells, (width, height),
-                           interpolation=cv2.INTER_NEAREST)
-        glowing = windows & (cells < style['lit_windows'])
+        # lit in blocks of a few windows, the given share of them
+        cells = _smooth_noise(rng, height, width, 6, cv2.INTER_NEAREST)
+        share = min(style['lit_windows'], 1 - 1e-9)
+        glowing = windows & (cells < NormalDist().inv_cdf(share))
         glow = _pick_colors(
             rng,
             dict(colors=style['lit_window_colors'],
@@ -161,7 +163,7 @@ def render_scene(scene: Scene, style: Union[str, Mapping],
         image *= (1.0 - np.float32(style['vignette'] / 2) *
                   (xs**2 + ys**2))[..., None]
     if style['blur'] > 0:
-        sigma = style['blur'] * width / _BLUR_REFERENCE_WIDTH
+        sigma = style['blur'] * width / _REFERENCE_WIDTH
         image = cv2.GaussianBlur(image, (0, 0), sigma)
     if style['sensor_noise'] > 0:
         image += np.float32(style['sensor_noise']) * _fast_normal(

@@ -33,6 +33,16 @@ def _rgb(path):
     return np.asarray(Image.open(path).convert('RGB'))
 
 
+def _assert_item_shows(item, image, label):
+    """A dataset item holds the generated label (as trainIds) and image."""
+    np.testing.assert_array_equal(
+        item['data_samples'].gt_sem_seg.data[0].numpy(),
+        label_ids_to_train_ids(label))
+    # the dataset loads BGR; the file holds the generated RGB
+    np.testing.assert_array_equal(
+        item['inputs'].numpy().transpose(1, 2, 0)[..., ::-1], image)
+
+
 def test_sample_seeding():
     image, label = generate_sample(2, 'source', SIZE, seed=7, split='val')
     again_image, again_label = generate_sample(2,
@@ -93,13 +103,7 @@ def test_gta5_layout_is_read_by_gta5dataset(tmp_path, mmseg_scope):
                                            SIZE,
                                            seed=4,
                                            split=split)
-            item = dataset[position]
-            np.testing.assert_array_equal(
-                item['data_samples'].gt_sem_seg.data[0].numpy(),
-                label_ids_to_train_ids(label))
-            # the dataset loads BGR; the file holds the generated RGB
-            np.testing.assert_array_equal(
-                item['inputs'].numpy().transpose(1, 2, 0)[..., ::-1], image)
+            _assert_item_shows(dataset[position], image, label)
             label_path = osp.join(root, 'labels', f'{frame:05d}.png')
             assert Image.open(label_path).mode == 'P'
             np.testing.assert_array_equal(read_label_ids(label_path), label)
@@ -132,11 +136,7 @@ def test_cityscapes_layout_is_read_by_cityscapes_dataset(
             item = dataset[index]
             assert item['data_samples'].img_path.endswith(
                 f'real_000000_{index:06d}_leftImg8bit.png')
-            np.testing.assert_array_equal(
-                item['data_samples'].gt_sem_seg.data[0].numpy(),
-                label_ids_to_train_ids(label))
-            np.testing.assert_array_equal(_rgb(item['data_samples'].img_path),
-                                          image)
+            _assert_item_shows(item, image, label)
 
 
 def test_paired_domains_have_the_same_labels(tmp_path):
