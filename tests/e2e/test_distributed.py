@@ -29,7 +29,7 @@ def test_dist_train_two_cpu_processes(tmp_path):
     config = write_tiny_config(
         tmp_path / 'tiny.py', data.root, max_iters=MAX_ITERS,
         extra=("custom_imports = dict(imports=["
-               "'tests.test_engine.rank_weights_hook'])\n"
+               "'tests.test_engine.probe_hooks'])\n"
                f"custom_hooks = [dict(type='SaveRankWeightsHook', "
                f"out_dir={str(rank_dir)!r})]\n"))
     work_dir = tmp_path / 'work'

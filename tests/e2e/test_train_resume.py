@@ -12,7 +12,7 @@ from tests.test_engine.tiny_experiment import (REPO_ROOT, assert_same_weights,
                                                run_tool, tool_command,
                                                tool_env, write_tiny_config)
 
-MAX_ITERS = 8
+MAX_ITERS = 6
 
 
 def _kill_after_first_checkpoint(config, work_dir, timeout=240):
@@ -48,8 +48,15 @@ def test_killed_run_resumes_to_same_weights(tmp_path):
     reference_dir = str(tmp_path / 'uninterrupted')
     run_tool('train.py', [config, '--work-dir', reference_dir])
 
+    # The same training, paced so that the kill lands before the end.
+    paced_config = write_tiny_config(
+        tmp_path / 'tiny_paced.py', data.root, max_iters=MAX_ITERS,
+        checkpoint_interval=2,
+        extra=("custom_imports = dict(imports=["
+               "'tests.test_engine.probe_hooks'])\n"
+               "custom_hooks = [dict(type='SlowDownHook', seconds=0.5)]\n"))
     work_dir = str(tmp_path / 'killed')
-    _kill_after_first_checkpoint(config, work_dir)
+    _kill_after_first_checkpoint(paced_config, work_dir)
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         resumed_from = f.read().strip()
     assert osp.isfile(resumed_from)

@@ -1,7 +1,8 @@
-"""A test-only hook that saves each rank's weights at the end of training,
-to check that distributed training kept the processes in step."""
+"""Test-only hooks that let a test watch or pace a training run that runs
+in another process (configs import this module with ``custom_imports``)."""
 import os
 import os.path as osp
+import time
 
 import torch
 import torch.distributed as torch_dist
@@ -36,3 +37,20 @@ class SaveRankWeightsHook(Hook):
                 params={name: p.detach().clone()
                         for name, p in model.named_parameters()}),
             osp.join(self.out_dir, f'rank{runner.rank}.pth'))
+
+
+@HOOKS.register_module()
+class SlowDownHook(Hook):
+    """Sleep after every training iteration, so that a test can reliably
+    kill a run between two checkpoints however fast the machine is.
+
+    Args:
+        seconds (float): Pause after each iteration.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        time.sleep(self.seconds)
