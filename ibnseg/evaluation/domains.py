@@ -33,6 +33,14 @@ from ibnseg.datasets.transforms import insert_appearance_shift
 from .metrics.cross_domain_iou_metric import check_domain_name
 
 PACK_TYPES = ('PackSegInputs', 'PackDomainSegInputs')
+#: Joins a domain and a shift into a row name: ``gta5@grey``. Configured
+#: domain names may not contain it, so a row is shifted iff it has one.
+SHIFT_SEPARATOR = '@'
+
+
+def is_shifted(row: str) -> bool:
+    """Whether report row ``row`` is a domain under an appearance shift."""
+    return SHIFT_SEPARATOR in row
 
 
 @dataclass
@@ -123,6 +131,9 @@ def parse_cross_domain(cross_domain: dict, where: str = 'config'):
     parsed = OrderedDict()
     for name, spec in domains.items():
         check_domain_name(name)
+        if is_shifted(name):
+            raise ValueError(f'{where}: domain name {name!r} may not contain '
+                             f"'{SHIFT_SEPARATOR}' (it marks shifted rows)")
         unknown = set(spec) - {'dataloader', 'test_cfg'}
         if 'dataloader' not in spec or unknown:
             raise ValueError(
@@ -152,7 +163,7 @@ def with_shift(domain: EvalDomain, shift: str,
     if shift not in shifts:
         raise KeyError(f'unknown appearance shift {shift!r}; known: '
                        f'{", ".join(shifts)}')
-    name = f'{domain.domain}@{shift}'
+    name = f'{domain.domain}{SHIFT_SEPARATOR}{shift}'
     check_domain_name(name)
     dataloader = _dataset_with_pipeline(
         domain.dataloader, domain.domain, lambda p: tag_domain(

@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Sequence
 
 from ibnseg.engine.fileio import atomic_write
 from ibnseg.version import __version__
+from .domains import SHIFT_SEPARATOR, is_shifted
 from .metrics.cross_domain_iou_metric import (DROP, SUMMARY_METRICS,
                                               TARGET_MEAN, metric_key)
 
@@ -54,8 +55,8 @@ class ModelResult:
     def summary_rows(self) -> List[str]:
         """``rows`` with the target mean and drop after the clean domains."""
         has_targets = metric_key(TARGET_MEAN, 'mIoU') in self.metrics
-        clean = [r for r in self.rows if '@' not in r]
-        shifted = [r for r in self.rows if '@' in r]
+        clean = [r for r in self.rows if not is_shifted(r)]
+        shifted = [r for r in self.rows if is_shifted(r)]
         return clean + ([TARGET_MEAN, DROP] if has_targets else []) + shifted
 
     def value(self, row: str, name: str) -> Optional[float]:
@@ -102,7 +103,8 @@ def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _row_label(row: str) -> str:
-    return ROW_LABELS.get(row, row.replace('@', ' @ '))
+    return ROW_LABELS.get(
+        row, row.replace(SHIFT_SEPARATOR, f' {SHIFT_SEPARATOR} '))
 
 
 def summary_table(results: Sequence[ModelResult]) -> str:

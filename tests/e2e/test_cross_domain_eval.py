@@ -163,6 +163,7 @@ def test_cli_errors(setup, capsys):
         tool.main([setup['config'], str(setup['root'] / 'nope.pth')])
     assert 'checkpoint not found' in capsys.readouterr().err
     assert tool.main([setup['config'], setup['a'], '--domains', 'gta5',
+                      '--out', str(setup['root'] / 'gta5_only'),
                       '--no-progress']) == 1
     assert "must include the source domain 'cityscapes'" in \
         capsys.readouterr().err

@@ -61,6 +61,8 @@ def test_parse_keeps_order_and_tags_every_domain():
      'needs a dataset with a pipeline'),
     (dict(source='drop', domains=dict(drop=dict(dataloader={}))),
      'cannot name a domain'),
+    (dict(source='a@b', domains={'a@b': dict(dataloader={})}),
+     "may not contain '@'"),
 ])
 def test_parse_errors_say_what_to_fix(section, message):
     with pytest.raises(ValueError, match=message):
