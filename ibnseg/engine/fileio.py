@@ -107,10 +107,10 @@ class AtomicLocalBackend(LocalBackend):
     """
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        """Write bytes to ``filepath`` atomically (see :func:`atomic_write`)."""
+        """Write bytes to ``filepath`` atomically (:func:`atomic_write`)."""
         atomic_write(filepath, obj)
 
     def put_text(self, obj: str, filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
-        """Write text to ``filepath`` atomically (see :func:`atomic_write`)."""
+        """Write text to ``filepath`` atomically (:func:`atomic_write`)."""
         atomic_write(filepath, obj, encoding=encoding)

@@ -174,7 +174,8 @@ def run_tool(tool: str, args: Sequence[str], timeout: float = 300,
 
 def load_state_dict(path) -> dict:
     """The model weights of an mmengine checkpoint (safe loading)."""
-    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    return checkpoint['state_dict']
 
 
 def assert_same_weights(expected: dict, actual: dict) -> None:
