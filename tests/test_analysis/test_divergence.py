@@ -134,6 +134,19 @@ def test_float16_features_are_accumulated_in_float64():
     np.testing.assert_allclose(collected.variance, [0.25, 0.25])
 
 
+def test_large_float32_maps_are_pooled_precisely():
+    generator = torch.Generator().manual_seed(0)
+    features = 10 + torch.rand(3, 2, 1024, 1024, generator=generator)
+    features += torch.tensor([0.0, 0.05, 0.1]).view(3, 1, 1, 1)
+    collected = ChannelMeanStats()
+    collected.update(features)
+    exact = features.double().mean(dim=(2, 3))
+    np.testing.assert_allclose(collected.mean, exact.mean(0).numpy(),
+                               rtol=1e-8)
+    np.testing.assert_allclose(collected.variance, exact.var(0, False),
+                               rtol=1e-6)
+
+
 def test_bad_inputs_are_refused_with_clear_errors():
     one_image = stats_of(np.ones((1, 3)))
     two_images = stats_of(np.ones((2, 3)))
