@@ -21,6 +21,7 @@ from PIL import Image
 
 import ibnseg  # noqa: F401  (registers the metric)
 from ibnseg.evaluation import CrossDomainIoUMetric, metric_key
+from tests.test_evaluation.distributed import run_distributed
 
 CLASSES = CityscapesDataset.METAINFO['classes']
 NUM_CLASSES = len(CLASSES)
@@ -275,14 +276,12 @@ def test_bad_options(kwargs, message):
         CrossDomainIoUMetric(**kwargs)
 
 
-def _evaluate_in_rank(rank, world_size, init_file, samples, out_file):
-    """One rank of a real 2-process evaluation (gloo, CPU)."""
-    torch.set_num_threads(1)
-    torch.distributed.init_process_group(
-        'gloo', init_method=f'file://{init_file}', rank=rank,
-        world_size=world_size)
-    # DefaultSampler's split: padded to a multiple of the world size,
-    # then every world_size-th index.
+def _evaluate_shard(samples):
+    """This rank's share of a 2-process evaluation, as DefaultSampler
+    splits it: padded to a multiple of the world size, then every
+    world_size-th index."""
+    rank = torch.distributed.get_rank()
+    world_size = torch.distributed.get_world_size()
     total = math.ceil(len(samples) / world_size) * world_size
     indices = (list(range(len(samples))) * 2)[:total][rank::world_size]
     metric = CrossDomainIoUMetric(source_domain='cityscapes')
@@ -290,21 +289,13 @@ def _evaluate_in_rank(rank, world_size, init_file, samples, out_file):
     for start in range(0, len(indices), 2):
         metric.process({}, [
             as_data_sample(samples[i]) for i in indices[start:start + 2]])
-    metrics = metric.evaluate(len(samples))
-    if rank == 0:
-        torch.save(metrics, out_file)
-    torch.distributed.destroy_process_group()
+    return metric.evaluate(len(samples))
 
 
 @pytest.mark.slow
 def test_distributed_collection_drops_only_padding(domains, tmp_path):
     mixed = interleave(domains['cityscapes'], domains['gta5'])  # 9: padded
-    out_file = str(tmp_path / 'metrics.pth')
-    torch.multiprocessing.spawn(
-        _evaluate_in_rank,
-        args=(2, str(tmp_path / 'init'), mixed, out_file),
-        nprocs=2)
-    distributed = torch.load(out_file, weights_only=True)
+    distributed = run_distributed(_evaluate_shard, (mixed, ), tmp_path)
     _, single = run_metric(mixed, 2, source_domain='cityscapes')
     assert distributed.keys() == single.keys()
     np.testing.assert_allclose(

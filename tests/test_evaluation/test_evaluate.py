@@ -13,6 +13,7 @@ from ibnseg.evaluation import (CheckpointMismatchError,
                                MissingDomainDataError, evaluate_checkpoint,
                                load_segmentor, metric_key,
                                parse_cross_domain)
+from tests.test_evaluation.distributed import run_distributed
 from tests.test_evaluation.tiny_setup import (NUM_SAMPLES, make_domains,
                                               save_checkpoint, write_config)
 
@@ -149,30 +150,16 @@ def test_missing_domain_data(tiny, tmp_path):
         evaluate(tiny, config, skip_missing=True)
 
 
-def _evaluate_in_rank(rank, world_size, init_file, tiny, out_file):
-    """One rank of a real 2-process evaluation (gloo, CPU)."""
-    torch.set_num_threads(1)
-    torch.distributed.init_process_group(
-        'gloo', init_method=f'file://{init_file}', rank=rank,
-        world_size=world_size)
-    _, run = evaluate(tiny)
-    if rank == 0:
-        torch.save(run.metrics, out_file)
-    torch.distributed.destroy_process_group()
+def _evaluate_metrics(tiny):
+    return evaluate(tiny)[1].metrics
 
 
 @pytest.mark.slow
 def test_distributed_run_drops_each_domains_padding(tiny, tmp_path):
     """3 samples per domain on 2 ranks: each domain's sampler pads one
     sample, which must not be counted (nor lost) in either domain."""
-    out_file = str(tmp_path / 'metrics.pth')
-    torch.multiprocessing.spawn(
-        _evaluate_in_rank,
-        args=(2, str(tmp_path / 'init'), tiny, out_file),
-        nprocs=2)
-    distributed = torch.load(out_file, weights_only=True)
-    _, single = evaluate(tiny)
-    assert distributed.keys() == single.metrics.keys()
+    distributed = run_distributed(_evaluate_metrics, (tiny, ), tmp_path)
+    single = _evaluate_metrics(tiny)
+    assert distributed.keys() == single.keys()
     np.testing.assert_allclose(
-        list(distributed.values()), list(single.metrics.values()),
-        atol=1e-9)
+        list(distributed.values()), list(single.values()), atol=1e-9)
