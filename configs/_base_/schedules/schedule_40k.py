@@ -1,0 +1,4 @@
+# mmseg's 40k-iteration schedule (SGD lr 0.01, poly decay), with checkpoints
+# written atomically so that a killed run always resumes (--resume).
+_base_ = ['mmseg::_base_/schedules/schedule_40k.py']
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

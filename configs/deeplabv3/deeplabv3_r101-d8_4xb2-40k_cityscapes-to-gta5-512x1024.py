@@ -1,0 +1,7 @@
+# plain ResNet-101 (torchvision ImageNet weights); otherwise as deeplabv3_r50-d8_4xb2-40k_cityscapes-to-gta5-512x1024.py
+_base_ = './deeplabv3_r50-d8_4xb2-40k_cityscapes-to-gta5-512x1024.py'
+model = dict(
+    backbone=dict(
+        depth=101,
+        ibn=None,
+        init_cfg=dict(checkpoint='checkpoints/resnet101-63fe2227.pth')))

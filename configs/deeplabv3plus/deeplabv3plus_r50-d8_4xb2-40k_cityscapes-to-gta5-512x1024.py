@@ -1,0 +1,16 @@
+# plain ResNet-50 (torchvision ImageNet weights): the baseline, dilated (output stride 8), DeepLabV3+ head;
+# trained on Cityscapes (40k iterations, 512x1024 crops, batch 2 x 4 GPUs),
+# validated on Cityscapes and GTA5. Weights: checkpoints/README.md.
+_base_ = [
+    '../_base_/models/deeplabv3plus_ibn-r50-d8.py',
+    '../_base_/datasets/cityscapes_to_gta5.py', '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k.py'
+]
+crop_size = (512, 1024)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        ibn=None,
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/resnet50-0676ba61.pth')))

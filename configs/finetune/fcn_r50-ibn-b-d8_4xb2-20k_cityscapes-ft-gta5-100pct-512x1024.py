@@ -1,0 +1,15 @@
+# Fine-tuning (IBN-Net50-b): the model trained on Cityscapes by
+# ../fcn/fcn_r50-ibn-b-d8_4xb2-40k_cityscapes-to-gta5-512x1024.py
+# continues on GTA5's training set (all of it; the -10pct/-20pct/-50pct
+# siblings take a seeded subset), validated on GTA5 and Cityscapes.
+_base_ = '../fcn/fcn_r50-ibn-b-d8_4xb2-40k_gta5-to-cityscapes-512x1024.py'
+# the source model's weights replace the ImageNet ones: don't load those
+model = dict(backbone=dict(init_cfg=None))
+# 20k iterations instead of 40k
+train_cfg = dict(max_iters=20000, val_interval=2000)
+param_scheduler = [
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=20000,
+         by_epoch=False)
+]
+default_hooks = dict(checkpoint=dict(interval=2000))
+load_from = 'work_dirs/fcn_r50-ibn-b-d8_4xb2-40k_cityscapes-to-gta5-512x1024/iter_40000.pth'
