@@ -118,6 +118,12 @@ def test_partial_instance_norm_leaves_the_other_channels_alone():
     torch.testing.assert_close(out[:, 2:], x[:, 2:])
     torch.testing.assert_close(
         out[:, :2], F.instance_norm(x[:, :2]), atol=1e-5, rtol=0)
+    whole = PartialInstanceNorm(5)
+    with torch.no_grad():
+        whole.weight.uniform_(0.5, 1.5)
+    torch.testing.assert_close(
+        whole(x), F.instance_norm(x, weight=whole.weight, bias=whole.bias),
+        atol=1e-5, rtol=0)
 
 
 def test_registered_norm_keeps_the_bn_attribute_name():

@@ -259,7 +259,7 @@ class IBNResNet(ResNet):
         if kind is None:
             return
         layer = (
-            nn.InstanceNorm2d(stem_channels, affine=True) if kind == 'in' else
+            PartialInstanceNorm(stem_channels) if kind == 'in' else
             IBN(stem_channels, self.ibn_ratio, self.norm_cfg))
         if self.deep_stem:
             # the deep stem's last norm plays the 7x7 stem norm's role

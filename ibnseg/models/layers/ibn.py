@@ -17,6 +17,7 @@ Two execution paths give the same numbers:
 """
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -280,7 +281,8 @@ class PartialInstanceNorm(nn.InstanceNorm2d):
     """Affine IN on the first ``int(num_features * ratio)`` channels; the
     other channels pass through unchanged (the post-addition norm of IBN-d).
 
-    With ``ratio=1`` this is a plain affine ``InstanceNorm2d`` (IBN-b). The
+    With ``ratio=1`` this is an affine ``InstanceNorm2d`` (IBN-b, and the
+    IBN-b stem), computed through the faster native group norm. The
     parameters are ``weight`` and ``bias`` of the normalised channels only.
 
     Args:
@@ -300,7 +302,12 @@ class PartialInstanceNorm(nn.InstanceNorm2d):
 
     def forward(self, x):
         check_instance_norm_size(x, f'InstanceNorm({self.num_features})')
-        if self.num_features == self.total_features:
-            return super().forward(x)
         k = self.num_features
-        return torch.cat([super().forward(x[:, :k]), x[:, k:]], dim=1)
+        # group_norm with one group per channel is IN, and its native kernel
+        # is several times cheaper than instance_norm's batch_norm route
+        if k == self.total_features:
+            return F.group_norm(x, k, self.weight, self.bias, self.eps)
+        return torch.cat([
+            F.group_norm(x[:, :k], k, self.weight, self.bias, self.eps),
+            x[:, k:]
+        ], dim=1)

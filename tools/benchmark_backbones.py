@@ -1,0 +1,234 @@
+"""Cost of IBN-Net backbones against the plain ResNet, measured interleaved.
+
+Builds the ResNet-D8 segmentation backbone of mmseg's configs (dilations
+(1, 1, 2, 4), strides (1, 2, 1, 1), contract_dilation) as plain (``ibn=None``),
+IBN-a and IBN-b, plus IBN-a running the published split -> IN/BN ->
+concatenate layer ("ref-a"), and times, round after round in one process
+(variants in a rotating order), an eval-mode forward and a train-mode
+forward + backward. Reports the median time per variant, its ratio to plain,
+and the peak memory of one step (measured in a separate, untimed pass).
+
+Examples::
+
+    python tools/benchmark_backbones.py --size 256x512 --rounds 3
+    python tools/benchmark_backbones.py --size 512x1024 256x512 --rounds 5
+    python tools/benchmark_backbones.py --device cuda --amp
+
+Memory: on CUDA, ``max_memory_allocated`` over the step minus what was
+allocated before it. On CPU, the peak resident set size (RSS, sampled every
+millisecond by a thread) over the step minus the RSS before it, after
+returning freed heap memory to the system (glibc ``malloc_trim``); it counts
+the step's activations, gradients and workspaces, not the model.
+"""
+import argparse
+import ctypes
+import statistics
+import threading
+import time
+
+import torch
+from mmengine.logging import MMLogger
+
+from ibnseg.models import IBN, IBNResNet
+
+VARIANTS = {
+    'plain': dict(ibn=None),
+    'IBN-a': dict(ibn='a'),
+    'IBN-b': dict(ibn='b'),
+    'ref-a': dict(ibn='a', split_layer=True),
+}
+
+
+def build(depth, ibn, split_layer=False):
+    model = IBNResNet(
+        depth=depth,
+        ibn=ibn,
+        dilations=(1, 1, 2, 4),
+        strides=(1, 2, 1, 1),
+        contract_dilation=True)
+    model.init_weights()
+    for module in model.modules():
+        if isinstance(module, IBN) and split_layer:
+            module.fused = False
+    return model
+
+
+class PeakRSS:
+    """Peak resident memory growth of the process during a ``with`` block."""
+
+    def __init__(self, interval=0.001):
+        self.interval = interval
+        try:
+            self._trim = ctypes.CDLL('libc.so.6').malloc_trim
+        except OSError:  # not glibc: the baseline includes freed memory
+            self._trim = None
+
+    @staticmethod
+    def rss():
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * 4096
+
+    def _sample(self):
+        while not self._done.is_set():
+            self.peak = max(self.peak, self.rss())
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        if self._trim is not None:
+            self._trim(0)
+        self.base = self.peak = self.rss()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.rss())
+        self.used = self.peak - self.base
+
+
+def make_step(model, mode, x, amp):
+    device_type = x.device.type
+    dtype = torch.float16 if device_type == 'cuda' else torch.bfloat16
+
+    def step():
+        with torch.autocast(device_type, dtype=dtype, enabled=amp):
+            if mode == 'eval':
+                with torch.no_grad():
+                    model.eval()(x)
+                return
+            outs = model.train()(x)
+            loss = sum(o.float().mean() for o in outs)
+        loss.backward()
+        model.zero_grad(set_to_none=True)
+
+    return step
+
+
+def timed(step, device):
+    if device.type == 'cuda':
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        start.record()
+        step()
+        end.record()
+        torch.cuda.synchronize()
+        return start.elapsed_time(end) / 1000, None
+    wall, cpu = time.perf_counter(), time.process_time()
+    step()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def peak_memory(step, device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        step()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - before
+    with PeakRSS() as meter:
+        step()
+    return meter.used
+
+
+def run(args, size):
+    device = torch.device(args.device)
+    x = torch.randn(args.batch, 3, *size, device=device)
+    models = {
+        name: build(args.depth, **cfg).to(device)
+        for name, cfg in VARIANTS.items() if name in args.variants
+    }
+    names = list(models)
+    results = {}
+    for mode in args.modes:
+        steps = {n: make_step(models[n], mode, x, args.amp) for n in names}
+        for n in names:  # warm-up (allocator, kernels, page faults)
+            steps[n]()
+        times = {n: [] for n in names}
+        cpu_times = {n: [] for n in names}
+        for r in range(args.rounds):
+            order = names[r % len(names):] + names[:r % len(names)]
+            for n in order:
+                wall, cpu = timed(steps[n], device)
+                times[n].append(wall)
+                cpu_times[n].append(cpu)
+        memory = {n: peak_memory(steps[n], device) for n in names}
+        for n in names:
+            results[mode, n] = dict(
+                time=statistics.median(times[n]),
+                cpu=None if device.type == 'cuda' else statistics.median(
+                    cpu_times[n]),
+                memory=memory[n])
+    return names, results
+
+
+def report(args, size, names, results):
+    clock = 'CUDA events' if args.device == 'cuda' else 'wall / process CPU'
+    print(f'\nResNet-{args.depth}-D8, input {args.batch}x3x{size[0]}x'
+          f'{size[1]}, {args.device}{" AMP" if args.amp else " fp32"}, '
+          f'median of {args.rounds} interleaved rounds ({clock})')
+    print('| mode | variant | time (s) | x plain | CPU time (s) | x plain '
+          '| peak memory (MiB) | x plain |')
+    print('|---|---|---|---|---|---|---|---|')
+    for mode in args.modes:
+        base = results[mode, names[0]]
+        for n in names:
+            res = results[mode, n]
+            cpu = (f'{res["cpu"]:.3f} | {res["cpu"] / base["cpu"]:.3f}'
+                   if res['cpu'] is not None else '- | -')
+            print(f'| {mode} | {n} | {res["time"]:.3f} | '
+                  f'{res["time"] / base["time"]:.3f} | {cpu} | '
+                  f'{res["memory"] / 2**20:.0f} | '
+                  f'{res["memory"] / max(base["memory"], 1):.3f} |')
+
+
+def parse_size(text):
+    try:
+        height, width = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'--size: expected HEIGHTxWIDTH such as 512x1024, got {text!r}')
+    return height, width
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--size', type=parse_size, nargs='+',
+                        default=[(512, 1024), (256, 512)],
+                        help='input sizes HxW (default: 512x1024 256x512)')
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--depth', type=int, default=50)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--amp', action='store_true',
+                        help='autocast (fp16 on CUDA, bf16 on CPU)')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch CPU threads (default: torch default)')
+    parser.add_argument('--modes', nargs='+', default=['eval', 'train'],
+                        choices=['eval', 'train'])
+    parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
+                        choices=list(VARIANTS))
+    args = parser.parse_args()
+    if args.rounds < 1 or args.batch < 1:
+        parser.error('--rounds and --batch must be at least 1')
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda: no CUDA device is available')
+    if 'plain' not in args.variants:
+        parser.error('--variants must include plain (the ratios use it)')
+    args.variants = ['plain'] + [v for v in args.variants if v != 'plain']
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    MMLogger.get_current_instance().setLevel('WARNING')
+    print(f'torch {torch.__version__}, {torch.get_num_threads()} CPU '
+          f'threads' + (f', {torch.cuda.get_device_name()}'
+                        if args.device == 'cuda' else ''))
+    for size in args.size:
+        names, results = run(args, size)
+        report(args, size, names, results)
+
+
+if __name__ == '__main__':
+    main()
