@@ -4,13 +4,12 @@ configured Batch Normalization on the rest.
 Two execution paths give the same numbers:
 
 * a fused path, used whenever the BN half is a stock ``_BatchNorm`` (``BN``,
-  and ``SyncBN`` after mmengine's ``revert_sync_batchnorm``). IN and BN are
-  both per-(sample, channel) affine maps once their statistics are known, so
-  the layer computes one ``(N*C,)`` vector of means and variances (IN
-  statistics for the IN channels, batch or running statistics for the BN
-  channels) and normalises the whole tensor with ONE native eval-mode
-  ``batch_norm`` call on its ``(1, N*C, H, W)`` view: no split copies, no
-  concatenation. Its backward is written by hand for the same reason.
+  and ``SyncBN`` after mmengine's ``revert_sync_batchnorm``) and the input is
+  fp32/fp64. One native group-norm pass (one group per channel) yields the
+  per-(sample, channel) statistics and the final IN output; the BN channels
+  are then one in-place affine map away from their BN output. No split
+  copies, no concatenation; the backward is written by hand for the same
+  reason (see ``_FusedIBNFunction``).
 * the split path (slice -> IN, slice -> BN -> ``torch.cat``), which is the
   published layout and serves every other BN type (``SyncBN`` across devices
   needs its own forward to all-reduce statistics).
