@@ -84,11 +84,12 @@ def test_published_weights_give_the_published_outputs(
         expected64 = copy.deepcopy(reference).double().stages(x.double())
         got64 = copy.deepcopy(model).double()(x.double())
     assert max(_max_diffs(got64, expected64)) <= 1e-9
-    # float32: within 1e-5, or within the reference's own float32 rounding
-    # error when that is larger (deep random nets amplify rounding)
+    # float32: within 1e-5, or, when larger, within twice the reference's
+    # own float32 rounding error (deep random nets amplify rounding, and two
+    # float32 computations of one function may err in opposite directions)
     floor = _max_diffs(expected32, expected64)
     for diff, own_error in zip(_max_diffs(got32, expected32), floor):
-        assert diff <= max(1e-5, own_error)
+        assert diff <= max(1e-5, 2 * own_error)
 
 
 def test_a_file_for_another_variant_says_what_it_is(tmp_path):
