@@ -158,11 +158,11 @@ def tool_command(tool: str, args: Sequence[str]) -> list:
 
 
 def run_tool(tool: str, args: Sequence[str], timeout: float = 300,
-             check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``tools/<tool>`` with ``args``; raise with its output if it
-    fails and ``check`` is set."""
+             check: bool = True, cwd=REPO_ROOT) -> subprocess.CompletedProcess:
+    """Run ``tools/<tool>`` with ``args`` in ``cwd``; raise with its output
+    if it fails and ``check`` is set."""
     proc = subprocess.run(
-        tool_command(tool, args), cwd=REPO_ROOT, env=tool_env(),
+        tool_command(tool, args), cwd=cwd, env=tool_env(),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         timeout=timeout)
     if check and proc.returncode != 0:

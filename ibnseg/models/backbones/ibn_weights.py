@@ -1,5 +1,6 @@
 """Loading (published) ResNet/IBN-Net weights strictly, and saying which
 model a weight file was made for when it does not fit."""
+import os.path as osp
 import re
 from collections import OrderedDict
 
@@ -20,6 +21,23 @@ _PUBLISHED = {
     ('ResNeXt 32x4d', 101, 'a'): 'resnext101_ibn_a',
     ('SE-ResNet', 101, 'a'): 'se_resnet101_ibn_a',
 }
+# Where the weight files named in ibnseg's configs come from.
+_IBN_RELEASE = 'https://github.com/XingangPan/IBN-Net/releases/download/v1.0/'
+WEIGHT_URLS = {
+    name: _IBN_RELEASE + name
+    for name in ('resnet18_ibn_a-2f571257.pth', 'resnet34_ibn_a-94bc1577.pth',
+                 'resnet50_ibn_a-d9d0bb7b.pth', 'resnet101_ibn_a-59ea0ac6.pth',
+                 'resnet18_ibn_b-bc2f3c11.pth', 'resnet34_ibn_b-04134c37.pth',
+                 'resnet50_ibn_b-9ca61e85.pth', 'resnet101_ibn_b-c55f6dba.pth',
+                 'resnext101_ibn_a-6ace051d.pth',
+                 'se_resnet101_ibn_a-fabed4e2.pth')
+}
+WEIGHT_URLS.update({
+    name: 'https://download.pytorch.org/models/' + name
+    for name in ('resnet18-f37072fd.pth', 'resnet34-b627a593.pth',
+                 'resnet50-0676ba61.pth', 'resnet101-63fe2227.pth',
+                 'resnet152-394f9c45.pth')
+})
 _BLOCK_KEY = re.compile(r'^layer(\d)\.(\d+)\.')
 _MAX_LISTED = 8
 
@@ -103,6 +121,18 @@ def _listing(names):
     return shown + (f', ... ({more} more)' if more > 0 else '')
 
 
+def _check_local_file(filename):
+    """A missing local weight file: say where to get it and where it goes."""
+    filename = str(filename)
+    if '://' in filename or osp.exists(filename):
+        return
+    url = WEIGHT_URLS.get(osp.basename(filename))
+    where = (f'download it from {url} and put it at {osp.abspath(filename)}'
+             if url else 'check the path in the config\'s init_cfg')
+    raise FileNotFoundError(f'weight file {filename} not found: {where} '
+                            '(or set the backbone\'s init_cfg to the URL)')
+
+
 def read_state_dict(filename, map_location='cpu', prefix=None):
     """The tensors of a weight file (path or URL), as a flat state_dict.
 
@@ -111,6 +141,7 @@ def read_state_dict(filename, map_location='cpu', prefix=None):
     Loading goes through mmengine's ``CheckpointLoader`` (``torch.load``
     with its safe default: tensors only).
     """
+    _check_local_file(filename)
     checkpoint = CheckpointLoader.load_checkpoint(
         filename, map_location=map_location)
     if not isinstance(checkpoint, dict):
