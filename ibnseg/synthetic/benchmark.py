@@ -120,8 +120,8 @@ def train(cfg: Config) -> str:
 
 
 def run_seed(out_dir: str, data_root: str, preset: Preset, seed: int,
-             models: Sequence[str], shifts: Sequence[str]
-             ) -> List[ModelResult]:
+             models: Sequence[str], targets: Sequence[str],
+             shifts: Sequence[str]) -> List[ModelResult]:
     """Train and evaluate every model with one seed; writes the report."""
     evaluations = []
     for model in models:
@@ -129,7 +129,9 @@ def run_seed(out_dir: str, data_root: str, preset: Preset, seed: int,
         cfg = demo_config(model, data_root, preset.iters, seed, work_dir)
         checkpoint = train(cfg)
         evaluations.append(
-            evaluate_checkpoint(cfg, checkpoint, model, shifts=shifts))
+            evaluate_checkpoint(cfg, checkpoint, model,
+                                domains=[SOURCE_DOMAIN, *targets],
+                                shifts=shifts))
     write_outputs(osp.join(out_dir, f'seed{seed}'), evaluations)
     return [result for result, _ in evaluations]
 
@@ -216,7 +218,7 @@ def run_benchmark(out_dir: str,
         print_log(f'=== seed {seed}: training {", ".join(models)} ===',
                   logger='current')
         results[seed] = run_seed(out_dir, data_root, preset, seed, models,
-                                 shifts)
+                                 targets, shifts)
         print(f'\nSeed {seed}:\n{summary_table(results[seed])}\n')
     summary = summarize(results)
     summary['preset'] = copy.deepcopy(preset.__dict__)

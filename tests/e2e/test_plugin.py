@@ -1,0 +1,67 @@
+"""ibnseg as a plugin of a plain mmseg project: a config anywhere on disk
+with ``custom_imports`` builds, trains, resumes and serves ibnseg models with
+mmseg's and mmengine's own APIs, in a Python process that never imports
+ibnseg itself."""
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.test_engine.tiny_experiment import (RESNET18_TINY,
+                                               make_tiny_cityscapes,
+                                               tool_env, write_tiny_config)
+
+USER_SCRIPT = textwrap.dedent('''
+    import sys
+    import mmseg.apis
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    config = sys.argv[1]
+    assert 'ibnseg' not in sys.modules
+    cfg = Config.fromfile(config)          # runs custom_imports
+    assert 'ibnseg' in sys.modules
+    cfg.work_dir = sys.argv[2]
+    Runner.from_cfg(cfg).train()           # writes iter_2.pth
+
+    cfg = Config.fromfile(config)
+    cfg.work_dir = sys.argv[2]
+    cfg.train_cfg.max_iters = 3
+    cfg.resume = True                      # mmengine checkpoint, safe load
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    print('RESUMED_AT', runner.iter)
+
+    model = mmseg.apis.init_model(config, sys.argv[2] + '/iter_2.pth',
+                                  device='cpu')
+    print('BACKBONE', type(model.backbone).__name__, model.backbone.ibn)
+    result = mmseg.apis.inference_model(model, sys.argv[3])
+    print('PRED_SHAPE', tuple(result.pred_sem_seg.data.shape))
+''')
+
+
+@pytest.mark.slow
+def test_config_outside_repo_trains_resumes_and_infers(tmp_path):
+    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
+    (tmp_path / 'user_project').mkdir()
+    config = write_tiny_config(
+        tmp_path / 'user_project' / 'my_config.py', data.root, max_iters=2, checkpoint_interval=1,
+        backbone=dict(RESNET18_TINY, type='IBNResNet', ibn='a'),
+        extra="custom_imports = dict(imports=['ibnseg'], "
+        'allow_failed_imports=False)\n')
+    image = sorted((tmp_path / 'cityscapes' / 'leftImg8bit' / 'val').rglob(
+        '*.png'))[0]
+    script = tmp_path / 'user_script.py'
+    script.write_text(USER_SCRIPT)
+    env = tool_env()
+    env.pop('PYTHONPATH', None)  # ibnseg comes from the installed package
+    proc = subprocess.run(
+        [sys.executable, str(script), config, str(tmp_path / 'work'),
+         str(image)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert 'RESUMED_AT 3' in proc.stdout
+    assert 'Resumed' in proc.stdout or 'resumed' in proc.stdout
+    assert 'BACKBONE IBNResNet a' in proc.stdout
+    assert 'PRED_SHAPE (1, 32, 64)' in proc.stdout
