@@ -6,11 +6,3 @@ _base_ = [
     '../_base_/datasets/gta5_to_cityscapes.py', '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_40k.py'
 ]
-crop_size = (512, 1024)
-data_preprocessor = dict(size=crop_size)
-model = dict(
-    data_preprocessor=data_preprocessor,
-    backbone=dict(
-        ibn=None,
-        init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/resnet50-0676ba61.pth')))
