@@ -70,8 +70,12 @@ if ! "$PY" -c 'import torch' 2>/dev/null; then
 fi
 TORCH_TAG=$("$PY" -c 'import sys, torch; print(f"torch{torch.__version__}-py{sys.version_info[0]}{sys.version_info[1]}".replace("+", "_"))')
 
+# --- the pinned requirements (mmcv's own dependencies among them) --------------
+"${PIP[@]}" install -q -r "$ROOT/requirements/build.txt" -r "$ROOT/requirements/runtime.txt" \
+    -r "$ROOT/requirements/tests.txt" \
+    || die "could not install requirements/{build,runtime,tests}.txt"
+
 # --- mmcv with compiled ops ----------------------------------------------------
-"${PIP[@]}" install -q -r "$ROOT/requirements/build.txt" || die "could not install the build requirements (requirements/build.txt)"
 
 mmcv_ok() {
     "$PY" - <<EOF 2>/dev/null
@@ -81,10 +85,11 @@ EOF
 }
 
 install_mmcv_wheel() {  # $1: a folder holding the wheel
+    # --no-deps: its dependencies are installed above, pinned
     "${PIP[@]}" install -q --no-deps --force-reinstall --no-index --find-links "$1" "mmcv==$MMCV_VERSION" \
         || die "no mmcv==$MMCV_VERSION wheel for this Python in $1"
     if ! mmcv_ok; then
-        err=$("$PY" -c 'import mmcv._ext' 2>&1 | tail -n 1)
+        err=$("$PY" -c 'import mmcv._ext' 2>&1 | tail -n 1 || true)
         die "the mmcv wheel from $1 does not work with $TORCH_TAG: $err
   It was built for another torch or Python. Give IBNSEG_WHEEL_DIR a wheel built for this torch,
   or unset it (and remove $1 from the cache if it is the cache) to build one from source."
@@ -117,9 +122,7 @@ if ! mmcv_ok; then
     fi
 fi
 
-# --- the rest, pinned, and ibnseg itself ---------------------------------------
-"${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
-    || die "could not install requirements/runtime.txt and requirements/tests.txt"
+# --- ibnseg itself ---------------------------------------------------------------
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT" || die "could not install ibnseg in editable mode"
 
 "$PY" -c 'import mmcv._ext, mmseg.models, ibnseg' \
