@@ -130,14 +130,15 @@ def main(argv=None):
     message naming what was wrong instead of a traceback."""
     args = parse_args(argv)
     try:
-        return run(args)
+        # no_grad as a context: callers (tests, notebooks) keep their mode
+        with torch.no_grad():
+            return run(args)
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(f'feature_divergence: error: {error}') from error
 
 
 def run(args):
     """Compute and write the divergences; returns the LayerDivergence rows."""
-    torch.set_grad_enabled(False)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     size = tuple(args.size) if args.size else None
     pairs = build_pairs(args)

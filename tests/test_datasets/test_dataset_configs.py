@@ -62,7 +62,6 @@ def load_config(name, domains):
 def test_config_loads_and_builds_every_dataset(name, domains):
     cfg = load_config(name, domains)
     domain, test_shape = CONFIGS[name]
-    assert cfg.custom_imports.imports == ['ibnseg']
     assert cfg.val_evaluator == dict(type='IoUMetric', iou_metrics=['mIoU'])
     assert cfg.val_dataloader.dataset.pipeline[-1] == dict(
         type='PackDomainSegInputs', domain=domain)
