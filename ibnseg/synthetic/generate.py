@@ -24,16 +24,17 @@ which rewrites every sample and removes the ones the old settings wrote that
 the new ones do not.
 """
 import json
+import multiprocessing
 import os
 import os.path as osp
 import re
+import sys
 import zlib
-from multiprocessing import Pool
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import cv2
 import numpy as np
-from mmengine.utils import track_parallel_progress, track_progress
+from mmengine.utils import ProgressBar, track_progress
 
 from ibnseg.datasets.layouts import (CITYSCAPES_IMG_DIR, CITYSCAPES_IMG_SUFFIX,
                                      CITYSCAPES_LABEL_DIR,
@@ -174,14 +175,19 @@ def _init_worker():
 def _run(tasks: List[tuple], nproc: int, progress: bool) -> List[bool]:
     if nproc > 1 and len(tasks) > 1:
         nproc = min(nproc, len(tasks))
-        if progress:
-            return track_parallel_progress(_write_sample,
-                                           tasks,
-                                           nproc,
-                                           initializer=_init_worker,
-                                           chunksize=4)
-        with Pool(nproc, _init_worker) as pool:
-            return pool.map(_write_sample, tasks, chunksize=4)
+        # spawn, not fork: forking a process whose torch/OpenCV thread pools
+        # are already running can deadlock the child (seen in the test suite)
+        context = multiprocessing.get_context('spawn')
+        bar = ProgressBar(len(tasks)) if progress else None
+        results = []
+        with context.Pool(nproc, _init_worker) as pool:
+            for done in pool.imap(_write_sample, tasks, chunksize=4):
+                results.append(done)
+                if bar is not None:
+                    bar.update()
+        if bar is not None:
+            sys.stdout.write('\n')
+        return results
     if progress and tasks:
         return track_progress(_write_sample, tasks)
     return [_write_sample(task) for task in tasks]
