@@ -3,9 +3,11 @@
 Builds the ResNet-D8 segmentation backbone of mmseg's configs (dilations
 (1, 1, 2, 4), strides (1, 2, 1, 1), contract_dilation) as plain (``ibn=None``),
 IBN-a and IBN-b, plus IBN-a running the published split -> IN/BN ->
-concatenate layer ("ref-a"), and times, round after round in one process
-(variants in a rotating order), an eval-mode forward and a train-mode
-forward + backward. Reports the median time per variant, its ratio to plain,
+concatenate layer ("ref-a") and a second, separately built plain model
+("plain-copy", the control: its ratio to plain is the noise floor), and
+times, round after round in one process (variants in a rotating order), an
+eval-mode forward and a train-mode forward + backward. Reports the median
+time per variant, its ratio to plain, the minor page faults of a step (CPU)
 and the peak memory of one step (measured in a separate, untimed pass).
 
 Examples::
@@ -13,6 +15,17 @@ Examples::
     python tools/benchmark_backbones.py --size 256x512 --rounds 3
     python tools/benchmark_backbones.py --size 512x1024 256x512 --rounds 5
     python tools/benchmark_backbones.py --device cuda --amp
+
+Allocator (CPU): glibc's malloc returns every large block (above its
+adaptive mmap threshold, at most 32 MiB) to the system when it is freed, so
+each training step maps its activations afresh and pays a page fault per
+4 KiB page: about 10% of the step on a 2-core VM, and an amount that jumps
+between runs and models with the order of allocations (two identical plain
+models differ by several percent). ``--malloc retain`` (the default) makes
+glibc keep freed memory (``mallopt``: no mmap, no trimming), as jemalloc or
+tcmalloc would, so that the timings measure the layers' compute;
+``--malloc system`` leaves glibc as it is. The page-fault column shows which
+regime a run was in.
 
 Memory: on CUDA, ``max_memory_allocated`` over the step minus what was
 allocated before it. On CPU, the peak resident set size (RSS, sampled every
@@ -22,6 +35,7 @@ the step's activations, gradients and workspaces, not the model.
 """
 import argparse
 import ctypes
+import resource
 import statistics
 import threading
 import time
@@ -36,7 +50,30 @@ VARIANTS = {
     'IBN-a': dict(ibn='a'),
     'IBN-b': dict(ibn='b'),
     'ref-a': dict(ibn='a', split_layer=True),
+    'plain-copy': dict(ibn=None),
 }
+
+# glibc mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD = -1
+M_MMAP_MAX = -4
+M_ARENA_MAX = -8
+
+
+def retain_freed_memory():
+    """Make glibc's malloc keep freed memory for reuse instead of returning
+    it to the system: no block is served by mmap (each would be unmapped on
+    free), the heap top is never trimmed (-1 is SIZE_MAX to glibc), and
+    worker threads share the main heap (their own arenas would be mmap'd
+    heaps that shrink again). Returns False where the C library is not
+    glibc."""
+    try:
+        mallopt = ctypes.CDLL('libc.so.6').mallopt
+    except (OSError, AttributeError):
+        return False
+    return all(
+        mallopt(param, value)
+        for param, value in ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0),
+                             (M_TRIM_THRESHOLD, -1)))
 
 
 def build(depth, ibn, split_layer=False):
@@ -115,10 +152,13 @@ def timed(step, device):
         step()
         end.record()
         torch.cuda.synchronize()
-        return start.elapsed_time(end) / 1000, None
+        return start.elapsed_time(end) / 1000, None, None
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     wall, cpu = time.perf_counter(), time.process_time()
     step()
-    return time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return wall, cpu, resource.getrusage(
+        resource.RUSAGE_SELF).ru_minflt - faults
 
 
 def peak_memory(step, device):
@@ -149,39 +189,45 @@ def run(args, size):
             steps[n]()
         times = {n: [] for n in names}
         cpu_times = {n: [] for n in names}
+        faults = {n: [] for n in names}
         for r in range(args.rounds):
             order = names[r % len(names):] + names[:r % len(names)]
             for n in order:
-                wall, cpu = timed(steps[n], device)
+                wall, cpu, fault_count = timed(steps[n], device)
                 times[n].append(wall)
                 cpu_times[n].append(cpu)
+                faults[n].append(fault_count)
         memory = {n: peak_memory(steps[n], device) for n in names}
         for n in names:
             results[mode, n] = dict(
                 time=statistics.median(times[n]),
                 cpu=None if device.type == 'cuda' else statistics.median(
                     cpu_times[n]),
+                faults=None if device.type == 'cuda' else statistics.median(
+                    faults[n]),
                 memory=memory[n])
     return names, results
 
 
 def report(args, size, names, results):
-    clock = 'CUDA events' if args.device == 'cuda' else 'wall / process CPU'
+    clock = ('CUDA events' if args.device == 'cuda' else
+             f'wall / process CPU, malloc {args.malloc}')
     print(f'\nResNet-{args.depth}-D8, input {args.batch}x3x{size[0]}x'
           f'{size[1]}, {args.device}{" AMP" if args.amp else " fp32"}, '
           f'median of {args.rounds} interleaved rounds ({clock})')
     print('| mode | variant | time (s) | x plain | CPU time (s) | x plain '
-          '| peak memory (MiB) | x plain |')
-    print('|---|---|---|---|---|---|---|---|')
+          '| page faults | peak memory (MiB) | x plain |')
+    print('|---|---|---|---|---|---|---|---|---|')
     for mode in args.modes:
         base = results[mode, names[0]]
         for n in names:
             res = results[mode, n]
             cpu = (f'{res["cpu"]:.3f} | {res["cpu"] / base["cpu"]:.3f}'
                    if res['cpu'] is not None else '- | -')
+            faults = '-' if res['faults'] is None else f'{res["faults"]:.0f}'
             print(f'| {mode} | {n} | {res["time"]:.3f} | '
                   f'{res["time"] / base["time"]:.3f} | {cpu} | '
-                  f'{res["memory"] / 2**20:.0f} | '
+                  f'{faults} | {res["memory"] / 2**20:.0f} | '
                   f'{res["memory"] / max(base["memory"], 1):.3f} |')
 
 
@@ -207,6 +253,10 @@ def main():
                         help='autocast (fp16 on CUDA, bf16 on CPU)')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch default)')
+    parser.add_argument(
+        '--malloc', default='retain', choices=['retain', 'system'],
+        help='CPU: glibc keeps freed memory (retain, default) or returns '
+        'large blocks to the system as usual (system); see the module doc')
     parser.add_argument('--modes', nargs='+', default=['eval', 'train'],
                         choices=['eval', 'train'])
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
@@ -219,6 +269,10 @@ def main():
     if 'plain' not in args.variants:
         parser.error('--variants must include plain (the ratios use it)')
     args.variants = ['plain'] + [v for v in args.variants if v != 'plain']
+    if (args.device == 'cpu' and args.malloc == 'retain'
+            and not retain_freed_memory()):
+        parser.error('--malloc retain needs glibc (mallopt); use '
+                     '--malloc system on this C library')
     if args.threads:
         torch.set_num_threads(args.threads)
     MMLogger.get_current_instance().setLevel('WARNING')
