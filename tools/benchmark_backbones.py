@@ -15,6 +15,7 @@ Examples::
     python tools/benchmark_backbones.py --size 256x512 --rounds 3
     python tools/benchmark_backbones.py --size 512x1024 256x512 --rounds 5
     python tools/benchmark_backbones.py --device cuda --amp
+    python tools/benchmark_backbones.py --size 256x512 --profile
 
 Allocator (CPU): glibc's malloc returns every large block (above its
 adaptive mmap threshold, at most 32 MiB) to the system when it is freed, so
@@ -35,6 +36,7 @@ the step's activations, gradients and workspaces, not the model.
 """
 import argparse
 import ctypes
+import re
 import resource
 import statistics
 import threading
@@ -42,6 +44,7 @@ import time
 
 import torch
 from mmengine.logging import MMLogger
+from torch.profiler import ProfilerActivity, profile
 
 from ibnseg.models import IBN, IBNResNet
 
@@ -161,6 +164,41 @@ def timed(step, device):
         resource.RUSAGE_SELF).ru_minflt - faults
 
 
+# The outermost profiler events of the normalisation layers, forward and
+# backward: BN, IN (instance_norm, which runs batch_norm inside), the group
+# norm used for IN, and ibnseg's fused IBN function.
+NORM_EVENT = re.compile(
+    r'^aten::(batch|group|instance)_norm$|^_FusedIBNFunction$|'
+    r'^autograd::engine::evaluate_function: '
+    r'(NativeBatchNorm|NativeGroupNorm|_FusedIBNFunction)Backward')
+
+
+def norm_layer_time(step, device):
+    """Time of one step and the part of it spent in normalisation layers
+    (inclusive time of their outermost events; the split path's slicing
+    copies and concatenation are not included), from the torch profiler."""
+    activities = [ProfilerActivity.CPU]
+    if device.type == 'cuda':
+        activities.append(ProfilerActivity.CUDA)
+    with profile(activities=activities) as prof:
+        wall = time.perf_counter()
+        step()
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        wall = time.perf_counter() - wall
+    norm = 0.0
+    for event in prof.events():
+        if not NORM_EVENT.search(event.name):
+            continue
+        parent = event.cpu_parent
+        while parent is not None and not NORM_EVENT.search(parent.name):
+            parent = parent.cpu_parent
+        if parent is None:  # outermost: count it with everything inside
+            norm += (event.device_time_total if device.type == 'cuda' else
+                     event.cpu_time_total)
+    return wall, norm / 1e6
+
+
 def peak_memory(step, device):
     if device.type == 'cuda':
         torch.cuda.synchronize()
@@ -198,6 +236,9 @@ def run(args, size):
                 cpu_times[n].append(cpu)
                 faults[n].append(fault_count)
         memory = {n: peak_memory(steps[n], device) for n in names}
+        norm = dict.fromkeys(names)
+        for _ in range(2 if args.profile else 0):  # the first pays set-up
+            norm = {n: norm_layer_time(steps[n], device) for n in names}
         for n in names:
             results[mode, n] = dict(
                 time=statistics.median(times[n]),
@@ -205,7 +246,8 @@ def run(args, size):
                     cpu_times[n]),
                 faults=None if device.type == 'cuda' else statistics.median(
                     faults[n]),
-                memory=memory[n])
+                memory=memory[n],
+                norm=norm[n])
     return names, results
 
 
@@ -229,6 +271,20 @@ def report(args, size, names, results):
                   f'{res["time"] / base["time"]:.3f} | {cpu} | '
                   f'{faults} | {res["memory"] / 2**20:.0f} | '
                   f'{res["memory"] / max(base["memory"], 1):.3f} |')
+    if not args.profile:
+        return
+    print('\nNormalisation layers in one profiled step (torch profiler, '
+          'inclusive time of BN / IN / IBN events, forward and backward)')
+    print('| mode | variant | step (s) | norm layers (s) | share of step '
+          '| norm layers - plain\'s, share of plain step |')
+    print('|---|---|---|---|---|---|')
+    for mode in args.modes:
+        base_step, base_norm = results[mode, names[0]]['norm']
+        for n in names:
+            step, norm = results[mode, n]['norm']
+            extra = (norm - base_norm) / base_step
+            print(f'| {mode} | {n} | {step:.3f} | {norm:.3f} | '
+                  f'{norm / step:.1%} | {extra:+.1%} |')
 
 
 def parse_size(text):
@@ -257,6 +313,10 @@ def main():
         '--malloc', default='retain', choices=['retain', 'system'],
         help='CPU: glibc keeps freed memory (retain, default) or returns '
         'large blocks to the system as usual (system); see the module doc')
+    parser.add_argument(
+        '--profile', action='store_true',
+        help='also profile one step per variant and report the time spent '
+        'in the normalisation layers')
     parser.add_argument('--modes', nargs='+', default=['eval', 'train'],
                         choices=['eval', 'train'])
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS),

@@ -20,13 +20,18 @@ def run_tool(*args):
                           timeout=600)
 
 
-def table_rows(stdout):
-    """``{(mode, variant): [time, x plain, cpu, x plain, faults, MiB, x]}``"""
+def table_rows(stdout, width=9):
+    """Rows of the tables with ``width`` columns, ``{(mode, variant): [the
+    other cells as numbers]}``: the timing table (9: time, x plain, cpu,
+    x plain, faults, MiB, x plain) or the profile table (6: step, norm,
+    share, extra share)."""
     rows = {}
     for line in stdout.splitlines():
         cells = [c.strip() for c in line.strip('|').split('|')]
-        if len(cells) == 9 and cells[0] in ('eval', 'train'):
-            rows[cells[0], cells[1]] = [float(c) for c in cells[2:]]
+        if len(cells) == width and cells[0] in ('eval', 'train'):
+            rows[cells[0], cells[1]] = [
+                float(c.rstrip('%')) for c in cells[2:]
+            ]
     return rows
 
 
@@ -60,6 +65,29 @@ def test_retained_memory_removes_the_page_faults_of_a_training_step():
     # retained, only the OpenMP threads' arenas may still grow a little
     assert system_faults > 5000
     assert retain_faults < system_faults / 5
+
+
+def test_profile_reports_the_normalisation_layers_share():
+    result = run_tool(*TINY, '--modes', 'train', '--variants', 'plain',
+                      'IBN-b', '--profile')
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout, width=6)
+    assert set(rows) == {('train', 'plain'), ('train', 'IBN-b')}
+    plain_step, plain_norm, _, plain_extra = rows['train', 'plain']
+    assert plain_extra == 0.0
+    # printed: seconds to 1 ms, percentages to 0.1
+    def rounding(num, den):
+        return 0.05 + 100 * 5e-4 * (2 / den + abs(num) / den**2)
+
+    for step, norm, share, _ in rows.values():
+        # BN (and IN) forward and backward run in every step
+        assert 0 < norm < step
+        assert share == pytest.approx(100 * norm / step,
+                                      abs=rounding(norm, step))
+    _, ibn_norm, _, ibn_extra = rows['train', 'IBN-b']
+    extra = ibn_norm - plain_norm
+    assert ibn_extra == pytest.approx(100 * extra / plain_step,
+                                      abs=rounding(extra, plain_step))
 
 
 @pytest.mark.parametrize('args, message', [
