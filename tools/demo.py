@@ -14,6 +14,7 @@ checkpoints and logs), and ``<out>/summary.md|json`` over the seeds.
 Re-running reuses the data and finished trainings. See docs/demo.md.
 """
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -74,7 +75,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     preset = PRESETS[args.preset]
     if args.iters:
-        preset = type(preset)(**dict(preset.__dict__, iters=args.iters))
+        preset = dataclasses.replace(preset, iters=args.iters)
     data_root = args.data_root or os.path.join(
         REPO_ROOT, 'data',
         'synthetic' if args.preset == 'default' else f'synthetic-{args.preset}')

@@ -6,12 +6,12 @@ mmengine's Runner, evaluate each on every style (and under appearance shifts)
 with the cross-domain evaluation, and summarise over seeds. Every step uses
 the same configs, datasets and evaluation code as real data.
 """
-import copy
 import json
 import math
 import os.path as osp
+import statistics
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
@@ -142,14 +142,13 @@ def _number(value) -> Optional[float]:
 
 
 def _mean_std(values: List[Optional[float]]):
+    """Mean and sample standard deviation of the values that are there
+    (None where there are too few)."""
     values = [v for v in values if v is not None]
     if not values:
         return None, None
-    mean = sum(values) / len(values)
-    if len(values) == 1:
-        return mean, None
-    var = sum((v - mean)**2 for v in values) / (len(values) - 1)
-    return mean, math.sqrt(var)
+    return (statistics.mean(values),
+            statistics.stdev(values) if len(values) > 1 else None)
 
 
 def summarize(results_by_seed: Dict[int, List[ModelResult]],
@@ -221,7 +220,7 @@ def run_benchmark(out_dir: str,
                                  targets, shifts)
         print(f'\nSeed {seed}:\n{summary_table(results[seed])}\n')
     summary = summarize(results)
-    summary['preset'] = copy.deepcopy(preset.__dict__)
+    summary['preset'] = asdict(preset)
     summary['targets'] = list(targets)
     summary['shifts'] = list(shifts)
     text = summary_markdown(summary)

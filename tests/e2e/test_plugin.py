@@ -46,7 +46,8 @@ def test_config_outside_repo_trains_resumes_and_infers(tmp_path):
     data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
     (tmp_path / 'user_project').mkdir()
     config = write_tiny_config(
-        tmp_path / 'user_project' / 'my_config.py', data.root, max_iters=2, checkpoint_interval=1,
+        tmp_path / 'user_project' / 'my_config.py', data.root, max_iters=2,
+        checkpoint_interval=1,
         backbone=dict(RESNET18_TINY, type='IBNResNet', ibn='a'),
         extra="custom_imports = dict(imports=['ibnseg'], "
         'allow_failed_imports=False)\n')
