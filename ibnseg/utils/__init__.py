@@ -1,3 +1,4 @@
+from . import mmcv_ext_placeholder  # noqa: F401  (first: stdlib only)
 from .checkpoint import (UnsafeCheckpointError, allow_mmengine_checkpoint_types,
                          load_checkpoint_safely)
 

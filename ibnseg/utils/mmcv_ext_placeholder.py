@@ -1,0 +1,124 @@
+"""A stand-in for mmcv's compiled ops (``mmcv._ext``) where mmcv-lite is used.
+
+Why: mmseg 1.2.2 imports ``mmcv.ops`` when its models package loads (for
+sigmoid focal loss, point sampling, the SAN head, ...), and ``mmcv.ops``
+loads the compiled ``mmcv._ext``. PyPI has no compiled mmcv 2.1.0 wheel, so
+that import alone would mean a 30-minute build with a C++ compiler (and a
+CUDA toolkit for GPU users). Nothing ibnseg runs calls a compiled op: the
+IBN backbones, FCN, DeepLabV3 and DeepLabV3+ are plain PyTorch. ibnseg's
+default set-up therefore installs the pure-Python ``mmcv-lite`` wheel and
+this placeholder.
+
+What: :func:`install` appends an import finder to the END of
+``sys.meta_path``. Python asks it only after every regular finder has
+failed to find ``mmcv._ext``, so a real compiled mmcv always wins and is
+never shadowed. The module it then provides has every attribute that
+``mmcv.utils.ext_loader.load_ext`` asks for, so ``import mmcv.ops`` works;
+calling any of them raises :class:`MMCVOpsUnavailableError`, naming the op
+and how to get the compiled build.
+
+How it is activated: ``tools/setup_env.sh`` (default, mmcv-lite set-up)
+writes ``ibnseg-mmcv-ext-placeholder.pth`` into the venv's site-packages.
+When Python starts, that file loads this one by its path (under its own
+module name, so ``import ibnseg`` later finds the same module) and calls
+:func:`install`, so mmseg's own entry points (``mmseg.apis``,
+``MMSegInferencer``, a config with ``custom_imports``) work before ibnseg is
+imported. ``import ibnseg`` calls :func:`install` too (it is idempotent), for
+environments made without the set-up script. This file imports only the
+standard library, since it runs at every interpreter start.
+
+To remove it: set up with ``IBNSEG_MMCV=full`` (or install a compiled mmcv),
+which deletes the ``.pth`` file; or delete that one file by hand.
+"""
+import importlib.abc
+import importlib.machinery
+import sys
+
+__all__ = ['MMCVOpsUnavailableError', 'install', 'is_placeholder',
+           'pth_line']
+
+#: The module that stands in for the compiled ops.
+TARGET = 'mmcv._ext'
+#: This module's import name (also when a ``.pth`` file loads it by path).
+MODULE_NAME = 'ibnseg.utils.mmcv_ext_placeholder'
+
+
+class MMCVOpsUnavailableError(RuntimeError):
+    """A compiled mmcv op was called where only mmcv-lite is installed."""
+
+
+def _unavailable(op_name: str):
+    """A function named after the op that raises the explanation."""
+
+    def op(*args, **kwargs):
+        raise MMCVOpsUnavailableError(
+            f"mmcv op '{op_name}' needs mmcv's compiled ops (mmcv._ext), "
+            'and this environment has mmcv-lite, the pure-Python mmcv that '
+            "ibnseg's default set-up installs. ibnseg's backbones and the "
+            'FCN, DeepLabV3 and DeepLabV3+ heads call no compiled op; heads '
+            'and losses that do (PSA, CCNet, Point head, sigmoid focal loss, '
+            'deformable convolutions, ...) need the compiled build: run '
+            '`IBNSEG_MMCV=full bash tools/setup_env.sh` (builds mmcv once, '
+            'about 30 minutes on 2 cores, needs a C++ compiler) or '
+            '`IBNSEG_WHEEL_DIR=<folder with a compiled mmcv 2.1.0 wheel> '
+            'bash tools/setup_env.sh`.')
+
+    op.__name__ = op.__qualname__ = op_name
+    return op
+
+
+class _PlaceholderLoader(importlib.abc.Loader):
+    """Makes the ``mmcv._ext`` stand-in module."""
+
+    def create_module(self, spec):
+        return None  # the default module object
+
+    def exec_module(self, module):
+        module.IBNSEG_MMCV_EXT_PLACEHOLDER = True
+
+        def __getattr__(name):  # PEP 562: any op name mmcv asks for
+            if name.startswith('__'):  # keep Python's protocols honest
+                raise AttributeError(name)
+            return _unavailable(name)
+
+        module.__getattr__ = __getattr__
+
+
+class _PlaceholderFinder(importlib.abc.MetaPathFinder):
+    """Finds ``mmcv._ext`` when, and only when, nothing else does."""
+
+    IBNSEG_MMCV_EXT_PLACEHOLDER = True
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != TARGET:
+            return None
+        return importlib.machinery.ModuleSpec(
+            fullname, _PlaceholderLoader(), origin='ibnseg placeholder')
+
+
+def install() -> None:
+    """Append the finder to ``sys.meta_path`` (once per process)."""
+    if not any(getattr(finder, 'IBNSEG_MMCV_EXT_PLACEHOLDER', False)
+               for finder in sys.meta_path):
+        sys.meta_path.append(_PlaceholderFinder())
+
+
+def is_placeholder(module) -> bool:
+    """Whether ``module`` (e.g. ``mmcv._ext``) is this stand-in."""
+    return getattr(module, 'IBNSEG_MMCV_EXT_PLACEHOLDER', False) is True
+
+
+def pth_line(path: str) -> str:
+    """The line of a ``.pth`` file that activates this module at start-up.
+
+    ``site`` runs ``.pth`` lines that start with ``import``. The module is
+    registered under its package name so that ``import ibnseg`` reuses it
+    (one finder, one :class:`MMCVOpsUnavailableError` class); nothing
+    happens if ``path`` no longer exists (e.g. the checkout moved).
+    """
+    return (
+        'import os, sys, importlib.util as u; p = %r; '
+        's = os.path.exists(p) and u.spec_from_file_location(%r, p); '
+        'm = s and u.module_from_spec(s); '
+        'm and (s.loader.exec_module(m), sys.modules.setdefault(s.name, m), '
+        'm.install())\n' % (path, MODULE_NAME))
