@@ -102,7 +102,8 @@ def test_one_spatial_element_is_refused():
 
 
 def test_bad_options_are_refused():
-    with pytest.raises(ValueError, match=r'ratio must be in \[0, 1\].*1.5'):
+    with pytest.raises(ValueError,
+                       match=r'ratio must be a number in \[0, 1\].*1.5'):
         IBN(4, ratio=1.5)
     with pytest.raises(ValueError, match='cannot be IBN'):
         IBN(4, norm_cfg=dict(type='IBN'))

@@ -125,11 +125,12 @@ def test_odd_widths_of_a_small_backbone():
 
 
 @pytest.mark.parametrize('ibn,kwargs,message', [
-    ('e', {}, r"unknown ibn variant 'e'"),
-    ('a', dict(ibn_ratio=-0.1), r'ibn_ratio must be in \[0, 1\]'),
-    ('a', dict(ibn_stages=(True, False)), 'ibn_stages must be 4 bools'),
+    ('e', {}, r"ibn must be one of \(None, 'a', .*got 'e'"),
+    ('a', dict(ibn_ratio=-0.1), r'ibn_ratio must be a number in \[0, 1\]'),
+    ('a', dict(ibn_stages=(True, False)),
+     'ibn_stages must be a list or tuple of 4 bools'),
     ('d', dict(ibn_ratio=0.0), 'needs ibn_ratio > 0'),
-    ('a', dict(depth=42), 'depth 42 is not available'),
+    ('a', dict(depth=42), r'depth must be an int, one of \(18, .*got 42'),
 ])
 def test_bad_options_are_refused(ibn, kwargs, message):
     kwargs.setdefault('depth', 18)
@@ -138,7 +139,8 @@ def test_bad_options_are_refused(ibn, kwargs, message):
 
 
 def test_resnext_refuses_basic_block_depths():
-    with pytest.raises(ValueError, match=r'IBNResNeXt: depth 18 .*\[50, '):
+    with pytest.raises(ValueError,
+                       match=r'IBNResNeXt: depth .*\(50, .*got 18'):
         IBNResNeXt(depth=18)
 
 

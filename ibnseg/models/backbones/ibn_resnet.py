@@ -6,6 +6,8 @@ from mmseg.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
 from mmseg.models.backbones.resnext import Bottleneck as ResNeXtBottleneck
 from mmseg.registry import MODELS
 
+from ..arg_checks import (check_bools, check_choice, check_int,
+                          check_not_given, check_number)
 from ..layers import (IBN, InstanceNormSizeError, ParallelIBN,
                       PartialInstanceNorm, SqueezeExcitation)
 from .ibn_weights import load_checkpoint_strictly
@@ -213,22 +215,16 @@ class IBNResNet(ResNet):
                  ibn_stages=None,
                  **kwargs):
         name = type(self).__name__
-        if ibn not in _LAYOUTS:
-            raise ValueError(f'{name}: unknown ibn variant {ibn!r}; expected '
-                             f'one of {list(_LAYOUTS)}')
-        if not 0.0 <= ibn_ratio <= 1.0:
-            raise ValueError(
-                f'{name}: ibn_ratio must be in [0, 1], got {ibn_ratio}')
-        if depth not in self.arch_settings:
-            raise ValueError(f'{name}: depth {depth} is not available; '
-                             f'expected one of {sorted(self.arch_settings)}')
-        num_stages = kwargs.get('num_stages', 4)
-        if ibn_stages is not None and (len(ibn_stages) != num_stages or
-                                       not all(
-                                           isinstance(s, bool)
-                                           for s in ibn_stages)):
-            raise ValueError(f'{name}: ibn_stages must be {num_stages} bools '
-                             f'(one per stage), got {ibn_stages!r}')
+        depth = check_int(name, 'depth', depth,
+                          choices=sorted(self.arch_settings))
+        check_choice(name, 'ibn', ibn, tuple(_LAYOUTS))
+        check_number(name, 'ibn_ratio', ibn_ratio, 0, 1)
+        num_stages = check_int(name, 'num_stages',
+                               kwargs.get('num_stages', 4), minimum=1,
+                               maximum=4)
+        if ibn_stages is not None:
+            ibn_stages = check_bools(name, 'ibn_stages', ibn_stages,
+                                     num_stages)
         layout = _LAYOUTS[ibn]
         if layout.get('post_add') == 'ratio' and ibn_ratio == 0:
             raise ValueError(f'{name}: ibn={ibn!r} needs ibn_ratio > 0')
@@ -345,6 +341,8 @@ class IBNResNetV1c(IBNResNet):
     mmseg's V1c weights, not the published (7x7-stem) IBN-Net weights."""
 
     def __init__(self, **kwargs):
+        check_not_given(
+            type(self).__name__, kwargs, deep_stem=True, avg_down=False)
         super().__init__(deep_stem=True, avg_down=False, **kwargs)
 
 
@@ -354,4 +352,6 @@ class IBNResNetV1d(IBNResNet):
     (mmseg's ResNetV1d)."""
 
     def __init__(self, **kwargs):
+        check_not_given(
+            type(self).__name__, kwargs, deep_stem=True, avg_down=True)
         super().__init__(deep_stem=True, avg_down=True, **kwargs)

@@ -2,6 +2,7 @@
 from mmseg.models.backbones.resnext import ResNeXt
 from mmseg.registry import MODELS
 
+from ..arg_checks import check_int
 from .ibn_resnet import IBNResNet
 
 
@@ -23,6 +24,9 @@ class IBNResNeXt(IBNResNet, ResNeXt):
     """
 
     def __init__(self, groups=32, base_width=4, **kwargs):
+        name = type(self).__name__
+        groups = check_int(name, 'groups', groups, minimum=1)
+        base_width = check_int(name, 'base_width', base_width, minimum=1)
         super().__init__(groups=groups, base_width=base_width, **kwargs)
 
 
@@ -39,5 +43,6 @@ class IBNSEResNet(IBNResNet):
     """
 
     def __init__(self, se_reduction=16, **kwargs):
-        self.se_reduction = se_reduction
+        self.se_reduction = check_int(type(self).__name__, 'se_reduction',
+                                      se_reduction, minimum=1)
         super().__init__(**kwargs)

@@ -21,6 +21,7 @@ from mmcv.cnn import build_norm_layer
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmseg.registry import MODELS
+from ..arg_checks import check_bool, check_dict, check_int, check_number
 
 
 class InstanceNormSizeError(ValueError):
@@ -172,8 +173,12 @@ class IBN(nn.Module):
                  eps=1e-5,
                  fused=True):
         super().__init__()
-        if not 0.0 <= ratio <= 1.0:
-            raise ValueError(f'IBN: ratio must be in [0, 1], got {ratio}')
+        num_features = check_int('IBN', 'num_features', num_features,
+                                 minimum=1)
+        check_number('IBN', 'ratio', ratio, 0, 1)
+        check_dict('IBN', 'norm_cfg', norm_cfg)
+        check_number('IBN', 'eps', eps, 0, min_open=True)
+        check_bool('IBN', 'fused', fused)
         if norm_cfg.get('type') == 'IBN':
             raise ValueError('IBN: norm_cfg names the norm of the BN part and '
                              'cannot be IBN itself')
@@ -267,6 +272,10 @@ class ParallelIBN(nn.Module):
 
     def __init__(self, num_features, norm_cfg=dict(type='BN'), eps=1e-5):
         super().__init__()
+        num_features = check_int('ParallelIBN', 'num_features', num_features,
+                                 minimum=1)
+        check_dict('ParallelIBN', 'norm_cfg', norm_cfg)
+        check_number('ParallelIBN', 'eps', eps, 0, min_open=True)
         self.num_features = num_features
         self.IN = nn.InstanceNorm2d(num_features, eps=eps, affine=True)
         self.BN = build_norm_layer(norm_cfg, num_features)[1]
@@ -291,6 +300,11 @@ class PartialInstanceNorm(nn.InstanceNorm2d):
     """
 
     def __init__(self, num_features, ratio=1.0, eps=1e-5):
+        name = 'PartialInstanceNorm'
+        num_features = check_int(name, 'num_features', num_features,
+                                 minimum=1)
+        check_number(name, 'ratio', ratio, 0, 1, min_open=True)
+        check_number(name, 'eps', eps, 0, min_open=True)
         num_in = int(num_features * ratio)
         if num_in < 1:
             raise ValueError(

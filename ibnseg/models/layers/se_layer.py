@@ -1,6 +1,8 @@
 """Squeeze-and-excitation as laid out in the published SE-ResNet-IBN-a."""
 import torch.nn as nn
 
+from ..arg_checks import check_int
+
 
 class SqueezeExcitation(nn.Module):
     """Channel attention: global average pool -> FC -> ReLU -> FC -> sigmoid,
@@ -17,6 +19,10 @@ class SqueezeExcitation(nn.Module):
 
     def __init__(self, channels, reduction=16):
         super().__init__()
+        channels = check_int('SqueezeExcitation', 'channels', channels,
+                             minimum=1)
+        reduction = check_int('SqueezeExcitation', 'reduction', reduction,
+                              minimum=1)
         hidden = int(channels / reduction)
         if hidden < 1:
             raise ValueError(f'SqueezeExcitation: reduction {reduction} leaves '

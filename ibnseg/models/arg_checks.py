@@ -1,0 +1,109 @@
+"""Construction-time checks of the options of ibnseg's backbones and layers.
+
+A wrong option (``depth='50'`` from a config, ``ibn=['a']``, a bool where a
+number is meant) would otherwise fail deep inside torch or mmseg with a
+message that names neither the option nor the value, or, worse, be taken
+silently (``True`` is an ``int`` and a number to Python). Every check here
+raises at once with one message format::
+
+    IBNResNet: depth must be an int, one of (18, 34, 50, 101, 152), got '50' (str)
+
+``TypeError`` when the value has the wrong type, ``ValueError`` when it has
+the right type but a value outside the allowed ones. ``bool`` is never taken
+for an int or a number. Each check returns the value (ints as ``int``).
+"""
+from numbers import Integral, Real
+
+__all__ = [
+    'check_bool', 'check_bools', 'check_choice', 'check_dict', 'check_int',
+    'check_number', 'check_not_given'
+]
+
+
+def _fail(error, owner, name, expected, value):
+    raise error(f'{owner}: {name} must be {expected}, got {value!r} '
+                f'({type(value).__name__})')
+
+
+def _interval(minimum, maximum, min_open=False):
+    low = '(' if min_open else '['
+    if maximum is None:
+        return f'> {minimum}' if min_open else f'>= {minimum}'
+    return f'in {low}{minimum}, {maximum}]'
+
+
+def check_int(owner, name, value, choices=None, minimum=None, maximum=None):
+    """An int (not a bool), one of ``choices`` or in [minimum, maximum]."""
+    if choices is not None:
+        expected = f'an int, one of {tuple(choices)}'
+    elif minimum is not None:
+        expected = f'an int {_interval(minimum, maximum)}'
+    else:
+        expected = 'an int'
+    if not isinstance(value, Integral) or isinstance(value, bool):
+        _fail(TypeError, owner, name, expected, value)
+    value = int(value)
+    if (choices is not None and value not in choices) or (
+            minimum is not None and value < minimum) or (
+                maximum is not None and value > maximum):
+        _fail(ValueError, owner, name, expected, value)
+    return value
+
+
+def check_number(owner, name, value, minimum, maximum=None, min_open=False):
+    """A real number (not a bool) in [minimum, maximum] (``min_open``:
+    (minimum, maximum]); NaN is refused."""
+    expected = f'a number {_interval(minimum, maximum, min_open)}'
+    if not isinstance(value, Real) or isinstance(value, bool):
+        _fail(TypeError, owner, name, expected, value)
+    above = value > minimum if min_open else value >= minimum
+    if not (above and (maximum is None or value <= maximum)):
+        _fail(ValueError, owner, name, expected, value)
+    return value
+
+
+def check_bool(owner, name, value):
+    """``True`` or ``False`` (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        _fail(TypeError, owner, name, 'a bool (True or False)', value)
+    return value
+
+
+def check_choice(owner, name, value, choices):
+    """One of ``choices`` (compared with ``==``, so unhashable values get
+    this message too)."""
+    if not any(type(value) is type(c) and value == c for c in choices):
+        known_type = any(type(value) is type(c) for c in choices)
+        _fail(ValueError if known_type else TypeError, owner, name,
+              f'one of {tuple(choices)}', value)
+    return value
+
+
+def check_bools(owner, name, value, length, what='one per stage'):
+    """A list or tuple of ``length`` bools."""
+    expected = f'a list or tuple of {length} bools ({what})'
+    if not isinstance(value, (list, tuple)):
+        _fail(TypeError, owner, name, expected, value)
+    if len(value) != length or not all(isinstance(v, bool) for v in value):
+        _fail(ValueError, owner, name, expected, value)
+    return tuple(value)
+
+
+def check_dict(owner, name, value, key='type'):
+    """A dict (a config) with the entry ``key``."""
+    expected = f'a dict with a {key!r} entry (e.g. dict(type=\'BN\'))'
+    if not isinstance(value, dict):
+        _fail(TypeError, owner, name, expected, value)
+    if key not in value:
+        _fail(ValueError, owner, name, expected, value)
+    return value
+
+
+def check_not_given(owner, kwargs, **fixed):
+    """Refuse options that ``owner`` fixes itself (``fixed``: name -> the
+    value it uses), instead of Python's "got multiple values" error."""
+    for name, value in fixed.items():
+        if name in kwargs:
+            raise TypeError(
+                f'{owner}: {name} is fixed to {value!r} by this backbone and '
+                f'cannot be given, got {kwargs[name]!r}')

@@ -1,0 +1,121 @@
+"""Wrong options of the backbones and layers are refused at construction,
+naming the class, the option, the value given and what is expected."""
+import re
+
+import pytest
+
+from ibnseg.models import (IBN, IBNResNet, IBNResNetV1c, IBNResNetV1d,
+                           IBNResNeXt, IBNSEResNet, ParallelIBN,
+                           PartialInstanceNorm, SqueezeExcitation)
+
+DEPTHS = '(18, 34, 50, 101, 152)'
+VARIANTS = "(None, 'a', 'b', 'c', 'd', 'a&d', 'ax2')"
+
+
+def _small(cls=IBNResNet, **kwargs):
+    kwargs.setdefault('depth', 18)
+    return cls(base_channels=8, stem_channels=8, **kwargs)
+
+
+CASES = [
+    # the three of the issue
+    (lambda: IBNResNet(depth='50'), TypeError,
+     f"IBNResNet: depth must be an int, one of {DEPTHS}, got '50' (str)"),
+    (lambda: IBNResNet(depth=50, ibn=['a']), TypeError,
+     f"IBNResNet: ibn must be one of {VARIANTS}, got ['a'] (list)"),
+    (lambda: IBNResNet(depth=50, ibn='a', ibn_ratio='0.5'), TypeError,
+     "IBNResNet: ibn_ratio must be a number in [0, 1], got '0.5' (str)"),
+    # bools are not ints or numbers here (True would be taken as 1)
+    (lambda: _small(depth=True), TypeError,
+     f'IBNResNet: depth must be an int, one of {DEPTHS}, got True (bool)'),
+    (lambda: _small(ibn_ratio=True), TypeError,
+     'IBNResNet: ibn_ratio must be a number in [0, 1], got True (bool)'),
+    (lambda: _small(depth=50.0), TypeError,
+     f'IBNResNet: depth must be an int, one of {DEPTHS}, got 50.0 (float)'),
+    (lambda: _small(depth=42), ValueError,
+     f'IBNResNet: depth must be an int, one of {DEPTHS}, got 42 (int)'),
+    (lambda: _small(ibn='A'), ValueError,
+     f"IBNResNet: ibn must be one of {VARIANTS}, got 'A' (str)"),
+    (lambda: _small(ibn_ratio=None), TypeError,
+     'IBNResNet: ibn_ratio must be a number in [0, 1], got None (NoneType)'),
+    (lambda: _small(ibn_ratio=float('nan')), ValueError,
+     'IBNResNet: ibn_ratio must be a number in [0, 1], got nan (float)'),
+    (lambda: _small(ibn_stages=5), TypeError,
+     'IBNResNet: ibn_stages must be a list or tuple of 4 bools (one per '
+     'stage), got 5 (int)'),
+    (lambda: _small(ibn_stages='TTTF'), TypeError,
+     'IBNResNet: ibn_stages must be a list or tuple of 4 bools (one per '
+     "stage), got 'TTTF' (str)"),
+    (lambda: _small(ibn_stages=[1, 1, 1, 0]), ValueError,
+     'IBNResNet: ibn_stages must be a list or tuple of 4 bools (one per '
+     'stage), got [1, 1, 1, 0] (list)'),
+    (lambda: _small(num_stages='4'), TypeError,
+     "IBNResNet: num_stages must be an int in [1, 4], got '4' (str)"),
+    (lambda: _small(IBNResNetV1c, deep_stem=False), TypeError,
+     'IBNResNetV1c: deep_stem is fixed to True by this backbone and cannot '
+     'be given, got False'),
+    (lambda: _small(IBNResNetV1d, avg_down=False), TypeError,
+     'IBNResNetV1d: avg_down is fixed to True by this backbone and cannot '
+     'be given, got False'),
+    # ResNeXt and SE-ResNet options
+    (lambda: _small(IBNResNeXt, depth=50, groups='32'), TypeError,
+     "IBNResNeXt: groups must be an int >= 1, got '32' (str)"),
+    (lambda: _small(IBNResNeXt, depth=50, base_width=4.5), TypeError,
+     'IBNResNeXt: base_width must be an int >= 1, got 4.5 (float)'),
+    (lambda: _small(IBNResNeXt, depth=18), ValueError,
+     'IBNResNeXt: depth must be an int, one of (50, 101, 152), got 18 (int)'),
+    (lambda: _small(IBNSEResNet, se_reduction='16'), TypeError,
+     "IBNSEResNet: se_reduction must be an int >= 1, got '16' (str)"),
+    (lambda: _small(IBNSEResNet, se_reduction=0), ValueError,
+     'IBNSEResNet: se_reduction must be an int >= 1, got 0 (int)'),
+    (lambda: _small(IBNSEResNet, se_reduction=True), TypeError,
+     'IBNSEResNet: se_reduction must be an int >= 1, got True (bool)'),
+    # the layers
+    (lambda: IBN('64'), TypeError,
+     "IBN: num_features must be an int >= 1, got '64' (str)"),
+    (lambda: IBN(64.0), TypeError,
+     'IBN: num_features must be an int >= 1, got 64.0 (float)'),
+    (lambda: IBN(True), TypeError,
+     'IBN: num_features must be an int >= 1, got True (bool)'),
+    (lambda: IBN(64, ratio='0.5'), TypeError,
+     "IBN: ratio must be a number in [0, 1], got '0.5' (str)"),
+    (lambda: IBN(64, norm_cfg='BN'), TypeError,
+     "IBN: norm_cfg must be a dict with a 'type' entry (e.g. "
+     "dict(type='BN')), got 'BN' (str)"),
+    (lambda: IBN(64, fused='no'), TypeError,
+     "IBN: fused must be a bool (True or False), got 'no' (str)"),
+    (lambda: IBN(64, eps='1e-5'), TypeError,
+     "IBN: eps must be a number > 0, got '1e-5' (str)"),
+    (lambda: ParallelIBN('64'), TypeError,
+     "ParallelIBN: num_features must be an int >= 1, got '64' (str)"),
+    (lambda: PartialInstanceNorm(64, '1'), TypeError,
+     "PartialInstanceNorm: ratio must be a number in (0, 1], got '1' (str)"),
+    (lambda: PartialInstanceNorm(64, 1.5), ValueError,
+     'PartialInstanceNorm: ratio must be a number in (0, 1], got 1.5 '
+     '(float)'),
+    (lambda: SqueezeExcitation(64, '16'), TypeError,
+     "SqueezeExcitation: reduction must be an int >= 1, got '16' (str)"),
+]
+
+
+@pytest.mark.parametrize('build,error,message', CASES)
+def test_wrong_option_names_option_value_and_expectation(
+        build, error, message):
+    with pytest.raises(error, match=f'^{re.escape(message)}$'):
+        build()
+
+
+def test_the_errors_come_from_the_one_shared_check():
+    """The message is made in ibnseg.models.arg_checks, not deep in torch."""
+    for build, error, _ in CASES:
+        with pytest.raises(error) as info:
+            build()
+        assert info.traceback[-1].path.name == 'arg_checks.py', build
+
+
+def test_right_options_still_build():
+    model = _small(depth=18, ibn='a', ibn_ratio=1, ibn_stages=[True] * 4)
+    assert model.block_ibn_stages == (True, ) * 4
+    assert IBN(8, ratio=0, fused=False).num_in == 0
+    assert PartialInstanceNorm(8, 1).num_features == 8
+    assert _small(IBNResNeXt, depth=50, groups=2, base_width=4).depth == 50
