@@ -3,6 +3,9 @@
 Reads the official label-id PNGs (no polygon json needed) and writes the
 trainId PNGs next to them, atomically; files already converted are skipped
 unless --force. CityscapesLabelIdsDataset can also train without this step.
+The output folders are checked before any work; temporary files that a killed
+run left in them are removed (and counted); a full disk stops the run naming
+the file.
 
     python tools/convert_cityscapes_labels.py data/cityscapes --nproc 8
 """
@@ -11,10 +14,12 @@ import os.path as osp
 import sys
 import time
 
-from ibnseg.datasets.label_conversion import (FAILED,
+from ibnseg.datasets.label_conversion import (FAILED, OutputLocationError,
                                               add_conversion_arguments,
+                                              check_output_folder,
                                               convert_label_file_task,
-                                              find_files, run_tasks,
+                                              find_files, is_disk_full,
+                                              remove_leftovers, run_tasks,
                                               summarize)
 from ibnseg.datasets.layouts import (CITYSCAPES_LABEL_DIR,
                                      CITYSCAPES_LABEL_IDS_SUFFIX,
@@ -48,11 +53,29 @@ def main(argv=None) -> int:
                 'data/README.md', file=sys.stderr)
             return 2
         sources.extend(found)
+    # the trainId files go next to their sources: check those folders before
+    # any work, and clean what a killed run left in them
+    folders = sorted({osp.dirname(src) for src in sources})
+    try:
+        for folder in folders:
+            check_output_folder(
+                folder, 'data_root (converted labels are written next to '
+                'the label-id files)')
+    except OutputLocationError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    remove_leftovers(folders)
     started = time.time()
-    results = run_tasks(convert_label_file_task, [
-        (src, src[:-len(CITYSCAPES_LABEL_IDS_SUFFIX)] +
-         CITYSCAPES_TRAIN_IDS_SUFFIX, args.force) for src in sources
-    ], args.nproc)
+    try:
+        results = run_tasks(convert_label_file_task, [
+            (src, src[:-len(CITYSCAPES_LABEL_IDS_SUFFIX)] +
+             CITYSCAPES_TRAIN_IDS_SUFFIX, args.force) for src in sources
+        ], args.nproc)
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        print(f'\nerror: {err}', file=sys.stderr)
+        return 1
     print('\n' + summarize([status for _, status, _ in results], started))
     failed = [(src, msg) for src, status, msg in results if status == FAILED]
     for src, msg in failed:

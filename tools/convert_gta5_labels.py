@@ -4,7 +4,9 @@ For every frame under DATA_ROOT (``images/NNNNN.png``, ``labels/NNNNN.png``)
 it checks that both files exist and read, and that they have the same size;
 good frames get ``labels/NNNNN_labelTrainIds.png`` (written atomically,
 skipped when present unless --force). Broken frames go to the skip report
-(default DATA_ROOT/skipped_pairs.tsv), which GTA5Dataset honours.
+(default DATA_ROOT/skipped_pairs.tsv), which GTA5Dataset honours. The output
+folders are checked before any work; temporary files that a killed run left
+in them are removed (and counted); a full disk stops the run naming the file.
 
     python tools/convert_gta5_labels.py data/gta5 --nproc 8
 """
@@ -14,11 +16,15 @@ import sys
 import time
 from collections import Counter
 
-from ibnseg.datasets.label_conversion import (SKIPPED,
+from ibnseg.datasets.label_conversion import (SKIPPED, OutputLocationError,
                                               add_conversion_arguments,
                                               check_and_convert_gta5_frame,
-                                              list_gta5_frames, run_tasks,
+                                              check_output_file,
+                                              check_output_folder,
+                                              is_disk_full, list_gta5_frames,
+                                              remove_leftovers, run_tasks,
                                               summarize)
+from ibnseg.datasets.layouts import GTA5_LABEL_DIR
 from ibnseg.datasets.skip_report import SKIP_REPORT_NAME, write_skip_report
 
 
@@ -48,16 +54,32 @@ def main(argv=None) -> int:
             file=sys.stderr)
         return 2
     report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
+    label_dir = osp.join(args.data_root, GTA5_LABEL_DIR)
+    try:  # before any work, not after hours of it
+        check_output_folder(label_dir, 'data_root (labels are written to '
+                            f'DATA_ROOT/{GTA5_LABEL_DIR})')
+        check_output_file(report, '--report' if args.report else
+                          f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})')
+    except OutputLocationError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    remove_leftovers([label_dir, osp.dirname(osp.abspath(report))])
     started = time.time()
-    results = run_tasks(
-        check_and_convert_gta5_frame,
-        [(args.data_root, f, args.force, args.verify_images)
-         for f in frames], args.nproc)
-    skipped = [item for _, status, item in results if status == SKIPPED]
-    write_skip_report(
-        report, skipped,
-        comment='GTA5 pairs skipped by GTA5Dataset; written by '
-        f'tools/convert_gta5_labels.py from {args.data_root}')
+    try:
+        results = run_tasks(
+            check_and_convert_gta5_frame,
+            [(args.data_root, f, args.force, args.verify_images)
+             for f in frames], args.nproc)
+        skipped = [item for _, status, item in results if status == SKIPPED]
+        write_skip_report(
+            report, skipped,
+            comment='GTA5 pairs skipped by GTA5Dataset; written by '
+            f'tools/convert_gta5_labels.py from {args.data_root}')
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        print(f'\nerror: {err}', file=sys.stderr)
+        return 1
     problems = Counter(item.problem for item in skipped)
     print('\n' + summarize(
         [status for _, status, _ in results], started,

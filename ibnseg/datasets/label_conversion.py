@@ -3,14 +3,18 @@
 The per-file steps are module-level functions so that
 ``mmengine.utils.track_parallel_progress`` can run them in worker processes.
 Every output goes through ``save_png_atomic``: an interrupted run leaves
-complete files or none, and a re-run skips what is already converted.
+complete files or none, and a re-run skips what is already converted and
+removes the temporary files a killed run left (``remove_leftovers``). The
+tools check their output folders before any work (``check_output_folder``)
+and stop at the first full-disk error, naming the file.
 """
 import argparse
 import os
 import os.path as osp
 import time
 from collections import Counter
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterable, List, Optional, Sequence,
+                    Tuple)
 
 from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image
@@ -18,8 +22,8 @@ from PIL import Image
 from .labels import LABEL_ID_TO_TRAIN_ID
 from .layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX, GTA5_LABEL_DIR,
                       GTA5_LABEL_IDS_SUFFIX, GTA5_TRAIN_IDS_SUFFIX,
-                      gta5_paths, read_label_ids, read_png_size,
-                      save_png_atomic)
+                      DISK_FULL_ERRNOS, gta5_paths, read_label_ids,
+                      read_png_size, remove_temporary_files, save_png_atomic)
 from .skip_report import SkippedSample
 
 CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED = ('converted',
@@ -48,6 +52,66 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         help='worker processes (1: no pool)')
     parser.add_argument(
         '--force', action='store_true', help='rewrite converted labels')
+
+
+class OutputLocationError(ValueError):
+    """An output folder of a tool that cannot be written."""
+
+
+def check_output_folder(folder: str, option: str) -> None:
+    """Fail before any work when ``folder`` cannot hold the tool's output.
+
+    It may not exist yet, but then it must be creatable: its nearest
+    existing parent must be a writable folder.
+
+    Args:
+        folder (str): The folder the tool will write into.
+        option (str): The command-line option that chose it, for the message.
+
+    Raises:
+        OutputLocationError: naming ``option``, ``folder`` and the reason.
+    """
+    def fail(reason):
+        raise OutputLocationError(
+            f'{option}: cannot write into {folder}: {reason}')
+
+    if osp.exists(folder) and not osp.isdir(folder):
+        fail('it is a file, not a folder')
+    existing = osp.abspath(folder)
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        fail(f'{existing} is a file, so the folder cannot be created')
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = 'it' if existing == osp.abspath(folder) else existing
+        fail(f'{what} is not writable (permissions or a read-only file '
+             'system)')
+
+
+def check_output_file(path: str, option: str) -> None:
+    """``check_output_folder`` for the folder of the file ``path``, which
+    must not be a folder itself."""
+    if osp.isdir(path):
+        raise OutputLocationError(
+            f'{option}: {path} is a folder; expected the path of a file')
+    check_output_folder(osp.dirname(osp.abspath(path)), option)
+
+
+def remove_leftovers(folders: Iterable[str]) -> int:
+    """Remove the temporary files a killed run left in ``folders`` and say
+    how many (printed when there were any)."""
+    removed = []
+    for folder in sorted(set(folders)):
+        removed.extend(remove_temporary_files(folder))
+    if removed:
+        print(f'removed {len(removed)} partial file(s) left by an '
+              f'interrupted run, e.g. {removed[0]}')
+    return len(removed)
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """Whether ``err`` is an ``OSError`` saying the disk or quota is full."""
+    return isinstance(err, OSError) and err.errno in DISK_FULL_ERRNOS
 
 
 def run_tasks(func: Callable, tasks: Sequence, nproc: int) -> List:
@@ -136,11 +200,15 @@ def check_and_convert_gta5_frame(
 # -- Cityscapes ---------------------------------------------------------------
 def convert_label_file_task(task: Tuple[str, str, bool]) -> Tuple[str, str,
                                                                  str]:
-    """(src, dst, force) -> (src, status, error message or '')."""
+    """(src, dst, force) -> (src, status, error message or '').
+
+    A full disk is raised rather than returned (the run stops there)."""
     src, dst, force = task
     try:
         return src, convert_label_file(src, dst, force), ''
     except (OSError, ValueError) as err:
+        if is_disk_full(err):
+            raise  # every later file would fail too: stop the run
         return src, FAILED, str(err)
 
 

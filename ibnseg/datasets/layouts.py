@@ -15,16 +15,23 @@ Cityscapes::
 Every writer here is atomic: it writes a hidden temporary file in the target
 folder and renames it over the target, so an interrupted run leaves either the
 old file or the complete new one, never a truncated PNG. The temporary names
-start with '.' and end with '.tmp', so no dataset listing picks them up.
+are ``ibnseg.engine.fileio``'s (``.<name>.<pid>.<random>.ibnseg-partial``), so
+no dataset listing picks them up and ``remove_temporary_files`` (which the
+converters call on every folder they write) removes what a killed process
+left. A write that fails names the file, and says so when the disk is full.
 """
+import contextlib
+import errno
 import os
 import os.path as osp
+import re
 import tempfile
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ..engine.fileio import PARTIAL_SUFFIX, remove_partial_files
 from .labels import (CLASSES, IGNORE_INDEX, LABEL_ID_COLORS,  # noqa: F401
                      LABEL_ID_TO_TRAIN_ID, PALETTE, TRAIN_ID_LABEL_IDS,
                      label_ids_to_train_ids)
@@ -41,7 +48,14 @@ CITYSCAPES_IMG_SUFFIX = '_leftImg8bit.png'
 CITYSCAPES_LABEL_IDS_SUFFIX = '_gtFine_labelIds.png'
 CITYSCAPES_TRAIN_IDS_SUFFIX = '_gtFine_labelTrainIds.png'
 
-TEMP_SUFFIX = '.tmp'
+#: Suffix of the writers' temporary files (that of ``ibnseg.engine.fileio``).
+TEMP_SUFFIX = PARTIAL_SUFFIX
+#: Temporary files of the writers before they used ``TEMP_SUFFIX``:
+#: ``.<name>.<8 random chars>.tmp`` (``tempfile.mkstemp``).
+_LEGACY_TEMP_NAME = re.compile(
+    r'^\.[^/]+\.(png|tsv|txt|json)\.[a-z0-9_]{8}\.tmp$')
+#: errno values that mean "the disk (or the user's quota) is full".
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 def gta5_id(index) -> str:
@@ -104,23 +118,69 @@ def write_text_atomic(path: str, text: str) -> str:
     return _write_atomic(path, lambda f: f.write(text.encode('utf-8')))
 
 
+def _write_error(err: OSError, path: str) -> OSError:
+    """``err`` with a message naming ``path`` (and a full disk as such);
+    the errno is kept, so callers can still test for ``ENOSPC``."""
+    if err.errno in DISK_FULL_ERRNOS:
+        return OSError(
+            err.errno, f'{err.strerror or os.strerror(err.errno)} while '
+            f'writing {path}: the disk is full (free some space on it and run '
+            'again)')
+    if err.errno is not None and err.filename is None:
+        return OSError(err.errno, f'{err.strerror} while writing {path}')
+    return err
+
+
 def _write_atomic(path: str, write: Callable) -> str:
     """Call ``write(binary_file)`` on a hidden temporary file next to
     ``path``, then rename it over ``path``."""
     folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix=TEMP_SUFFIX, dir=folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp_path = tempfile.mkstemp(
+            prefix=f'.{osp.basename(path)}.{os.getpid()}.',
+            suffix=TEMP_SUFFIX,
+            dir=folder)
+    except OSError as err:
+        named = _write_error(err, path)
+        if named is err:
+            raise
+        raise named from err
     try:
         with os.fdopen(fd, 'wb') as f:
             write(f)
         os.replace(tmp_path, path)
-    except BaseException:
+    except BaseException as err:
         # also on KeyboardInterrupt: never leave the half-written temp behind
-        if osp.exists(tmp_path):
+        with contextlib.suppress(OSError):
             os.remove(tmp_path)
-        raise
+        named = _write_error(err, path) if isinstance(err, OSError) else err
+        if named is err:
+            raise
+        raise named from err
     return str(path)
+
+
+def remove_temporary_files(folder: str) -> List[str]:
+    """Delete the temporary files that killed writers left in ``folder``.
+
+    Removes ``ibnseg.engine.fileio.remove_partial_files``'s names (this
+    module's writers use them) and those of older versions of this module
+    (``.<name>.png.<8 chars>.tmp``); nothing else, and not recursively. A
+    missing folder is fine.
+
+    Returns:
+        list[str]: Paths of the files removed.
+    """
+    removed = remove_partial_files(folder)
+    if osp.isdir(folder):
+        for name in os.listdir(folder):
+            if _LEGACY_TEMP_NAME.match(name):
+                path = osp.join(folder, name)
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+                    removed.append(path)
+    return removed
 
 
 def read_png_size(path: str) -> Tuple[int, int]:

@@ -1,8 +1,13 @@
+import errno
+import multiprocessing
 import os
 import os.path as osp
+import re
+import signal
 
 import numpy as np
 import pytest
+from PIL import Image
 from scipy.io import savemat
 
 from ibnseg.datasets import label_conversion, layouts
@@ -175,3 +180,126 @@ def test_skip_report_round_trip_and_bad_lines(tmp_path):
 def test_run_tasks_rejects_bad_nproc():
     with pytest.raises(ValueError, match='nproc'):
         label_conversion.run_tasks(abs, [1], 0)
+
+
+def run_killed(target, args, kill_on_save=2):
+    """Run ``target(args)`` in a forked process that SIGKILLs itself while
+    writing its ``kill_on_save``-th PNG, after the temporary file exists:
+    what a killed converter leaves on disk."""
+    context = multiprocessing.get_context('fork')
+
+    def child():
+        from PIL import Image
+        real_save = Image.Image.save
+        saves = []
+
+        def save_or_die(self, *args, **kwargs):
+            saves.append(1)
+            if len(saves) == kill_on_save:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real_save(self, *args, **kwargs)
+
+        Image.Image.save = save_or_die
+        target(args)
+
+    process = context.Process(target=child)
+    process.start()
+    process.join(60)
+    assert process.exitcode == -signal.SIGKILL
+
+
+def hidden_files(folder):
+    return sorted(n for parent, _, files in os.walk(folder) for n in files
+                  if n.startswith('.'))
+
+
+@pytest.mark.parametrize('tool', ['gta5', 'cityscapes'])
+def test_killed_converter_leftovers_removed_on_next_run(tmp_path, capsys,
+                                                         tool):
+    if tool == 'gta5':
+        root = make_gta5(tmp_path / 'gta5', num_images=3).root
+        main = convert_gta5.main
+    else:
+        root = make_cityscapes(tmp_path / 'cs', splits={'train': 3}).root
+        main = convert_cityscapes.main
+    args = [root, '--nproc', '1'] + (['--splits', 'train']
+                                     if tool == 'cityscapes' else [])
+    run_killed(main, args)
+    left = hidden_files(root)
+    assert len(left) == 1  # the half-written label's temporary file
+    capsys.readouterr()
+    assert main(args) == 0
+    assert hidden_files(root) == []
+    assert 'removed 1 partial file(s)' in capsys.readouterr().out
+
+
+def test_legacy_tmp_leftovers_are_removed_too(tmp_path, capsys):
+    gta = make_gta5(tmp_path / 'gta5', num_images=1)
+    legacy = osp.join(gta.root, 'labels',
+                      '.00001_labelTrainIds.png.k2_x9a0b.tmp')
+    open(legacy, 'wb').close()
+    unrelated = osp.join(gta.root, 'labels', '.notes.tmp')
+    open(unrelated, 'wb').close()
+    assert convert_gta5.main([gta.root, '--nproc', '1']) == 0
+    assert not osp.exists(legacy) and osp.exists(unrelated)
+    assert 'removed 1 partial file(s)' in capsys.readouterr().out
+
+
+def disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_disk_full_names_the_file(tmp_path, monkeypatch, capsys):
+    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
+    monkeypatch.setattr(Image.Image, 'save', disk_full)
+    assert convert_gta5.main([gta.root, '--nproc', '1']) == 1
+    err = capsys.readouterr().err
+    assert re.search(r'labels/00001_labelTrainIds.png.*disk is full', err)
+    assert convert_cityscapes.main([cs.root, '--nproc', '1', '--splits',
+                                    'train']) == 1
+    err = capsys.readouterr().err
+    assert re.search(r'_gtFine_labelTrainIds.png.*disk is full', err)
+    assert hidden_files(gta.root) == [] and hidden_files(cs.root) == []
+    # the error itself keeps its errno and names the file
+    with pytest.raises(OSError, match=r'x\.png.*disk is full') as info:
+        layouts.save_png_atomic(str(tmp_path / 'x.png'),
+                                np.zeros((2, 2), np.uint8))
+    assert info.value.errno == errno.ENOSPC
+
+
+def test_gta5_report_location_checked_before_work(tmp_path, capsys):
+    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('x')
+    for report in (str(blocker / 'report.tsv'), str(tmp_path)):
+        assert convert_gta5.main(
+            [gta.root, '--nproc', '1', '--report', report]) == 2
+        err = capsys.readouterr().err
+        assert '--report' in err and str(tmp_path) in err
+        assert not osp.exists(gta5_label_path(gta.root, 1, True))
+
+
+def test_unwritable_output_folders_checked_before_work(tmp_path, capsys,
+                                                       monkeypatch):
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
+    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+    label_dirs = (osp.join(cs.root, 'gtFine', 'train', 'aachen'),
+                  osp.join(gta.root, 'labels'))
+    real_access = os.access
+
+    def access(path, mode, **kwargs):
+        if osp.abspath(path) in label_dirs and mode & os.W_OK:
+            return False  # as for a read-only folder (tests run as root)
+        return real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, 'access', access)
+    assert convert_cityscapes.main([cs.root, '--nproc', '1', '--splits',
+                                    'train']) == 2
+    err = capsys.readouterr().err
+    assert 'data_root' in err and label_dirs[0] in err
+    assert not osp.exists(cs.label_path('train', cs.names['train'][1],
+                                        train_ids=True))
+    assert convert_gta5.main([gta.root, '--nproc', '1']) == 2
+    err = capsys.readouterr().err
+    assert 'data_root' in err and label_dirs[1] in err
