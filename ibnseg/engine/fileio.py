@@ -1,22 +1,30 @@
-"""Atomic writes of local files, and an mmengine file backend built on them.
+"""Atomic writes of local files, an mmengine file backend built on them, and
+the tools' check of their output locations.
 
 A file written in place (``open(path, 'wb')``) is truncated first and filled
 afterwards, so a process killed in between leaves a partial file where a
 good one used to be. :func:`atomic_write` writes to a temporary file in the
 same folder and renames it over the target: ``os.replace`` within one file
 system is atomic, so readers see the old bytes or the new ones, never a mix.
+
+A tool that finds out only after an hour of work that it cannot write its
+results loses the hour: :func:`check_output_dir` and
+:func:`check_output_file` say beforehand whether a location can be written,
+and :func:`check_output_options` turns a bad one into an argparse error.
 """
+import argparse
 import contextlib
 import os
 import os.path as osp
 import uuid
 from pathlib import Path
-from typing import Union
+from typing import Dict, Optional, Union
 
 from mmengine.fileio import LocalBackend, register_backend
 
-__all__ = ['PARTIAL_SUFFIX', 'AtomicLocalBackend', 'atomic_write',
-           'remove_partial_files']
+__all__ = ['PARTIAL_SUFFIX', 'AtomicLocalBackend', 'OutputPathError',
+           'atomic_write', 'check_output_dir', 'check_output_file',
+           'check_output_options', 'remove_partial_files']
 
 #: Name suffix of temporary files that :func:`atomic_write` has not yet
 #: renamed into place; any such file left on disk is from a killed writer.
@@ -114,3 +122,128 @@ class AtomicLocalBackend(LocalBackend):
                  encoding: str = 'utf-8') -> None:
         """Write text to ``filepath`` atomically (:func:`atomic_write`)."""
         atomic_write(filepath, obj, encoding=encoding)
+
+
+class OutputPathError(ValueError):
+    """An output location that cannot be written; the message names the
+    option (or config key) and the path, and says why."""
+
+
+def _check_creatable(path: str, option: str) -> None:
+    """Raise unless the missing folder ``path`` can be made: its nearest
+    existing ancestor must be a folder this process may write in."""
+    ancestor = osp.dirname(path)
+    while not osp.lexists(ancestor):
+        ancestor = osp.dirname(ancestor)
+    if not osp.isdir(ancestor):
+        kind = 'a file' if osp.exists(ancestor) else 'a broken link'
+        raise OutputPathError(f'{option} {path}: cannot be created: '
+                              f'{ancestor} is {kind}, not a folder')
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputPathError(f'{option} {path}: cannot be created: no '
+                              f'permission to write in {ancestor}')
+
+
+def check_output_dir(path: Optional[Union[str, Path]],
+                     option: str) -> Optional[str]:
+    """Check, without creating anything, that ``path`` can hold outputs.
+
+    Fine: an existing folder this process may write in, or a missing one
+    whose nearest existing ancestor is such a folder. Refused: an existing
+    file (or broken link) at ``path`` or at an ancestor, and folders that
+    :func:`os.access` says cannot be written (as root that is only a
+    read-only file system: permissions do not stop root's writes).
+
+    Args:
+        path (str | Path, optional): The folder; None (an option not given)
+            passes.
+        option (str): Names the location in the message, e.g. '--out'.
+
+    Returns:
+        str | None: ``path`` as given (as str).
+
+    Raises:
+        OutputPathError: ``'<option> <path>: <why>'``.
+    """
+    if path is None:
+        return None
+    path = os.fspath(path)
+    full = osp.abspath(path)
+    if osp.lexists(full):
+        if not osp.isdir(full):
+            kind = 'a file' if osp.exists(full) else 'a broken link'
+            raise OutputPathError(f'{option} {path}: is {kind}, not a folder')
+        if not os.access(full, os.W_OK | os.X_OK):
+            raise OutputPathError(
+                f'{option} {path}: no permission to write there')
+    else:
+        _check_creatable(full, option)
+    return path
+
+
+def check_output_file(path: Optional[Union[str, Path]],
+                      option: str) -> Optional[str]:
+    """Check, without creating anything, that file ``path`` can be written.
+
+    Fine: an existing file this process may write (it will be replaced), or
+    a missing one whose folder exists or can be made (see
+    :func:`check_output_dir`). Refused: a folder at ``path``, an
+    unwritable file, and a folder that cannot be written or made.
+
+    Args:
+        path (str | Path, optional): The file; None passes.
+        option (str): Names the location in the message, e.g. '--out'.
+
+    Returns:
+        str | None: ``path`` as given (as str).
+
+    Raises:
+        OutputPathError: ``'<option> <path>: <why>'``.
+    """
+    if path is None:
+        return None
+    path = os.fspath(path)
+    full = osp.abspath(path)
+    if osp.isdir(full):
+        raise OutputPathError(f'{option} {path}: is a folder, not a file')
+    if osp.exists(full):
+        if not os.access(full, os.W_OK):
+            raise OutputPathError(
+                f'{option} {path}: no permission to write it')
+        # replaced by a rename, or written in place: the folder matters too
+    folder = osp.dirname(full)
+    if osp.isdir(folder):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise OutputPathError(f'{option} {path}: cannot be created: no '
+                                  f'permission to write in {folder}')
+    else:
+        _check_creatable(full, option)
+    return path
+
+
+def check_output_options(parser: argparse.ArgumentParser,
+                         dirs: Optional[Dict[str, object]] = None,
+                         files: Optional[Dict[str, object]] = None) -> None:
+    """Check a tool's output options; the first bad one ends the tool with
+    ``parser.error`` (usage, ``<tool>: error: <option> <path>: <why>``,
+    status 2).
+
+    Call it right after parsing, before any work, e.g.::
+
+        check_output_options(parser, dirs={'--out': args.out},
+                             files={'--preview': args.preview})
+
+    Args:
+        parser (ArgumentParser): The tool's parser.
+        dirs (dict[str, str | None]): Option -> output folder (None: not
+            given, skipped); see :func:`check_output_dir`.
+        files (dict[str, str | None]): Option -> output file; see
+            :func:`check_output_file`.
+    """
+    try:
+        for option, path in (dirs or {}).items():
+            check_output_dir(path, option)
+        for option, path in (files or {}).items():
+            check_output_file(path, option)
+    except OutputPathError as error:
+        parser.error(str(error))

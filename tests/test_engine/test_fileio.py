@@ -1,3 +1,4 @@
+import argparse
 import os
 import stat
 
@@ -5,7 +6,9 @@ import pytest
 from mmengine.fileio import get_file_backend
 
 from ibnseg.engine.fileio import (PARTIAL_SUFFIX, AtomicLocalBackend,
-                                  atomic_write, remove_partial_files)
+                                  OutputPathError, atomic_write,
+                                  check_output_dir, check_output_file,
+                                  check_output_options, remove_partial_files)
 
 
 def _fail_fsync(monkeypatch):
@@ -76,3 +79,114 @@ def test_atomic_local_backend(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         backend.put(b'third', path)
     assert backend.get(path) == b'second'
+
+
+@pytest.fixture
+def places(tmp_path):
+    """An existing folder, an existing file, and paths that cannot be made
+    because a file sits where a folder would have to be (tests run as root,
+    for whom permissions do not stop writes)."""
+    file = tmp_path / 'file.txt'
+    file.write_text('keep me')
+    return dict(folder=str(tmp_path), file=str(file),
+                under_file=str(file / 'sub' / 'deeper'))
+
+
+def test_check_output_dir_accepts_existing_and_creatable_folders(
+        places, tmp_path):
+    assert check_output_dir(places['folder'], '--out') == places['folder']
+    missing = tmp_path / 'new' / 'nested'
+    assert check_output_dir(str(missing), '--out') == str(missing)
+    assert not (tmp_path / 'new').exists()  # it checks, it creates nothing
+    assert check_output_dir(None, '--out') is None  # option not given
+
+
+@pytest.mark.parametrize('place, reason', [
+    ('file', 'is a file, not a folder'),
+    ('under_file', 'cannot be created: {file} is a file, not a folder'),
+])
+def test_check_output_dir_refuses(places, place, reason):
+    with pytest.raises(OutputPathError) as error:
+        check_output_dir(places[place], '--out-dir')
+    message = str(error.value)
+    assert message.startswith(f'--out-dir {places[place]}: ')
+    assert reason.format(**places) in message
+    assert isinstance(error.value, ValueError)  # tools catch ValueError
+
+
+def test_check_output_file(places, tmp_path):
+    existing = places['file']
+    assert check_output_file(existing, '--out') == existing  # overwritten
+    new = str(tmp_path / 'new' / 'list.txt')
+    assert check_output_file(new, '--out') == new
+    assert not (tmp_path / 'new').exists()
+    with pytest.raises(OutputPathError,
+                       match=f'--out {places["folder"]}: is a folder, not '
+                       'a file'):
+        check_output_file(places['folder'], '--out')
+    with pytest.raises(OutputPathError, match='cannot be created: .*file.txt '
+                       'is a file, not a folder'):
+        check_output_file(os.path.join(places['under_file'], 'a.txt'),
+                          '--out')
+
+
+def test_unwritable_locations_are_refused(tmp_path, monkeypatch):
+    """What os.access says decides (as root it says yes: see below)."""
+    locked = tmp_path / 'locked'
+    locked.mkdir()
+    (locked / 'old.txt').write_text('x')
+    real_access = os.access
+
+    def access(path, mode, *args, **kwargs):
+        if str(path).startswith(str(locked)):
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'access', access)
+    with pytest.raises(OutputPathError, match='locked: no permission to '
+                       'write there'):
+        check_output_dir(str(locked), '--work-dir')
+    with pytest.raises(OutputPathError, match=f'cannot be created: no '
+                       f'permission to write in {locked}'):
+        check_output_dir(str(locked / 'a' / 'b'), '--work-dir')
+    with pytest.raises(OutputPathError, match='old.txt: no permission to '
+                       'write it'):
+        check_output_file(str(locked / 'old.txt'), '--out')
+    with pytest.raises(OutputPathError, match='no permission to write in'):
+        check_output_file(str(locked / 'new.txt'), '--out')
+
+
+def test_read_only_folder_agrees_with_what_a_write_does(tmp_path):
+    """chmod 500: refused for a normal user; root writes there anyway, and
+    the check says so instead of refusing a location that works."""
+    read_only = tmp_path / 'read_only'
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    target = read_only / 'sub'
+    try:
+        can_write = os.access(read_only, os.W_OK | os.X_OK)
+        if can_write:  # root
+            check_output_dir(str(target), '--out')
+            target.mkdir()  # and indeed the write works
+        else:
+            with pytest.raises(OutputPathError, match='no permission'):
+                check_output_dir(str(target), '--out')
+            with pytest.raises(PermissionError):
+                target.mkdir()
+    finally:
+        read_only.chmod(0o700)
+
+
+def test_check_output_options_exits_like_argparse(places, capsys):
+    parser = argparse.ArgumentParser(prog='tool.py')
+    check_output_options(parser, dirs={'--out': places['folder'],
+                                       '--data-root': None},
+                         files={'--preview': places['file']})
+    with pytest.raises(SystemExit) as exit_info:
+        check_output_options(parser, dirs={'--out': places['folder'],
+                                           '--data-root': places['file']})
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith('usage: tool.py')
+    assert (f'tool.py: error: --data-root {places["file"]}: is a file, not '
+            'a folder') in err
