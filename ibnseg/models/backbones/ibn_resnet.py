@@ -5,6 +5,7 @@ from mmcv.cnn import build_conv_layer, is_norm
 from mmseg.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
 from mmseg.models.backbones.resnext import Bottleneck as ResNeXtBottleneck
 from mmseg.registry import MODELS
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..arg_checks import (check_bools, check_choice, check_int,
                           check_not_given, check_number)
@@ -281,23 +282,61 @@ class IBNResNet(ResNet):
                 1.0 if self._layout['post_add'] == 'all' else self.ibn_ratio)
         return res_layer
 
-    def _check_input_size(self, x):
-        """Refuse inputs for which some IN would see a single element."""
-        height, width = x.shape[-2:]
-        checks = [(2, 'the stem')] if self._layout.get('stem') else []
+    def _norm_places(self):
+        """``(total stride, name, module, has IN)`` of the stem's norm and of
+        each stage, in forward order. Every norm of a stage but the first
+        block's ``bn1`` (which may see the stage's input) works at the
+        stage's stride, and each conv keeps ``ceil(size / stride)``, so a
+        place's map is ``ceil(H / stride) x ceil(W / stride)``."""
+        stem = self.stem if self.deep_stem else getattr(self, self.norm1_name)
+        places = [(2, 'the stem', stem, bool(self._layout.get('stem')))]
         stride = 4
-        for i, s in enumerate(self.strides):
-            stride *= s
-            if self.block_ibn_stages[i] or self.post_add_stages[i]:
-                checks.append((stride, f'stage {i + 1} (layer{i + 1})'))
-        for stride, where in checks:
-            if -(-height // stride) * -(-width // stride) <= 1:
-                raise InstanceNormSizeError(
-                    f'{type(self).__name__}(ibn={self.ibn!r}): {where} '
-                    f'applies instance normalization to a 1x1 feature map '
-                    f'for a {height}x{width} input (total stride {stride}); '
-                    f'use an input with height or width of at least '
-                    f'{stride + 1} pixels, e.g. {2 * stride}x{2 * stride}')
+        for i, name in enumerate(self.res_layers):
+            stride *= self.strides[i]
+            places.append((stride, f'stage {i + 1} ({name})',
+                           getattr(self, name), self.block_ibn_stages[i]
+                           or self.post_add_stages[i]))
+        return places
+
+    def _check_input_size(self, x):
+        """Refuse inputs for which some IN would see a single element, and
+        suggest the smallest input that the whole backbone takes."""
+        batch, height, width = x.shape[0], x.shape[-2], x.shape[-1]
+
+        def one_element(stride):
+            return -(-height // stride) * -(-width // stride) <= 1
+
+        places = self._norm_places()
+        with_in = [(s, where) for s, where, _, has_in in places if has_in]
+        failed = [(s, where) for s, where in with_in if one_element(s)]
+        if not failed:
+            return
+        stride, where = failed[0]
+        deepest = max(s for s, _ in with_in)
+        deepest_where = [w for s, w in with_in if s == deepest][-1]
+        message = (
+            f'{type(self).__name__}(ibn={self.ibn!r}): {where} applies '
+            f'instance normalization to a 1x1 feature map for a '
+            f'{height}x{width} input (total stride {stride}). The deepest '
+            f'instance normalization, in {deepest_where}, is at total stride '
+            f'{deepest}')
+        # Training batch normalization needs more than one value per
+        # channel too, which a batch of one gets only from the map itself.
+        training_bn = [(s, w) for s, w, module, _ in places
+                       if batch == 1 and any(
+                           isinstance(m, _BatchNorm) and m.training
+                           for m in module.modules())]
+        needed = deepest
+        if training_bn and max(s for s, _ in training_bn) > deepest:
+            needed = max(s for s, _ in training_bn)
+            bn_where = [w for s, w in training_bn if s == needed][-1]
+            message += (
+                f', and with a batch of one in training, batch normalization '
+                f'in {bn_where} (total stride {needed}) needs more than one '
+                f'element per channel as well')
+        raise InstanceNormSizeError(
+            f'{message}: use an input with a height or width of at least '
+            f'{needed + 1} pixels, e.g. {needed + 1}x{needed + 1}')
 
     def forward(self, x):
         """Forward function (mmseg's), after the input size check."""

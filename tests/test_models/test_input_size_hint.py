@@ -1,0 +1,78 @@
+"""The input-size error of an IBN backbone suggests a size that the whole
+backbone accepts, not just the layer that failed first."""
+import re
+
+import pytest
+import torch
+
+from ibnseg.models import IBNResNet, IBNResNetV1c, IBNResNeXt
+from ibnseg.models import InstanceNormSizeError
+
+torch.set_num_threads(1)
+
+SMALL = dict(base_channels=8, stem_channels=8)
+D8 = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
+
+
+def _suggested(model, height, width, batch=1):
+    """The error for a ``height`` x ``width`` input and the size it
+    suggests."""
+    with pytest.raises(InstanceNormSizeError) as info:
+        model(torch.randn(batch, 3, height, width))
+    message = str(info.value)
+    sizes = re.findall(r'e\.g\. (\d+)x(\d+)', message)
+    assert sizes, message
+    return message, tuple(int(s) for s in sizes[-1])
+
+
+@pytest.mark.parametrize('cls,ibn,kwargs,deepest,stride', [
+    (IBNResNet, 'a', {}, 'stage 3 (layer3)', 16),
+    (IBNResNet, 'b', {}, 'stage 2 (layer2)', 8),
+    (IBNResNet, 'c', {}, 'stage 3 (layer3)', 16),
+    (IBNResNet, 'd', {}, 'stage 2 (layer2)', 8),
+    (IBNResNet, 'a&d', {}, 'stage 3 (layer3)', 16),
+    (IBNResNet, 'ax2', {}, 'stage 3 (layer3)', 16),
+    (IBNResNet, 'a', D8, 'stage 3 (layer3)', 8),
+    (IBNResNet, 'b', dict(ibn_stages=(True, ) * 4), 'stage 4 (layer4)', 32),
+    (IBNResNetV1c, 'b', {}, 'stage 2 (layer2)', 8),
+    (IBNResNeXt, 'a', dict(depth=50, groups=2), 'stage 3 (layer3)', 16),
+])
+def test_suggested_size_runs_through_the_whole_backbone(
+        cls, ibn, kwargs, deepest, stride):
+    kwargs = dict(SMALL, **kwargs)
+    kwargs.setdefault('depth', 18)
+    model = cls(ibn=ibn, **kwargs).eval()
+    message, (height, width) = _suggested(model, 4, 4)
+    # names the layer that failed and the one that sets the minimum
+    assert 'stage 1 (layer1)' in message or 'the stem' in message
+    assert f'{deepest}' in message and f'total stride {stride}' in message
+    assert (height, width) == (stride + 1, stride + 1), message
+    with torch.no_grad():
+        model(torch.randn(1, 3, height, width))
+    model.train()(torch.randn(2, 3, height, width))
+    # and it is the smallest square that does
+    with pytest.raises(InstanceNormSizeError):
+        model(torch.randn(2, 3, stride, stride))
+
+
+def test_a_4x4_input_no_longer_gets_the_8x8_hint_that_fails_in_stage_2():
+    model = IBNResNet(depth=18, ibn='a', **SMALL).eval()
+    message, size = _suggested(model, 4, 4)
+    assert size == (17, 17), message
+    with pytest.raises(InstanceNormSizeError, match=r'stage 2 \(layer2\)'):
+        model(torch.randn(1, 3, 8, 8))
+
+
+def test_a_batch_of_one_in_training_needs_batch_norm_to_work_too():
+    """With a batch of one in training, batch normalization after the last
+    instance normalization needs more than one element as well."""
+    model = IBNResNet(depth=18, ibn='b', **SMALL).train()
+    message, size = _suggested(model, 4, 4, batch=1)
+    assert 'stage 4 (layer4)' in message and size == (33, 33), message
+    model(torch.randn(1, 3, *size))
+    with pytest.raises(ValueError):
+        model(torch.randn(1, 3, 32, 32))
+    # a bigger batch needs only the instance normalization's size
+    _, size = _suggested(model, 4, 4, batch=2)
+    assert size == (9, 9)
+    model(torch.randn(2, 3, *size))
