@@ -19,6 +19,8 @@ class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
     trainIds at load time by the ``MapLabelIds`` transform (which the
     pipeline must then contain after ``LoadAnnotations``; checked at
     construction). Listing, ``ann_file``, classes and palette are mmseg's.
+    A ``_gtFine_labelIds.png`` holding 255 (no Cityscapes label id is 255:
+    a trainId map under the label-id name) fails when loaded, naming it.
 
     Args:
         label_format (str): 'auto' (default; as above), 'train_ids' (only
@@ -35,6 +37,9 @@ class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
         **kwargs: Other ``BaseSegDataset`` arguments.
     """
     DOMAIN = 'Cityscapes'
+    # official label ids are -1..33 and -1 is never stored: a
+    # _gtFine_labelIds.png holding 255 is a trainId map under the wrong name
+    REJECT_LABEL_IDS = (255, )
 
     def __init__(self,
                  label_format: str = 'auto',

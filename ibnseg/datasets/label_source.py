@@ -4,14 +4,15 @@ root, seeded subsets, the converter's skip report and readable load errors.
 """
 import os.path as osp
 import warnings
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from mmseg.datasets.transforms import LoadAnnotations
 
 from .skip_report import read_skip_report
 from .subsets import select_subset, write_id_list
-from .transforms.loading import (SEG_MAP_FORMAT_KEY, SEG_MAP_FORMATS,
-                                 TRAIN_ID_LABEL_MAP_KEY, MapLabelIds)
+from .transforms.loading import (REJECT_LABEL_IDS_KEY, SEG_MAP_FORMAT_KEY,
+                                 SEG_MAP_FORMATS, TRAIN_ID_LABEL_MAP_KEY,
+                                 LabelValueError, MapLabelIds)
 
 LABEL_FORMATS = ('auto', ) + SEG_MAP_FORMATS
 DATA_README = 'data/README.md'
@@ -30,6 +31,9 @@ class LabelSourceMixin:
 
     #: Human name of the domain, for messages.
     DOMAIN = ''
+    #: Values a label-id file of this dataset can never hold; MapLabelIds
+    #: rejects a file holding any (see ``REJECT_LABEL_IDS_KEY``).
+    REJECT_LABEL_IDS: Tuple[int, ...] = ()
 
     def _init_label_source(self, label_format: str, label_ids_suffix: str,
                            subset: Optional[dict],
@@ -147,6 +151,8 @@ class LabelSourceMixin:
                 # MapLabelIds applies it after mapping
                 info[TRAIN_ID_LABEL_MAP_KEY] = info.get('label_map')
                 info['label_map'] = None
+                if self.REJECT_LABEL_IDS:
+                    info[REJECT_LABEL_IDS_KEY] = self.REJECT_LABEL_IDS
                 uses_label_ids += 1
             else:
                 wanted = {
@@ -188,9 +194,20 @@ class LabelSourceMixin:
             return super().prepare_data(idx)
         except Exception as err:
             info = self.get_data_info(idx)
+            # a label-value error says itself what was expected
+            hint = '' if isinstance(err, LabelValueError) else (
+                ' Expected a decodable image and a single-channel label of '
+                'the same size.')
             raise RuntimeError(
                 f'{type(self).__name__}: cannot load sample {idx} '
                 f"(image {info.get('img_path')}, label "
                 f"{info.get('seg_map_path')}): {type(err).__name__}: "
-                f"{str(err).rstrip('.')}. Expected a decodable image and a "
-                'single-channel label of the same size.') from err
+                f"{str(err).rstrip('.')}.{hint}") from err
+
+    def unknown_label_ids_summary(self) -> str:
+        """What this dataset's ``MapLabelIds`` counted of label ids outside
+        the table (in this process: DataLoader workers count their own)."""
+        for transform in getattr(self.pipeline, 'transforms', []):
+            if isinstance(transform, MapLabelIds):
+                return transform.unknown_label_ids_summary()
+        return 'the pipeline has no MapLabelIds, so nothing was counted'

@@ -14,6 +14,12 @@ CLASSES = tuple(CityscapesDataset.METAINFO['classes'])
 #: RGB colour of each trainId (list of [r, g, b]), as mmseg draws them.
 PALETTE = [list(c) for c in CityscapesDataset.METAINFO['palette']]
 
+#: The largest label id of the official table. Its ids are -1..33, and -1
+#: ('license plate') is never stored in a label file, so a stored label id
+#: is 0..33; anything larger is unknown (and 255, the trainId ignore value,
+#: is the sign of a trainId map).
+MAX_LABEL_ID = 33
+
 #: Label id of each trainId: ``TRAIN_ID_LABEL_IDS[train_id] == label_id``.
 TRAIN_ID_LABEL_IDS = (7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27,
                       28, 31, 32, 33)

@@ -1,4 +1,5 @@
 import os
+import re
 
 import numpy as np
 import pytest
@@ -6,6 +7,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
+from ibnseg.datasets.layouts import save_png_atomic
 from tests.data_factory import make_cityscapes, write_split_file
 from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
 
@@ -96,3 +98,34 @@ def test_class_subset_applies_to_train_ids_in_both_layouts(tmp_path):
     converted = build(cs.root, split='val', metainfo=metainfo)
     assert converted.get_data_info(0)['seg_map_format'] == 'train_ids'
     np.testing.assert_array_equal(gt_of(converted[0]), expected)
+
+
+def test_label_ids_file_holding_train_ids_fails_naming_it(tmp_path):
+    # a _gtFine_labelIds.png that actually holds trainIds (it has 255, which
+    # no Cityscapes label id has) used to be mapped again, silently wrong
+    cs = make_cityscapes(tmp_path / 'cs', splits={'val': 2})
+    name = cs.names['val'][1]
+    wrong = cs.label_path('val', name)
+    save_png_atomic(wrong, cs.train_ids('val', name))
+    dataset = build(cs.root, split='val')
+    gt_of(dataset[0])
+    with pytest.raises(RuntimeError,
+                       match=rf'{re.escape(wrong)}.*255 \(\d+ px\).*trainId'):
+        dataset[1]
+
+
+def test_unknown_label_ids_warn_once_per_dataset(tmp_path):
+    # every generated label holds ids the table does not know (34, 99, ...)
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3})
+    dataset = build(cs.root)
+    with pytest.warns(UserWarning) as record:
+        for i in range(len(dataset)):
+            gt_of(dataset[i])
+    messages = [str(w.message) for w in record if 'label table' in
+                str(w.message)]
+    assert len(messages) == 1
+    assert cs.label_path('train', cs.names['train'][0]) in messages[0]
+    assert '3 label file(s)' in dataset.unknown_label_ids_summary()
+    # a second dataset instance warns again, for its own files
+    with pytest.warns(UserWarning, match='label table'):
+        build(cs.root)[0]

@@ -1,9 +1,14 @@
-"""Turning loaded label ids into trainIds, once, for every dataset."""
+"""Turning loaded label ids into trainIds, once, for every dataset, and
+checking that a label file holds what its name says."""
+import warnings
+from typing import Dict, Optional
+
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from ..labels import LABEL_ID_TO_TRAIN_ID
+from ..labels import (CLASSES, IGNORE_INDEX, LABEL_ID_TO_TRAIN_ID,
+                      MAX_LABEL_ID)
 
 #: ``results`` key naming what the loaded ``gt_seg_map`` holds; datasets set
 #: it per sample to one of ``SEG_MAP_FORMATS``.
@@ -12,11 +17,29 @@ SEG_MAP_FORMATS = ('label_ids', 'train_ids')
 #: ``results`` key of the class-subset map (mmseg's ``label_map``, old ->
 #: new trainId) that datasets hand to MapLabelIds for label-id samples.
 TRAIN_ID_LABEL_MAP_KEY = 'train_id_label_map'
+#: ``results`` key of the values a label-id file of this sample's dataset
+#: can never hold (Cityscapes: 255, the trainId ignore value).
+REJECT_LABEL_IDS_KEY = 'reject_label_ids'
+#: How many values and file names a message lists at most.
+_MAX_LISTED = 10
+
+
+class LabelValueError(ValueError):
+    """A label file holds values that cannot be right for its format."""
+
+
+def _describe(values: np.ndarray, counts: np.ndarray) -> str:
+    """'30 (12 px), 40 (3 px)' for the first ``_MAX_LISTED`` values."""
+    parts = [f'{v} ({counts[v]} px)' for v in values[:_MAX_LISTED]]
+    if len(values) > _MAX_LISTED:
+        parts.append(f'and {len(values) - _MAX_LISTED} more')
+    return ', '.join(parts)
 
 
 @TRANSFORMS.register_module()
 class MapLabelIds(BaseTransform):
-    """Map ``gt_seg_map`` from Cityscapes label ids to trainIds when needed.
+    """Map ``gt_seg_map`` from Cityscapes label ids to trainIds when needed,
+    and check that the label holds values its format allows.
 
     Place it right after mmseg's ``LoadAnnotations``. The dataset says per
     sample what its label file holds (``results['seg_map_format']``):
@@ -29,21 +52,44 @@ class MapLabelIds(BaseTransform):
     chooses fewer classes) as ``results['train_id_label_map']``; it is
     applied to the trainIds here, since it means nothing for label ids.
 
-    It also checks that the label has the size of the image it belongs to
-    (``results['ori_shape']``, the size before any resize), because a
-    mismatched pair would otherwise be cropped and flipped out of register
-    without any error.
+    Checks, each naming the label file (a ``np.bincount`` of the uint8 map,
+    a few milliseconds for a 2048x1024 label):
+
+    - the label has the size of the image it belongs to
+      (``results['ori_shape']``, the size before any resize), because a
+      mismatched pair would otherwise be cropped and flipped out of register
+      without any error;
+    - a trainId label holds only 0..18 and 255 (or, after a class-subset
+      ``label_map``, the subset's ids and 255): any other value raises
+      ``LabelValueError`` listing the values found, instead of an
+      ``IndexError`` (a device-side assert on a GPU) in the loss;
+    - a label-id label holds none of ``results['reject_label_ids']``
+      (``CityscapesLabelIdsDataset`` sets 255: no Cityscapes label id is 255,
+      so such a file is a trainId map under the label-id name, which would
+      otherwise be mapped a second time and score silently wrong);
+    - label ids above 33 (outside the official table) are mapped to 255 as
+      before, and counted: the first file holding any raises one
+      ``UserWarning`` naming it and its values; later files are only counted
+      (``unknown_label_ids``, ``unknown_label_ids_summary()``). Each dataset
+      builds its own pipeline, so this is once per dataset instance (and
+      once per DataLoader worker process, which holds a copy).
 
     Required keys: ``gt_seg_map``, ``seg_map_path``; optional:
-    ``seg_map_format``, ``train_id_label_map``, ``ori_shape``. Modified key: ``gt_seg_map``.
+    ``seg_map_format``, ``train_id_label_map``, ``label_map``,
+    ``reject_label_ids``, ``ori_shape``. Modified key: ``gt_seg_map``.
 
     Args:
         check_size (bool): Raise when label and image sizes differ.
             Defaults to True.
+        check_values (bool): Check the values as above. Defaults to True.
     """
 
-    def __init__(self, check_size: bool = True):
+    def __init__(self, check_size: bool = True, check_values: bool = True):
         self.check_size = check_size
+        self.check_values = check_values
+        #: Files with label ids outside the table: their number, the pixels
+        #: per unknown id and the first few file names.
+        self.unknown_label_ids: Dict = dict(files=0, pixels={}, examples=[])
 
     def transform(self, results: dict) -> dict:
         if 'gt_seg_map' not in results:
@@ -66,8 +112,11 @@ class MapLabelIds(BaseTransform):
                 'pairs in the skip report that GTA5Dataset honours.')
         seg_map_format = results.get(SEG_MAP_FORMAT_KEY, 'train_ids')
         if seg_map_format == 'label_ids':
-            train_ids = LABEL_ID_TO_TRAIN_ID[seg_map.astype(np.uint8,
-                                                            copy=False)]
+            label_ids = seg_map.astype(np.uint8, copy=False)
+            if self.check_values:
+                self._check_label_ids(label_ids, path,
+                                      results.get(REJECT_LABEL_IDS_KEY) or ())
+            train_ids = LABEL_ID_TO_TRAIN_ID[label_ids]
             label_map = results.get(TRAIN_ID_LABEL_MAP_KEY)
             if label_map:
                 lut = np.arange(256, dtype=np.uint8)
@@ -75,11 +124,96 @@ class MapLabelIds(BaseTransform):
                     lut[old_id] = new_id
                 train_ids = lut[train_ids]
             results['gt_seg_map'] = train_ids
-        elif seg_map_format != 'train_ids':
+        elif seg_map_format == 'train_ids':
+            if self.check_values:
+                self._check_train_ids(seg_map, path, results.get('label_map'))
+        else:
             raise ValueError(
                 f'{path}: {SEG_MAP_FORMAT_KEY}={seg_map_format!r}; expected '
                 f'one of {SEG_MAP_FORMATS}')
         return results
 
+    # -- value checks ---------------------------------------------------------
+    @staticmethod
+    def _counts(seg_map: np.ndarray) -> np.ndarray:
+        if seg_map.dtype != np.uint8:
+            if seg_map.size and (seg_map.min() < 0 or seg_map.max() > 255):
+                return None  # cannot come from an 8-bit file: caller says so
+            seg_map = seg_map.astype(np.uint8)
+        return np.bincount(seg_map.reshape(-1), minlength=256)
+
+    def _check_train_ids(self, seg_map: np.ndarray, path: str,
+                         label_map: Optional[dict]) -> None:
+        allowed = np.zeros(256, bool)
+        if label_map:  # LoadAnnotations has applied a class subset
+            allowed[[v for v in label_map.values() if 0 <= v < 256]] = True
+            expected = ('the class subset\'s ids '
+                        f'{sorted(set(label_map.values()) - {IGNORE_INDEX})}'
+                        f' or {IGNORE_INDEX}')
+        else:
+            allowed[:len(CLASSES)] = True
+            expected = f'0..{len(CLASSES) - 1} or {IGNORE_INDEX}'
+        allowed[IGNORE_INDEX] = True
+        counts = self._counts(seg_map)
+        if counts is None:
+            raise LabelValueError(
+                f'{path}: trainId label holds values '
+                f'{seg_map.min()}..{seg_map.max()}; expected {expected}')
+        bad = np.flatnonzero(counts * ~allowed)
+        if bad.size:
+            raise LabelValueError(
+                f'{path}: trainId label holds value(s) '
+                f'{_describe(bad, counts)} outside {expected} (ignore); '
+                'they would fail in the loss. Is it a label-id file under '
+                'the trainId name? Make trainId files with '
+                'tools/convert_gta5_labels.py or '
+                'tools/convert_cityscapes_labels.py (see data/README.md).')
+
+    def _check_label_ids(self, label_ids: np.ndarray, path: str,
+                         reject) -> None:
+        counts = self._counts(label_ids)
+        rejected = np.array(sorted(v for v in set(reject) if counts[v]), int)
+        if rejected.size:
+            raise LabelValueError(
+                f'{path}: label-id file holds value(s) '
+                f'{_describe(rejected, counts)}, which no label id of its '
+                f'dataset has (stored ids are 0..{MAX_LABEL_ID}): it looks '
+                'like a trainId map saved under the label-id name, and '
+                'mapping it again would score silently wrong. Use the '
+                'official label-id files, or name trainId files '
+                '"*_labelTrainIds.png".')
+        unknown = np.flatnonzero(counts[MAX_LABEL_ID + 1:]) + MAX_LABEL_ID + 1
+        if not unknown.size:
+            return
+        stats = self.unknown_label_ids
+        stats['files'] += 1
+        for value in unknown.tolist():
+            stats['pixels'][value] = stats['pixels'].get(value, 0) + \
+                int(counts[value])
+        if len(stats['examples']) < _MAX_LISTED:
+            stats['examples'].append(path)
+        if stats['files'] == 1:
+            warnings.warn(
+                f'{path}: label id(s) {_describe(unknown, counts)} are not in '
+                f'the Cityscapes label table (ids 0..{MAX_LABEL_ID}); mapped '
+                'to 255 (ignored). Further files with unknown ids are '
+                'counted, not warned about: see the dataset\'s '
+                'unknown_label_ids_summary().', UserWarning)
+
+    def unknown_label_ids_summary(self) -> str:
+        """One line: how many files held unknown label ids, which ids (with
+        their pixel counts) and the first files."""
+        stats = self.unknown_label_ids
+        if not stats['files']:
+            return 'no label file held label ids outside the table'
+        pixels = stats['pixels']
+        values = np.array(sorted(pixels), int)
+        counts = np.zeros(256, np.int64)
+        counts[values] = [pixels[v] for v in values]
+        return (f'{stats["files"]} label file(s) held label ids outside the '
+                f'Cityscapes table (mapped to 255): {_describe(values, counts)}'
+                f'; e.g. {", ".join(stats["examples"])}')
+
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(check_size={self.check_size})'
+        return (f'{self.__class__.__name__}(check_size={self.check_size}, '
+                f'check_values={self.check_values})')

@@ -1,3 +1,6 @@
+import re
+import warnings
+
 import numpy as np
 import pytest
 from mmseg.registry import TRANSFORMS
@@ -26,8 +29,10 @@ def test_maps_label_ids_per_official_table():
 
 @pytest.mark.parametrize('extra', [dict(seg_map_format='train_ids'), {}])
 def test_train_ids_pass_through(extra):
-    out = TRANSFORMS.build(dict(type='MapLabelIds'))(results(ALL_IDS, **extra))
-    np.testing.assert_array_equal(out['gt_seg_map'], ALL_IDS)
+    train_ids = np.where(ALL_IDS < 19, ALL_IDS, 255).astype(np.uint8)
+    out = TRANSFORMS.build(dict(type='MapLabelIds'))(
+        results(train_ids, **extra))
+    np.testing.assert_array_equal(out['gt_seg_map'], train_ids)
 
 
 def test_size_mismatch_names_both_files():
@@ -48,3 +53,64 @@ def test_bad_inputs():
         transform(results(np.zeros((4, 4, 3), np.uint8)))
     with pytest.raises(ValueError, match="'rgb'"):
         transform(results(ALL_IDS, seg_map_format='rgb'))
+
+
+def test_train_ids_outside_0_18_fail_naming_file_and_values():
+    seg = np.zeros((4, 4), np.uint8)
+    seg[0, :2] = 30
+    seg[1, 0] = 19
+    seg[2, :] = 255
+    transform = TRANSFORMS.build(dict(type='MapLabelIds'))
+    # declared trainIds, and samples of datasets that only know trainIds
+    for extra in (dict(seg_map_format='train_ids'), {}):
+        with pytest.raises(ValueError,
+                           match=r'labels/00001.png.*19 \(1 px\), 30 \(2 px\)'
+                           r'.*0\.\.18 or 255'):
+            transform(results(seg, **extra))
+
+
+def test_train_ids_after_a_class_subset_map():
+    # LoadAnnotations has applied mmseg's label_map (old -> new trainId)
+    transform = TRANSFORMS.build(dict(type='MapLabelIds'))
+    label_map = {i: 255 for i in range(19)}
+    label_map.update({0: 0, 13: 1})
+    good = np.array([[0, 1, 255]], np.uint8)
+    out = transform(results(good, label_map=label_map))
+    np.testing.assert_array_equal(out['gt_seg_map'], good)
+    with pytest.raises(ValueError, match=r'labels/00001.png.*30 \(1 px\)'):
+        transform(results(np.array([[0, 30]], np.uint8), label_map=label_map))
+
+
+def test_rejected_label_ids_fail_naming_the_file():
+    # a Cityscapes _labelIds.png that holds trainIds (255 is no label id)
+    seg = np.array([[0, 13, 255, 255]], np.uint8)
+    transform = TRANSFORMS.build(dict(type='MapLabelIds'))
+    with pytest.raises(ValueError,
+                       match=r'labels/00001.png.*255 \(2 px\).*trainId'):
+        transform(results(seg, seg_map_format='label_ids',
+                          reject_label_ids=(255, )))
+
+
+def test_unknown_label_ids_warn_once_and_are_counted():
+    transform = TRANSFORMS.build(dict(type='MapLabelIds'))
+    clean = np.array([[7, 26, 0, 33]], np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        transform(results(clean, seg_map_format='label_ids'))
+    unknown = np.array([[7, 34, 34, 200]], np.uint8)
+    with pytest.warns(UserWarning) as record:
+        for i in range(3):
+            res = results(unknown, seg_map_format='label_ids')
+            res['seg_map_path'] = f'labels/0000{i + 1}.png'
+            out = transform(res)
+            np.testing.assert_array_equal(out['gt_seg_map'],
+                                          [[0, 255, 255, 255]])
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1
+    assert re.search(r'labels/00001.png.*34 \(2 px\), 200 \(1 px\)',
+                     messages[0])
+    assert 'counted' in messages[0]
+    stats = transform.unknown_label_ids
+    assert stats['files'] == 3 and stats['pixels'] == {34: 6, 200: 3}
+    assert stats['examples'][0] == 'labels/00001.png'
+    assert '3 label file(s)' in transform.unknown_label_ids_summary()
