@@ -8,19 +8,53 @@ resuming training or testing a checkpoint fails with that default.
 
 Rather than turning safe loading off, this module allow-lists exactly those
 types (:func:`allow_mmengine_checkpoint_types`, run on ``import ibnseg``) and
-makes every mmengine checkpoint loader turn a refused file into an
-:class:`UnsafeCheckpointError` that names the file and the object it tried
-to unpickle. Nothing else is allowed: a weight file that pickles an arbitrary
-callable is still refused.
+loads every checkpoint with :func:`load_checkpoint_safely`, which turns a
+refused file into an :class:`UnsafeCheckpointError` that names the source
+and the object it tried to unpickle. Nothing else is allowed: a weight file
+that pickles an arbitrary callable is still refused.
+
+Every source, not only local files. mmengine's ``CheckpointLoader`` (behind
+``load_checkpoint``, ``Runner.load_checkpoint``/``resume``, ``init_cfg``
+``Pretrained`` and ``mmseg.apis.init_model``) picks a loader by scheme, and
+mmengine 0.10.7's own loaders are not safe on torch 2.x:
+
+- ``http(s)://``, and ``open-mmlab://``, ``torchvision://``, ``mmcls://``
+  names that map to URLs, go through ``mmengine.utils.dl_utils.load_url``,
+  which is ``torch.hub.load_state_dict_from_url``: it downloads into
+  ``<torch hub dir>/checkpoints`` and passes ``weights_only=False`` to
+  ``torch.load`` (its default), on the first download and every time the
+  cached copy is loaded again;
+- the local, ``pavi://``, ``s3://``/``petrel://`` and ``open-mmlab://``
+  local-file loaders call ``torch.load`` without ``weights_only``, so
+  ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` (or torch < 2.6) makes them unsafe.
+
+So :data:`SAFE_LOADERS` re-registers every scheme (with the public
+``CheckpointLoader.register_scheme``) by a loader that finds the file the
+way mmengine does (its name tables, torch.hub's cache folder and
+``download_url_to_file``, mmengine's file backends) and then always
+unpickles it with :func:`load_checkpoint_safely`. A scheme another package
+registers is not covered; mmengine's module functions (``load_from_http``
+...) stay unsafe when called directly, which nothing in mmengine, mmcv or
+mmseg does.
 """
 import functools
+import io
+import logging
+import os
+import os.path as osp
 import pickle
 import re
+import sys
+import zipfile
+from tempfile import TemporaryDirectory
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
-from mmengine.logging import HistoryBuffer
+from mmengine.dist import get_dist_info
+from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import CheckpointLoader
+from mmengine.runner import checkpoint as mmengine_checkpoint
 
 __all__ = ['UnsafeCheckpointError', 'allow_mmengine_checkpoint_types',
            'load_checkpoint_safely']
@@ -87,12 +121,18 @@ def _refused_global(error: Exception) -> str:
     return match.group(1) if match else 'an object that is not a tensor'
 
 
-def load_checkpoint_safely(filename, map_location=None):
+def load_checkpoint_safely(filename, map_location=None, source=None):
     """``torch.load`` with ``weights_only=True`` and a clear refusal.
+
+    ``weights_only`` is passed explicitly, so an environment that flips
+    torch's default (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``) does not turn it
+    off.
 
     Args:
         filename (str | PathLike | file-like): The checkpoint.
         map_location: As in ``torch.load``.
+        source (str, optional): What a refusal names (a URL and where it was
+            downloaded to, say); defaults to ``filename``.
 
     Raises:
         UnsafeCheckpointError: The file pickles something other than
@@ -102,7 +142,8 @@ def load_checkpoint_safely(filename, map_location=None):
         return torch.load(filename, map_location=map_location,
                           weights_only=True)
     except pickle.UnpicklingError as error:
-        raise _unsafe_error(filename, error) from None
+        raise _unsafe_error(filename if source is None else source,
+                            error) from None
 
 
 def _unsafe_error(filename, error) -> UnsafeCheckpointError:
@@ -119,42 +160,165 @@ def _unsafe_error(filename, error) -> UnsafeCheckpointError:
         + hint)
 
 
-def _refuse_unsafe(loader):
-    """Wrap an mmengine scheme loader so a refusal names the file."""
+# The scheme loaders: mmengine 0.10.7's (mmengine/runner/checkpoint.py), with
+# the same arguments, lookups, caches and log lines, except that the file is
+# always unpickled by load_checkpoint_safely. Their names start with
+# 'load_from_' because mmengine logs 'Loads checkpoint by <name[10:]> backend'.
 
-    @functools.wraps(loader)
-    def load(filename, map_location=None):
-        try:
-            return loader(filename, map_location)
-        except UnsafeCheckpointError:
-            raise
-        except pickle.UnpicklingError as error:
-            raise _unsafe_error(filename, error) from None
 
-    return load
+def load_from_local(filename, map_location=None):
+    """A local path (``~`` expanded)."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return load_checkpoint_safely(filename, map_location)
+
+
+def _download(url, cached, progress):
+    """``url`` to ``cached``, unless already there (torch.hub's cache rule:
+    the file name is the URL's; a cached file is never checked again)."""
+    if not osp.exists(cached):
+        os.makedirs(osp.dirname(cached), exist_ok=True)
+        sys.stdout.write(f'Downloading: "{url}" to {cached}\n')
+        torch.hub.download_url_to_file(url, cached, progress=progress)
+
+
+def _load_downloaded(cached, map_location, source):
+    # torch.hub also accepts a zip holding one file (a checkpoint of
+    # torch < 1.6 zipped by hand); read that file from the zip. A torch
+    # >= 1.6 checkpoint is a zip of several entries and loads as is.
+    if zipfile.is_zipfile(cached):
+        with zipfile.ZipFile(cached) as archive:
+            members = archive.infolist()
+            if len(members) == 1 and not members[0].is_dir():
+                buffer = io.BytesIO(archive.read(members[0]))
+                return load_checkpoint_safely(buffer, map_location, source)
+    return load_checkpoint_safely(cached, map_location, source)
+
+
+def load_from_http(filename, map_location=None, model_dir=None,
+                   progress=os.isatty(0), source=None):
+    """An ``http(s)://`` URL, downloaded where mmengine's ``load_url``
+    (``torch.hub.load_state_dict_from_url``) keeps it: ``model_dir``, by
+    default ``<torch.hub.get_dir()>/checkpoints`` (``$TORCH_HOME/hub``).
+
+    ``source`` is the name the user gave (``torchvision://...``), for the
+    message of a refusal.
+    """
+    if model_dir is None:
+        model_dir = osp.join(torch.hub.get_dir(), 'checkpoints')
+    cached = osp.join(model_dir, osp.basename(urlparse(filename).path))
+    # As mmengine: rank 0 downloads first; the other ranks wait for it, then
+    # find the file in the cache (or download their own on other machines).
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        _download(filename, cached, progress)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            _download(filename, cached, progress)
+    where = f'cached as {cached}'
+    source = (f'{filename} ({where})' if source is None else
+              f'{source} ({filename}, {where})')
+    return _load_downloaded(cached, map_location, source)
+
+
+def load_from_pavi(filename, map_location=None):
+    """``pavi://``: downloaded by pavi's model cloud to a temporary file."""
+    assert filename.startswith('pavi://'), \
+        f'Expected filename startswith `pavi://`, but get {filename}'
+    try:
+        from pavi import modelcloud
+    except ImportError:
+        raise ImportError(
+            'Please install pavi to load checkpoint from modelcloud.')
+    model = modelcloud.get(filename[7:])
+    with TemporaryDirectory() as tmp_dir:
+        downloaded = osp.join(tmp_dir, model.name)
+        model.download(downloaded)
+        return load_checkpoint_safely(downloaded, map_location, filename)
+
+
+def load_from_ceph(filename, map_location=None, backend='petrel'):
+    """``s3://`` and ``petrel://``: read through mmengine's file backend."""
+    file_backend = mmengine_checkpoint.get_file_backend(
+        filename, backend_args={'backend': backend})
+    with io.BytesIO(file_backend.get(filename)) as buffer:
+        return load_checkpoint_safely(buffer, map_location, filename)
+
+
+def load_from_torchvision(filename, map_location=None):
+    """``torchvision://NAME`` (``modelzoo://NAME``): torchvision's URL."""
+    model_urls = mmengine_checkpoint.get_torchvision_models()
+    if filename.startswith('modelzoo://'):
+        print_log(
+            'The URL scheme of "modelzoo://" is deprecated, please '
+            'use "torchvision://" instead',
+            logger='current', level=logging.WARNING)
+        model_name = filename[11:]
+    else:
+        model_name = filename[14:]
+    return load_from_http(model_urls[model_name], map_location=map_location,
+                          source=filename)
+
+
+def load_from_openmmlab(filename, map_location=None):
+    """``open-mmlab://NAME`` (``openmmlab://NAME``): the URL mmengine's
+    table (and ``$MMENGINE_HOME/open_mmlab.json``) gives, or a file under
+    mmengine's home."""
+    model_urls = mmengine_checkpoint.get_external_models()
+    prefix = 'open-mmlab://'
+    if not filename.startswith(prefix):
+        prefix = 'openmmlab://'
+    model_name = filename[len(prefix):]
+    deprecated = mmengine_checkpoint.get_deprecated_model_names()
+    if model_name in deprecated:
+        print_log(
+            f'{prefix}{model_name} is deprecated in favor '
+            f'of {prefix}{deprecated[model_name]}',
+            logger='current', level=logging.WARNING)
+        model_name = deprecated[model_name]
+    model_url = model_urls[model_name]
+    if model_url.startswith(('http://', 'https://')):
+        return load_from_http(model_url, map_location=map_location,
+                              source=filename)
+    # mmengine has no public getter for its home folder.
+    local = osp.join(mmengine_checkpoint._get_mmengine_home(), model_url)
+    if not osp.isfile(local):
+        raise FileNotFoundError(f'{local} can not be found.')
+    return load_checkpoint_safely(local, map_location,
+                                  f'{filename} ({local})')
+
+
+def load_from_mmcls(filename, map_location=None):
+    """``mmcls://NAME``: mmcls' URL; keeps the ``backbone.`` weights."""
+    model_urls = mmengine_checkpoint.get_mmcls_models()
+    checkpoint = load_from_http(model_urls[filename[8:]],
+                                map_location=map_location, source=filename)
+    # mmengine's own conversion (private, as the home folder above).
+    return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
+
+
+#: The loader of every scheme mmengine 0.10.7 registers, by prefix.
+SAFE_LOADERS = {
+    '': load_from_local,
+    'http://': load_from_http,
+    'https://': load_from_http,
+    'pavi://': load_from_pavi,
+    r'(\S+\:)?s3://': load_from_ceph,
+    r'(\S+\:)?petrel://': load_from_ceph,
+    'modelzoo://': load_from_torchvision,
+    'torchvision://': load_from_torchvision,
+    'open-mmlab://': load_from_openmmlab,
+    'openmmlab://': load_from_openmmlab,
+    'mmcls://': load_from_mmcls,
+}
 
 
 def _install_safe_loaders():
-    """Route mmengine's checkpoint loading through safe loading.
-
-    Local files go through :func:`load_checkpoint_safely` (``weights_only``
-    is passed explicitly, so an environment that flips torch's default does
-    not turn it off); the other schemes (http, open-mmlab://, ...) already
-    call ``torch.load`` with torch's safe default and only get the clear
-    error message.
-    """
-    # CheckpointLoader keeps its schemes in a private dict; there is no
-    # public way to list them, and re-registering each one is public API.
-    for prefix, loader in list(CheckpointLoader._schemes.items()):
-        if getattr(loader, '_ibnseg_safe', False):
-            continue
-        if prefix == '':
-            loader = load_checkpoint_safely
-        wrapped = _refuse_unsafe(loader)
-        # mmengine logs 'Loads checkpoint by <name[10:]> backend'.
-        wrapped.__name__ = CheckpointLoader._schemes[prefix].__name__
-        wrapped._ibnseg_safe = True
-        CheckpointLoader.register_scheme(prefix, wrapped, force=True)
+    """Route every mmengine checkpoint scheme through safe loading."""
+    for prefix, loader in SAFE_LOADERS.items():
+        CheckpointLoader.register_scheme(prefix, loader, force=True)
 
 
 allow_mmengine_checkpoint_types()
