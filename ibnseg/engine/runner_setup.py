@@ -56,10 +56,55 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
 
     Raises:
         FileNotFoundError: ``config_path`` is not a file.
+        ValueError: The config or one of its ``_base_`` files has a syntax
+            error; the message names that file and the line (mmengine's own
+            error says ``File "<unknown>"``).
     """
     if not osp.isfile(config_path):
         raise FileNotFoundError(f'config file not found: {config_path}')
-    cfg = Config.fromfile(config_path)
+
+    def first_syntax_error(path, chain=()):
+        # (path, the configs inheriting from it, SyntaxError) of the first
+        # file of the inheritance chain that does not parse, walked the way
+        # mmengine walks it (the file, then its _base_ files in order).
+        import ast
+        if not path.endswith('.py') or any(
+                osp.samefile(path, p) for p in chain):
+            return None
+        with open(path, encoding='utf-8') as f:
+            source = f.read()
+        try:
+            compile(source, path, 'exec', ast.PyCF_ONLY_AST)
+        except SyntaxError as error:
+            return path, chain, error
+        for base in Config._get_base_files(path):
+            base_path = osp.normpath(Config._get_cfg_path(base, path)[0])
+            found = first_syntax_error(base_path, chain + (path, ))
+            if found:
+                return found
+        return None
+
+    try:
+        cfg = Config.fromfile(config_path)
+    except SyntaxError as error:
+        # if the file is not found (bases of a lazy-import config are not
+        # walked), the line is still right: say where it may be
+        path, chain = f'{config_path} (or one of its base configs)', ()
+        try:
+            path, chain, error = first_syntax_error(config_path) or (
+                path, chain, error)
+        except Exception:  # e.g. a base that is missing: mmengine's error
+            pass
+        if chain:
+            via = ', via ' + ', '.join(chain[1:]) if len(chain) > 1 else ''
+            path += f' (a base config of {chain[0]}{via})'
+        text = (error.text or '').rstrip('\n')
+        indent = len(text) - len(text.lstrip())
+        if text and error.offset:
+            text = text.lstrip() + '\n    ' + ' ' * max(
+                error.offset - 1 - indent, 0) + '^'
+        raise ValueError(f'{path}, line {error.lineno}: {error.msg}' +
+                         (f'\n    {text}' if text else '')) from None
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

@@ -1,6 +1,8 @@
 import argparse
 import os
 import os.path as osp
+import runpy
+import subprocess
 import sys
 
 import pytest
@@ -34,6 +36,87 @@ def test_load_config_keeps_a_set_scope(tmp_path):
     path = tmp_path / 'exp.py'
     path.write_text("default_scope = 'mmengine'\n")
     assert load_config(str(path)).default_scope == 'mmengine'
+
+
+# A config with a syntax error on line 3 (the second comma).
+BAD_CONFIG = ("model = dict(\n    type='EncoderDecoder',\n"
+              "    pretrained=None,,\n)\n")
+TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+    __file__)))), 'tools')
+
+
+def _syntax_error_configs(tmp_path):
+    """bad.py has the error; child.py (fine itself) inherits from it."""
+    (tmp_path / 'bad.py').write_text(BAD_CONFIG)
+    (tmp_path / 'child.py').write_text("_base_ = ['./bad.py']\nx = 1\n")
+    (tmp_path / 'good_base.py').write_text('y = 2\n')
+    (tmp_path / 'grandchild.py').write_text(
+        "_base_ = ['./good_base.py', 'child.py']\n")
+
+
+@pytest.mark.parametrize('config,shown', [
+    ('bad.py', 'bad.py'),
+    ('child.py', 'bad.py (a base config of child.py)'),
+    ('grandchild.py',
+     'bad.py (a base config of grandchild.py, via child.py)'),
+])
+def test_load_config_names_the_file_and_line_of_a_syntax_error(
+        tmp_path, monkeypatch, config, shown):
+    _syntax_error_configs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError) as info:
+        load_config(config)
+    message = str(info.value)
+    assert message.startswith(f'{shown}, line 3: invalid syntax'), message
+    assert 'pretrained=None,,' in message and '<unknown>' not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_a_lazy_import_config_whose_base_does_not_parse(tmp_path,
+                                                        monkeypatch):
+    """Bases of ``with read_base():`` configs are not walked: the message
+    says the error may be in a base."""
+    _syntax_error_configs(tmp_path)
+    (tmp_path / 'lazy.py').write_text(
+        'from mmengine.config import read_base\n\n'
+        'with read_base():\n    from .bad import *\n')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r'^lazy\.py \(or one of its base '
+                       r'configs\), line 3: invalid syntax'):
+        load_config('lazy.py')
+
+
+@pytest.mark.parametrize('config,shown', [
+    ('bad.py', 'bad.py'),
+    ('child.py', 'bad.py (a base config of child.py)'),
+])
+def test_train_tool_reports_a_config_syntax_error_without_traceback(
+        tmp_path, config, shown):
+    _syntax_error_configs(tmp_path)
+    done = subprocess.run(
+        [sys.executable, osp.join(TOOLS, 'train.py'), config],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert f'error: {shown}, line 3: invalid syntax' in done.stderr
+    assert 'Traceback' not in done.stderr + done.stdout, done.stderr
+    assert '<unknown>' not in done.stderr
+
+
+@pytest.mark.parametrize('tool,args', [
+    ('test.py', ['child.py', 'ckpt.pth']),
+    ('cross_domain_eval.py', ['child.py', 'ckpt.pth']),
+])
+def test_other_tools_report_a_config_syntax_error(tmp_path, monkeypatch,
+                                                  capsys, tool, args):
+    _syntax_error_configs(tmp_path)
+    (tmp_path / 'ckpt.pth').write_bytes(b'')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, 'argv', [tool, *args])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
+    assert exit_info.value.code == 2
+    assert ('error: bad.py (a base config of child.py), line 3: invalid '
+            'syntax') in capsys.readouterr().err
 
 
 def test_set_work_dir_priority():
