@@ -6,7 +6,9 @@ message that names neither the option nor the value, or, worse, be taken
 silently (``True`` is an ``int`` and a number to Python). Every check here
 raises at once with one message format::
 
-    IBNResNet: depth must be an int, one of (18, 34, 50, 101, 152), got '50' (str)
+    IBNResNet: depth must be an int, one of (18, 34, 50), got '50' (str)
+
+(the choices shortened here).
 
 ``TypeError`` when the value has the wrong type, ``ValueError`` when it has
 the right type but a value outside the allowed ones. ``bool`` is never taken
