@@ -300,3 +300,80 @@ def test_distributed_collection_drops_only_padding(domains, tmp_path):
     assert distributed.keys() == single.keys()
     np.testing.assert_allclose(
         list(distributed.values()), list(single.values()), equal_nan=True)
+
+
+def read_label_png(path):
+    """A written prediction: (array, PIL mode)."""
+    with Image.open(path) as image:
+        return np.asarray(image), image.mode
+
+
+def test_output_dir_writes_a_png_per_sample_in_its_domain_folder(
+        domains, tmp_path):
+    """--out of tools/test.py: as mmseg's IoUMetric writes them, in
+    <output_dir>/<domain>/; the metrics are unchanged."""
+    mixed = interleave(domains['cityscapes'], domains['gta5'])
+    out = tmp_path / 'out'
+    _, with_files = run_metric(mixed, 2, source_domain='cityscapes',
+                               output_dir=str(out), keep_results=True)
+    _, without = run_metric(mixed, 2, source_domain='cityscapes')
+    np.testing.assert_allclose(list(with_files.values()),
+                               list(without.values()), equal_nan=True)
+    assert sorted(os.listdir(out)) == ['cityscapes', 'gta5']
+    for domain, samples in domains.items():
+        assert sorted(os.listdir(out / domain)) == sorted(
+            s['img_path'] for s in samples)  # '<domain>_<i>.png'
+        for sample in samples:
+            written, mode = read_label_png(out / domain / sample['img_path'])
+            assert mode == 'L'
+            np.testing.assert_array_equal(written, sample['pred'])
+
+
+def test_same_image_names_in_two_domains_do_not_overwrite(tmp_path):
+    metric = _metric(output_dir=str(tmp_path))
+    both = [[0, 1], [1, 0]]
+    metric.process({}, [_sample('a', pred=both, gt=both),
+                        _sample('b', pred=[[2, 2], [2, 2]], gt=both)])
+    assert read_label_png(tmp_path / 'a' / 'x.png')[0].tolist() == both
+    assert read_label_png(tmp_path / 'b' / 'x.png')[0].tolist() == [[2, 2],
+                                                                    [2, 2]]
+
+
+def test_format_only_writes_predictions_and_computes_nothing(tmp_path):
+    """For a test set without ground truth: files only, no metrics."""
+    metric = _metric(output_dir=str(tmp_path), format_only=True)
+    no_gt = [dict(domain=d, img_path=f'/data/{d}/img_{i}.jpg',
+                  pred_sem_seg=dict(data=torch.full((1, 2, 3), i)))
+             for d in ('a', 'b') for i in range(2)]
+    metric.process({}, no_gt[:3])
+    metric.process({}, no_gt[3:])
+    assert metric.compute_metrics(metric.results) == {}
+    for domain in ('a', 'b'):
+        assert sorted(os.listdir(tmp_path / domain)) == ['img_0.png',
+                                                         'img_1.png']
+        written, _ = read_label_png(tmp_path / domain / 'img_1.png')
+        np.testing.assert_array_equal(written, np.ones((2, 3)))
+
+
+def test_format_only_through_the_evaluator_reports_no_metrics(tmp_path):
+    evaluator = Evaluator(
+        METRICS.build(
+            dict(type='CrossDomainIoUMetric', source_domain='a',
+                 domains=['a', 'b'], output_dir=str(tmp_path),
+                 format_only=True)))
+    evaluator.dataset_meta = dict(classes=('c0', 'c1', 'c2'))
+    batch = []
+    for domain in ('a', 'b'):
+        data_sample = SegDataSample(
+            metainfo=dict(domain=domain, img_path=f'{domain}.png'))
+        data_sample.pred_sem_seg = PixelData(data=torch.ones(1, 4, 5))
+        batch.append(data_sample)
+    evaluator.process(batch, {})
+    assert evaluator.evaluate(2) == {}
+    assert os.path.isfile(tmp_path / 'a' / 'a.png')
+    assert os.path.isfile(tmp_path / 'b' / 'b.png')
+
+
+def test_format_only_needs_output_dir():
+    with pytest.raises(ValueError, match='format_only.*output_dir'):
+        _metric(format_only=True)

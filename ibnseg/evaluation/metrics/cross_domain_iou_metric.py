@@ -23,13 +23,25 @@ rounded, so they agree with the official evaluation to float precision):
   (left out when only the source was evaluated).
 
 Use :func:`metric_key` to build these names instead of spelling them.
+
+With ``output_dir`` (``tools/test.py --out DIR``) each prediction is also
+written as mmseg's ``IoUMetric`` writes it (by an ``IoUMetric`` with
+``format_only=True``): ``<image name>.png`` of class indices, at the image's
+size, but in a folder per domain, ``DIR/<domain>/``, so that images of the
+same name in two domains (e.g. a domain and the same images under an
+appearance shift) do not overwrite each other. ``format_only=True`` writes
+the predictions and computes nothing (a test set without ground truth).
 """
-from collections import OrderedDict
+import os.path as osp
+from collections import Counter, OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.dist import is_main_process
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+from mmengine.utils import mkdir_or_exist
 from mmseg.evaluation.metrics import IoUMetric
 from mmseg.registry import METRICS
 
@@ -85,7 +97,8 @@ class CrossDomainIoUMetric(BaseMetric):
     mAcc and per-class IoU, plus the mean over the target domains and the
     source-to-target drop (see the module docstring for the keys). Works at
     any batch size, with mixed domains and image sizes in a batch, and in
-    distributed evaluation.
+    distributed evaluation. Optionally writes the predictions, a folder per
+    domain, as mmseg's ``IoUMetric`` does.
 
     Args:
         source_domain (str): The domain the model was trained on. It must be
@@ -102,6 +115,18 @@ class CrossDomainIoUMetric(BaseMetric):
             Defaults to 255.
         classwise (bool): Whether to return ``<domain>/IoU.<class>`` keys.
             Defaults to True.
+        output_dir (str, optional): Where to write each prediction, as
+            mmseg's ``IoUMetric`` does (``<image name>.png``, class indices,
+            plus 1 for a ``reduce_zero_label`` dataset), but in
+            ``<output_dir>/<domain>/``. ``tools/test.py --out`` sets it.
+            Defaults to None: nothing is written.
+        format_only (bool): Only write the predictions (needs
+            ``output_dir``): no ground truth is read and no metric is
+            computed (:meth:`compute_metrics` returns ``{}``), as in
+            mmseg's ``IoUMetric``. Defaults to False.
+        keep_results (bool): Accepted because mmseg's ``tools/test.py``
+            sets it with ``--out``; it has no effect, as in mmseg's
+            ``IoUMetric``. Defaults to False.
         collect_device (str): Device used to collect results across ranks,
             'cpu' or 'gpu'. Defaults to 'cpu'.
         collect_dir (str, optional): Folder for collecting results across
@@ -116,6 +141,9 @@ class CrossDomainIoUMetric(BaseMetric):
                  target_domains: Optional[Sequence[str]] = None,
                  ignore_index: int = 255,
                  classwise: bool = True,
+                 output_dir: Optional[str] = None,
+                 format_only: bool = False,
+                 keep_results: bool = False,
                  collect_device: str = 'cpu',
                  collect_dir: Optional[str] = None,
                  prefix: Optional[str] = None) -> None:
@@ -138,6 +166,15 @@ class CrossDomainIoUMetric(BaseMetric):
                              f'{source_domain!r} cannot also be a target')
         self.ignore_index = ignore_index
         self.classwise = classwise
+        if format_only and not output_dir:
+            raise ValueError('CrossDomainIoUMetric: format_only=True needs '
+                             'output_dir, the folder the predictions go to')
+        self.output_dir = output_dir
+        self.format_only = format_only
+        self.keep_results = keep_results  # no effect, see the docstring
+        self._writers: Dict[str, IoUMetric] = {}
+        if output_dir and is_main_process():
+            mkdir_or_exist(output_dir)
 
     @staticmethod
     def _check_names(option: str, names) -> Optional[List[str]]:
@@ -166,13 +203,22 @@ class CrossDomainIoUMetric(BaseMetric):
         All the batch's valid pixels are encoded as
         ``sample * C * C + label * C + prediction`` and counted with a single
         ``torch.bincount`` on the device the predictions are on.
+
+        With ``output_dir`` the predictions are written first; with
+        ``format_only`` only that, and each sample's domain is kept (for the
+        summary that :meth:`compute_metrics` logs).
         """
         if not data_samples:
             return
         num_classes = self.num_classes
-        domains, preds, labels = [], [], []
+        domains = [self._domain_of(s) for s in data_samples]
+        if self.output_dir is not None:
+            self._write_predictions(data_batch, domains, data_samples)
+        if self.format_only:
+            self.results.extend(domains)
+            return
+        preds, labels = [], []
         for data_sample in data_samples:
-            domains.append(self._domain_of(data_sample))
             pred, label = self._pred_and_label(data_sample, num_classes)
             preds.append(pred.reshape(-1))
             labels.append(label.reshape(-1))
@@ -192,6 +238,33 @@ class CrossDomainIoUMetric(BaseMetric):
             encoded, minlength=len(preds) * num_classes**2).reshape(
                 len(preds), num_classes, num_classes)
         self.results.extend(zip(domains, confusion.cpu().unbind(0)))
+
+    def _write_predictions(self, data_batch, domains: Sequence[str],
+                           data_samples: Sequence[dict]) -> None:
+        """Each domain's samples go to its own ``IoUMetric(format_only=True,
+        output_dir=<output_dir>/<domain>)``: mmseg's file names, format
+        and ``reduce_zero_label`` handling, one folder per domain."""
+        by_domain: Dict[str, list] = OrderedDict()
+        for domain, data_sample in zip(domains, data_samples):
+            by_domain.setdefault(domain, []).append(data_sample)
+        for domain, samples in by_domain.items():
+            self._writer(domain).process(data_batch, samples)
+
+    def _writer(self, domain: str) -> IoUMetric:
+        writer = self._writers.get(domain)
+        if writer is None:
+            if domain in ('.', '..'):
+                raise ValueError(f'CrossDomainIoUMetric: domain {domain!r} '
+                                 'cannot name a folder of output_dir')
+            folder = osp.join(self.output_dir, domain)
+            # on every rank: IoUMetric makes its folder on rank 0 only, and
+            # only when it is built
+            mkdir_or_exist(folder)
+            writer = IoUMetric(output_dir=folder, format_only=True,
+                               prefix='predictions')
+            self._writers[domain] = writer
+        writer.dataset_meta = self.dataset_meta
+        return writer
 
     def _domain_of(self, data_sample: dict) -> str:
         domain = data_sample.get('domain')
@@ -286,8 +359,20 @@ class CrossDomainIoUMetric(BaseMetric):
                 sample, gathered from every rank.
 
         Returns:
-            dict[str, float]: Flat keys, see the module docstring.
+            dict[str, float]: Flat keys, see the module docstring; empty
+            with ``format_only`` (then ``results`` are the domain names).
         """
+        if self.format_only:
+            counts = Counter(results)
+            print_log(
+                'predictions written to ' + ', '.join(
+                    f'{osp.join(self.output_dir, d)} ({n})'
+                    for d, n in counts.items()) + '; format_only: no '
+                'metrics computed', logger='current')
+            return OrderedDict()
+        if self.output_dir is not None:
+            print_log(f'predictions written to {self.output_dir}/<domain>/',
+                      logger='current')
         confusions: Dict[str, torch.Tensor] = OrderedDict()
         for domain, confusion in results:
             if domain in confusions:
