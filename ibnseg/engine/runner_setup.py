@@ -183,11 +183,14 @@ def enable_visualization(cfg: Config, show: bool = False,
                          show_dir: Optional[str] = None,
                          wait_time: float = 2) -> None:
     """``--show`` / ``--show-dir``: draw predictions with mmseg's
-    ``SegVisualizationHook`` (every ``interval``-th image, 50 by default).
+    ``SegVisualizationHook`` (every ``interval``-th batch, 50 by default).
 
     The painted images go to ``<show_dir>/vis_data/vis_image/``; a relative
     ``show_dir`` is taken relative to ``cfg.work_dir`` (set it first), not
-    to the current folder as in mmseg.
+    to the current folder as in mmseg. A ``SegVisualizationHook`` becomes
+    ibnseg's ``DomainSegVisualizationHook`` (same drawing), which puts each
+    sample's domain into the picture's name: images of the same file name
+    in two domains would otherwise overwrite each other.
 
     Raises:
         ValueError: The config has no ``default_hooks.visualization``.
@@ -198,6 +201,10 @@ def enable_visualization(cfg: Config, show: bool = False,
             '--show/--show-dir need default_hooks.visualization in the '
             "config, e.g. visualization=dict(type='SegVisualizationHook')")
     hook.draw = True
+    scope, _, name = str(hook.get('type')).rpartition('.')
+    if name == 'SegVisualizationHook':
+        hook.type = (f'{scope}.' if scope else '') + \
+            'DomainSegVisualizationHook'
     if show:
         hook.show = True
         hook.wait_time = wait_time

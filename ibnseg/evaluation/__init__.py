@@ -1,5 +1,6 @@
 """Cross-domain evaluation: the per-domain metric, the ``cross_domain``
-config section, running a model over its domains and the report writers."""
+config section, running a model over its domains, the report writers and
+the visualization hook naming pictures by domain."""
 from .domains import (EvalDomain, cross_domain_val_dataloader,
                       cross_domain_val_evaluator, parse_cross_domain,
                       tag_domain, with_shift)
@@ -12,10 +13,12 @@ from .report import (ModelResult, markdown_report, per_class_table,
                      results_csv, results_json, summary_table, write_report)
 from .visualization import (colorize, plot_per_class_iou, sample_strip,
                             write_sample_strip)
+from .visualization_hook import DomainSegVisualizationHook
 
 __all__ = [
     'CheckpointMismatchError', 'CrossDomainIoUMetric', 'DomainRun',
-    'DomainSample', 'EvalDomain', 'MissingDomainDataError', 'ModelResult',
+    'DomainSample', 'DomainSegVisualizationHook', 'EvalDomain',
+    'MissingDomainDataError', 'ModelResult',
     'build_domain_dataloaders', 'colorize', 'confusion_to_metrics',
     'cross_domain_val_dataloader', 'cross_domain_val_evaluator',
     'evaluate_checkpoint', 'evaluate_domains', 'load_segmentor',

@@ -1,5 +1,7 @@
 """tools/train.py then tools/test.py on a checkpoint, as a user runs them."""
+import copy
 import glob
+import os
 import os.path as osp
 import runpy
 import sys
@@ -8,10 +10,14 @@ import cv2
 import numpy as np
 import pytest
 
+from ibnseg.evaluation import (cross_domain_val_dataloader,
+                               cross_domain_val_evaluator)
 from tests.test_engine.tiny_experiment import (RESNET18_TINY, TOOLS,
                                                load_state_dict,
                                                make_tiny_cityscapes,
                                                run_tool, write_tiny_config)
+from tests.test_evaluation.tiny_setup import (IMAGE_SIZE, cross_domain_section,
+                                              make_domains, save_checkpoint)
 
 
 @pytest.mark.slow
@@ -66,3 +72,74 @@ def test_tools_name_missing_files(tool, args, message, monkeypatch, capsys):
         runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def write_cross_domain_config(tmp_path):
+    """The tiny experiment testing three domains in one pass, the way the
+    shipped configs do (ConcatDataset + CrossDomainIoUMetric): Cityscapes,
+    GTA5 and, under a third name, the Cityscapes images again (as a
+    domain under an appearance shift would be), so that two domains hold
+    images of the same file names."""
+    roots = make_domains(str(tmp_path / 'data'))
+    section = cross_domain_section(roots)
+    section['domains']['cityscapes_copy'] = copy.deepcopy(
+        section['domains']['cityscapes'])
+    loader = cross_domain_val_dataloader(section, batch_size=2,
+                                         num_workers=0)
+    evaluator = cross_domain_val_evaluator(section)
+    config = write_tiny_config(
+        tmp_path / 'cross_domain.py', roots['cityscapes'],
+        extra=f'test_dataloader = {loader!r}\n'
+        f'test_evaluator = {evaluator!r}\n')
+    return config, loader['dataset']['datasets']
+
+
+@pytest.mark.slow
+def test_test_tool_writes_predictions_and_pictures_per_domain(tmp_path):
+    config, datasets = write_cross_domain_config(tmp_path)
+    checkpoint = save_checkpoint(config, tmp_path / 'tiny.pth')
+    out_dir = tmp_path / 'predictions'
+    work_dir = tmp_path / 'test'
+    log = run_tool('test.py', [
+        config, checkpoint, '--work-dir', work_dir, '--out', out_dir,
+        '--show-dir', 'painted', '--cfg-options',
+        'default_hooks.visualization.interval=1'
+    ]).stdout
+    for domain in ('cityscapes', 'gta5', 'cityscapes_copy'):
+        assert f'{domain}/mIoU' in log
+
+    # <out>/<domain>/<image name>.png, as mmseg's IoUMetric names them
+    images = {}
+    for dataset in datasets:
+        domain = dataset['pipeline'][-1]['domain']
+        folder = osp.join(dataset['data_root'], dataset.get(
+            'data_prefix', {}).get('img_path', 'images'))
+        images[domain] = sorted(
+            osp.basename(path)
+            for path in glob.glob(osp.join(folder, '**', '*.png'),
+                                  recursive=True))
+    assert sorted(os.listdir(out_dir)) == sorted(images)
+    predictions = {}
+    for domain, names in images.items():
+        assert len(names) == 3
+        assert sorted(os.listdir(out_dir / domain)) == names
+        for name in names:
+            prediction = cv2.imread(str(out_dir / domain / name),
+                                    cv2.IMREAD_UNCHANGED)
+            assert prediction is not None, f'{domain}/{name} unreadable'
+            # at the image's own size, though inferred at half of it
+            assert prediction.shape == IMAGE_SIZE
+            assert prediction.dtype == np.uint8 and prediction.max() < 19
+            predictions[domain, name] = prediction
+    for name in images['cityscapes']:  # same model, same images
+        np.testing.assert_array_equal(predictions['cityscapes', name],
+                                      predictions['cityscapes_copy', name])
+
+    # every painted image kept: same names in two domains overwrite nothing
+    painted = glob.glob(str(work_dir / 'painted' / 'vis_data' / 'vis_image' /
+                            '*.png'))
+    assert len(painted) == 9
+    for domain, names in images.items():
+        for name in names:
+            assert any(f'{domain}_{name}' in osp.basename(p)
+                       for p in painted), (domain, name)
