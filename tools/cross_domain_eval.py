@@ -19,6 +19,8 @@ Each domain of the config's ``cross_domain`` section (see
 Several checkpoints give one comparison table (their pictures go to
 ``--out/<name>/``). A checkpoint trained with another config is given as
 ``CONFIG.py:CHECKPOINT``; the others use the first argument's config.
+An ``--out`` that cannot be written (a file, or under one) is refused before
+anything is evaluated.
 """
 import argparse
 import os
@@ -34,6 +36,7 @@ from mmengine.logging import print_log
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.distributed import setup_cpu_distributed
+from ibnseg.engine.fileio import check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
 from ibnseg.evaluation.inference import (CheckpointMismatchError,
@@ -130,6 +133,10 @@ def init_distributed(cfg, launcher: str) -> None:
 
 def main(argv=None):
     parser, args = parse_args(argv)
+    out_dir = args.out or osp.join(
+        'work_dirs', 'cross_domain',
+        osp.splitext(osp.basename(args.config))[0])
+    check_output_options(parser, dirs={'--out': out_dir})
     try:
         pairs = split_pairs(args.config, args.checkpoints)
         names = model_names(pairs, args.names)
@@ -140,9 +147,6 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     init_distributed(configs[0], args.launcher)
-    out_dir = args.out or osp.join(
-        'work_dirs', 'cross_domain',
-        osp.splitext(osp.basename(args.config))[0])
 
     evaluations = []
     for cfg, (_, checkpoint), name in zip(configs, pairs, names):

@@ -9,6 +9,7 @@ import sys
 import torch
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules for the configs)
+from ibnseg.engine.fileio import check_output_options
 from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
 from ibnseg.analysis import (DEFAULT_EPS, LAYER_LEVELS, ModelSpec,
                              appearance_pair, compute_model_divergence,
@@ -93,6 +94,7 @@ def parse_args(argv=None):
         args.model_specs = model_specs(args)
     except ValueError as error:
         parser.error(str(error))
+    check_output_options(parser, dirs={'--out-dir': args.out_dir})
     return args
 
 

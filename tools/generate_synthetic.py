@@ -20,6 +20,7 @@ import os.path as osp
 import sys
 import time
 
+from ibnseg.engine.fileio import check_output_options
 from ibnseg.synthetic import (DOMAIN_STYLES, generate_domain_dataset,
                               save_contact_sheet)
 
@@ -93,6 +94,8 @@ def parse_args(argv=None):
                          f'{getattr(args, option)}')
     if args.nproc < 1 or args.preview_num < 1:
         parser.error('--nproc and --preview-num: expected >= 1')
+    check_output_options(parser, dirs={'--out': args.out},
+                         files={'--preview': args.preview})
     return args
 
 

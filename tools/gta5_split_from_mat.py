@@ -15,6 +15,7 @@ from scipy.io import loadmat
 
 from ibnseg.datasets.layouts import gta5_id
 from ibnseg.datasets.subsets import write_id_list
+from ibnseg.engine.fileio import check_output_options
 
 SPLIT_KEYS = dict(train='trainIds', val='valIds', test='testIds')
 
@@ -60,6 +61,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--out-dir', default='data/splits/gta5', help='output folder')
     args = parser.parse_args(argv)
+    check_output_options(parser, dirs={'--out-dir': args.out_dir})
     try:
         splits = read_split_mat(args.split_mat)
     except (FileNotFoundError, ValueError) as err:

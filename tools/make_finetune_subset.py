@@ -16,6 +16,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
+from ibnseg.engine.fileio import check_output_options
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,7 +38,9 @@ def parse_args(argv=None):
         action=DictAction,
         help='config overrides, e.g. '
         'train_dataloader.dataset.data_root=/data/gta5')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    check_output_options(parser, files={'--out': args.out})
+    return args
 
 
 def main(argv=None) -> int:

@@ -2,11 +2,16 @@
 ibnseg loaded.
 
 Same command line as mmseg's; ibnseg is imported so its modules work
-without ``custom_imports``, and distributed tests work on CPU-only machines.
+without ``custom_imports``, distributed tests work on CPU-only machines,
+``--out`` writes a folder per domain with ``CrossDomainIoUMetric`` and
+``--show-dir`` names the pictures by domain; every output location
+(``--work-dir``, ``--out``, ``--show-dir``) is checked before the model is
+built.
 """
 import argparse
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
+from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_checkpoint, enable_tta,
                                         enable_visualization, load_config,
@@ -24,7 +29,8 @@ def parse_args():
         help='the dir for logs and the metrics dumped as json')
     parser.add_argument(
         '--out',
-        help='the dir to save each prediction as a PNG of class indices')
+        help='the dir to save each prediction as a PNG of class indices '
+        '(in <out>/<domain>/ with a CrossDomainIoUMetric)')
     parser.add_argument(
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
@@ -51,6 +57,11 @@ def main():
                                  args.wait_time)
         if args.tta:
             enable_tta(cfg)
+        check_output_dir(cfg.work_dir,
+                         '--work-dir' if args.work_dir else 'work_dir')
+        check_output_dir(args.out, '--out')
+        if args.show_dir:
+            check_output_dir(cfg.visualizer.save_dir, '--show-dir')
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     cfg.load_from = args.checkpoint

@@ -4,11 +4,13 @@ Same command line as mmseg's; differences: ibnseg is imported (its
 backbones, datasets and metrics work without ``custom_imports``), a
 ``CheckpointHook`` in the config is swapped for ``AtomicCheckpointHook`` (a
 killed run always resumes), and distributed runs work on CPU-only machines
-(gloo backend, see ``ibnseg.engine.distributed``).
+(gloo backend, see ``ibnseg.engine.distributed``); a work dir that cannot be
+written is refused before anything is built.
 """
 import argparse
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
+from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_resumable, enable_amp,
                                         load_config, parse_runner_args,
@@ -39,6 +41,8 @@ def main():
             enable_amp(cfg)
         if args.resume:
             check_resumable(cfg)
+        check_output_dir(cfg.work_dir,
+                         '--work-dir' if args.work_dir else 'work_dir')
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     use_atomic_checkpoints(cfg)

@@ -1,0 +1,194 @@
+"""Every tool that writes checks its output locations before any work.
+
+A location is refused when it exists as the wrong kind (a file given as an
+output folder, a folder as an output file) or cannot be created (a file sits
+where one of its folders would have to be; tests run as root, for whom
+permissions stop nothing, so that is the uncreatable case here). The tool
+exits like argparse (status 2, ``<tool>: error: <option> <path>: <why>``)
+before loading a model or reading data: the functions doing the work are
+replaced by ones that fail the test if called.
+
+The tools run in-process (``main(argv)`` or, for ``tools/train.py`` and
+``tools/test.py``, their ``__main__`` code via runpy): a subprocess would
+spend seconds importing torch and mmseg to print one line.
+"""
+import os.path as osp
+import runpy
+import sys
+import time
+
+import numpy as np
+import pytest
+from scipy.io import savemat
+
+import ibnseg.engine.runner_setup
+from tests.test_datasets.helpers import REPO_ROOT, load_tool
+from tests.test_engine.tiny_experiment import TOOLS, write_tiny_config
+from tests.test_evaluation.tiny_setup import write_config
+
+
+def _no_work(what):
+
+    def fail(*args, **kwargs):
+        raise AssertionError(f'{what} ran although an output location is '
+                             'unusable')
+
+    return fail
+
+
+class _NoBuild:
+    build = staticmethod(_no_work('building the dataset'))
+
+
+@pytest.fixture(scope='module')
+def ws(tmp_path_factory):
+    """A workspace: inputs the tools accept, and bad output locations (no
+    test may change it)."""
+    tmp_path = tmp_path_factory.mktemp('outputs')
+    file = tmp_path / 'file.txt'
+    file.write_text('keep me')
+    checkpoint = tmp_path / 'model.pth'
+    checkpoint.write_bytes(b'')  # only its existence is checked first
+    images = tmp_path / 'images'
+    images.mkdir()
+    split_mat = str(tmp_path / 'split.mat')
+    savemat(split_mat, dict(trainIds=np.array([[1, 2]]),
+                            valIds=np.array([[3]]), testIds=np.array([[4]])))
+    missing = str(tmp_path / 'no_data')
+    return dict(
+        file=str(file),
+        under_file=str(file / 'sub'),
+        folder=str(tmp_path),
+        checkpoint=str(checkpoint),
+        images=str(images),
+        split_mat=split_mat,
+        tiny_config=write_tiny_config(tmp_path / 'tiny.py', missing),
+        cross_domain_config=write_config(
+            tmp_path / 'cross.py', dict(cityscapes=missing, gta5=missing)))
+
+
+def _run_main(tool_name, argv, monkeypatch, capsys, guards=()):
+    """Run ``tools/<tool_name>.py``'s ``main(argv)`` with the work
+    functions ``guards`` (attribute names of the tool) made to fail."""
+    tool = load_tool(tool_name)
+    monkeypatch.setattr(sys, 'argv', [f'{tool_name}.py'])  # argparse's prog
+    for name in guards:
+        replacement = _NoBuild() if name == 'DATASETS' else _no_work(name)
+        monkeypatch.setattr(tool, name, replacement)
+    start = time.perf_counter()
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main(argv)
+    return exit_info.value.code, capsys.readouterr().err, \
+        time.perf_counter() - start
+
+
+def _run_script(tool_file, argv, monkeypatch, capsys):
+    """Run ``tools/<tool_file>`` as ``__main__`` with ``argv``; building
+    the Runner fails the test."""
+    monkeypatch.setattr(ibnseg.engine.runner_setup, 'build_runner',
+                        _no_work('building the Runner'))
+    monkeypatch.setattr(sys, 'argv', [tool_file, *argv])
+    start = time.perf_counter()
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(osp.join(TOOLS, tool_file), run_name='__main__')
+    return exit_info.value.code, capsys.readouterr().err, \
+        time.perf_counter() - start
+
+
+def _assert_refused(result, tool, option, path):
+    code, err, seconds = result
+    assert code == 2, err
+    assert f'{tool}: error: {option} {path}: ' in err, err
+    assert seconds < 5
+
+
+@pytest.mark.parametrize('place', ['file', 'under_file'])
+def test_cross_domain_eval_out_is_checked_before_evaluating(
+        ws, place, monkeypatch, capsys):
+    result = _run_main(
+        'cross_domain_eval',
+        [ws['cross_domain_config'], ws['checkpoint'], '--out', ws[place],
+         '--device', 'cpu', '--no-progress'],
+        monkeypatch, capsys, guards=['evaluate_checkpoint', 'write_outputs'])
+    _assert_refused(result, 'cross_domain_eval.py', '--out', ws[place])
+    with open(ws['file']) as f:
+        assert f.read() == 'keep me'
+
+
+@pytest.mark.parametrize('option, place', [
+    ('--work-dir', 'file'),
+    ('--work-dir', 'under_file'),
+    ('--out', 'file'),
+    ('--out', 'under_file'),
+    ('--show-dir', 'under_file'),  # absolute: not inside the work dir
+])
+def test_test_tool_checks_outputs_before_building_the_runner(
+        ws, option, place, monkeypatch, capsys):
+    argv = [ws['tiny_config'], ws['checkpoint'], option, ws[place]]
+    if option != '--work-dir':
+        argv += ['--work-dir', osp.join(ws['folder'], 'work')]
+    result = _run_script('test.py', argv, monkeypatch, capsys)
+    _assert_refused(result, 'test.py', option, ws[place])
+
+
+def test_test_tool_checks_a_relative_show_dir_inside_the_work_dir(
+        ws, monkeypatch, capsys):
+    # the work dir exists; file.txt inside it is taken as the show dir
+    result = _run_script('test.py', [
+        ws['tiny_config'], ws['checkpoint'], '--work-dir', ws['folder'],
+        '--show-dir', 'file.txt'
+    ], monkeypatch, capsys)
+    _assert_refused(result, 'test.py', '--show-dir', ws['file'])
+
+
+def test_train_tool_checks_the_work_dir(ws, monkeypatch, capsys):
+    result = _run_script('train.py',
+                         [ws['tiny_config'], '--work-dir', ws['under_file']],
+                         monkeypatch, capsys)
+    _assert_refused(result, 'train.py', '--work-dir', ws['under_file'])
+
+
+def test_train_tool_checks_the_config_work_dir(ws, monkeypatch, capsys):
+    result = _run_script('train.py', [
+        ws['tiny_config'], '--cfg-options', f'work_dir={ws["file"]}'
+    ], monkeypatch, capsys)
+    _assert_refused(result, 'train.py', 'work_dir', ws['file'])
+
+
+def test_feature_divergence_checks_out_dir(ws, monkeypatch, capsys):
+    result = _run_main(
+        'feature_divergence',
+        [ws['tiny_config'], '--set-a', ws['images'], '--content',
+         '--out-dir', ws['file']],
+        monkeypatch, capsys, guards=['run'])
+    _assert_refused(result, 'feature_divergence.py', '--out-dir', ws['file'])
+
+
+@pytest.mark.parametrize('place', ['folder', 'under_file'])
+def test_make_finetune_subset_checks_out(ws, place, monkeypatch, capsys):
+    out = ws[place] if place == 'folder' else osp.join(ws[place], 'ids.txt')
+    result = _run_main(
+        'make_finetune_subset',
+        [osp.join(REPO_ROOT, 'configs/_base_/datasets/gta5.py'),
+         '--fraction', '0.5', '--out', out],
+        monkeypatch, capsys, guards=['DATASETS'])
+    _assert_refused(result, 'make_finetune_subset.py', '--out', out)
+
+
+@pytest.mark.parametrize('option, place', [('--out', 'file'),
+                                           ('--out', 'under_file'),
+                                           ('--preview', 'folder')])
+def test_generate_synthetic_checks_outputs(ws, option, place, monkeypatch,
+                                           capsys):
+    result = _run_main(
+        'generate_synthetic', [option, ws[place], '--num-train', '1'],
+        monkeypatch, capsys,
+        guards=['generate_domain_dataset', 'save_contact_sheet'])
+    _assert_refused(result, 'generate_synthetic.py', option, ws[place])
+
+
+def test_gta5_split_from_mat_checks_out_dir(ws, monkeypatch, capsys):
+    result = _run_main(
+        'gta5_split_from_mat', [ws['split_mat'], '--out-dir', ws['file']],
+        monkeypatch, capsys, guards=['write_id_list'])
+    _assert_refused(result, 'gta5_split_from_mat.py', '--out-dir', ws['file'])
