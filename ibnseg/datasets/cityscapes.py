@@ -32,6 +32,13 @@ class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
         skip_report (str, optional): A skip report (see
             ``ibnseg.datasets.skip_report``) relative to ``data_root``
             unless absolute; None (default) uses none.
+        first_pass (bool): At construction, drop (with one warning naming
+            a report) pairs whose image and label sizes differ or whose
+            files are truncated or unreadable, found from file headers and
+            tails and cached (``ibnseg.datasets.first_pass``). Defaults to
+            True.
+        first_pass_cache (str, optional): Folder of the first-pass cache;
+            None: ``data_root`` if writable, else under ``$IBNSEG_CACHE``.
         label_ids_suffix (str): Suffix of raw label-id files.
         img_suffix (str), seg_map_suffix (str): As in mmseg's dataset.
         **kwargs: Other ``BaseSegDataset`` arguments.
@@ -45,11 +52,13 @@ class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
                  label_format: str = 'auto',
                  subset: Optional[dict] = None,
                  skip_report: Optional[str] = None,
+                 first_pass: bool = True,
+                 first_pass_cache: Optional[str] = None,
                  img_suffix: str = CITYSCAPES_IMG_SUFFIX,
                  seg_map_suffix: str = CITYSCAPES_TRAIN_IDS_SUFFIX,
                  label_ids_suffix: str = CITYSCAPES_LABEL_IDS_SUFFIX,
                  **kwargs) -> None:
         self._init_label_source(label_format, label_ids_suffix, subset,
-                                skip_report)
+                                skip_report, first_pass, first_pass_cache)
         super().__init__(
             img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)

@@ -39,7 +39,11 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
     (image/label size mismatch, missing partner, unreadable file) are dropped
     with one warning giving their count and the report's path. Frames
     neither skipped nor present raise a ``FileNotFoundError`` at
-    construction.
+    construction. Without the converter, the first-pass check finds the
+    rest at construction: pairs of different sizes and truncated or
+    unreadable files, from file headers and tails, in parallel, cached by
+    (path, size, mtime) so a second start is instant; they are dropped with
+    one warning naming a report of them (``ibnseg.datasets.first_pass``).
 
     Args:
         split (str, optional): Text file of frame ids, one per line ('1' or
@@ -57,6 +61,11 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
         skip_report (str, optional): The converter's report, relative to
             ``data_root`` unless absolute; a missing file means nothing is
             skipped. None ignores any report.
+        first_pass (bool): Run the first-pass check (see above). Defaults
+            to True; False finds broken pairs only when they are loaded.
+        first_pass_cache (str, optional): Folder of the first-pass cache;
+            None: ``data_root`` if writable, else under ``$IBNSEG_CACHE``
+            (default ``~/.cache/ibnseg``).
         img_suffix (str): Image suffix. Defaults to '.png'.
         seg_map_suffix (str): Suffix of converted trainId labels.
         label_ids_suffix (str): Suffix of raw label-id labels.
@@ -72,6 +81,8 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
                  label_format: str = 'auto',
                  subset: Optional[dict] = None,
                  skip_report: Optional[str] = SKIP_REPORT_NAME,
+                 first_pass: bool = True,
+                 first_pass_cache: Optional[str] = None,
                  img_suffix: str = GTA5_IMG_SUFFIX,
                  seg_map_suffix: str = GTA5_TRAIN_IDS_SUFFIX,
                  label_ids_suffix: str = GTA5_LABEL_IDS_SUFFIX,
@@ -83,7 +94,7 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
                              'ann_file')
         self.split = split
         self._init_label_source(label_format, label_ids_suffix, subset,
-                                skip_report)
+                                skip_report, first_pass, first_pass_cache)
         super().__init__(
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,

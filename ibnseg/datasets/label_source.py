@@ -1,14 +1,17 @@
 """What GTA5Dataset and CityscapesLabelIdsDataset share: choosing each
 sample's label file (converted trainIds or raw label ids), checking the data
-root, seeded subsets, the converter's skip report and readable load errors.
+root, seeded subsets, the converter's skip report, the first-pass check of
+the files and readable load errors.
 """
 import os.path as osp
 import warnings
+from collections import Counter
 from typing import List, Optional, Tuple
 
 from mmseg.datasets.transforms import LoadAnnotations
 
-from .skip_report import read_skip_report
+from .first_pass import check_pairs
+from .skip_report import SkippedSample, read_skip_report
 from .subsets import select_subset, write_id_list
 from .transforms.loading import (REJECT_LABEL_IDS_KEY, SEG_MAP_FORMAT_KEY,
                                  SEG_MAP_FORMATS, TRAIN_ID_LABEL_MAP_KEY,
@@ -26,7 +29,9 @@ class LabelSourceMixin:
     ``BaseSegDataset.__init__`` and may override ``_list_samples``; the
     mixin's ``load_data_list`` then, in this order: lists the samples, keeps
     the seeded subset, drops the skip report's samples (one warning), picks
-    each sample's label file, and checks that the pipeline can read it.
+    each sample's label file, checks that the pipeline can read it, and
+    drops the pairs the first-pass check finds broken (one warning; see
+    ``ibnseg.datasets.first_pass``).
     """
 
     #: Human name of the domain, for messages.
@@ -35,9 +40,13 @@ class LabelSourceMixin:
     #: rejects a file holding any (see ``REJECT_LABEL_IDS_KEY``).
     REJECT_LABEL_IDS: Tuple[int, ...] = ()
 
-    def _init_label_source(self, label_format: str, label_ids_suffix: str,
+    def _init_label_source(self,
+                           label_format: str,
+                           label_ids_suffix: str,
                            subset: Optional[dict],
-                           skip_report: Optional[str]) -> None:
+                           skip_report: Optional[str],
+                           first_pass: bool = True,
+                           first_pass_cache: Optional[str] = None) -> None:
         if label_format not in LABEL_FORMATS:
             raise ValueError(f'{type(self).__name__}: label_format must be one'
                              f' of {LABEL_FORMATS}, got {label_format!r}')
@@ -52,6 +61,10 @@ class LabelSourceMixin:
         self.label_ids_suffix = label_ids_suffix
         self.subset = None if subset is None else dict(subset)
         self.skip_report = skip_report
+        self.first_pass = first_pass
+        self.first_pass_cache = first_pass_cache
+        #: Samples the first-pass check dropped (SkippedSample list).
+        self.first_pass_skipped: List[SkippedSample] = []
 
     # -- listing ----------------------------------------------------------
     def _list_samples(self) -> List[dict]:
@@ -84,6 +97,7 @@ class LabelSourceMixin:
         infos = self._apply_subset(infos)
         infos = self._drop_skipped(infos)
         self._choose_label_files(infos)
+        infos = self._drop_first_pass_broken(infos)
         save_to = (self.subset or {}).get('save_to')
         if save_to:
             write_id_list(save_to, [i['sample_name'] for i in infos])
@@ -111,16 +125,47 @@ class LabelSourceMixin:
         if path is None or not osp.isfile(path):
             return infos
         skipped = read_skip_report(path)
+        return self._drop(infos, skipped,
+                          f'listed as broken in the skip report {path}')
+
+    def _drop(self, infos: List[dict], skipped, why: str) -> List[dict]:
+        """Drop the samples named in ``skipped`` with one warning."""
         kept = [i for i in infos if i['sample_name'] not in skipped]
         dropped = len(infos) - len(kept)
         if dropped:
-            warnings.warn(
-                f'{type(self).__name__}: skipping {dropped} of {len(infos)} '
-                f'samples listed as broken in the skip report {path}')
+            warnings.warn(f'{type(self).__name__}: skipping {dropped} of '
+                          f'{len(infos)} samples {why}')
         if not kept:
-            raise ValueError(f'{type(self).__name__}: every sample is listed '
-                             f'in the skip report {path}')
+            raise ValueError(f'{type(self).__name__}: every sample is '
+                             f'{why.split(";")[0]}')
         return kept
+
+    def _drop_first_pass_broken(self, infos: List[dict]) -> List[dict]:
+        """Drop the pairs whose sizes differ or whose files are truncated or
+        unreadable, found from headers and tails (cached); see
+        ``ibnseg.datasets.first_pass``."""
+        if not self.first_pass:
+            return infos
+        img_dir = self.data_prefix.get('img_path', '')
+        base = self.data_root or osp.dirname(osp.abspath(img_dir))
+        skipped, report = check_pairs(
+            [(i['sample_name'], i['img_path'], i['seg_map_path'])
+             for i in infos],
+            base,
+            owner=type(self).__name__,
+            cache_dir=self.first_pass_cache)
+        self.first_pass_skipped = skipped
+        if not skipped:
+            return infos
+        problems = Counter(item.problem for item in skipped)
+        where = f'the report {report}' if report else \
+            'no report (it could not be written)'
+        return self._drop(
+            infos, {item.sample_id for item in skipped},
+            'found broken by the first-pass check ('
+            + ', '.join(f'{p}: {n}' for p, n in sorted(problems.items()))
+            + f'), e.g. {skipped[0].sample_id}: {skipped[0].detail}; the '
+            f'list is in {where}')
 
     # -- label files --------------------------------------------------------
     def _choose_label_files(self, infos: List[dict]) -> None:

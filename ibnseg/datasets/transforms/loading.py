@@ -211,8 +211,9 @@ class MapLabelIds(BaseTransform):
         counts = np.zeros(256, np.int64)
         counts[values] = [pixels[v] for v in values]
         return (f'{stats["files"]} label file(s) held label ids outside the '
-                f'Cityscapes table (mapped to 255): {_describe(values, counts)}'
-                f'; e.g. {", ".join(stats["examples"])}')
+                'Cityscapes table (mapped to 255): '
+                f'{_describe(values, counts)}; e.g. '
+                f'{", ".join(stats["examples"])}')
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(check_size={self.check_size}, '

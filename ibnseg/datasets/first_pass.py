@@ -1,0 +1,299 @@
+"""The datasets' first-pass check: broken image/label pairs found at
+construction rather than hours into training.
+
+For every sample the dataset will use it reads, without decoding any pixel:
+
+- both files' sizes from their headers (a PNG's IHDR chunk, else PIL's
+  ``Image.open(...).size``, which reads only the header);
+- whether each file is complete: a PNG must end with its IEND chunk, a JPEG
+  with the FFD9 marker (only the last kilobyte is read);
+
+and reports a pair as ``size_mismatch``, ``unreadable_image`` or
+``unreadable_label`` (the converter's skip-report problems). The files are
+read by a thread pool, and the facts are cached per file by (path, size,
+mtime): a second start only stats the files, and a file whose size or mtime
+changed is read again.
+
+The cache, ``.ibnseg_first_pass_cache.json``, lives in the data root when it
+can be written there, else under ``$IBNSEG_CACHE/first_pass/<hash of the
+data root>/`` (``IBNSEG_CACHE`` defaults to ``~/.cache/ibnseg``), and is
+written atomically. Next to it, ``first_pass_skipped.tsv`` (a skip report,
+``ibnseg.datasets.skip_report`` format) lists every broken pair found on that
+data root; it is written only when there are any.
+"""
+import hashlib
+import json
+import logging
+import os
+import os.path as osp
+import struct
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from mmengine.logging import print_log
+from PIL import Image, UnidentifiedImageError
+
+from ..engine.fileio import atomic_write
+from .skip_report import SkippedSample, write_skip_report
+
+CACHE_NAME = '.ibnseg_first_pass_cache.json'
+REPORT_NAME = 'first_pass_skipped.tsv'
+CACHE_VERSION = 1
+#: Environment variable of ibnseg's cache folder (also used by setup_env.sh).
+CACHE_ENV = 'IBNSEG_CACHE'
+#: Threads reading headers and tails (the work is waiting for I/O).
+NUM_THREADS = 16
+#: Files per thread-pool task (one future per file would cost more than a
+#: cached check itself).
+_CHUNK = 256
+#: How many bytes from the end are searched for the end marker.
+_TAIL_BYTES = 1024
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+_PNG_IEND = b'IEND\xaeB`\x82'  # the chunk type and its fixed CRC
+_JPEG_EOI = b'\xff\xd9'
+
+#: (width, height, problem): problem is '' for a good file.
+FileFacts = Tuple[int, int, str]
+
+
+def inspect_file(path: str) -> FileFacts:
+    """(width, height, problem) of an image file, from its header and its
+    last bytes; ``problem`` is '' when the file looks complete."""
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(24)
+            size = f.seek(0, os.SEEK_END)
+            if head.startswith(_PNG_SIGNATURE):
+                if len(head) < 24 or head[12:16] != b'IHDR':
+                    return 0, 0, 'cannot read the PNG header (no IHDR chunk)'
+                width, height = struct.unpack('>II', head[16:24])
+                f.seek(max(0, size - _TAIL_BYTES))
+                if _PNG_IEND not in f.read():
+                    return width, height, ('truncated: the PNG does not end '
+                                           'with its IEND chunk')
+                return width, height, ''
+            f.seek(0)
+            with Image.open(f) as image:  # reads the header only
+                width, height = image.size
+                image_format = image.format
+            if image_format == 'JPEG':
+                f.seek(max(0, size - _TAIL_BYTES))
+                if not f.read().rstrip(b'\x00').endswith(_JPEG_EOI):
+                    return width, height, ('truncated: the JPEG does not end '
+                                           'with its FFD9 marker')
+            return width, height, ''
+    except UnidentifiedImageError:
+        return 0, 0, 'cannot read the image header (not an image file)'
+    except Exception as err:  # OSError, PIL's SyntaxError, bomb errors
+        return 0, 0, ('cannot read the image header '
+                      f'({type(err).__name__}: {err})')
+
+
+def cache_home() -> str:
+    """ibnseg's cache folder: ``$IBNSEG_CACHE`` or ``~/.cache/ibnseg``."""
+    return os.environ.get(CACHE_ENV) or osp.join(
+        osp.expanduser('~'), '.cache', 'ibnseg')
+
+
+def cache_folders(base: str, cache_dir: Optional[str] = None) -> List[str]:
+    """Where the cache of data root ``base`` may live, in order of
+    preference: ``cache_dir`` if given; else ``base`` itself, then a folder
+    of its own under ``cache_home()``."""
+    if cache_dir:
+        return [cache_dir]
+    key = hashlib.sha1(osp.abspath(base).encode('utf-8')).hexdigest()[:16]
+    return [base, osp.join(cache_home(), 'first_pass', key)]
+
+
+def _parallel(func: Callable, items: Sequence, threads: int) -> List:
+    """``[func(i) for i in items]``, in chunks over a thread pool."""
+    chunks = [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    if len(chunks) <= 1 or threads <= 1:
+        return [func(i) for i in items]
+    with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
+        done = pool.map(lambda chunk: [func(i) for i in chunk], chunks)
+        return [result for chunk in done for result in chunk]
+
+
+def _read_cache(path: str) -> Optional[dict]:
+    try:
+        with open(path, encoding='utf-8') as f:
+            cache = json.load(f)
+    except (OSError, ValueError):
+        return None  # missing or damaged: it is only a cache
+    if not isinstance(cache, dict) or cache.get('version') != CACHE_VERSION:
+        return None
+    cache.setdefault('files', {})
+    cache.setdefault('broken', {})
+    return cache
+
+
+def _stat(path: str) -> Optional[Tuple[int, int]]:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+class _PairChecker:
+    """One first pass over a dataset's pairs; see ``check_pairs``."""
+
+    def __init__(self, base, owner, cache_dir, threads):
+        self.base = base
+        self.prefixes = [
+            osp.join(base, ''),
+            osp.join(osp.abspath(base), '')
+        ]
+        self.owner = owner
+        self.threads = threads
+        self.folders = cache_folders(base, cache_dir)
+        self.cache, self.folder = None, None
+        for folder in self.folders:
+            self.cache = _read_cache(osp.join(folder, CACHE_NAME))
+            if self.cache is not None:
+                self.folder = folder
+                break
+        if self.cache is None:
+            self.cache = dict(version=CACHE_VERSION, files={}, broken={})
+
+    def key(self, path: str) -> str:
+        """``path`` relative to the data root (string slicing when it starts
+        with it, as dataset paths do: ``relpath`` would cost more than the
+        rest of a cached check)."""
+        for prefix in self.prefixes:
+            if path.startswith(prefix):
+                return path[len(prefix):]
+        return osp.relpath(osp.abspath(path), osp.abspath(self.base))
+
+    def file_facts(self, paths: List[str]) -> Tuple[Dict[str, FileFacts],
+                                                    int]:
+        """Facts of every path, from the cache where size and mtime match;
+        also returns how many files were read."""
+        cached = self.cache['files']
+        stats = _parallel(_stat, paths, self.threads)
+        facts, stale = {}, []
+        for path, stat in zip(paths, stats):
+            entry = cached.get(self.key(path))
+            if stat is None:
+                facts[path] = (0, 0, 'cannot read the file (it disappeared '
+                               'or is not readable)')
+            elif entry and entry[:2] == list(stat):
+                facts[path] = tuple(entry[2:5])
+            else:
+                stale.append((path, stat))
+        if len(stale) > 2000:
+            print_log(
+                f'{self.owner}: first-pass check of {len(stale)} files '
+                '(image sizes and complete files; cached for the next start)',
+                logger='current', level=logging.INFO)
+        inspected = _parallel(lambda item: inspect_file(item[0]), stale,
+                              self.threads)
+        for (path, stat), result in zip(stale, inspected):
+            facts[path] = result
+            cached[self.key(path)] = [*stat, *result]
+        return facts, len(stale)
+
+    def save(self, broken_changed: bool, report_wanted: bool) -> Optional[str]:
+        """Write the cache (and the report) to the first folder that takes
+        it; returns the report's path, or None when none was written."""
+        for folder in self.folders:
+            try:
+                latest = _read_cache(osp.join(folder, CACHE_NAME))
+                if latest is not None:
+                    # another dataset or process may have added files since
+                    latest['files'].update(self.cache['files'])
+                    self.cache['files'] = latest['files']
+                atomic_write(
+                    osp.join(folder, CACHE_NAME),
+                    json.dumps(self.cache, separators=(',', ':')))
+                report = osp.join(folder, REPORT_NAME)
+                if report_wanted and (broken_changed or
+                                      not osp.isfile(report)):
+                    self.write_report(report)
+                return report if report_wanted else None
+            except OSError as err:
+                last_error = err
+        print_log(
+            f'{self.owner}: cannot write the first-pass cache in '
+            f'{" or ".join(self.folders)} ({last_error}); the next start '
+            'checks every file again', logger='current',
+            level=logging.WARNING)
+        return None
+
+    def write_report(self, path: str) -> None:
+        write_skip_report(
+            path, [
+                SkippedSample(name, problem, detail)
+                for name, (problem, detail) in self.cache['broken'].items()
+            ],
+            comment='Broken pairs found by the first-pass check of the '
+            f'datasets (ibnseg.datasets.first_pass) on {self.base}; they '
+            'are skipped. Delete this file to have it written again.')
+
+
+def check_pairs(pairs: Sequence[Tuple[str, str, str]],
+                base: str,
+                owner: str = 'dataset',
+                cache_dir: Optional[str] = None,
+                threads: int = NUM_THREADS
+                ) -> Tuple[List[SkippedSample], Optional[str]]:
+    """Find the broken ones among ``(sample name, image, label)`` pairs.
+
+    Args:
+        pairs: The pairs; every file must exist (the datasets check that
+            first).
+        base (str): The data root: the cache is keyed by paths relative to
+            it and lives there when writable.
+        owner (str): Name for messages, e.g. 'GTA5Dataset'.
+        cache_dir (str, optional): Keep the cache in this folder instead.
+        threads (int): Threads reading the files.
+
+    Returns:
+        (list[SkippedSample], str or None): the broken pairs (``problem`` one
+        of ``size_mismatch``, ``unreadable_image``, ``unreadable_label``;
+        ``detail`` names the file and what is wrong), and the report listing
+        every broken pair known on ``base`` (None when nothing is broken or
+        nothing could be written).
+    """
+    started = time.perf_counter()
+    checker = _PairChecker(base, owner, cache_dir, threads)
+    paths = sorted({p for _, img, label in pairs for p in (img, label)})
+    facts, num_read = checker.file_facts(paths)
+    broken = checker.cache['broken']
+    before = dict(broken)
+    skipped = []
+    for name, img_path, label_path in pairs:
+        img_w, img_h, img_problem = facts[img_path]
+        label_w, label_h, label_problem = facts[label_path]
+        if img_problem:
+            item = SkippedSample(name, 'unreadable_image',
+                                 f'{img_path}: {img_problem}')
+        elif label_problem:
+            item = SkippedSample(name, 'unreadable_label',
+                                 f'{label_path}: {label_problem}')
+        elif (img_w, img_h) != (label_w, label_h):
+            item = SkippedSample(
+                name, 'size_mismatch', f'image {img_w}x{img_h}, label '
+                f'{label_w}x{label_h} (WxH): {img_path}, {label_path}')
+        else:
+            broken.pop(name, None)
+            continue
+        skipped.append(item)
+        broken[name] = [item.problem, ' '.join(item.detail.split())]
+    report = None
+    if num_read or broken != before:
+        report = checker.save(broken != before, bool(broken))
+    elif broken and checker.folder is not None:
+        report = osp.join(checker.folder, REPORT_NAME)
+        if not osp.isfile(report):
+            report = checker.save(True, True)
+    elapsed = time.perf_counter() - started
+    print_log(
+        f'{owner}: first-pass check of {len(pairs)} pairs ({len(paths)} '
+        f'files, {num_read} read, {len(paths) - num_read} from the cache) in '
+        f'{elapsed:.2f}s: {len(skipped)} broken',
+        logger='current',
+        level=logging.INFO if elapsed >= 1 else logging.DEBUG)
+    return skipped, report

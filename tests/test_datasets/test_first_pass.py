@@ -1,0 +1,178 @@
+"""The datasets' first-pass check: broken pairs found at construction, from
+file headers and tails, cached by (path, size, mtime)."""
+import json
+import os
+import os.path as osp
+import re
+import warnings
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
+from ibnseg.datasets import first_pass
+from ibnseg.datasets.layouts import gta5_paths, save_png_atomic
+from ibnseg.datasets.skip_report import read_skip_report
+from tests.data_factory import (corrupt_file, make_cityscapes, make_gta5,
+                                truncate_file)
+from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+
+init_default_scope('mmseg')
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path, monkeypatch):
+    """Keep the fallback cache folder inside the test's tmp_path."""
+    home = tmp_path / 'cache_home'
+    monkeypatch.setenv('IBNSEG_CACHE', str(home))
+    return home
+
+
+def build(root, type='GTA5Dataset', **kwargs):
+    kwargs.setdefault('pipeline', TEST_PIPELINE)
+    return DATASETS.build(dict(type=type, data_root=root, **kwargs))
+
+
+def names(dataset):
+    return [
+        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
+    ]
+
+
+def skip_warnings(record):
+    return [str(w.message) for w in record if 'skipping' in str(w.message)]
+
+
+def count_inspections(monkeypatch):
+    """Record every file the first pass opens."""
+    opened = []
+    real = first_pass.inspect_file
+
+    def counting(path):
+        opened.append(path)
+        return real(path)
+
+    monkeypatch.setattr(first_pass, 'inspect_file', counting)
+    return opened
+
+
+def test_raw_gta5_broken_pairs_are_skipped_at_construction(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=6, mismatched=[2])
+    img4 = gta5_paths(gta.root, 4)[0]
+    label5 = gta5_paths(gta.root, 5)[1]
+    truncate_file(img4, 0.6)  # the header still reads
+    truncate_file(label5, 0.6)
+    with pytest.warns(UserWarning) as record:
+        dataset = build(gta.root)
+    messages = skip_warnings(record)
+    assert len(messages) == 1
+    assert 'skipping 3 of 6 samples' in messages[0]
+    assert names(dataset) == ['00001', '00003', '00006']
+    for i in range(len(dataset)):
+        gt_of(dataset[i])  # nothing left that fails while training
+    # the warning names a skip report, in the converter's format
+    report_path = re.search(r'report (\S+\.tsv)', messages[0]).group(1)
+    report = read_skip_report(report_path)
+    assert {k: v.problem for k, v in report.items()} == {
+        '00002': 'size_mismatch',
+        '00004': 'unreadable_image',
+        '00005': 'unreadable_label'
+    }
+    assert 'image 64x32, label 67x34 (WxH)' in report['00002'].detail
+    assert img4 in report['00004'].detail
+    assert 'truncated' in report['00005'].detail
+
+
+def test_second_start_reads_the_cache_and_rechecks_changed_files(
+        tmp_path, monkeypatch):
+    gta = make_gta5(tmp_path / 'gta5', num_images=4)
+    opened = count_inspections(monkeypatch)
+    build(gta.root)
+    assert len(opened) == 8  # 4 images, 4 labels
+    cache = osp.join(gta.root, first_pass.CACHE_NAME)
+    assert osp.isfile(cache)
+    assert len(json.load(open(cache))['files']) == 8
+    opened.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert len(build(gta.root)) == 4
+    assert opened == []  # nothing opened on the second start
+    # a file whose size changed is checked again
+    label3 = gta5_paths(gta.root, 3)[1]
+    truncate_file(label3, 0.5)
+    with pytest.warns(UserWarning, match='skipping 1 of 4'):
+        assert names(build(gta.root)) == ['00001', '00002', '00004']
+    assert opened == [label3]
+    # and one whose mtime changed (same size)
+    opened.clear()
+    img1 = gta5_paths(gta.root, 1)[0]
+    stat = os.stat(img1)
+    os.utime(img1, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    with pytest.warns(UserWarning, match='skipping 1 of 4'):
+        build(gta.root)
+    assert opened == [img1]
+
+
+def test_cache_goes_to_the_cache_folder_when_the_root_is_not_writable(
+        tmp_path, monkeypatch, cache_home):
+    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+    # something that cannot be replaced by a file sits at the cache's path
+    os.makedirs(osp.join(gta.root, first_pass.CACHE_NAME))
+    opened = count_inspections(monkeypatch)
+    build(gta.root)
+    cached = [osp.join(parent, n) for parent, _, files in os.walk(cache_home)
+              for n in files]
+    assert len(cached) == 1 and cached[0].endswith('.json')
+    opened.clear()
+    build(gta.root)
+    assert opened == []
+
+
+def test_converted_labels_and_cityscapes_are_checked_too(tmp_path):
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3},
+                         with_train_ids=True)
+    bad = cs.names['train'][1]
+    save_png_atomic(cs.label_path('train', bad, train_ids=True),
+                    np.zeros((10, 10), np.uint8))
+    corrupt_file(cs.label_path('train', cs.names['train'][2],
+                               train_ids=True))
+    with pytest.warns(UserWarning) as record:
+        dataset = build(
+            cs.root, type='CityscapesLabelIdsDataset',
+            data_prefix=dict(img_path='leftImg8bit/train',
+                             seg_map_path='gtFine/train'))
+    messages = skip_warnings(record)
+    assert len(messages) == 1 and 'skipping 2 of 3' in messages[0]
+    assert names(dataset) == cs.names['train'][:1]
+
+
+def test_every_pair_broken_is_an_error(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=1, mismatched=[1])
+    with pytest.raises(ValueError, match='every sample.*first-pass'):
+        build(gta.root)
+
+
+def test_first_pass_can_be_turned_off(tmp_path, monkeypatch):
+    gta = make_gta5(tmp_path / 'gta5', num_images=2, mismatched=[2])
+    opened = count_inspections(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert len(build(gta.root, first_pass=False)) == 2
+    assert opened == []
+    assert not osp.exists(osp.join(gta.root, first_pass.CACHE_NAME))
+
+
+@pytest.mark.parametrize('kind', ['png', 'jpg'])
+def test_inspect_file_finds_truncation_from_the_tail(tmp_path, kind):
+    from PIL import Image
+    path = str(tmp_path / f'a.{kind}')
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (40, 30, 3), np.uint8)).save(path)
+    assert first_pass.inspect_file(path) == (30, 40, '')
+    truncate_file(path, 0.7)
+    width, height, problem = first_pass.inspect_file(path)
+    assert (width, height) == (30, 40) and 'truncated' in problem
+    corrupt_file(path)
+    assert 'cannot read' in first_pass.inspect_file(path)[2]
