@@ -14,9 +14,8 @@ import os.path as osp
 import sys
 import time
 
-from ibnseg.datasets.label_conversion import (FAILED, OutputLocationError,
+from ibnseg.datasets.label_conversion import (FAILED,
                                               add_conversion_arguments,
-                                              check_output_folder,
                                               convert_label_file_task,
                                               find_files, is_disk_full,
                                               remove_leftovers, run_tasks,
@@ -24,6 +23,7 @@ from ibnseg.datasets.label_conversion import (FAILED, OutputLocationError,
 from ibnseg.datasets.layouts import (CITYSCAPES_LABEL_DIR,
                                      CITYSCAPES_LABEL_IDS_SUFFIX,
                                      CITYSCAPES_TRAIN_IDS_SUFFIX)
+from ibnseg.engine.fileio import OutputPathError, check_output_dir
 
 
 def parse_args(argv=None):
@@ -58,10 +58,10 @@ def main(argv=None) -> int:
     folders = sorted({osp.dirname(src) for src in sources})
     try:
         for folder in folders:
-            check_output_folder(
+            check_output_dir(
                 folder, 'data_root (converted labels are written next to '
-                'the label-id files)')
-    except OutputLocationError as err:
+                'the label-id files):')
+    except OutputPathError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     remove_leftovers(folders)

@@ -16,15 +16,15 @@ import sys
 import time
 from collections import Counter
 
-from ibnseg.datasets.label_conversion import (SKIPPED, OutputLocationError,
+from ibnseg.datasets.label_conversion import (SKIPPED,
                                               add_conversion_arguments,
                                               check_and_convert_gta5_frame,
-                                              check_output_file,
-                                              check_output_folder,
                                               is_disk_full, list_gta5_frames,
                                               remove_leftovers, run_tasks,
                                               summarize)
 from ibnseg.datasets.layouts import GTA5_LABEL_DIR
+from ibnseg.engine.fileio import (OutputPathError, check_output_dir,
+                                  check_output_file)
 from ibnseg.datasets.skip_report import SKIP_REPORT_NAME, write_skip_report
 
 
@@ -56,11 +56,11 @@ def main(argv=None) -> int:
     report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
     label_dir = osp.join(args.data_root, GTA5_LABEL_DIR)
     try:  # before any work, not after hours of it
-        check_output_folder(label_dir, 'data_root (labels are written to '
-                            f'DATA_ROOT/{GTA5_LABEL_DIR})')
+        check_output_dir(label_dir, 'data_root (labels are written to '
+                         f'DATA_ROOT/{GTA5_LABEL_DIR}):')
         check_output_file(report, '--report' if args.report else
                           f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})')
-    except OutputLocationError as err:
+    except OutputPathError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     remove_leftovers([label_dir, osp.dirname(osp.abspath(report))])

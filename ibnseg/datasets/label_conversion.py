@@ -5,8 +5,9 @@ The per-file steps are module-level functions so that
 Every output goes through ``save_png_atomic``: an interrupted run leaves
 complete files or none, and a re-run skips what is already converted and
 removes the temporary files a killed run left (``remove_leftovers``). The
-tools check their output folders before any work (``check_output_folder``)
-and stop at the first full-disk error, naming the file.
+tools check their output folders before any work
+(``ibnseg.engine.fileio.check_output_dir``) and stop at the first full-disk
+error, naming the file.
 """
 import argparse
 import os
@@ -52,49 +53,6 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         help='worker processes (1: no pool)')
     parser.add_argument(
         '--force', action='store_true', help='rewrite converted labels')
-
-
-class OutputLocationError(ValueError):
-    """An output folder of a tool that cannot be written."""
-
-
-def check_output_folder(folder: str, option: str) -> None:
-    """Fail before any work when ``folder`` cannot hold the tool's output.
-
-    It may not exist yet, but then it must be creatable: its nearest
-    existing parent must be a writable folder.
-
-    Args:
-        folder (str): The folder the tool will write into.
-        option (str): The command-line option that chose it, for the message.
-
-    Raises:
-        OutputLocationError: naming ``option``, ``folder`` and the reason.
-    """
-    def fail(reason):
-        raise OutputLocationError(
-            f'{option}: cannot write into {folder}: {reason}')
-
-    if osp.exists(folder) and not osp.isdir(folder):
-        fail('it is a file, not a folder')
-    existing = osp.abspath(folder)
-    while not osp.exists(existing):
-        existing = osp.dirname(existing)
-    if not osp.isdir(existing):
-        fail(f'{existing} is a file, so the folder cannot be created')
-    if not os.access(existing, os.W_OK | os.X_OK):
-        what = 'it' if existing == osp.abspath(folder) else existing
-        fail(f'{what} is not writable (permissions or a read-only file '
-             'system)')
-
-
-def check_output_file(path: str, option: str) -> None:
-    """``check_output_folder`` for the folder of the file ``path``, which
-    must not be a folder itself."""
-    if osp.isdir(path):
-        raise OutputLocationError(
-            f'{option}: {path} is a folder; expected the path of a file')
-    check_output_folder(osp.dirname(osp.abspath(path)), option)
 
 
 def remove_leftovers(folders: Iterable[str]) -> int:
