@@ -35,7 +35,8 @@ way mmengine does (its name tables, torch.hub's cache folder and
 unpickles it with :func:`load_checkpoint_safely`. A scheme another package
 registers is not covered; mmengine's module functions (``load_from_http``
 ...) stay unsafe when called directly, which nothing in mmengine, mmcv or
-mmseg does.
+mmseg does. A loaded checkpoint's ``meta['config']`` (config text that
+``Runner.resume`` would execute) is dropped.
 """
 import functools
 import io
@@ -139,11 +140,32 @@ def load_checkpoint_safely(filename, map_location=None, source=None):
             tensors, containers and the allow-listed mmengine types.
     """
     try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
+        checkpoint = torch.load(filename, map_location=map_location,
+                                weights_only=True)
     except pickle.UnpicklingError as error:
         raise _unsafe_error(filename if source is None else source,
                             error) from None
+    return _without_config_text(checkpoint,
+                                filename if source is None else source)
+
+
+def _without_config_text(checkpoint, source):
+    """Drop ``meta['config']``: text that runs as code on resume.
+
+    mmengine's ``Runner.resume`` executes ``checkpoint['meta']['config']``
+    (written by mmcv 1.x-era runners) with ``Config.fromstring`` only to read
+    its ``gpu_ids``. Being text, not a pickled object, it passes safe
+    unpickling, yet it is Python code. mmengine's own checkpoints keep their
+    config under ``meta['cfg']``, which nothing executes.
+    """
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    if isinstance(meta, dict) and 'config' in meta:
+        del meta['config']
+        print_log(
+            f"{source}: ignored the config text in meta['config'] (a "
+            'Python config that resuming would execute); the run uses its '
+            'own config', logger='current', level=logging.WARNING)
+    return checkpoint
 
 
 def _unsafe_error(filename, error) -> UnsafeCheckpointError:

@@ -138,13 +138,10 @@ def test_resume_from_url_in_last_checkpoint(server, marker, tmp_path):
         ['iter_3.pth']
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "mmengine's Runner.resume executes the checkpoint's meta['config'] text "
-    'as a Python config (Config.fromstring): text, not a pickled object, so '
-    'safe loading lets it through (docs/security.md)'))
 def test_resume_does_not_run_config_text(server, marker, tmp_path):
-    """A checkpoint of strings and tensors only still runs code on resume.
-    Not fixed here (mmengine's Runner); this test tracks it."""
+    """mmengine's Runner.resume executes the checkpoint's meta['config']
+    text as a Python config: text, not a pickled object, so unpickling
+    safely lets it through; the safe loaders drop it."""
     first = tmp_path / 'first_run'
     _train(first, 1, resume=False)
     checkpoint = torch.load(first / 'iter_1.pth', weights_only=True)
