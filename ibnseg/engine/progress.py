@@ -1,0 +1,206 @@
+"""A short console for long runs: one line per phase, the full logs in files.
+
+mmengine's Runner prints its environment, the whole config, the hook table
+and a line every few iterations; a run that trains several models buries the
+one table that matters under thousands of such lines. :class:`PhaseConsole`
+moves everything the libraries print (Python and C level, warnings included)
+into a log file and keeps the terminal for one line per phase: a label, and
+for counted phases a bar, the count, the elapsed time and an ETA.
+
+Why not mmengine's ``ProgressBar``: it has no label, and redraws with ``\\r``
+on every update even when the output is a file or a pipe, where each redraw
+becomes more text in the log. Here a terminal gets a redrawn line (at most a
+few times a second); a file or a pipe gets one line when the phase ends.
+"""
+import contextlib
+import os
+import sys
+import time
+from typing import Iterator, Optional, TextIO
+
+from mmengine.hooks import Hook
+
+__all__ = ['PhaseConsole', 'PhaseLine', 'TrainProgressHook', 'format_duration']
+
+
+def format_duration(seconds: float) -> str:
+    """``'42s'``, ``'3m05s'`` or ``'1h02m'``."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f'{seconds}s'
+    if seconds < 3600:
+        return f'{seconds // 60}m{seconds % 60:02d}s'
+    return f'{seconds // 3600}h{seconds % 3600 // 60:02d}m'
+
+
+class PhaseLine:
+    """The console line of one phase.
+
+    Args:
+        label (str): What the phase does, e.g. ``'train ibn_b'``.
+        stream (TextIO): Where the line goes.
+        total (int, optional): Number of steps, for a bar and an ETA.
+        unit (str): Name of a step, e.g. ``'iters'``.
+        width (int): Characters of the label column.
+        interactive (bool, optional): Redraw the line in place. Defaults to
+            whether ``stream`` is a terminal.
+    """
+    BAR = 24  # characters of the bar
+    REDRAW = 0.25  # seconds between redraws in a terminal
+
+    def __init__(self, label: str, stream: TextIO,
+                 total: Optional[int] = None, unit: str = 'iters',
+                 width: int = 16, interactive: Optional[bool] = None):
+        self.label = label.ljust(width)
+        self.stream = stream
+        self.total = total
+        self.unit = unit
+        self.interactive = (stream.isatty() if interactive is None
+                            else interactive)
+        self.done = 0
+        self.note = ''  # printed after the final line
+        self.start_done: Optional[int] = None  # steps done before this run
+        self.start = time.monotonic()
+        self._last_draw = 0.0
+        if self.interactive:
+            self._draw(self._text())
+
+    def update(self, done: int) -> None:
+        """``done`` of ``total`` steps are finished."""
+        if self.start_done is None:  # a resumed run starts past 0
+            self.start_done = done - 1
+        self.done = done
+        now = time.monotonic()
+        if self.interactive and now - self._last_draw >= self.REDRAW:
+            self._last_draw = now
+            self._draw(self._text())
+
+    def finish(self) -> None:
+        """End the phase's line, with :attr:`note` after it."""
+        text = self._text(final=True)
+        if self.note:
+            text += f'  {self.note}'
+        self._draw(text)
+        self.stream.write('\n')
+        self.stream.flush()
+
+    def _eta(self) -> Optional[float]:
+        steps = self.done - (self.start_done or 0)
+        if not self.total or steps <= 0:
+            return None
+        per_step = (time.monotonic() - self.start) / steps
+        return per_step * (self.total - self.done)
+
+    def _text(self, final: bool = False) -> str:
+        elapsed = format_duration(time.monotonic() - self.start)
+        if not self.total:
+            return f'{self.label}{"done" if final else "..."}  {elapsed}'
+        filled = int(self.BAR * min(self.done, self.total) / self.total)
+        bar = '#' * filled + '.' * (self.BAR - filled)
+        text = (f'{self.label}[{bar}] {self.done}/{self.total} {self.unit}'
+                f'  {elapsed}')
+        eta = self._eta()
+        if not final and eta is not None:
+            text += f'  ETA {format_duration(eta)}'
+        return text
+
+    def _draw(self, text: str) -> None:
+        if self.interactive:
+            # '\r' back to the start, then clear what a longer text left
+            self.stream.write('\r' + text + '\x1b[K')
+        else:
+            self.stream.write(text)
+        self.stream.flush()
+
+
+class TrainProgressHook(Hook):
+    """Moves a :class:`PhaseLine` with a Runner's training iterations."""
+    priority = 'LOWEST'
+
+    def __init__(self, line: PhaseLine):
+        self.line = line
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        self.line.update(runner.iter + 1)
+
+
+class PhaseConsole:
+    """The console of a multi-phase run.
+
+    Args:
+        log_file (str): Where everything the libraries print goes while the
+            console is quiet (appended; its folder is created).
+        verbose (bool): Print everything as it comes instead (no phase
+            lines, no capture).
+        stream (TextIO, optional): The terminal. Defaults to ``sys.stdout``.
+    """
+
+    def __init__(self, log_file: str, verbose: bool = False,
+                 stream: Optional[TextIO] = None):
+        self.log_file = os.path.abspath(log_file)
+        self.verbose = verbose
+        self._stream = stream
+        self.out: TextIO = stream or sys.stdout  # the terminal, while quiet
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator['PhaseConsole']:
+        """Send file descriptors 1 and 2 to the log file; ``self.out`` stays
+        on the terminal. On an error, the terminal is restored before the
+        traceback is printed, and the log's location is shown."""
+        if self.verbose:
+            yield self
+            return
+        os.makedirs(os.path.dirname(self.log_file), exist_ok=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved_out, saved_err = os.dup(1), os.dup(2)
+        terminal = self._stream or os.fdopen(
+            os.dup(saved_out), 'w', buffering=1, encoding='utf-8',
+            errors='replace')
+        log_fd = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                         0o644)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        self.out = terminal
+        try:
+            yield self
+        except BaseException:
+            self._restore(saved_out, saved_err)
+            terminal.write(f'\nFailed; the full log is {self.log_file}\n')
+            terminal.flush()
+            raise
+        else:
+            self._restore(saved_out, saved_err)
+        finally:
+            if terminal is not self._stream:
+                terminal.close()
+            self.out = self._stream or sys.stdout
+            os.close(saved_out)
+            os.close(saved_err)
+
+    @staticmethod
+    def _restore(saved_out: int, saved_err: int) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+
+    @contextlib.contextmanager
+    def phase(self, label: str, total: Optional[int] = None,
+              unit: str = 'iters') -> Iterator[Optional[PhaseLine]]:
+        """A phase with its line (None when verbose). The line ends when the
+        phase does; ``line.note`` set inside the block is printed after it."""
+        if self.verbose:
+            print(f'=== {label} ===', flush=True)
+            yield None
+            return
+        line = PhaseLine(label, self.out, total=total, unit=unit)
+        yield line
+        line.finish()
+
+    def print(self, text: str = '') -> None:
+        """A line on the terminal, quiet or not."""
+        self.out.write(text + '\n')
+        self.out.flush()
