@@ -47,6 +47,7 @@ import torch
 from mmengine.logging import MMLogger
 from torch.profiler import ProfilerActivity, profile
 
+from ibnseg.engine.cpu import retain_freed_memory
 from ibnseg.models import IBN, IBNResNet
 
 VARIANTS = {
@@ -56,29 +57,6 @@ VARIANTS = {
     'ref-a': dict(ibn='a', split_layer=True),
     'plain-copy': dict(ibn=None),
 }
-
-# glibc mallopt parameters (malloc.h)
-M_TRIM_THRESHOLD = -1
-M_MMAP_MAX = -4
-M_ARENA_MAX = -8
-
-
-def retain_freed_memory():
-    """Make glibc's malloc keep freed memory for reuse instead of returning
-    it to the system: no block is served by mmap (each would be unmapped on
-    free), the heap top is never trimmed (-1 is SIZE_MAX to glibc), and
-    worker threads share the main heap (their own arenas would be mmap'd
-    heaps that shrink again). Returns False where the C library is not
-    glibc."""
-    try:
-        mallopt = ctypes.CDLL('libc.so.6').mallopt
-    except (OSError, AttributeError):
-        return False
-    return all(
-        mallopt(param, value)
-        for param, value in ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0),
-                             (M_TRIM_THRESHOLD, -1)))
-
 
 def build(depth, ibn, split_layer=False):
     model = IBNResNet(

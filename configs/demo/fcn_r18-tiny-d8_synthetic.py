@@ -28,5 +28,8 @@ default_hooks = dict(
         type='AtomicCheckpointHook', by_epoch=False, interval=max_iters),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
+# CPU training on a laptop that is doing other things too: torch gets the
+# cores the other processes leave free (docs/demo.md, Time).
+custom_hooks = [dict(type='AdaptiveThreadsHook')]
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)
