@@ -19,6 +19,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from ibnseg.engine.fileio import atomic_write
+from ibnseg.engine.progress import PhaseConsole, TrainProgressHook
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
 from ibnseg.evaluation.report import ModelResult, summary_table
 from .generate import generate_domain_dataset
@@ -28,6 +29,8 @@ DEMO_CONFIGS = OrderedDict(
     plain='configs/demo/fcn_r18-tiny-d8_synthetic.py',
     ibn_a='configs/demo/fcn_r18-tiny-ibn-a-d8_synthetic.py',
     ibn_b='configs/demo/fcn_r18-tiny-ibn-b-d8_synthetic.py')
+# the models' names on the console
+DISPLAY_NAMES = dict(plain='plain', ibn_a='IBN-a', ibn_b='IBN-b')
 # where the demo configs expect the data; relocated when --data-root differs
 CONFIG_DATA_ROOT = 'data/synthetic/'
 SOURCE_DOMAIN = 'source'
@@ -47,6 +50,8 @@ PRESETS = OrderedDict(
     default=Preset(size=(128, 256), num_train=400, num_val=100, iters=600),
     # longer and more faithful: 4x the pixels, 4x the data, 5x the steps
     long=Preset(size=(256, 512), num_train=1600, num_val=200, iters=3000),
+    # seconds: checks that an installation runs end to end; not a result
+    smoke=Preset(size=(32, 64), num_train=8, num_val=2, iters=4),
 )
 
 
@@ -62,7 +67,7 @@ def _relocate(node, old: str, new: str):
 
 
 def demo_config(model: str, data_root: str, iters: int, seed: int,
-                work_dir: str) -> Config:
+                work_dir: str, adaptive_threads: bool = True) -> Config:
     """The demo config of ``model`` for one run.
 
     Args:
@@ -71,6 +76,8 @@ def demo_config(model: str, data_root: str, iters: int, seed: int,
         iters (int): Training iterations (the schedule follows).
         seed (int): Training seed (initialisation and data order).
         work_dir (str): Where checkpoints and logs go.
+        adaptive_threads (bool): Keep the config's AdaptiveThreadsHook
+            (False: the caller fixed torch's threads).
     """
     cfg = Config.fromfile(osp.join(REPO_ROOT, DEMO_CONFIGS[model]))
     root = data_root.rstrip('/') + '/'
@@ -86,6 +93,9 @@ def demo_config(model: str, data_root: str, iters: int, seed: int,
     cfg.randomness = dict(seed=seed)
     cfg.work_dir = work_dir
     cfg.experiment_name = f'{model}_seed{seed}'
+    if not adaptive_threads:
+        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
+                            if h['type'] != 'AdaptiveThreadsHook']
     return cfg
 
 
@@ -93,47 +103,85 @@ def generate_data(data_root: str,
                   preset: Preset,
                   targets: Sequence[str],
                   seed: int = 0,
-                  nproc: int = 2) -> None:
+                  nproc: int = 2,
+                  progress: bool = True) -> int:
     """Write the source (GTA5 layout) and target (Cityscapes layout) styles.
 
     Existing data made with the same settings is kept (seconds to check).
+
+    Returns:
+        int: The number of samples written (0: all were there).
     """
-    generate_domain_dataset(
+    written = generate_domain_dataset(
         osp.join(data_root, SOURCE_DOMAIN), SOURCE_DOMAIN, preset.num_train,
         preset.num_val, size=preset.size, seed=seed, layout='gta5',
-        nproc=nproc)
+        nproc=nproc, progress=progress)['written']
     for domain in targets:
-        generate_domain_dataset(
+        written += generate_domain_dataset(
             osp.join(data_root, domain), domain, 0, preset.num_val,
-            size=preset.size, seed=seed, layout='cityscapes', nproc=nproc)
+            size=preset.size, seed=seed, layout='cityscapes', nproc=nproc,
+            progress=progress)['written']
+    return written
 
 
-def train(cfg: Config) -> str:
-    """Train (or resume) one model; returns its final checkpoint."""
-    final = osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
+def train(cfg: Config, hooks: Sequence = ()) -> str:
+    """Train (or resume) one model; returns its final checkpoint.
+
+    ``hooks`` are registered on the Runner besides the config's own.
+    """
+    final = final_checkpoint(cfg)
     if osp.exists(final):
         print_log(f'{final} exists: not training again', logger='current')
         return final
     cfg.resume = osp.exists(osp.join(cfg.work_dir, 'last_checkpoint'))
-    Runner.from_cfg(cfg).train()
+    runner = Runner.from_cfg(cfg)
+    for hook in hooks:
+        runner.register_hook(hook)
+    runner.train()
     return final
+
+
+def final_checkpoint(cfg: Config) -> str:
+    """Where training ``cfg`` leaves its last checkpoint."""
+    return osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
 
 
 def run_seed(out_dir: str, data_root: str, preset: Preset, seed: int,
              models: Sequence[str], targets: Sequence[str],
-             shifts: Sequence[str]) -> List[ModelResult]:
+             shifts: Sequence[str],
+             console: Optional[PhaseConsole] = None,
+             adaptive_threads: bool = True) -> List[ModelResult]:
     """Train and evaluate every model with one seed; writes the report."""
+    console = console or PhaseConsole(osp.join(out_dir, 'demo.log'),
+                                      verbose=True)
     evaluations = []
     for model in models:
+        name = DISPLAY_NAMES.get(model, model)
         work_dir = osp.join(out_dir, f'seed{seed}', model)
-        cfg = demo_config(model, data_root, preset.iters, seed, work_dir)
-        checkpoint = train(cfg)
-        evaluations.append(
-            evaluate_checkpoint(cfg, checkpoint, model,
-                                domains=[SOURCE_DOMAIN, *targets],
-                                shifts=shifts))
+        cfg = demo_config(model, data_root, preset.iters, seed, work_dir,
+                          adaptive_threads)
+        reused = osp.exists(final_checkpoint(cfg))
+        with console.phase(f'train {name}', total=preset.iters) as line:
+            checkpoint = train(cfg, [TrainProgressHook(line)] if line else [])
+            if line and reused:
+                line.done, line.note = preset.iters, 'reused'
+        with console.phase(f'evaluate {name}') as line:
+            evaluations.append(
+                evaluate_checkpoint(cfg, checkpoint, model,
+                                    domains=[SOURCE_DOMAIN, *targets],
+                                    shifts=shifts, progress=console.verbose))
+            if line:
+                line.note = _miou_note(evaluations[-1][0])
     write_outputs(osp.join(out_dir, f'seed{seed}'), evaluations)
     return [result for result, _ in evaluations]
+
+
+def _miou_note(result: ModelResult) -> str:
+    """``'mIoU: source 56.7, target 13.6'`` (the rows that exist)."""
+    parts = [f'{row} {_number(result.value(row, "mIoU")):.1f}'
+             for row in (SOURCE_DOMAIN, 'target')
+             if _number(result.value(row, 'mIoU')) is not None]
+    return 'mIoU: ' + ', '.join(parts) if parts else ''
 
 
 def _number(value) -> Optional[float]:
@@ -201,24 +249,36 @@ def run_benchmark(out_dir: str,
                   targets: Sequence[str] = ('real', 'dusk', 'fog'),
                   shifts: Sequence[str] = (),
                   nproc: int = 2,
-                  data_seed: int = 0) -> dict:
+                  data_seed: int = 0,
+                  console: Optional[PhaseConsole] = None,
+                  adaptive_threads: bool = True) -> dict:
     """Generate, train, evaluate and summarise; returns the summary.
 
     Writes ``<out_dir>/seed<k>/`` (checkpoints, logs, the per-seed report
-    and pictures) and ``<out_dir>/summary.{md,json}``.
+    and pictures) and ``<out_dir>/summary.{md,json}``. ``console`` shows a
+    line per phase; by default everything is printed as it comes.
+    ``adaptive_threads``: see :func:`demo_config`.
     """
     unknown = [m for m in models if m not in DEMO_CONFIGS]
     if unknown:
         raise ValueError(f'unknown demo model(s) {unknown}; expected some '
                          f'of {list(DEMO_CONFIGS)}')
-    generate_data(data_root, preset, targets, seed=data_seed, nproc=nproc)
+    console = console or PhaseConsole(osp.join(out_dir, 'demo.log'),
+                                      verbose=True)
+    with console.phase('generate data') as line:
+        written = generate_data(data_root, preset, targets, seed=data_seed,
+                                nproc=nproc, progress=console.verbose)
+        if line:
+            line.note = (f'{written} samples written to {data_root}'
+                         if written else f'reused {data_root}')
     results = OrderedDict()
     for seed in seeds:
-        print_log(f'=== seed {seed}: training {", ".join(models)} ===',
-                  logger='current')
+        if console.verbose or len(seeds) > 1:
+            console.print(f'seed {seed}:')
         results[seed] = run_seed(out_dir, data_root, preset, seed, models,
-                                 targets, shifts)
-        print(f'\nSeed {seed}:\n{summary_table(results[seed])}\n')
+                                 targets, shifts, console, adaptive_threads)
+        if console.verbose:
+            print(f'\nSeed {seed}:\n{summary_table(results[seed])}\n')
     summary = summarize(results)
     summary['preset'] = asdict(preset)
     summary['targets'] = list(targets)

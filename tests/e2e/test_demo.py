@@ -1,0 +1,57 @@
+"""The README's main command, ``tools/demo.py``, as a user runs it: the short
+console (one line per phase, the table, where the outputs went), the full
+logs in files, reuse on a second run, ``--verbose``, and a bad output
+location refused before any work."""
+import json
+import time
+
+import pytest
+
+from tests.test_engine.tiny_experiment import run_tool
+
+SMOKE = ['--preset', 'smoke', '--targets', 'dusk', '--shifts', '--nproc', '1']
+
+
+@pytest.mark.slow
+def test_demo_prints_phases_and_table_and_keeps_logs_in_files(tmp_path):
+    out, data = tmp_path / 'out', tmp_path / 'data'
+    args = SMOKE + ['--out', out, '--data-root', data]
+    stdout = run_tool('demo.py', args).stdout
+    lines = stdout.splitlines()
+    phases = [line.split('  ')[0].strip() for line in lines
+              if line.startswith(('generate', 'train', 'evaluate'))]
+    assert phases == ['generate data', 'train plain', 'evaluate plain',
+                      'train IBN-a', 'evaluate IBN-a', 'train IBN-b',
+                      'evaluate IBN-b']
+    train_line = next(line for line in lines if line.startswith('train IBN-b'))
+    assert '4/4 iters' in train_line
+    assert '| source |' in stdout and '| dusk |' in stdout
+    assert f'Outputs in {out}' in stdout
+    # the libraries' logs went to files, not to the console
+    assert 'mmengine - INFO' not in stdout and 'Warning' not in stdout
+    assert len(lines) < 40, stdout
+    assert 'mmengine - INFO' in (out / 'demo.log').read_text()
+    assert list((out / 'seed0' / 'ibn_b').glob('*/*.log'))
+    assert (out / 'seed0' / 'ibn_b' / 'iter_4.pth').is_file()
+    summary = json.loads((out / 'summary.json').read_text())
+    assert list(summary['models']) == ['plain', 'ibn_a', 'ibn_b']
+
+    # again, verbose: everything is reused and mmengine's logs are printed
+    again = run_tool('demo.py', args + ['--verbose']).stdout
+    assert 'exists: not training again' in again
+    assert '=== train IBN-b ===' in again
+    assert json.loads((out / 'summary.json').read_text())['models'] == \
+        summary['models']
+
+
+def test_demo_refuses_a_bad_output_location_before_any_work(tmp_path):
+    taken = tmp_path / 'results'
+    taken.write_text('a file the user had')
+    start = time.monotonic()
+    proc = run_tool('demo.py', SMOKE + ['--out', taken, '--data-root',
+                                        tmp_path / 'data'], check=False)
+    assert proc.returncode == 2
+    assert '--out' in proc.stdout and str(taken) in proc.stdout
+    assert not (tmp_path / 'data').exists()  # nothing was generated
+    assert taken.read_text() == 'a file the user had'
+    assert time.monotonic() - start < 60
