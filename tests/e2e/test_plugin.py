@@ -1,7 +1,8 @@
 """ibnseg as a plugin of a plain mmseg project: a config anywhere on disk
 with ``custom_imports`` builds, trains, resumes and serves ibnseg models with
-mmseg's and mmengine's own APIs, in a Python process that never imports
-ibnseg itself."""
+mmseg's and mmengine's own APIs (Runner, init_model, MMSegInferencer), in a
+Python process that imports mmseg before ibnseg (with mmcv-lite, the
+placeholder for mmcv's compiled ops must already be active then)."""
 import subprocess
 import sys
 import textwrap
@@ -38,6 +39,11 @@ USER_SCRIPT = textwrap.dedent('''
     print('BACKBONE', type(model.backbone).__name__, model.backbone.ibn)
     result = mmseg.apis.inference_model(model, sys.argv[3])
     print('PRED_SHAPE', tuple(result.pred_sem_seg.data.shape))
+
+    inferencer = mmseg.apis.MMSegInferencer(
+        model=config, weights=sys.argv[2] + '/iter_3.pth', device='cpu')
+    outputs = inferencer(sys.argv[3], return_datasamples=True)
+    print('INFERENCER_SHAPE', tuple(outputs.pred_sem_seg.data.shape))
 ''')
 
 
@@ -66,3 +72,4 @@ def test_config_outside_repo_trains_resumes_and_infers(tmp_path):
     assert 'Resumed' in proc.stdout or 'resumed' in proc.stdout
     assert 'BACKBONE IBNResNet a' in proc.stdout
     assert 'PRED_SHAPE (1, 32, 64)' in proc.stdout
+    assert 'INFERENCER_SHAPE (1, 32, 64)' in proc.stdout

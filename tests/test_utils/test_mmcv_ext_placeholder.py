@@ -1,0 +1,167 @@
+"""The stand-in for mmcv's compiled ops (ibnseg/utils/mmcv_ext_placeholder.py).
+
+The default set-up (mmcv-lite) runs the whole suite with the placeholder
+active; CI also runs this file in a venv with the compiled mmcv wheel
+(``IBNSEG_WHEEL_DIR``), where the tests of the other build are the ones that
+run. Each environment-specific test says which build it needs.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+
+import pytest
+import torch
+
+from ibnseg.utils import mmcv_ext_placeholder as placeholder
+
+PTH_FILE = os.path.join(sysconfig.get_paths()['purelib'],
+                        'ibnseg-mmcv-ext-placeholder.pth')
+
+
+def _mmcv_ext():
+    import mmcv._ext
+    return mmcv._ext
+
+
+COMPILED = not placeholder.is_placeholder(_mmcv_ext())
+
+
+def _placeholder_module():
+    """A fresh placeholder module, made the way the import system makes it."""
+    spec = placeholder._PlaceholderFinder().find_spec('mmcv._ext')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_placeholder_op_raises_error_naming_op_and_the_compiled_build():
+    module = _placeholder_module()
+    assert placeholder.is_placeholder(module)
+    op = module.sigmoid_focal_loss_forward  # load_ext's hasattr check passes
+    assert op.__name__ == 'sigmoid_focal_loss_forward'
+    with pytest.raises(placeholder.MMCVOpsUnavailableError) as error:
+        op(torch.zeros(1))
+    message = str(error.value)
+    assert "'sigmoid_focal_loss_forward'" in message
+    assert 'IBNSEG_MMCV=full' in message and 'IBNSEG_WHEEL_DIR' in message
+
+
+def test_placeholder_answers_only_for_mmcv_ext_and_not_for_dunders():
+    finder = placeholder._PlaceholderFinder()
+    assert finder.find_spec('mmcv.ops') is None
+    assert finder.find_spec('mmcv._ext_other') is None
+    module = _placeholder_module()
+    # Python's protocols (copy, pickle, inspect) must see plain attributes
+    with pytest.raises(AttributeError):
+        module.__wrapped__  # noqa: B018
+
+
+def test_install_is_idempotent():
+    before = sum(placeholder.is_placeholder(f) or
+                 getattr(f, 'IBNSEG_MMCV_EXT_PLACEHOLDER', False)
+                 for f in sys.meta_path)
+    placeholder.install()
+    placeholder.install()
+    after = sum(getattr(f, 'IBNSEG_MMCV_EXT_PLACEHOLDER', False)
+                for f in sys.meta_path)
+    assert after == max(before, 1) == 1
+
+
+def test_never_shadows_a_real_mmcv_ext(tmp_path):
+    """A real ``mmcv._ext`` on the path wins over the placeholder, whichever
+    was installed first (here: a fake mmcv package first on sys.path)."""
+    fake = tmp_path / 'mmcv'
+    fake.mkdir()
+    (fake / '__init__.py').write_text('')
+    (fake / '_ext.py').write_text('REAL = True\n')
+    # the placeholder is loaded by path: importing the ibnseg package would
+    # import mmseg, which rejects the fake mmcv
+    script = textwrap.dedent('''
+        import importlib.util, sys
+        spec = importlib.util.spec_from_file_location('placeholder', sys.argv[1])
+        p = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(p)
+        p.install()
+        import mmcv._ext
+        assert mmcv._ext.REAL and not p.is_placeholder(mmcv._ext), mmcv._ext
+        print('REAL_EXT_USED')
+    ''')
+    proc = subprocess.run(
+        [sys.executable, '-c', script, placeholder.__file__],
+        env=dict(os.environ, PYTHONPATH=str(tmp_path)), capture_output=True,
+        text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'REAL_EXT_USED' in proc.stdout
+
+
+def test_pth_line_activates_placeholder_at_start_up_under_its_own_name(
+        tmp_path):
+    """What setup_env.sh writes into site-packages: run by ``site`` at
+    start-up, before anything imports mmseg or ibnseg."""
+    site_dir = tmp_path / 'site'
+    site_dir.mkdir()
+    (site_dir / 'ibnseg-mmcv-ext-placeholder.pth').write_text(
+        placeholder.pth_line(placeholder.__file__))
+    script = textwrap.dedent('''
+        import site, sys
+        site.addsitedir(sys.argv[1])
+        name = 'ibnseg.utils.mmcv_ext_placeholder'
+        assert name in sys.modules and 'ibnseg' not in sys.modules
+        assert sum(getattr(f, 'IBNSEG_MMCV_EXT_PLACEHOLDER', False)
+                   for f in sys.meta_path) == 1
+        site.main()  # now the venv's packages (-S left them out)
+        import ibnseg.utils.mmcv_ext_placeholder as later
+        assert later is sys.modules[name]
+        print('ACTIVE')
+    ''')
+    # -S: nothing else runs at start-up (not the venv's own .pth files)
+    proc = subprocess.run([sys.executable, '-S', '-c', script, str(site_dir)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'ACTIVE' in proc.stdout
+    # a moved checkout: the line does nothing instead of failing start-up
+    line = placeholder.pth_line(str(tmp_path / 'gone.py'))
+    namespace = {}
+    exec(line, namespace)  # noqa: S102 - the same as site does
+    assert namespace['m'] is False
+
+
+@pytest.mark.skipif(COMPILED, reason='needs the default mmcv-lite set-up; '
+                    'this environment has the compiled mmcv')
+def test_default_setup_mmseg_imports_and_a_compiled_op_says_so():
+    import mmcv.ops
+    import mmseg.models  # noqa: F401  (imports mmcv.ops at load time)
+    assert os.path.isfile(PTH_FILE), 'setup_env.sh writes the .pth file'
+    logits = torch.randn(4, 3)
+    labels = torch.tensor([0, 1, 2, 1])
+    with pytest.raises(placeholder.MMCVOpsUnavailableError,
+                       match="'sigmoid_focal_loss_forward'"):
+        mmcv.ops.sigmoid_focal_loss(logits, labels)
+
+
+@pytest.mark.skipif(not COMPILED, reason='needs the compiled mmcv '
+                    '(IBNSEG_MMCV=full or IBNSEG_WHEEL_DIR); this environment '
+                    'has mmcv-lite')
+def test_compiled_setup_real_op_works_and_no_placeholder_is_active():
+    import mmcv.ops
+    ext = _mmcv_ext()
+    assert ext.__file__.endswith('.so')
+    assert not os.path.exists(PTH_FILE)
+    # import ibnseg installs the finder before mmcv._ext is first imported:
+    # the compiled module must still be the one found
+    proc = subprocess.run(
+        [sys.executable, '-c', 'import ibnseg, mmcv._ext; '
+         'print(mmcv._ext.__file__)'], capture_output=True, text=True,
+        timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == ext.__file__
+    # a compiled op with a CPU kernel: NMS keeps the better of two
+    # overlapping boxes and the separate one
+    boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.],
+                          [20., 20., 30., 30.]])
+    scores = torch.tensor([0.9, 0.8, 0.7])
+    _, keep = mmcv.ops.nms(boxes, scores, iou_threshold=0.5)
+    assert keep.tolist() == [0, 2]
