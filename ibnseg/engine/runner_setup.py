@@ -4,6 +4,7 @@ Each function applies one command-line option to a config the way mmseg
 1.2.2's own tools do, with errors that name the file or option at fault.
 """
 import argparse
+import ast
 import logging
 import os
 import os.path as osp
@@ -47,6 +48,27 @@ def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     return args
 
 
+def _first_syntax_error(path: str, chain: tuple = ()):
+    """(path, the configs inheriting from it, SyntaxError) of the first
+    file of a config's inheritance chain that does not parse, walked the way
+    mmengine walks it (the file, then its ``_base_`` files in order)."""
+    if not path.endswith('.py') or any(
+            osp.samefile(path, p) for p in chain):
+        return None
+    with open(path, encoding='utf-8') as f:
+        source = f.read()
+    try:
+        compile(source, path, 'exec', ast.PyCF_ONLY_AST)
+    except SyntaxError as error:
+        return path, chain, error
+    for base in Config._get_base_files(path):
+        base_path = osp.normpath(Config._get_cfg_path(base, path)[0])
+        found = _first_syntax_error(base_path, chain + (path, ))
+        if found:
+            return found
+    return None
+
+
 def load_config(config_path: str, cfg_options: Optional[dict] = None,
                 launcher: str = 'none') -> Config:
     """Read a config file and apply ``--cfg-options`` and ``--launcher``.
@@ -62,28 +84,6 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
     """
     if not osp.isfile(config_path):
         raise FileNotFoundError(f'config file not found: {config_path}')
-
-    def first_syntax_error(path, chain=()):
-        # (path, the configs inheriting from it, SyntaxError) of the first
-        # file of the inheritance chain that does not parse, walked the way
-        # mmengine walks it (the file, then its _base_ files in order).
-        import ast
-        if not path.endswith('.py') or any(
-                osp.samefile(path, p) for p in chain):
-            return None
-        with open(path, encoding='utf-8') as f:
-            source = f.read()
-        try:
-            compile(source, path, 'exec', ast.PyCF_ONLY_AST)
-        except SyntaxError as error:
-            return path, chain, error
-        for base in Config._get_base_files(path):
-            base_path = osp.normpath(Config._get_cfg_path(base, path)[0])
-            found = first_syntax_error(base_path, chain + (path, ))
-            if found:
-                return found
-        return None
-
     try:
         cfg = Config.fromfile(config_path)
     except SyntaxError as error:
@@ -91,7 +91,7 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
         # walked), the line is still right: say where it may be
         path, chain = f'{config_path} (or one of its base configs)', ()
         try:
-            path, chain, error = first_syntax_error(config_path) or (
+            path, chain, error = _first_syntax_error(config_path) or (
                 path, chain, error)
         except Exception:  # e.g. a base that is missing: mmengine's error
             pass
