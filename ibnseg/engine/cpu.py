@@ -4,8 +4,9 @@ Threads. torch runs each op on all cores with OpenMP, whose threads wait
 for each other at the end of every parallel region. When another program
 takes a core, one of those threads is descheduled and the others spin until
 it runs again: on the 2-core demo machine, one busy process made a demo
-training step 3.8x slower with 2 threads (0.89 s against 0.23 s idle), while
-1 thread took 0.43 s (docs/demo.md has the table and the command).
+training step 3.7x slower with 2 threads (0.77 s against 0.21 s idle), while
+1 thread took 0.37 s (docs/demo.md has the table and the command,
+``tools/benchmark_demo_cpu.py``).
 :class:`~ibnseg.engine.hooks.AdaptiveThreadsHook` therefore measures how much CPU the *other*
 processes use (``/proc/stat`` minus this process's own CPU time, over the
 interval between two checks: nothing extra is sampled) and gives torch the
