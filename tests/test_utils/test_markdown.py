@@ -1,7 +1,7 @@
 """ibnseg.utils.markdown.markdown_table."""
 import pytest
 
-from ibnseg.utils.markdown import markdown_table
+from ibnseg.utils.markdown import iter_markdown_table, markdown_table
 
 
 def test_layout_matches_the_hand_built_tables():
@@ -32,6 +32,30 @@ def test_pipes_and_newlines_cannot_break_the_table():
 def test_rows_accept_any_iterable_of_cells():
     assert markdown_table(('a', 'b'), [(x, x * 2) for x in (1,)]) \
         .endswith('| 1 | 2 |')
+
+
+def test_lines_are_yielded_before_later_rows_are_computed():
+    computed = []
+
+    def rows():
+        for value in (1, 2):
+            computed.append(value)
+            yield [value]
+
+    lines = iter_markdown_table(['n'], rows())
+    assert [next(lines), next(lines)] == ['| n |', '|---|']
+    assert computed == []
+    assert next(lines) == '| 1 |' and computed == [1]
+    assert list(lines) == ['| 2 |']
+
+
+def test_iter_checks_header_before_the_first_row():
+    def rows():
+        raise AssertionError('a row was computed for a bad table')
+        yield  # pragma: no cover
+
+    with pytest.raises(ValueError, match='unknown alignment'):
+        next(iter_markdown_table(['a'], rows(), align=['top']))
 
 
 @pytest.mark.parametrize('kwargs, message', [
