@@ -49,6 +49,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from ibnseg.engine.cpu import retain_freed_memory
 from ibnseg.models import IBN, IBNResNet
+from ibnseg.utils.markdown import markdown_table
 
 VARIANTS = {
     'plain': dict(ibn=None),
@@ -238,34 +239,36 @@ def report(args, size, names, results):
     print(f'\nResNet-{args.depth}-D8, input {args.batch}x3x{size[0]}x'
           f'{size[1]}, {args.device}{" AMP" if args.amp else " fp32"}, '
           f'median of {args.rounds} interleaved rounds ({clock})')
-    print('| mode | variant | time (s) | x plain | CPU time (s) | x plain '
-          '| page faults | peak memory (MiB) | x plain |')
-    print('|---|---|---|---|---|---|---|---|---|')
+    rows = []
     for mode in args.modes:
         base = results[mode, names[0]]
         for n in names:
             res = results[mode, n]
-            cpu = (f'{res["cpu"]:.3f} | {res["cpu"] / base["cpu"]:.3f}'
-                   if res['cpu'] is not None else '- | -')
+            cpu = ([f'{res["cpu"]:.3f}', f'{res["cpu"] / base["cpu"]:.3f}']
+                   if res['cpu'] is not None else ['-', '-'])
             faults = '-' if res['faults'] is None else f'{res["faults"]:.0f}'
-            print(f'| {mode} | {n} | {res["time"]:.3f} | '
-                  f'{res["time"] / base["time"]:.3f} | {cpu} | '
-                  f'{faults} | {res["memory"] / 2**20:.0f} | '
-                  f'{res["memory"] / max(base["memory"], 1):.3f} |')
+            rows.append([mode, n, f'{res["time"]:.3f}',
+                         f'{res["time"] / base["time"]:.3f}', *cpu, faults,
+                         f'{res["memory"] / 2**20:.0f}',
+                         f'{res["memory"] / max(base["memory"], 1):.3f}'])
+    print(markdown_table(
+        ['mode', 'variant', 'time (s)', 'x plain', 'CPU time (s)', 'x plain',
+         'page faults', 'peak memory (MiB)', 'x plain'], rows))
     if not args.profile:
         return
     print('\nNormalisation layers in one profiled step (torch profiler, '
           'inclusive time of BN / IN / IBN events, forward and backward)')
-    print('| mode | variant | step (s) | norm layers (s) | share of step '
-          '| norm layers - plain\'s, share of plain step |')
-    print('|---|---|---|---|---|---|')
+    rows = []
     for mode in args.modes:
         base_step, base_norm = results[mode, names[0]]['norm']
         for n in names:
             step, norm = results[mode, n]['norm']
             extra = (norm - base_norm) / base_step
-            print(f'| {mode} | {n} | {step:.3f} | {norm:.3f} | '
-                  f'{norm / step:.1%} | {extra:+.1%} |')
+            rows.append([mode, n, f'{step:.3f}', f'{norm:.3f}',
+                         f'{norm / step:.1%}', f'{extra:+.1%}'])
+    print(markdown_table(
+        ['mode', 'variant', 'step (s)', 'norm layers (s)', 'share of step',
+         "norm layers - plain's, share of plain step"], rows))
 
 
 def parse_size(text):

@@ -110,6 +110,7 @@ def main():
         return child(args)
 
     from ibnseg.synthetic.benchmark import Preset, generate_data
+    from ibnseg.utils.markdown import iter_markdown_table
     with tempfile.TemporaryDirectory() as tmp:
         args.data_root = args.data_root or osp.join(tmp, 'data')
         generate_data(args.data_root,
@@ -121,16 +122,21 @@ def main():
             if (t, m, load) != ('all', 'system', 0)]
         print(f'{os.cpu_count()} cores; demo model 128x256, batch 8; median '
               f's/iter over {args.iters - args.warmup} iterations')
-        print('| other load | threads | malloc | s/iter | vs all/system '
-              'idle | threads at the end |')
-        print('|---|---|---|---|---|---|')
-        base = None
-        for threads, malloc, load in cells:
-            cell = run_cell(args, load, threads, malloc)
-            base = base or cell['median']
-            print(f'| {load} | {threads} | {malloc} | {cell["median"]:.3f} '
-                  f'| {cell["median"] / base:.2f}x | {cell["threads"]} |',
-                  flush=True)
+
+        def measured_rows():
+            base = None
+            for threads, malloc, load in cells:
+                cell = run_cell(args, load, threads, malloc)
+                base = base or cell['median']
+                yield (load, threads, malloc, f'{cell["median"]:.3f}',
+                       f'{cell["median"] / base:.2f}x', cell['threads'])
+
+        # each row is printed once measured (a cell takes minutes)
+        for line in iter_markdown_table(
+                ['other load', 'threads', 'malloc', 's/iter',
+                 'vs all/system idle', 'threads at the end'],
+                measured_rows()):
+            print(line, flush=True)
 
 
 if __name__ == '__main__':

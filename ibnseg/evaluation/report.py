@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 from ibnseg.engine.fileio import atomic_write
+from ibnseg.utils.markdown import markdown_table
 from ibnseg.version import __version__
 from .domains import SHIFT_SEPARATOR, is_shifted
 from .metrics.cross_domain_iou_metric import (DROP, SUMMARY_METRICS,
@@ -95,13 +96,6 @@ def _fmt(value: Optional[float]) -> str:
     return 'nan' if math.isnan(value) else f'{value:.2f}'
 
 
-def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '|'.join(['---'] * len(header)) + '|']
-    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
-    return '\n'.join(lines)
-
-
 def _row_label(row: str) -> str:
     return ROW_LABELS.get(
         row, row.replace(SHIFT_SEPARATOR, f' {SHIFT_SEPARATOR} '))
@@ -128,7 +122,7 @@ def summary_table(results: Sequence[ModelResult]) -> str:
                 for m in TABLE_METRICS
             ]
         lines.append(cells)
-    return _markdown(header, lines)
+    return markdown_table(header, lines)
 
 
 def per_class_table(result: ModelResult) -> str:
@@ -139,7 +133,7 @@ def per_class_table(result: ModelResult) -> str:
         lines.append([class_name] +
                      [_fmt(result.class_ious(r)[index]) for r in rows])
     lines.append(['**mIoU**'] + [_fmt(result.value(r, 'mIoU')) for r in rows])
-    return _markdown(['class'] + [_row_label(r) for r in rows], lines)
+    return markdown_table(['class'] + [_row_label(r) for r in rows], lines)
 
 
 def markdown_report(results: Sequence[ModelResult]) -> str:

@@ -22,6 +22,7 @@ from ibnseg.engine.fileio import atomic_write
 from ibnseg.engine.progress import PhaseConsole, TrainProgressHook
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
 from ibnseg.evaluation.report import ModelResult, summary_table
+from ibnseg.utils.markdown import markdown_table
 from .generate import generate_domain_dataset
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -222,8 +223,7 @@ def summary_markdown(summary: dict) -> str:
     rows = list(next(iter(summary['models'].values())))
     n = len(summary['seeds'])
     header = ['test'] + [f'{m} {summary["metric"]}' for m in models]
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '---|' * len(header)]
+    body = []
     for row in rows:
         cells = [row]
         for model in models:
@@ -234,11 +234,12 @@ def summary_markdown(summary: dict) -> str:
                 cells.append(f'{entry["mean"]:.2f}')
             else:
                 cells.append(f'{entry["mean"]:.2f} ± {entry["std"]:.2f}')
-        lines.append('| ' + ' | '.join(cells) + ' |')
+        body.append(cells)
     note = (f'mean ± sample standard deviation over {n} seeds '
             f'({", ".join(map(str, summary["seeds"]))})' if n > 1 else
             f'seed {summary["seeds"][0]}')
-    return '\n'.join(lines) + f'\n\n{summary["metric"]} (%), {note}.\n'
+    return (markdown_table(header, body) +
+            f'\n\n{summary["metric"]} (%), {note}.\n')
 
 
 def run_benchmark(out_dir: str,
