@@ -12,26 +12,26 @@ Cityscapes::
     <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png
     <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelTrainIds.png
 
-Every writer here is atomic: it writes a hidden temporary file in the target
-folder and renames it over the target, so an interrupted run leaves either the
-old file or the complete new one, never a truncated PNG. The temporary names
-are ``ibnseg.engine.fileio``'s (``.<name>.<pid>.<random>.ibnseg-partial``), so
-no dataset listing picks them up and ``remove_temporary_files`` (which the
-converters call on every folder they write) removes what a killed process
-left. A write that fails names the file, and says so when the disk is full.
+Every writer here is atomic (``ibnseg.engine.fileio.atomic_write``): it writes
+a hidden temporary file in the target folder and renames it over the target,
+so an interrupted run leaves either the old file or the complete new one,
+never a truncated PNG. The temporary names are
+``.<name>.<pid>.<random>.ibnseg-partial``, so no dataset listing picks them up
+and ``remove_temporary_files`` (which the converters call on every folder they
+write) removes what a killed process left. A write that fails names the file,
+and says so when the disk is full.
 """
 import contextlib
-import errno
 import os
 import os.path as osp
 import re
-import tempfile
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..engine.fileio import PARTIAL_SUFFIX, remove_partial_files
+from ..engine.fileio import (DISK_FULL_ERRNOS, PARTIAL_SUFFIX,  # noqa: F401
+                             atomic_write, remove_partial_files)
 from .labels import (CLASSES, IGNORE_INDEX, LABEL_ID_COLORS,  # noqa: F401
                      LABEL_ID_TO_TRAIN_ID, PALETTE, TRAIN_ID_LABEL_IDS,
                      label_ids_to_train_ids)
@@ -54,8 +54,6 @@ TEMP_SUFFIX = PARTIAL_SUFFIX
 #: ``.<name>.<8 random chars>.tmp`` (``tempfile.mkstemp``).
 _LEGACY_TEMP_NAME = re.compile(
     r'^\.[^/]+\.(png|tsv|txt|json)\.[a-z0-9_]{8}\.tmp$')
-#: errno values that mean "the disk (or the user's quota) is full".
-DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 def gta5_id(index) -> str:
@@ -110,55 +108,12 @@ def save_png_atomic(path: str,
         height, width = array.shape
         image = Image.frombytes('P', (width, height), array.tobytes())
         image.putpalette(np.asarray(palette, np.uint8).reshape(-1).tolist())
-    return _write_atomic(path, lambda f: image.save(f, format='PNG'))
+    return atomic_write(path, lambda f: image.save(f, format='PNG'))
 
 
 def write_text_atomic(path: str, text: str) -> str:
     """Write ``text`` (UTF-8) to ``path`` atomically; create its folder."""
-    return _write_atomic(path, lambda f: f.write(text.encode('utf-8')))
-
-
-def _write_error(err: OSError, path: str) -> OSError:
-    """``err`` with a message naming ``path`` (and a full disk as such);
-    the errno is kept, so callers can still test for ``ENOSPC``."""
-    if err.errno in DISK_FULL_ERRNOS:
-        return OSError(
-            err.errno, f'{err.strerror or os.strerror(err.errno)} while '
-            f'writing {path}: the disk is full (free some space on it and run '
-            'again)')
-    if err.errno is not None and err.filename is None:
-        return OSError(err.errno, f'{err.strerror} while writing {path}')
-    return err
-
-
-def _write_atomic(path: str, write: Callable) -> str:
-    """Call ``write(binary_file)`` on a hidden temporary file next to
-    ``path``, then rename it over ``path``."""
-    folder = osp.dirname(osp.abspath(path))
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp_path = tempfile.mkstemp(
-            prefix=f'.{osp.basename(path)}.{os.getpid()}.',
-            suffix=TEMP_SUFFIX,
-            dir=folder)
-    except OSError as err:
-        named = _write_error(err, path)
-        if named is err:
-            raise
-        raise named from err
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        os.replace(tmp_path, path)
-    except BaseException as err:
-        # also on KeyboardInterrupt: never leave the half-written temp behind
-        with contextlib.suppress(OSError):
-            os.remove(tmp_path)
-        named = _write_error(err, path) if isinstance(err, OSError) else err
-        if named is err:
-            raise
-        raise named from err
-    return str(path)
+    return atomic_write(path, text)
 
 
 def remove_temporary_files(folder: str) -> List[str]:

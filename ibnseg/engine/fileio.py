@@ -14,17 +14,18 @@ and :func:`check_output_options` turns a bad one into an argparse error.
 """
 import argparse
 import contextlib
+import errno
 import os
 import os.path as osp
 import uuid
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Any, BinaryIO, Callable, Dict, Optional, Union
 
 from mmengine.fileio import LocalBackend, register_backend
 
-__all__ = ['PARTIAL_SUFFIX', 'AtomicLocalBackend', 'OutputPathError',
-           'atomic_write', 'check_output_dir', 'check_output_file',
-           'check_output_options', 'remove_partial_files']
+__all__ = ['DISK_FULL_ERRNOS', 'PARTIAL_SUFFIX', 'AtomicLocalBackend',
+           'OutputPathError', 'atomic_write', 'check_output_dir',
+           'check_output_file', 'check_output_options', 'remove_partial_files']
 
 #: Name suffix of temporary files that :func:`atomic_write` has not yet
 #: renamed into place; any such file left on disk is from a killed writer.
@@ -45,40 +46,82 @@ def _fsync_dir(dirname: str) -> None:
         os.close(fd)
 
 
-def atomic_write(filepath: Union[str, Path], data: Union[bytes, str],
-                 encoding: str = 'utf-8') -> None:
+#: errno values that mean "the disk (or the user's quota) is full".
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _named_write_error(err: OSError, path: str) -> OSError:
+    """``err`` with a message naming ``path`` (and a full disk as such);
+    the errno (hence the OSError subclass) is kept, so callers can still
+    test for ``ENOSPC``. Errors that already name a file are kept as is."""
+    if err.errno in DISK_FULL_ERRNOS:
+        return OSError(
+            err.errno, f'{err.strerror or os.strerror(err.errno)} while '
+            f'writing {path}: the disk is full (free some space on it and run '
+            'again)')
+    if err.errno is not None and err.filename is None:
+        return OSError(err.errno, f'{err.strerror} while writing {path}')
+    return err
+
+
+def atomic_write(filepath: Union[str, Path],
+                 data: Union[bytes, str, Callable[[BinaryIO], Any]],
+                 encoding: str = 'utf-8') -> str:
     """Replace ``filepath`` with ``data`` in one step.
 
     The data goes to ``.<name>.<pid>.<random>.ibnseg-partial`` next to the
     target (same file system, so the rename is atomic), is flushed to disk,
-    then renamed over ``filepath``. If anything fails before the rename the
-    temporary file is removed and ``filepath`` is left as it was.
+    then renamed over ``filepath``. If anything fails before the rename (an
+    exception, or ``KeyboardInterrupt``) the temporary file is removed and
+    ``filepath`` is left as it was.
 
     Args:
         filepath (str | Path): File to write; its folder is created if needed.
-        data (bytes | str): Content; ``str`` is encoded with ``encoding``.
+        data (bytes | str | callable): Content; ``str`` is encoded with
+            ``encoding``. A callable is called with the temporary file open
+            for binary writing and writes the content itself, for writers
+            that want a file object, e.g.
+            ``lambda f: image.save(f, format='PNG')``.
         encoding (str): Encoding for ``str`` data. Defaults to 'utf-8'.
+
+    Returns:
+        str: ``filepath`` as given (as str).
+
+    Raises:
+        OSError: a failed write, with the errno of the original error (which
+            is chained) and a message naming ``filepath``; a full disk is
+            said to be one.
     """
     if isinstance(data, str):
         data = data.encode(encoding)
-    filepath = osp.abspath(os.fspath(filepath))
-    dirname, basename = osp.split(filepath)
-    os.makedirs(dirname, exist_ok=True)
+    target = osp.abspath(os.fspath(filepath))
+    dirname, basename = osp.split(target)
     tmp_path = osp.join(
         dirname,
         f'.{basename}.{os.getpid()}.{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}')
     try:
-        # 'xb' (not mkstemp) so the file gets the usual umask permissions.
-        with open(tmp_path, 'xb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, filepath)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp_path)
-        raise
+        os.makedirs(dirname, exist_ok=True)
+        try:
+            # 'xb' (not mkstemp) so the file gets the usual umask permissions.
+            with open(tmp_path, 'xb') as f:
+                if callable(data):
+                    data(f)
+                else:
+                    f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp_path, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp_path)
+            raise
+    except OSError as err:
+        named = _named_write_error(err, os.fspath(filepath))
+        if named is err:
+            raise
+        raise named from err
     _fsync_dir(dirname)
+    return os.fspath(filepath)
 
 
 def remove_partial_files(dirname: Union[str, Path]) -> list:

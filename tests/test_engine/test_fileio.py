@@ -1,4 +1,5 @@
 import argparse
+import errno
 import os
 import stat
 
@@ -54,6 +55,65 @@ def test_interrupted_first_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         atomic_write(tmp_path / 'checkpoint.pth', b'data')
     assert os.listdir(tmp_path) == []
+
+
+def test_atomic_write_callback_gets_the_temporary_file(tmp_path):
+    target = tmp_path / 'out.txt'
+    seen = []
+
+    def write(f):
+        seen.append(f.name)
+        f.write(b'from ')
+        f.write(b'a callback')
+
+    assert atomic_write(target, write) == str(target)
+    assert target.read_bytes() == b'from a callback'
+    assert seen[0] != str(target) and seen[0].endswith(PARTIAL_SUFFIX)
+    assert os.path.dirname(seen[0]) == str(tmp_path)  # same file system
+
+
+@pytest.mark.parametrize('error', [ValueError('encoder failed'),
+                                   KeyboardInterrupt()])
+def test_failing_callback_keeps_previous_file(tmp_path, error):
+    target = tmp_path / 'label.png'
+    atomic_write(target, b'old')
+
+    def write(f):
+        f.write(b'half of the ')
+        raise error
+
+    with pytest.raises(type(error)):
+        atomic_write(target, write)
+    assert target.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['label.png']
+
+
+def test_write_errors_name_the_file_and_keep_errno(tmp_path, monkeypatch):
+    target = tmp_path / 'iter_8.pth'
+
+    def no_space(f):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(OSError, match=r'iter_8\.pth: the disk is full') \
+            as info:
+        atomic_write(target, no_space)
+    assert info.value.errno == errno.ENOSPC
+    assert isinstance(info.value.__cause__, OSError)
+    assert os.listdir(tmp_path) == []
+
+    def real_fsync_error(fd):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, 'fsync', real_fsync_error)
+    with pytest.raises(OSError, match=r'while writing .*iter_8\.pth') as info:
+        atomic_write(target, b'data')
+    assert info.value.errno == errno.EIO
+    # an error that names its own file (here the folder) is left as it is
+    blocker = tmp_path / 'a_file'
+    blocker.write_bytes(b'')
+    with pytest.raises(FileExistsError) as info:
+        atomic_write(blocker / 'x.txt', b'data')
+    assert info.value.filename == str(blocker)
 
 
 def test_remove_partial_files_only_removes_partials(tmp_path):
