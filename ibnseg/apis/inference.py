@@ -1,0 +1,489 @@
+"""Segment one's own images with a trained model: the library behind
+``tools/infer.py``.
+
+mmseg's ``init_model`` + ``inference_model`` run one image at a time and
+write nothing; ``MMSegInferencer`` names its outputs ``00000000_pred.png`` by
+count, so nothing ties a prediction to its image. This module adds what a
+user with a folder of photos (or the Cityscapes test split) needs around
+mmseg's ``inference_model``, which still does the pipeline and the forward
+pass:
+
+- :func:`find_images` turns files, folders (searched recursively) and glob
+  patterns into a sorted list of images, each with an output name that
+  mirrors its path below the inputs' common folder, so ``a/x.png`` and
+  ``b/x.png`` do not overwrite each other; an argument that names no image
+  is an error naming it, before any model is loaded;
+- :func:`inference_dataset_meta` checks that a config can serve
+  ``inference_model`` (a top-level ``test_pipeline``) and reads the classes
+  and palette of the data it was trained for from the config;
+- :func:`init_segmentor` loads the checkpoint strictly and safely (through
+  ``ibnseg.evaluation.load_segmentor``);
+- :func:`segment_images` runs the model and writes, per image, a label PNG of
+  class indices (trainIds, or Cityscapes label ids for the benchmark server)
+  and a colour overlay drawn by mmseg's ``SegLocalVisualizer``.
+"""
+import glob
+import os
+import os.path as osp
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import mmcv
+import numpy as np
+from mmengine.config import Config
+from mmengine.utils import ProgressBar
+from mmseg.apis import inference_model
+from mmseg.registry import DATASETS
+from mmseg.visualization import SegLocalVisualizer
+from PIL import Image
+
+from ..datasets.labels import CLASSES, TRAIN_ID_LABEL_IDS
+from ..datasets.layouts import save_png_atomic
+from ..engine.runner_setup import check_checkpoint, load_config
+from ..evaluation.inference import load_segmentor
+
+__all__ = [
+    'IMAGE_EXTENSIONS', 'LABEL_FORMATS', 'ImageInputError', 'ImageReadError',
+    'InputImage', 'SegmentedImage', 'check_label_format', 'find_images',
+    'inference_dataset_meta', 'init_segmentor', 'segment_images',
+    'to_label_format'
+]
+
+#: File endings taken from folders and glob matches (case-insensitive);
+#: files named one by one are taken whatever their ending.
+IMAGE_EXTENSIONS = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff',
+                    '.webp')
+
+#: Pixel values of the label PNGs: ``'trainid'`` writes the model's class
+#: indices (0..18 for the 19 Cityscapes classes), ``'labelid'`` the
+#: Cityscapes label ids of those classes, as the Cityscapes benchmark server
+#: expects them.
+LABEL_FORMATS = ('trainid', 'labelid')
+
+#: Sub-folders of the output folder, as mmseg's ``MMSegInferencer`` names
+#: them: ``pred/`` holds the label PNGs, ``vis/`` the overlays.
+PRED_DIR = 'pred'
+VIS_DIR = 'vis'
+
+
+class ImageInputError(ValueError):
+    """An image argument that names no image, or two inputs that would
+    write the same output; the message names the argument or files."""
+
+
+class ImageReadError(ValueError):
+    """An image file that cannot be decoded; the message names it."""
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """One image to segment.
+
+    Attributes:
+        path (str): The file, as the user's argument spells it.
+        name (str): Its output name without extension, relative to the
+            output folders: the path below the common folder of all inputs,
+            e.g. ``'berlin/berlin_000000_000019_leftImg8bit'``.
+    """
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SegmentedImage:
+    """What :func:`segment_images` wrote for one image.
+
+    Attributes:
+        image (InputImage): The input.
+        label_path (str): The label PNG (one 8-bit channel).
+        overlay_path (str): The colour overlay PNG (image size, RGB).
+    """
+    image: InputImage
+    label_path: str
+    overlay_path: str
+
+
+def _is_image_file(path: str) -> bool:
+    return path.lower().endswith(IMAGE_EXTENSIONS) and osp.isfile(path)
+
+
+def _images_in(folder: str) -> List[str]:
+    """Image files below ``folder``, sorted by path; hidden files and
+    folders (temporary files of killed writers, macOS ``._x.png``) skipped.
+    """
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not d.startswith('.')]
+        found += [
+            osp.join(dirpath, name) for name in filenames
+            if not name.startswith('.')
+            and _is_image_file(osp.join(dirpath, name))
+        ]
+    return sorted(found)
+
+
+def _glob_root(pattern: str) -> str:
+    """The folder part of ``pattern`` before its first wildcard."""
+    parts = []
+    for part in pattern.split(os.sep):
+        if glob.has_magic(part):
+            break
+        parts.append(part)
+    root = os.sep.join(parts)
+    # 'imgs/x*.png' -> 'imgs'; '/a/*.png' -> '/a'; '*.png' -> '.'
+    if parts == [''] and pattern.startswith(os.sep):
+        return os.sep
+    return root or '.'
+
+
+def _expand(argument: str) -> Tuple[str, List[str]]:
+    """``(root, images)`` of one argument: a file, a folder or a pattern."""
+    if osp.isdir(argument):
+        images = _images_in(argument)
+        if not images:
+            raise ImageInputError(
+                f'{argument}: no image in this folder (looked for '
+                f'{", ".join(IMAGE_EXTENSIONS)} files, recursively)')
+        return argument, images
+    if osp.isfile(argument):
+        return osp.dirname(argument) or '.', [argument]
+    if glob.has_magic(argument):
+        images = []
+        for match in sorted(glob.glob(argument, recursive=True)):
+            if osp.isdir(match):
+                images += _images_in(match)
+            elif _is_image_file(match):
+                images.append(match)
+        if not images:
+            raise ImageInputError(
+                f'{argument}: the pattern matches no image (looked for '
+                f'{", ".join(IMAGE_EXTENSIONS)} files)')
+        return _glob_root(argument), images
+    raise ImageInputError(f'{argument}: no such file or folder')
+
+
+def find_images(arguments: Sequence[str],
+                check_headers: bool = True) -> List[InputImage]:
+    """The images that files, folders and glob patterns name, in order.
+
+    Each argument is, in this order of precedence, a folder (its images,
+    recursively, sorted by path), a file (taken as it is), or a glob
+    pattern with ``*``, ``?``, ``[...]`` or ``**`` (its matching image
+    files, and the images of matching folders, sorted). An image named
+    twice is kept once, where it first appears.
+
+    Output names mirror each image's path below the common folder of the
+    arguments' folders (a folder argument itself, a file's folder, a
+    pattern's part before its first wildcard): one folder argument keeps its
+    sub-folders (``berlin/...``), one file is just its stem, and files from
+    two folders keep those folders, so two ``x.png`` never share an output.
+
+    Args:
+        arguments (Sequence[str]): The user's image arguments.
+        check_headers (bool): Open every image's header (PIL reads a few
+            bytes) so that a file that is no image fails here, before a
+            model is loaded, rather than midway through a run.
+
+    Returns:
+        list[InputImage]: At least one image.
+
+    Raises:
+        ImageInputError: An argument names nothing or no image, a file is
+            not an image, or two images would get the same output name
+            (``x.png`` and ``x.jpg`` in one folder).
+    """
+    if not arguments:
+        raise ImageInputError('no image given')
+    entries, seen = [], set()
+    for argument in arguments:
+        root, paths = _expand(os.fspath(argument))
+        for path in paths:
+            full = osp.abspath(path)
+            if full not in seen:
+                seen.add(full)
+                entries.append((path, full, osp.abspath(root)))
+    base = osp.commonpath([root for _, _, root in entries])
+    images, names = [], {}
+    for path, full, _ in entries:
+        name = osp.splitext(osp.relpath(full, base))[0]
+        if name in names:
+            raise ImageInputError(
+                f'{names[name]} and {path} would both be written as '
+                f'{name}.png: rename one, or segment them in two runs')
+        names[name] = path
+        images.append(InputImage(path=path, name=name))
+    if check_headers:
+        for image in images:
+            _check_header(image.path)
+    return images
+
+
+def _check_header(path: str) -> None:
+    try:
+        with Image.open(path) as image:
+            image.size
+    except Exception as error:  # PIL raises several types for bad files
+        raise ImageInputError(
+            f'{path}: not a readable image ({error})') from None
+
+
+def _dataset_cfg(cfg: Config) -> dict:
+    """The dataset whose classes the model predicts: the test dataloader's
+    (the first of a concatenation), else the training one's."""
+    for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        dataset = (cfg.get(key) or {}).get('dataset')
+        if dataset:
+            break
+    else:
+        raise ValueError(
+            f'config {cfg.filename}: no test_dataloader.dataset (nor a val '
+            'or train one) to read the classes and palette from')
+    while True:
+        if dataset.get('datasets'):  # ConcatDataset
+            dataset = dataset['datasets'][0]
+        elif dataset.get('dataset'):  # RepeatDataset and other wrappers
+            dataset = dataset['dataset']
+        else:
+            return dataset
+
+
+def inference_dataset_meta(cfg: Config) -> dict:
+    """Check ``cfg`` for inference; return its classes and palette.
+
+    mmseg's ``inference_model`` builds its pipeline from the config's
+    top-level ``test_pipeline``, which must therefore exist and load the
+    image from a file. The classes and palette are those of the config's
+    dataset class (its ``METAINFO``) updated with the dataset's
+    ``metainfo``, as the dataset itself would read them; no data is needed.
+
+    Args:
+        cfg (Config): A loaded config (not modified).
+
+    Returns:
+        dict: ``classes`` (tuple of str) and ``palette`` (list of
+        ``[r, g, b]``), one per class the model predicts.
+
+    Raises:
+        ValueError: No ``test_pipeline``, one without
+            ``LoadImageFromFile``, or classes that do not match the model's
+            ``decode_head.num_classes``; the message names the config.
+    """
+    pipeline = cfg.get('test_pipeline')
+    if not pipeline:
+        raise ValueError(
+            f'config {cfg.filename}: no test_pipeline. mmseg\'s '
+            'inference_model reads a top-level test_pipeline, e.g. '
+            "test_pipeline = [dict(type='LoadImageFromFile'), "
+            "dict(type='Resize', scale=(2048, 1024), keep_ratio=True), "
+            "dict(type='PackSegInputs')]")
+    if 'LoadImageFromFile' not in [t.get('type') for t in pipeline]:
+        raise ValueError(
+            f'config {cfg.filename}: test_pipeline has no LoadImageFromFile '
+            f'(its transforms: {[t.get("type") for t in pipeline]})')
+    dataset = _dataset_cfg(cfg)
+    dataset_type = dataset.get('type')
+    dataset_class = dataset_type if isinstance(dataset_type, type) else \
+        DATASETS.get(dataset_type)
+    if dataset_class is None:
+        raise ValueError(f'config {cfg.filename}: unknown dataset type '
+                         f'{dataset_type!r}')
+    # mmengine's own reading of METAINFO + metainfo, without building the
+    # dataset (which would need the data on disk)
+    meta = dataset_class._load_metainfo(dataset.get('metainfo'))
+    classes = tuple(meta.get('classes') or ())
+    palette = [list(c) for c in meta.get('palette') or ()]
+    if len(palette) != len(classes):
+        # a class subset (metainfo=dict(classes=...)): as mmseg's datasets
+        # do, keep the colours of the chosen classes
+        full = dict(zip(dataset_class.METAINFO.get('classes', ()),
+                        dataset_class.METAINFO.get('palette', ())))
+        if not all(name in full for name in classes):
+            raise ValueError(
+                f'config {cfg.filename}: the dataset has {len(classes)} '
+                f'classes but {len(palette)} palette colours')
+        palette = [list(full[name]) for name in classes]
+    heads = cfg.model.get('decode_head')
+    head = heads[-1] if isinstance(heads, (list, tuple)) else heads
+    num_classes = (head or {}).get('num_classes')
+    if num_classes is not None and num_classes != len(classes):
+        raise ValueError(
+            f'config {cfg.filename}: the model predicts {num_classes} '
+            f'classes (decode_head.num_classes) but its dataset '
+            f'{dataset_class.__name__} has {len(classes)}')
+    return dict(classes=classes, palette=palette)
+
+
+def check_label_format(label_format: str, classes: Sequence[str]) -> None:
+    """Raise ValueError unless ``label_format`` can encode ``classes``:
+    ``'labelid'`` needs the 19 Cityscapes classes in trainId order."""
+    if label_format not in LABEL_FORMATS:
+        raise ValueError(f'label format {label_format!r}: expected one of '
+                         f'{LABEL_FORMATS}')
+    if label_format == 'labelid' and tuple(classes) != CLASSES:
+        raise ValueError(
+            'label format labelid writes Cityscapes label ids, which needs '
+            f'a model of the 19 Cityscapes classes {CLASSES}; this one '
+            f'predicts {tuple(classes)}')
+
+
+def to_label_format(pred: np.ndarray, label_format: str) -> np.ndarray:
+    """A prediction (HxW class indices) as the uint8 values of a label PNG.
+
+    ``'trainid'`` keeps the indices; ``'labelid'`` maps trainId ``t`` to
+    ``ibnseg.datasets.labels.TRAIN_ID_LABEL_IDS[t]`` and anything else (the
+    ignore index) to 0, 'unlabeled', which the benchmark does not score.
+    """
+    pred = np.asarray(pred)
+    if pred.size and (pred.min() < 0 or pred.max() > 255):
+        raise ValueError('a label PNG holds 0..255; the prediction has '
+                         f'values {pred.min()}..{pred.max()}')
+    if label_format == 'trainid':
+        return pred.astype(np.uint8)
+    if label_format == 'labelid':
+        lut = np.zeros(256, dtype=np.uint8)
+        lut[:len(TRAIN_ID_LABEL_IDS)] = TRAIN_ID_LABEL_IDS
+        return lut[pred.astype(np.int64)]
+    raise ValueError(f'label format {label_format!r}: expected one of '
+                     f'{LABEL_FORMATS}')
+
+
+def init_segmentor(config, checkpoint: str, device: str = 'cpu',
+                   cfg_options: Optional[dict] = None):
+    """Build a config's model and load a checkpoint into it, ready for
+    ``mmseg.apis.inference_model`` and :func:`segment_images`.
+
+    Unlike mmseg's ``init_model``, the checkpoint must match the model
+    exactly (``ibnseg.evaluation.load_segmentor``: strict, safe unpickling)
+    and ``model.dataset_meta`` comes from the config (see
+    :func:`inference_dataset_meta`), not from a guess by class count.
+
+    Args:
+        config (str | Config): Config file or loaded config.
+        checkpoint (str): Checkpoint file (or URL).
+        device (str): 'cpu', 'cuda', 'cuda:1' ...
+        cfg_options (dict, optional): Settings to override, as
+            ``--cfg-options`` gives them.
+
+    Raises:
+        FileNotFoundError: The config or a local checkpoint is missing.
+        ValueError: The config cannot serve inference.
+        CheckpointMismatchError: The checkpoint is for another model.
+    """
+    if isinstance(config, Config):
+        cfg = Config(config.to_dict(), filename=config.filename)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+    else:
+        cfg = load_config(os.fspath(config), cfg_options)
+    meta = inference_dataset_meta(cfg)
+    check_checkpoint(checkpoint)
+    model = load_segmentor(cfg, checkpoint, device=device)
+    model.dataset_meta = meta
+    return model
+
+
+def _read_rgb(path: str) -> np.ndarray:
+    image = mmcv.imread(path)  # BGR, as the pipeline's LoadImageFromFile
+    if image is None:
+        raise ImageReadError(f'{path}: the image cannot be decoded')
+    return mmcv.bgr2rgb(image)
+
+
+def _batches(images: Sequence[InputImage], batch_size: int
+             ) -> Iterator[List[Tuple[InputImage, np.ndarray]]]:
+    """Consecutive images of one size, at most ``batch_size`` at a time:
+    mmseg's data preprocessor stacks a test batch without padding, so its
+    images must share their size after the pipeline's resize."""
+    batch = []
+    for image in images:
+        rgb = _read_rgb(image.path)
+        if batch and (len(batch) == batch_size
+                      or batch[0][1].shape != rgb.shape):
+            yield batch
+            batch = []
+        batch.append((image, rgb))
+    if batch:
+        yield batch
+
+
+def segment_images(model,
+                   images: Sequence[InputImage],
+                   out_dir: str,
+                   label_format: str = 'trainid',
+                   opacity: float = 0.5,
+                   batch_size: int = 1,
+                   with_labels: bool = False,
+                   progress: bool = True) -> List[SegmentedImage]:
+    """Segment ``images`` with mmseg's ``inference_model``; write the results.
+
+    For each image, ``<out_dir>/pred/<name>.png`` is the prediction as an
+    8-bit grayscale PNG (see :func:`to_label_format`) and
+    ``<out_dir>/vis/<name>.png`` the image blended with the class colours
+    (mmseg's ``SegLocalVisualizer``), both at the image's size. Files are
+    written atomically: an interrupted run leaves no truncated PNG.
+
+    Args:
+        model: A segmentor with ``cfg`` and ``dataset_meta`` (from
+            :func:`init_segmentor`, or mmseg's ``init_model`` with a
+            checkpoint).
+        images (Sequence[InputImage]): From :func:`find_images`.
+        out_dir (str): Output folder (created if needed).
+        label_format (str): One of :data:`LABEL_FORMATS`.
+        opacity (float): Weight of the class colours in the overlay, in
+            (0, 1].
+        batch_size (int): Images per forward pass; only images of the same
+            size share one.
+        with_labels (bool): Write class names onto the overlay.
+        progress (bool): Show mmengine's progress bar.
+
+    Returns:
+        list[SegmentedImage]: The files written, in input order.
+
+    Raises:
+        ImageReadError: An image cannot be decoded, or the model's input
+            pipeline fails on it (the message names the files).
+    """
+    meta = getattr(model, 'dataset_meta', None)
+    if not meta or not meta.get('classes') or not meta.get('palette'):
+        raise ValueError('the model has no dataset_meta with classes and '
+                         'palette; load it with init_segmentor')
+    check_label_format(label_format, meta['classes'])
+    if not 0 < opacity <= 1:
+        raise ValueError(f'opacity must be in (0, 1], got {opacity}')
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+    visualizer = SegLocalVisualizer(
+        name=f'ibnseg_segment_images_{id(model)}', alpha=opacity)
+    visualizer.set_dataset_meta(
+        classes=list(meta['classes']), palette=list(meta['palette']))
+    bar = ProgressBar(len(images)) if progress else None
+    written = []
+    for batch in _batches(images, batch_size):
+        paths = [image.path for image, _ in batch]
+        try:
+            results = inference_model(model, paths)
+        except Exception as error:
+            # the pipeline and the model say what failed, not on which file
+            raise ImageReadError(
+                f'inference failed on {", ".join(paths)}: '
+                f'{type(error).__name__}: {error}') from error
+        for (image, rgb), result in zip(batch, results):
+            pred = result.pred_sem_seg.data[0].cpu().numpy()
+            if pred.shape != rgb.shape[:2]:
+                raise ImageReadError(
+                    f'{image.path}: the prediction is {pred.shape} but the '
+                    f'image {rgb.shape[:2]} (the config\'s LoadImageFromFile '
+                    'decodes it differently from mmcv.imread)')
+            label_path = osp.join(out_dir, PRED_DIR, image.name + '.png')
+            overlay_path = osp.join(out_dir, VIS_DIR, image.name + '.png')
+            save_png_atomic(label_path, to_label_format(pred, label_format))
+            visualizer.add_datasample(
+                image.name, rgb, result, draw_gt=False,
+                with_labels=with_labels)
+            save_png_atomic(overlay_path, visualizer.get_image())
+            written.append(SegmentedImage(image, label_path, overlay_path))
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        print()
+    return written

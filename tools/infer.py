@@ -1,0 +1,143 @@
+"""Segment your own images with a trained model.
+
+    python tools/infer.py CONFIG CHECKPOINT IMAGES... --out DIR
+        [--label-format trainid|labelid] [--opacity A] [--batch-size N]
+        [--with-labels] [--device cpu|cuda|cuda:N] [--cfg-options K=V ...]
+        [--no-progress]
+
+IMAGES are files, folders (their images, recursively, sorted) and glob
+patterns (quote them, e.g. 'photos/**/*.jpg', and the tool expands them).
+For each image it writes, under ``--out``:
+
+- ``pred/<name>.png``: the prediction as an 8-bit grayscale PNG of class
+  indices: trainIds (0..18 for the Cityscapes classes, the default) or, with
+  ``--label-format labelid``, Cityscapes label ids, the format of the
+  Cityscapes benchmark server (``<city>_<seq>_<frame>_leftImg8bit.png`` keeps
+  the name the server matches on);
+- ``vis/<name>.png``: the image blended with the class colours.
+
+``<name>`` is the image's path below the common folder of the inputs, so
+``a/x.png`` and ``b/x.png`` do not overwrite each other. Images are resized
+by the config's ``test_pipeline`` (the source domain's test scale);
+predictions come back at the image's own size. An input that names no image,
+an unusable ``--out`` or config, and a missing checkpoint end the tool with
+a message (status 2) before the model is loaded; a checkpoint for another
+model ends it with the mismatched keys (status 1). See docs/inference.md.
+"""
+import argparse
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import DictAction
+from mmengine.logging import print_log
+
+import ibnseg  # noqa: F401  (registers ibnseg's modules)
+from ibnseg.apis import (LABEL_FORMATS, ImageInputError, ImageReadError,
+                         check_label_format, find_images,
+                         inference_dataset_meta, segment_images)
+from ibnseg.engine.fileio import check_output_options
+from ibnseg.engine.runner_setup import check_checkpoint, load_config
+from ibnseg.evaluation.inference import CheckpointMismatchError, load_segmentor
+from ibnseg.utils import UnsafeCheckpointError
+
+
+def _opacity(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f'{text} is not in (0, 1]')
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{text} is not a positive integer')
+    return value
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Segment images with a trained model; write label PNGs '
+        'and colour overlays')
+    parser.add_argument('config', help='the model\'s config file')
+    parser.add_argument('checkpoint', help='its checkpoint file')
+    parser.add_argument(
+        'images', nargs='+', metavar='IMAGES',
+        help='image files, folders (searched recursively) and quoted glob '
+        'patterns')
+    parser.add_argument(
+        '--out', required=True,
+        help='output folder: label PNGs in <out>/pred, overlays in <out>/vis')
+    parser.add_argument(
+        '--label-format', choices=LABEL_FORMATS, default='trainid',
+        help='values of the label PNGs: trainid (class indices, default) or '
+        'labelid (Cityscapes label ids, for the Cityscapes benchmark)')
+    parser.add_argument(
+        '--opacity', type=_opacity, default=0.5,
+        help='weight of the class colours in the overlay, in (0, 1] '
+        '(default 0.5)')
+    parser.add_argument(
+        '--batch-size', type=_positive_int, default=1,
+        help='images per forward pass (only images of the same size share '
+        'one; default 1)')
+    parser.add_argument(
+        '--with-labels', action='store_true',
+        help='write the class names onto the overlays')
+    parser.add_argument(
+        '--device', default='cpu',
+        help='device to run on: cpu (default), cuda, cuda:N')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value pairs such as '
+        'test_pipeline.1.scale="(1024,512)"')
+    parser.add_argument(
+        '--no-progress', action='store_true', help='no progress bar')
+    return parser, parser.parse_args(argv)
+
+
+def main(argv=None):
+    parser, args = parse_args(argv)
+    # everything a user can get wrong is checked before the model loads
+    try:
+        images = find_images(args.images)
+    except ImageInputError as error:
+        parser.error(f'IMAGES: {error}')
+    check_output_options(parser, dirs={'--out': args.out})
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: no CUDA device is available '
+                     '(use --device cpu)')
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        meta = inference_dataset_meta(cfg)
+        check_label_format(args.label_format, meta['classes'])
+        check_checkpoint(args.checkpoint)
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+    try:
+        model = load_segmentor(cfg, args.checkpoint, device=args.device)
+    except (CheckpointMismatchError, UnsafeCheckpointError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+    model.dataset_meta = meta
+    print_log(f'segmenting {len(images)} image(s) with '
+              f'{osp.basename(args.config)}', logger='current')
+    try:
+        written = segment_images(
+            model, images, args.out, label_format=args.label_format,
+            opacity=args.opacity, batch_size=args.batch_size,
+            with_labels=args.with_labels, progress=not args.no_progress)
+    except ImageReadError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+    what = 'trainIds' if args.label_format == 'trainid' else \
+        'Cityscapes label ids'
+    print_log(
+        f'wrote {len(written)} label PNG(s) ({what}) to '
+        f'{osp.join(args.out, "pred")} and overlays to '
+        f'{osp.join(args.out, "vis")}', logger='current')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
