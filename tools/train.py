@@ -6,15 +6,23 @@ backbones, datasets and metrics work without ``custom_imports``), a
 killed run always resumes), and distributed runs work on CPU-only machines
 (gloo backend, see ``ibnseg.engine.distributed``); a work dir that cannot be
 written is refused before anything is built.
+
+``load_from`` is checked before anything is built too, and may name a run
+instead of a checkpoint: ``<work dir>/last_checkpoint`` is that run's latest
+checkpoint, which must come from a finished run. The fine-tune configs
+start from their source run this way (``check_load_from`` and
+``resume_after_load_from`` in ``ibnseg.engine.runner_setup``).
 """
 import argparse
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
+                                        check_checkpoint, check_load_from,
                                         check_resumable, enable_amp,
                                         load_config, parse_runner_args,
-                                        set_work_dir, use_atomic_checkpoints)
+                                        resume_after_load_from, set_work_dir,
+                                        use_atomic_checkpoints)
 
 
 def parse_args():
@@ -39,14 +47,22 @@ def main():
         set_work_dir(cfg, args.work_dir, args.config)
         if args.amp:
             enable_amp(cfg)
-        if args.resume:
-            check_resumable(cfg)
+        cfg.resume = args.resume
+        resume_after_load_from(cfg)
         check_output_dir(cfg.work_dir,
                          '--work-dir' if args.work_dir else 'work_dir')
+        option = ('--cfg-options load_from'
+                  if 'load_from' in (args.cfg_options or {}) else 'load_from')
+        if not cfg.resume:
+            check_load_from(cfg, option)
+        elif cfg.get('load_from') is not None:
+            # mmengine resumes from it: any point of a run is fine
+            check_checkpoint(cfg.load_from)
+        else:
+            check_resumable(cfg)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     use_atomic_checkpoints(cfg)
-    cfg.resume = args.resume
     build_runner(cfg).train()
 
 

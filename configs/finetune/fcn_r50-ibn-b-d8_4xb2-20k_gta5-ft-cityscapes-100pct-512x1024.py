@@ -1,5 +1,5 @@
-# Fine-tuning (IBN-Net50-b): the model trained on GTA5 by
-# ../fcn/fcn_r50-ibn-b-d8_4xb2-40k_gta5-to-cityscapes-512x1024.py
+# Fine-tuning (IBN-Net50-b):
+# the model trained on GTA5 by `python tools/train.py configs/ibn_b_gta5.py`
 # continues on Cityscapes's training set (all of it; the -10pct/-20pct/-50pct
 # siblings take a seeded subset), validated on Cityscapes and GTA5.
 _base_ = '../fcn/fcn_r50-ibn-b-d8_4xb2-40k_cityscapes-to-gta5-512x1024.py'
@@ -12,4 +12,14 @@ param_scheduler = [
          by_epoch=False)
 ]
 default_hooks = dict(checkpoint=dict(interval=2000))
-load_from = 'work_dirs/fcn_r50-ibn-b-d8_4xb2-40k_gta5-to-cityscapes-512x1024/iter_40000.pth'
+# Start from the source run's final checkpoint: tools/train.py reads the
+# last_checkpoint file of the work dir that `python tools/train.py
+# configs/ibn_b_gta5.py` writes (whatever its iteration count), and refuses a
+# missing source or one whose run has not finished (fewer iterations than its
+# max_iters). For another run or checkpoint, e.g. the same model trained with
+# the long-name config ../fcn/fcn_r50-ibn-b-d8_4xb2-40k_gta5-to-cityscapes-512x1024.py:
+#   --cfg-options load_from=work_dirs/fcn_r50-ibn-b-d8_4xb2-40k_gta5-to-cityscapes-512x1024/last_checkpoint
+#   --cfg-options load_from=path/to/iter_40000.pth
+load_from = 'work_dirs/ibn_b_gta5/last_checkpoint'
+# the command a missing source's error names
+source_config = 'configs/ibn_b_gta5.py'

@@ -18,11 +18,17 @@ from mmseg.registry import RUNNERS
 from .distributed import setup_cpu_distributed
 
 __all__ = [
-    'add_runner_args', 'build_runner', 'check_checkpoint', 'check_resumable',
-    'enable_amp', 'enable_tta', 'enable_visualization', 'load_config',
-    'parse_runner_args', 'save_predictions', 'set_work_dir',
-    'use_atomic_checkpoints'
+    'LAST_CHECKPOINT', 'add_runner_args', 'build_runner', 'check_checkpoint',
+    'check_load_from', 'check_resumable', 'enable_amp', 'enable_tta',
+    'enable_visualization', 'load_config', 'parse_runner_args',
+    'read_last_checkpoint', 'resume_after_load_from', 'save_predictions',
+    'set_work_dir', 'use_atomic_checkpoints'
 ]
+
+#: The file mmengine's ``CheckpointHook`` keeps in a work dir; its one line
+#: is the path of the run's latest checkpoint. A ``load_from`` ending in it
+#: names a run rather than a checkpoint (see :func:`check_load_from`).
+LAST_CHECKPOINT = 'last_checkpoint'
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
@@ -170,6 +176,141 @@ def check_resumable(cfg: Config) -> None:
             f'--resume: {record} names {checkpoint!r}, which does not exist; '
             'point it at an existing checkpoint of this run, or pass '
             '--cfg-options load_from=<checkpoint> to resume from that one')
+
+
+def read_last_checkpoint(record: str) -> str:
+    """The checkpoint a work dir's ``last_checkpoint`` file names.
+
+    The hook writes an absolute path. When that path does not exist but a
+    file of its name lies beside ``record`` (a work dir copied from another
+    machine or moved), that file is the one.
+
+    Raises:
+        FileNotFoundError: Neither exists; the message names both.
+    """
+    with open(record) as f:
+        checkpoint = f.read().strip()
+    if not checkpoint:
+        raise FileNotFoundError(f'{record} is empty: it should name the '
+                                "run's latest checkpoint")
+    if '://' in checkpoint or osp.isfile(checkpoint):
+        return checkpoint
+    beside = osp.join(osp.dirname(record), osp.basename(checkpoint))
+    if osp.isfile(beside):
+        return beside
+    raise FileNotFoundError(
+        f'{record} names {checkpoint!r}, which does not exist (nor does '
+        f'{beside!r})')
+
+
+def _names_a_run(load_from) -> bool:
+    return isinstance(load_from, str) and \
+        osp.basename(load_from) == LAST_CHECKPOINT
+
+
+def resume_after_load_from(cfg: Config) -> None:
+    """``--resume`` with a ``load_from`` that names another run (its
+    ``last_checkpoint``, as the fine-tune configs do): that run is where
+    training starts, never a point to resume from (mmengine would resume
+    from it, restoring its iteration count, optimizer and schedule: a
+    fine-tune run would end at once). So the run continues from its own work
+    dir's ``last_checkpoint`` when there is one, and otherwise starts from
+    ``load_from`` as without ``--resume``.
+
+    A ``load_from`` naming a checkpoint file keeps mmengine's meaning:
+    ``--resume`` resumes from that file.
+    """
+    if not cfg.get('resume') or not _names_a_run(cfg.get('load_from')):
+        return
+    if osp.isfile(osp.join(cfg.work_dir, LAST_CHECKPOINT)):
+        cfg.load_from = None  # mmengine resumes from the work dir's record
+    else:
+        cfg.resume = False
+
+
+def _checkpoint_progress(checkpoint: str):
+    """(iterations done, iterations its run was set to) as an mmengine
+    checkpoint records them, or None for a file without that record (a
+    bare state dict, say). Loaded safely (tensors and mmengine's types)."""
+    from ibnseg.utils.checkpoint import load_checkpoint_safely
+    content = load_checkpoint_safely(checkpoint, map_location='cpu')
+    try:
+        done = int(content['meta']['iter'])
+        planned = int(content['message_hub']['runtime_info']['max_iters'])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return done, planned
+
+
+def check_load_from(cfg: Config, option: str = 'load_from') -> None:
+    """Check ``load_from`` before anything is built, and resolve a run's
+    ``last_checkpoint`` to the checkpoint it names.
+
+    ``load_from`` may be a checkpoint file, or ``<work dir>/last_checkpoint``
+    meaning the latest checkpoint of the run in that work dir, whatever its
+    iteration count. The fine-tune configs (``configs/finetune/``) start
+    from ``work_dirs/<source config name>/last_checkpoint``, the work dir
+    ``tools/train.py <source config>`` writes, and name that config in
+    ``source_config`` so that a missing source says which command makes it.
+    ``cfg.load_from`` becomes the checkpoint's path.
+
+    The checkpoint's own record (iterations done, and its run's
+    ``max_iters``, both saved by mmengine) must show a finished run when it
+    was reached through ``last_checkpoint``: a run still going or killed
+    would otherwise hand over a half-trained model unnoticed. A checkpoint
+    file named explicitly is the user's choice: an unfinished one is only
+    warned about. URLs and ``open-mmlab://``-style names are left to
+    mmengine.
+
+    Args:
+        cfg (Config): The config (``load_from`` is updated).
+        option (str): How messages name the setting: ``'load_from'`` (from
+            the config) or ``'--cfg-options load_from'``. Only for the
+            config's own ``load_from`` is ``source_config`` quoted.
+
+    Raises:
+        FileNotFoundError: The checkpoint or ``last_checkpoint`` is missing.
+        ValueError: ``last_checkpoint`` names a checkpoint of an unfinished
+            run.
+    """
+    load_from = cfg.get('load_from')
+    if load_from is None or '://' in str(load_from):
+        return
+    load_from = str(load_from)
+    by_run = _names_a_run(load_from)
+    other = ('to start from another checkpoint, pass --cfg-options '
+             'load_from=<checkpoint file>, or load_from=<work dir>/'
+             f'{LAST_CHECKPOINT} for the latest checkpoint of another run '
+             '(one trained with a long-name config or --work-dir, say)')
+    if not osp.isfile(load_from):
+        source = cfg.get('source_config') if option == 'load_from' else None
+        made_by = (f'this config fine-tunes the model that `python '
+                   f'tools/train.py {source}` trains: run that first; '
+                   if source else '')
+        what = 'no run has saved a checkpoint there yet' if by_run else \
+            'no such checkpoint'
+        raise FileNotFoundError(f'{option}: {load_from} does not exist '
+                                f'({what}). {made_by}{other}')
+    checkpoint = read_last_checkpoint(load_from) if by_run else load_from
+    progress = (None if '://' in checkpoint
+                else _checkpoint_progress(checkpoint))
+    if progress is not None and progress[0] < progress[1]:
+        done, planned = progress
+        stopped = (f'{checkpoint} is from a run that stopped after {done} '
+                   f'of its {planned} iterations')
+        if by_run:
+            source = cfg.get('source_config')
+            finish = (f'`python tools/train.py {source} --resume`'
+                      if source and option == 'load_from' else
+                      'that run\'s training command with --resume')
+            raise ValueError(
+                f'{option}: {load_from} names {stopped} (still running, or '
+                f'killed). Finish it with {finish}, or use this checkpoint '
+                f'anyway by naming it: --cfg-options load_from={checkpoint}')
+        print_log(f'{option}: {stopped}: starting from a model trained for '
+                  'fewer iterations than its config set', logger='current',
+                  level=logging.WARNING)
+    cfg.load_from = checkpoint
 
 
 def check_checkpoint(checkpoint: str) -> None:

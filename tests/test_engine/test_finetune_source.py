@@ -1,0 +1,194 @@
+"""Where a fine-tune run starts: ``load_from`` naming a run's
+``last_checkpoint``, checked before anything is built, and which source run
+each fine-tune config pairs with."""
+import glob
+import importlib.util
+import os.path as osp
+import re
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from ibnseg.engine.runner_setup import (check_load_from, read_last_checkpoint,
+                                        resume_after_load_from)
+from tests.test_engine.tiny_experiment import REPO_ROOT, TOOLS
+
+FINETUNE_CONFIGS = sorted(
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'finetune', '*.py')))
+# the whole target training set; the -10/20/50pct siblings inherit from these
+FULL_FINETUNE_CONFIGS = [p for p in FINETUNE_CONFIGS if '-100pct-' in p]
+
+
+def _save(path, done=None, planned=None):
+    """A checkpoint as mmengine writes one (meta iter, the message hub's
+    max_iters), or a bare state dict without them."""
+    content = dict(state_dict=dict(w=torch.zeros(1)))
+    if done is not None:
+        content.update(
+            meta=dict(iter=done),
+            message_hub=dict(runtime_info=dict(max_iters=planned)))
+    torch.save(content, path)
+    return str(path)
+
+
+def _run(work_dir, checkpoint):
+    """A work dir whose last_checkpoint names ``checkpoint``."""
+    work_dir.mkdir(exist_ok=True)
+    (work_dir / 'last_checkpoint').write_text(str(checkpoint))
+    return str(work_dir / 'last_checkpoint')
+
+
+def _cfg(load_from, **fields):
+    return Config(dict(load_from=load_from, **fields))
+
+
+def test_last_checkpoint_resolves_to_the_finished_runs_checkpoint(tmp_path):
+    work = tmp_path / 'source'
+    work.mkdir()
+    checkpoint = _save(work / 'iter_7.pth', done=7, planned=7)
+    cfg = _cfg(_run(work, checkpoint))
+    check_load_from(cfg)
+    assert cfg.load_from == checkpoint
+
+
+def test_a_moved_work_dir_is_found_beside_its_record(tmp_path):
+    work = tmp_path / 'copied'
+    work.mkdir()
+    _save(work / 'iter_3.pth', done=3, planned=3)
+    record = _run(work, '/elsewhere/cluster/work_dirs/x/iter_3.pth')
+    assert read_last_checkpoint(record) == str(work / 'iter_3.pth')
+    (work / 'iter_3.pth').unlink()
+    with pytest.raises(FileNotFoundError,
+                       match="names '/elsewhere.*iter_3.pth', which does not "
+                       'exist'):
+        read_last_checkpoint(record)
+
+
+def test_missing_source_names_the_command_and_the_override(tmp_path):
+    load_from = str(tmp_path / 'work_dirs' / 'ibn_b_cityscapes' /
+                    'last_checkpoint')
+    cfg = _cfg(load_from, source_config='configs/ibn_b_cityscapes.py')
+    with pytest.raises(FileNotFoundError) as error:
+        check_load_from(cfg)
+    message = str(error.value)
+    assert message.startswith(f'load_from: {load_from} does not exist')
+    assert '`python tools/train.py configs/ibn_b_cityscapes.py`' in message
+    assert '--cfg-options load_from=<checkpoint file>' in message
+    assert 'load_from=<work dir>/last_checkpoint' in message
+    # given on the command line, the config's source is not the one missing
+    with pytest.raises(FileNotFoundError) as error:
+        check_load_from(cfg, '--cfg-options load_from')
+    assert str(error.value).startswith('--cfg-options load_from: ')
+    assert 'ibn_b_cityscapes.py' not in str(error.value)
+
+
+def test_an_unfinished_source_run_is_refused(tmp_path):
+    work = tmp_path / 'source'
+    work.mkdir()
+    checkpoint = _save(work / 'iter_4.pth', done=4, planned=10)
+    cfg = _cfg(_run(work, checkpoint), source_config='configs/r50_gta5.py')
+    with pytest.raises(ValueError) as error:
+        check_load_from(cfg)
+    message = str(error.value)
+    assert 'stopped after 4 of its 10 iterations' in message
+    assert '`python tools/train.py configs/r50_gta5.py --resume`' in message
+    assert f'--cfg-options load_from={checkpoint}' in message
+
+
+def test_a_named_unfinished_checkpoint_is_used_with_a_warning(
+        tmp_path, capsys):
+    checkpoint = _save(tmp_path / 'iter_4.pth', done=4, planned=10)
+    cfg = _cfg(checkpoint)
+    check_load_from(cfg, '--cfg-options load_from')
+    assert cfg.load_from == checkpoint
+    assert 'stopped after 4 of its 10 iterations' in capsys.readouterr().out
+
+
+def test_a_bare_state_dict_and_urls_pass(tmp_path, capsys):
+    bare = _save(tmp_path / 'weights.pth')
+    cfg = _cfg(bare)
+    check_load_from(cfg)
+    assert cfg.load_from == bare
+    assert 'stopped' not in capsys.readouterr().out
+    cfg = _cfg('https://example.com/w.pth')
+    check_load_from(cfg)  # left to mmengine, nothing fetched here
+    check_load_from(_cfg(None))
+    with pytest.raises(FileNotFoundError, match='no such checkpoint'):
+        check_load_from(_cfg(str(tmp_path / 'iter_9.pth')))
+
+
+def test_resume_continues_the_fine_tune_run_not_its_source(tmp_path):
+    source = _run(tmp_path / 'source',
+                  _save(tmp_path / 'source.pth', done=5, planned=5))
+    work = tmp_path / 'finetune'
+    cfg = _cfg(source, resume=True, work_dir=str(work))
+    resume_after_load_from(cfg)  # nothing to resume yet: start from source
+    assert (cfg.resume, cfg.load_from) == (False, source)
+
+    _run(work, work / 'iter_2.pth')
+    cfg = _cfg(source, resume=True, work_dir=str(work))
+    resume_after_load_from(cfg)  # mmengine resumes from work's record
+    assert (cfg.resume, cfg.load_from) == (True, None)
+
+    # a checkpoint file keeps mmengine's meaning: resume from it
+    cfg = _cfg('a.pth', resume=True, work_dir=str(work))
+    resume_after_load_from(cfg)
+    assert (cfg.resume, cfg.load_from) == (True, 'a.pth')
+
+
+def test_subset_finetune_configs_inherit_their_source():
+    assert len(FULL_FINETUNE_CONFIGS) == 6 and len(FINETUNE_CONFIGS) == 24
+    for path in FINETUNE_CONFIGS:
+        if path in FULL_FINETUNE_CONFIGS:
+            continue
+        with open(path) as f:
+            text = f.read()
+        full = re.sub(r'-\d+pct-', '-100pct-', osp.basename(path))
+        assert f"_base_ = './{full}'" in text, path
+        assert 'load_from' not in text, path
+
+
+@pytest.mark.parametrize('path', [
+    pytest.param(p, id=osp.basename(p)) for p in FULL_FINETUNE_CONFIGS])
+def test_each_finetune_config_starts_from_its_short_name_source(path):
+    cfg = Config.fromfile(path)
+    source_path = osp.join(REPO_ROOT, cfg.source_config)
+    name = osp.splitext(osp.basename(cfg.source_config))[0]
+    # the work dir `tools/train.py <source_config>` writes
+    assert cfg.load_from == f'work_dirs/{name}/last_checkpoint'
+    source = Config.fromfile(source_path)
+    # the same network, trained on the other domain
+    assert cfg.model.backbone.ibn == source.model.backbone.ibn
+    assert cfg.model.backbone.depth == source.model.backbone.depth
+    assert cfg.model.decode_head.type == source.model.decode_head.type
+    finetune_on = cfg.train_dataloader.dataset.type
+    assert finetune_on != source.train_dataloader.dataset.type
+    assert f'-ft-{"gta5" if finetune_on == "GTA5Dataset" else "cityscapes"}' \
+        in osp.basename(path)
+
+
+def _train_tool():
+    spec = importlib.util.spec_from_file_location(
+        'train_tool', osp.join(TOOLS, 'train.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_train_refuses_a_missing_source_before_building_anything(
+        tmp_path, monkeypatch, capsys):
+    config = next(p for p in FINETUNE_CONFIGS
+                  if 'ibn-b' in p and 'cityscapes-ft-gta5-10pct' in p)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, 'argv', ['train.py', config])
+    with pytest.raises(SystemExit) as exit_info:
+        _train_tool().main()
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert 'load_from: work_dirs/ibn_b_cityscapes/last_checkpoint does not ' \
+        'exist' in error
+    assert 'python tools/train.py configs/ibn_b_cityscapes.py' in error
+    # refused before the Runner: no work dir, no log
+    assert not (tmp_path / 'work_dirs').exists()
