@@ -1,7 +1,8 @@
 """A CheckpointHook whose checkpoints survive a kill at any moment."""
 import os.path as osp
-from typing import List, Optional
+from typing import Any, List, Optional, Tuple
 
+import mmengine
 import torch
 
 from mmengine.dist import is_main_process
@@ -15,6 +16,8 @@ from ..fileio import atomic_write, remove_partial_files
 ATOMIC_BACKEND_ARGS = dict(backend='atomic_local')
 #: Checkpoint key of the torch random number generator states.
 RNG_STATE_KEY = 'torch_rng_state'
+#: The CheckpointHook method this hook replaces (see the comment on it).
+_OVERRIDDEN = '_save_checkpoint_with_step'
 
 
 @HOOKS.register_module()
@@ -55,8 +58,11 @@ class AtomicCheckpointHook(CheckpointHook):
     Args:
         save_rng_state (bool): Save torch's random generator states (CPU and
             CUDA) in each checkpoint under ``'torch_rng_state'`` and restore
-            them on resume. Not restored when ``randomness.diff_rank_seed``
-            is set: only rank 0's states are saved. Defaults to True.
+            them on resume (``resume=True`` or a call of ``Runner.resume``:
+            training starts at the checkpoint's epoch and iteration), not
+            when ``load_from`` only loads the weights. Not restored when
+            ``randomness.diff_rank_seed`` is set: only rank 0's states are
+            saved. Defaults to True.
         backend_args (dict, optional): As in ``CheckpointHook``. Defaults to
             None, which means ``dict(backend='atomic_local')`` when the
             checkpoints go to a local folder. Other storages (``s3://``, ...)
@@ -68,9 +74,17 @@ class AtomicCheckpointHook(CheckpointHook):
     """
 
     def __init__(self, save_rng_state: bool = True, **kwargs):
+        if not callable(getattr(CheckpointHook, _OVERRIDDEN, None)):
+            raise RuntimeError(
+                f'AtomicCheckpointHook: mmengine {mmengine.__version__}\'s '
+                f'CheckpointHook has no {_OVERRIDDEN}(), which this hook '
+                'replaces to save checkpoints atomically (written for '
+                'mmengine 0.10.7); install mmengine 0.10.7 '
+                '(requirements/runtime.txt)')
         super().__init__(**kwargs)
         self.save_rng_state = save_rng_state
-        self._rng_state_to_restore: Optional[dict] = None
+        # (epoch, iter, RNG states) of the last checkpoint loaded.
+        self._loaded: Optional[Tuple[Any, Any, Optional[dict]]] = None
 
     def before_train(self, runner) -> None:
         out_dir = self.out_dir if self.out_dir is not None \
@@ -94,15 +108,22 @@ class AtomicCheckpointHook(CheckpointHook):
                 if torch.cuda.is_available() else [])
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        # Kept until before_train: Runner.resume may reseed after loading.
-        # Only a resume continues a run (``_resume`` has no public getter);
-        # loading weights to fine-tune or test leaves the generators alone.
-        if self.save_rng_state and getattr(runner, '_resume', False):
-            self._rng_state_to_restore = checkpoint.get(RNG_STATE_KEY)
+        # Kept until before_train: Runner.resume may reseed after loading,
+        # and only there is it known whether the load was a resume.
+        meta = checkpoint.get('meta') or {}
+        self._loaded = (meta.get('epoch'), meta.get('iter'),
+                        checkpoint.get(RNG_STATE_KEY))
 
     def _restore_rng_state(self, runner) -> None:
-        state, self._rng_state_to_restore = self._rng_state_to_restore, None
-        if state is None:
+        loaded, self._loaded = self._loaded, None
+        if not self.save_rng_state or loaded is None:
+            return
+        epoch, step, state = loaded
+        # Only a resume continues a run; loading weights to fine-tune leaves
+        # the generators alone. A resume (Runner.resume) is what sets the
+        # loop to the checkpoint's epoch and iteration; a load_from starts
+        # at 0 while the checkpoint was saved at iteration >= 1.
+        if state is None or (runner.epoch, runner.iter) != (epoch, step):
             return
         if runner.cfg.get('randomness', {}).get('diff_rank_seed', False):
             runner.logger.warning(
@@ -117,6 +138,13 @@ class AtomicCheckpointHook(CheckpointHook):
         runner.logger.info('Restored the random generator states saved '
                            'with the checkpoint.')
 
+    # An override of a private method of mmengine 0.10.7's CheckpointHook,
+    # which every save (interval, last, best) goes through: it deletes the
+    # outdated checkpoint before saving and writes last_checkpoint in place
+    # with open(), and no public hook runs between those steps (there is
+    # before_save_checkpoint, no after_save_checkpoint) nor does a file
+    # backend see the last_checkpoint write. __init__ refuses an mmengine
+    # without this method rather than silently losing the guarantees.
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         """Save checkpoint ``step``, then point ``last_checkpoint`` at it,
         then delete outdated checkpoints: this order keeps a complete
