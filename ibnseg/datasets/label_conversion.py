@@ -1,7 +1,7 @@
 """Label-id -> trainId conversion and GTA5 pair checking, for the tools.
 
 The per-file steps are module-level functions so that
-``mmengine.utils.track_parallel_progress`` can run them in worker processes.
+``ibnseg.utils.parallel.parallel_map`` can run them in worker processes.
 Every output goes through ``save_png_atomic``: an interrupted run leaves
 complete files or none, and a re-run skips what is already converted and
 removes the temporary files a killed run left (``remove_leftovers``). The
@@ -17,8 +17,9 @@ from collections import Counter
 from typing import (Callable, Dict, Iterable, List, Optional, Sequence,
                     Tuple)
 
-from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image
+
+from ..utils.parallel import parallel_map
 
 from .labels import LABEL_ID_TO_TRAIN_ID
 from .layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX, GTA5_LABEL_DIR,
@@ -74,14 +75,12 @@ def is_disk_full(err: BaseException) -> bool:
 
 def run_tasks(func: Callable, tasks: Sequence, nproc: int) -> List:
     """``func`` over ``tasks`` with a progress bar, in ``nproc`` processes
-    (in this process when ``nproc`` is 1)."""
-    if nproc < 1:
-        raise ValueError(f'nproc must be >= 1, got {nproc}')
-    if not tasks:
-        return []
-    if nproc == 1:
-        return track_progress(func, list(tasks))
-    return track_parallel_progress(func, list(tasks), nproc)
+    (in this process when ``nproc`` is 1); see
+    :func:`ibnseg.utils.parallel.parallel_map`."""
+    # The platform's start method (fork on Linux, as mmengine's
+    # track_parallel_progress used): the workers only run PIL and numpy, so
+    # forking is safe, and they start at once instead of importing ibnseg.
+    return parallel_map(func, tasks, nproc, progress=True, start_method=None)
 
 
 # -- GTA5 ---------------------------------------------------------------------

@@ -24,17 +24,14 @@ which rewrites every sample and removes the ones the old settings wrote that
 the new ones do not.
 """
 import json
-import multiprocessing
 import os
 import os.path as osp
 import re
-import sys
 import zlib
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 import cv2
 import numpy as np
-from mmengine.utils import ProgressBar, track_progress
 
 from ibnseg.datasets.layouts import (CITYSCAPES_IMG_DIR, CITYSCAPES_IMG_SUFFIX,
                                      CITYSCAPES_LABEL_DIR,
@@ -43,6 +40,7 @@ from ibnseg.datasets.layouts import (CITYSCAPES_IMG_DIR, CITYSCAPES_IMG_SUFFIX,
                                      write_cityscapes_sample,
                                      write_gta5_sample, write_text_atomic)
 from ibnseg.datasets.subsets import write_id_list
+from ibnseg.utils.parallel import parallel_map
 from .render import render_scene
 from .scene import _check_size, sample_scene
 from .styles import resolve_style
@@ -172,25 +170,9 @@ def _init_worker():
     cv2.setNumThreads(1)
 
 
-def _run(tasks: List[tuple], nproc: int, progress: bool) -> List[bool]:
-    if nproc > 1 and len(tasks) > 1:
-        nproc = min(nproc, len(tasks))
-        # spawn, not fork: forking a process whose torch/OpenCV thread pools
-        # are already running can deadlock the child (seen in the test suite)
-        context = multiprocessing.get_context('spawn')
-        bar = ProgressBar(len(tasks)) if progress else None
-        results = []
-        with context.Pool(nproc, _init_worker) as pool:
-            for done in pool.imap(_write_sample, tasks, chunksize=4):
-                results.append(done)
-                if bar is not None:
-                    bar.update()
-        if bar is not None:
-            sys.stdout.write('\n')
-        return results
-    if progress and tasks:
-        return track_progress(_write_sample, tasks)
-    return [_write_sample(task) for task in tasks]
+def _describe_task(task: tuple) -> str:
+    root, layout, domain, _, _, _, split, index = task[:8]
+    return f'{domain} {split} sample {index} ({layout} layout in {root})'
 
 
 def _manifest(domain, layout, size, seed, num_train, num_val, style) -> dict:
@@ -315,7 +297,9 @@ def generate_domain_dataset(root: str,
               num_train, force)
              for split, count in (('train', num_train), ('val', num_val))
              for index in range(count)]
-    written = _run(tasks, nproc, progress)
+    written = parallel_map(_write_sample, tasks, nproc, progress=progress,
+                           initializer=_init_worker, chunksize=4,
+                           describe=_describe_task)
     summary = dict(root=root,
                    layout=layout,
                    written=int(sum(written)),

@@ -1,0 +1,82 @@
+"""ibnseg.utils.parallel.parallel_map."""
+import errno
+import os
+
+import pytest
+
+from ibnseg.utils.parallel import parallel_map
+
+#: Set by _init_worker in worker processes only.
+_WORKER_TAG = None
+
+
+def _init_worker(tag):
+    global _WORKER_TAG
+    _WORKER_TAG = tag
+
+
+def _square_with_tag(value):
+    return value * value, _WORKER_TAG, os.getpid()
+
+
+def _fail_on_three(value):
+    if value == 3:
+        raise OSError(errno.ENOSPC, 'No space left on device', 'x.png')
+    return value
+
+
+def _name(value):
+    return f'item #{value}'
+
+
+def test_in_process_keeps_order_and_skips_the_initializer():
+    results = parallel_map(_square_with_tag, iter([3, 1, 2]), 1,
+                           initializer=_init_worker, initargs=('worker',))
+    assert [r[:2] for r in results] == [(9, None), (1, None), (4, None)]
+    assert {r[2] for r in results} == {os.getpid()}
+
+
+def test_in_process_error_keeps_its_type_and_names_the_task():
+    with pytest.raises(OSError) as info:
+        parallel_map(_fail_on_three, [1, 2, 3, 4], 1, describe=_name)
+    assert info.value.errno == errno.ENOSPC
+    assert info.value.filename == 'x.png'
+    assert info.value.__notes__ == ['_fail_on_three: task 2: item #3']
+
+
+def test_a_failing_description_does_not_hide_the_error():
+    def bad_describe(task):
+        raise KeyError('oops')
+
+    with pytest.raises(OSError) as info:
+        parallel_map(_fail_on_three, [3], 1, describe=bad_describe)
+    assert info.value.__notes__ == ['_fail_on_three: task 0: 3']
+
+
+def test_no_tasks():
+    assert parallel_map(_fail_on_three, [], 4, progress=True) == []
+
+
+@pytest.mark.parametrize('kwargs', [dict(nproc=0), dict(nproc=1.5),
+                                    dict(nproc=True), dict(chunksize=0)])
+def test_bad_counts_are_refused_before_any_work(kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=f'{name} must be an integer >= 1'):
+        parallel_map(_fail_on_three, [3], **kwargs)
+
+
+def test_worker_processes_keep_order_run_the_initializer_and_name_errors():
+    # forked workers (start_method=None on Linux) start at once; spawned
+    # ones import ibnseg first (the synthetic generator's tests use them)
+    tasks = list(range(7))
+    results = parallel_map(_square_with_tag, tasks, 2, chunksize=2,
+                           initializer=_init_worker, initargs=('worker',),
+                           start_method=None)
+    assert [r[:2] for r in results] == [(t * t, 'worker') for t in tasks]
+    assert os.getpid() not in {r[2] for r in results}
+
+    with pytest.raises(OSError) as info:
+        parallel_map(_fail_on_three, tasks, 2, describe=_name,
+                     start_method=None)
+    assert info.value.errno == errno.ENOSPC
+    assert info.value.__notes__ == ['_fail_on_three: task 3: item #3']
