@@ -10,6 +10,7 @@ import torch
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules for the configs)
 from ibnseg.engine.fileio import check_output_options
+from ibnseg.evaluation import CheckpointMismatchError
 from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
 from ibnseg.analysis import (DEFAULT_EPS, LAYER_LEVELS, ModelSpec,
                              appearance_pair, compute_model_divergence,
@@ -41,13 +42,20 @@ def parse_args(argv=None):
         '--out-dir. See docs/analysis.md.')
     parser.add_argument('config', nargs='?', help='mmseg config of a model')
     parser.add_argument('checkpoint', nargs='?',
-                        help='its weights, loaded strictly (default: keep '
-                        'the initialisation)')
+                        help='its weights, loaded strictly (required unless '
+                        '--allow-random)')
     parser.add_argument(
         '--models', nargs='+', action='extend', default=[],
         metavar='[LABEL=]CONFIG[:CHECKPOINT]',
         help='more models to compare; LABEL names it in the outputs '
-        '(default: the config file name)')
+        '(default: the config file name); CHECKPOINT is required unless '
+        '--allow-random')
+    parser.add_argument(
+        '--allow-random', action='store_true',
+        help='analyse models given without a checkpoint, with the random '
+        'weights they are built with (marked "random weights" in the table, '
+        'JSON and plot); without this option such a model is an error, as '
+        'its divergences are not comparable with trained models\' ones')
     parser.add_argument('--set-a', required=True, metavar='DIR',
                         help='image folder (searched recursively)')
     parser.add_argument('--set-b', metavar='DIR',
@@ -95,6 +103,15 @@ def parse_args(argv=None):
     except ValueError as error:
         parser.error(str(error))
     check_output_options(parser, dirs={'--out-dir': args.out_dir})
+    untrained = [spec.label for spec in args.model_specs
+                 if spec.random_weights]
+    if untrained and not args.allow_random:
+        parser.error(
+            f'model(s) {untrained} have no checkpoint: they would be measured '
+            'with random weights, whose divergences are not comparable with '
+            'trained models\' ones. Give CONFIG CHECKPOINT or '
+            'LABEL=CONFIG:CHECKPOINT, or pass --allow-random to analyse '
+            'untrained models on purpose')
     return args
 
 
@@ -135,7 +152,7 @@ def main(argv=None):
         # no_grad as a context: callers (tests, notebooks) keep their mode
         with torch.no_grad():
             return run(args)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, CheckpointMismatchError) as error:
         raise SystemExit(f'feature_divergence: error: {error}') from error
 
 
@@ -147,19 +164,22 @@ def run(args):
 
     rows = []
     for spec in args.model_specs:
-        print(f'{spec.label}: {spec.config} ({spec.checkpoint or "no weights"})')
+        print(f'{spec.label}: {spec.config} '
+              f'({spec.checkpoint or "RANDOM WEIGHTS (--allow-random)"})')
         model = load_model(spec, device)
         rows += compute_model_divergence(
             model, spec.label, pairs, level=args.level,
             batch_size=args.batch_size, size=size, eps=args.eps,
-            seed=args.seed, show_progress=True)
+            seed=args.seed, show_progress=True,
+            random_weights=spec.random_weights)
         print()
         del model
 
     metadata = dict(
         formula=FORMULA, eps=args.eps, level=args.level, size=size,
         batch_size=args.batch_size, seed=args.seed,
-        models=[vars(spec) for spec in args.model_specs],
+        models=[dict(vars(spec), random_weights=spec.random_weights)
+                for spec in args.model_specs],
         pairs=[dict(name=pair.name, pair_type=pair.pair_type,
                     set_a=dict(name=pair.set_a.name,
                                images=len(pair.set_a.paths)),
@@ -171,8 +191,9 @@ def run(args):
     write_divergence_json(prefix + '.json', rows, metadata)
     plot_divergence_vs_depth(prefix + '.png', rows, log_scale=args.log_y)
     for row in rows:
+        mark = '  (random weights)' if row.random_weights else ''
         print(f'{row.model:>16} {row.pair:>24} {row.layer:>10} '
-              f'{row.divergence:.4g}')
+              f'{row.divergence:.4g}{mark}')
     print(f'wrote {prefix}.csv, {prefix}.json, {prefix}.png')
     return rows
 

@@ -8,17 +8,16 @@ JSON, PNG). ``tools/feature_divergence.py`` is the command line.
 """
 from .divergence import (DEFAULT_EPS, ChannelMeanStats, feature_divergence,
                          gaussian_symmetric_kl)
-from .runner import (LayerDivergence, ModelSpec,
-                                 collect_set_stats, compute_model_divergence,
-                                 load_model, preprocess_images)
+from .runner import (LayerDivergence, ModelSpec, collect_set_stats,
+                     compute_model_divergence, load_model, preprocess_images)
 from .image_sets import (PAIR_TYPES, ImageSet, ImageSetPair, appearance_pair,
                          content_pair, domain_pair, iter_image_batches,
                          list_images, resolve_appearance_shift,
                          split_in_halves)
 from .layer_hooks import (LAYER_LEVELS, ChannelStatsRecorder,
                           find_residual_layers, get_backbone)
-from .report import (plot_divergence_vs_depth, write_divergence_csv,
-                     write_divergence_json)
+from .report import (divergence_figure, plot_divergence_vs_depth,
+                     write_divergence_csv, write_divergence_json)
 
 __all__ = [
     'DEFAULT_EPS', 'ChannelMeanStats', 'feature_divergence',
@@ -28,6 +27,6 @@ __all__ = [
     'appearance_pair', 'content_pair', 'domain_pair', 'iter_image_batches',
     'list_images', 'resolve_appearance_shift', 'split_in_halves',
     'LAYER_LEVELS', 'ChannelStatsRecorder', 'find_residual_layers',
-    'get_backbone', 'plot_divergence_vs_depth', 'write_divergence_csv',
+    'get_backbone', 'divergence_figure', 'plot_divergence_vs_depth', 'write_divergence_csv',
     'write_divergence_json'
 ]

@@ -13,7 +13,7 @@ from ibnseg.engine import atomic_write
 from .runner import LayerDivergence
 
 __all__ = ['CSV_COLUMNS', 'write_divergence_csv', 'write_divergence_json',
-           'plot_divergence_vs_depth']
+           'divergence_figure', 'plot_divergence_vs_depth']
 
 CSV_COLUMNS = tuple(LayerDivergence.__dataclass_fields__)
 
@@ -47,12 +47,25 @@ def _series(rows: Sequence[LayerDivergence]) -> Dict[tuple, List]:
 def plot_divergence_vs_depth(path: str, rows: Sequence[LayerDivergence],
                              title: str = 'Feature divergence per layer',
                              log_scale: bool = False) -> None:
-    """PNG line plot: x = layer depth, y = divergence.
+    """Write :func:`divergence_figure` of ``rows`` to the PNG ``path``."""
+    figure = divergence_figure(rows, title, log_scale)
+    image = io.BytesIO()
+    figure.savefig(image, format='png', dpi=120)
+    atomic_write(path, image.getvalue())
 
-    One line per (model, pair): colour by model, line style by pair.
+
+def divergence_figure(rows: Sequence[LayerDivergence],
+                      title: str = 'Feature divergence per layer',
+                      log_scale: bool = False):
+    """Line plot (a matplotlib ``Figure``): x = layer depth, y = divergence.
+
+    One line per (model, pair): colour by model, line style by pair. A
+    model measured without trained weights (``random_weights`` rows) is
+    drawn thin and faded, its legend entries say "random weights", and the
+    title says so too: its divergences are not comparable with trained
+    models' ones (often orders of magnitude apart).
 
     Args:
-        path (str): Output PNG.
         rows (Sequence[LayerDivergence]): Results to draw.
         title (str): Figure title.
         log_scale (bool): Logarithmic y axis (appearance and content
@@ -66,6 +79,7 @@ def plot_divergence_vs_depth(path: str, rows: Sequence[LayerDivergence],
     from matplotlib.figure import Figure
 
     models = list(dict.fromkeys(row.model for row in rows))
+    untrained = {row.model for row in rows if row.random_weights}
     pairs = list(dict.fromkeys(row.pair for row in rows))
     colours = colormaps['tab10']
     styles = ['-', '--', ':', '-.']
@@ -75,11 +89,15 @@ def plot_divergence_vs_depth(path: str, rows: Sequence[LayerDivergence],
     axes = figure.add_subplot()
     for (model, pair), points in _series(rows).items():
         model_index, pair_index = models.index(model), pairs.index(pair)
+        random = model in untrained
         axes.plot([p.depth for p in points], [p.divergence for p in points],
                   color=colours(model_index % 10),
                   linestyle=styles[pair_index % len(styles)],
                   marker=markers[pair_index % len(markers)], markersize=4,
-                  label=f'{model} | {pair}')
+                  linewidth=0.8 if random else 1.5,
+                  alpha=0.5 if random else 1.0,
+                  label=f'{model} (random weights) | {pair}' if random else
+                  f'{model} | {pair}')
     names_at_depth = {}
     for row in rows:
         names_at_depth.setdefault(row.depth, set()).add(row.layer)
@@ -94,11 +112,12 @@ def plot_divergence_vs_depth(path: str, rows: Sequence[LayerDivergence],
     axes.set_ylabel('mean symmetric KL over channels')
     if log_scale:
         axes.set_yscale('log')
+    if untrained:
+        title += ('\n' + ', '.join(sorted(untrained)) +
+                  ': random weights (untrained), not comparable')
     axes.set_title(title)
     axes.grid(alpha=0.3)
     # Outside the axes: with several models and pairs it would hide lines.
     axes.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
-    image = io.BytesIO()
-    figure.savefig(image, format='png', dpi=120)
-    atomic_write(path, image.getvalue())
+    return figure

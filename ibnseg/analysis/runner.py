@@ -45,6 +45,11 @@ class ModelSpec:
     config: str
     checkpoint: Optional[str] = None
 
+    @property
+    def random_weights(self) -> bool:
+        """No checkpoint: the model is measured untrained."""
+        return self.checkpoint is None
+
     @classmethod
     def parse(cls, text: str) -> 'ModelSpec':
         match = _MODEL_SPEC.match(text)
@@ -62,7 +67,9 @@ class ModelSpec:
 class LayerDivergence:
     """One output row: a model's divergence for one pair at one layer.
 
-    ``depth`` counts the hooked layers from 1 in forward order.
+    ``depth`` counts the hooked layers from 1 in forward order;
+    ``random_weights`` marks a model measured without trained weights (its
+    divergences are not comparable with trained models' ones).
     """
     model: str
     pair: str
@@ -73,32 +80,41 @@ class LayerDivergence:
     images_a: int
     images_b: int
     divergence: float
+    random_weights: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def load_model(spec: ModelSpec, device: str = 'cpu') -> nn.Module:
-    """Build ``spec``'s model with mmseg's ``init_model``, in eval mode.
+    """Build ``spec``'s model, in eval mode, with its weights if it has any.
 
-    Weights are loaded strictly (:func:`ibnseg.models.load_checkpoint_strictly`):
-    a checkpoint that does not fit the config is an error naming the keys,
-    never a half-loaded model measured as if it were trained. SyncBN layers
-    are reverted to plain BN (the Runner does the same when not distributed),
-    so a config written for multi-GPU training runs here.
+    With a checkpoint this is :func:`ibnseg.evaluation.load_segmentor`, the
+    loader ``tools/cross_domain_eval.py`` uses: safe (tensors only) and
+    strict, so a checkpoint that does not fit the config is an error naming
+    the keys, never a half-loaded model measured as if it were trained.
+    Without one the model keeps the initialisation mmseg's ``init_model``
+    gives it (random for the backbones analysed here). SyncBN layers are
+    reverted to plain BN (the Runner does the same when not distributed), so
+    a config written for multi-GPU training runs here.
+
+    Raises:
+        FileNotFoundError: The config or checkpoint file does not exist.
+        CheckpointMismatchError: The checkpoint does not fit the model.
     """
+    from mmengine.config import Config
     from mmseg.apis import init_model
 
-    from ibnseg.models import load_checkpoint_strictly
+    from ibnseg.evaluation import load_segmentor
     for what, path in (('config', spec.config),
                        ('checkpoint', spec.checkpoint)):
         if path is not None and not osp.isfile(path):
             raise FileNotFoundError(
                 f'model {spec.label!r}: {what} file {path!r} does not exist')
-    model = init_model(spec.config, None, device='cpu')
+    cfg = Config.fromfile(spec.config)
     if spec.checkpoint is not None:
-        load_checkpoint_strictly(model, spec.checkpoint)
-    model = revert_sync_batchnorm(model)
+        return load_segmentor(cfg, spec.checkpoint, device)
+    model = revert_sync_batchnorm(init_model(cfg, None, device='cpu'))
     return model.to(device).eval()
 
 
@@ -170,7 +186,8 @@ def compute_model_divergence(model: nn.Module,
                              size: Optional[Tuple[int, int]] = None,
                              eps: float = DEFAULT_EPS,
                              seed: int = 0,
-                             show_progress: bool = False
+                             show_progress: bool = False,
+                             random_weights: bool = False
                              ) -> List[LayerDivergence]:
     """Divergence per layer of one model for every pair.
 
@@ -185,6 +202,8 @@ def compute_model_divergence(model: nn.Module,
         eps (float): Added to the variances (see :mod:`.divergence`).
         seed (int): Seed of random appearance shifts.
         show_progress (bool): Print an mmengine progress bar.
+        random_weights (bool): ``model`` has no trained weights; copied into
+            every row (the reports mark such a model).
 
     Returns:
         list[LayerDivergence]: Pairs in the given order, layers by depth.
@@ -215,5 +234,6 @@ def compute_model_divergence(model: nn.Module,
                 channels=stats_a[name].num_channels,
                 images_a=stats_a[name].count, images_b=stats_b[name].count,
                 divergence=feature_divergence(stats_a[name], stats_b[name],
-                                              eps)))
+                                              eps),
+                random_weights=random_weights))
     return rows

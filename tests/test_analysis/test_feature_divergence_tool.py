@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from ibnseg.evaluation import CheckpointMismatchError
 from ibnseg.analysis import (ModelSpec, appearance_pair,
                              compute_model_divergence, content_pair,
                              domain_pair, load_model,
@@ -60,7 +61,7 @@ def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
             '--models', f'trained={workspace["config"]}:'
             f'{workspace["checkpoint"]}',
             '--set-a', set_a, '--set-b', set_b,
-            '--appearance', 'rgb+50', '--content',
+            '--appearance', 'rgb+50', '--content', '--allow-random',
             '--batch-size', '4', '--device', 'cpu', '--out-dir', out_dir]
     rows = load_tool().main(argv)
 
@@ -69,6 +70,9 @@ def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
         table = list(csv.DictReader(file))
     assert len(table) == len(rows) == models * pairs * layers
     assert {r['model'] for r in table} == {'tiny_r18', 'trained'}
+    # the model without a checkpoint is marked in every row
+    assert {(r['model'], r['random_weights']) for r in table} == {
+        ('tiny_r18', 'True'), ('trained', 'False')}
     assert {(r['pair'], r['pair_type']) for r in table} == {
         ('domain', 'domain'), ('appearance:rgb+50', 'appearance'),
         ('content', 'content')}
@@ -82,8 +86,8 @@ def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
         document = json.load(file)
     assert 'KL(a||b) + KL(b||a)' in document['formula']
     assert document['eps'] == 1e-6 and document['level'] == 'block'
-    assert [m['label'] for m in document['models']] == ['tiny_r18',
-                                                        'trained']
+    assert [(m['label'], m['random_weights']) for m in document['models']
+            ] == [('tiny_r18', True), ('trained', False)]
     assert document['rows'] == [row.to_dict() for row in rows]
 
     plot = cv2.imread(osp.join(out_dir, 'feature_divergence.png'))
@@ -113,7 +117,7 @@ def test_tool_stage_level_and_resize(workspace):
     rows = load_tool().main([
         workspace['config'], '--set-a', str(root / 'domain_a'), '--content',
         '--level', 'stage', '--size', '32', '32', '--device', 'cpu',
-        '--log-y', '--out-dir', out_dir])
+        '--log-y', '--allow-random', '--out-dir', out_dir])
     assert [row.layer for row in rows] == ['layer1', 'layer2', 'layer3',
                                            'layer4']
     with open(osp.join(out_dir, 'feature_divergence.json')) as file:
@@ -135,7 +139,7 @@ def test_tool_rejects_bad_options(workspace, capsys, extra, message):
 
 def test_tool_reports_bad_input_in_one_line(workspace):
     root = workspace['root']
-    common = ['--content', '--device', 'cpu', '--out-dir',
+    common = ['--content', '--device', 'cpu', '--allow-random', '--out-dir',
               str(root / 'unused')]
     cases = [
         ([workspace['config'], '--set-a', str(root / 'no_such_folder')],
@@ -143,7 +147,7 @@ def test_tool_reports_bad_input_in_one_line(workspace):
         ([workspace['config'], str(root / 'missing.pth'), '--set-a',
           str(root / 'domain_a')], 'checkpoint file', 'missing.pth'),
         ([workspace['config'], workspace['wider'], '--set-a',
-          str(root / 'domain_a')], 'does not fit', 'wider.pth'),
+          str(root / 'domain_a')], 'does not match', 'wider.pth'),
     ]
     for argv, what, name in cases:
         with pytest.raises(SystemExit) as exit_info:
@@ -168,7 +172,35 @@ def test_checkpoints_load_strictly(workspace):
     model = load_model(spec)
     for name, value in workspace['trained'].state_dict().items():
         torch.testing.assert_close(model.state_dict()[name], value)
-    with pytest.raises(ValueError,
-                       match='(?s)wider.pth does not fit.*shape mismatches'):
+    # ibnseg.evaluation.load_segmentor's strictness and error
+    with pytest.raises(CheckpointMismatchError,
+                       match='(?s)wider.pth does not match.*size mismatch'):
         load_model(ModelSpec('wider', workspace['config'],
                              workspace['wider']))
+
+
+def test_a_model_without_weights_needs_allow_random(workspace, capsys):
+    root = workspace['root']
+    out_dir = root / 'refused'
+    argv = ['--models', f'plain={workspace["config"]}',
+            f'trained={workspace["config"]}:{workspace["checkpoint"]}',
+            '--set-a', str(root / 'domain_a'), '--content', '--device', 'cpu',
+            '--out-dir', str(out_dir)]
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool().main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "model(s) ['plain'] have no checkpoint" in error
+    assert '--allow-random' in error
+    assert not out_dir.exists()  # refused before any work
+
+    rows = load_tool().main(argv + ['--allow-random'])
+    assert {(row.model, row.random_weights) for row in rows} == {
+        ('plain', True), ('trained', False)}
+    printed = capsys.readouterr().out
+    assert 'RANDOM WEIGHTS' in printed
+    table = [line.split() for line in printed.splitlines()
+             if ' content ' in line]
+    assert len(table) == len(rows) == 2 * 8
+    for line in table:  # model pair layer divergence [(random weights)]
+        assert (line[0] == 'plain') == (line[-2:] == ['(random', 'weights)'])

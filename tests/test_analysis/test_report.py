@@ -6,8 +6,9 @@ import stat
 import cv2
 import pytest
 
-from ibnseg.analysis import (LayerDivergence, plot_divergence_vs_depth,
-                             write_divergence_csv, write_divergence_json)
+from ibnseg.analysis import (LayerDivergence, divergence_figure,
+                             plot_divergence_vs_depth, write_divergence_csv,
+                             write_divergence_json)
 
 
 def make_rows(model, layers, pair='content', scale=1.0):
@@ -54,3 +55,22 @@ def test_plot_of_models_with_different_depths(tmp_path):
     assert image is not None and image.shape[2] == 3 and image.std() > 0
     with pytest.raises(ValueError, match='no rows'):
         plot_divergence_vs_depth(str(path), [])
+
+
+def test_a_model_with_random_weights_is_marked_in_the_plot():
+    untrained = make_rows('plain', ['layer1', 'layer2'], scale=300)
+    for row in untrained:
+        row.random_weights = True
+    rows = untrained + make_rows('ibn_a', ['layer1', 'layer2'])
+    axes = divergence_figure(rows).axes[0]
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == [
+        'plain (random weights) | content', 'ibn_a | content']
+    assert 'plain: random weights' in axes.get_title()
+    faded, trained = axes.get_lines()
+    assert faded.get_alpha() < 1 and faded.get_linewidth() < \
+        trained.get_linewidth()
+    # no untrained model: nothing marked
+    axes = divergence_figure(rows[2:]).axes[0]
+    assert 'random' not in axes.get_title()
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == [
+        'ibn_a | content']
