@@ -23,21 +23,24 @@ from ibnseg.datasets.label_conversion import (FAILED,
 from ibnseg.datasets.layouts import (CITYSCAPES_LABEL_DIR,
                                      CITYSCAPES_LABEL_IDS_SUFFIX,
                                      CITYSCAPES_TRAIN_IDS_SUFFIX)
+from ibnseg.datasets.roots import data_root_arg, data_root_help
 from ibnseg.engine.fileio import OutputPathError, check_output_dir
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        'data_root', nargs='?', default='data/cityscapes',
-        help='Cityscapes data root')
+        'data_root', nargs='?', default=None,
+        help=data_root_help('cityscapes'))
     parser.add_argument(
         '--splits',
         nargs='+',
         default=['train', 'val'],
         help='folders under gtFine/ to convert')
     add_conversion_arguments(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.data_root = data_root_arg(parser, args.data_root, 'cityscapes')
+    return args
 
 
 def main(argv=None) -> int:

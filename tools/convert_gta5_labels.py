@@ -23,6 +23,7 @@ from ibnseg.datasets.label_conversion import (SKIPPED,
                                               remove_leftovers, run_tasks,
                                               summarize)
 from ibnseg.datasets.layouts import GTA5_LABEL_DIR
+from ibnseg.datasets.roots import data_root_arg, data_root_help
 from ibnseg.engine.fileio import (OutputPathError, check_output_dir,
                                   check_output_file)
 from ibnseg.datasets.skip_report import SKIP_REPORT_NAME, write_skip_report
@@ -31,7 +32,7 @@ from ibnseg.datasets.skip_report import SKIP_REPORT_NAME, write_skip_report
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        'data_root', nargs='?', default='data/gta5', help='GTA5 data root')
+        'data_root', nargs='?', default=None, help=data_root_help('gta5'))
     add_conversion_arguments(parser)
     parser.add_argument(
         '--verify-images',
@@ -41,7 +42,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--report', help=f'skip report path (default: '
         f'DATA_ROOT/{SKIP_REPORT_NAME})')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.data_root = data_root_arg(parser, args.data_root, 'gta5')
+    return args
 
 
 def main(argv=None) -> int:

@@ -4,7 +4,7 @@ split.mat (from the GTA5 download page, see data/README.md) holds the frame
 numbers in ``trainIds``, ``valIds`` and ``testIds``. This writes
 OUT_DIR/{train,val,test}.txt with one 5-digit id per line, sorted.
 
-    python tools/gta5_split_from_mat.py path/to/split.mat
+    python tools/gta5_split_from_mat.py path/to/split.mat  # -> data/gta5/splits/
 """
 import argparse
 import os.path as osp
@@ -14,6 +14,8 @@ import numpy as np
 from scipy.io import loadmat
 
 from ibnseg.datasets.layouts import gta5_id
+from ibnseg.datasets.roots import (GTA5_SPLIT_DIR, data_root_arg,
+                                   data_root_help)
 from ibnseg.datasets.subsets import write_id_list
 from ibnseg.engine.fileio import check_output_options
 
@@ -59,8 +61,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('split_mat', help="the GTA5 dataset's split.mat")
     parser.add_argument(
-        '--out-dir', default='data/splits/gta5', help='output folder')
+        '--out-dir',
+        help=f'output folder (default: {GTA5_SPLIT_DIR}/ under the GTA5 data '
+        'root, where the configs read the splits; ' + data_root_help('gta5')
+        + ')')
     args = parser.parse_args(argv)
+    if args.out_dir is None:
+        args.out_dir = osp.join(data_root_arg(parser, None, 'gta5'),
+                                GTA5_SPLIT_DIR)
     check_output_options(parser, dirs={'--out-dir': args.out_dir})
     try:
         splits = read_split_mat(args.split_mat)

@@ -7,7 +7,7 @@ converter's skip report) and writes the names, one per line. The file can
 serve as a GTA5 ``split`` or a Cityscapes ``ann_file``.
 
     python tools/make_finetune_subset.py configs/_base_/datasets/gta5.py \
-        --fraction 0.1 --seed 0 --out data/splits/gta5/train_10pct_seed0.txt
+        --fraction 0.1 --seed 0 --out data/gta5/splits/train_10pct_seed0.txt
 """
 import argparse
 import sys

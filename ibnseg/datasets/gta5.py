@@ -47,10 +47,11 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
 
     Args:
         split (str, optional): Text file of frame ids, one per line ('1' or
-            '00001'), e.g. data/splits/gta5/train.txt made by
-            tools/gta5_split_from_mat.py. A relative path is taken from the
-            working directory (like ``data_root``), not from ``data_root``.
-            None uses every image in ``images/``.
+            '00001'), e.g. splits/train.txt made by
+            tools/gta5_split_from_mat.py. A relative path is taken from
+            ``data_root`` (like mmseg's ``ann_file``), so moving the data
+            root moves the splits with it. None uses every image in
+            ``images/``.
         label_format (str): 'auto', 'train_ids' or 'label_ids' (see above).
         subset (dict, optional): A seeded fine-tuning subset of the frames
             (after ``split``, before the skip report is applied, so the same
@@ -101,16 +102,24 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
             data_prefix=data_prefix,
             **kwargs)
 
+    def _split_path(self) -> str:
+        if osp.isabs(self.split) or not self.data_root:
+            return self.split
+        return osp.join(self.data_root, self.split)
+
     def _frame_ids(self, img_dir: str) -> List[str]:
         if self.split is not None:
-            if not osp.isfile(self.split):
+            split = self._split_path()
+            if not osp.isfile(split):
+                relative = '' if split == self.split else (
+                    f' (split={self.split!r} is taken from data_root)')
                 raise FileNotFoundError(
-                    f'GTA5Dataset: split file {self.split} not found; make it '
-                    'from the dataset\'s split.mat with '
+                    f'GTA5Dataset: split file {split} not found{relative}; '
+                    'make it from the dataset\'s split.mat with '
                     f'tools/gta5_split_from_mat.py (see {DATA_README})')
             return [
                 gta5_id(i)
-                for i in read_id_list(self.split, what='GTA5 split file')
+                for i in read_id_list(split, what='GTA5 split file')
             ]
         return sorted(name[:-len(self.img_suffix)]
                       for name in os.listdir(img_dir)
@@ -122,9 +131,10 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
         label_dir = self.data_prefix.get('seg_map_path') or img_dir
         ids = self._frame_ids(img_dir)
         if len(set(ids)) != len(ids):
-            raise ValueError(f'GTA5Dataset: split file {self.split} names a '
-                             'frame twice (ids are compared as 5-digit '
-                             'numbers); expected unique ids')
+            raise ValueError(
+                f'GTA5Dataset: split file {self._split_path()} names a frame '
+                'twice (ids are compared as 5-digit numbers); expected '
+                'unique ids')
         return [
             dict(
                 sample_name=frame,

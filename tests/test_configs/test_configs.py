@@ -43,7 +43,7 @@ def data_dir(tmp_path_factory):
     gta = make_gta5(root / 'data' / 'gta5', num_images=6)
     for split, ids in (('train', gta.ids[:2]), ('val', gta.ids[2:4]),
                        ('test', gta.ids[4:])):
-        write_split_file(root / 'data' / 'splits' / 'gta5' / f'{split}.txt',
+        write_split_file(root / 'data' / 'gta5' / 'splits' / f'{split}.txt',
                          ids)
     synthetic = root / 'data' / 'synthetic'
     generate_domain_dataset(str(synthetic / 'source'), 'source', 2, 2,

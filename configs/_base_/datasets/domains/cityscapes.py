@@ -5,7 +5,8 @@
 # exist and from the official _gtFine_labelIds.png otherwise (MapLabelIds
 # maps them). Layout and download: data/README.md.
 cityscapes_type = 'CityscapesLabelIdsDataset'
-cityscapes_root = 'data/cityscapes/'
+# $IBNSEG_CITYSCAPES_ROOT moves the domain for every config that uses it
+cityscapes_root = '{{$IBNSEG_CITYSCAPES_ROOT:data/cityscapes/}}'
 cityscapes_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
@@ -23,13 +24,16 @@ cityscapes_train_pipeline = [
 
 
 def cityscapes_test_pipeline_at(scale):
-    # the label is loaded after Resize: scores use the original-size labels
+    # The label is loaded after Resize: scores use the original-size labels.
+    # Also the configs' inference pipeline (test_pipeline): mmseg's
+    # inference APIs drop LoadAnnotations, and MapLabelIds then does nothing.
     return [
         dict(type='LoadImageFromFile'),
         dict(type='Resize', scale=scale, keep_ratio=True),
         dict(type='LoadAnnotations'),
         dict(type='MapLabelIds'),
-        dict(type='PackDomainSegInputs', domain='cityscapes')
+        # the cross_domain section tags it with the domain's name
+        dict(type='PackSegInputs')
     ]
 
 

@@ -1,12 +1,14 @@
 # The GTA5 domain's parts, under names of their own (see domains/cityscapes.py).
-# The common train/val/test split is read from data/splits/gta5/*.txt, made
+# The common train/val/test split is read from <gta5 root>/splits/*.txt, made
 # from the dataset's split.mat by tools/gta5_split_from_mat.py. Labels are the
 # raw palette PNGs (mapped by MapLabelIds) or, after
 # tools/convert_gta5_labels.py, the _labelTrainIds.png files; the converter's
 # skip report drops broken pairs. Layout: data/README.md.
 gta5_type = 'GTA5Dataset'
-gta5_root = 'data/gta5/'
-gta5_split_dir = 'data/splits/gta5/'
+# $IBNSEG_GTA5_ROOT moves the domain for every config that uses it
+gta5_root = '{{$IBNSEG_GTA5_ROOT:data/gta5/}}'
+# relative to gta5_root
+gta5_split_dir = 'splits/'
 # as in the IBN-Net paper: frames (mostly 1914x1052) resized to 1024x563,
 # then random 512x1024 crops
 gta5_train_pipeline = [
@@ -22,13 +24,16 @@ gta5_train_pipeline = [
 
 
 def gta5_test_pipeline_at(scale):
-    # the label is loaded after Resize: scores use the original-size labels
+    # The label is loaded after Resize: scores use the original-size labels.
+    # Also the configs' inference pipeline (test_pipeline): mmseg's
+    # inference APIs drop LoadAnnotations, and MapLabelIds then does nothing.
     return [
         dict(type='LoadImageFromFile'),
         dict(type='Resize', scale=scale, keep_ratio=True),
         dict(type='LoadAnnotations'),
         dict(type='MapLabelIds'),
-        dict(type='PackDomainSegInputs', domain='gta5')
+        # the cross_domain section tags it with the domain's name
+        dict(type='PackSegInputs')
     ]
 
 

@@ -1,0 +1,55 @@
+"""Where each dataset lives: one setting per domain.
+
+A domain's folder is read from one environment variable, so that moving a
+dataset (another disk, another working folder) takes one setting for every
+use of it: training, validation, testing, cross-domain evaluation,
+fine-tuning and the converters. The dataset configs read the same variables
+with mmengine's ``{{$VAR:default}}`` syntax (configs/_base_/datasets/domains/);
+tests keep the two in step.
+"""
+import os
+
+#: Environment variable of each domain's data root.
+DATA_ROOT_ENV = dict(
+    cityscapes='IBNSEG_CITYSCAPES_ROOT', gta5='IBNSEG_GTA5_ROOT')
+#: Data roots without the variable: relative to the working folder, as in
+#: mmseg's configs.
+DEFAULT_DATA_ROOTS = dict(cityscapes='data/cityscapes/', gta5='data/gta5/')
+#: GTA5's split files (tools/gta5_split_from_mat.py), under its data root.
+GTA5_SPLIT_DIR = 'splits'
+
+
+def data_root(domain: str) -> str:
+    """The data root of ``domain`` ('cityscapes' or 'gta5').
+
+    ``$IBNSEG_<DOMAIN>_ROOT`` if set, else ``data/<domain>/``. Set but
+    empty is an error, as mmengine's config substitution makes it.
+    """
+    if domain not in DATA_ROOT_ENV:
+        raise KeyError(f'no data root setting for domain {domain!r}; known: '
+                       f'{", ".join(DATA_ROOT_ENV)}')
+    variable = DATA_ROOT_ENV[domain]
+    if variable not in os.environ:
+        return DEFAULT_DATA_ROOTS[domain]
+    if not os.environ[variable]:
+        raise ValueError(f'${variable} is set but empty; set it to the '
+                         f'{domain} data root or unset it (default: '
+                         f'{DEFAULT_DATA_ROOTS[domain]})')
+    return os.environ[variable]
+
+
+def data_root_help(domain: str) -> str:
+    """Help text of a tool's data-root argument for ``domain``."""
+    return (f'{domain} data root (default: ${DATA_ROOT_ENV[domain]} if set, '
+            f'else {DEFAULT_DATA_ROOTS[domain]})')
+
+
+def data_root_arg(parser, value, domain: str) -> str:
+    """A tool's data-root argument: ``value`` if given, else the domain's
+    setting; a bad setting is reported through ``parser.error``."""
+    if value:
+        return value
+    try:
+        return data_root(domain)
+    except ValueError as error:
+        parser.error(str(error))
