@@ -1,6 +1,6 @@
 """The ``cross_domain`` config section: which domains to evaluate, and how.
 
-A config names its evaluation domains like this::
+A config names its evaluation domains here and nowhere else::
 
     cross_domain = dict(
         source='cityscapes',
@@ -8,21 +8,25 @@ A config names its evaluation domains like this::
             cityscapes=dict(dataloader=cityscapes_test_dataloader,
                             test_cfg=dict(mode='whole')),
             gta5=dict(dataloader=gta5_test_dataloader,
+                      val_dataloader=gta5_val_dataloader,
                       test_cfg=dict(mode='slide', crop_size=(512, 512),
                                     stride=(341, 341)))))
 
 Each domain has a test dataloader config (its own resolution lives in its
-pipeline) and optionally a ``test_cfg`` (whole or sliding-window inference)
-that replaces ``model.test_cfg`` while that domain is evaluated.
+pipeline), optionally a ``val_dataloader`` for validation during training
+(default: the test one) and a ``test_cfg`` (whole or sliding-window
+inference) that replaces ``model.test_cfg`` while that domain is evaluated.
+Each pipeline's last step is tagged with the domain's name
+(:func:`tag_domain`), so a pipeline need not name it.
 
-During training, validate every domain in one pass with::
+The loops of :mod:`.loops` (``MultiDomainValLoop``, ``MultiDomainTestLoop``)
+evaluate the section during training and in ``tools/test.py``, and
+``tools/cross_domain_eval.py`` reads it too, into one evaluator::
 
-    val_dataloader = cross_domain_val_dataloader(cross_domain)
-    val_evaluator = cross_domain_val_evaluator(cross_domain)
+    val_evaluator = cross_domain_evaluator(cross_domain)
 
-(both are plain functions of the dict, callable inside a config file after
-``from ibnseg.evaluation import ...``). Validation uses one ``test_cfg`` for
-all domains, the model's own.
+(a plain function of the dict, callable inside a config file after
+``from ibnseg.evaluation import cross_domain_evaluator``).
 """
 import copy
 from collections import OrderedDict
@@ -51,12 +55,15 @@ class EvalDomain:
         name (str): Row name, the domain's name or ``<domain>@<shift>``.
         domain (str): The configured domain it reads.
         dataloader (dict): Its test dataloader config, pipeline tagged.
+        val_dataloader (dict): Its validation dataloader config, pipeline
+            tagged (the test one unless the section gives another).
         test_cfg (dict, optional): Inference settings for this domain.
         shift (str, optional): The appearance shift applied, if any.
     """
     name: str
     domain: str
     dataloader: dict = field(repr=False)
+    val_dataloader: dict = field(repr=False)
     test_cfg: Optional[dict] = None
     shift: Optional[str] = None
 
@@ -134,18 +141,24 @@ def parse_cross_domain(cross_domain: dict, where: str = 'config'):
         if is_shifted(name):
             raise ValueError(f'{where}: domain name {name!r} may not contain '
                              f"'{SHIFT_SEPARATOR}' (it marks shifted rows)")
-        unknown = set(spec) - {'dataloader', 'test_cfg'}
+        unknown = set(spec) - {'dataloader', 'val_dataloader', 'test_cfg'}
         if 'dataloader' not in spec or unknown:
             raise ValueError(
                 f'{where}: cross_domain.domains.{name} must be dict('
-                'dataloader=..., test_cfg=...(optional))'
+                'dataloader=..., val_dataloader=...(optional), '
+                'test_cfg=...(optional))'
                 + (f'; unknown keys {sorted(unknown)}' if unknown else ''))
         test_cfg = spec.get('test_cfg')
+        tagged = [
+            _dataset_with_pipeline(spec[key], name,
+                                   lambda p, d=name: tag_domain(p, d))
+            for key in ('dataloader', 'val_dataloader') if key in spec
+        ]
         parsed[name] = EvalDomain(
             name=name,
             domain=name,
-            dataloader=_dataset_with_pipeline(
-                spec['dataloader'], name, lambda p, d=name: tag_domain(p, d)),
+            dataloader=tagged[0],
+            val_dataloader=tagged[-1],
             test_cfg=None if test_cfg is None else dict(test_cfg))
     return source, parsed
 
@@ -168,32 +181,13 @@ def with_shift(domain: EvalDomain, shift: str,
     dataloader = _dataset_with_pipeline(
         domain.dataloader, domain.domain, lambda p: tag_domain(
             insert_appearance_shift(p, shifts[shift]), name, rename=True))
-    return EvalDomain(name, domain.domain, dataloader, domain.test_cfg, shift)
+    return EvalDomain(name, domain.domain, dataloader, dataloader,
+                      domain.test_cfg, shift)
 
 
-def cross_domain_val_dataloader(cross_domain: dict,
-                                batch_size: int = 1,
-                                num_workers: int = 2) -> dict:
-    """A ``val_dataloader`` concatenating every domain's test dataset.
-
-    Args:
-        cross_domain (dict): The config's ``cross_domain`` section.
-        batch_size (int): Samples per batch (domains may mix in a batch).
-        num_workers (int): Dataloader workers.
-    """
-    _, domains = parse_cross_domain(cross_domain)
-    return dict(
-        batch_size=batch_size,
-        num_workers=num_workers,
-        persistent_workers=num_workers > 0,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        dataset=dict(
-            type='ConcatDataset',
-            datasets=[d.dataloader['dataset'] for d in domains.values()]))
-
-
-def cross_domain_val_evaluator(cross_domain: dict, **kwargs) -> dict:
-    """A ``val_evaluator`` reporting the section's domains in its order.
+def cross_domain_evaluator(cross_domain: dict, **kwargs) -> dict:
+    """A ``val_evaluator``/``test_evaluator`` reporting the section's
+    domains in its order.
 
     Args:
         cross_domain (dict): The config's ``cross_domain`` section.

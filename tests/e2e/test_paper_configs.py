@@ -27,10 +27,12 @@ SMALL = [
     'train_dataloader.dataset.pipeline.4.crop_size=(64,128)',
     'default_hooks.logger.interval=1'
 ]
-for loader in ('val_dataloader', 'test_dataloader'):
+for loader in ('val_dataloader', 'test_dataloader',
+               'cross_domain.domains.cityscapes.dataloader',
+               'cross_domain.domains.gta5.dataloader',
+               'cross_domain.domains.gta5.val_dataloader'):
     SMALL += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    SMALL += [f'{loader}.dataset.datasets.{i}.pipeline.1.scale=(128,64)'
-              for i in (0, 1)]
+    SMALL += [f'{loader}.dataset.pipeline.1.scale=(128,64)']
 
 
 def schedule(iters):
@@ -47,7 +49,7 @@ def workdir(tmp_path_factory):
     gta = make_gta5(root / 'data' / 'gta5', num_images=14, size=(64, 118))
     for split, ids in (('train', gta.ids[:10]), ('val', gta.ids[10:12]),
                        ('test', gta.ids[12:])):
-        write_split_file(root / 'data' / 'splits' / 'gta5' / f'{split}.txt',
+        write_split_file(root / 'data' / 'gta5' / 'splits' / f'{split}.txt',
                          ids)
     return root
 

@@ -10,8 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ibnseg.evaluation import (cross_domain_val_dataloader,
-                               cross_domain_val_evaluator)
+from ibnseg.evaluation import cross_domain_evaluator, parse_cross_domain
 from tests.test_engine.tiny_experiment import (RESNET18_TINY, TOOLS,
                                                load_state_dict,
                                                make_tiny_cityscapes,
@@ -75,23 +74,25 @@ def test_tools_name_missing_files(tool, args, message, monkeypatch, capsys):
 
 
 def write_cross_domain_config(tmp_path):
-    """The tiny experiment testing three domains in one pass, the way the
-    shipped configs do (ConcatDataset + CrossDomainIoUMetric): Cityscapes,
-    GTA5 and, under a third name, the Cityscapes images again (as a
-    domain under an appearance shift would be), so that two domains hold
-    images of the same file names."""
+    """The tiny experiment testing three domains in one run, the way the
+    shipped configs do (a cross_domain section, MultiDomainTestLoop and
+    CrossDomainIoUMetric): Cityscapes, GTA5 and, under a third name, the
+    Cityscapes images again (as a domain under an appearance shift would
+    be), so that two domains hold images of the same file names."""
     roots = make_domains(str(tmp_path / 'data'))
     section = cross_domain_section(roots)
     section['domains']['cityscapes_copy'] = copy.deepcopy(
         section['domains']['cityscapes'])
-    loader = cross_domain_val_dataloader(section, batch_size=2,
-                                         num_workers=0)
-    evaluator = cross_domain_val_evaluator(section)
+    for domain in section['domains'].values():
+        domain['dataloader'].update(batch_size=2, num_workers=0)
+    evaluator = cross_domain_evaluator(section)
     config = write_tiny_config(
         tmp_path / 'cross_domain.py', roots['cityscapes'],
-        extra=f'test_dataloader = {loader!r}\n'
+        extra=f'cross_domain = {section!r}\n'
+        "test_cfg = dict(type='MultiDomainTestLoop')\n"
         f'test_evaluator = {evaluator!r}\n')
-    return config, loader['dataset']['datasets']
+    _, domains = parse_cross_domain(section)
+    return config, [d.dataloader['dataset'] for d in domains.values()]
 
 
 @pytest.mark.slow

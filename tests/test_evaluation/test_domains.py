@@ -1,11 +1,12 @@
 """The cross_domain config section, pipeline tagging, shifted rows and the
-training-time helpers."""
+evaluator helper."""
+import copy
+
 import pytest
 from mmengine.config import ConfigDict
 
 from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
-from ibnseg.evaluation import (cross_domain_val_dataloader,
-                               cross_domain_val_evaluator,
+from ibnseg.evaluation import (cross_domain_evaluator,
                                parse_cross_domain, select_domains,
                                tag_domain, with_shift)
 from tests.test_evaluation.tiny_setup import cross_domain_section
@@ -94,19 +95,23 @@ def test_select_domains():
         select_domains(source, domains, ['gta5'], 'x.py')
 
 
-def test_training_helpers():
+def test_evaluator_and_validation_loaders():
     section = cross_domain_section(ROOTS)
-    loader = cross_domain_val_dataloader(section, batch_size=4)
-    assert loader['batch_size'] == 4
-    assert loader['sampler'] == dict(type='DefaultSampler', shuffle=False)
-    datasets = loader['dataset']['datasets']
-    assert loader['dataset']['type'] == 'ConcatDataset'
-    assert [d['type'] for d in datasets] == ['CityscapesLabelIdsDataset',
-                                             'GTA5Dataset']
-    assert [d['pipeline'][-1]['domain'] for d in datasets] == [
-        'cityscapes', 'gta5'
-    ]
-    assert cross_domain_val_evaluator(section, classwise=False) == dict(
+    val_loader = copy.deepcopy(section['domains']['gta5']['dataloader'])
+    val_loader['dataset']['split'] = 'val.txt'
+    section['domains']['gta5']['val_dataloader'] = val_loader
+    _, domains = parse_cross_domain(section)
+    # validation reads val_dataloader where given, the test loader otherwise
+    assert domains['gta5'].val_dataloader['dataset']['split'] == 'val.txt'
+    assert domains['gta5'].dataloader['dataset'].get('split') != 'val.txt'
+    assert domains['cityscapes'].val_dataloader == \
+        domains['cityscapes'].dataloader
+    # both tagged with the domain's name
+    for domain in domains.values():
+        for loader in (domain.dataloader, domain.val_dataloader):
+            assert loader['dataset']['pipeline'][-1] == dict(
+                type='PackDomainSegInputs', domain=domain.name)
+    assert cross_domain_evaluator(section, classwise=False) == dict(
         type='CrossDomainIoUMetric',
         source_domain='cityscapes',
         domains=['cityscapes', 'gta5'],

@@ -2,6 +2,8 @@
 # test on Cityscapes (the parts are in domains/cityscapes.py).
 _base_ = ['./domains/cityscapes.py']
 crop_size = (512, 1024)
+# read by mmseg's inference_model
+test_pipeline = _base_.cityscapes_test_pipeline
 train_dataloader = _base_.cityscapes_train_dataloader
 val_dataloader = _base_.cityscapes_test_dataloader
 test_dataloader = _base_.cityscapes_test_dataloader

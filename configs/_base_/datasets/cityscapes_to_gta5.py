@@ -1,9 +1,11 @@
-# Train on Cityscapes; validate on Cityscapes and GTA5 in one pass (CrossDomainIoUMetric
-# logs cityscapes/mIoU, gta5/mIoU and the drop), and evaluate both with
-# tools/cross_domain_eval.py (the cross_domain section, test splits).
+# Train on Cityscapes; validate on Cityscapes and GTA5 (CrossDomainIoUMetric
+# logs cityscapes/mIoU, gta5/mIoU and the drop), test both with tools/test.py and
+# tools/cross_domain_eval.py. The cross_domain section is the one place the
+# domains are named: MultiDomainValLoop validates them during training (on a
+# seeded subset of at most 500 samples each, the full splits after the last
+# iteration), MultiDomainTestLoop tests them (configs/_base_/schedules/).
 _base_ = ['./domains/cityscapes.py', './domains/gta5.py']
-from ibnseg.evaluation import (cross_domain_val_dataloader,
-                               cross_domain_val_evaluator)
+from ibnseg.evaluation import cross_domain_evaluator
 
 crop_size = (512, 1024)
 train_dataloader = _base_.cityscapes_train_dataloader
@@ -11,13 +13,15 @@ cross_domain = dict(
     source='cityscapes',
     domains=dict(
         cityscapes=dict(dataloader=_base_.cityscapes_test_dataloader),
-        gta5=dict(dataloader=_base_.gta5_test_dataloader)))
-val_domains = dict(
-    source='cityscapes',
-    domains=dict(
-        cityscapes=dict(dataloader=_base_.cityscapes_test_dataloader),
-        gta5=dict(dataloader=_base_.gta5_val_dataloader)))
-val_dataloader = cross_domain_val_dataloader(val_domains)
-val_evaluator = cross_domain_val_evaluator(val_domains)
-test_dataloader = cross_domain_val_dataloader(cross_domain)
+        gta5=dict(
+            dataloader=_base_.gta5_test_dataloader,
+            val_dataloader=_base_.gta5_val_dataloader)))
+# The source domain's plain dataloaders and inference pipeline: mmseg's
+# inference APIs read test_pipeline (inference_model) and
+# test_dataloader.dataset.pipeline (MMSegInferencer), and the Runner needs
+# them; the loops evaluate the cross_domain section instead.
+test_pipeline = _base_.cityscapes_test_pipeline
+val_dataloader = _base_.cityscapes_test_dataloader
+test_dataloader = _base_.cityscapes_test_dataloader
+val_evaluator = cross_domain_evaluator(cross_domain)
 test_evaluator = val_evaluator

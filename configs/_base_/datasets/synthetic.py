@@ -68,6 +68,8 @@ cross_domain = dict(
         for domain in ('source', 'real', 'dusk', 'fog')
     })
 val_dataloader = synthetic_test_dataloader('source')
+# read by mmseg's inference_model (which drops LoadAnnotations)
+test_pipeline = val_dataloader['dataset']['pipeline']
 val_evaluator = dict(type='CrossDomainIoUMetric', source_domain='source')
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

@@ -7,10 +7,10 @@ from mmseg.registry import TRANSFORMS
 class PackDomainSegInputs(PackSegInputs):
     """mmseg's ``PackSegInputs`` that also stores ``metainfo['domain']``.
 
-    mmengine's validation loop takes one dataloader, so evaluating several
-    domains in one pass means concatenating their datasets. The domain name
-    travels with each sample so that ``CrossDomainIoUMetric`` can keep one
-    confusion matrix per domain at any batch size, distributed or not.
+    Several domains feed one ``CrossDomainIoUMetric`` (see
+    ``ibnseg.evaluation.loops``); the domain name travels with each sample so
+    that the metric keeps one confusion matrix per domain at any batch size,
+    distributed or not.
 
     Args:
         domain (str): Name of the domain, e.g. ``'cityscapes'`` or ``'gta5'``.

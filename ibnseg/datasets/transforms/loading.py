@@ -74,6 +74,10 @@ class MapLabelIds(BaseTransform):
       builds its own pipeline, so this is once per dataset instance (and
       once per DataLoader worker process, which holds a copy).
 
+    A sample without a label file (no ``seg_map_path``: an image given to
+    mmseg's inference APIs, which drop ``LoadAnnotations``) passes through
+    unchanged, so the test pipelines double as inference pipelines.
+
     Required keys: ``gt_seg_map``, ``seg_map_path``; optional:
     ``seg_map_format``, ``train_id_label_map``, ``label_map``,
     ``reject_label_ids``, ``ori_shape``. Modified key: ``gt_seg_map``.
@@ -93,6 +97,10 @@ class MapLabelIds(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         if 'gt_seg_map' not in results:
+            if 'seg_map_path' not in results:
+                # inference on an image alone: mmseg's inference_model and
+                # MMSegInferencer drop LoadAnnotations from the pipeline
+                return results
             raise KeyError('MapLabelIds: no gt_seg_map in the results; put '
                            'MapLabelIds right after LoadAnnotations')
         seg_map = results['gt_seg_map']

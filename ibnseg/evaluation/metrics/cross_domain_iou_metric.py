@@ -1,9 +1,10 @@
 """IoU metric that evaluates several domains in one pass.
 
-mmengine's validation loop takes one dataloader, so the domains' val/test sets
-are concatenated (mmengine ``ConcatDataset``) and each sample says which domain
-it came from in ``data_sample.metainfo['domain']``: the domain's pipeline ends
-with ``dict(type='PackDomainSegInputs', domain='<name>')``.
+The loops of :mod:`ibnseg.evaluation.loops` feed every domain of a config
+into this one metric, and each sample says which domain it came from in
+``data_sample.metainfo['domain']``: the domain's pipeline ends with
+``dict(type='PackDomainSegInputs', domain='<name>')`` (the ``cross_domain``
+section tags it).
 
 What the metric keeps in ``self.results`` is one ``(domain, confusion)`` pair
 per sample, ``confusion`` being a ``(C, C)`` int64 matrix (rows: ground truth,
@@ -91,7 +92,7 @@ def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
 
 @METRICS.register_module()
 class CrossDomainIoUMetric(BaseMetric):
-    """Per-domain IoU metrics in one pass over a concatenated dataset.
+    """Per-domain IoU metrics of several domains in one evaluation.
 
     Keeps one confusion matrix per domain and reports, for each, aAcc, mIoU,
     mAcc and per-class IoU, plus the mean over the target domains and the
