@@ -1,0 +1,256 @@
+"""tools/infer.py: segment files, folders and globs; label PNGs and overlays.
+
+The end-to-end runs are subprocesses, as a user runs the tool, with the
+shipped demo config (the smallest model) and a checkpoint of its random
+weights; every label PNG is compared pixel for pixel with the prediction of
+mmseg's ``init_model`` + ``inference_model`` on the same files, and label ids
+with a table typed in from the official Cityscapes one. The start-up errors
+run ``main(argv)`` in-process with the model loading made to fail the test,
+so an error that comes only after loading the model cannot pass.
+"""
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ibnseg.datasets.labels import CLASSES, PALETTE
+from tests.test_datasets.helpers import load_tool
+from tests.test_engine.tiny_experiment import REPO_ROOT, run_tool
+
+CONFIG = osp.join(REPO_ROOT, 'configs', 'demo',
+                  'fcn_r18-tiny-ibn-b-d8_synthetic.py')
+#: Cityscapes label id of each trainId, typed in from the official table
+#: (cityscapesscripts' labels.py), not taken from ibnseg.
+OFFICIAL_LABEL_IDS = np.array(
+    [7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32,
+     33], dtype=np.uint8)
+#: (relative path, (width, height)): two x.png in different folders, an
+#: image of another size between same-size ones, a JPEG for the glob and a
+#: Cityscapes test-set name.
+IMAGES = [
+    ('set/a/x.png', (48, 32)),
+    ('set/b/x.png', (48, 32)),
+    ('set/b/y.png', (40, 40)),
+    ('set/b/z.png', (48, 32)),
+    ('globbed/g1.jpg', (56, 24)),
+    ('globbed/g2.jpg', (56, 24)),
+    ('globbed/notes.txt', None),
+    ('single/berlin_000000_000019_leftImg8bit.png', (64, 32)),
+]
+
+
+@pytest.fixture(scope='module')
+def ws(tmp_path_factory):
+    """Images, a checkpoint of the demo model's random weights and the
+    model's own predictions (mmseg's APIs, one image at a time)."""
+    root = tmp_path_factory.mktemp('infer')
+    rng = np.random.default_rng(0)
+    for rel, size in IMAGES:
+        path = root / 'images' / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if size is None:
+            path.write_text('not an image')
+        else:
+            Image.fromarray(
+                rng.integers(0, 256, (size[1], size[0], 3),
+                             dtype=np.uint8)).save(path)
+    from mmseg.apis import inference_model, init_model
+    torch.manual_seed(0)
+    model = init_model(CONFIG, device='cpu')
+    checkpoint = str(root / 'demo.pth')
+    torch.save(
+        dict(meta=dict(dataset_meta=dict(classes=CLASSES, palette=PALETTE)),
+             state_dict=model.state_dict()), checkpoint)
+    model = init_model(CONFIG, checkpoint, device='cpu')
+    preds = {
+        rel: inference_model(model, str(root / 'images' / rel))
+        .pred_sem_seg.data[0].numpy()
+        for rel, size in IMAGES if size is not None
+    }
+    # the same-size neighbours of set/ share a batch with --batch-size 2
+    pair = inference_model(
+        model, [str(root / 'images' / 'set/a/x.png'),
+                str(root / 'images' / 'set/b/x.png')])
+    batched = dict(preds)
+    batched['set/a/x.png'], batched['set/b/x.png'] = (
+        r.pred_sem_seg.data[0].numpy() for r in pair)
+    return dict(root=root, checkpoint=checkpoint, preds=preds,
+                batched=batched)
+
+
+def _files(folder) -> set:
+    return {
+        osp.relpath(osp.join(dirpath, name), folder)
+        for dirpath, _, names in os.walk(folder) for name in names
+    }
+
+
+def _read(path) -> np.ndarray:
+    return np.array(Image.open(path))
+
+
+@pytest.mark.slow
+def test_folder_glob_and_file_give_train_ids_and_overlays(ws, tmp_path):
+    images = ws['root'] / 'images'
+    out = tmp_path / 'out'
+    proc = run_tool('infer.py', [
+        CONFIG, ws['checkpoint'], images / 'set',
+        str(images / 'globbed' / '*.jpg'),
+        images / 'single' / 'berlin_000000_000019_leftImg8bit.png', '--out',
+        out
+    ], timeout=300)
+    assert 'wrote 7 label PNG(s) (trainIds)' in proc.stdout
+    # paths below the inputs' common folder: the two x.png both survive,
+    # a .jpg input gives a .png, the text file matched by no pattern
+    expected = {
+        osp.splitext(rel)[0] + '.png'
+        for rel, size in IMAGES if size is not None
+    }
+    assert _files(out / 'pred') == expected
+    assert _files(out / 'vis') == expected
+    for rel, size in IMAGES:
+        if size is None:
+            continue
+        name = osp.splitext(rel)[0] + '.png'
+        label = Image.open(out / 'pred' / name)
+        assert label.mode == 'L'
+        np.testing.assert_array_equal(np.array(label), ws['preds'][rel])
+        overlay = _read(out / 'vis' / name)
+        assert overlay.shape == (size[1], size[0], 3)
+        # the class colours are blended in: the overlay is not the image
+        assert not np.array_equal(overlay, _read(images / rel))
+    # several classes predicted, or the label checks prove little
+    assert len(np.unique(ws['preds']['set/a/x.png'])) >= 3
+
+
+@pytest.mark.slow
+def test_label_ids_for_the_cityscapes_benchmark(ws, tmp_path):
+    out = tmp_path / 'out'
+    run_tool('infer.py', [
+        CONFIG, ws['checkpoint'], ws['root'] / 'images' / 'set', '--out', out,
+        '--label-format', 'labelid', '--batch-size', '2', '--opacity', '1',
+        '--no-progress'
+    ], timeout=300)
+    assert _files(out / 'pred') == {
+        osp.join('a', 'x.png'), osp.join('b', 'x.png'),
+        osp.join('b', 'y.png'), osp.join('b', 'z.png')}
+    for rel in ('set/a/x.png', 'set/b/x.png', 'set/b/y.png', 'set/b/z.png'):
+        name = rel[len('set/'):]
+        label_ids = _read(out / 'pred' / name)
+        np.testing.assert_array_equal(
+            label_ids, OFFICIAL_LABEL_IDS[ws['batched'][rel]])
+        # opacity 1: the overlay is the class colours alone
+        np.testing.assert_array_equal(
+            _read(out / 'vis' / name),
+            np.array(PALETTE, np.uint8)[ws['batched'][rel]])
+
+
+def _no_model(*args, **kwargs):
+    raise AssertionError('the model was loaded before the error')
+
+
+def _run_main(argv, monkeypatch, capsys):
+    tool = load_tool('infer')
+    monkeypatch.setattr(sys, 'argv', ['infer.py'])
+    monkeypatch.setattr(tool, 'load_segmentor', _no_model)
+    monkeypatch.setattr(tool, 'segment_images', _no_model)
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main([str(arg) for arg in argv])
+    return exit_info.value.code, capsys.readouterr().err
+
+
+@pytest.fixture
+def bad(tmp_path):
+    """A valid image, a garbage checkpoint and unusable paths."""
+    image = tmp_path / 'img.png'
+    Image.new('RGB', (8, 8)).save(image)
+    checkpoint = tmp_path / 'garbage.pth'
+    checkpoint.write_bytes(b'not a checkpoint')
+    file = tmp_path / 'file.txt'
+    file.write_text('keep me')
+    return dict(image=image, checkpoint=checkpoint, file=file,
+                folder=tmp_path)
+
+
+@pytest.mark.parametrize('images, message', [
+    (['{folder}/missing.png'], '{folder}/missing.png: no such file or folder'),
+    (['{image}', '{folder}/*.jpg'],
+     '{folder}/*.jpg: the pattern matches no image'),
+    (['{file}'], '{file}: not a readable image'),
+])
+def test_an_input_naming_no_image_stops_before_the_model(
+        bad, images, message, monkeypatch, capsys):
+    code, err = _run_main(
+        [CONFIG, bad['checkpoint'], *[i.format(**bad) for i in images],
+         '--out', bad['folder'] / 'out'], monkeypatch, capsys)
+    assert code == 2
+    assert 'infer.py: error: IMAGES: ' + message.format(**bad) in err
+
+
+@pytest.mark.parametrize('out', ['{file}', '{file}/sub'])
+def test_a_bad_out_stops_before_the_model(bad, out, monkeypatch, capsys):
+    out = out.format(**bad)
+    code, err = _run_main(
+        [CONFIG, bad['checkpoint'], bad['image'], '--out', out], monkeypatch,
+        capsys)
+    assert code == 2
+    assert f'infer.py: error: --out {out}: ' in err
+    assert bad['file'].read_text() == 'keep me'
+
+
+def test_a_missing_checkpoint_stops_before_the_model(bad, monkeypatch,
+                                                     capsys):
+    missing = bad['folder'] / 'nowhere.pth'
+    code, err = _run_main(
+        [CONFIG, missing, bad['image'], '--out', bad['folder'] / 'out'],
+        monkeypatch, capsys)
+    assert code == 2
+    assert f'infer.py: error: checkpoint not found: {missing}' in err
+
+
+def test_a_config_without_test_pipeline_is_named(bad, monkeypatch, capsys):
+    config = bad['folder'] / 'no_pipeline.py'
+    config.write_text(f'_base_ = {CONFIG!r}\ntest_pipeline = []\n')
+    code, err = _run_main(
+        [config, bad['checkpoint'], bad['image'], '--out',
+         bad['folder'] / 'out'], monkeypatch, capsys)
+    assert code == 2
+    assert f'config {config}: no test_pipeline' in err
+
+
+@pytest.mark.parametrize('option, message', [
+    (['--opacity', '0'], 'argument --opacity: 0 is not in (0, 1]'),
+    (['--batch-size', '0'], 'argument --batch-size: 0 is not a positive'),
+    (['--label-format', 'rgb'], 'argument --label-format: invalid choice'),
+])
+def test_bad_options_are_named(bad, option, message, monkeypatch, capsys):
+    code, err = _run_main(
+        [CONFIG, bad['checkpoint'], bad['image'], '--out',
+         bad['folder'] / 'out', *option], monkeypatch, capsys)
+    assert code == 2
+    assert message in err
+
+
+def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path, capsys):
+    """The demo's IBN-b config with the weights of its IBN-a sibling: no
+    silent non-strict load, but the keys that differ (stem IN vs BN)."""
+    from mmseg.apis import init_model
+    ibn_a = CONFIG.replace('ibn-b', 'ibn-a')
+    checkpoint = str(tmp_path / 'ibn_a.pth')
+    torch.save(dict(state_dict=init_model(ibn_a, device='cpu').state_dict()),
+               checkpoint)
+    image = tmp_path / 'img.png'
+    Image.new('RGB', (16, 16)).save(image)
+    tool = load_tool('infer')
+    code = tool.main(
+        [CONFIG, checkpoint, str(image), '--out', str(tmp_path / 'out')])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f'error: checkpoint {checkpoint} does not match the model of ' \
+        f'config {CONFIG}' in err
+    assert 'unexpected key' in err and 'missing keys' in err
+    assert not osp.exists(tmp_path / 'out')

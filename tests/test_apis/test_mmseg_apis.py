@@ -1,0 +1,152 @@
+"""mmseg's own inference APIs serve ibnseg's shipped configs as they are.
+
+The routes a user takes (issue 14): ``init_model(config, ckpt)`` then
+``inference_model(model, img)``; mmseg's ``demo/image_demo.py`` (the same,
+plus ``revert_sync_batchnorm`` on CPU and ``show_result_pyplot`` with an
+``out_file``); and ``MMSegInferencer(model=config, weights=ckpt)``. Both
+read the config: ``inference_model`` its top-level ``test_pipeline``,
+``MMSegInferencer`` ``test_dataloader.dataset.pipeline``.
+
+One config of each kind: a short name, a grid config, a fine-tune config and
+the demo config. The checkpoint holds the built model's random weights (and
+the Cityscapes classes, as a trained checkpoint does). To keep a ResNet-50
+cheap on a CPU the Resize of those pipelines is set to a small scale, the
+only change to the shipped config; the APIs are called as a user calls them.
+"""
+import copy
+import os.path as osp
+
+import mmcv
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmseg.apis import (MMSegInferencer, inference_model, init_model,
+                        show_result_pyplot)
+from PIL import Image
+
+from ibnseg.datasets.labels import CLASSES, PALETTE
+from tests.test_engine.tiny_experiment import REPO_ROOT
+
+CONFIGS = [
+    'configs/ibn_b_cityscapes.py',
+    'configs/deeplabv3plus/'
+    'deeplabv3plus_r50-ibn-a-d8_4xb2-40k_gta5-to-cityscapes-512x1024.py',
+    'configs/finetune/'
+    'fcn_r50-ibn-b-d8_4xb2-20k_cityscapes-ft-gta5-10pct-512x1024.py',
+    'configs/demo/fcn_r18-tiny-ibn-b-d8_synthetic.py',
+]
+#: (width, height) of the test image, and the test scale it is resized to:
+#: the prediction must come back at the image's size.
+IMAGE_SIZE = (80, 40)
+SMALL_SCALE = (64, 32)
+
+
+@pytest.fixture(scope='module')
+def image(tmp_path_factory):
+    path = tmp_path_factory.mktemp('apis') / 'frame_leftImg8bit.png'
+    rng = np.random.default_rng(0)
+    Image.fromarray(
+        rng.integers(0, 256, (IMAGE_SIZE[1], IMAGE_SIZE[0], 3),
+                     dtype=np.uint8)).save(path)
+    return str(path)
+
+
+def _resize_indices(pipeline) -> list:
+    return [i for i, t in enumerate(pipeline or []) if t['type'] == 'Resize']
+
+
+@pytest.fixture(scope='module')
+def random_checkpoint(tmp_path_factory):
+    """``get(cfg) -> (path, state_dict)``: the config's model saved with its
+    random initial weights, in the layout of a checkpoint tools/train.py
+    writes. Configs with one architecture (a short name and its fine-tune
+    config) share one file: building and saving a ResNet-50 takes seconds.
+    """
+    folder = tmp_path_factory.mktemp('checkpoints')
+    saved = {}
+
+    def get(cfg: Config):
+        model_cfg = copy.deepcopy(cfg.model)
+        model_cfg.backbone.pop('init_cfg', None)  # init_model drops them
+        model_cfg.pop('pretrained', None)
+        key = repr(model_cfg.to_dict())
+        if key not in saved:
+            torch.manual_seed(0)
+            model = init_model(copy.deepcopy(cfg), device='cpu')
+            path = str(folder / f'model_{len(saved)}.pth')
+            meta = dict(dataset_meta=dict(classes=CLASSES, palette=PALETTE))
+            torch.save(dict(meta=meta, state_dict=model.state_dict()), path)
+            saved[key] = (path, model.state_dict())
+        return saved[key]
+
+    return get
+
+
+def _assert_loaded(model, state_dict: dict) -> None:
+    """Every weight of the model is the checkpoint's (init_model and the
+    inferencer load non-strictly: a key they missed would go unnoticed)."""
+    loaded = model.state_dict()
+    assert loaded.keys() == state_dict.keys()
+    for name, tensor in state_dict.items():
+        assert torch.equal(loaded[name].cpu(), tensor), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config', CONFIGS)
+def test_mmseg_inference_apis_serve_the_shipped_config(
+        config, image, random_checkpoint, tmp_path):
+    config = osp.join(REPO_ROOT, config)
+    cfg = Config.fromfile(config)  # read once: these take a second each
+    checkpoint, state_dict = random_checkpoint(cfg)
+
+    # init_model + inference_model, with the smaller test scale
+    small = {
+        f'test_pipeline.{i}.scale': SMALL_SCALE
+        for i in _resize_indices(cfg.get('test_pipeline'))
+    }
+    model = init_model(config, checkpoint, device='cpu', cfg_options=small)
+    _assert_loaded(model, state_dict)
+    assert model.dataset_meta['classes'] == CLASSES
+    result = inference_model(model, image)
+    pred = result.pred_sem_seg.data[0].numpy()
+    assert pred.shape == (IMAGE_SIZE[1], IMAGE_SIZE[0])
+    assert result.seg_logits.data.shape == (19, *pred.shape)
+    assert pred.min() >= 0 and pred.max() < 19
+    # a list of images gives a list of results (mmseg's batch route)
+    both = inference_model(model, [image, image])
+    assert len(both) == 2
+    np.testing.assert_array_equal(both[1].pred_sem_seg.data[0].numpy(), pred)
+
+    # demo/image_demo.py: revert SyncBN on CPU, draw into --out-file
+    model = revert_sync_batchnorm(model)
+    result = inference_model(model, image)
+    np.testing.assert_array_equal(result.pred_sem_seg.data[0].numpy(), pred)
+    out_file = str(tmp_path / 'demo_out.png')
+    drawn = show_result_pyplot(
+        model, image, result, title='result', opacity=0.5, with_labels=False,
+        draw_gt=False, show=False, out_file=out_file)
+    written = mmcv.imread(out_file, channel_order='rgb')
+    assert written.shape == (IMAGE_SIZE[1], IMAGE_SIZE[0], 3)
+    np.testing.assert_array_equal(written, drawn)
+    colours = np.array(PALETTE, dtype=np.float64)[pred]
+    original = mmcv.imread(image, channel_order='rgb').astype(np.float64)
+    # SegLocalVisualizer blends the image with the class colours
+    np.testing.assert_allclose(written, 0.5 * original + 0.5 * colours,
+                               atol=1)
+
+    # MMSegInferencer reads test_dataloader.dataset.pipeline instead
+    for i in _resize_indices(cfg.test_dataloader.dataset.get('pipeline')):
+        cfg.test_dataloader.dataset.pipeline[i].scale = SMALL_SCALE
+    inferencer = MMSegInferencer(model=cfg, weights=checkpoint, device='cpu')
+    _assert_loaded(inferencer.model, state_dict)
+    sample = inferencer(image, return_datasamples=True)
+    np.testing.assert_array_equal(sample.pred_sem_seg.data[0].numpy(), pred)
+    # and its own output folder: the same label map
+    inferencer(image, out_dir=str(tmp_path / 'inferencer'))
+    saved = list((tmp_path / 'inferencer' / 'pred').iterdir())
+    assert len(saved) == 1
+    np.testing.assert_array_equal(np.array(Image.open(saved[0])), pred)
+    assert osp.isfile(tmp_path / 'inferencer' / 'vis' /
+                      osp.basename(image))
