@@ -33,8 +33,8 @@ from mmengine.config import DictAction
 from mmengine.logging import print_log
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
-from ibnseg.apis import (LABEL_FORMATS, ImageInputError, ImageReadError,
-                         check_label_format, find_images,
+from ibnseg.apis import (LABEL_FORMATS, PRED_DIR, VIS_DIR, ImageInputError,
+                         ImageReadError, check_label_format, find_images,
                          inference_dataset_meta, segment_images)
 from ibnseg.engine.fileio import check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
@@ -100,7 +100,10 @@ def main(argv=None):
     parser, args = parse_args(argv)
     # everything a user can get wrong is checked before the model loads
     try:
-        images = find_images(args.images)
+        # a second run must not segment the first run's outputs
+        images = find_images(
+            args.images,
+            exclude=[osp.join(args.out, PRED_DIR), osp.join(args.out, VIS_DIR)])
     except ImageInputError as error:
         parser.error(f'IMAGES: {error}')
     check_output_options(parser, dirs={'--out': args.out})

@@ -43,10 +43,10 @@ from ..engine.runner_setup import check_checkpoint, load_config
 from ..evaluation.inference import load_segmentor
 
 __all__ = [
-    'IMAGE_EXTENSIONS', 'LABEL_FORMATS', 'ImageInputError', 'ImageReadError',
-    'InputImage', 'SegmentedImage', 'check_label_format', 'find_images',
-    'inference_dataset_meta', 'init_segmentor', 'segment_images',
-    'to_label_format'
+    'IMAGE_EXTENSIONS', 'LABEL_FORMATS', 'PRED_DIR', 'VIS_DIR',
+    'ImageInputError', 'ImageReadError', 'InputImage', 'SegmentedImage',
+    'check_label_format', 'find_images', 'inference_dataset_meta',
+    'init_segmentor', 'segment_images', 'to_label_format'
 ]
 
 #: File endings taken from folders and glob matches (case-insensitive);
@@ -107,12 +107,21 @@ def _is_image_file(path: str) -> bool:
     return path.lower().endswith(IMAGE_EXTENSIONS) and osp.isfile(path)
 
 
-def _images_in(folder: str) -> List[str]:
+def _images_in(folder: str, exclude: Sequence[str] = ()) -> List[str]:
     """Image files below ``folder``, sorted by path; hidden files and
-    folders (temporary files of killed writers, macOS ``._x.png``) skipped.
+    folders (temporary files of killed writers, macOS ``._x.png``) and the
+    folders ``exclude`` (real paths) skipped.
     """
     found = []
+    # symbolic links to folders are followed (datasets are often linked
+    # in), each real folder once: a link to an ancestor would never end
+    visited = set(exclude)
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = osp.realpath(dirpath)
+        if real in visited:
+            dirnames[:] = []
+            continue
+        visited.add(real)
         dirnames[:] = [d for d in dirnames if not d.startswith('.')]
         found += [
             osp.join(dirpath, name) for name in filenames
@@ -120,6 +129,12 @@ def _images_in(folder: str) -> List[str]:
             and _is_image_file(osp.join(dirpath, name))
         ]
     return sorted(found)
+
+
+def _inside(path: str, folders: Sequence[str]) -> bool:
+    real = osp.realpath(path)
+    return any(real == f or real.startswith(f.rstrip(os.sep) + os.sep)
+               for f in folders)
 
 
 def _glob_root(pattern: str) -> str:
@@ -136,10 +151,13 @@ def _glob_root(pattern: str) -> str:
     return root or '.'
 
 
-def _expand(argument: str) -> Tuple[str, List[str]]:
-    """``(root, images)`` of one argument: a file, a folder or a pattern."""
+def _expand(argument: str,
+            exclude: Sequence[str] = ()) -> Tuple[str, List[str]]:
+    """``(root, images)`` of one argument: a file, a folder or a pattern;
+    folders and patterns take nothing below the real folders ``exclude``.
+    """
     if osp.isdir(argument):
-        images = _images_in(argument)
+        images = _images_in(argument, exclude)
         if not images:
             raise ImageInputError(
                 f'{argument}: no image in this folder (looked for '
@@ -151,8 +169,8 @@ def _expand(argument: str) -> Tuple[str, List[str]]:
         images = []
         for match in sorted(glob.glob(argument, recursive=True)):
             if osp.isdir(match):
-                images += _images_in(match)
-            elif _is_image_file(match):
+                images += _images_in(match, exclude)
+            elif _is_image_file(match) and not _inside(match, exclude):
                 images.append(match)
         if not images:
             raise ImageInputError(
@@ -163,7 +181,8 @@ def _expand(argument: str) -> Tuple[str, List[str]]:
 
 
 def find_images(arguments: Sequence[str],
-                check_headers: bool = True) -> List[InputImage]:
+                check_headers: bool = True,
+                exclude: Sequence[str] = ()) -> List[InputImage]:
     """The images that files, folders and glob patterns name, in order.
 
     Each argument is, in this order of precedence, a folder (its images,
@@ -183,6 +202,10 @@ def find_images(arguments: Sequence[str],
         check_headers (bool): Open every image's header (PIL reads a few
             bytes) so that a file that is no image fails here, before a
             model is loaded, rather than midway through a run.
+        exclude (Sequence[str]): Folders whose images folders and patterns
+            do not take: the output folder, so that ``photos/ --out
+            photos/seg`` run twice does not segment its own overlays.
+            Files named one by one are taken all the same.
 
     Returns:
         list[InputImage]: At least one image.
@@ -194,9 +217,10 @@ def find_images(arguments: Sequence[str],
     """
     if not arguments:
         raise ImageInputError('no image given')
+    exclude = [osp.realpath(os.fspath(folder)) for folder in exclude]
     entries, seen = [], set()
     for argument in arguments:
-        root, paths = _expand(os.fspath(argument))
+        root, paths = _expand(os.fspath(argument), exclude)
         for path in paths:
             full = osp.abspath(path)
             if full not in seen:

@@ -254,3 +254,24 @@ def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path, capsys):
         f'config {CONFIG}' in err
     assert 'unexpected key' in err and 'missing keys' in err
     assert not osp.exists(tmp_path / 'out')
+
+
+def test_a_rerun_does_not_segment_its_own_outputs(bad, monkeypatch):
+    """``photos/ --out photos/seg``: the second run finds the first run's
+    label maps and overlays inside photos/ and must leave them out."""
+    photos = bad['folder'] / 'photos'
+    for rel in ['a.png', 'seg/pred/a.png', 'seg/vis/a.png']:
+        (photos / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.new('RGB', (8, 8)).save(photos / rel)
+    tool = load_tool('infer')
+    taken = []
+    monkeypatch.setattr(tool, 'load_segmentor',
+                        lambda *args, **kwargs: torch.nn.Module())
+    monkeypatch.setattr(
+        tool, 'segment_images',
+        lambda model, images, *args, **kwargs: taken.extend(images) or [])
+    assert tool.main([
+        CONFIG, str(bad['checkpoint']), str(photos), '--out',
+        str(photos / 'seg')
+    ]) == 0
+    assert [image.name for image in taken] == ['a']

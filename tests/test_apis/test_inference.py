@@ -198,3 +198,27 @@ def test_batches_hold_consecutive_images_of_one_size(tmp_path):
     assert batches == [['0', '1'], ['2'], ['3'], ['4']]
     first = next(_batches(images, batch_size=1))
     assert first[0][1].shape == (6, 8, 3)  # decoded RGB, HxWx3
+
+
+def test_output_folders_are_not_taken_as_inputs(tmp_path):
+    """``photos/ --out photos/seg`` run twice: the second run must not
+    segment the first run's label maps and overlays."""
+    _png(tmp_path / 'photos' / 'a.png')
+    _png(tmp_path / 'photos' / 'seg' / 'pred' / 'a.png')
+    _png(tmp_path / 'photos' / 'seg' / 'vis' / 'a.png')
+    _png(tmp_path / 'photos' / 'seg' / 'other.png')
+    out = tmp_path / 'photos' / 'seg'
+    exclude = [str(out / 'pred'), str(out / 'vis')]
+    assert _names(find_images([str(tmp_path / 'photos')],
+                              exclude=exclude)) == [
+        'a', osp.join('seg', 'other')]
+    pattern = str(tmp_path / 'photos' / '**' / '*.png')
+    assert _names(find_images([pattern], exclude=exclude)) == [
+        'a', osp.join('seg', 'other')]
+
+
+def test_a_link_to_an_ancestor_folder_is_walked_once(tmp_path):
+    _png(tmp_path / 'photos' / 'sub' / 'a.png')
+    os.symlink(tmp_path / 'photos', tmp_path / 'photos' / 'sub' / 'loop')
+    assert _names(find_images([str(tmp_path / 'photos')])) == [
+        osp.join('sub', 'a')]
