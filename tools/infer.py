@@ -103,7 +103,7 @@ def main(argv=None):
         # a second run must not segment the first run's outputs
         images = find_images(
             args.images,
-            exclude=[osp.join(args.out, PRED_DIR), osp.join(args.out, VIS_DIR)])
+            exclude=[osp.join(args.out, d) for d in (PRED_DIR, VIS_DIR)])
     except ImageInputError as error:
         parser.error(f'IMAGES: {error}')
     check_output_options(parser, dirs={'--out': args.out})

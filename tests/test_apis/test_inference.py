@@ -174,8 +174,8 @@ def test_a_class_subset_keeps_its_classes_colours(tmp_path):
      'test_pipeline'),
     (PIPELINE + "model = dict(decode_head=dict(num_classes=7))\n"
      "test_dataloader = dict(dataset=dict(type='CityscapesDataset'))\n",
-     r'the model predicts 7 classes \(decode_head.num_classes\) but its dataset '
-     'CityscapesDataset has 19'),
+     r'the model predicts 7 classes \(decode_head.num_classes\) but its '
+     'dataset CityscapesDataset has 19'),
     ("test_pipeline = [dict(type='PackSegInputs')]\n"
      "model = dict(decode_head=dict(num_classes=19))\n",
      'test_pipeline has no LoadImageFromFile'),
