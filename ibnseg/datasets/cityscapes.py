@@ -16,9 +16,10 @@ class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
     mmseg trains on ``_gtFine_labelTrainIds.png``, which must first be made
     with a converter. This dataset uses, per image, the trainId file when it
     exists and otherwise the official ``_gtFine_labelIds.png``, mapped to
-    trainIds at load time by the ``MapLabelIds`` transform (which the
-    pipeline must then contain after ``LoadAnnotations``; checked at
-    construction). Listing, ``ann_file``, classes and palette are mmseg's.
+    trainIds at load time by the ``LoadLabelIdAnnotations`` transform,
+    which the pipeline then needs in place of ``LoadAnnotations`` (a sample
+    loaded without it raises). Listing, ``ann_file``, classes and palette
+    are mmseg's.
     A ``_gtFine_labelIds.png`` holding 255 (no Cityscapes label id is 255:
     a trainId map under the label-id name) fails when loaded, naming it.
 

@@ -27,13 +27,14 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
 
     Which label file is used (``label_format``): with ``'auto'`` (default)
     each frame uses its ``_labelTrainIds.png`` when it exists, otherwise its
-    raw label-id PNG, which the ``MapLabelIds`` transform maps to trainIds
-    at load time (unknown ids -> 255). ``'train_ids'`` requires converted
-    files, ``'label_ids'`` always reads the raw ones. Either way the result
-    is the same trainId map; converting (tools/convert_gta5_labels.py) only
-    saves the mapping at load time. When any frame uses raw labels the
-    pipeline must contain ``MapLabelIds`` after ``LoadAnnotations`` (checked
-    at construction).
+    raw label-id PNG, which the ``LoadLabelIdAnnotations`` transform maps
+    to trainIds at load time (unknown ids -> 255). ``'train_ids'`` requires
+    converted files, ``'label_ids'`` always reads the raw ones. Either way
+    the result is the same trainId map; converting
+    (tools/convert_gta5_labels.py) only saves the mapping at load time.
+    When any frame uses raw labels the pipeline needs
+    ``LoadLabelIdAnnotations`` in place of ``LoadAnnotations`` (a frame
+    loaded without it raises).
 
     Frames listed in the skip report written by tools/convert_gta5_labels.py
     (image/label size mismatch, missing partner, unreadable file) are dropped

@@ -8,14 +8,13 @@ import warnings
 from collections import Counter
 from typing import List, Optional, Tuple
 
-from mmseg.datasets.transforms import LoadAnnotations
-
 from .first_pass import check_pairs
 from .skip_report import SkippedSample, read_skip_report
 from .subsets import select_subset, write_id_list
 from .transforms.loading import (REJECT_LABEL_IDS_KEY, SEG_MAP_FORMAT_KEY,
                                  SEG_MAP_FORMATS, TRAIN_ID_LABEL_MAP_KEY,
-                                 LabelValueError, MapLabelIds)
+                                 UNKNOWN_LABEL_IDS_KEY, LabelValueError,
+                                 UnknownLabelIds)
 
 LABEL_FORMATS = ('auto', ) + SEG_MAP_FORMATS
 DATA_README = 'data/README.md'
@@ -29,15 +28,23 @@ class LabelSourceMixin:
     ``BaseSegDataset.__init__`` and may override ``_list_samples``; the
     mixin's ``load_data_list`` then, in this order: lists the samples, keeps
     the seeded subset, drops the skip report's samples (one warning), picks
-    each sample's label file, checks that the pipeline can read it, and
-    drops the pairs the first-pass check finds broken (one warning; see
+    each sample's label file and declares what it holds, and drops the pairs
+    the first-pass check finds broken (one warning; see
     ``ibnseg.datasets.first_pass``).
+
+    The label files are read by the ``LoadLabelIdAnnotations`` transform,
+    which maps label ids to trainIds where a sample declares
+    ``seg_map_format='label_ids'``. The dataset never looks at its
+    pipeline; ``prepare_data`` looks at what the pipeline did to the sample
+    instead: a dataset with label-id files whose sample was loaded without
+    that transform (mmseg's plain ``LoadAnnotations``) raises rather than
+    train or score on label ids.
     """
 
     #: Human name of the domain, for messages.
     DOMAIN = ''
-    #: Values a label-id file of this dataset can never hold; MapLabelIds
-    #: rejects a file holding any (see ``REJECT_LABEL_IDS_KEY``).
+    #: Values a label-id file of this dataset can never hold;
+    #: LoadLabelIdAnnotations rejects a file holding any (see ``REJECT_LABEL_IDS_KEY``).
     REJECT_LABEL_IDS: Tuple[int, ...] = ()
 
     def _init_label_source(self,
@@ -65,6 +72,10 @@ class LabelSourceMixin:
         self.first_pass_cache = first_pass_cache
         #: Samples the first-pass check dropped (SkippedSample list).
         self.first_pass_skipped: List[SkippedSample] = []
+        #: How many samples have only a label-id file (set when listed).
+        self.label_id_samples = 0
+        # what the loaded samples' label-id files held outside the table
+        self._unknown_label_ids = UnknownLabelIds()
 
     # -- listing ----------------------------------------------------------
     def _list_samples(self) -> List[dict]:
@@ -98,6 +109,8 @@ class LabelSourceMixin:
         infos = self._drop_skipped(infos)
         self._choose_label_files(infos)
         infos = self._drop_first_pass_broken(infos)
+        self.label_id_samples = sum(
+            info[SEG_MAP_FORMAT_KEY] == 'label_ids' for info in infos)
         save_to = (self.subset or {}).get('save_to')
         if save_to:
             write_id_list(save_to, [i['sample_name'] for i in infos])
@@ -177,7 +190,6 @@ class LabelSourceMixin:
         than a crash in the middle of training.
         """
         missing_images, missing_labels = [], []
-        uses_label_ids = 0
         for info in infos:
             if not osp.isfile(info['img_path']):
                 missing_images.append(info['img_path'])
@@ -193,12 +205,11 @@ class LabelSourceMixin:
                 info[SEG_MAP_FORMAT_KEY] = 'label_ids'
                 # a class-subset map (metainfo classes) works on trainIds:
                 # LoadAnnotations must not apply it to the raw ids, so
-                # MapLabelIds applies it after mapping
+                # LoadLabelIdAnnotations applies it after mapping
                 info[TRAIN_ID_LABEL_MAP_KEY] = info.get('label_map')
                 info['label_map'] = None
                 if self.REJECT_LABEL_IDS:
                     info[REJECT_LABEL_IDS_KEY] = self.REJECT_LABEL_IDS
-                uses_label_ids += 1
             else:
                 wanted = {
                     'train_ids': [train_ids_path],
@@ -207,8 +218,6 @@ class LabelSourceMixin:
                 missing_labels.append(' or '.join(wanted))
         self._raise_missing('image', missing_images)
         self._raise_missing('label', missing_labels)
-        if uses_label_ids:
-            self._check_pipeline_maps_label_ids(uses_label_ids, len(infos))
 
     def _raise_missing(self, kind: str, missing: List[str]) -> None:
         if missing:
@@ -219,40 +228,55 @@ class LabelSourceMixin:
                 'tools/convert_gta5_labels.py lists broken pairs in the '
                 'skip report that the dataset honours.')
 
-    def _check_pipeline_maps_label_ids(self, count: int, total: int) -> None:
-        transforms = getattr(self.pipeline, 'transforms', [])
-        loads_labels = any(
-            isinstance(t, LoadAnnotations) for t in transforms)
-        if loads_labels and not any(
-                isinstance(t, MapLabelIds) for t in transforms):
-            raise ValueError(
-                f'{type(self).__name__}: {count} of {total} samples have only '
-                f'label-id files ("*{self.label_ids_suffix}"), but the '
-                "pipeline has no dict(type='MapLabelIds') after "
-                'LoadAnnotations, so they would train on label ids instead '
-                'of trainIds. Add it, or convert the labels first.')
-
     # -- loading -----------------------------------------------------------
     def prepare_data(self, idx):
-        """Run the pipeline; on failure, say which files the sample has."""
+        """Run the pipeline; on failure, say which files the sample has.
+        Then check that label ids were mapped, and count unknown ones."""
+        data_info = self.get_data_info(idx)
         try:
-            return super().prepare_data(idx)
+            data = self.pipeline(data_info)
         except Exception as err:
-            info = self.get_data_info(idx)
             # a label-value error says itself what was expected
             hint = '' if isinstance(err, LabelValueError) else (
                 ' Expected a decodable image and a single-channel label of '
                 'the same size.')
             raise RuntimeError(
                 f'{type(self).__name__}: cannot load sample {idx} '
-                f"(image {info.get('img_path')}, label "
-                f"{info.get('seg_map_path')}): {type(err).__name__}: "
+                f"(image {data_info.get('img_path')}, label "
+                f"{data_info.get('seg_map_path')}): {type(err).__name__}: "
                 f"{str(err).rstrip('.')}.{hint}") from err
+        self._check_label_loading(idx, data_info)
+        return data
+
+    def _check_label_loading(self, idx: int, results: dict) -> None:
+        """Look at the sample the pipeline worked on (mmcv's loading steps
+        add their keys to the dict they are given): labels loaded without
+        ``LoadLabelIdAnnotations``, which reports on every label it loads,
+        are an error in a dataset with label-id files; its report of label
+        ids outside the table is counted. A pipeline that loads no label
+        (inference) or copies the sample first (``TestTimeAug``) leaves
+        nothing to look at."""
+        if 'gt_seg_map' not in results:
+            return
+        if UNKNOWN_LABEL_IDS_KEY not in results:
+            if self.label_id_samples:
+                raise ValueError(
+                    f'{type(self).__name__}: sample {idx} (label '
+                    f"{results.get('seg_map_path')}) was loaded without "
+                    f'ibnseg\'s label mapping: {self.label_id_samples} of '
+                    f'{len(self)} samples have only label-id files '
+                    f'("*{self.label_ids_suffix}"), which the pipeline\'s '
+                    'LoadAnnotations would train and score on as if they '
+                    "were trainIds. Use dict(type='LoadLabelIdAnnotations') "
+                    "in place of dict(type='LoadAnnotations') (formerly "
+                    'LoadAnnotations + MapLabelIds), or convert the labels '
+                    f'first ({DATA_README}).')
+            return
+        self._unknown_label_ids.record(results['seg_map_path'],
+                                       results[UNKNOWN_LABEL_IDS_KEY])
 
     def unknown_label_ids_summary(self) -> str:
-        """What this dataset's ``MapLabelIds`` counted of label ids outside
-        the table (in this process: DataLoader workers count their own)."""
-        for transform in getattr(self.pipeline, 'transforms', []):
-            if isinstance(transform, MapLabelIds):
-                return transform.unknown_label_ids_summary()
-        return 'the pipeline has no MapLabelIds, so nothing was counted'
+        """What the label-id files this dataset loaded held outside the
+        table, as ``LoadLabelIdAnnotations`` reported it (in this process:
+        DataLoader workers count their own)."""
+        return self._unknown_label_ids.summary()

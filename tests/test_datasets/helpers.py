@@ -8,8 +8,7 @@ from cityscapesscripts.helpers.labels import labels as official_labels
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TEST_PIPELINE = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='MapLabelIds'),
+    dict(type='LoadLabelIdAnnotations'),
     dict(type='PackDomainSegInputs', domain='test')
 ]
 

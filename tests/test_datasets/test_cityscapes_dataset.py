@@ -47,7 +47,10 @@ def test_same_result_as_mmseg_dataset_on_converted_files(tmp_path):
         tmp_path / 'cs', splits={'val': 2}, with_train_ids=True)
     ours = build(cs.root, split='val')
     assert ours.get_data_info(0)['seg_map_format'] == 'train_ids'
-    mmseg_pipeline = [t for t in TEST_PIPELINE if t['type'] != 'MapLabelIds']
+    mmseg_pipeline = [
+        dict(t, type='LoadAnnotations')
+        if t['type'] == 'LoadLabelIdAnnotations' else t for t in TEST_PIPELINE
+    ]
     theirs = DATASETS.build(
         dict(
             type='CityscapesDataset',

@@ -68,13 +68,44 @@ def test_auto_prefers_converted_files_per_frame(tmp_path):
         build(gta.root, label_format='train_ids')
 
 
-def test_raw_labels_need_map_label_ids_in_pipeline(tmp_path):
+def test_raw_labels_need_the_label_id_loader_in_pipeline(tmp_path):
+    # the dataset does not look at its pipeline: a frame its pipeline loaded
+    # with mmseg's plain LoadAnnotations fails, whichever file it has, as
+    # soon as any frame of the dataset has only label ids
     gta = make_gta5(tmp_path / 'gta5', num_images=2)
-    with pytest.raises(ValueError, match="MapLabelIds"):
-        build(gta.root, pipeline=[
+    convert_label_file(
+        gta5_label_path(gta.root, 1), gta5_label_path(gta.root, 1, True))
+    plain = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='PackSegInputs')
+    ]
+    dataset = build(gta.root, pipeline=plain)
+    for i in range(2):  # frame 1 converted, frame 2 raw
+        with pytest.raises(ValueError,
+                           match=r'1 of 2 samples have only label-id files'
+                           r".*dict\(type='LoadLabelIdAnnotations'\)"):
+            dataset[i]
+    # converted files alone are mmseg's own route
+    convert_label_file(
+        gta5_label_path(gta.root, 2), gta5_label_path(gta.root, 2, True))
+    converted = build(gta.root, pipeline=plain)
+    for i, stem in enumerate(gta.ids):
+        np.testing.assert_array_equal(gt_of(converted[i]),
+                                      gta.train_ids(stem))
+
+
+def test_deprecated_map_label_ids_pair_gives_the_same_labels(tmp_path):
+    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+    with pytest.warns(DeprecationWarning, match='LoadLabelIdAnnotations'):
+        old = build(gta.root, pipeline=[
             dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations')
+            dict(type='LoadAnnotations'),
+            dict(type='MapLabelIds'),
+            dict(type='PackSegInputs')
         ])
+    for i, stem in enumerate(gta.ids):
+        np.testing.assert_array_equal(gt_of(old[i]), gta.train_ids(stem))
 
 
 def test_split_file_selects_frames(tmp_path):

@@ -61,8 +61,7 @@ def eval_pipeline(pack):
         dict(type='LoadImageFromFile'),
         dict(type='Resize', scale=(IMAGE_SIZE[1] // 2, IMAGE_SIZE[0] // 2),
              keep_ratio=True),
-        dict(type='LoadAnnotations'),
-        dict(type='MapLabelIds'),
+        dict(type='LoadLabelIdAnnotations'),
         pack,
     ]
 

@@ -10,8 +10,7 @@ crop_size = (128, 256)
 # normalisation layers do about appearance (docs/demo.md).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='MapLabelIds'),
+    dict(type='LoadLabelIdAnnotations'),
     dict(
         type='RandomResize',
         scale=(256, 128),
@@ -27,8 +26,7 @@ def synthetic_test_dataloader(domain):
     """The val split of one generated domain (source: GTA5 layout)."""
     pipeline = [
         dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations'),
-        dict(type='MapLabelIds'),
+        dict(type='LoadLabelIdAnnotations'),
         dict(type='PackDomainSegInputs', domain=domain)
     ]
     root = synthetic_root + domain + '/'
@@ -68,7 +66,8 @@ cross_domain = dict(
         for domain in ('source', 'real', 'dusk', 'fog')
     })
 val_dataloader = synthetic_test_dataloader('source')
-# read by mmseg's inference_model (which drops LoadAnnotations)
+# read by mmseg's inference_model (LoadLabelIdAnnotations passes an image
+# without a label file through)
 test_pipeline = val_dataloader['dataset']['pipeline']
 val_evaluator = dict(type='CrossDomainIoUMetric', source_domain='source')
 test_dataloader = val_dataloader

@@ -3,10 +3,11 @@ from .appearance import (APPEARANCE_SHIFTS, AppearanceShift, Blur,
                          GammaShift, GaussianNoise, HueRotate, NightShift,
                          insert_appearance_shift)
 from .formatting import PackDomainSegInputs
-from .loading import MapLabelIds
+from .loading import LoadLabelIdAnnotations, MapLabelIds
 
 __all__ = [
-    'PackDomainSegInputs', 'MapLabelIds', 'APPEARANCE_SHIFTS',
+    'PackDomainSegInputs', 'LoadLabelIdAnnotations', 'MapLabelIds',
+    'APPEARANCE_SHIFTS',
     'AppearanceShift', 'ChannelShift', 'ContrastBrightness', 'GammaShift',
     'HueRotate', 'Desaturate', 'Blur', 'GaussianNoise', 'NightShift',
     'insert_appearance_shift'

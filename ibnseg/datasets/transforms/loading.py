@@ -1,25 +1,33 @@
-"""Turning loaded label ids into trainIds, once, for every dataset, and
-checking that a label file holds what its name says."""
+"""Loading labels for every dataset in one step: reading the label file,
+turning label ids into trainIds when the sample says its file holds label
+ids, and checking that a label file holds what its name says."""
 import warnings
 from typing import Dict, Optional
 
 import numpy as np
-from mmcv.transforms import BaseTransform
+from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
 from ..labels import (CLASSES, IGNORE_INDEX, LABEL_ID_TO_TRAIN_ID,
                       MAX_LABEL_ID)
 
 #: ``results`` key naming what the loaded ``gt_seg_map`` holds; datasets set
-#: it per sample to one of ``SEG_MAP_FORMATS``.
+#: it per sample to one of ``SEG_MAP_FORMATS`` (what the label file holds),
+#: and the loader sets it to ``'train_ids'`` once it has mapped the ids.
 SEG_MAP_FORMAT_KEY = 'seg_map_format'
 SEG_MAP_FORMATS = ('label_ids', 'train_ids')
 #: ``results`` key of the class-subset map (mmseg's ``label_map``, old ->
-#: new trainId) that datasets hand to MapLabelIds for label-id samples.
+#: new trainId) that datasets declare for label-id samples in place of
+#: ``label_map``, which would otherwise be applied to the raw ids.
 TRAIN_ID_LABEL_MAP_KEY = 'train_id_label_map'
 #: ``results`` key of the values a label-id file of this sample's dataset
 #: can never hold (Cityscapes: 255, the trainId ignore value).
 REJECT_LABEL_IDS_KEY = 'reject_label_ids'
+#: ``results`` key the loader sets for every sample whose label it handled:
+#: the label ids outside the table found in it, with their pixel counts
+#: (``{}`` when none, and for trainId files). Datasets read it after their
+#: pipeline ran (``LabelSourceMixin.prepare_data``).
+UNKNOWN_LABEL_IDS_KEY = 'unknown_label_ids'
 #: How many values and file names a message lists at most.
 _MAX_LISTED = 10
 
@@ -36,21 +44,69 @@ def _describe(values: np.ndarray, counts: np.ndarray) -> str:
     return ', '.join(parts)
 
 
-@TRANSFORMS.register_module()
-class MapLabelIds(BaseTransform):
-    """Map ``gt_seg_map`` from Cityscapes label ids to trainIds when needed,
-    and check that the label holds values its format allows.
+class UnknownLabelIds(dict):
+    """Tally of the label files that held label ids outside the table:
+    ``files`` (their number), ``pixels`` (pixels per unknown id) and
+    ``examples`` (the first few file names).
 
-    Place it right after mmseg's ``LoadAnnotations``. The dataset says per
-    sample what its label file holds (``results['seg_map_format']``):
-    ``'label_ids'`` (raw GTA5 labels, ``_gtFine_labelIds.png``) is mapped with
-    the official table, every id outside it becoming 255; ``'train_ids'``
-    (converted files) passes through. Samples without the key (datasets
-    that only know trainIds, such as mmseg's ``CityscapesDataset``) pass
-    through too, so one pipeline serves both layouts. For label-id samples
-    the dataset passes mmseg's class-subset ``label_map`` (set when a config
-    chooses fewer classes) as ``results['train_id_label_map']``; it is
-    applied to the trainIds here, since it means nothing for label ids.
+    The loader keeps one per transform (for its one warning), a dataset one
+    of its own (``unknown_label_ids_summary()``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(files=0, pixels={}, examples=[])
+
+    def record(self, path: str, pixels: Dict[int, int]) -> bool:
+        """Count one file's unknown ids; True for the first such file."""
+        if not pixels:
+            return False
+        self['files'] += 1
+        for value, count in pixels.items():
+            self['pixels'][value] = self['pixels'].get(value, 0) + count
+        if len(self['examples']) < _MAX_LISTED:
+            self['examples'].append(path)
+        return self['files'] == 1
+
+    def summary(self) -> str:
+        """One line: how many files held unknown label ids, which ids (with
+        their pixel counts) and the first files."""
+        if not self['files']:
+            return 'no label file held label ids outside the table'
+        pixels = self['pixels']
+        values = np.array(sorted(pixels), int)
+        counts = np.zeros(256, np.int64)
+        counts[values] = [pixels[v] for v in values]
+        return (f'{self["files"]} label file(s) held label ids outside the '
+                'Cityscapes table (mapped to 255): '
+                f'{_describe(values, counts)}; e.g. '
+                f'{", ".join(self["examples"])}')
+
+
+@TRANSFORMS.register_module()
+class LoadLabelIdAnnotations(LoadAnnotations):
+    """mmseg's ``LoadAnnotations`` that also reads label-id files: it loads
+    ``gt_seg_map``, maps it from Cityscapes label ids to trainIds when the
+    sample's file holds label ids, and checks that the label holds values
+    its format allows.
+
+    Use it in place of ``LoadAnnotations``. The dataset says per sample what
+    its label file holds (``results['seg_map_format']``, set when it lists
+    the files): ``'label_ids'`` (raw GTA5 labels, ``_gtFine_labelIds.png``)
+    is mapped with the official table, every id outside it becoming 255;
+    ``'train_ids'`` (converted files) is only checked. Samples without the
+    key (datasets that only know trainIds, such as mmseg's
+    ``CityscapesDataset``) are trainIds too, so one pipeline serves both
+    layouts. For label-id samples the dataset declares mmseg's class-subset
+    ``label_map`` (set when a config chooses fewer classes) as
+    ``results['train_id_label_map']``; it is applied to the trainIds after
+    mapping, since it means nothing for label ids.
+
+    After mapping ``results['seg_map_format']`` is ``'train_ids'`` (what
+    ``gt_seg_map`` now holds), and ``results['unknown_label_ids']`` holds
+    this sample's label ids outside the table; ``LabelSourceMixin`` reads
+    both from the sample after its pipeline ran, so a label-id dataset
+    loaded with plain ``LoadAnnotations`` fails instead of scoring silently
+    wrong.
 
     Checks, each naming the label file (a ``np.bincount`` of the uint8 map,
     a few milliseconds for a 2048x1024 label):
@@ -75,34 +131,50 @@ class MapLabelIds(BaseTransform):
       once per DataLoader worker process, which holds a copy).
 
     A sample without a label file (no ``seg_map_path``: an image given to
-    mmseg's inference APIs, which drop ``LoadAnnotations``) passes through
-    unchanged, so the test pipelines double as inference pipelines.
+    mmseg's inference APIs, which drop only a step named exactly
+    ``LoadAnnotations``) passes through unchanged, so the test pipelines
+    double as inference pipelines.
 
-    Required keys: ``gt_seg_map``, ``seg_map_path``; optional:
+    Required keys: ``seg_map_path``, ``reduce_zero_label``; optional:
     ``seg_map_format``, ``train_id_label_map``, ``label_map``,
-    ``reject_label_ids``, ``ori_shape``. Modified key: ``gt_seg_map``.
+    ``reject_label_ids``, ``ori_shape``. Added keys: ``gt_seg_map``,
+    ``seg_fields``, ``unknown_label_ids``; modified: ``seg_map_format``.
 
     Args:
         check_size (bool): Raise when label and image sizes differ.
             Defaults to True.
-        check_values (bool): Check the values as above. Defaults to True.
+        check_values (bool): Check the values as above (and count unknown
+            label ids). Defaults to True.
+        reduce_zero_label (bool, optional), backend_args (dict, optional),
+            imdecode_backend (str): As in mmseg's ``LoadAnnotations``.
     """
 
-    def __init__(self, check_size: bool = True, check_values: bool = True):
+    def __init__(self,
+                 check_size: bool = True,
+                 check_values: bool = True,
+                 reduce_zero_label: Optional[bool] = None,
+                 backend_args: Optional[dict] = None,
+                 imdecode_backend: str = 'pillow') -> None:
+        super().__init__(
+            reduce_zero_label=reduce_zero_label,
+            backend_args=backend_args,
+            imdecode_backend=imdecode_backend)
         self.check_size = check_size
         self.check_values = check_values
         #: Files with label ids outside the table: their number, the pixels
         #: per unknown id and the first few file names.
-        self.unknown_label_ids: Dict = dict(files=0, pixels={}, examples=[])
+        self.unknown_label_ids = UnknownLabelIds()
 
     def transform(self, results: dict) -> dict:
-        if 'gt_seg_map' not in results:
-            if 'seg_map_path' not in results:
-                # inference on an image alone: mmseg's inference_model and
-                # MMSegInferencer drop LoadAnnotations from the pipeline
-                return results
-            raise KeyError('MapLabelIds: no gt_seg_map in the results; put '
-                           'MapLabelIds right after LoadAnnotations')
+        if 'seg_map_path' not in results:
+            # inference on an image alone (mmseg's inference_model and
+            # MMSegInferencer keep this step: they drop only LoadAnnotations)
+            return results
+        return self._map_and_check(super().transform(results))
+
+    def _map_and_check(self, results: dict) -> dict:
+        """Map the loaded ``gt_seg_map`` to trainIds if it holds label ids,
+        and check it (see the class docstring)."""
         seg_map = results['gt_seg_map']
         path = results.get('seg_map_path', '<unknown label file>')
         if seg_map.ndim != 2:
@@ -119,11 +191,12 @@ class MapLabelIds(BaseTransform):
                 'For GTA5 run tools/convert_gta5_labels.py, which lists such '
                 'pairs in the skip report that GTA5Dataset honours.')
         seg_map_format = results.get(SEG_MAP_FORMAT_KEY, 'train_ids')
+        unknown = {}
         if seg_map_format == 'label_ids':
             label_ids = seg_map.astype(np.uint8, copy=False)
             if self.check_values:
-                self._check_label_ids(label_ids, path,
-                                      results.get(REJECT_LABEL_IDS_KEY) or ())
+                unknown = self._check_label_ids(
+                    label_ids, path, results.get(REJECT_LABEL_IDS_KEY) or ())
             train_ids = LABEL_ID_TO_TRAIN_ID[label_ids]
             label_map = results.get(TRAIN_ID_LABEL_MAP_KEY)
             if label_map:
@@ -132,6 +205,7 @@ class MapLabelIds(BaseTransform):
                     lut[old_id] = new_id
                 train_ids = lut[train_ids]
             results['gt_seg_map'] = train_ids
+            results[SEG_MAP_FORMAT_KEY] = 'train_ids'
         elif seg_map_format == 'train_ids':
             if self.check_values:
                 self._check_train_ids(seg_map, path, results.get('label_map'))
@@ -139,6 +213,7 @@ class MapLabelIds(BaseTransform):
             raise ValueError(
                 f'{path}: {SEG_MAP_FORMAT_KEY}={seg_map_format!r}; expected '
                 f'one of {SEG_MAP_FORMATS}')
+        results[UNKNOWN_LABEL_IDS_KEY] = unknown
         return results
 
     # -- value checks ---------------------------------------------------------
@@ -178,7 +253,8 @@ class MapLabelIds(BaseTransform):
                 'tools/convert_cityscapes_labels.py (see data/README.md).')
 
     def _check_label_ids(self, label_ids: np.ndarray, path: str,
-                         reject) -> None:
+                         reject) -> Dict[int, int]:
+        """Raise on rejected ids; return the unknown ids' pixel counts."""
         counts = self._counts(label_ids)
         rejected = np.array(sorted(v for v in set(reject) if counts[v]), int)
         if rejected.size:
@@ -191,38 +267,60 @@ class MapLabelIds(BaseTransform):
                 'official label-id files, or name trainId files '
                 '"*_labelTrainIds.png".')
         unknown = np.flatnonzero(counts[MAX_LABEL_ID + 1:]) + MAX_LABEL_ID + 1
-        if not unknown.size:
-            return
-        stats = self.unknown_label_ids
-        stats['files'] += 1
-        for value in unknown.tolist():
-            stats['pixels'][value] = stats['pixels'].get(value, 0) + \
-                int(counts[value])
-        if len(stats['examples']) < _MAX_LISTED:
-            stats['examples'].append(path)
-        if stats['files'] == 1:
+        pixels = {value: int(counts[value]) for value in unknown.tolist()}
+        if self.unknown_label_ids.record(path, pixels):
             warnings.warn(
                 f'{path}: label id(s) {_describe(unknown, counts)} are not in '
                 f'the Cityscapes label table (ids 0..{MAX_LABEL_ID}); mapped '
                 'to 255 (ignored). Further files with unknown ids are '
                 'counted, not warned about: see the dataset\'s '
                 'unknown_label_ids_summary().', UserWarning)
+        return pixels
 
     def unknown_label_ids_summary(self) -> str:
         """One line: how many files held unknown label ids, which ids (with
         their pixel counts) and the first files."""
-        stats = self.unknown_label_ids
-        if not stats['files']:
-            return 'no label file held label ids outside the table'
-        pixels = stats['pixels']
-        values = np.array(sorted(pixels), int)
-        counts = np.zeros(256, np.int64)
-        counts[values] = [pixels[v] for v in values]
-        return (f'{stats["files"]} label file(s) held label ids outside the '
-                'Cityscapes table (mapped to 255): '
-                f'{_describe(values, counts)}; e.g. '
-                f'{", ".join(stats["examples"])}')
+        return self.unknown_label_ids.summary()
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(check_size={self.check_size}, '
-                f'check_values={self.check_values})')
+                f'check_values={self.check_values}, '
+                f'reduce_zero_label={self.reduce_zero_label}, '
+                f"imdecode_backend='{self.imdecode_backend}', "
+                f'backend_args={self.backend_args})')
+
+
+@TRANSFORMS.register_module()
+class MapLabelIds(LoadLabelIdAnnotations):
+    """Deprecated: the mapping step of ``LoadLabelIdAnnotations`` alone, for
+    configs written as ``dict(type='LoadAnnotations'),
+    dict(type='MapLabelIds')``; replace the pair by
+    ``dict(type='LoadLabelIdAnnotations')``, which does the same.
+
+    It maps and checks a ``gt_seg_map`` that mmseg's ``LoadAnnotations``
+    loaded (the same code and options as ``LoadLabelIdAnnotations``; the
+    loading options are unused). A sample without a label file passes
+    through unchanged; one whose label was not loaded is an error.
+
+    Args:
+        check_size (bool), check_values (bool): As in
+            ``LoadLabelIdAnnotations``.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        warnings.warn(
+            "MapLabelIds is deprecated: replace dict(type='LoadAnnotations'),"
+            " dict(type='MapLabelIds') by dict(type='LoadLabelIdAnnotations')"
+            ', which loads and maps in one step', DeprecationWarning)
+
+    def transform(self, results: dict) -> dict:
+        if 'gt_seg_map' not in results:
+            if 'seg_map_path' not in results:
+                # inference on an image alone: mmseg's inference_model and
+                # MMSegInferencer drop LoadAnnotations from the pipeline
+                return results
+            raise KeyError('MapLabelIds: no gt_seg_map in the results; put '
+                           'MapLabelIds right after LoadAnnotations, or use '
+                           'LoadLabelIdAnnotations in place of both')
+        return self._map_and_check(results)

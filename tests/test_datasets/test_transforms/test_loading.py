@@ -6,6 +6,7 @@ import pytest
 from mmseg.registry import TRANSFORMS
 
 import ibnseg  # noqa: F401
+from ibnseg.datasets.layouts import save_png_atomic
 from tests.test_datasets.helpers import official_lut
 
 ALL_IDS = np.arange(256, dtype=np.uint8).reshape(16, 16)
@@ -114,3 +115,53 @@ def test_unknown_label_ids_warn_once_and_are_counted():
     assert stats['files'] == 3 and stats['pixels'] == {34: 6, 200: 3}
     assert stats['examples'][0] == 'labels/00001.png'
     assert '3 label file(s)' in transform.unknown_label_ids_summary()
+
+
+def label_file(tmp_path, seg_map, **extra):
+    """A sample as a dataset lists it, its label saved as a PNG."""
+    path = str(tmp_path / 'label.png')
+    save_png_atomic(path, seg_map)
+    return dict(seg_map_path=path, reduce_zero_label=False, seg_fields=[],
+                ori_shape=seg_map.shape, **extra)
+
+
+def test_loader_reads_maps_and_reports_label_ids(tmp_path):
+    loader = TRANSFORMS.build(dict(type='LoadLabelIdAnnotations'))
+    ids = np.array([[7, 26, 34, 34], [0, 33, 200, 7]], np.uint8)
+    with pytest.warns(UserWarning, match=r'34 \(2 px\), 200 \(1 px\)'):
+        out = loader(label_file(tmp_path, ids, seg_map_format='label_ids'))
+    np.testing.assert_array_equal(out['gt_seg_map'], official_lut()[ids])
+    # what gt_seg_map now holds, and this file's unknown ids, for the
+    # dataset to read after its pipeline ran
+    assert out['seg_map_format'] == 'train_ids'
+    assert out['unknown_label_ids'] == {34: 2, 200: 1}
+    assert out['seg_fields'] == ['gt_seg_map']
+    assert '1 label file(s)' in loader.unknown_label_ids_summary()
+    # a trainId file is only checked, and reports nothing unknown
+    train_ids = official_lut()[ids]
+    out = loader(label_file(tmp_path, train_ids, seg_map_format='train_ids'))
+    np.testing.assert_array_equal(out['gt_seg_map'], train_ids)
+    assert out['unknown_label_ids'] == {}
+    with pytest.raises(ValueError, match=r'label.png.*26 \(1 px\)'):
+        loader(label_file(tmp_path, ids))
+
+
+def test_loader_applies_a_class_subset_after_mapping(tmp_path):
+    # the dataset declares the class subset in trainIds for label-id files
+    subset = {i: 255 for i in range(19)}
+    subset.update({0: 0, 13: 1})
+    # road, car, person, unlabelled (two rows: mmseg squeezes the label)
+    ids = np.array([[7, 26, 24, 0]] * 2, np.uint8)
+    out = TRANSFORMS.build(dict(type='LoadLabelIdAnnotations'))(label_file(
+        tmp_path, ids, seg_map_format='label_ids', label_map=None,
+        train_id_label_map=subset))
+    np.testing.assert_array_equal(out['gt_seg_map'], [[0, 1, 255, 255]] * 2)
+
+
+def test_loader_passes_an_image_without_label_file_through():
+    # mmseg's inference APIs keep this step (they drop only a step named
+    # LoadAnnotations) and give it an image alone
+    loader = TRANSFORMS.build(dict(type='LoadLabelIdAnnotations'))
+    sample = dict(img=np.zeros((4, 4, 3), np.uint8), ori_shape=(4, 4))
+    out = loader(dict(sample))
+    assert out.keys() == sample.keys() and out['img'] is sample['img']

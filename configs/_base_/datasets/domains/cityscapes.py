@@ -2,15 +2,14 @@
 # can combine several domains (a `_base_` list rejects repeated names):
 # cityscapes.py uses them alone, cityscapes_to_gta5.py / gta5_to_cityscapes.py
 # together with GTA5's. Trained from _gtFine_labelTrainIds.png where they
-# exist and from the official _gtFine_labelIds.png otherwise (MapLabelIds
-# maps them). Layout and download: data/README.md.
+# exist and from the official _gtFine_labelIds.png otherwise
+# (LoadLabelIdAnnotations maps them). Layout and download: data/README.md.
 cityscapes_type = 'CityscapesLabelIdsDataset'
 # $IBNSEG_CITYSCAPES_ROOT moves the domain for every config that uses it
 cityscapes_root = '{{$IBNSEG_CITYSCAPES_ROOT:data/cityscapes/}}'
 cityscapes_train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='MapLabelIds'),
+    dict(type='LoadLabelIdAnnotations'),
     dict(
         type='RandomResize',
         scale=(2048, 1024),
@@ -25,13 +24,13 @@ cityscapes_train_pipeline = [
 
 def cityscapes_test_pipeline_at(scale):
     # The label is loaded after Resize: scores use the original-size labels.
-    # Also the configs' inference pipeline (test_pipeline): mmseg's
-    # inference APIs drop LoadAnnotations, and MapLabelIds then does nothing.
+    # Also the configs' inference pipeline (test_pipeline): given an image
+    # alone, as mmseg's inference APIs give it, LoadLabelIdAnnotations does
+    # nothing.
     return [
         dict(type='LoadImageFromFile'),
         dict(type='Resize', scale=scale, keep_ratio=True),
-        dict(type='LoadAnnotations'),
-        dict(type='MapLabelIds'),
+        dict(type='LoadLabelIdAnnotations'),
         # the cross_domain section tags it with the domain's name
         dict(type='PackSegInputs')
     ]

@@ -1,7 +1,7 @@
 # The GTA5 domain's parts, under names of their own (see domains/cityscapes.py).
 # The common train/val/test split is read from <gta5 root>/splits/*.txt, made
 # from the dataset's split.mat by tools/gta5_split_from_mat.py. Labels are the
-# raw palette PNGs (mapped by MapLabelIds) or, after
+# raw palette PNGs (mapped by LoadLabelIdAnnotations) or, after
 # tools/convert_gta5_labels.py, the _labelTrainIds.png files; the converter's
 # skip report drops broken pairs. Layout: data/README.md.
 gta5_type = 'GTA5Dataset'
@@ -13,8 +13,7 @@ gta5_split_dir = 'splits/'
 # then random 512x1024 crops
 gta5_train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='MapLabelIds'),
+    dict(type='LoadLabelIdAnnotations'),
     dict(type='Resize', scale=(1024, 563), keep_ratio=True),
     dict(type='RandomCrop', crop_size=(512, 1024), cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
@@ -25,13 +24,13 @@ gta5_train_pipeline = [
 
 def gta5_test_pipeline_at(scale):
     # The label is loaded after Resize: scores use the original-size labels.
-    # Also the configs' inference pipeline (test_pipeline): mmseg's
-    # inference APIs drop LoadAnnotations, and MapLabelIds then does nothing.
+    # Also the configs' inference pipeline (test_pipeline): given an image
+    # alone, as mmseg's inference APIs give it, LoadLabelIdAnnotations does
+    # nothing.
     return [
         dict(type='LoadImageFromFile'),
         dict(type='Resize', scale=scale, keep_ratio=True),
-        dict(type='LoadAnnotations'),
-        dict(type='MapLabelIds'),
+        dict(type='LoadLabelIdAnnotations'),
         # the cross_domain section tags it with the domain's name
         dict(type='PackSegInputs')
     ]
