@@ -1,5 +1,4 @@
 """IBN-Net ResNets on top of mmseg's ResNet: every variant of the paper."""
-import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_conv_layer, is_norm
 from mmseg.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
@@ -7,30 +6,11 @@ from mmseg.models.backbones.resnext import Bottleneck as ResNeXtBottleneck
 from mmseg.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..arg_checks import (check_bools, check_choice, check_int,
-                          check_not_given, check_number)
+from ..arg_checks import check_int, check_not_given
 from ..layers import (IBN, InstanceNormSizeError, ParallelIBN,
                       PartialInstanceNorm, SqueezeExcitation)
-from .ibn_weights import load_checkpoint_strictly
-
-# Where each variant puts Instance Normalization (see IBNResNet's docstring).
-#   block_norms: indices of the block norms that become IBN layers
-#   parallel:    norm1 becomes IN and BN side by side (IBN-c)
-#   post_add:    IN after the residual addition of a stage's last block:
-#                'all' channels or the 'ratio' slice
-#   stem:        the stem's norm becomes 'in' (IN) or 'ibn' (IBN layer)
-_LAYOUTS = {
-    None: dict(),
-    'a': dict(block_norms=(1, )),
-    'b': dict(post_add='all', stem='in'),
-    'c': dict(parallel=True),
-    'd': dict(post_add='ratio', stem='ibn'),
-    'a&d': dict(block_norms=(1, ), post_add='ratio', stem='ibn'),
-    'ax2': dict(block_norms=(1, 2)),
-}
-# Default stages of the in-block part and of the post-addition part.
-_BLOCK_STAGES = (True, True, True, False)
-_POST_ADD_STAGES = (True, True, False, False)
+from . import ibn_weights  # noqa: F401  (registers StrictPretrained)
+from .ibn_layout import IBNLayout, StageLayout
 
 
 class IBNBlockMixin:
@@ -41,13 +21,11 @@ class IBNBlockMixin:
     mmseg block computes, with the same parameter names.
 
     Args:
-        ibn_norms (tuple[int]): Indices ``k`` of the norms ``normk`` that
-            become :class:`IBN` layers (IBN-a: ``(1, )``, IBN-ax2:
-            ``(1, 2)``). Default: ().
-        ibn_ratio (float): IN fraction of those IBN layers. Default: 0.5.
-        parallel_ibn (bool): ``norm1`` becomes :class:`ParallelIBN` (IN and
-            BN of the same input, concatenated) and ``conv2`` takes twice
-            the channels (IBN-c). Default: False.
+        ibn_layout (StageLayout): Which norms of the block become
+            :class:`IBN` (``block_norms``, ``ratio``) or :class:`ParallelIBN`
+            (``parallel``: IBN-c, ``conv2`` then takes twice the channels).
+            ``post_add_ratio`` is the stage's: see :meth:`add_post_add_norm`.
+            Default: ``StageLayout()`` (none).
         se_reduction (int, optional): Squeeze-and-excitation with this
             reduction on the residual branch before the addition, as module
             ``se``. Default: None.
@@ -56,16 +34,15 @@ class IBNBlockMixin:
 
     def __init__(self,
                  *args,
-                 ibn_norms=(),
-                 ibn_ratio=0.5,
-                 parallel_ibn=False,
+                 ibn_layout=StageLayout(),
                  se_reduction=None,
                  **kwargs):
         super().__init__(*args, **kwargs)
         norm_cfg = kwargs.get('norm_cfg', dict(type='BN'))
-        for idx in ibn_norms:
-            self._replace_norm(idx, IBN(self._width(idx), ibn_ratio, norm_cfg))
-        if parallel_ibn:
+        for idx in ibn_layout.block_norms:
+            self._replace_norm(
+                idx, IBN(self._width(idx), ibn_layout.ratio, norm_cfg))
+        if ibn_layout.parallel:
             if kwargs.get('dcn') is not None:
                 raise ValueError('IBN-c doubles the input of conv2 and cannot '
                                  'be combined with dcn')
@@ -186,10 +163,16 @@ class IBNResNet(ResNet):
 
     The published ImageNet weights (plain state_dict or
     ``{'state_dict': {'module.' + key: ...}}``) load with
-    ``init_cfg=dict(type='Pretrained', checkpoint=PATH_OR_URL)``; a file that
-    does not fit raises, naming missing/unexpected keys and the model it
-    looks like. Only ``fc.*`` may be left over. ``prefix`` in that init_cfg
-    selects a sub-module of a bigger checkpoint (e.g. ``'backbone.'``).
+    ``init_cfg=dict(type='Pretrained', checkpoint=PATH_OR_URL)``, which this
+    backbone loads strictly (as ``StrictPretrained``, see
+    :class:`~ibnseg.models.backbones.ibn_weights.StrictPretrainedInit`): a
+    file that does not fit raises, naming missing/unexpected keys and the
+    model it looks like. Only ``fc.*`` may be left over. ``prefix`` in that
+    init_cfg selects a sub-module of a bigger checkpoint (e.g.
+    ``'backbone.'``). mmseg's default init (no init_cfg) gives the IN affine
+    parameters the constant init of the BN ones.
+
+    ``layout`` (:class:`IBNLayout`) holds where the variant put IN, per stage.
 
     Args:
         depth (int): Depth of the ResNet, from {18, 34, 50, 101, 152}.
@@ -218,46 +201,22 @@ class IBNResNet(ResNet):
         name = type(self).__name__
         depth = check_int(name, 'depth', depth,
                           choices=sorted(self.arch_settings))
-        check_choice(name, 'ibn', ibn, tuple(_LAYOUTS))
-        check_number(name, 'ibn_ratio', ibn_ratio, 0, 1)
-        num_stages = check_int(name, 'num_stages',
-                               kwargs.get('num_stages', 4), minimum=1,
-                               maximum=4)
-        if ibn_stages is not None:
-            ibn_stages = check_bools(name, 'ibn_stages', ibn_stages,
-                                     num_stages)
-        layout = _LAYOUTS[ibn]
-        if layout.get('post_add') == 'ratio' and ibn_ratio == 0:
-            raise ValueError(f'{name}: ibn={ibn!r} needs ibn_ratio > 0')
+        # Set before mmseg's __init__, which builds the stem and the stages
+        # through the hooks below.
+        self.layout = IBNLayout.resolve(name, ibn, ibn_ratio, ibn_stages,
+                                        kwargs.get('num_stages', 4))
+        super().__init__(depth=depth, **kwargs)
         self.ibn = ibn
         self.ibn_ratio = ibn_ratio
-        self._layout = layout
-        self.block_ibn_stages = tuple(
-            ibn_stages or _BLOCK_STAGES[:num_stages]) if (
-                layout.get('block_norms') or layout.get('parallel')) else (
-                    False, ) * num_stages
-        self.post_add_stages = tuple(
-            ibn_stages or _POST_ADD_STAGES[:num_stages]) if layout.get(
-                'post_add') else (False, ) * num_stages
-        super().__init__(depth=depth, **kwargs)
-        self._init_instance_norms_like_batch_norms()
-
-    def _init_instance_norms_like_batch_norms(self):
-        # mmseg's default init only names _BatchNorm/GroupNorm; give the IN
-        # affine parameters the same constant init.
-        for cfg in self.init_cfg if isinstance(self.init_cfg, list) else []:
-            if cfg.get('type') == 'Constant' and '_BatchNorm' in cfg.get(
-                    'layer', []):
-                cfg['layer'] = list(cfg['layer']) + ['_InstanceNorm']
+        self.init_cfg = _ibn_init_cfg(self.init_cfg)
 
     def _make_stem_layer(self, in_channels, stem_channels):
         super()._make_stem_layer(in_channels, stem_channels)
-        kind = self._layout.get('stem')
-        if kind is None:
+        if self.layout.stem is None:
             return
         layer = (
-            PartialInstanceNorm(stem_channels) if kind == 'in' else
-            IBN(stem_channels, self.ibn_ratio, self.norm_cfg))
+            PartialInstanceNorm(stem_channels) if self.layout.stem == 'IN'
+            else IBN(stem_channels, self.layout.ratio, self.norm_cfg))
         if self.deep_stem:
             # the deep stem's last norm plays the 7x7 stem norm's role
             last = [i for i, m in enumerate(self.stem) if is_norm(m)][-1]
@@ -265,21 +224,19 @@ class IBNResNet(ResNet):
         else:
             self.add_module(self.norm1_name, layer)
 
-    def make_res_layer(self, **kwargs):
-        """Build a stage from the IBN version of mmseg's block."""
-        stage = (kwargs['planes'] // self.base_channels).bit_length() - 1
-        kwargs['block'] = _IBN_BLOCKS[kwargs['block']]
-        if self.block_ibn_stages[stage]:
-            kwargs.update(
-                ibn_norms=self._layout.get('block_norms', ()),
-                ibn_ratio=self.ibn_ratio,
-                parallel_ibn=self._layout.get('parallel', False))
-        if self.se_reduction:
-            kwargs['se_reduction'] = self.se_reduction
-        res_layer = super().make_res_layer(**kwargs)
-        if self.post_add_stages[stage]:
-            res_layer[-1].add_post_add_norm(
-                1.0 if self._layout['post_add'] == 'all' else self.ibn_ratio)
+    def make_res_layer(self, block, **kwargs):
+        """Build a stage from the IBN version of mmseg's block, laid out as
+        the stage's entry of ``layout`` says."""
+        # mmseg's __init__ builds the stages in order and appends each one's
+        # name to res_layers once built: this is stage len(res_layers).
+        stage = self.layout.stages[len(self.res_layers)]
+        res_layer = super().make_res_layer(
+            block=_IBN_BLOCKS[block],
+            ibn_layout=stage,
+            se_reduction=self.se_reduction,
+            **kwargs)
+        if stage.post_add_ratio:
+            res_layer[-1].add_post_add_norm(stage.post_add_ratio)
         return res_layer
 
     def _norm_places(self):
@@ -288,14 +245,14 @@ class IBNResNet(ResNet):
         block's ``bn1`` (which may see the stage's input) works at the
         stage's stride, and each conv keeps ``ceil(size / stride)``, so a
         place's map is ``ceil(H / stride) x ceil(W / stride)``."""
-        stem = self.stem if self.deep_stem else getattr(self, self.norm1_name)
-        places = [(2, 'the stem', stem, bool(self._layout.get('stem')))]
+        stem = self.stem if self.deep_stem else self.norm1
+        places = [(2, 'the stem', stem, self.layout.stem is not None)]
         stride = 4
-        for i, name in enumerate(self.res_layers):
+        for i, (name, stage) in enumerate(
+                zip(self.res_layers, self.layout.stages)):
             stride *= self.strides[i]
             places.append((stride, f'stage {i + 1} ({name})',
-                           getattr(self, name), self.block_ibn_stages[i]
-                           or self.post_add_stages[i]))
+                           getattr(self, name), stage.has_in))
         return places
 
     def _check_input_size(self, x):
@@ -340,8 +297,7 @@ class IBNResNet(ResNet):
 
     def forward(self, x):
         """Forward function (mmseg's), after the input size check."""
-        if any(self.block_ibn_stages + self.post_add_stages) or \
-                self._layout.get('stem'):
+        if self.layout.has_in:
             self._check_input_size(x)
         return super().forward(x)
 
@@ -351,26 +307,28 @@ class IBNResNet(ResNet):
         super().train(mode)
         return self
 
-    def init_weights(self):
-        """mmseg's init, but a ``Pretrained`` init_cfg is loaded strictly."""
-        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [
-            self.init_cfg
-        ] if self.init_cfg else []
-        pretrained = [c for c in cfgs if c.get('type') == 'Pretrained']
-        if not pretrained or self._is_init:
-            return super().init_weights()
-        all_cfgs = self.init_cfg
-        self.init_cfg = [c for c in cfgs if c not in pretrained] or None
-        try:
-            super().init_weights()
-        finally:
-            self.init_cfg = all_cfgs
-        cfg = pretrained[-1]
-        load_checkpoint_strictly(
-            self,
-            cfg['checkpoint'],
-            map_location=cfg.get('map_location', 'cpu'),
-            prefix=cfg.get('prefix'))
+
+def _ibn_init_cfg(init_cfg):
+    """An IBN backbone's init_cfg: ``Pretrained`` loads strictly, last, and
+    a ``Constant`` init of ``_BatchNorm`` (mmseg's default, which knows
+    nothing of IN) covers ``_InstanceNorm`` too."""
+    cfgs = []
+    for cfg in init_cfg if isinstance(init_cfg, list) else [init_cfg]:
+        if not cfg:
+            continue
+        cfg = dict(cfg)
+        layers = cfg.get('layer', [])
+        layers = [layers] if isinstance(layers, str) else list(layers)
+        if cfg['type'] == 'Pretrained':
+            cfg['type'] = 'StrictPretrained'
+        elif cfg['type'] == 'Constant' and '_BatchNorm' in layers:
+            # mmengine matches a layer's class and its direct bases only:
+            # InstanceNorm2d names PartialInstanceNorm's base too.
+            cfg['layer'] = layers + ['_InstanceNorm', 'InstanceNorm2d']
+        cfgs.append(cfg)
+    # mmengine runs its own Pretrained after the others: keep that order.
+    cfgs.sort(key=lambda cfg: cfg['type'] == 'StrictPretrained')
+    return cfgs or None
 
 
 @MODELS.register_module()

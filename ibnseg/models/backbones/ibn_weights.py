@@ -1,11 +1,16 @@
 """Loading (published) ResNet/IBN-Net weights strictly, and saying which
-model a weight file was made for when it does not fit."""
+model a weight file was made for when it does not fit: the
+``StrictPretrained`` weight initializer (mmengine's WEIGHT_INITIALIZERS) and
+:func:`load_checkpoint_strictly`."""
 import os.path as osp
 import re
 from collections import OrderedDict
 
 import torch
-from mmengine.runner import CheckpointLoader
+from mmengine.logging import print_log
+from mmengine.model.weight_init import PretrainedInit, update_init_info
+from mmengine.registry import WEIGHT_INITIALIZERS
+from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 
 # Published IBN-Net files (github.com/XingangPan/IBN-Net releases v1.0) and
 # torchvision ResNets, keyed by what describe_state_dict finds in them.
@@ -133,24 +138,30 @@ def _check_local_file(filename):
                             '(or set the backbone\'s init_cfg to the URL)')
 
 
-def read_state_dict(filename, map_location='cpu', prefix=None):
+# mmengine's load_checkpoint default: drop the DataParallel wrapper's prefix.
+_REVISE_KEYS = ((r'^module\.', ''), )
+
+
+def read_state_dict(filename, map_location='cpu', prefix=None,
+                    revise_keys=_REVISE_KEYS):
     """The tensors of a weight file (path or URL), as a flat state_dict.
 
-    Unwraps ``{'state_dict': ...}``, strips a DataParallel ``module.``
-    prefix, and with ``prefix`` keeps only (and strips) keys under it.
-    Loading goes through mmengine's ``CheckpointLoader`` (``torch.load``
-    with its safe default: tensors only).
+    Read with mmengine's ``_load_checkpoint`` (every scheme goes through
+    :mod:`ibnseg.utils.checkpoint`'s safe loaders: tensors only), unwrapped
+    from ``{'state_dict': ...}``, keys renamed by ``revise_keys`` as in
+    mmengine's ``load_checkpoint``, then with ``prefix`` only the keys under
+    it, without it. (mmengine's ``_load_checkpoint_with_prefix`` selects
+    before dropping ``module.`` and fails with a bare assertion.)
     """
     _check_local_file(filename)
-    checkpoint = CheckpointLoader.load_checkpoint(
-        filename, map_location=map_location)
+    checkpoint = _load_checkpoint(filename, map_location=map_location)
     if not isinstance(checkpoint, dict):
         raise ValueError(f'{filename}: expected a dict of tensors, got '
                          f'{type(checkpoint).__name__}')
-    state_dict = checkpoint.get('state_dict', checkpoint)
     result = OrderedDict()
-    for key, value in state_dict.items():
-        key = key[len('module.'):] if key.startswith('module.') else key
+    for key, value in checkpoint.get('state_dict', checkpoint).items():
+        for pattern, replacement in revise_keys:
+            key = re.sub(pattern, replacement, key)
         if prefix:
             if not key.startswith(prefix):
                 continue
@@ -166,13 +177,15 @@ def read_state_dict(filename, map_location='cpu', prefix=None):
 
 
 def load_checkpoint_strictly(model, filename, map_location='cpu',
-                             prefix=None):
+                             prefix=None, revise_keys=_REVISE_KEYS):
     """Load a weight file into ``model``; only ``fc.*`` may be left over.
 
-    Raises ``ValueError`` naming the missing, unexpected and wrongly shaped
-    keys and the layouts of both the file and the model when they differ.
+    Checks before copying anything: raises ``ValueError`` naming the
+    missing, unexpected and wrongly shaped keys and the layouts of both the
+    file and the model when they differ. Arguments as
+    :func:`read_state_dict`.
     """
-    state_dict = read_state_dict(filename, map_location, prefix)
+    state_dict = read_state_dict(filename, map_location, prefix, revise_keys)
     own = model.state_dict()
     missing = [
         k for k in own
@@ -197,5 +210,50 @@ def load_checkpoint_strictly(model, filename, map_location='cpu',
             if names:
                 lines.append(f'  {len(names)} {title}: {_listing(names)}')
         raise ValueError('\n'.join(lines))
-    model.load_state_dict(
-        {k: v for k, v in state_dict.items() if k in own}, strict=False)
+    load_state_dict(model, {k: v for k, v in state_dict.items() if k in own},
+                    strict=True, logger='current')
+
+
+@WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')
+class StrictPretrainedInit(PretrainedInit):
+    """mmengine's ``Pretrained`` initializer, loading strictly
+    (:func:`load_checkpoint_strictly`): a file that does not fit raises,
+    naming the keys and what the file and the module look like; only
+    ``fc.*`` may be left over.
+
+    IBN backbones turn their ``init_cfg``'s ``type='Pretrained'`` into this
+    one; any module's ``init_cfg`` may name it, as
+    ``dict(type='StrictPretrained', checkpoint=...)``.
+
+    Having set every parameter (strictly), it marks the module's
+    sub-modules as initialised: mmengine initialises them after the
+    module's own init_cfg (it defers only its own ``Pretrained`` to the
+    end), and their ``init_weights`` (mmcv plugins, DCN offsets) would
+    overwrite the loaded values.
+
+    Args:
+        checkpoint (str): Path or URL of the weight file.
+        prefix (str, optional): Load only the keys under this prefix,
+            without it (``'backbone.'`` of a segmentor). Default: None.
+        map_location (str): As in ``torch.load``. Default: 'cpu'.
+        revise_keys (Sequence[tuple[str, str]]): ``(pattern, replacement)``
+            regular expressions applied to every key first, as in mmengine's
+            ``load_checkpoint``. Default: drop a leading ``module.``.
+    """
+
+    def __init__(self, checkpoint, prefix=None, map_location='cpu',
+                 revise_keys=_REVISE_KEYS):
+        super().__init__(checkpoint, prefix, map_location)
+        self.revise_keys = revise_keys
+
+    def __call__(self, module):
+        print_log(f'load model from: {self.checkpoint} (strict)',
+                  logger='current')
+        load_checkpoint_strictly(module, self.checkpoint, self.map_location,
+                                 self.prefix, self.revise_keys)
+        for sub_module in module.modules():
+            if sub_module is not module and hasattr(sub_module,
+                                                    'init_weights'):
+                sub_module.is_init = True
+        if hasattr(module, '_params_init_info'):
+            update_init_info(module, init_info=self._get_init_info())
