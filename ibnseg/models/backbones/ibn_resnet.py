@@ -169,8 +169,9 @@ class IBNResNet(ResNet):
     file that does not fit raises, naming missing/unexpected keys and the
     model it looks like. Only ``fc.*`` may be left over. ``prefix`` in that
     init_cfg selects a sub-module of a bigger checkpoint (e.g.
-    ``'backbone.'``). mmseg's default init (no init_cfg) gives the IN affine
-    parameters the constant init of the BN ones.
+    ``'backbone.'``), ``revise_keys`` renames keys first as in mmengine's
+    ``load_checkpoint``. mmseg's default init (no init_cfg) gives the IN
+    affine parameters the constant init of the BN ones.
 
     ``layout`` (:class:`IBNLayout`) holds where the variant put IN, per stage.
 
