@@ -39,8 +39,8 @@ from ibnseg.engine.distributed import setup_cpu_distributed
 from ibnseg.engine.fileio import check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
-from ibnseg.evaluation.inference import (CheckpointMismatchError,
-                                         MissingDomainDataError)
+from ibnseg.evaluation import (CheckpointMismatchError,
+                               MissingDomainDataError)
 from ibnseg.evaluation.report import markdown_report
 
 
@@ -156,6 +156,7 @@ def main(argv=None):
                 cfg,
                 checkpoint,
                 name,
+                work_dir=osp.join(out_dir, 'logs'),
                 domains=args.domains,
                 shifts=args.shifts,
                 skip_missing=args.skip_missing,

@@ -33,18 +33,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from ibnseg.datasets.transforms import insert_appearance_shift
+from ibnseg.datasets.transforms import (APPEARANCE_SHIFTS,
+                                       insert_appearance_shift)
 from .metrics.cross_domain_iou_metric import check_domain_name
 
 PACK_TYPES = ('PackSegInputs', 'PackDomainSegInputs')
 #: Joins a domain and a shift into a row name: ``gta5@grey``. Configured
-#: domain names may not contain it, so a row is shifted iff it has one.
+#: domain names may not contain it, so row names never collide.
 SHIFT_SEPARATOR = '@'
-
-
-def is_shifted(row: str) -> bool:
-    """Whether report row ``row`` is a domain under an appearance shift."""
-    return SHIFT_SEPARATOR in row
 
 
 @dataclass
@@ -138,7 +134,7 @@ def parse_cross_domain(cross_domain: dict, where: str = 'config'):
     parsed = OrderedDict()
     for name, spec in domains.items():
         check_domain_name(name)
-        if is_shifted(name):
+        if SHIFT_SEPARATOR in name:
             raise ValueError(f'{where}: domain name {name!r} may not contain '
                              f"'{SHIFT_SEPARATOR}' (it marks shifted rows)")
         unknown = set(spec) - {'dataloader', 'val_dataloader', 'test_cfg'}
@@ -183,6 +179,53 @@ def with_shift(domain: EvalDomain, shift: str,
             insert_appearance_shift(p, shifts[shift]), name, rename=True))
     return EvalDomain(name, domain.domain, dataloader, dataloader,
                       domain.test_cfg, shift)
+
+
+def select_domains(source: str, configured: Dict[str, EvalDomain],
+                   names: Optional[Sequence[str]],
+                   where: str) -> List[EvalDomain]:
+    """The configured domains named in ``names`` (all if None), in the
+    config's order; the source must stay (the drop is measured from it)."""
+    if not names:
+        return list(configured.values())
+    unknown = [n for n in names if n not in configured]
+    if unknown:
+        raise ValueError(f'--domains {", ".join(unknown)}: not in '
+                         f'cross_domain.domains of {where} (configured: '
+                         f'{", ".join(configured)})')
+    if source not in names:
+        raise ValueError(f"--domains must include the source domain "
+                         f"'{source}' of {where}: the drop is measured "
+                         'against it')
+    return [d for name, d in configured.items() if name in names]
+
+
+def evaluation_rows(cross_domain: dict,
+                    where: str = 'config',
+                    domains: Optional[Sequence[str]] = None,
+                    shifts: Sequence[str] = (),
+                    shift_cfgs: Optional[Dict[str, dict]] = None):
+    """The rows an evaluation of the section runs: its domains (or those
+    named in ``domains``), then each of them under each appearance shift.
+
+    Args:
+        cross_domain (dict): The section.
+        where (str): Names the config in error messages.
+        domains (Sequence[str], optional): Domains to keep; default all.
+        shifts (Sequence[str]): Appearance shifts, keys of ``shift_cfgs``.
+        shift_cfgs (dict[str, dict], optional): Shift name -> transform
+            config; default ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
+
+    Returns:
+        tuple[str, list[EvalDomain]]: The source domain and the rows.
+    """
+    source, configured = parse_cross_domain(cross_domain, where)
+    clean = select_domains(source, configured, domains, where)
+    if shift_cfgs is None:
+        shift_cfgs = APPEARANCE_SHIFTS
+    return source, clean + [
+        with_shift(d, s, shift_cfgs) for d in clean for s in shifts
+    ]
 
 
 def cross_domain_evaluator(cross_domain: dict, **kwargs) -> dict:

@@ -1,65 +1,104 @@
 """Evaluate checkpoints on their config's domains and write the report.
 
-The work behind ``tools/cross_domain_eval.py``: pick the domains (and
-appearance shifts) to run, check their data before loading the model, run
-the model (:mod:`.inference`) and write tables, JSON, CSV and pictures
-(:mod:`.report`, :mod:`.visualization`).
+The work behind ``tools/cross_domain_eval.py``: an mmengine Runner tests
+each checkpoint with :class:`~.loops.MultiDomainTestLoop` (the loop
+training-time validation and ``tools/test.py`` use), on the config's
+domains, optionally a selection of them and appearance-shifted rows; the
+report (:mod:`.report`) reads the metric's structured scores, and pictures
+(:mod:`.visualization`) are made from the first samples of each row.
 """
-import logging
+import copy
 import os.path as osp
 import re
+import tempfile
+import uuid
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
+import numpy as np
 from mmengine.config import Config
-from mmengine.logging import print_log
-from mmengine.registry import init_default_scope
+from mmengine.dist import is_distributed, is_main_process
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
 
-from .domains import EvalDomain, parse_cross_domain, with_shift
-from .inference import (DomainRun, MissingDomainDataError,
-                        build_domain_dataloaders, evaluate_domains,
-                        load_segmentor)
+from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
+from .domains import parse_cross_domain
+from .inference import DomainRun, DomainSample, load_strictly
 from .report import ModelResult, write_report
 from .visualization import plot_per_class_iou, write_sample_strip
 
 
-def select_domains(source: str, configured: Dict[str, EvalDomain],
-                   names: Optional[Sequence[str]],
-                   where: str) -> List[EvalDomain]:
-    """The configured domains named in ``names`` (all if None), in the
-    config's order; the source must stay (the drop is measured from it)."""
-    if not names:
-        return list(configured.values())
-    unknown = [n for n in names if n not in configured]
-    if unknown:
-        raise ValueError(f'--domains {", ".join(unknown)}: not in '
-                         f'cross_domain.domains of {where} (configured: '
-                         f'{", ".join(configured)})')
-    if source not in names:
-        raise ValueError(f"--domains must include the source domain "
-                         f"'{source}' of {where}: the drop is measured "
-                         'against it')
-    return [d for name, d in configured.items() if name in names]
+class _FirstSamples(Hook):
+    """Keeps the first ``count`` samples of each evaluated row (image at the
+    prediction's size, ground truth, prediction) for the sample strips."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.samples: Dict[str, List[DomainSample]] = {}
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None,
+                        outputs=None) -> None:
+        for inputs, output in zip(data_batch['inputs'], outputs):
+            kept = self.samples.setdefault(output.metainfo['domain'], [])
+            if len(kept) >= self.count:
+                continue
+            pred = output.pred_sem_seg.data[0].cpu().numpy()
+            gt = output.gt_sem_seg.data[0].cpu().numpy()
+            # The pipeline's image (after any resize or shift), BGR as mmcv
+            # loads it, shown at the size the prediction is evaluated at.
+            image = inputs.cpu().numpy().transpose(1, 2, 0)[..., ::-1]
+            image = cv2.resize(
+                np.ascontiguousarray(image), (pred.shape[1], pred.shape[0]),
+                interpolation=cv2.INTER_LINEAR)
+            kept.append(DomainSample(image=image, gt=gt, pred=pred))
 
 
-def _build_loaders(rows, source: str, skip_missing: bool):
-    """Dataloaders of the rows whose data exists; the others, if allowed,
-    are skipped with the reason."""
-    loaders, skipped = {}, {}
-    for row in rows:
-        try:
-            loaders.update(build_domain_dataloaders([row]))
-        except MissingDomainDataError as error:
-            if row.domain == source:
-                raise MissingDomainDataError(
-                    f'{error}; the source domain cannot be skipped') from None
-            if not skip_missing:
-                raise MissingDomainDataError(
-                    f'{error}; pass --skip-missing to evaluate the other '
-                    'domains') from None
-            print_log(f'skipping {error}', logger='current',
-                      level=logging.WARNING)
-            skipped[row.name] = str(error)
-    return loaders, skipped
+def _test_runner(cfg: Config, loop: dict, work_dir: str,
+                 log_interval: int) -> Runner:
+    """A Runner that tests ``cfg.model`` with ``loop`` and one
+    ``CrossDomainIoUMetric``; the config's training parts, custom hooks and
+    checkpoint are left out (the caller loads the checkpoint strictly)."""
+    source, domains = parse_cross_domain(cfg.get('cross_domain'),
+                                         cfg.filename or 'the config')
+    return Runner(
+        model=copy.deepcopy(cfg.model),
+        work_dir=work_dir,
+        # the source's loader, as in the shipped configs; the loop builds
+        # and evaluates every row's own
+        test_dataloader=domains[source].dataloader,
+        test_cfg=loop,
+        test_evaluator=dict(type='CrossDomainIoUMetric',
+                            source_domain=source),
+        default_hooks=dict(logger=dict(type='LoggerHook',
+                                       interval=log_interval)),
+        launcher=cfg.get('launcher', 'none'),
+        env_cfg=cfg.get('env_cfg', dict(dist_cfg=dict(backend='nccl'))),
+        default_scope=cfg.get('default_scope', 'mmseg'),
+        # unique: several evaluations run in one process
+        experiment_name=f'cross_domain_eval_{uuid.uuid4().hex[:12]}',
+        cfg=cfg)
+
+
+def _check_classes(model, loaders: dict) -> dict:
+    """The rows' shared dataset_meta; the model must predict its classes.
+    """
+    names = list(loaders)
+    meta = loaders[names[0]].dataset.metainfo
+    classes = tuple(meta['classes'])
+    for name in names[1:]:
+        other = tuple(loaders[name].dataset.metainfo['classes'])
+        if other != classes:
+            raise ValueError(
+                f"domains '{names[0]}' and '{name}' have different classes: "
+                f'{classes} vs {other}')
+    num_classes = getattr(getattr(model, 'decode_head', None), 'num_classes',
+                          None)
+    if num_classes is not None and num_classes != len(classes):
+        raise ValueError(
+            f'the model predicts {num_classes} classes (decode_head.'
+            f"num_classes) but domain '{names[0]}' has {len(classes)}; the "
+            'checkpoint and config are for another label set')
+    return dict(meta)
 
 
 def evaluate_checkpoint(cfg: Config,
@@ -71,7 +110,8 @@ def evaluate_checkpoint(cfg: Config,
                         skip_missing: bool = False,
                         device: str = 'cpu',
                         num_show: int = 3,
-                        progress: bool = True
+                        progress: bool = True,
+                        work_dir: Optional[str] = None
                         ) -> Tuple[ModelResult, DomainRun]:
     """Evaluate one checkpoint on the domains of ``cfg.cross_domain``.
 
@@ -87,43 +127,53 @@ def evaluate_checkpoint(cfg: Config,
             config; default ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
         skip_missing (bool): Skip (and report) target domains whose data is
             missing instead of failing.
-        device (str): Where the model runs.
+        device (str): Where the model runs (not distributed).
         num_show (int): Samples per row kept for the sample strips.
-        progress (bool): Show progress bars.
+        progress (bool): Log progress every 50 samples of a row.
+        work_dir (str, optional): The Runner's folder (its log); default: a
+            temporary one, removed afterwards.
     """
-    where = cfg.filename or 'the config'
-    # Datasets are built before the model (which would set the scope).
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    source, configured = parse_cross_domain(cfg.get('cross_domain'), where)
-    clean = select_domains(source, configured, domains, where)
-    if shifts and shift_cfgs is None:
-        from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
+    if shift_cfgs is None:
         shift_cfgs = APPEARANCE_SHIFTS
-    rows = clean + [with_shift(d, s, shift_cfgs) for d in clean
-                    for s in shifts]
-    # Data before the model: a missing domain fails fast.
-    loaders, skipped = _build_loaders(rows, source, skip_missing)
-    rows = [r for r in rows if r.name in loaders]
-    model = load_segmentor(cfg, checkpoint, device)
-    targets = [r.name for r in rows if r.shift is None and r.name != source]
-    run = evaluate_domains(model, rows, source, targets, loaders, num_show,
-                           progress=progress)
+    loop = dict(type='MultiDomainTestLoop', domains=domains,
+                shifts=list(shifts), shift_cfgs=shift_cfgs,
+                skip_missing=skip_missing)
+    with tempfile.TemporaryDirectory(prefix='ibnseg_eval_') as scratch:
+        runner = _test_runner(cfg, loop, work_dir or scratch,
+                              50 if progress else 10**9)
+        # Data before weights: a missing domain fails fast.
+        test_loop = runner.test_loop
+        load_strictly(runner.model, checkpoint, cfg.filename)
+        if not is_distributed():
+            runner.model.to(device)
+        dataset_meta = _check_classes(runner.model, test_loop.loaders)
+        samples = _FirstSamples(num_show)
+        runner.register_hook(samples, 'LOWEST')
+        metrics = runner.test()
+    metric = test_loop.evaluator.metrics[0]
+    rows = list(test_loop.loaders)
     result = ModelResult(
         name=name,
-        config=where,
+        config=cfg.filename or 'the config',
         checkpoint=checkpoint,
-        source=source,
-        rows=[r.name for r in rows],
-        classes=list(run.dataset_meta['classes']),
-        metrics=run.metrics,
+        source=test_loop.source,
+        rows=rows,
+        classes=list(dataset_meta['classes']),
+        scores=metric.scores,
+        shifted={r: (test_loop.rows[r].domain, test_loop.rows[r].shift)
+                 for r in rows if test_loop.rows[r].shift is not None},
         details=dict(
-            targets=targets,
+            targets=test_loop.targets,
             shifts=list(shifts),
-            skipped=skipped,
-            num_samples=run.num_samples,
-            test_cfg={r.name: r.test_cfg for r in rows},
-            datasets={r.name: r.dataloader['dataset'] for r in rows},
+            skipped=dict(test_loop.skipped),
+            num_samples={r: len(test_loop.loaders[r].dataset)
+                         for r in rows},
+            test_cfg={r: test_loop.rows[r].test_cfg for r in rows},
+            datasets={r: test_loop.rows[r].dataloader['dataset']
+                      for r in rows},
             shift_cfg={s: shift_cfgs[s] for s in shifts}))
+    run = DomainRun(metrics, dataset_meta, result.details['num_samples'],
+                    samples.samples if is_main_process() else {})
     return result, run
 
 

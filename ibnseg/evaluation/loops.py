@@ -4,22 +4,27 @@ mmengine's ``ValLoop``/``TestLoop`` take one dataloader. These run each
 domain of the config's ``cross_domain`` section (see :mod:`.domains`) with
 its own dataloader and ``test_cfg`` (resolution, sliding window) into the
 one evaluator, so a single ``CrossDomainIoUMetric`` reports every domain,
-the target mean and the drop. Each domain's results are collected across
-processes before the next domain runs: each domain's sampler pads its own
-shard, and ``collect_results`` only drops padding at the end of a list.
+the target mean and the drop. This is the one evaluation route: training
+validates with :class:`MultiDomainValLoop`, ``tools/test.py`` and
+``tools/cross_domain_eval.py`` test with :class:`MultiDomainTestLoop`.
 
-The loops call the usual hooks (logger, timer, visualization) with
-``runner.val_dataloader``/``runner.test_dataloader`` set to the domain being
-evaluated. A config without a ``cross_domain`` section gets mmengine's
-``ValLoop``/``TestLoop`` behaviour unchanged, so the loops are safe defaults.
+Each domain's results are collected across processes before the next
+domain runs: each domain's sampler pads its own shard, and
+``collect_results`` only drops padding at the end of a list. The loops call
+the usual hooks (logger, timer, visualization) with
+``runner.val_dataloader``/``runner.test_dataloader`` set to the domain
+being evaluated. A config without a ``cross_domain`` section gets
+mmengine's ``ValLoop``/``TestLoop`` unchanged, so the loops are safe
+defaults.
 
-The config's ``val_dataloader``/``test_dataloader`` stay the source domain's
-plain dataloaders: mmseg's ``MMSegInferencer`` reads
+The config's ``val_dataloader``/``test_dataloader`` stay the source
+domain's plain dataloaders: mmseg's ``MMSegInferencer`` reads
 ``test_dataloader.dataset.pipeline`` and the Runner requires them. With a
 ``cross_domain`` section the loops evaluate its domains instead.
 """
 import copy
-from typing import Dict, List, Optional
+import logging
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import ConfigDict
 from mmengine.dist import (broadcast_object_list, collect_results,
@@ -31,7 +36,8 @@ from mmengine.runner.loops import _parse_losses
 from mmseg.registry import DATASETS, LOOPS
 
 from ibnseg.datasets.subsets import select_subset
-from .domains import EvalDomain, parse_cross_domain
+from .domains import EvalDomain, evaluation_rows
+from .metrics import CrossDomainIoUMetric
 
 #: The validation subset during training: the IBN-Net configs' targets
 #: (Cityscapes val: 500 frames, GTA5 val: 6,382) are validated on at most
@@ -39,13 +45,8 @@ from .domains import EvalDomain, parse_cross_domain
 DEFAULT_VAL_SUBSET = dict(count=500, seed=0)
 
 
-def configured_domains(cfg) -> Optional[Dict[str, EvalDomain]]:
-    """The domains of ``cfg.cross_domain`` in report order, or None."""
-    section = cfg.get('cross_domain')
-    if section is None:
-        return None
-    return parse_cross_domain(section, where=cfg.get('filename') or
-                              'config')[1]
+class MissingDomainDataError(FileNotFoundError):
+    """A domain's data cannot be found (or holds no sample)."""
 
 
 def seeded_subset(dataset, count: int, seed: int):
@@ -67,93 +68,145 @@ def _sample_name(info: dict) -> str:
     return info.get('sample_name') or info['img_path']
 
 
+def _build_dataset(row: EvalDomain, dataloader: dict):
+    """``row``'s dataset; missing files or no sample raise
+    :class:`MissingDomainDataError` naming the row."""
+    dataset_cfg = dataloader['dataset']
+    try:
+        dataset = DATASETS.build(dataset_cfg)
+    except FileNotFoundError as error:
+        raise MissingDomainDataError(
+            f"domain '{row.name}' of the cross_domain section: data not "
+            f'found ({error})') from error
+    if len(dataset) == 0:
+        raise MissingDomainDataError(
+            f"domain '{row.name}' of the cross_domain section: its dataset "
+            f"has no sample (data_root={dataset_cfg.get('data_root')!r}, "
+            f"data_prefix={dataset_cfg.get('data_prefix')!r})")
+    return dataset
+
+
 def _compute(metrics, gathered: List[list]) -> dict:
     """Each metric's values from its gathered results, on every process.
 
-    ``BaseMetric.evaluate`` without its collection step: the loops collect
-    per domain.
+    ``BaseMetric.evaluate`` without its collection step (the loops collect
+    per domain); a ``CrossDomainIoUMetric``'s structured ``scores`` are
+    broadcast too.
     """
     values = {}
     for metric, results in zip(metrics, gathered):
-        payload = [None]
+        payload = [None, None]
         if is_main_process():
             computed = metric.compute_metrics(results)
             if metric.prefix:
                 computed = {f'{metric.prefix}/{key}': value
                             for key, value in computed.items()}
-            payload = [computed]
+            payload = [computed, getattr(metric, 'scores', None)]
         broadcast_object_list(payload)
         values.update(payload[0])
+        if isinstance(metric, CrossDomainIoUMetric):
+            metric.scores = payload[1]
     return values
 
 
 class _MultiDomainLoopMixin:
-    """Runs the configured domains through the loop's ``run_iter``."""
+    """Runs evaluation rows (domains, shifted domains) through the loop's
+    ``run_iter`` into its evaluator."""
 
-    def _init_domains(self, subset: Optional[dict]):
-        self.domains = configured_domains(self.runner.cfg)
-        self.subset = None if subset is None else dict(subset)
-        if self.subset is not None and set(self.subset) != {'count', 'seed'}:
-            raise ValueError(
-                f'{type(self).__name__}: subset must be dict(count=<int>, '
-                f'seed=<int>), got {subset!r}')
+    def _init_rows(self, runner, domains: Optional[Sequence[str]] = None,
+                   shifts: Sequence[str] = (),
+                   shift_cfgs: Optional[Dict[str, dict]] = None) -> None:
+        section = runner.cfg.get('cross_domain')
+        #: The rows in report order, None without a cross_domain section.
+        self.rows: Optional[Dict[str, EvalDomain]] = None
+        #: Row name -> why it was skipped (``skip_missing``).
+        self.skipped: Dict[str, str] = {}
         self._loaders = {}
+        if section is None:
+            return
+        self.source, rows = evaluation_rows(
+            section, runner.cfg.get('filename') or 'config', domains,
+            shifts, shift_cfgs)
+        self.rows = {row.name: row for row in rows}
 
-    def _domain_loaders(self, stage: str, use_subset: bool) -> dict:
-        """Row name -> dataloader of each domain, built once per mode.
+    def _row_loaders(self, runner, stage: str, subset: Optional[dict] = None,
+                     skip_missing: bool = False) -> dict:
+        """Row name -> dataloader, built once per (stage, subset).
 
-        The full datasets are built first (a missing domain fails here,
-        naming it, when the loop is built at start-up); the subset is
-        drawn from them.
+        The full datasets are built first (missing data fails here, naming
+        the domain, when the loop is built at start-up); a subset is drawn
+        from them. With ``skip_missing`` a target row without data is left
+        out with a warning (the source cannot be).
         """
-        key = (stage, use_subset)
-        if key not in self._loaders:
-            loaders = {}
-            for name, domain in self.domains.items():
-                dataloader = copy.deepcopy(
-                    domain.val_dataloader if stage == 'val' else
-                    domain.dataloader)
-                try:
-                    built = DATASETS.build(dataloader['dataset'])
-                except (FileNotFoundError, ValueError) as error:
-                    raise type(error)(
-                        f"domain '{name}' of the cross_domain section: "
-                        f'{error}') from error
-                if len(built) == 0:
-                    raise ValueError(
-                        f"domain '{name}' of the cross_domain section: its "
-                        f'{stage} dataset has no sample (data_root='
-                        f"{dataloader['dataset'].get('data_root')!r})")
-                if use_subset:
-                    built = seeded_subset(built, **self.subset)
-                dataloader['dataset'] = built
-                loaders[name] = self.runner.build_dataloader(
-                    dataloader, seed=self.runner.seed)
-            self._loaders[key] = loaders
-        return self._loaders[key]
+        key = (stage, subset is not None)
+        if key in self._loaders:
+            return self._loaders[key]
+        loaders = {}
+        for name, row in self.rows.items():
+            if name in self.skipped:
+                continue
+            dataloader = copy.deepcopy(
+                row.val_dataloader if stage == 'val' else row.dataloader)
+            try:
+                dataset = _build_dataset(row, dataloader)
+            except MissingDomainDataError as error:
+                if row.domain == self.source:
+                    raise MissingDomainDataError(
+                        f'{error}; the source domain cannot be skipped'
+                    ) from None
+                if not skip_missing:
+                    if stage == 'test':
+                        error = MissingDomainDataError(
+                            f'{error}; pass --skip-missing to evaluate the '
+                            'other domains')
+                    raise error from None
+                print_log(f'skipping {error}', logger='current',
+                          level=logging.WARNING)
+                self.skipped[name] = str(error)
+                continue
+            if subset is not None:
+                dataset = seeded_subset(dataset, **subset)
+            dataloader['dataset'] = dataset
+            loaders[name] = runner.build_dataloader(
+                dataloader, seed=runner.seed)
+        self._loaders[key] = loaders
+        return loaders
 
-    def _log_domains(self, stage: str, loaders: dict, use_subset: bool):
-        what = (f"a seeded subset (at most {self.subset['count']} samples, "
-                f"seed {self.subset['seed']})" if use_subset else
-                'the full splits')
+    @property
+    def targets(self) -> List[str]:
+        """The evaluated rows averaged as targets: clean domains but the
+        source (a shifted row is the same domain, not another target)."""
+        return [name for name, row in self.rows.items()
+                if row.shift is None and name != self.source
+                and name not in self.skipped]
+
+    def _configure_metrics(self, loaders: dict) -> None:
+        """Tell each CrossDomainIoUMetric which rows it gets."""
+        for metric in self.evaluator.metrics:
+            if isinstance(metric, CrossDomainIoUMetric):
+                metric.set_domains(self.source, list(loaders), self.targets)
+
+    def _log_rows(self, stage: str, loaders: dict, subset: Optional[dict]):
+        what = (f"a seeded subset (at most {subset['count']} samples, seed "
+                f"{subset['seed']})" if subset else 'the full splits')
         counts = ', '.join(f'{name} {len(loader.dataset)}'
                            for name, loader in loaders.items())
         print_log(f'{stage}: {len(loaders)} domains on {what}: {counts}',
                   logger='current')
 
-    def _run_domains(self, loaders: dict) -> dict:
+    def _run_rows(self, loaders: dict) -> dict:
         model = self.runner.model
         model = model.module if is_model_wrapper(model) else model
         default_test_cfg = model.test_cfg
         metrics = self.evaluator.metrics
         gathered = [[] for _ in metrics]
         try:
-            for name, domain in self.domains.items():
-                loader = loaders[name]
-                # hooks read runner.<stage>_dataloader: the current domain's
+            for name, loader in loaders.items():
+                # hooks read runner.<stage>_dataloader: the current row's
                 self.dataloader = loader
-                model.test_cfg = ConfigDict(domain.test_cfg) \
-                    if domain.test_cfg else default_test_cfg
+                test_cfg = self.rows[name].test_cfg
+                model.test_cfg = ConfigDict(test_cfg) if test_cfg else \
+                    default_test_cfg
                 for idx, data_batch in enumerate(loader):
                     self.run_iter(idx, data_batch)
                 for metric, part in zip(metrics, gathered):
@@ -194,11 +247,17 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
                  evaluator,
                  subset: Optional[dict] = DEFAULT_VAL_SUBSET,
                  fp16: bool = False):
-        super().__init__(runner, dataloader, evaluator, fp16)
-        self._init_domains(subset)
-        if self.domains is not None:
+        self._init_rows(runner)
+        if subset is not None and (set(subset) != {'count', 'seed'}):
+            raise ValueError(
+                'MultiDomainValLoop: subset must be dict(count=<int>, '
+                f'seed=<int>) or None, got {subset!r}')
+        self.subset = None if subset is None else dict(subset)
+        if self.rows is not None:
             # finds missing data now, not at the first validation
-            self._domain_loaders('val', self.subset is not None)
+            dataloader = self._row_loaders(runner, 'val',
+                                           self.subset)[self.source]
+        super().__init__(runner, dataloader, evaluator, fp16)
 
     def _during_training(self) -> bool:
         # mmengine 0.10.7 has no public "is training" flag, and the
@@ -208,16 +267,17 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
         return isinstance(loop, BaseLoop) and loop.iter < loop.max_iters
 
     def run(self) -> dict:
-        if self.domains is None:
+        if self.rows is None:
             return super().run()
-        use_subset = self.subset is not None and self._during_training()
-        loaders = self._domain_loaders('val', use_subset)
+        subset = self.subset if self._during_training() else None
+        loaders = self._row_loaders(self.runner, 'val', subset)
+        self._configure_metrics(loaders)
         self.runner.call_hook('before_val')
         self.runner.call_hook('before_val_epoch')
         self.runner.model.eval()
         self.val_loss.clear()
-        self._log_domains('val', loaders, use_subset)
-        metrics = self._run_domains(loaders)
+        self._log_rows('val', loaders, subset)
+        metrics = self._run_rows(loaders)
         if self.val_loss:
             metrics.update(_parse_losses(self.val_loss, 'val'))
         self.runner.call_hook('after_val_epoch', metrics=metrics)
@@ -228,32 +288,59 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
 @LOOPS.register_module()
 class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
     """mmengine's ``TestLoop`` over every domain of ``cfg.cross_domain``,
-    each on its full test split (the domain's ``dataloader``).
+    each on its full test split (the domain's ``dataloader``), optionally
+    a selection of them and each under appearance shifts
+    (``tools/cross_domain_eval.py --domains/--shifts``).
 
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader | dict): The config's ``test_dataloader``;
             evaluated only when the config has no ``cross_domain`` section.
-        evaluator (Evaluator | dict | list): The evaluator.
+        evaluator (Evaluator | dict | list): The evaluator. Its
+            ``CrossDomainIoUMetric`` is told the rows evaluated and the
+            targets (clean domains but the source).
+        domains (Sequence[str], optional): Domains to evaluate (the source
+            among them); default: all of the section.
+        shifts (Sequence[str]): Appearance shifts; each adds a
+            ``<domain>@<shift>`` row per domain, not averaged as a target.
+        shift_cfgs (dict[str, dict], optional): Shift name -> transform
+            config; default ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
+        skip_missing (bool): Leave out (with a warning; ``skipped`` says
+            why) target domains whose data is missing instead of failing.
         fp16 (bool): Test under autocast. Defaults to False.
     """
 
-    def __init__(self, runner, dataloader, evaluator, fp16: bool = False):
+    def __init__(self,
+                 runner,
+                 dataloader,
+                 evaluator,
+                 domains: Optional[Sequence[str]] = None,
+                 shifts: Sequence[str] = (),
+                 shift_cfgs: Optional[Dict[str, dict]] = None,
+                 skip_missing: bool = False,
+                 fp16: bool = False):
+        self._init_rows(runner, domains, shifts, shift_cfgs)
+        if self.rows is not None:
+            dataloader = self._row_loaders(
+                runner, 'test', skip_missing=skip_missing)[self.source]
         super().__init__(runner, dataloader, evaluator, fp16)
-        self._init_domains(None)
-        if self.domains is not None:
-            self._domain_loaders('test', False)
+
+    @property
+    def loaders(self) -> dict:
+        """Row name -> the dataloader it is evaluated with."""
+        return self._row_loaders(self.runner, 'test')
 
     def run(self) -> dict:
-        if self.domains is None:
+        if self.rows is None:
             return super().run()
-        loaders = self._domain_loaders('test', False)
+        loaders = self.loaders
+        self._configure_metrics(loaders)
         self.runner.call_hook('before_test')
         self.runner.call_hook('before_test_epoch')
         self.runner.model.eval()
         self.test_loss.clear()
-        self._log_domains('test', loaders, False)
-        metrics = self._run_domains(loaders)
+        self._log_rows('test', loaders, None)
+        metrics = self._run_rows(loaders)
         if self.test_loss:
             metrics.update(_parse_losses(self.test_loss, 'test'))
         self.runner.call_hook('after_test_epoch', metrics=metrics)

@@ -14,14 +14,13 @@ import os.path as osp
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ibnseg.engine.fileio import atomic_write
 from ibnseg.utils.markdown import markdown_table
 from ibnseg.version import __version__
-from .domains import SHIFT_SEPARATOR, is_shifted
 from .metrics.cross_domain_iou_metric import (DROP, SUMMARY_METRICS,
-                                              TARGET_MEAN, metric_key)
+                                              TARGET_MEAN)
 
 TABLE_METRICS = ('mIoU', 'aAcc')
 ROW_LABELS = {TARGET_MEAN: 'target mean', DROP: 'drop (source - target)'}
@@ -36,10 +35,14 @@ class ModelResult:
         config (str): Config file.
         checkpoint (str): Checkpoint file.
         source (str): The domain it was trained on.
-        rows (list[str]): Evaluated rows in order (domains, then
-            ``<domain>@<shift>`` rows).
+        rows (list[str]): Evaluated rows in order (domains, then shifted
+            rows).
         classes (list[str]): Class names.
-        metrics (dict[str, float]): ``CrossDomainIoUMetric`` keys.
+        scores (dict[str, dict]): ``CrossDomainIoUMetric.scores``: per row
+            ``{aAcc, mIoU, mAcc, IoU: [per class]}``, plus ``target`` and
+            ``drop`` ``{aAcc, mIoU, mAcc}`` when targets were evaluated.
+        shifted (dict[str, tuple[str, str]]): Row -> (domain, appearance
+            shift) for the shifted rows.
         details (dict): Anything else for ``results.json`` (test settings,
             sample counts, skipped domains, shifts, cfg options).
     """
@@ -49,24 +52,29 @@ class ModelResult:
     source: str
     rows: List[str]
     classes: List[str]
-    metrics: Dict[str, float]
+    scores: Dict[str, dict]
+    shifted: Dict[str, Tuple[str, str]] = field(default_factory=dict)
     details: dict = field(default_factory=dict)
 
     @property
     def summary_rows(self) -> List[str]:
         """``rows`` with the target mean and drop after the clean domains."""
-        has_targets = metric_key(TARGET_MEAN, 'mIoU') in self.metrics
-        clean = [r for r in self.rows if not is_shifted(r)]
-        shifted = [r for r in self.rows if is_shifted(r)]
-        return clean + ([TARGET_MEAN, DROP] if has_targets else []) + shifted
+        clean = [r for r in self.rows if r not in self.shifted]
+        summary = [r for r in (TARGET_MEAN, DROP) if r in self.scores]
+        return clean + summary + list(self.shifted)
 
     def value(self, row: str, name: str) -> Optional[float]:
-        return self.metrics.get(metric_key(row, name))
+        return self.scores.get(row, {}).get(name)
 
     def class_ious(self, row: str) -> List[Optional[float]]:
-        return [
-            self.metrics.get(metric_key(row, 'IoU', c)) for c in self.classes
-        ]
+        return list(self.scores.get(row, {}).get('IoU') or
+                    [None] * len(self.classes))
+
+    def label(self, row: str) -> str:
+        """How the tables name ``row``."""
+        if row in self.shifted:
+            return ' @ '.join(self.shifted[row])
+        return ROW_LABELS.get(row, row)
 
     def nested(self) -> dict:
         """Every number, by row: ``{row: {aAcc, mIoU, mAcc, IoU: {...}}}``."""
@@ -96,25 +104,20 @@ def _fmt(value: Optional[float]) -> str:
     return 'nan' if math.isnan(value) else f'{value:.2f}'
 
 
-def _row_label(row: str) -> str:
-    return ROW_LABELS.get(
-        row, row.replace(SHIFT_SEPARATOR, f' {SHIFT_SEPARATOR} '))
-
-
 def summary_table(results: Sequence[ModelResult]) -> str:
     """The Table-4 style comparison, one column pair per model."""
-    keys = OrderedDict()  # (train, test row) -> None, in first-seen order
+    keys = OrderedDict()  # (train, test row) -> label, in first-seen order
     for result in results:
         for row in result.summary_rows:
-            keys[(result.source, row)] = None
+            keys.setdefault((result.source, row), result.label(row))
     single = len(results) == 1
     header = ['train', 'test'] + [
         m if single else f'{r.name} {m}' for r in results
         for m in TABLE_METRICS
     ]
     lines = []
-    for source, row in keys:
-        cells = [source, _row_label(row)]
+    for (source, row), label in keys.items():
+        cells = [source, label]
         for result in results:
             present = result.source == source and row in result.summary_rows
             cells += [
@@ -133,7 +136,7 @@ def per_class_table(result: ModelResult) -> str:
         lines.append([class_name] +
                      [_fmt(result.class_ious(r)[index]) for r in rows])
     lines.append(['**mIoU**'] + [_fmt(result.value(r, 'mIoU')) for r in rows])
-    return markdown_table(['class'] + [_row_label(r) for r in rows], lines)
+    return markdown_table(['class'] + [result.label(r) for r in rows], lines)
 
 
 def markdown_report(results: Sequence[ModelResult]) -> str:

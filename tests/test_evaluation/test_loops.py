@@ -15,8 +15,7 @@ from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
 from ibnseg.datasets.subsets import select_subset
-from ibnseg.evaluation import (cross_domain_evaluator, evaluate_domains,
-                               load_segmentor, parse_cross_domain)
+from ibnseg.evaluation import cross_domain_evaluator, evaluate_checkpoint
 from ibnseg.evaluation.loops import seeded_subset
 from tests.test_evaluation.tiny_setup import (IMAGE_SIZE,
                                               cross_domain_section,
@@ -106,20 +105,17 @@ def test_validation_subset_during_training_full_splits_at_the_end(
 
 
 def test_test_loop_numbers_are_the_offline_evaluation(roots, tmp_path):
-    """Each domain with its own test_cfg (GTA5 by sliding window): the
-    same numbers as tools/cross_domain_eval.py's evaluation."""
+    """tools/test.py's route (the config's loop) and tools/cross_domain_eval.py's
+    (evaluate_checkpoint) give the same numbers."""
     section = cross_domain_section(roots)
     config = write_config(tmp_path / 'tiny.py', roots)
     checkpoint = save_checkpoint(config, tmp_path / 'tiny.pth')
     runner = runner_for(section, tmp_path / 'work', load_from=checkpoint)
     metrics = runner.test()
 
-    model = load_segmentor(Config.fromfile(config), checkpoint)
-    source, domains = parse_cross_domain(section)
-    offline = evaluate_domains(model, list(domains.values()), source,
-                               progress=False).metrics
-    for key in ('cityscapes/mIoU', 'gta5/mIoU', 'gta5/aAcc', 'drop/mIoU'):
-        assert metrics[key] == pytest.approx(offline[key]), key
+    offline = evaluate_checkpoint(Config.fromfile(config), checkpoint,
+                                  'tiny', progress=False)[1].metrics
+    assert metrics == offline
     # the sliding window was used for GTA5 only, and the model's own
     # test_cfg is back afterwards
     assert runner.model.test_cfg == dict(mode='whole')

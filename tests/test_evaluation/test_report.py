@@ -12,23 +12,24 @@ CLASSES = ['road', 'car']
 
 
 def make_result(name, source, values, shifted=()):
-    """A ModelResult whose metrics are given per row as (mIoU, aAcc, IoUs).
+    """A ModelResult whose scores are given per row as (mIoU, aAcc, IoUs).
 
-    Targets are every clean row but the source.
+    Targets are every clean row but the source; rows named ``d@s`` are
+    domain ``d`` under shift ``s``.
     """
-    metrics = {}
-    for row, (miou, aacc, ious) in values.items():
-        metrics.update({f'{row}/mIoU': miou, f'{row}/aAcc': aacc,
-                        f'{row}/mAcc': miou + 1})
-        metrics.update({f'{row}/IoU.{c}': v for c, v in zip(CLASSES, ious)})
-    targets = [r for r in values if r != source and '@' not in r]
+    scores = {
+        row: dict(mIoU=miou, aAcc=aacc, mAcc=miou + 1, IoU=list(ious))
+        for row, (miou, aacc, ious) in values.items()
+    }
+    shifted = {r: tuple(r.split('@')) for r in values if '@' in r}
+    targets = [r for r in values if r != source and r not in shifted]
     if targets:
-        for m in ('mIoU', 'aAcc', 'mAcc'):
-            mean = sum(metrics[f'{t}/{m}'] for t in targets) / len(targets)
-            metrics[f'target/{m}'] = mean
-            metrics[f'drop/{m}'] = metrics[f'{source}/{m}'] - mean
+        means = {m: sum(scores[t][m] for t in targets) / len(targets)
+                 for m in ('mIoU', 'aAcc', 'mAcc')}
+        scores['target'] = means
+        scores['drop'] = {m: scores[source][m] - v for m, v in means.items()}
     return ModelResult(name, f'{name}.py', f'{name}.pth', source,
-                       list(values), CLASSES, metrics,
+                       list(values), CLASSES, scores, shifted,
                        dict(targets=targets, skipped={}))
 
 

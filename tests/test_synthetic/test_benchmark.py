@@ -12,9 +12,10 @@ def _result(name, source_miou, target_miou):
     return ModelResult(
         name=name, config='c.py', checkpoint='x.pth', source='source',
         rows=['source', 'dusk'], classes=['road'],
-        metrics={'source/mIoU': source_miou, 'dusk/mIoU': target_miou,
-                 'target/mIoU': target_miou,
-                 'drop/mIoU': source_miou - target_miou})
+        scores={'source': dict(mIoU=source_miou),
+                'dusk': dict(mIoU=target_miou),
+                'target': dict(mIoU=target_miou),
+                'drop': dict(mIoU=source_miou - target_miou)})
 
 
 def test_summary_is_mean_and_sample_std_over_seeds():

@@ -23,7 +23,10 @@ rounded, so they agree with the official evaluation to float precision):
   ``drop/<m>``: source minus that mean, for ``m`` in aAcc, mIoU, mAcc
   (left out when only the source was evaluated).
 
-Use :func:`metric_key` to build these names instead of spelling them.
+Use :func:`metric_key` to build these names instead of spelling them. The
+same numbers, structured, are in the metric's ``scores`` after each
+evaluation: ``{domain: {aAcc, mIoU, mAcc, IoU: [per class]}, 'target':
+{aAcc, mIoU, mAcc}, 'drop': {...}}``; reports read those, not the keys.
 
 With ``output_dir`` (``tools/test.py --out DIR``) each prediction is also
 written as mmseg's ``IoUMetric`` writes it (by an ``IoUMetric`` with
@@ -152,6 +155,30 @@ class CrossDomainIoUMetric(BaseMetric):
             collect_device=collect_device,
             prefix=prefix,
             collect_dir=collect_dir)
+        self.set_domains(source_domain, domains, target_domains)
+        #: The last evaluation's numbers, structured (see the module
+        #: docstring); on the main process, and on every process after
+        #: ibnseg's multi-domain loops.
+        self.scores: Dict[str, dict] = OrderedDict()
+        self.ignore_index = ignore_index
+        self.classwise = classwise
+        if format_only and not output_dir:
+            raise ValueError('CrossDomainIoUMetric: format_only=True needs '
+                             'output_dir, the folder the predictions go to')
+        self.output_dir = output_dir
+        self.format_only = format_only
+        self.keep_results = keep_results  # no effect, see the docstring
+        self._writers: Dict[str, IoUMetric] = {}
+        if output_dir and is_main_process():
+            mkdir_or_exist(output_dir)
+
+    def set_domains(self,
+                    source_domain: str,
+                    domains: Optional[Sequence[str]] = None,
+                    target_domains: Optional[Sequence[str]] = None) -> None:
+        """Set the source, the evaluated domains and the targets (the
+        ``__init__`` arguments of the same names), checked alike. The
+        multi-domain test loop calls it with the rows it evaluates."""
         self.source_domain = check_domain_name(source_domain)
         self.domains = self._check_names('domains', domains)
         self.target_domains = self._check_names('target_domains',
@@ -165,17 +192,6 @@ class CrossDomainIoUMetric(BaseMetric):
         if self.target_domains and source_domain in self.target_domains:
             raise ValueError('CrossDomainIoUMetric: the source domain '
                              f'{source_domain!r} cannot also be a target')
-        self.ignore_index = ignore_index
-        self.classwise = classwise
-        if format_only and not output_dir:
-            raise ValueError('CrossDomainIoUMetric: format_only=True needs '
-                             'output_dir, the folder the predictions go to')
-        self.output_dir = output_dir
-        self.format_only = format_only
-        self.keep_results = keep_results  # no effect, see the docstring
-        self._writers: Dict[str, IoUMetric] = {}
-        if output_dir and is_main_process():
-            mkdir_or_exist(output_dir)
 
     @staticmethod
     def _check_names(option: str, names) -> Optional[List[str]]:
@@ -381,26 +397,33 @@ class CrossDomainIoUMetric(BaseMetric):
             else:
                 confusions[domain] = confusion.clone()
         order = self.domain_order(list(confusions))
-        summaries = {d: self._summarize(confusions[d]) for d in order}
-
-        metrics = OrderedDict()
-        class_names = self.dataset_meta['classes']
-        for domain, summary in summaries.items():
-            for name in SUMMARY_METRICS:
-                metrics[metric_key(domain, name)] = summary[name]
-            if self.classwise:
-                for class_name, iou in zip(class_names, summary['IoU']):
-                    metrics[metric_key(domain, 'IoU', class_name)] = iou
-
+        scores = OrderedDict(
+            (d, self._summarize(confusions[d])) for d in order)
         targets = self.target_domains
         if targets is None:
             targets = [d for d in order if d != self.source_domain]
         if targets:
+            means = {name: float(np.mean([scores[d][name] for d in targets]))
+                     for name in SUMMARY_METRICS}
+            scores[TARGET_MEAN] = means
+            scores[DROP] = {
+                name: scores[self.source_domain][name] - mean
+                for name, mean in means.items()
+            }
+        self.scores = scores
+        return self.flat_metrics(scores)
+
+    def flat_metrics(self, scores: Dict[str, dict]) -> Dict[str, float]:
+        """mmengine's flat keys (see the module docstring) of ``scores``,
+        for the logger; reports read the structured ``scores``."""
+        metrics = OrderedDict()
+        class_names = self.dataset_meta['classes']
+        for row, summary in scores.items():
             for name in SUMMARY_METRICS:
-                mean = float(np.mean([summaries[d][name] for d in targets]))
-                metrics[metric_key(TARGET_MEAN, name)] = mean
-                metrics[metric_key(DROP, name)] = (
-                    summaries[self.source_domain][name] - mean)
+                metrics[metric_key(row, name)] = summary[name]
+            if self.classwise and 'IoU' in summary:
+                for class_name, iou in zip(class_names, summary['IoU']):
+                    metrics[metric_key(row, 'IoU', class_name)] = iou
         return dict(metrics)
 
     @staticmethod
