@@ -23,8 +23,8 @@ SMALL = [
     'model.backbone.init_cfg=None', 'model.data_preprocessor.size=(64,128)',
     'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False',
-    'train_dataloader.dataset.pipeline.3.scale=(128,64)',
-    'train_dataloader.dataset.pipeline.4.crop_size=(64,128)',
+    'train_dataloader.dataset.pipeline.2.scale=(128,64)',
+    'train_dataloader.dataset.pipeline.3.crop_size=(64,128)',
     'default_hooks.logger.interval=1'
 ]
 for loader in ('val_dataloader', 'test_dataloader',
@@ -87,8 +87,8 @@ def test_train_test_and_finetune_ibn_b_cityscapes(workdir):
 
     finetune = workdir / 'work_dirs' / 'finetune'
     gta5_train = [
-        'train_dataloader.dataset.pipeline.3.scale=(128,70)',
-        'train_dataloader.dataset.pipeline.4.crop_size=(64,128)'
+        'train_dataloader.dataset.pipeline.2.scale=(128,70)',
+        'train_dataloader.dataset.pipeline.3.crop_size=(64,128)'
     ]
     log = run_tool('train.py', [
         FINETUNE, '--work-dir', finetune, '--cfg-options', *SMALL,

@@ -41,8 +41,7 @@ def train_dataloader(roots):
             data_root=roots['gta5'],
             pipeline=[
                 dict(type='LoadImageFromFile'),
-                dict(type='LoadAnnotations'),
-                dict(type='MapLabelIds'),
+                dict(type='LoadLabelIdAnnotations'),
                 dict(type='PackSegInputs')
             ]))
 

@@ -17,8 +17,7 @@ from ibnseg.synthetic import (MANIFEST_NAME, cityscapes_city,
 SIZE = (32, 64)
 PIPELINE = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='MapLabelIds'),
+    dict(type='LoadLabelIdAnnotations'),
     dict(type='PackSegInputs')
 ]
 
