@@ -1,26 +1,17 @@
 """Validation and test loops that evaluate every domain of a config.
 
-mmengine's ``ValLoop``/``TestLoop`` take one dataloader. These run each
-domain of the config's ``cross_domain`` section (see :mod:`.domains`) with
-its own dataloader and ``test_cfg`` (resolution, sliding window) into the
-one evaluator, so a single ``CrossDomainIoUMetric`` reports every domain,
-the target mean and the drop. This is the one evaluation route: training
-validates with :class:`MultiDomainValLoop`, ``tools/test.py`` and
+mmengine's ``ValLoop``/``TestLoop`` take one dataloader. These run each row
+of the config's ``cross_domain`` section (see :mod:`.domains`; a row is a
+domain, possibly under an appearance shift) with its own dataloader and
+``test_cfg`` into the one evaluator. This is the one evaluation route:
+training validates with :class:`MultiDomainValLoop`, ``tools/test.py`` and
 ``tools/cross_domain_eval.py`` test with :class:`MultiDomainTestLoop`.
-
-Each domain's results are collected across processes before the next
-domain runs: each domain's sampler pads its own shard, and
-``collect_results`` only drops padding at the end of a list. The loops call
-the usual hooks (logger, timer, visualization) with
-``runner.val_dataloader``/``runner.test_dataloader`` set to the domain
-being evaluated. A config without a ``cross_domain`` section gets
-mmengine's ``ValLoop``/``TestLoop`` unchanged, so the loops are safe
-defaults.
+Without a ``cross_domain`` section they are mmengine's loops.
 
 The config's ``val_dataloader``/``test_dataloader`` stay the source
-domain's plain dataloaders: mmseg's ``MMSegInferencer`` reads
-``test_dataloader.dataset.pipeline`` and the Runner requires them. With a
-``cross_domain`` section the loops evaluate its domains instead.
+domain's plain dataloaders (mmseg's ``MMSegInferencer`` reads
+``test_dataloader.dataset.pipeline``; the Runner requires them); hooks see
+the current row's as ``runner.val_dataloader``/``runner.test_dataloader``.
 """
 import copy
 import logging
@@ -180,19 +171,30 @@ class _MultiDomainLoopMixin:
                 if row.shift is None and name != self.source
                 and name not in self.skipped]
 
-    def _configure_metrics(self, loaders: dict) -> None:
-        """Tell each CrossDomainIoUMetric which rows it gets."""
+    def _evaluate(self, stage: str, loaders: dict, subset: Optional[dict],
+                  losses: dict) -> dict:
+        """``ValLoop.run``/``TestLoop.run`` over the rows: the same hooks,
+        the metrics told which rows (and targets) they get, the log which
+        samples were evaluated."""
         for metric in self.evaluator.metrics:
             if isinstance(metric, CrossDomainIoUMetric):
                 metric.set_domains(self.source, list(loaders), self.targets)
-
-    def _log_rows(self, stage: str, loaders: dict, subset: Optional[dict]):
+        self.runner.call_hook(f'before_{stage}')
+        self.runner.call_hook(f'before_{stage}_epoch')
+        self.runner.model.eval()
+        losses.clear()
         what = (f"a seeded subset (at most {subset['count']} samples, seed "
                 f"{subset['seed']})" if subset else 'the full splits')
         counts = ', '.join(f'{name} {len(loader.dataset)}'
                            for name, loader in loaders.items())
         print_log(f'{stage}: {len(loaders)} domains on {what}: {counts}',
                   logger='current')
+        metrics = self._run_rows(loaders)
+        if losses:
+            metrics.update(_parse_losses(losses, stage))
+        self.runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
+        self.runner.call_hook(f'after_{stage}')
+        return metrics
 
     def _run_rows(self, loaders: dict) -> dict:
         model = self.runner.model
@@ -209,6 +211,8 @@ class _MultiDomainLoopMixin:
                     default_test_cfg
                 for idx, data_batch in enumerate(loader):
                     self.run_iter(idx, data_batch)
+                # per row: each row's sampler pads its own shard, and
+                # collect_results drops padding only at the end of a list
                 for metric, part in zip(metrics, gathered):
                     part.extend(
                         collect_results(metric.results, len(loader.dataset),
@@ -270,19 +274,8 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
         if self.rows is None:
             return super().run()
         subset = self.subset if self._during_training() else None
-        loaders = self._row_loaders(self.runner, 'val', subset)
-        self._configure_metrics(loaders)
-        self.runner.call_hook('before_val')
-        self.runner.call_hook('before_val_epoch')
-        self.runner.model.eval()
-        self.val_loss.clear()
-        self._log_rows('val', loaders, subset)
-        metrics = self._run_rows(loaders)
-        if self.val_loss:
-            metrics.update(_parse_losses(self.val_loss, 'val'))
-        self.runner.call_hook('after_val_epoch', metrics=metrics)
-        self.runner.call_hook('after_val')
-        return metrics
+        return self._evaluate('val', self._row_loaders(
+            self.runner, 'val', subset), subset, self.val_loss)
 
 
 @LOOPS.register_module()
@@ -333,16 +326,4 @@ class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
     def run(self) -> dict:
         if self.rows is None:
             return super().run()
-        loaders = self.loaders
-        self._configure_metrics(loaders)
-        self.runner.call_hook('before_test')
-        self.runner.call_hook('before_test_epoch')
-        self.runner.model.eval()
-        self.test_loss.clear()
-        self._log_rows('test', loaders, None)
-        metrics = self._run_rows(loaders)
-        if self.test_loss:
-            metrics.update(_parse_losses(self.test_loss, 'test'))
-        self.runner.call_hook('after_test_epoch', metrics=metrics)
-        self.runner.call_hook('after_test')
-        return metrics
+        return self._evaluate('test', self.loaders, None, self.test_loss)

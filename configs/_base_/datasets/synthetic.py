@@ -34,7 +34,7 @@ def synthetic_test_dataloader(domain):
         dataset = dict(
             type='GTA5Dataset',
             data_root=root,
-            split=root + 'splits/val.txt',
+            split='splits/val.txt',  # under data_root
             pipeline=pipeline)
     else:
         dataset = dict(
@@ -57,7 +57,7 @@ train_dataloader = dict(
     dataset=dict(
         type='GTA5Dataset',
         data_root=synthetic_root + 'source/',
-        split=synthetic_root + 'source/splits/train.txt',
+        split='splits/train.txt',  # under data_root
         pipeline=train_pipeline))
 cross_domain = dict(
     source='source',
