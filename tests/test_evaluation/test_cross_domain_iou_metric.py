@@ -377,3 +377,70 @@ def test_format_only_through_the_evaluator_reports_no_metrics(tmp_path):
 def test_format_only_needs_output_dir():
     with pytest.raises(ValueError, match='format_only.*output_dir'):
         _metric(format_only=True)
+
+
+# SYNTHIA's evaluation classes (the DG literature's mIoU16 / mIoU13),
+# written out here rather than imported from a config.
+SYNTHIA_16 = ['road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
+              'traffic light', 'traffic sign', 'vegetation', 'sky', 'person',
+              'rider', 'car', 'bus', 'motorcycle', 'bicycle']
+SYNTHIA_13 = [c for c in SYNTHIA_16 if c not in ('wall', 'fence', 'pole')]
+
+
+def test_class_subsets_are_means_over_their_classes(domains):
+    subsets = dict(mIoU16=SYNTHIA_16, mIoU13=SYNTHIA_13)
+    mixed = interleave(domains['cityscapes'], domains['gta5'])
+    metric, ours = run_metric(mixed, 2, source_domain='cityscapes',
+                              class_subsets=subsets)
+    _, plain = run_metric(mixed, 2, source_domain='cityscapes')
+    for domain, samples in domains.items():
+        unrounded, _ = mmseg_iou_metric(samples)
+        for name, classes in subsets.items():
+            index = [CLASSES.index(c) for c in classes]
+            expected = np.nanmean(unrounded['IoU'][index]) * 100
+            assert ours[f'{domain}/{name}'] == pytest.approx(expected,
+                                                             abs=1e-6)
+            assert metric.scores[domain][name] == ours[f'{domain}/{name}']
+        # the 19-class numbers are untouched
+        assert ours[f'{domain}/mIoU'] == plain[f'{domain}/mIoU']
+    # the subsets leave out classes: not the 19-class mean
+    assert ours['gta5/mIoU16'] != pytest.approx(ours['gta5/mIoU'])
+    for name in subsets:
+        assert ours[f'target/{name}'] == ours[f'gta5/{name}']
+        assert ours[f'drop/{name}'] == pytest.approx(
+            ours[f'cityscapes/{name}'] - ours[f'gta5/{name}'])
+        assert metric.scores['drop'][name] == ours[f'drop/{name}']
+    assert set(ours) - set(plain) == {
+        f'{row}/{name}' for row in ('cityscapes', 'gta5', 'target', 'drop')
+        for name in subsets}
+
+
+def test_class_subset_of_absent_classes_is_nan():
+    metric = _metric(class_subsets=dict(only2=['c2']))
+    metric.process({}, [_sample(pred=((0, 1), ), gt=((0, 1), ))])
+    metrics = metric.compute_metrics(metric.results)
+    assert math.isnan(metrics['a/only2'])
+    assert metrics['a/mIoU'] == 100
+
+
+@pytest.mark.parametrize('subsets, message', [
+    (['road'], 'must be a dict'),
+    (dict(mIoU=['c0']), "name 'mIoU' cannot name a metric"),
+    ({'a/b': ['c0']}, "name 'a/b'"),
+    (dict(m='c0'), r"class_subsets\['m'\] must be a non-empty list"),
+    (dict(m=[]), 'non-empty list'),
+    (dict(m=['c0', 'c0']), 'duplicates'),
+])
+def test_bad_class_subsets(subsets, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        _metric(class_subsets=subsets)
+
+
+def test_class_subset_with_unknown_class_fails_when_classes_are_known():
+    metric = CrossDomainIoUMetric(source_domain='a',
+                                  class_subsets=dict(m=['c0', 'terrain']))
+    evaluator = Evaluator(metric)
+    # as ValLoop/TestLoop do when they are built, before any evaluation
+    with pytest.raises(ValueError,
+                       match=r"class_subsets\['m'\] names \['terrain'\]"):
+        evaluator.dataset_meta = dict(classes=('c0', 'c1'))

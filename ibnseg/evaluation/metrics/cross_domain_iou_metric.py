@@ -19,14 +19,18 @@ rounded, so they agree with the official evaluation to float precision):
 - ``<domain>/aAcc``, ``<domain>/mIoU``, ``<domain>/mAcc`` for every domain;
 - ``<domain>/IoU.<class>`` per class when ``classwise=True`` (NaN for a class
   absent from both ground truth and prediction, as in mmseg's ``IoUMetric``);
+- ``<domain>/<subset>`` for each of the ``class_subsets`` option's names:
+  the mean IoU over that subset of classes (e.g. ``synthia/mIoU16``, the 16
+  classes SYNTHIA shares with Cityscapes);
 - ``target/<m>``: the mean of ``<m>`` over the target domains, and
-  ``drop/<m>``: source minus that mean, for ``m`` in aAcc, mIoU, mAcc
-  (left out when only the source was evaluated).
+  ``drop/<m>``: source minus that mean, for ``m`` in aAcc, mIoU, mAcc and
+  the class subsets (left out when only the source was evaluated).
 
 Use :func:`metric_key` to build these names instead of spelling them. The
 same numbers, structured, are in the metric's ``scores`` after each
-evaluation: ``{domain: {aAcc, mIoU, mAcc, IoU: [per class]}, 'target':
-{aAcc, mIoU, mAcc}, 'drop': {...}}``; reports read those, not the keys.
+evaluation: ``{domain: {aAcc, mIoU, mAcc, IoU: [per class], <subset>...},
+'target': {aAcc, mIoU, mAcc, <subset>...}, 'drop': {...}}``; reports read
+those, not the keys.
 
 With ``output_dir`` (``tools/test.py --out DIR``) each prediction is also
 written as mmseg's ``IoUMetric`` writes it (by an ``IoUMetric`` with
@@ -53,6 +57,9 @@ SUMMARY_METRICS = ('aAcc', 'mIoU', 'mAcc')
 TARGET_MEAN = 'target'
 DROP = 'drop'
 _RESERVED = (TARGET_MEAN, DROP)
+#: Per-class entry of a row of ``scores``; neither it nor the summary
+#: metrics can name a class subset.
+CLASS_IOU = 'IoU'
 _PIPELINE_HINT = ("end the domain's val/test pipeline with "
                   "dict(type='PackDomainSegInputs', domain='<name>')")
 
@@ -74,6 +81,97 @@ def check_domain_name(domain) -> str:
                          f'{TARGET_MEAN}/* and {DROP}/* are the target mean '
                          'and the source-to-target drop')
     return domain
+
+
+def check_class_subsets(class_subsets) -> Dict[str, tuple]:
+    """The ``class_subsets`` option checked: an ordered ``{metric name:
+    tuple of class names}``, empty for None.
+
+    A name becomes a metric key (``<domain>/<name>``): a non-empty string
+    without '/' or '.', not one of the metric's own names. Each subset is a
+    non-empty list of distinct class names (checked against the dataset's
+    classes once they are known: :func:`add_class_subsets`).
+    """
+    if class_subsets is None:
+        return OrderedDict()
+    if not isinstance(class_subsets, dict):
+        raise TypeError('CrossDomainIoUMetric: class_subsets must be a dict '
+                        'of metric name -> list of class names, e.g. '
+                        "dict(mIoU16=['road', ...]), got "
+                        f'{type(class_subsets).__name__}')
+    checked = OrderedDict()
+    for name, classes in class_subsets.items():
+        if (not isinstance(name, str) or not name or '/' in name
+                or '.' in name or name in (*SUMMARY_METRICS, CLASS_IOU)):
+            raise ValueError(
+                f'CrossDomainIoUMetric: class_subsets name {name!r} cannot '
+                "name a metric: use a non-empty string without '/' or '.', "
+                f'other than {", ".join((*SUMMARY_METRICS, CLASS_IOU))}')
+        if isinstance(classes, str) or not classes or not all(
+                isinstance(c, str) for c in classes):
+            raise ValueError(
+                f'CrossDomainIoUMetric: class_subsets[{name!r}] must be a '
+                f'non-empty list of class names, got {classes!r}')
+        if len(set(classes)) != len(classes):
+            raise ValueError(f'CrossDomainIoUMetric: class_subsets[{name!r}] '
+                             f'has duplicates: {list(classes)}')
+        checked[name] = tuple(classes)
+    return checked
+
+
+def _subset_indices(class_names: Sequence[str],
+                    class_subsets: Dict[str, tuple]) -> Dict[str, List[int]]:
+    """Subset name -> the indices of its classes in ``class_names``;
+    a class the dataset does not have is an error."""
+    class_names = list(class_names)
+    indices = OrderedDict()
+    for name, classes in class_subsets.items():
+        unknown = [c for c in classes if c not in class_names]
+        if unknown:
+            raise ValueError(
+                f'CrossDomainIoUMetric: class_subsets[{name!r}] names '
+                f'{unknown}, which are not classes of the dataset '
+                f'({", ".join(class_names)})')
+        indices[name] = [class_names.index(c) for c in classes]
+    return indices
+
+
+def add_class_subsets(scores: Dict[str, dict], class_names: Sequence[str],
+                      class_subsets: Dict[str, Sequence[str]],
+                      source: str,
+                      targets: Sequence[str]) -> Dict[str, dict]:
+    """Add each class subset's mean IoU to ``scores`` (in place).
+
+    Every row with per-class IoU gets ``<subset>``: the mean of its IoU over
+    the subset's classes, skipping NaN (a class absent from ground truth
+    and prediction) as mmseg's mIoU does. With targets, the ``target`` and
+    ``drop`` rows get the subset's mean over ``targets`` and source minus
+    that mean, as for mIoU.
+
+    Args:
+        scores (dict): Structured scores (see the module docstring).
+        class_names (Sequence[str]): The dataset's classes, the order of
+            each row's ``IoU`` list.
+        class_subsets (dict[str, Sequence[str]]): Metric name -> classes.
+        source (str): The source domain.
+        targets (Sequence[str]): The rows averaged into ``target``.
+
+    Returns:
+        dict: ``scores``.
+    """
+    indices = _subset_indices(class_names,
+                              check_class_subsets(class_subsets))
+    for summary in scores.values():
+        if CLASS_IOU in summary:
+            ious = np.asarray(summary[CLASS_IOU], dtype=np.float64)
+            for name, index in indices.items():
+                summary[name] = _nanmean(ious[index])
+    if targets and TARGET_MEAN in scores:
+        for name in indices:
+            mean = float(np.mean([scores[t][name] for t in targets]))
+            scores[TARGET_MEAN][name] = mean
+            scores[DROP][name] = scores[source][name] - mean
+    return scores
 
 
 def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
@@ -119,6 +217,14 @@ class CrossDomainIoUMetric(BaseMetric):
             Defaults to 255.
         classwise (bool): Whether to return ``<domain>/IoU.<class>`` keys.
             Defaults to True.
+        class_subsets (dict[str, list[str]], optional): Extra mean-IoU
+            metrics over subsets of the classes, by metric name, e.g.
+            ``dict(mIoU16=[16 class names], mIoU13=[13 class names])`` for a
+            SYNTHIA-trained model (configs/_base_/datasets/synthia_to_cbm.py):
+            ``<domain>/mIoU16`` for every domain, with its target mean and
+            drop, and the same entries in ``scores``. Every name must be a
+            class of the dataset (checked when the evaluator is given the
+            dataset's classes, before any evaluation). Defaults to None.
         output_dir (str, optional): Where to write each prediction, as
             mmseg's ``IoUMetric`` does (``<image name>.png``, class indices,
             plus 1 for a ``reduce_zero_label`` dataset), but in
@@ -145,6 +251,7 @@ class CrossDomainIoUMetric(BaseMetric):
                  target_domains: Optional[Sequence[str]] = None,
                  ignore_index: int = 255,
                  classwise: bool = True,
+                 class_subsets: Optional[Dict[str, Sequence[str]]] = None,
                  output_dir: Optional[str] = None,
                  format_only: bool = False,
                  keep_results: bool = False,
@@ -162,6 +269,7 @@ class CrossDomainIoUMetric(BaseMetric):
         self.scores: Dict[str, dict] = OrderedDict()
         self.ignore_index = ignore_index
         self.classwise = classwise
+        self.class_subsets = check_class_subsets(class_subsets)
         if format_only and not output_dir:
             raise ValueError('CrossDomainIoUMetric: format_only=True needs '
                              'output_dir, the folder the predictions go to')
@@ -205,6 +313,21 @@ class CrossDomainIoUMetric(BaseMetric):
             raise ValueError(f'CrossDomainIoUMetric: {option} has '
                              f'duplicates: {names}')
         return names
+
+    @BaseMetric.dataset_meta.setter
+    def dataset_meta(self, dataset_meta: dict) -> None:
+        # The loops hand the dataset's classes over when they are built: a
+        # class subset naming a class the dataset lacks fails at start-up,
+        # not after the first evaluation.
+        if dataset_meta and 'classes' in dataset_meta:
+            _subset_indices(dataset_meta['classes'], self.class_subsets)
+        self._dataset_meta = dataset_meta
+
+    @property
+    def metric_names(self) -> List[str]:
+        """The per-row summary metrics: aAcc, mIoU, mAcc, then the class
+        subsets' names."""
+        return [*SUMMARY_METRICS, *self.class_subsets]
 
     @property
     def num_classes(self) -> int:
@@ -410,6 +533,10 @@ class CrossDomainIoUMetric(BaseMetric):
                 name: scores[self.source_domain][name] - mean
                 for name, mean in means.items()
             }
+        if self.class_subsets:
+            add_class_subsets(scores, self.dataset_meta['classes'],
+                              self.class_subsets, self.source_domain,
+                              targets)
         self.scores = scores
         return self.flat_metrics(scores)
 
@@ -419,10 +546,10 @@ class CrossDomainIoUMetric(BaseMetric):
         metrics = OrderedDict()
         class_names = self.dataset_meta['classes']
         for row, summary in scores.items():
-            for name in SUMMARY_METRICS:
+            for name in self.metric_names:
                 metrics[metric_key(row, name)] = summary[name]
-            if self.classwise and 'IoU' in summary:
-                for class_name, iou in zip(class_names, summary['IoU']):
+            if self.classwise and CLASS_IOU in summary:
+                for class_name, iou in zip(class_names, summary[CLASS_IOU]):
                     metrics[metric_key(row, 'IoU', class_name)] = iou
         return dict(metrics)
 
