@@ -13,6 +13,8 @@ from mmengine.config import Config
 
 from ibnseg.engine.runner_setup import (check_load_from, read_last_checkpoint,
                                         resume_after_load_from)
+# autouse: mmseg's model-index files are read once, not for every config
+from tests.test_configs.test_configs import fast_mmseg_bases  # noqa: F401
 from tests.test_engine.tiny_experiment import REPO_ROOT, TOOLS
 
 FINETUNE_CONFIGS = sorted(
