@@ -1,10 +1,19 @@
 """Cross-domain report: Markdown tables, ``results.json`` and CSV.
 
-The main table follows the IBN-Net paper's Table 4: one row per (train
-domain, test domain), then the target mean and the source-to-target drop,
-then any appearance-shifted rows; one ``mIoU``/``aAcc`` column pair per
-model, so several checkpoints compare side by side. Every file is written
-atomically.
+Two layouts of the same numbers:
+
+- the domain-generalisation papers' (RobustNet, SAN-SAW, WildNet, ...):
+  rows are models, columns the source, each target domain, the target mean
+  and the drop (:func:`dg_comparison_tables`, one table per training
+  domain and metric, for several checkpoints side by side), and per
+  checkpoint the same columns with a row per metric (:func:`dg_table`);
+- the IBN-Net paper's Table 4 (:func:`summary_table`): one row per (train
+  domain, test domain), then the target mean and the source-to-target
+  drop, then any appearance-shifted rows; a column group per model.
+
+Class-subset metrics of the metric's ``class_subsets`` option (``mIoU16``
+and ``mIoU13`` when the source is SYNTHIA) get their own columns and tables
+wherever they are in the scores. Every file is written atomically.
 """
 import csv
 import io
@@ -19,11 +28,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ibnseg.engine.fileio import atomic_write
 from ibnseg.utils.markdown import markdown_table
 from ibnseg.version import __version__
-from .metrics.cross_domain_iou_metric import (DROP, SUMMARY_METRICS,
-                                              TARGET_MEAN)
+from .metrics.cross_domain_iou_metric import (CLASS_IOU, DROP,
+                                              SUMMARY_METRICS, TARGET_MEAN)
 
 TABLE_METRICS = ('mIoU', 'aAcc')
 ROW_LABELS = {TARGET_MEAN: 'target mean', DROP: 'drop (source - target)'}
+#: Column titles of the domain-generalisation tables' summary columns.
+DG_COLUMNS = {TARGET_MEAN: 'target mean', DROP: 'drop'}
 
 
 @dataclass
@@ -40,11 +51,14 @@ class ModelResult:
         classes (list[str]): Class names.
         scores (dict[str, dict]): ``CrossDomainIoUMetric.scores``: per row
             ``{aAcc, mIoU, mAcc, IoU: [per class]}``, plus ``target`` and
-            ``drop`` ``{aAcc, mIoU, mAcc}`` when targets were evaluated.
+            ``drop`` ``{aAcc, mIoU, mAcc}`` when targets were evaluated;
+            class-subset metrics (``mIoU16``...) beside them when the
+            metric had ``class_subsets``.
         shifted (dict[str, tuple[str, str]]): Row -> (domain, appearance
             shift) for the shifted rows.
         details (dict): Anything else for ``results.json`` (test settings,
-            sample counts, skipped domains, shifts, cfg options).
+            sample counts, skipped domains, shifts, cfg options);
+            ``targets``, when given, lists the target domains.
     """
     name: str
     config: str
@@ -62,6 +76,28 @@ class ModelResult:
         clean = [r for r in self.rows if r not in self.shifted]
         summary = [r for r in (TARGET_MEAN, DROP) if r in self.scores]
         return clean + summary + list(self.shifted)
+
+    @property
+    def targets(self) -> List[str]:
+        """The target domains: ``details['targets']`` (the loop's), else
+        every clean row but the source."""
+        if 'targets' in self.details:
+            return list(self.details['targets'])
+        return [r for r in self.rows
+                if r not in self.shifted and r != self.source]
+
+    @property
+    def subset_metrics(self) -> List[str]:
+        """Names of the class-subset metrics in the scores (``mIoU16``,
+        ``mIoU13``), in the metric's order; empty without class subsets."""
+        known = (*SUMMARY_METRICS, CLASS_IOU)
+        return [name for name in self.scores.get(self.source, {})
+                if name not in known]
+
+    @property
+    def table_metrics(self) -> List[str]:
+        """The Table-4 columns: mIoU, the class subsets, aAcc."""
+        return ['mIoU', *self.subset_metrics, 'aAcc']
 
     def value(self, row: str, name: str) -> Optional[float]:
         return self.scores.get(row, {}).get(name)
@@ -81,7 +117,7 @@ class ModelResult:
         nested = OrderedDict()
         for row in self.summary_rows:
             entry = {m: _json_number(self.value(row, m))
-                     for m in SUMMARY_METRICS}
+                     for m in (*SUMMARY_METRICS, *self.subset_metrics)}
             if row not in (TARGET_MEAN, DROP):
                 entry['IoU'] = {
                     c: _json_number(v)
@@ -105,7 +141,8 @@ def _fmt(value: Optional[float]) -> str:
 
 
 def summary_table(results: Sequence[ModelResult]) -> str:
-    """The Table-4 style comparison, one column pair per model."""
+    """The Table-4 style comparison, a column group per model: mIoU, any
+    class-subset metrics (mIoU16, mIoU13), aAcc."""
     keys = OrderedDict()  # (train, test row) -> label, in first-seen order
     for result in results:
         for row in result.summary_rows:
@@ -113,7 +150,7 @@ def summary_table(results: Sequence[ModelResult]) -> str:
     single = len(results) == 1
     header = ['train', 'test'] + [
         m if single else f'{r.name} {m}' for r in results
-        for m in TABLE_METRICS
+        for m in r.table_metrics
     ]
     lines = []
     for (source, row), label in keys.items():
@@ -122,10 +159,75 @@ def summary_table(results: Sequence[ModelResult]) -> str:
             present = result.source == source and row in result.summary_rows
             cells += [
                 _fmt(result.value(row, m)) if present else '-'
-                for m in TABLE_METRICS
+                for m in result.table_metrics
             ]
         lines.append(cells)
     return markdown_table(header, lines)
+
+
+def _dg_columns(results: Sequence[ModelResult]) -> List[str]:
+    """Source, the targets in first-seen order, target mean, drop."""
+    targets = OrderedDict()
+    for result in results:
+        for target in result.targets:
+            targets.setdefault(target)
+    return [results[0].source, *targets, TARGET_MEAN, DROP]
+
+
+def _dg_header(source: str, columns: Sequence[str]) -> List[str]:
+    return [f'{source} (source)'] + [DG_COLUMNS.get(c, c)
+                                     for c in columns[1:]]
+
+
+def _dg_cell(result: ModelResult, column: str, metric: str) -> str:
+    if column not in (result.source, TARGET_MEAN, DROP,
+                      *result.targets):
+        return '-'  # not evaluated (e.g. skipped as missing)
+    return _fmt(result.value(column, metric))
+
+
+def dg_table(result: ModelResult) -> str:
+    """One checkpoint as the DG papers lay it out: a column per domain
+    (source, each target), the target mean and the drop; a row per metric
+    (mIoU, any class subsets, mAcc, aAcc). Appearance-shifted rows are
+    not targets and stay in :func:`summary_table`."""
+    columns = _dg_columns([result])
+    metrics = ['mIoU', *result.subset_metrics, 'mAcc', 'aAcc']
+    return markdown_table(
+        ['metric'] + _dg_header(result.source, columns),
+        [[m] + [_dg_cell(result, c, m) for c in columns] for m in metrics])
+
+
+def dg_comparison_tables(results: Sequence[ModelResult]
+                         ) -> List[Tuple[str, str, str]]:
+    """Several checkpoints side by side, as the DG papers print them: a
+    row per model (e.g. ResNet-50 / IBN-a / IBN-b), a column per domain,
+    the target mean and the drop.
+
+    One table per training domain (models trained on GTA5 and on SYNTHIA
+    are not compared in one table) and metric: mIoU, then the class
+    subsets the models of that source have (mIoU16, mIoU13).
+
+    Returns:
+        list[tuple[str, str, str]]: ``(source, metric, table)``.
+    """
+    by_source: Dict[str, List[ModelResult]] = OrderedDict()
+    for result in results:
+        by_source.setdefault(result.source, []).append(result)
+    tables = []
+    for source, group in by_source.items():
+        columns = _dg_columns(group)
+        metrics = ['mIoU']
+        for result in group:
+            metrics += [m for m in result.subset_metrics if m not in metrics]
+        for metric in metrics:
+            lines = [[r.name] + [
+                _dg_cell(r, c, metric) if metric in r.table_metrics else '-'
+                for c in columns
+            ] for r in group]
+            tables.append((source, metric, markdown_table(
+                ['model'] + _dg_header(source, columns), lines)))
+    return tables
 
 
 def per_class_table(result: ModelResult) -> str:
@@ -140,10 +242,19 @@ def per_class_table(result: ModelResult) -> str:
 
 
 def markdown_report(results: Sequence[ModelResult]) -> str:
-    """The whole Markdown report: the comparison and per-class tables."""
-    parts = ['# Cross-domain evaluation', '',
-             '## mIoU and aAcc (%)', '', summary_table(results), '']
+    """The whole Markdown report: for several checkpoints the DG papers'
+    comparison (models by rows, target domains by columns), the Table-4
+    style table, then per checkpoint its targets and per-class IoU."""
+    parts = ['# Cross-domain evaluation', '']
+    if len(results) > 1:
+        for source, metric, table in dg_comparison_tables(results):
+            parts += [f'## {metric} (%) by target domain, trained on '
+                      f'{source}', '', table, '']
+    parts += ['## mIoU and aAcc (%)', '', summary_table(results), '']
     for result in results:
+        if result.targets:
+            parts += [f'## Targets (%): {result.name}', '',
+                      dg_table(result), '']
         parts += [f'## Per-class IoU (%): {result.name}', '',
                   f'config `{result.config}`, checkpoint '
                   f'`{result.checkpoint}`', '', per_class_table(result), '']
@@ -179,16 +290,20 @@ def results_json(results: Sequence[ModelResult]) -> str:
 def results_csv(results: Sequence[ModelResult]) -> str:
     """One line per (model, row): summary metrics then per-class IoU."""
     classes = list(results[0].classes) if results else []
+    # the class-subset columns of every model (empty for the others)
+    metrics = list(SUMMARY_METRICS)
+    for result in results:
+        metrics += [m for m in result.subset_metrics if m not in metrics]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator='\n')
     writer.writerow(['model', 'config', 'checkpoint', 'train', 'test',
-                     *SUMMARY_METRICS, *(f'IoU.{c}' for c in classes)])
+                     *metrics, *(f'IoU.{c}' for c in classes)])
     for result in results:
         for row, entry in result.nested().items():
             ious = entry.get('IoU', {})
             writer.writerow([
                 result.name, result.config, result.checkpoint, result.source,
-                row, *(_csv(entry[m]) for m in SUMMARY_METRICS),
+                row, *(_csv(entry.get(m)) for m in metrics),
                 *(_csv(ious.get(c)) for c in classes)
             ])
     return buffer.getvalue()

@@ -7,6 +7,7 @@ import math
 from ibnseg.evaluation import (ModelResult, markdown_report, per_class_table,
                                results_csv, results_json, summary_table,
                                write_report)
+from ibnseg.evaluation.report import dg_comparison_tables, dg_table
 
 CLASSES = ['road', 'car']
 
@@ -130,3 +131,128 @@ def test_write_report(tmp_path):
     assert json.load(open(paths['json']))['models'][0]['name'] == 'r50'
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == [
         'results.csv', 'results.json', 'results.md']  # no temp files left
+
+
+# G -> C, B, M as the DG papers print it (RobustNet's Table 1 layout):
+# known numbers, the target mean and drop worked out by hand below.
+def make_dg_result(name, source, values, subsets=None):
+    """A ModelResult whose scores are ``{row: mIoU}`` (aAcc = mIoU + 30,
+    mAcc = mIoU + 1); ``subsets`` adds ``{metric: {row: value}}``."""
+    scores = {row: dict(mIoU=v, aAcc=v + 30, mAcc=v + 1, IoU=[v, v])
+              for row, v in values.items()}
+    for metric, by_row in (subsets or {}).items():
+        for row, v in by_row.items():
+            scores[row][metric] = v
+    targets = [r for r in values if r != source]
+    names = ['mIoU', 'aAcc', 'mAcc', *(subsets or {})]
+    means = {m: sum(scores[t][m] for t in targets) / len(targets)
+             for m in names}
+    scores['target'] = means
+    scores['drop'] = {m: scores[source][m] - means[m] for m in names}
+    return ModelResult(name, f'{name}.py', f'{name}.pth', source,
+                       list(values), CLASSES, scores, {},
+                       dict(targets=targets, skipped={}))
+
+
+DG_R50 = make_dg_result('r50', 'gta5', {
+    'gta5': 60.0, 'cityscapes': 30.0, 'bdd100k': 25.0, 'mapillary': 29.0})
+DG_IBN_A = make_dg_result('ibn_a', 'gta5', {
+    'gta5': 62.0, 'cityscapes': 34.0, 'bdd100k': 32.0, 'mapillary': 38.0})
+DG_IBN_B = make_dg_result('ibn_b', 'gta5', {
+    'gta5': 61.0, 'cityscapes': 36.0, 'bdd100k': 30.0, 'mapillary': 39.0})
+SYNTHIA_IBN = make_dg_result(
+    'syn_ibn', 'synthia',
+    {'synthia': 70.0, 'cityscapes': 30.0, 'bdd100k': 20.0,
+     'mapillary': 25.0},
+    subsets=dict(
+        mIoU16={'synthia': 72.0, 'cityscapes': 34.0, 'bdd100k': 24.0,
+                'mapillary': 29.0},
+        mIoU13={'synthia': 75.0, 'cityscapes': 40.0, 'bdd100k': 28.0,
+                'mapillary': 34.0}))
+
+
+def test_dg_table_of_one_checkpoint_has_a_column_per_target():
+    table = dg_table(DG_IBN_B)
+    assert table.splitlines()[0] == (
+        '| metric | gta5 (source) | cityscapes | bdd100k | mapillary | '
+        'target mean | drop |')
+    # mean of 36, 30, 39 = 35; drop 61 - 35 = 26
+    assert table_rows(table) == [
+        ['mIoU', '61.00', '36.00', '30.00', '39.00', '35.00', '26.00'],
+        ['mAcc', '62.00', '37.00', '31.00', '40.00', '36.00', '26.00'],
+        ['aAcc', '91.00', '66.00', '60.00', '69.00', '65.00', '26.00'],
+    ]
+
+
+def test_dg_comparison_table_puts_models_side_by_side():
+    tables = dg_comparison_tables([DG_R50, DG_IBN_A, DG_IBN_B])
+    assert [(s, m) for s, m, _ in tables] == [('gta5', 'mIoU')]
+    table = tables[0][2]
+    assert table.splitlines()[0] == (
+        '| model | gta5 (source) | cityscapes | bdd100k | mapillary | '
+        'target mean | drop |')
+    assert table_rows(table) == [
+        ['r50', '60.00', '30.00', '25.00', '29.00', '28.00', '32.00'],
+        ['ibn_a', '62.00', '34.00', '32.00', '38.00', '34.67', '27.33'],
+        ['ibn_b', '61.00', '36.00', '30.00', '39.00', '35.00', '26.00'],
+    ]
+    report = markdown_report([DG_R50, DG_IBN_A, DG_IBN_B])
+    assert '## mIoU (%) by target domain, trained on gta5' in report
+    assert table in report
+    for name in ('r50', 'ibn_a', 'ibn_b'):
+        assert f'## Targets (%): {name}' in report
+    # a single checkpoint: no comparison, its own table
+    single = markdown_report([DG_IBN_B])
+    assert 'by target domain' not in single
+    assert dg_table(DG_IBN_B) in single
+
+
+def test_dg_tables_per_training_domain_with_synthia_subsets():
+    tables = dg_comparison_tables([DG_R50, SYNTHIA_IBN])
+    assert [(s, m) for s, m, _ in tables] == [
+        ('gta5', 'mIoU'), ('synthia', 'mIoU'), ('synthia', 'mIoU16'),
+        ('synthia', 'mIoU13')]
+    assert table_rows(tables[0][2]) == [
+        ['r50', '60.00', '30.00', '25.00', '29.00', '28.00', '32.00']]
+    mIoU16 = tables[2][2]
+    assert mIoU16.splitlines()[0].startswith('| model | synthia (source) |')
+    # mean of 34, 24, 29 = 29; drop 72 - 29 = 43
+    assert table_rows(mIoU16) == [
+        ['syn_ibn', '72.00', '34.00', '24.00', '29.00', '29.00', '43.00']]
+    # mean of 40, 28, 34 = 34; drop 75 - 34 = 41
+    assert table_rows(tables[3][2]) == [
+        ['syn_ibn', '75.00', '40.00', '28.00', '34.00', '34.00', '41.00']]
+    assert [r[0] for r in table_rows(dg_table(SYNTHIA_IBN))] == [
+        'mIoU', 'mIoU16', 'mIoU13', 'mAcc', 'aAcc']
+
+
+def test_subset_columns_in_table4_json_and_csv():
+    table = summary_table([SYNTHIA_IBN, DG_R50])
+    assert table.splitlines()[0] == (
+        '| train | test | syn_ibn mIoU | syn_ibn mIoU16 | syn_ibn mIoU13 | '
+        'syn_ibn aAcc | r50 mIoU | r50 aAcc |')
+    rows = {(r[0], r[1]): r[2:] for r in table_rows(table)}
+    assert rows[('synthia', 'bdd100k')] == ['20.00', '24.00', '28.00',
+                                           '50.00', '-', '-']
+    assert rows[('synthia', 'drop (source - target)')][1] == '43.00'
+    document = json.loads(results_json([SYNTHIA_IBN, DG_R50]))
+    synthia = document['models'][0]['results']
+    assert synthia['cityscapes']['mIoU16'] == 34.0
+    assert synthia['target']['mIoU13'] == 34.0
+    assert 'mIoU16' not in document['models'][1]['results']['gta5']
+    lines = list(csv.DictReader(io.StringIO(
+        results_csv([DG_R50, SYNTHIA_IBN]))))
+    by_row = {(l['model'], l['test']): l for l in lines}
+    assert float(by_row[('syn_ibn', 'mapillary')]['mIoU13']) == 34.0
+    assert float(by_row[('syn_ibn', 'drop')]['mIoU16']) == 43.0
+    assert by_row[('r50', 'mapillary')]['mIoU16'] == ''
+
+
+def test_dg_tables_mark_a_skipped_target():
+    partial = make_dg_result(
+        'ibn_b_nomap', 'gta5',
+        {'gta5': 61.0, 'cityscapes': 36.0, 'bdd100k': 30.0},
+    )
+    table = dg_comparison_tables([DG_R50, partial])[0][2]
+    assert table_rows(table)[1] == [
+        'ibn_b_nomap', '61.00', '36.00', '30.00', '-', '33.00', '28.00']
