@@ -17,6 +17,7 @@ Example::
 
 then point a config's ``data_root`` at ``gta.root`` / ``cs.root``.
 """
+import json
 import os
 import os.path as osp
 from dataclasses import dataclass, field
@@ -267,3 +268,353 @@ def gta5_label_path(root, frame, train_ids=False) -> str:
     """Path of frame ``frame``'s label-id (or trainId) PNG under ``root``."""
     _, label_ids_path, train_ids_path = gta5_paths(str(root), frame)
     return train_ids_path if train_ids else label_ids_path
+
+
+# -- the domain-generalisation targets ----------------------------------------
+def _save_jpeg(path: str, image_rgb: np.ndarray) -> str:
+    """Write an RGB JPEG (BDD100K and Mapillary images are JPEGs)."""
+    from PIL import Image
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    Image.fromarray(image_rgb).save(path, format='JPEG', quality=90)
+    return path
+
+
+def random_train_ids(rng: np.random.Generator, size: Tuple[int, int]):
+    """HxW uint8 trainIds (0..18 and 255); the first 20 pixels run through
+    all of them."""
+    values = np.array(list(range(19)) + [255], np.uint8)
+    label = rng.choice(values, size=size).astype(np.uint8)
+    flat = label.reshape(-1)
+    count = min(flat.size, values.size)
+    flat[:count] = values[:count]
+    return label
+
+
+@dataclass
+class GeneratedSplits:
+    """What ``make_bdd100k`` / ``make_mapillary`` / ``make_acdc`` wrote.
+
+    Attributes:
+        root (str): The data root.
+        names (dict[str, list[str]]): Split (for ACDC '<condition>/<split>')
+            -> sorted sample names, relative to the image folder and
+            without suffix (ACDC: '<sequence>/<name>').
+        labels (dict[str, np.ndarray]): '<split>/<name>' -> what the label
+            file holds (trainIds for BDD100K; label ids for Mapillary; for
+            ACDC the Cityscapes label ids of its ``_gt_labelIds.png``).
+        label_paths (dict[str, str]): '<split>/<name>' -> label file.
+        image_paths (dict[str, str]): '<split>/<name>' -> image file.
+        layout (str): BDD100K's layout ('10k' or 'seg'); '' otherwise.
+        config (list[dict]): Mapillary's config.json ``labels``; [] else.
+    """
+    root: str
+    names: Dict[str, List[str]]
+    labels: Dict[str, np.ndarray] = field(repr=False)
+    label_paths: Dict[str, str] = field(repr=False)
+    image_paths: Dict[str, str] = field(repr=False)
+    layout: str = ''
+    config: List[dict] = field(default_factory=list, repr=False)
+
+
+def make_bdd100k(root,
+                 layout: str = '10k',
+                 splits: Dict[str, int] = None,
+                 size: Tuple[int, int] = (36, 64),
+                 seed: int = 0) -> GeneratedSplits:
+    """Write BDD100K 10K semantic segmentation in one published layout.
+
+    ``layout='10k'``: ``images/10k/<split>/<name>.jpg`` and
+    ``labels/sem_seg/masks/<split>/<name>.png``; ``layout='seg'``: the older
+    ``seg/images/<split>/<name>.jpg`` and
+    ``seg/labels/<split>/<name>_train_id.png``. Labels are grayscale
+    trainIds (0..18, 255), as BDD100K publishes them; names look like the
+    real ones ('7d2f7975-e0c1c5a7').
+
+    Args:
+        root: Target folder (created).
+        layout (str): '10k' or 'seg'.
+        splits (dict[str, int]): Split -> number of images. Defaults to
+            ``{'train': 2, 'val': 2}``.
+        size (tuple[int, int]): (height, width); the real images are
+            720x1280.
+        seed (int): Seed of images, labels and names.
+
+    Returns:
+        GeneratedSplits: names and the trainIds written.
+    """
+    from ibnseg.datasets.layouts import BDD100K_LAYOUTS
+    root = str(root)
+    spec = BDD100K_LAYOUTS[layout]
+    splits = {'train': 2, 'val': 2} if splits is None else splits
+    rng = np.random.default_rng(seed)
+    names, labels, label_paths, image_paths = {}, {}, {}, {}
+    for split, count in splits.items():
+        names[split] = []
+        for _ in range(count):
+            name = '%08x-%08x' % tuple(rng.integers(0, 2**32, 2))
+            label = random_train_ids(rng, size)
+            key = f'{split}/{name}'
+            image_paths[key] = _save_jpeg(
+                osp.join(root, spec['img_dir'].format(split=split),
+                         name + spec['img_suffix']), random_image(rng, size))
+            label_paths[key] = save_png_atomic(
+                osp.join(root, spec['label_dir'].format(split=split),
+                         name + spec['seg_map_suffix']), label)
+            labels[key] = label
+            names[split].append(name)
+        names[split].sort()
+    return GeneratedSplits(root, names, labels, label_paths, image_paths,
+                           layout=layout)
+
+
+#: The ``name`` of each Mapillary Vistas v1.2 class, in id order, as in the
+#: dataset's config.json; the ``readable`` names and colours are mmseg's
+#: MapillaryDataset_v1 METAINFO, which copies the same file.
+MAPILLARY_V12_NAMES = (
+    'animal--bird', 'animal--ground-animal', 'construction--barrier--curb',
+    'construction--barrier--fence', 'construction--barrier--guard-rail',
+    'construction--barrier--other-barrier', 'construction--barrier--wall',
+    'construction--flat--bike-lane', 'construction--flat--crosswalk-plain',
+    'construction--flat--curb-cut', 'construction--flat--parking',
+    'construction--flat--pedestrian-area', 'construction--flat--rail-track',
+    'construction--flat--road', 'construction--flat--service-lane',
+    'construction--flat--sidewalk', 'construction--structure--bridge',
+    'construction--structure--building', 'construction--structure--tunnel',
+    'human--person', 'human--rider--bicyclist', 'human--rider--motorcyclist',
+    'human--rider--other-rider', 'marking--crosswalk-zebra',
+    'marking--general', 'nature--mountain', 'nature--sand', 'nature--sky',
+    'nature--snow', 'nature--terrain', 'nature--vegetation', 'nature--water',
+    'object--banner', 'object--bench', 'object--bike-rack',
+    'object--billboard', 'object--catch-basin', 'object--cctv-camera',
+    'object--fire-hydrant', 'object--junction-box', 'object--mailbox',
+    'object--manhole', 'object--phone-booth', 'object--pothole',
+    'object--street-light', 'object--support--pole',
+    'object--support--traffic-sign-frame', 'object--support--utility-pole',
+    'object--traffic-light', 'object--traffic-sign--back',
+    'object--traffic-sign--front', 'object--trash-can',
+    'object--vehicle--bicycle', 'object--vehicle--boat',
+    'object--vehicle--bus', 'object--vehicle--car',
+    'object--vehicle--caravan', 'object--vehicle--motorcycle',
+    'object--vehicle--on-rails', 'object--vehicle--other-vehicle',
+    'object--vehicle--trailer', 'object--vehicle--truck',
+    'object--vehicle--wheeled-slow', 'void--car-mount', 'void--ego-vehicle',
+    'void--unlabeled')
+
+
+def mapillary_v12_config() -> dict:
+    """A Mapillary Vistas v1.2 config.json as the download has it:
+    ``labels`` in id order, each with color, instances, readable, name and
+    evaluate (only 'Unlabeled' is not evaluated)."""
+    from mmseg.datasets import MapillaryDataset_v1
+    meta = MapillaryDataset_v1.METAINFO
+    labels = [
+        dict(color=list(color), instances=False, readable=readable,
+             name=name, evaluate=name != 'void--unlabeled')
+        for name, readable, color in zip(MAPILLARY_V12_NAMES,
+                                         meta['classes'], meta['palette'])
+    ]
+    assert len(labels) == 66
+    return dict(labels=labels, version='1.2', mapping='public',
+                folder_structure='{split}/{content}/{key:.{22}}.{ext}')
+
+
+def make_mapillary(root,
+                   splits: Dict[str, int] = None,
+                   size: Tuple[int, int] = (40, 56),
+                   with_config: bool = True,
+                   seed: int = 0,
+                   sizes: Sequence[Tuple[int, int]] = ()) -> GeneratedSplits:
+    """Write Mapillary Vistas v1.2 in its download's layout.
+
+    ``<split>/images/<key>.jpg``, ``<split>/labels/<key>.png`` (palette PNG
+    whose indices are the class ids 0..65, palette = the class colours) and
+    ``config.json`` (see ``mapillary_v12_config``). Keys are 22 characters
+    like the real ones. Every id 0..65 occurs in every label (the first 66
+    pixels run through them).
+
+    Args:
+        root: Target folder (created).
+        splits (dict[str, int]): 'training' / 'validation' -> number of
+            images. Defaults to ``{'training': 2, 'validation': 2}``.
+        size (tuple[int, int]): (height, width) of every image, unless
+            ``sizes`` gives one per image (the real sizes vary).
+        with_config (bool): Write config.json.
+        seed (int): Seed.
+        sizes: Optional (height, width) per image, in generation order.
+
+    Returns:
+        GeneratedSplits: names, the label ids written and the config
+        ``labels``.
+    """
+    root = str(root)
+    splits = {'training': 2, 'validation': 2} if splits is None else splits
+    config = mapillary_v12_config()
+    colors = np.array([label['color'] for label in config['labels']],
+                      np.uint8)
+    rng = np.random.default_rng(seed)
+    alphabet = np.array(list('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU'
+                             'VWXYZ0123456789_-'))
+    names, labels, label_paths, image_paths = {}, {}, {}, {}
+    index = 0
+    for split, count in splits.items():
+        names[split] = []
+        for _ in range(count):
+            shape = tuple(sizes[index]) if index < len(sizes) else size
+            index += 1
+            name = ''.join(rng.choice(alphabet, 22))
+            label = rng.integers(0, 66, size=shape).astype(np.uint8)
+            flat = label.reshape(-1)
+            flat[:min(66, flat.size)] = np.arange(min(66, flat.size))
+            key = f'{split}/{name}'
+            image_paths[key] = _save_jpeg(
+                osp.join(root, split, 'images', name + '.jpg'),
+                random_image(rng, shape))
+            label_paths[key] = save_png_atomic(
+                osp.join(root, split, 'labels', name + '.png'), label,
+                palette=colors)
+            labels[key] = label
+            names[split].append(name)
+        names[split].sort()
+    if with_config:
+        os.makedirs(root, exist_ok=True)
+        with open(osp.join(root, 'config.json'), 'w') as f:
+            json.dump(config, f, indent=2)
+    return GeneratedSplits(root, names, labels, label_paths, image_paths,
+                           config=config['labels'])
+
+
+#: Values a generated SYNTHIA class channel holds: every class id of the
+#: README (0..22) and ids it does not define (23, 40; 300 needs 16 bits).
+SYNTHIA_GENERATED_IDS = tuple(range(23)) + (23, 40, 300)
+
+
+@dataclass
+class GeneratedSynthia:
+    """What ``make_synthia`` wrote.
+
+    Attributes:
+        root (str): The data root.
+        ids (list[str]): Frame stems ('0000000', ...), sorted.
+        class_ids (dict[str, np.ndarray]): Stem -> the class-id channel
+            written (uint16).
+        instance_ids (dict[str, np.ndarray]): Stem -> the instance channel.
+    """
+    root: str
+    ids: List[str]
+    class_ids: Dict[str, np.ndarray] = field(repr=False)
+    instance_ids: Dict[str, np.ndarray] = field(repr=False)
+
+    def label_path(self, stem: str) -> str:
+        return osp.join(self.root, 'GT', 'LABELS', stem + '.png')
+
+    def image_path(self, stem: str) -> str:
+        return osp.join(self.root, 'RGB', stem + '.png')
+
+
+def make_synthia(root,
+                 num_images: int = 3,
+                 size: Tuple[int, int] = (38, 64),
+                 seed: int = 0) -> GeneratedSynthia:
+    """Write SYNTHIA RAND-CITYSCAPES in its download's layout.
+
+    ``RGB/<7 digits>.png`` (8-bit RGB) and ``GT/LABELS/<7 digits>.png``: a
+    16-bit PNG of three channels, in file (RGB) order the class id, the
+    instance id (random 16-bit values, so reading the wrong channel or only
+    8 bits gives different labels) and zeros. Class ids are drawn from
+    ``SYNTHIA_GENERATED_IDS``, the first pixels running through all of
+    them. Frames are numbered from 0000000, as in the download.
+
+    Args:
+        root: Target folder (created).
+        num_images (int): Number of frames.
+        size (tuple[int, int]): (height, width); the real frames are
+            760x1280.
+        seed (int): Seed.
+
+    Returns:
+        GeneratedSynthia: stems and the channels written.
+    """
+    import cv2
+    root = str(root)
+    rng = np.random.default_rng(seed)
+    values = np.array(SYNTHIA_GENERATED_IDS, np.uint16)
+    ids, class_ids, instance_ids = [], {}, {}
+    for frame in range(num_images):
+        stem = f'{frame:07d}'
+        classes = rng.choice(values, size=size).astype(np.uint16)
+        flat = classes.reshape(-1)
+        flat[:min(values.size, flat.size)] = values[:min(values.size,
+                                                         flat.size)]
+        instances = rng.integers(256, 65536, size=size).astype(np.uint16)
+        # cv2 writes BGR: the class id goes last to be the file's first
+        bgr = np.stack([np.zeros_like(classes), instances, classes], -1)
+        label_path = osp.join(root, 'GT', 'LABELS', stem + '.png')
+        os.makedirs(osp.dirname(label_path), exist_ok=True)
+        if not cv2.imwrite(label_path, bgr):
+            raise OSError(f'cannot write {label_path}')
+        save_png_atomic(osp.join(root, 'RGB', stem + '.png'),
+                        random_image(rng, size))
+        ids.append(stem)
+        class_ids[stem] = classes
+        instance_ids[stem] = instances
+    return GeneratedSynthia(root, ids, class_ids, instance_ids)
+
+
+def make_acdc(root,
+              conditions: Sequence[str] = ('fog', 'night', 'rain', 'snow'),
+              splits: Dict[str, int] = None,
+              size: Tuple[int, int] = (27, 48),
+              seed: int = 0,
+              with_train_ids: bool = True,
+              with_label_ids: bool = True) -> GeneratedSplits:
+    """Write ACDC in its download's layout.
+
+    ``rgb_anon/<condition>/<split>/<seq>/<seq>_frame_<n:06d>_rgb_anon.png``
+    and, beside it under ``gt/``, ``..._gt_labelIds.png`` (Cityscapes label
+    ids, from ``random_label_ids``) and ``..._gt_labelTrainIds.png`` (the
+    same mapped with the official table), as the download has both. Frames
+    of a split are dealt to two sequences.
+
+    Args:
+        root: Target folder (created).
+        conditions: Subset of fog, night, rain, snow.
+        splits (dict[str, int]): Split -> frames per condition. Defaults to
+            ``{'val': 2}``.
+        size (tuple[int, int]): (height, width); the real ones are
+            1080x1920.
+        seed (int): Seed.
+        with_train_ids (bool), with_label_ids (bool): Which label files to
+            write.
+
+    Returns:
+        GeneratedSplits: names per '<condition>/<split>' ('<seq>/<name>')
+        and the label ids written.
+    """
+    root = str(root)
+    splits = {'val': 2} if splits is None else splits
+    rng = np.random.default_rng(seed)
+    names, labels, label_paths, image_paths = {}, {}, {}, {}
+    for condition in conditions:
+        for split, count in splits.items():
+            group = f'{condition}/{split}'
+            names[group] = []
+            for frame in range(count):
+                seq = ('GOPR0475', 'GP010476')[frame % 2]
+                name = f'{seq}/{seq}_frame_{frame:06d}'
+                label = random_label_ids(rng, size)
+                key = f'{group}/{name}'
+                image_paths[key] = save_png_atomic(
+                    osp.join(root, 'rgb_anon', condition, split,
+                             name + '_rgb_anon.png'), random_image(rng, size))
+                gt = osp.join(root, 'gt', condition, split, name)
+                if with_label_ids:
+                    label_paths[key] = save_png_atomic(
+                        gt + '_gt_labelIds.png', label)
+                if with_train_ids:
+                    label_paths[key] = save_png_atomic(
+                        gt + '_gt_labelTrainIds.png',
+                        LABEL_ID_TO_TRAIN_ID[label])
+                labels[key] = label
+                names[group].append(name)
+            names[group].sort()
+    return GeneratedSplits(root, names, labels, label_paths, image_paths)

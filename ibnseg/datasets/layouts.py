@@ -48,6 +48,45 @@ CITYSCAPES_IMG_SUFFIX = '_leftImg8bit.png'
 CITYSCAPES_LABEL_IDS_SUFFIX = '_gtFine_labelIds.png'
 CITYSCAPES_TRAIN_IDS_SUFFIX = '_gtFine_labelTrainIds.png'
 
+# -- the domain-generalisation targets (data/README.md has the downloads) --
+#: BDD100K 10K semantic segmentation: its two published layouts, by name
+#: (labels are trainIds in both). '10k': the current download
+#: (bdd100k_images_10k.zip + bdd100k_sem_seg_labels_trainval.zip); 'seg':
+#: the older bdd100k_seg.zip. ``{split}`` is 'train' or 'val'.
+BDD100K_LAYOUTS = {
+    '10k': dict(img_dir='images/10k/{split}',
+                label_dir='labels/sem_seg/masks/{split}',
+                img_suffix='.jpg', seg_map_suffix='.png'),
+    'seg': dict(img_dir='seg/images/{split}',
+                label_dir='seg/labels/{split}',
+                img_suffix='.jpg', seg_map_suffix='_train_id.png'),
+}
+#: Mapillary Vistas: ``{split}`` is 'training' or 'validation'. The v1.2
+#: download has <split>/labels and config.json; the v2.0 one (which also
+#: carries v1.2) has <split>/v1.2/labels and config_v1.2.json.
+MAPILLARY_IMG_DIR = '{split}/images'
+MAPILLARY_LABEL_DIRS = ('{split}/labels', '{split}/v1.2/labels')
+MAPILLARY_CONFIGS = ('config.json', 'config_v1.2.json')
+MAPILLARY_IMG_SUFFIX = '.jpg'
+MAPILLARY_LABEL_IDS_SUFFIX = '.png'
+#: What tools/convert_mapillary_labels.py writes next to each label.
+MAPILLARY_TRAIN_IDS_SUFFIX = '_trainIds.png'
+#: SYNTHIA RAND-CITYSCAPES: RGB/<7 digits>.png, GT/LABELS/<7 digits>.png;
+#: trainId files as DAFormer's converter names them.
+SYNTHIA_IMG_DIR = 'RGB'
+SYNTHIA_LABEL_DIR = 'GT/LABELS'
+SYNTHIA_IMG_SUFFIX = '.png'
+SYNTHIA_LABEL_IDS_SUFFIX = '.png'
+SYNTHIA_TRAIN_IDS_SUFFIX = '_labelTrainIds.png'
+#: ACDC: ``{condition}`` fog/night/rain/snow, ``{split}`` train/val/test,
+#: then <sequence>/<name>_rgb_anon.png.
+ACDC_CONDITIONS = ('fog', 'night', 'rain', 'snow')
+ACDC_IMG_DIR = 'rgb_anon/{condition}/{split}'
+ACDC_LABEL_DIR = 'gt/{condition}/{split}'
+ACDC_IMG_SUFFIX = '_rgb_anon.png'
+ACDC_TRAIN_IDS_SUFFIX = '_gt_labelTrainIds.png'
+ACDC_LABEL_IDS_SUFFIX = '_gt_labelIds.png'
+
 #: Suffix of the writers' temporary files (that of ``ibnseg.engine.fileio``).
 TEMP_SUFFIX = PARTIAL_SUFFIX
 #: Temporary files of the writers before they used ``TEMP_SUFFIX``:
