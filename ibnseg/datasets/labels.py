@@ -1,9 +1,13 @@
-"""The Cityscapes label table shared by GTA5 and Cityscapes.
+"""The Cityscapes label table shared by GTA5 and Cityscapes, and the tables
+that map the other domains' label ids (SYNTHIA, Mapillary Vistas) to the same
+19 trainIds.
 
 Both datasets store *label ids* (0..33, the Cityscapes annotation ids); models
 train on the 19 *trainIds*. Class names and the 19 colours come from mmseg's
 ``CityscapesDataset.METAINFO`` so the two can never disagree.
 """
+from typing import Dict, NamedTuple, Optional, Sequence
+
 import numpy as np
 from mmseg.datasets import CityscapesDataset
 
@@ -74,3 +78,169 @@ def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
             'label ids must lie in 0..255 (8-bit label files), got range '
             f'{label_ids.min()}..{label_ids.max()}')
     return LABEL_ID_TO_TRAIN_ID[label_ids]
+
+
+class LabelIdTable(NamedTuple):
+    """How a dataset's label-id files become trainIds, per sample.
+
+    Datasets whose label files hold ids of their own (not Cityscapes label
+    ids) declare one for each label-id sample under
+    ``results['label_id_table']``; ``LoadLabelIdAnnotations`` maps with it
+    (without one: the Cityscapes table).
+
+    Attributes:
+        name (str): The table's name, for messages ('Mapillary Vistas
+            v1.2').
+        lut (np.ndarray): 256-entry uint8 lookup, label id -> trainId (255
+            for ids without one).
+        max_label_id (int): The largest id the dataset defines; larger
+            stored values are unknown (mapped to 255 and counted).
+        channel (int, optional): For label files of several channels, the
+            one (in RGB order) that holds the id; the file is then decoded
+            keeping 16 bits per channel. None: a single-channel file.
+    """
+    name: str
+    lut: np.ndarray
+    max_label_id: int
+    channel: Optional[int] = None
+
+
+def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
+    """256-entry read-only uint8 lookup from a {label id: trainId} dict;
+    every other id -> 255."""
+    lut = np.full(256, IGNORE_INDEX, dtype=np.uint8)
+    for label_id, train_id in id_to_train_id.items():
+        if not (0 <= label_id < 256 and
+                (0 <= train_id < len(CLASSES) or train_id == IGNORE_INDEX)):
+            raise ValueError(f'bad table entry {label_id} -> {train_id}')
+        lut[label_id] = train_id
+    lut.flags.writeable = False
+    return lut
+
+
+#: The official Cityscapes table as a LabelIdTable (GTA5, Cityscapes,
+#: ACDC's _gt_labelIds.png).
+CITYSCAPES_LABEL_ID_TABLE = LabelIdTable('Cityscapes', LABEL_ID_TO_TRAIN_ID,
+                                         MAX_LABEL_ID)
+
+# -- SYNTHIA (RAND-CITYSCAPES) -------------------------------------------------
+#: SYNTHIA class id -> Cityscapes trainId. The ids are those of the
+#: dataset's README (0 void, 1 sky, 2 building, 3 road, 4 sidewalk, 5 fence,
+#: 6 vegetation, 7 pole, 8 car, 9 traffic sign, 10 pedestrian, 11 bicycle,
+#: 12 motorcycle, 13 parking-slot, 14 road-work, 15 traffic light,
+#: 16 terrain, 17 rider, 18 truck, 19 bus, 20 train, 21 wall,
+#: 22 lanemarking). The table is DAFormer's tools/convert_datasets/
+#: synthia.py (the same as RobustNet's datasets/synthia.py): it also maps
+#: 16 terrain, 18 truck and 20 train, which REFERENCE.md section 6 leaves
+#: out. RAND-CITYSCAPES holds (almost) no pixels of them, which is why
+#: results are reported over the 16 (or 13) classes below, not 19.
+SYNTHIA_ID_TO_TRAIN_ID = {
+    3: 0, 4: 1, 2: 2, 21: 3, 5: 4, 7: 5, 15: 6, 9: 7, 6: 8, 16: 9, 1: 10,
+    10: 11, 17: 12, 8: 13, 18: 14, 19: 15, 20: 16, 12: 17, 11: 18
+}
+#: The largest class id of SYNTHIA's README (22, lanemarking).
+SYNTHIA_MAX_LABEL_ID = 22
+#: SYNTHIA labels are 16-bit PNGs of several channels; the class id is in
+#: the first (R) one, the instance id in the second. DAFormer reads
+#: ``cv2.imread(file, cv2.IMREAD_UNCHANGED)[:, :, -1]`` (the last of cv2's
+#: BGR order), RobustNet ``imageio.imread(..., format='PNG-FI')[:, :, 0]``:
+#: the same channel.
+SYNTHIA_LABEL_CHANNEL = 0
+SYNTHIA_LABEL_ID_TABLE = LabelIdTable(
+    'SYNTHIA', build_lut(SYNTHIA_ID_TO_TRAIN_ID), SYNTHIA_MAX_LABEL_ID,
+    SYNTHIA_LABEL_CHANNEL)
+#: The 16 Cityscapes classes SYNTHIA has (all but terrain, truck, train):
+#: the classes of "mIoU16" in the DG/UDA literature.
+SYNTHIA_16_CLASSES = tuple(
+    c for c in CLASSES if c not in ('terrain', 'truck', 'train'))
+#: "mIoU13": the 16 without wall, fence and pole.
+SYNTHIA_13_CLASSES = tuple(
+    c for c in SYNTHIA_16_CLASSES if c not in ('wall', 'fence', 'pole'))
+
+# -- Mapillary Vistas v1.2 -------------------------------------------------------
+#: Mapillary Vistas v1.2 classes with a Cityscapes class, by the
+#: ``name`` field of the dataset's config.json (with its ``readable``
+#: field): the mapping of RobustNet's datasets/mapillary.py and of the
+#: mmseg-style converters derived from it (also REFERENCE.md section 6).
+#: Every other class -> 255. Ids are looked up by name in the dataset's own
+#: config.json, never assumed.
+MAPILLARY_TO_CITYSCAPES = (
+    ('construction--flat--road', 'Road', 'road'),
+    ('marking--general', 'Lane Marking - General', 'road'),
+    ('object--manhole', 'Manhole', 'road'),
+    ('construction--barrier--curb', 'Curb', 'sidewalk'),
+    ('construction--flat--sidewalk', 'Sidewalk', 'sidewalk'),
+    ('construction--structure--building', 'Building', 'building'),
+    ('construction--barrier--wall', 'Wall', 'wall'),
+    ('construction--barrier--fence', 'Fence', 'fence'),
+    ('object--support--pole', 'Pole', 'pole'),
+    ('object--support--utility-pole', 'Utility Pole', 'pole'),
+    ('object--traffic-light', 'Traffic Light', 'traffic light'),
+    ('object--traffic-sign--front', 'Traffic Sign (Front)', 'traffic sign'),
+    ('nature--vegetation', 'Vegetation', 'vegetation'),
+    ('nature--terrain', 'Terrain', 'terrain'),
+    ('nature--sky', 'Sky', 'sky'),
+    ('human--person', 'Person', 'person'),
+    ('human--rider--bicyclist', 'Bicyclist', 'rider'),
+    ('human--rider--motorcyclist', 'Motorcyclist', 'rider'),
+    ('human--rider--other-rider', 'Other Rider', 'rider'),
+    ('object--vehicle--car', 'Car', 'car'),
+    ('object--vehicle--truck', 'Truck', 'truck'),
+    ('object--vehicle--bus', 'Bus', 'bus'),
+    ('object--vehicle--on-rails', 'On Rails', 'train'),
+    ('object--vehicle--motorcycle', 'Motorcycle', 'motorcycle'),
+    ('object--vehicle--bicycle', 'Bicycle', 'bicycle'),
+)
+#: Mapillary class name (config.json ``name``) -> Cityscapes trainId.
+MAPILLARY_NAME_TO_TRAIN_ID = {
+    name: CLASSES.index(cls) for name, _, cls in MAPILLARY_TO_CITYSCAPES
+}
+#: The same by ``readable`` name, for config files without ``name``.
+MAPILLARY_READABLE_TO_TRAIN_ID = {
+    readable: CLASSES.index(cls)
+    for _, readable, cls in MAPILLARY_TO_CITYSCAPES
+}
+#: Number of classes of Mapillary Vistas v1.2 (v2.0 has 124).
+MAPILLARY_V12_NUM_LABELS = 66
+
+
+def mapillary_label_id_table(labels: Sequence[dict],
+                             source: str = 'config.json') -> LabelIdTable:
+    """The Mapillary id -> trainId table for the ``labels`` list of a
+    Mapillary Vistas config.json (in id order), matched by class name.
+
+    Raises:
+        ValueError naming ``source`` when the list is not v1.2's 66 labels
+        or a mapped class is missing.
+    """
+    if not isinstance(labels, (list, tuple)) or \
+            len(labels) != MAPILLARY_V12_NUM_LABELS:
+        count = len(labels) if isinstance(labels, (list, tuple)) else 'no'
+        raise ValueError(
+            f'{source}: "labels" holds {count} entries; expected the '
+            f'{MAPILLARY_V12_NUM_LABELS} classes of Mapillary Vistas v1.2 '
+            '(v2.0 has 124: use its v1.2 config, config_v1.2.json)')
+    id_to_train_id, found = {}, set()
+    for label_id, label in enumerate(labels):
+        if not isinstance(label, dict) or not (label.get('name')
+                                               or label.get('readable')):
+            raise ValueError(
+                f'{source}: label {label_id} ({label!r}) has no "name" or '
+                '"readable" field; expected objects like {"name": '
+                '"construction--flat--road", "readable": "Road", ...}')
+        name, readable = label.get('name'), label.get('readable')
+        if name in MAPILLARY_NAME_TO_TRAIN_ID:
+            id_to_train_id[label_id] = MAPILLARY_NAME_TO_TRAIN_ID[name]
+            found.add(name)
+        elif not name and readable in MAPILLARY_READABLE_TO_TRAIN_ID:
+            id_to_train_id[label_id] = MAPILLARY_READABLE_TO_TRAIN_ID[readable]
+            found.add(next(n for n, r, _ in MAPILLARY_TO_CITYSCAPES
+                           if r == readable))
+    missing = [n for n, _, _ in MAPILLARY_TO_CITYSCAPES if n not in found]
+    if missing:
+        raise ValueError(
+            f'{source}: no label named {", ".join(missing)}; expected the '
+            'class names of Mapillary Vistas v1.2 (see '
+            'ibnseg.datasets.labels.MAPILLARY_TO_CITYSCAPES)')
+    return LabelIdTable('Mapillary Vistas v1.2', build_lut(id_to_train_id),
+                        MAPILLARY_V12_NUM_LABELS - 1)

@@ -11,16 +11,27 @@ import os
 
 #: Environment variable of each domain's data root.
 DATA_ROOT_ENV = dict(
-    cityscapes='IBNSEG_CITYSCAPES_ROOT', gta5='IBNSEG_GTA5_ROOT')
+    cityscapes='IBNSEG_CITYSCAPES_ROOT',
+    gta5='IBNSEG_GTA5_ROOT',
+    bdd100k='IBNSEG_BDD100K_ROOT',
+    mapillary='IBNSEG_MAPILLARY_ROOT',
+    synthia='IBNSEG_SYNTHIA_ROOT',
+    acdc='IBNSEG_ACDC_ROOT')
 #: Data roots without the variable: relative to the working folder, as in
 #: mmseg's configs.
-DEFAULT_DATA_ROOTS = dict(cityscapes='data/cityscapes/', gta5='data/gta5/')
+DEFAULT_DATA_ROOTS = dict(
+    cityscapes='data/cityscapes/',
+    gta5='data/gta5/',
+    bdd100k='data/bdd100k/',
+    mapillary='data/mapillary/',
+    synthia='data/synthia/',
+    acdc='data/acdc/')
 #: GTA5's split files (tools/gta5_split_from_mat.py), under its data root.
 GTA5_SPLIT_DIR = 'splits'
 
 
 def data_root(domain: str) -> str:
-    """The data root of ``domain`` ('cityscapes' or 'gta5').
+    """The data root of ``domain`` (a key of ``DATA_ROOT_ENV``).
 
     ``$IBNSEG_<DOMAIN>_ROOT`` if set, else ``data/<domain>/``. Set but
     empty is an error, as mmengine's config substitution makes it.
