@@ -27,6 +27,6 @@ __all__ = [
     'appearance_pair', 'content_pair', 'domain_pair', 'iter_image_batches',
     'list_images', 'resolve_appearance_shift', 'split_in_halves',
     'LAYER_LEVELS', 'ChannelStatsRecorder', 'find_residual_layers',
-    'get_backbone', 'divergence_figure', 'plot_divergence_vs_depth', 'write_divergence_csv',
-    'write_divergence_json'
+    'get_backbone', 'divergence_figure', 'plot_divergence_vs_depth',
+    'write_divergence_csv', 'write_divergence_json'
 ]
