@@ -1,5 +1,6 @@
 """The IBN norm layer: Instance Normalization on a leading channel slice, the
-configured Batch Normalization on the rest.
+configured Batch Normalization on the rest (or, ``order='BN-IN'``, the other
+way round, as in the published DenseNet-IBN-a).
 
 Its split path (slice -> IN, slice -> BN -> ``torch.cat``, the published
 layout) is the reference; a fused single-pass path with the same numbers
@@ -11,7 +12,8 @@ import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmseg.registry import MODELS
 
-from ..arg_checks import check_bool, check_dict, check_int, check_number
+from ..arg_checks import (check_bool, check_choice, check_dict, check_int,
+                          check_number)
 from .ibn_fused import fused_ibn, fusable
 
 
@@ -42,6 +44,13 @@ class IBN(nn.Module):
     order. The parts are the submodules ``IN`` and ``BN`` (the key names of
     the published weights); a part with zero channels is ``None``.
 
+    ``order='BN-IN'`` puts the parts the other way round, as the published
+    DenseNet-IBN-a does: the first ``int(num_features * (1 - ratio))``
+    channels go through BN, the remaining ones through IN (``ratio`` stays
+    the IN fraction; the BN part is the one counted, rounded down, as there).
+    That order always takes the split path: the fused path
+    (:mod:`.ibn_fused`) normalises IN on the leading channels only.
+
     The attribute name that ``mmcv.cnn.build_norm_layer`` gives this layer is
     ``bn<postfix>`` (``_abbr_``), so ``norm_cfg=dict(type='IBN')`` in a
     backbone keeps the torchvision key names.
@@ -54,10 +63,15 @@ class IBN(nn.Module):
             (``BN``, ``SyncBN``, ...). Default: dict(type='BN').
         eps (float): Epsilon of the IN part. Default: 1e-5.
         fused (bool): Use the fused single-pass path when the BN part is a
-            stock ``_BatchNorm``. ``False`` forces the published split ->
-            IN/BN -> concatenate path (numerically the same; for
-            benchmarks). Default: True.
+            stock ``_BatchNorm`` (and ``order`` is ``'IN-BN'``). ``False``
+            forces the published split -> IN/BN -> concatenate path
+            (numerically the same; for benchmarks). Default: True.
+        order (str): Which part takes the leading channels: ``'IN-BN'``
+            (IBN-Net's ResNets) or ``'BN-IN'`` (its DenseNets).
+            Default: 'IN-BN'.
     """
+
+    ORDERS = ('IN-BN', 'BN-IN')
 
     _abbr_ = 'bn'
 
@@ -66,7 +80,8 @@ class IBN(nn.Module):
                  ratio=0.5,
                  norm_cfg=dict(type='BN'),
                  eps=1e-5,
-                 fused=True):
+                 fused=True,
+                 order='IN-BN'):
         super().__init__()
         num_features = check_int('IBN', 'num_features', num_features,
                                  minimum=1)
@@ -74,20 +89,27 @@ class IBN(nn.Module):
         check_dict('IBN', 'norm_cfg', norm_cfg)
         check_number('IBN', 'eps', eps, 0, min_open=True)
         check_bool('IBN', 'fused', fused)
+        check_choice('IBN', 'order', order, self.ORDERS)
         if norm_cfg.get('type') == 'IBN':
             raise ValueError('IBN: norm_cfg names the norm of the BN part and '
                              'cannot be IBN itself')
         self.num_features = num_features
         self.ratio = ratio
-        self.num_in = int(num_features * ratio)
+        self.order = order
+        if order == 'IN-BN':
+            self.num_in = int(num_features * ratio)
+            num_bn = num_features - self.num_in
+        else:
+            # the published DenseNet-IBN-a counts the (leading) BN part
+            num_bn = int(num_features * (1 - ratio))
+            self.num_in = num_features - num_bn
         self.fused = fused
-        num_bn = num_features - self.num_in
         self.IN = nn.InstanceNorm2d(
             self.num_in, eps=eps, affine=True) if self.num_in else None
         self.BN = build_norm_layer(norm_cfg, num_bn)[1] if num_bn else None
 
     def _fusable(self, x):
-        return self.fused and fusable(x, self.BN)
+        return self.fused and self.order == 'IN-BN' and fusable(x, self.BN)
 
     def forward(self, x):
         if self.IN is not None:
@@ -98,17 +120,22 @@ class IBN(nn.Module):
 
     def _forward_split(self, x):
         """The published computation: the reference of the fused path."""
-        k = self.num_in
-        parts = []
-        if self.IN is not None:
-            parts.append(self.IN(x[:, :k].contiguous()))
-        if self.BN is not None:
-            parts.append(self.BN(x[:, k:].contiguous()))
-        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+        parts = [(self.IN, self.num_in),
+                 (self.BN, self.num_features - self.num_in)]
+        if self.order == 'BN-IN':
+            parts.reverse()
+        outs = []
+        start = 0
+        for part, width in parts:
+            if part is not None:
+                outs.append(part(x[:, start:start + width].contiguous()))
+            start += width
+        return outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
 
     def extra_repr(self):
         return (f'{self.num_features}, ratio={self.ratio}, '
-                f'num_in={self.num_in}, fused={self.fused}')
+                f'num_in={self.num_in}, order={self.order!r}, '
+                f'fused={self.fused}')
 
 
 class ParallelIBN(nn.Module):
