@@ -4,12 +4,14 @@ ids, and checking that a label file holds what its name says."""
 import warnings
 from typing import Dict, Optional
 
+import mmcv
 import numpy as np
+from mmengine import fileio
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
-from ..labels import (CLASSES, IGNORE_INDEX, LABEL_ID_TO_TRAIN_ID,
-                      MAX_LABEL_ID)
+from ..labels import (CITYSCAPES_LABEL_ID_TABLE, CLASSES, IGNORE_INDEX,
+                      LabelIdTable)
 
 #: ``results`` key naming what the loaded ``gt_seg_map`` holds; datasets set
 #: it per sample to one of ``SEG_MAP_FORMATS`` (what the label file holds),
@@ -23,6 +25,10 @@ TRAIN_ID_LABEL_MAP_KEY = 'train_id_label_map'
 #: ``results`` key of the values a label-id file of this sample's dataset
 #: can never hold (Cityscapes: 255, the trainId ignore value).
 REJECT_LABEL_IDS_KEY = 'reject_label_ids'
+#: ``results`` key of the ``ibnseg.datasets.labels.LabelIdTable`` that maps
+#: a label-id sample's ids (SYNTHIA, Mapillary); absent: the Cityscapes
+#: table.
+LABEL_ID_TABLE_KEY = 'label_id_table'
 #: ``results`` key the loader sets for every sample whose label it handled:
 #: the label ids outside the table found in it, with their pixel counts
 #: (``{}`` when none, and for trainId files). Datasets read it after their
@@ -76,8 +82,8 @@ class UnknownLabelIds(dict):
         values = np.array(sorted(pixels), int)
         counts = np.zeros(256, np.int64)
         counts[values] = [pixels[v] for v in values]
-        return (f'{self["files"]} label file(s) held label ids outside the '
-                'Cityscapes table (mapped to 255): '
+        return (f'{self["files"]} label file(s) held label ids outside their '
+                "dataset's label table (mapped to 255): "
                 f'{_describe(values, counts)}; e.g. '
                 f'{", ".join(self["examples"])}')
 
@@ -93,13 +99,17 @@ class LoadLabelIdAnnotations(LoadAnnotations):
     its label file holds (``results['seg_map_format']``, set when it lists
     the files): ``'label_ids'`` (raw GTA5 labels, ``_gtFine_labelIds.png``)
     is mapped with the official table, every id outside it becoming 255;
-    ``'train_ids'`` (converted files) is only checked. Samples without the
-    key (datasets that only know trainIds, such as mmseg's
-    ``CityscapesDataset``) are trainIds too, so one pipeline serves both
-    layouts. For label-id samples the dataset declares mmseg's class-subset
-    ``label_map`` (set when a config chooses fewer classes) as
-    ``results['train_id_label_map']``; it is applied to the trainIds after
-    mapping, since it means nothing for label ids.
+    ``'train_ids'`` (converted files) is only checked. A dataset whose
+    files hold ids of another table (SYNTHIA, Mapillary Vistas) declares it
+    per sample (``results['label_id_table']``, a ``LabelIdTable``); a table
+    with a ``channel`` is for label files of several 16-bit channels
+    (SYNTHIA): the file is decoded with cv2 keeping 16 bits and that channel
+    is the id. Samples without ``seg_map_format`` (datasets that only know
+    trainIds, such as mmseg's ``CityscapesDataset``) are trainIds too, so
+    one pipeline serves both layouts. For label-id samples the dataset
+    declares mmseg's class-subset ``label_map`` (set when a config chooses
+    fewer classes) as ``results['train_id_label_map']``; it is applied to
+    the trainIds after mapping, since it means nothing for label ids.
 
     After mapping ``results['seg_map_format']`` is ``'train_ids'`` (what
     ``gt_seg_map`` now holds), and ``results['unknown_label_ids']`` holds
@@ -170,7 +180,33 @@ class LoadLabelIdAnnotations(LoadAnnotations):
             # inference on an image alone (mmseg's inference_model and
             # MMSegInferencer keep this step: they drop only LoadAnnotations)
             return results
+        table = results.get(LABEL_ID_TABLE_KEY)
+        if table is not None and table.channel is not None and \
+                results.get(SEG_MAP_FORMAT_KEY) == 'label_ids':
+            self._load_id_channel(results, table)
+            return self._map_and_check(results)
         return self._map_and_check(super().transform(results))
+
+    def _load_id_channel(self, results: dict, table: LabelIdTable) -> None:
+        """Load the id channel of a multi-channel label file as
+        ``gt_seg_map`` (uint8; ids beyond 8 bits, which no table defines,
+        become 255 and are counted as unknown)."""
+        path = results['seg_map_path']
+        # cv2 keeps 16 bits per channel; PIL would keep only the high byte
+        label = mmcv.imfrombytes(
+            fileio.get(path, backend_args=self.backend_args),
+            flag='unchanged',
+            backend='cv2')
+        if label is None or label.ndim != 3 or label.shape[2] < 3:
+            shape = None if label is None else label.shape
+            raise LabelValueError(
+                f'{path}: {table.name} label decodes to shape {shape}; '
+                'expected a PNG of 3 or 4 channels with the class id in '
+                f'channel {table.channel} (RGB order)')
+        ids = label[..., 2 - table.channel]  # cv2 decodes to BGR(A)
+        results['gt_seg_map'] = np.minimum(ids, IGNORE_INDEX).astype(
+            np.uint8)
+        results['seg_fields'].append('gt_seg_map')
 
     def _map_and_check(self, results: dict) -> dict:
         """Map the loaded ``gt_seg_map`` to trainIds if it holds label ids,
@@ -194,10 +230,13 @@ class LoadLabelIdAnnotations(LoadAnnotations):
         unknown = {}
         if seg_map_format == 'label_ids':
             label_ids = seg_map.astype(np.uint8, copy=False)
+            table = results.get(LABEL_ID_TABLE_KEY) or \
+                CITYSCAPES_LABEL_ID_TABLE
             if self.check_values:
                 unknown = self._check_label_ids(
-                    label_ids, path, results.get(REJECT_LABEL_IDS_KEY) or ())
-            train_ids = LABEL_ID_TO_TRAIN_ID[label_ids]
+                    label_ids, path, results.get(REJECT_LABEL_IDS_KEY) or (),
+                    table)
+            train_ids = table.lut[label_ids]
             label_map = results.get(TRAIN_ID_LABEL_MAP_KEY)
             if label_map:
                 lut = np.arange(256, dtype=np.uint8)
@@ -252,8 +291,13 @@ class LoadLabelIdAnnotations(LoadAnnotations):
                 'tools/convert_gta5_labels.py or '
                 'tools/convert_cityscapes_labels.py (see data/README.md).')
 
-    def _check_label_ids(self, label_ids: np.ndarray, path: str,
-                         reject) -> Dict[int, int]:
+    def _check_label_ids(
+            self,
+            label_ids: np.ndarray,
+            path: str,
+            reject,
+            table: LabelIdTable = CITYSCAPES_LABEL_ID_TABLE
+    ) -> Dict[int, int]:
         """Raise on rejected ids; return the unknown ids' pixel counts."""
         counts = self._counts(label_ids)
         rejected = np.array(sorted(v for v in set(reject) if counts[v]), int)
@@ -261,17 +305,19 @@ class LoadLabelIdAnnotations(LoadAnnotations):
             raise LabelValueError(
                 f'{path}: label-id file holds value(s) '
                 f'{_describe(rejected, counts)}, which no label id of its '
-                f'dataset has (stored ids are 0..{MAX_LABEL_ID}): it looks '
+                'dataset has (stored ids are '
+                f'0..{table.max_label_id}): it looks '
                 'like a trainId map saved under the label-id name, and '
                 'mapping it again would score silently wrong. Use the '
                 'official label-id files, or name trainId files '
                 '"*_labelTrainIds.png".')
-        unknown = np.flatnonzero(counts[MAX_LABEL_ID + 1:]) + MAX_LABEL_ID + 1
+        max_id = table.max_label_id
+        unknown = np.flatnonzero(counts[max_id + 1:]) + max_id + 1
         pixels = {value: int(counts[value]) for value in unknown.tolist()}
         if self.unknown_label_ids.record(path, pixels):
             warnings.warn(
                 f'{path}: label id(s) {_describe(unknown, counts)} are not in '
-                f'the Cityscapes label table (ids 0..{MAX_LABEL_ID}); mapped '
+                f'the {table.name} label table (ids 0..{max_id}); mapped '
                 'to 255 (ignored). Further files with unknown ids are '
                 'counted, not warned about: see the dataset\'s '
                 'unknown_label_ids_summary().', UserWarning)
