@@ -1,12 +1,19 @@
 from . import transforms  # noqa: F401
+from .acdc import ACDCDataset
+from .bdd100k import BDD100KSegDataset
 from .cityscapes import CityscapesLabelIdsDataset
 from .gta5 import GTA5Dataset
-from .labels import CLASSES, LABEL_ID_TO_TRAIN_ID, PALETTE
+from .labels import (CLASSES, LABEL_ID_TO_TRAIN_ID, PALETTE,
+                     SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES)
+from .mapillary import MapillaryToCityscapesDataset
 from .skip_report import SKIP_REPORT_NAME, read_skip_report
 from .subsets import read_id_list, select_subset, write_id_list
+from .synthia import SynthiaDataset
 
 __all__ = [
-    'GTA5Dataset', 'CityscapesLabelIdsDataset', 'CLASSES', 'PALETTE',
-    'LABEL_ID_TO_TRAIN_ID', 'SKIP_REPORT_NAME', 'read_skip_report',
+    'GTA5Dataset', 'CityscapesLabelIdsDataset', 'BDD100KSegDataset',
+    'MapillaryToCityscapesDataset', 'SynthiaDataset', 'ACDCDataset',
+    'CLASSES', 'PALETTE', 'LABEL_ID_TO_TRAIN_ID', 'SYNTHIA_16_CLASSES',
+    'SYNTHIA_13_CLASSES', 'SKIP_REPORT_NAME', 'read_skip_report',
     'select_subset', 'read_id_list', 'write_id_list'
 ]

@@ -1,0 +1,113 @@
+"""BDD100K 10K semantic segmentation (Yu et al., CVPR 2020) as an ibnseg
+domain: mmseg's ``BDD100KDataset`` with both published layouts, a split
+argument and ibnseg's checks."""
+import os.path as osp
+from typing import Optional
+
+from mmseg.datasets import BDD100KDataset
+from mmseg.registry import DATASETS
+
+from .label_source import DATA_README, LabelSourceMixin
+from .layouts import BDD100K_LAYOUTS
+
+SPLITS = ('train', 'val')
+LAYOUTS = ('auto', ) + tuple(BDD100K_LAYOUTS)
+
+
+def _describe_layout(layout: str) -> str:
+    spec = BDD100K_LAYOUTS[layout]
+    return (f"'{layout}': {spec['img_dir']}/*{spec['img_suffix']} + "
+            f"{spec['label_dir']}/*{spec['seg_map_suffix']}")
+
+
+@DATASETS.register_module()
+class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
+    """BDD100K's 10K semantic-segmentation images with their trainId labels.
+
+    BDD100K publishes the labels as Cityscapes trainIds (0..18, 255), in one
+    of two layouts (see data/README.md)::
+
+        '10k' (current):  images/10k/{split}/<name>.jpg
+                          labels/sem_seg/masks/{split}/<name>.png
+        'seg' (older):    seg/images/{split}/<name>.jpg
+                          seg/labels/{split}/<name>_train_id.png
+
+    Classes and palette are mmseg's ``BDD100KDataset`` (the 19 Cityscapes
+    classes). Labels load with ``LoadLabelIdAnnotations`` (or mmseg's
+    ``LoadAnnotations``: there is nothing to map), which checks they hold
+    trainIds. Like ``GTA5Dataset``: a seeded subset, the skip report and
+    the first-pass check of broken pairs at construction.
+
+    Args:
+        split (str): 'train' (7,000 images) or 'val' (1,000); the test
+            split's labels are not published.
+        layout (str): 'auto' (default: whichever layout ``data_root``
+            holds for ``split``; an error naming both when neither), '10k'
+            or 'seg'.
+        subset (dict, optional): ``dict(fraction=... or count=..., seed=0,
+            save_to=None)``, as in ``GTA5Dataset``.
+        skip_report (str, optional): A skip report (relative to
+            ``data_root`` unless absolute); None: none.
+        first_pass (bool): Check the pairs at construction. Defaults to
+            True.
+        first_pass_cache (str, optional): Folder of the first-pass cache.
+        **kwargs: Other ``BaseSegDataset`` arguments (``data_root``,
+            ``pipeline``, ``test_mode``, ...); ``data_prefix`` and the
+            suffixes follow from ``layout`` and ``split``.
+    """
+    DOMAIN = 'BDD100K'
+
+    def __init__(self,
+                 split: str = 'train',
+                 layout: str = 'auto',
+                 subset: Optional[dict] = None,
+                 skip_report: Optional[str] = None,
+                 first_pass: bool = True,
+                 first_pass_cache: Optional[str] = None,
+                 **kwargs) -> None:
+        if split not in SPLITS:
+            raise ValueError(f'BDD100KSegDataset: split must be one of '
+                             f'{SPLITS}, got {split!r} (the test labels are '
+                             'not published)')
+        if layout not in LAYOUTS:
+            raise ValueError(f'BDD100KSegDataset: layout must be one of '
+                             f'{LAYOUTS}, got {layout!r}')
+        for key in ('data_prefix', 'img_suffix', 'seg_map_suffix'):
+            if key in kwargs:
+                raise ValueError(
+                    f'BDD100KSegDataset: {key} follows from layout and '
+                    f'split; give layout= ({", ".join(LAYOUTS)}) instead')
+        self.split = split
+        self.layout = self._resolve_layout(layout, kwargs.get('data_root'))
+        spec = BDD100K_LAYOUTS[self.layout]
+        self.DOMAIN = (f'BDD100K (layout {_describe_layout(self.layout)}, '
+                       f'split {split!r})')
+        # labels are trainIds only: there are no label-id files to fall
+        # back to
+        self._init_label_source('train_ids', '', subset, skip_report,
+                                first_pass, first_pass_cache)
+        super().__init__(
+            img_suffix=spec['img_suffix'],
+            seg_map_suffix=spec['seg_map_suffix'],
+            data_prefix=dict(
+                img_path=spec['img_dir'].format(split=split),
+                seg_map_path=spec['label_dir'].format(split=split)),
+            **kwargs)
+
+    def _resolve_layout(self, layout: str, data_root: Optional[str]) -> str:
+        if layout != 'auto':
+            return layout
+        root = data_root or ''
+        found = [
+            name for name, spec in BDD100K_LAYOUTS.items()
+            if osp.isdir(osp.join(root, spec['img_dir'].format(
+                split=self.split)))
+        ]
+        if not found:
+            raise FileNotFoundError(
+                f'BDD100KSegDataset: data_root {data_root!r} holds neither '
+                f'BDD100K layout for split {self.split!r}; expected '
+                + ' or '.join(_describe_layout(n) for n in BDD100K_LAYOUTS)
+                + f' (see {DATA_README})')
+        # both present: the current download wins, as mmseg's configs use it
+        return found[0]

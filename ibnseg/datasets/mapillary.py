@@ -1,0 +1,152 @@
+"""Mapillary Vistas v1.2 (Neuhold et al., ICCV 2017) mapped to the 19
+Cityscapes classes, as the domain-generalisation literature evaluates it."""
+import json
+import os.path as osp
+from typing import List, Optional
+
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+
+from .label_source import DATA_README, LabelSourceMixin
+from .labels import CLASSES, PALETTE, LabelIdTable, mapillary_label_id_table
+from .layouts import (MAPILLARY_CONFIGS, MAPILLARY_IMG_DIR,
+                      MAPILLARY_IMG_SUFFIX, MAPILLARY_LABEL_DIRS,
+                      MAPILLARY_LABEL_IDS_SUFFIX, MAPILLARY_TRAIN_IDS_SUFFIX)
+from .transforms.loading import LABEL_ID_TABLE_KEY, SEG_MAP_FORMAT_KEY
+
+SPLITS = ('training', 'validation')
+
+
+def find_label_dir(root: str, split: str) -> str:
+    """The v1.2 label folder of ``split`` under ``root``, relative to it:
+    ``<split>/labels`` (v1.2 download) or ``<split>/v1.2/labels`` (v2.0
+    download); the first when neither exists."""
+    candidates = [d.format(split=split) for d in MAPILLARY_LABEL_DIRS]
+    for candidate in candidates:
+        if osp.isdir(osp.join(root, candidate)):
+            return candidate
+    return candidates[0]
+
+
+def find_config(root: str, config: Optional[str] = None) -> Optional[str]:
+    """Path of the v1.2 config file: ``config`` (relative to ``root``
+    unless absolute) if given, else the first of ``MAPILLARY_CONFIGS``
+    found under ``root``; None when none is found."""
+    if config:
+        return config if osp.isabs(config) else osp.join(root, config)
+    for name in MAPILLARY_CONFIGS:
+        if osp.isfile(osp.join(root, name)):
+            return osp.join(root, name)
+    return None
+
+
+def load_mapillary_table(path: Optional[str], root: str) -> LabelIdTable:
+    """The id -> trainId table from the config file at ``path``, matched by
+    class name (``ibnseg.datasets.labels.mapillary_label_id_table``).
+    Errors name the file and what was expected."""
+    if path is None or not osp.isfile(path):
+        where = path or ' or '.join(
+            osp.join(root, n) for n in MAPILLARY_CONFIGS)
+        raise FileNotFoundError(
+            f'Mapillary config file {where} not found; the raw labels hold '
+            'class ids that are mapped to Cityscapes by the class names of '
+            "the dataset's own config.json (it comes with the download), or "
+            'convert the labels first with tools/convert_mapillary_labels.py'
+            f' (see {DATA_README})')
+    try:
+        with open(path, encoding='utf-8') as f:
+            config = json.load(f)
+    except ValueError as err:
+        raise ValueError(f'{path}: not a JSON file ({err}); expected '
+                         "Mapillary Vistas' config.json") from err
+    if not isinstance(config, dict) or 'labels' not in config:
+        raise ValueError(f'{path}: no "labels" list; expected Mapillary '
+                         "Vistas' config.json")
+    return mapillary_label_id_table(config['labels'], source=path)
+
+
+@DATASETS.register_module()
+class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
+    """Mapillary Vistas v1.2 with its 66 classes mapped to the 19 of
+    Cityscapes.
+
+    Layout (see data/README.md)::
+
+        data_root/config.json                           the 66 labels
+        data_root/{split}/images/<key>.jpg
+        data_root/{split}/labels/<key>.png              palette PNG, index =
+                                                        class id 0..65
+        data_root/{split}/labels/<key>_trainIds.png     converted trainIds
+
+    (the v2.0 download's ``config_v1.2.json`` and ``{split}/v1.2/labels``
+    are found too). Each image uses its ``_trainIds.png`` (written by
+    tools/convert_mapillary_labels.py) when it exists, else (``label_format
+    ='auto'``) its raw label, which ``LoadLabelIdAnnotations`` maps with the
+    table built from config.json BY CLASS NAME
+    (``ibnseg.datasets.labels.MAPILLARY_TO_CITYSCAPES``); ids above 65 are
+    unknown (255, counted). The config file is read only when a raw label
+    is used, and a missing one is an error at construction.
+
+    mmseg's ``MapillaryDataset_v1`` keeps the 66 classes; this dataset has
+    the 19 Cityscapes ones (classes and palette of ``GTA5Dataset``) so a
+    Cityscapes-trained model is scored on it directly. Seeded subsets, skip
+    report and first-pass check as in ``GTA5Dataset``.
+
+    Args:
+        split (str): 'training' (18,000 images) or 'validation' (2,000).
+        label_format (str): 'auto', 'train_ids' or 'label_ids'.
+        config (str, optional): The v1.2 config file, relative to
+            ``data_root`` unless absolute; None: config.json or
+            config_v1.2.json in ``data_root``.
+        subset (dict, optional), skip_report (str, optional),
+            first_pass (bool), first_pass_cache (str, optional): As in
+            ``GTA5Dataset``.
+        **kwargs: Other ``BaseSegDataset`` arguments; ``data_prefix`` and
+            the suffixes follow from ``split``.
+    """
+    METAINFO = dict(classes=CLASSES, palette=PALETTE)
+
+    def __init__(self,
+                 split: str = 'validation',
+                 label_format: str = 'auto',
+                 config: Optional[str] = None,
+                 subset: Optional[dict] = None,
+                 skip_report: Optional[str] = None,
+                 first_pass: bool = True,
+                 first_pass_cache: Optional[str] = None,
+                 **kwargs) -> None:
+        if split not in SPLITS:
+            raise ValueError(f'MapillaryToCityscapesDataset: split must be '
+                             f'one of {SPLITS}, got {split!r}')
+        for key in ('data_prefix', 'img_suffix', 'seg_map_suffix'):
+            if key in kwargs:
+                raise ValueError(f'MapillaryToCityscapesDataset: {key} '
+                                 'follows from split')
+        self.split = split
+        self.config = config
+        root = kwargs.get('data_root') or ''
+        img_dir = MAPILLARY_IMG_DIR.format(split=split)
+        label_dir = find_label_dir(root, split)
+        self.DOMAIN = (f'Mapillary Vistas v1.2 ({img_dir}/*.jpg + '
+                       f'{label_dir}/*.png and config.json)')
+        #: The id -> trainId table (set when a raw label is used).
+        self.label_id_table: Optional[LabelIdTable] = None
+        self._init_label_source(label_format, MAPILLARY_LABEL_IDS_SUFFIX,
+                                subset, skip_report, first_pass,
+                                first_pass_cache)
+        super().__init__(
+            img_suffix=MAPILLARY_IMG_SUFFIX,
+            seg_map_suffix=MAPILLARY_TRAIN_IDS_SUFFIX,
+            data_prefix=dict(img_path=img_dir, seg_map_path=label_dir),
+            **kwargs)
+
+    def _choose_label_files(self, infos: List[dict]) -> None:
+        super()._choose_label_files(infos)
+        raw = [i for i in infos if i[SEG_MAP_FORMAT_KEY] == 'label_ids']
+        if not raw:
+            return
+        self.label_id_table = load_mapillary_table(
+            find_config(self.data_root or '', self.config),
+            self.data_root or '')
+        for info in raw:
+            info[LABEL_ID_TABLE_KEY] = self.label_id_table
