@@ -1,3 +1,4 @@
+from .densenet_ibn import IBNDenseNet
 from .ibn_layout import IBNLayout, StageLayout
 from .ibn_resnet import IBNResNet, IBNResNetV1c, IBNResNetV1d
 from .ibn_resnext import IBNResNeXt, IBNSEResNet
@@ -6,6 +7,6 @@ from .ibn_weights import (StrictPretrainedInit, describe_state_dict,
 
 __all__ = [
     'IBNLayout', 'StageLayout', 'IBNResNet', 'IBNResNetV1c', 'IBNResNetV1d',
-    'IBNResNeXt', 'IBNSEResNet', 'StrictPretrainedInit',
+    'IBNResNeXt', 'IBNSEResNet', 'IBNDenseNet', 'StrictPretrainedInit',
     'describe_state_dict', 'load_checkpoint_strictly'
 ]

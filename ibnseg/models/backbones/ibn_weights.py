@@ -1,5 +1,5 @@
-"""Loading (published) ResNet/IBN-Net weights strictly, and saying which
-model a weight file was made for when it does not fit: the
+"""Loading (published) ResNet/DenseNet/IBN-Net weights strictly, and saying
+which model a weight file was made for when it does not fit: the
 ``StrictPretrained`` weight initializer (mmengine's WEIGHT_INITIALIZERS) and
 :func:`load_checkpoint_strictly`."""
 import os.path as osp
@@ -25,6 +25,8 @@ _PUBLISHED = {
     ('ResNet', 101, 'b'): 'resnet101_ibn_b',
     ('ResNeXt 32x4d', 101, 'a'): 'resnext101_ibn_a',
     ('SE-ResNet', 101, 'a'): 'se_resnet101_ibn_a',
+    ('DenseNet', 121, 'a'): 'densenet121_ibn_a',
+    ('DenseNet', 169, 'a'): 'densenet169_ibn_a',
 }
 # Where the weight files named in ibnseg's configs come from.
 _IBN_RELEASE = 'https://github.com/XingangPan/IBN-Net/releases/download/v1.0/'
@@ -35,16 +37,30 @@ WEIGHT_URLS = {
                  'resnet18_ibn_b-bc2f3c11.pth', 'resnet34_ibn_b-04134c37.pth',
                  'resnet50_ibn_b-9ca61e85.pth', 'resnet101_ibn_b-c55f6dba.pth',
                  'resnext101_ibn_a-6ace051d.pth',
-                 'se_resnet101_ibn_a-fabed4e2.pth')
+                 'se_resnet101_ibn_a-fabed4e2.pth',
+                 'densenet121_ibn_a-e4af5cc1.pth',
+                 'densenet169_ibn_a-9f32c161.pth')
 }
 WEIGHT_URLS.update({
     name: 'https://download.pytorch.org/models/' + name
     for name in ('resnet18-f37072fd.pth', 'resnet34-b627a593.pth',
                  'resnet50-0676ba61.pth', 'resnet101-63fe2227.pth',
-                 'resnet152-394f9c45.pth')
+                 'resnet152-394f9c45.pth', 'densenet121-a639ec97.pth',
+                 'densenet161-8d451a50.pth', 'densenet169-b2777c0a.pth',
+                 'densenet201-c1103571.pth')
 })
 _BLOCK_KEY = re.compile(r'^layer(\d)\.(\d+)\.')
+_DENSE_KEY = re.compile(r'^features\.denseblock(\d)\.denselayer(\d+)\.')
 _MAX_LISTED = 8
+# Classifier heads a backbone leaves over: torchvision ResNet's and
+# DenseNet's.
+_HEAD_PREFIXES = ('fc.', 'classifier.')
+# torchvision's DenseNet files (and IBN-Net's first DenseNet-IBN-a code) name
+# a dense layer's modules 'norm.1', 'conv.2', ...; current code 'norm1'. A
+# (pattern, replacement) for revise_keys: IBNDenseNet appends it to its
+# init_cfg's.
+DENSENET_LEGACY_KEYS = (r'(\.denselayer\d+\.(?:norm|relu|conv))\.([12])\.',
+                        r'\1\2.')
 
 
 def _stages(indices):
@@ -60,11 +76,15 @@ def describe_state_dict(state_dict):
     the addition) and the stem norm (IN when it has no running stats).
     """
     keys = list(state_dict)
-    if not any(_BLOCK_KEY.match(k) for k in keys) and any(
-            k.startswith('backbone.layer') for k in keys):
+    if not any(_BLOCK_KEY.match(k) or _DENSE_KEY.match(k)
+               for k in keys) and any(
+                   k.startswith(('backbone.layer', 'backbone.features.'))
+                   for k in keys):
         return ('a whole segmentor checkpoint (the backbone keys start with '
                 '"backbone."); load it with prefix="backbone." in the '
                 'init_cfg')
+    if any(_DENSE_KEY.match(k) for k in keys):
+        return _describe_densenet(state_dict)
     blocks = {}
     for key in keys:
         match = _BLOCK_KEY.match(key)
@@ -117,6 +137,46 @@ def describe_state_dict(state_dict):
         text += f': the layout of the published {published}'
     elif variant == 'plain' and family == 'ResNet':
         text += f': the layout of torchvision resnet{depth}'
+    return text
+
+
+def _describe_densenet(state_dict):
+    """One line for a torchvision-named DenseNet (IBN-a) state_dict."""
+    layers = {}
+    ibn = {}
+    for key in state_dict:
+        match = _DENSE_KEY.match(key)
+        if match:
+            block, layer = int(match.group(1)), int(match.group(2))
+            layers.setdefault(block, set()).add(layer)
+            if key[match.end():].startswith('norm1.IN.weight'):
+                ibn.setdefault(block, []).append(layer)
+    counts = [len(layers.get(i, ())) for i in range(1, 5)]
+    depth = 2 * sum(counts) + 5
+    conv2 = state_dict.get('features.denseblock1.denselayer1.conv2.weight')
+    growth = f', growth {conv2.shape[0]}' if conv2 is not None else ''
+    text = f'DenseNet-{depth} ({"x".join(map(str, counts))} layers{growth}), '
+    paper = {i: sorted(n for n in layers[i] if n % 3 == 1)
+             for i in (1, 2, 3) if i in layers}
+    if ibn:
+        first = min(ibn)
+        inst = state_dict[f'features.denseblock{first}.denselayer'
+                          f'{min(ibn[first])}.norm1.IN.weight']
+        every_third = {i: sorted(v) for i, v in ibn.items()} == paper
+        text += (f'IBN in norm1 of '
+                 + ('every third layer' if every_third else 'some layers')
+                 + f' of blocks {",".join(map(str, sorted(ibn)))} '
+                 f'({inst.numel()} IN channels in denseblock{first}.'
+                 f'denselayer{min(ibn[first])})')
+        variant = 'a' if every_third else None
+    else:
+        text += 'no IN'
+        variant = 'plain'
+    published = _PUBLISHED.get(('DenseNet', depth, variant))
+    if published:
+        text += f': the layout of the published {published}'
+    elif variant == 'plain':
+        text += f': the layout of torchvision densenet{depth}'
     return text
 
 
@@ -178,7 +238,8 @@ def read_state_dict(filename, map_location='cpu', prefix=None,
 
 def load_checkpoint_strictly(model, filename, map_location='cpu',
                              prefix=None, revise_keys=_REVISE_KEYS):
-    """Load a weight file into ``model``; only ``fc.*`` may be left over.
+    """Load a weight file into ``model``; only a classifier head (``fc.*``,
+    ``classifier.*``) may be left over.
 
     Checks before copying anything: raises ``ValueError`` naming the
     missing, unexpected and wrongly shaped keys and the layouts of both the
@@ -192,7 +253,8 @@ def load_checkpoint_strictly(model, filename, map_location='cpu',
         if k not in state_dict and not k.endswith('num_batches_tracked')
     ]
     unexpected = [
-        k for k in state_dict if k not in own and not k.startswith('fc.')
+        k for k in state_dict
+        if k not in own and not k.startswith(_HEAD_PREFIXES)
     ]
     mismatched = [
         f'{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}'
@@ -218,8 +280,8 @@ def load_checkpoint_strictly(model, filename, map_location='cpu',
 class StrictPretrainedInit(PretrainedInit):
     """mmengine's ``Pretrained`` initializer, loading strictly
     (:func:`load_checkpoint_strictly`): a file that does not fit raises,
-    naming the keys and what the file and the module look like; only
-    ``fc.*`` may be left over.
+    naming the keys and what the file and the module look like; only a
+    classifier head (``fc.*``, ``classifier.*``) may be left over.
 
     IBN backbones turn their ``init_cfg``'s ``type='Pretrained'`` into this
     one; any module's ``init_cfg`` may name it, as

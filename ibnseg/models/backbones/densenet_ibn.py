@@ -1,0 +1,381 @@
+"""DenseNet and DenseNet-IBN-a (IBN-Net's DenseNet placement) as an mmseg
+backbone: multi-scale outputs and a dilated mode for segmentation."""
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ..arg_checks import (check_bool, check_bools, check_choice, check_dict,
+                          check_int, check_number)
+from ..layers import IBN, InstanceNormSizeError
+from .ibn_resnet import _ibn_init_cfg
+from .ibn_weights import _REVISE_KEYS, DENSENET_LEGACY_KEYS
+
+
+class DenseLayer(nn.Module):
+    """One pre-activation dense layer: norm1 -> ReLU -> 1x1 conv1 (to
+    ``bn_size * growth_rate`` channels) -> norm2 -> ReLU -> 3x3 conv2 (to
+    ``growth_rate`` channels), on the concatenation of all earlier feature
+    maps of its block. Module names as torchvision's ``_DenseLayer``.
+
+    Args:
+        in_channels (int): Channels of the concatenated input.
+        growth_rate (int): Channels it adds.
+        bn_size (int): Width factor of the bottleneck.
+        dilation (int): Dilation (and padding) of the 3x3 conv.
+        norm1 (nn.Module): The first norm (BN or an IBN layer).
+        conv_cfg (dict, optional): Config of the convs.
+        norm_cfg (dict): Config of ``norm2``.
+        with_cp (bool): Recompute the concatenation and the bottleneck in
+            backward instead of keeping them (torchvision's
+            ``memory_efficient``).
+    """
+
+    def __init__(self, in_channels, growth_rate, bn_size, dilation, norm1,
+                 conv_cfg, norm_cfg, with_cp):
+        super().__init__()
+        width = bn_size * growth_rate
+        self.norm1 = norm1
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv1 = build_conv_layer(
+            conv_cfg, in_channels, width, kernel_size=1, bias=False)
+        self.norm2 = build_norm_layer(norm_cfg, width)[1]
+        self.relu2 = nn.ReLU(inplace=True)
+        self.conv2 = build_conv_layer(
+            conv_cfg, width, growth_rate, kernel_size=3, padding=dilation,
+            dilation=dilation, bias=False)
+        self.with_cp = with_cp
+
+    def _bottleneck(self, *features):
+        return self.conv1(self.relu1(self.norm1(torch.cat(features, 1))))
+
+    def forward(self, features):
+        """The new feature map from the list of the block's earlier ones."""
+        if self.with_cp and any(f.requires_grad for f in features):
+            out = cp.checkpoint(self._bottleneck, *features,
+                                use_reentrant=False)
+        else:
+            out = self._bottleneck(*features)
+        return self.conv2(self.relu2(self.norm2(out)))
+
+
+class DenseBlock(nn.ModuleDict):
+    """``denselayer1`` ... ``denselayerN``; the output is the input and every
+    layer's new maps, concatenated."""
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.values():
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+@MODELS.register_module()
+class IBNDenseNet(BaseModule):
+    """DenseNet-BC ("Densely Connected Convolutional Networks", Huang et al.,
+    CVPR 2017) and DenseNet-IBN-a ("Two at Once: Enhancing Learning and
+    Generalization Capacities via IBN-Net", Pan et al., ECCV 2018) as an
+    mmseg backbone.
+
+    Layout (torchvision's, and the published IBN-Net files' key names, all
+    under ``features.``): the stem ``conv0`` (7x7, stride 2), ``norm0``,
+    ReLU, ``pool0`` (3x3 max pool, stride 2); ``denseblock1`` ...
+    ``denseblock4`` of :class:`DenseLayer` s (``denselayer1`` ...);
+    ``transition1`` ... ``transition3`` between them (``norm``, ReLU, 1x1
+    ``conv`` halving the channels, 2x2 average pool); ``norm5`` after the
+    last block. Widths by ``depth`` (stem channels, growth rate, layers per
+    block): 121: 64, 32, (6, 12, 24, 16); 161: 96, 48, (6, 12, 36, 24);
+    169: 64, 32, (6, 12, 32, 32); 201: 64, 32, (6, 12, 48, 32); bottleneck
+    width 4 x growth rate.
+
+    ``ibn='a'`` is the published placement: ``norm1`` of every third dense
+    layer (``denselayer1``, ``denselayer4``, ``denselayer7``, ...) of the
+    IBN stages (default: blocks 1-3) is an :class:`~ibnseg.models.layers.IBN`
+    layer with ``order='BN-IN'``: BN on the first ``int(C * (1 -
+    ibn_ratio))`` channels, affine IN on the rest (keys ``norm1.BN.*``,
+    ``norm1.IN.*``). The stem, the transitions, ``norm5`` and block 4 stay
+    BN. ``ibn=None`` is torchvision's DenseNet with the same key names.
+
+    Stage ``i`` (0-based, as in ``out_indices``) is ``denseblock{i+1}`` with
+    the transition before it; its output is the block's output: the raw
+    concatenated maps (DenseNet normalises them in the next transition), and
+    for the last stage ``relu(norm5(...))``, the features the classifier
+    sees. Channels (``out_channels``): DenseNet-121 (256, 512, 1024, 1024),
+    161 (384, 768, 2112, 2208), 169 (256, 512, 1280, 1664), 201 (256, 512,
+    1792, 1920).
+
+    Output strides: the stem reduces by 4, a stage with ``strides[i] == 2``
+    by 2 more (its transition's average pool); with ``strides[i] == 1`` the
+    transition has no pool and ``dilations[i]`` dilates the 3x3 convs of
+    its block instead. Default ``strides=(1, 2, 2, 2)``: outputs at 4, 8,
+    16, 32 (ImageNet DenseNet); ``strides=(1, 2, 1, 1), dilations=(1, 1, 2,
+    4)``: 4, 8, 8, 8 (output stride 8, as mmseg's ResNet-D8 configs);
+    ``strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)``: 4, 8, 16, 16. A map's
+    size is ``ceil(H / 4)`` after the stem and halves, rounded down, at
+    every pool.
+
+    Weights: ``init_cfg=dict(type='Pretrained', checkpoint=PATH_OR_URL)``
+    loads strictly (as ``StrictPretrained``, see
+    :class:`~ibnseg.models.backbones.ibn_weights.StrictPretrainedInit`):
+    the published densenet121_ibn_a / densenet169_ibn_a files and
+    torchvision's DenseNet files, with current key names
+    (``denselayer1.norm1.weight``) or the older ``denselayer1.norm.1.weight``
+    ones (mapped after the init_cfg's ``revise_keys``); ``classifier.*`` is
+    left over. A file of another model raises, naming the keys and what the
+    file and the model look like. With no init_cfg, convs get Kaiming init
+    and every norm's affine parameters 1 and 0 (as torchvision).
+
+    Args:
+        depth (int): 121, 161, 169 or 201. Default: 121.
+        ibn (str | None): ``'a'`` or None (plain DenseNet). Default: 'a'.
+        ibn_ratio (float): IN fraction of the IBN layers, in [0, 1].
+            Default: 0.4 (as published).
+        ibn_stages (Sequence[bool], optional): Which blocks get IBN layers
+            (one flag per block). Default: None (blocks 1-3).
+        in_channels (int): Input channels. Default: 3.
+        strides (Sequence[int]): Per stage, 1 or 2; the first must be 1 (the
+            stem has its own stride). Default: (1, 2, 2, 2).
+        dilations (Sequence[int]): Per stage, the dilation of its 3x3
+            convs, >= 1. Default: (1, 1, 1, 1).
+        out_indices (Sequence[int]): Stages whose outputs ``forward``
+            returns, from 0-3. Default: (0, 1, 2, 3).
+        frozen_stages (int): Freeze (eval mode, no gradient) the stem for 0,
+            the stem and stages 1 to ``frozen_stages`` (1-based, with their
+            transitions; ``norm5`` with stage 4) for more; -1: none.
+            Default: -1.
+        conv_cfg (dict, optional): Config of the convs. Default: None.
+        norm_cfg (dict): Config of every BN and of the BN parts of the IBN
+            layers (``BN``, ``SyncBN``, ...). Default: dict(type='BN').
+        norm_eval (bool): Keep BN (and BN parts) in eval mode in training.
+            Default: False.
+        with_cp (bool): Recompute each dense layer's concatenation and
+            bottleneck in backward, to save memory. Default: False.
+        init_cfg (dict | list[dict], optional): Initialization config.
+            Default: None (the init above).
+    """
+
+    arch_settings = {
+        121: (64, 32, (6, 12, 24, 16)),
+        161: (96, 48, (6, 12, 36, 24)),
+        169: (64, 32, (6, 12, 32, 32)),
+        201: (64, 32, (6, 12, 48, 32)),
+    }
+    bn_size = 4
+    # the published placement: norm1 of denselayer 1, 4, 7, ... of a block
+    ibn_interval = 3
+
+    def __init__(self,
+                 depth=121,
+                 ibn='a',
+                 ibn_ratio=0.4,
+                 ibn_stages=None,
+                 in_channels=3,
+                 strides=(1, 2, 2, 2),
+                 dilations=(1, 1, 1, 1),
+                 out_indices=(0, 1, 2, 3),
+                 frozen_stages=-1,
+                 conv_cfg=None,
+                 norm_cfg=dict(type='BN'),
+                 norm_eval=False,
+                 with_cp=False,
+                 init_cfg=None):
+        name = type(self).__name__
+        depth = check_int(name, 'depth', depth,
+                          choices=sorted(self.arch_settings))
+        check_choice(name, 'ibn', ibn, (None, 'a'))
+        check_number(name, 'ibn_ratio', ibn_ratio, 0, 1)
+        ibn_stages = ((True, True, True, False) if ibn_stages is None else
+                      check_bools(name, 'ibn_stages', ibn_stages, 4))
+        in_channels = check_int(name, 'in_channels', in_channels, minimum=1)
+        self.strides = _check_ints(name, 'strides', strides, (1, 2))
+        if self.strides[0] != 1:
+            raise ValueError(f'{name}: strides[0] must be 1 (the stem has its '
+                             f'own stride 4), got strides={strides!r}')
+        self.dilations = _check_ints(name, 'dilations', dilations, None)
+        self.out_indices = _check_ints(name, 'out_indices', out_indices,
+                                       (0, 1, 2, 3), length=None)
+        if not self.out_indices or len(set(self.out_indices)) != len(
+                self.out_indices):
+            raise ValueError(f'{name}: out_indices must be distinct stage '
+                             f'indices from 0-3, got {out_indices!r}')
+        self.frozen_stages = check_int(name, 'frozen_stages', frozen_stages,
+                                       minimum=-1, maximum=4)
+        check_dict(name, 'norm_cfg', norm_cfg)
+        self.norm_eval = check_bool(name, 'norm_eval', norm_eval)
+        self.with_cp = check_bool(name, 'with_cp', with_cp)
+        if init_cfg is None:
+            init_cfg = [
+                dict(type='Kaiming', layer='Conv2d'),
+                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+            ]
+        super().__init__(_densenet_init_cfg(init_cfg))
+        self.depth = depth
+        self.ibn = ibn
+        self.ibn_ratio = ibn_ratio
+        self.ibn_stages = ibn_stages if ibn else (False, ) * 4
+
+        stem_channels, growth_rate, block_config = self.arch_settings[depth]
+        features = OrderedDict([
+            ('conv0', build_conv_layer(conv_cfg, in_channels, stem_channels,
+                                       kernel_size=7, stride=2, padding=3,
+                                       bias=False)),
+            ('norm0', build_norm_layer(norm_cfg, stem_channels)[1]),
+            ('relu0', nn.ReLU(inplace=True)),
+            ('pool0', nn.MaxPool2d(kernel_size=3, stride=2, padding=1)),
+        ])
+        channels = stem_channels
+        out_channels = []
+        for i, num_layers in enumerate(block_config):
+            if i > 0:
+                features[f'transition{i}'] = self._make_transition(
+                    channels, channels // 2, self.strides[i], conv_cfg,
+                    norm_cfg)
+                channels //= 2
+            block = DenseBlock()
+            for j in range(num_layers):
+                width = channels + j * growth_rate
+                if self.ibn_stages[i] and j % self.ibn_interval == 0:
+                    norm1 = IBN(width, ibn_ratio, norm_cfg, order='BN-IN')
+                else:
+                    norm1 = build_norm_layer(norm_cfg, width)[1]
+                block[f'denselayer{j + 1}'] = DenseLayer(
+                    width, growth_rate, self.bn_size, self.dilations[i],
+                    norm1, conv_cfg, norm_cfg, with_cp)
+            features[f'denseblock{i + 1}'] = block
+            channels += num_layers * growth_rate
+            out_channels.append(channels)
+        features['norm5'] = build_norm_layer(norm_cfg, channels)[1]
+        self.features = nn.Sequential(features)
+        self.out_channels = tuple(out_channels)
+        self._freeze_stages()
+
+    @staticmethod
+    def _make_transition(in_channels, out_channels, stride, conv_cfg,
+                         norm_cfg):
+        layers = OrderedDict([
+            ('norm', build_norm_layer(norm_cfg, in_channels)[1]),
+            ('relu', nn.ReLU(inplace=True)),
+            ('conv', build_conv_layer(conv_cfg, in_channels, out_channels,
+                                      kernel_size=1, bias=False)),
+        ])
+        if stride == 2:
+            layers['pool'] = nn.AvgPool2d(kernel_size=2, stride=2)
+        return nn.Sequential(layers)
+
+    def _stage_modules(self, stage):
+        """The modules of stage ``stage`` (1-based; 0: the stem)."""
+        f = self.features
+        if stage == 0:
+            return [f.conv0, f.norm0]
+        modules = [getattr(f, f'denseblock{stage}')]
+        if stage > 1:
+            modules.insert(0, getattr(f, f'transition{stage - 1}'))
+        if stage == 4:
+            modules.append(f.norm5)
+        return modules
+
+    def _freeze_stages(self):
+        for stage in range(self.frozen_stages + 1):
+            for module in self._stage_modules(stage):
+                module.eval()
+                for param in module.parameters():
+                    param.requires_grad = False
+
+    def _map_sizes(self, height, width):
+        """Each block's feature map size for an input of this size."""
+        height, width = -(-height // 4), -(-width // 4)
+        sizes = []
+        for stride in self.strides:
+            if stride == 2:
+                height, width = height // 2, width // 2
+            sizes.append((height, width))
+        return sizes
+
+    def _check_input_size(self, x):
+        """Refuse an input for which an IBN layer would normalise a single
+        element (or nothing), naming the block and the smallest square
+        input that works."""
+        if not any(self.ibn_stages) or self.ibn_ratio == 0:
+            return
+
+        def fails(height, width):
+            return any(h * w <= 1 for (h, w), has_in in zip(
+                self._map_sizes(height, width), self.ibn_stages) if has_in)
+
+        height, width = x.shape[-2:]
+        if not fails(height, width):
+            return
+        block = next(i + 1 for i, ((h, w), has_in) in enumerate(
+            zip(self._map_sizes(height, width), self.ibn_stages))
+                     if has_in and h * w <= 1)
+        smallest = next(n for n in range(1, 4096) if not fails(n, n))
+        raise InstanceNormSizeError(
+            f'{type(self).__name__}(ibn={self.ibn!r}): the IBN layers of '
+            f'denseblock{block} would normalise a '
+            f'{"x".join(map(str, self._map_sizes(height, width)[block - 1]))}'
+            f' feature map for a {height}x{width} input; use an input of at '
+            f'least {smallest}x{smallest} pixels')
+
+    def forward(self, x):
+        """The outputs of the stages in ``out_indices``, as a tuple."""
+        self._check_input_size(x)
+        f = self.features
+        x = f.pool0(f.relu0(f.norm0(f.conv0(x))))
+        outs = []
+        for i in range(4):
+            if i > 0:
+                x = getattr(f, f'transition{i}')(x)
+            x = getattr(f, f'denseblock{i + 1}')(x)
+            if i == 3:
+                x = F.relu(f.norm5(x), inplace=True)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+    def train(self, mode=True):
+        """Training mode, keeping frozen stages (and with ``norm_eval`` every
+        BN) in eval mode; returns self."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+
+def _check_ints(owner, name, value, choices, length=4):
+    """A list or tuple of ints (``length`` of them, from ``choices`` or
+    >= 1 when None), as a tuple."""
+    what = f'one of {tuple(choices)}' if choices else '>= 1'
+    expected = (f'a list or tuple of {length or "some"} ints, each {what}')
+    if not isinstance(value, (list, tuple)) or (length and
+                                                len(value) != length):
+        raise (TypeError if not isinstance(value, (list, tuple)) else
+               ValueError)(f'{owner}: {name} must be {expected}, got '
+                           f'{value!r} ({type(value).__name__})')
+    for item in value:
+        if choices:
+            check_int(owner, f'each of {name}', item, choices=choices)
+        else:
+            check_int(owner, f'each of {name}', item, minimum=1)
+    return tuple(int(v) for v in value)
+
+
+def _densenet_init_cfg(init_cfg):
+    """The IBN backbones' init_cfg (strict ``Pretrained``, last; constant
+    norm init covering IN), with the older torchvision key names
+    (``denselayer1.norm.1``) mapped after the config's ``revise_keys``."""
+    cfgs = _ibn_init_cfg(init_cfg) or []
+    for cfg in cfgs:
+        if cfg['type'] == 'StrictPretrained':
+            cfg['revise_keys'] = [
+                *cfg.get('revise_keys', _REVISE_KEYS), DENSENET_LEGACY_KEYS
+            ]
+    return cfgs or None

@@ -1,0 +1,235 @@
+"""Weights in the published DenseNet-IBN-a format (and torchvision's DenseNet
+formats, current and older key names) load strictly into IBNDenseNet and
+give the published model's block outputs.
+
+The reference below is written for this test from the published layout
+(key names, where IBN sits, which part comes first) with plain torch
+modules and no ibnseg import."""
+import copy
+import re
+from collections import OrderedDict
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+import ibnseg  # noqa: F401
+from ibnseg.models import describe_state_dict
+from tests.test_models.published_layout import PublishedResNet
+
+torch.set_num_threads(1)
+init_default_scope('mmseg')
+
+# stem channels, growth rate, layers per block
+ARCHS = {121: (64, 32, (6, 12, 24, 16)), 169: (64, 32, (6, 12, 32, 32)),
+         161: (96, 48, (6, 12, 36, 24)), 201: (64, 32, (6, 12, 48, 32))}
+
+
+class BNThenIN(nn.Module):
+    """The published DenseNet IBN norm: BN on the first int(C * 0.6)
+    channels, affine IN on the rest, concatenated."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.num_bn = int(channels * 0.6)
+        self.BN = nn.BatchNorm2d(self.num_bn)
+        self.IN = nn.InstanceNorm2d(channels - self.num_bn, affine=True)
+
+    def forward(self, x):
+        return torch.cat([self.BN(x[:, :self.num_bn].contiguous()),
+                          self.IN(x[:, self.num_bn:].contiguous())], 1)
+
+
+class RefDenseLayer(nn.Sequential):
+
+    def __init__(self, channels, growth, ibn):
+        super().__init__(OrderedDict([
+            ('norm1', BNThenIN(channels) if ibn else nn.BatchNorm2d(channels)),
+            ('relu1', nn.ReLU()),
+            ('conv1', nn.Conv2d(channels, 4 * growth, 1, bias=False)),
+            ('norm2', nn.BatchNorm2d(4 * growth)),
+            ('relu2', nn.ReLU()),
+            ('conv2', nn.Conv2d(4 * growth, growth, 3, padding=1,
+                                bias=False)),
+        ]))
+
+    def forward(self, x):
+        return torch.cat([x, super().forward(x)], 1)
+
+
+class PublishedDenseNet(nn.Module):
+    """torchvision-named DenseNet; ``ibn``: norm1 of denselayer 1, 4, 7,
+    ... of blocks 1-3 is BNThenIN (DenseNet-IBN-a). Has the classifier."""
+
+    def __init__(self, depth, ibn):
+        super().__init__()
+        stem, growth, blocks = ARCHS[depth]
+        features = OrderedDict([
+            ('conv0', nn.Conv2d(3, stem, 7, 2, 3, bias=False)),
+            ('norm0', nn.BatchNorm2d(stem)), ('relu0', nn.ReLU()),
+            ('pool0', nn.MaxPool2d(3, 2, 1))])
+        channels = stem
+        for i, count in enumerate(blocks):
+            features[f'denseblock{i + 1}'] = nn.Sequential(OrderedDict(
+                (f'denselayer{j + 1}',
+                 RefDenseLayer(channels + j * growth, growth,
+                               ibn and i < 3 and j % 3 == 0))
+                for j in range(count)))
+            channels += count * growth
+            if i < 3:
+                features[f'transition{i + 1}'] = nn.Sequential(OrderedDict([
+                    ('norm', nn.BatchNorm2d(channels)), ('relu', nn.ReLU()),
+                    ('conv', nn.Conv2d(channels, channels // 2, 1,
+                                       bias=False)),
+                    ('pool', nn.AvgPool2d(2, 2))]))
+                channels //= 2
+        features['norm5'] = nn.BatchNorm2d(channels)
+        self.features = nn.Sequential(features)
+        self.classifier = nn.Linear(channels, 1000)
+
+    def stages(self, x):
+        """Each dense block's output; the last one through norm5 + ReLU."""
+        outs = []
+        for name, module in self.features.named_children():
+            x = module(x)
+            if name.startswith('denseblock'):
+                outs.append(x)
+            if name == 'norm5':
+                outs[-1] = torch.relu(x)
+        return outs
+
+
+def randomize(model, seed=0):
+    """Random affine parameters and running statistics of a random batch,
+    so that a wrongly placed weight changes the outputs."""
+    gen = torch.Generator().manual_seed(seed)
+    norms = [m for m in model.modules()
+             if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d))]
+    with torch.no_grad():
+        for module in norms:
+            module.weight.uniform_(0.5, 1.5, generator=gen)
+            module.bias.uniform_(-0.2, 0.2, generator=gen)
+            module.momentum = 1.0
+        model.train()
+        model.stages(torch.randn(2, 3, 64, 64, generator=gen))
+    return model.eval()
+
+
+def legacy_keys(state_dict):
+    """torchvision's DenseNet files: 'denselayer1.norm.1.weight'."""
+    return {re.sub(r'(denselayer\d+\.(?:norm|conv))([12])\.', r'\1.\2.', k):
+            v for k, v in state_dict.items()}
+
+
+@pytest.fixture(autouse=True)
+def quiet_init_log():
+    # mmengine logs every parameter's init at INFO; keep test output short
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')
+    yield
+    logger.setLevel(level)
+
+
+def _build(path, **cfg):
+    model = MODELS.build(dict(
+        dict(type='IBNDenseNet', **cfg),
+        init_cfg=dict(type='Pretrained', checkpoint=str(path))))
+    model.init_weights()
+    return model.eval()
+
+
+def _max_diff(outs_a, outs_b):
+    return max((a.double() - b.double()).abs().max().item()
+               for a, b in zip(outs_a, outs_b))
+
+
+@pytest.mark.parametrize('depth,ibn,key_style', [
+    pytest.param(121, 'a', 'current', id='densenet121_ibn_a'),
+    pytest.param(121, None, 'legacy', id='tv_densenet121-norm.1-keys'),
+    pytest.param(121, 'a', 'module', id='densenet121_ibn_a-module'),
+    pytest.param(169, 'a', 'current', id='densenet169_ibn_a'),
+])
+def test_published_weights_give_the_published_outputs(tmp_path, depth, ibn,
+                                                      key_style):
+    torch.manual_seed(depth)
+    reference = randomize(PublishedDenseNet(depth, ibn is not None))
+    state = reference.state_dict()
+    if key_style == 'legacy':
+        state = legacy_keys(state)
+        assert 'features.denseblock1.denselayer1.norm.1.weight' in state
+    elif key_style == 'module':  # the older DataParallel .pth.tar format
+        state = {'state_dict': {'module.' + k: v for k, v in state.items()}}
+    torch.save(state, tmp_path / 'w.pth')
+    model = _build(tmp_path / 'w.pth', depth=depth, ibn=ibn)
+    reference, model = reference.double(), model.double()
+    x = torch.randn(2, 3, 64, 64, dtype=torch.float64)
+    with torch.no_grad():
+        expected = reference.stages(x)
+        got = model(x)
+    assert [o.shape for o in got] == [o.shape for o in expected]
+    assert _max_diff(got, expected) <= 1e-9
+    # and training mode (batch statistics) agrees too
+    with torch.no_grad():
+        got = model.train()(x)
+        expected = reference.train().stages(x)
+    assert _max_diff(got, expected) <= 1e-9
+
+
+def test_the_same_file_loads_into_the_dilated_backbone(tmp_path):
+    reference = randomize(PublishedDenseNet(121, True)).double()
+    torch.save(reference.state_dict(), tmp_path / 'w.pth')
+    model = _build(tmp_path / 'w.pth', strides=(1, 2, 1, 1),
+                   dilations=(1, 1, 2, 4)).double()
+    x = torch.randn(1, 3, 64, 64, dtype=torch.float64)
+    with torch.no_grad():
+        outs = model(x)
+        expected = reference.stages(x)
+    assert [o.shape[-2:] for o in outs] == [(16, 16)] + [(8, 8)] * 3
+    # blocks 1 and 2 are not dilated: the published model's outputs
+    assert _max_diff(outs[:2], expected[:2]) <= 1e-9
+
+
+def test_a_resnet_file_says_what_it_is_and_what_the_model_is(tmp_path):
+    torch.save(PublishedResNet(50, 'a').state_dict(), tmp_path / 'r.pth')
+    with pytest.raises(ValueError) as error:
+        _build(tmp_path / 'r.pth')
+    message = str(error.value)
+    assert 'r.pth does not fit IBNDenseNet' in message
+    assert ('the file looks like: ResNet-50 (3x4x6x3 blocks), 7x7 stem, IBN '
+            'in bn1') in message
+    assert ('the model is:        DenseNet-121 (6x12x24x16 layers, growth '
+            '32), IBN in norm1 of every third layer of blocks 1,2,3 (26 IN '
+            'channels in denseblock1.denselayer1): the layout of the '
+            'published densenet121_ibn_a') in message
+    assert 'missing keys: features.conv0.weight' in message
+
+
+def test_a_file_of_another_densenet_names_both_layouts(tmp_path):
+    state = legacy_keys(PublishedDenseNet(121, False).state_dict())
+    torch.save(state, tmp_path / 'tv121.pth')
+    with pytest.raises(ValueError) as error:
+        _build(tmp_path / 'tv121.pth', depth=169)
+    message = str(error.value)
+    assert 'the layout of torchvision densenet121' in message
+    assert 'the layout of the published densenet169_ibn_a' in message
+    assert 'missing keys: features.denseblock1.denselayer1.norm1.IN' in message
+    assert 'unexpected keys: features.denseblock1.denselayer1.norm1.weight' \
+        in message
+    assert ('shape mismatches (file vs model): features.transition3.norm.'
+            'weight (1024,) vs (1280,)') in message
+
+
+def test_describe_state_dict_of_densenets():
+    for depth in (161, 201):
+        text = describe_state_dict(PublishedDenseNet(depth, False).state_dict())
+        stem, growth, blocks = ARCHS[depth]
+        assert text == (f'DenseNet-{depth} ({"x".join(map(str, blocks))} '
+                        f'layers, growth {growth}), no IN: the layout of '
+                        f'torchvision densenet{depth}')
+    state = {'backbone.' + k: v for k, v in
+             PublishedDenseNet(121, True).state_dict().items()}
+    assert 'prefix="backbone."' in describe_state_dict(state)
