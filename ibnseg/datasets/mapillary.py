@@ -12,6 +12,7 @@ from .labels import CLASSES, PALETTE, LabelIdTable, mapillary_label_id_table
 from .layouts import (MAPILLARY_CONFIGS, MAPILLARY_IMG_DIR,
                       MAPILLARY_IMG_SUFFIX, MAPILLARY_LABEL_DIRS,
                       MAPILLARY_LABEL_IDS_SUFFIX, MAPILLARY_TRAIN_IDS_SUFFIX)
+from .skip_report import SKIP_REPORT_NAME
 from .transforms.loading import LABEL_ID_TABLE_KEY, SEG_MAP_FORMAT_KEY
 
 SPLITS = ('training', 'validation')
@@ -98,9 +99,11 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
         config (str, optional): The v1.2 config file, relative to
             ``data_root`` unless absolute; None: config.json or
             config_v1.2.json in ``data_root``.
-        subset (dict, optional), skip_report (str, optional),
-            first_pass (bool), first_pass_cache (str, optional): As in
-            ``GTA5Dataset``.
+        skip_report (str, optional): The converter's report of broken
+            pairs (keys are unique across splits), relative to
+            ``data_root`` unless absolute; a missing file skips nothing.
+        subset (dict, optional), first_pass (bool), first_pass_cache (str,
+            optional): As in ``GTA5Dataset``.
         **kwargs: Other ``BaseSegDataset`` arguments; ``data_prefix`` and
             the suffixes follow from ``split``.
     """
@@ -111,7 +114,7 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
                  label_format: str = 'auto',
                  config: Optional[str] = None,
                  subset: Optional[dict] = None,
-                 skip_report: Optional[str] = None,
+                 skip_report: Optional[str] = SKIP_REPORT_NAME,
                  first_pass: bool = True,
                  first_pass_cache: Optional[str] = None,
                  **kwargs) -> None:
@@ -150,3 +153,51 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
             self.data_root or '')
         for info in raw:
             info[LABEL_ID_TABLE_KEY] = self.label_id_table
+
+
+def convert_mapillary_label(task):
+    """Check one Mapillary pair and write its trainId label; one task of
+    tools/convert_mapillary_labels.py (module level, so worker processes
+    can run it).
+
+    Args:
+        task: (key, image path, label path, trainId path, lookup table
+            (256 uint8), force).
+
+    Returns:
+        (key, status, SkippedSample or None): status is ``CONVERTED``,
+        ``ALREADY_CONVERTED`` (the trainId file exists and ``force`` is
+        False: nothing is rewritten) or ``SKIPPED`` with the reason.
+    """
+    from .label_conversion import ALREADY_CONVERTED, CONVERTED, SKIPPED
+    from .layouts import read_label_ids, read_png_size, save_png_atomic
+    from .skip_report import SkippedSample
+    key, img_path, label_path, dst, lut, force = task
+
+    def skip(problem, detail):
+        return key, SKIPPED, SkippedSample(key, problem, detail)
+
+    if not osp.isfile(img_path):
+        return skip('missing_image', f'{img_path} not found')
+    if not osp.isfile(label_path):
+        return skip('missing_label', f'{label_path} not found')
+    try:
+        img_size = read_png_size(img_path)
+    except ValueError as err:
+        return skip('unreadable_image', str(err))
+    reuse = not force and osp.isfile(dst)
+    try:
+        # an existing conversion is trusted (atomic writes): only the raw
+        # label's header is read again, for the size check
+        label_ids = None if reuse else read_label_ids(label_path)
+        label_size = read_png_size(label_path) if reuse else label_ids.shape
+    except ValueError as err:
+        return skip('unreadable_label', str(err))
+    if tuple(label_size) != tuple(img_size):
+        return skip(
+            'size_mismatch', f'image {img_size[1]}x{img_size[0]}, label '
+            f'{label_size[1]}x{label_size[0]} (WxH)')
+    if reuse:
+        return key, ALREADY_CONVERTED, None
+    save_png_atomic(dst, lut[label_ids])
+    return key, CONVERTED, None

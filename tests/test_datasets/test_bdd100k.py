@@ -1,0 +1,97 @@
+import os
+import warnings
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
+from ibnseg.datasets.skip_report import SkippedSample, write_skip_report
+from tests.data_factory import make_bdd100k, truncate_file
+from tests.test_datasets.domain_config_helpers import build_domain_datasets
+from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+
+init_default_scope('mmseg')
+
+
+def build(root, **kwargs):
+    kwargs.setdefault('pipeline', TEST_PIPELINE)
+    return DATASETS.build(
+        dict(type='BDD100KSegDataset', data_root=root, **kwargs))
+
+
+def names(dataset):
+    return [
+        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
+    ]
+
+
+@pytest.mark.parametrize('layout', ['10k', 'seg'])
+def test_both_layouts_found_and_labels_are_the_train_ids(tmp_path, layout):
+    bdd = make_bdd100k(tmp_path / 'bdd', layout, {'train': 2, 'val': 3})
+    for split in ('train', 'val'):
+        dataset = build(bdd.root, split=split)
+        assert dataset.layout == layout
+        assert names(dataset) == bdd.names[split]
+        assert len(dataset.METAINFO['classes']) == 19
+        for i, name in enumerate(bdd.names[split]):
+            np.testing.assert_array_equal(
+                gt_of(dataset[i]), bdd.labels[f'{split}/{name}'])
+
+
+def test_wrong_layout_names_the_expected_ones(tmp_path):
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError,
+                       match=r"images/10k/\{split\}.*seg/images/\{split\}"
+                       r".*data/README.md"):
+        build(str(tmp_path / 'empty'), split='val')
+    bdd = make_bdd100k(tmp_path / 'bdd', '10k', {'val': 1})
+    with pytest.raises(FileNotFoundError,
+                       match=r"seg/images/val.*layout 'seg'"):
+        build(bdd.root, split='val', layout='seg')
+    with pytest.raises(ValueError, match='split must be one of'):
+        build(bdd.root, split='test')
+    with pytest.raises(ValueError, match='layout'):
+        build(bdd.root, split='val', data_prefix=dict(img_path='x'))
+
+
+def test_broken_pairs_skipped_and_reported(tmp_path):
+    bdd = make_bdd100k(tmp_path / 'bdd', '10k', {'train': 4})
+    broken, listed = bdd.names['train'][1], bdd.names['train'][2]
+    truncate_file(bdd.image_paths[f'train/{broken}'])
+    write_skip_report(str(tmp_path / 'bdd' / 'skipped.tsv'),
+                      [SkippedSample(listed, 'size_mismatch', 'test')])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        dataset = build(bdd.root, split='train', skip_report='skipped.tsv')
+    assert names(dataset) == [
+        n for n in bdd.names['train'] if n not in (broken, listed)
+    ]
+    messages = ' '.join(str(w.message) for w in caught)
+    assert 'skip report' in messages and 'first-pass' in messages
+    assert dataset.first_pass_skipped[0].sample_id == broken
+    assert os.path.isfile(tmp_path / 'bdd' / 'first_pass_skipped.tsv')
+
+
+def test_seeded_subset(tmp_path):
+    bdd = make_bdd100k(tmp_path / 'bdd', 'seg', {'train': 5})
+    first = names(build(bdd.root, subset=dict(count=2, seed=3)))
+    assert len(first) == 2
+    assert first == names(build(bdd.root, subset=dict(count=2, seed=3)))
+
+
+def test_domain_config_builds_on_generated_data(tmp_path, monkeypatch):
+    bdd = make_bdd100k(tmp_path / 'bdd', '10k', {'train': 2, 'val': 1})
+    built, cfg = build_domain_datasets('bdd100k.py', 'IBNSEG_BDD100K_ROOT',
+                                       bdd.root, monkeypatch)
+    assert set(built) == {
+        'bdd100k_train_dataloader', 'bdd100k_val_dataloader',
+        'bdd100k_test_dataloader'
+    }
+    assert len(built['bdd100k_train_dataloader']) == 2
+    assert len(built['bdd100k_val_dataloader']) == 1
+    assert cfg.bdd100k_test_pipeline[-1]['type'] == 'PackSegInputs'
+    sample = built['bdd100k_val_dataloader'][0]
+    name = bdd.names['val'][0]
+    np.testing.assert_array_equal(gt_of(sample), bdd.labels[f'val/{name}'])

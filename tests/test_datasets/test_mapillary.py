@@ -1,0 +1,169 @@
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
+from ibnseg.datasets.skip_report import read_skip_report
+from ibnseg.engine.fileio import PARTIAL_SUFFIX
+from tests.data_factory import make_mapillary
+from tests.test_datasets.domain_config_helpers import build_domain_datasets
+from tests.test_datasets.helpers import TEST_PIPELINE, gt_of, load_tool
+
+init_default_scope('mmseg')
+
+# The mapping typed in independently of ibnseg's table: Mapillary
+# "readable" class name -> Cityscapes class (RobustNet's
+# datasets/mapillary.py); every other class is ignored.
+CITYSCAPES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
+              'traffic light', 'traffic sign', 'vegetation', 'terrain', 'sky',
+              'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle',
+              'bicycle')
+EXPECTED = {
+    'Road': 'road', 'Lane Marking - General': 'road', 'Manhole': 'road',
+    'Curb': 'sidewalk', 'Sidewalk': 'sidewalk', 'Building': 'building',
+    'Wall': 'wall', 'Fence': 'fence', 'Pole': 'pole', 'Utility Pole': 'pole',
+    'Traffic Light': 'traffic light',
+    'Traffic Sign (Front)': 'traffic sign', 'Vegetation': 'vegetation',
+    'Terrain': 'terrain', 'Sky': 'sky', 'Person': 'person',
+    'Bicyclist': 'rider', 'Motorcyclist': 'rider', 'Other Rider': 'rider',
+    'Car': 'car', 'Truck': 'truck', 'Bus': 'bus', 'On Rails': 'train',
+    'Motorcycle': 'motorcycle', 'Bicycle': 'bicycle'
+}
+
+
+def expected_train_ids(root, label_ids):
+    """trainIds of ``label_ids`` from the data root's own config.json,
+    by class name."""
+    with open(osp.join(root, 'config.json')) as f:
+        labels = json.load(f)['labels']
+    lut = np.full(256, 255, np.uint8)
+    for label_id, label in enumerate(labels):
+        if label['readable'] in EXPECTED:
+            lut[label_id] = CITYSCAPES.index(EXPECTED[label['readable']])
+    return lut[label_ids]
+
+
+def build(root, **kwargs):
+    kwargs.setdefault('pipeline', TEST_PIPELINE)
+    return DATASETS.build(
+        dict(type='MapillaryToCityscapesDataset', data_root=root, **kwargs))
+
+
+def names(dataset):
+    return [
+        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
+    ]
+
+
+def test_raw_labels_mapped_by_class_name_on_the_fly(tmp_path):
+    mv = make_mapillary(tmp_path / 'mv', sizes=[(40, 56), (48, 40)])
+    dataset = build(mv.root, split='training')
+    assert names(dataset) == mv.names['training']
+    for i, name in enumerate(mv.names['training']):
+        assert dataset.get_data_info(i)['seg_map_format'] == 'label_ids'
+        np.testing.assert_array_equal(
+            gt_of(dataset[i]),
+            expected_train_ids(mv.root, mv.labels[f'training/{name}']))
+
+
+def test_ids_follow_the_config_file_not_a_fixed_order(tmp_path):
+    mv = make_mapillary(tmp_path / 'mv', {'validation': 1})
+    path = osp.join(mv.root, 'config.json')
+    with open(path) as f:
+        config = json.load(f)
+    labels = config['labels']
+    # swap Road (13) and Sky (27): the same files now mean the other class
+    labels[13], labels[27] = labels[27], labels[13]
+    with open(path, 'w') as f:
+        json.dump(config, f)
+    dataset = build(mv.root)
+    name = mv.names['validation'][0]
+    gt = gt_of(dataset[0])
+    ids = mv.labels[f'validation/{name}']
+    np.testing.assert_array_equal(gt, expected_train_ids(mv.root, ids))
+    assert (gt[ids == 13] == CITYSCAPES.index('sky')).all()
+
+
+def test_config_errors_name_the_file(tmp_path):
+    mv = make_mapillary(tmp_path / 'mv', {'validation': 1},
+                        with_config=False)
+    with pytest.raises(FileNotFoundError,
+                       match=r'config.json.*convert_mapillary_labels'):
+        build(mv.root)
+    with open(osp.join(mv.root, 'config.json'), 'w') as f:
+        json.dump(dict(labels=[dict(name=f'c{i}') for i in range(124)]), f)
+    with pytest.raises(ValueError, match=r'124 entries.*v1.2'):
+        build(mv.root)
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError,
+                       match=r'validation/images.*Mapillary.*README'):
+        build(str(tmp_path / 'empty'))
+
+
+def test_converter_parallel_atomic_idempotent(tmp_path, capsys):
+    mv = make_mapillary(tmp_path / 'mv', {'training': 3, 'validation': 2},
+                        sizes=[(40, 56), (40, 56), (40, 56), (30, 50)])
+    # a pair of different sizes: listed in the report, not converted
+    bad = mv.names['validation'][0]
+    other = mv.names['validation'][1]
+    bad_key = f'validation/{bad}'
+    from PIL import Image
+    with Image.open(mv.label_paths[bad_key]) as label:
+        label.resize((33, 21)).save(mv.label_paths[bad_key])
+    leftover = osp.join(osp.dirname(mv.label_paths[bad_key]),
+                        f'.x.png.1.abc{PARTIAL_SUFFIX}')
+    open(leftover, 'w').close()
+    tool = load_tool('convert_mapillary_labels')
+    assert tool.main([mv.root, '--nproc', '2']) == 0
+    out = capsys.readouterr().out
+    assert 'converted: 4' in out and 'skipped: 1' in out
+    assert not osp.exists(leftover)
+    report = read_skip_report(osp.join(mv.root, 'skipped_pairs.tsv'))
+    assert report[bad].problem == 'size_mismatch'
+    converted = {}
+    for key, path in mv.label_paths.items():
+        dst = path[:-len('.png')] + '_trainIds.png'
+        if key == bad_key:
+            assert not osp.exists(dst)
+            continue
+        with Image.open(dst) as image:
+            np.testing.assert_array_equal(
+                np.array(image), expected_train_ids(mv.root, mv.labels[key]))
+        converted[dst] = os.stat(dst).st_mtime_ns
+    # a second run rewrites nothing
+    assert tool.main([mv.root, '--nproc', '1']) == 0
+    out = capsys.readouterr().out
+    assert 'already converted: 4' in out and '  converted:' not in out
+    assert {p: os.stat(p).st_mtime_ns for p in converted} == converted
+    # the dataset prefers the converted files and honours the report
+    dataset = build(mv.root, split='validation')
+    assert names(dataset) == [other]
+    assert dataset.get_data_info(0)['seg_map_format'] == 'train_ids'
+    np.testing.assert_array_equal(
+        gt_of(dataset[0]),
+        expected_train_ids(mv.root, mv.labels[f'validation/{other}']))
+
+
+def test_domain_config_builds_on_generated_data(tmp_path, monkeypatch):
+    mv = make_mapillary(tmp_path / 'mv', {'training': 2, 'validation': 1})
+    built, cfg = build_domain_datasets('mapillary.py',
+                                       'IBNSEG_MAPILLARY_ROOT', mv.root,
+                                       monkeypatch)
+    assert set(built) == {
+        'mapillary_train_dataloader', 'mapillary_val_dataloader',
+        'mapillary_test_dataloader'
+    }
+    assert len(built['mapillary_train_dataloader']) == 2
+    resize = cfg.mapillary_test_pipeline[1]
+    assert resize['type'] == 'Resize' and resize['keep_ratio']
+    assert min(resize['scale']) == 1536
+    sample = built['mapillary_val_dataloader'][0]
+    name = mv.names['validation'][0]
+    np.testing.assert_array_equal(
+        gt_of(sample),
+        expected_train_ids(mv.root, mv.labels[f'validation/{name}']))

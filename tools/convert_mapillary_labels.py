@@ -1,0 +1,135 @@
+"""Convert Mapillary Vistas v1.2 labels to Cityscapes trainIds.
+
+For every image of the chosen splits (``<split>/images/<key>.jpg``) it
+checks that its label (``<split>/labels/<key>.png``, or ``<split>/v1.2/
+labels`` in the v2.0 download) exists, reads and has the image's size, and
+writes ``<key>_trainIds.png`` beside it: the class ids mapped to the 19
+Cityscapes trainIds by class NAME from the dataset's own config.json
+(``ibnseg.datasets.labels.MAPILLARY_TO_CITYSCAPES``). Writes are atomic and
+done in parallel; converted files are skipped unless --force; temporary
+files a killed run left are removed; broken pairs go to the skip report
+(default DATA_ROOT/skipped_pairs.tsv), which MapillaryToCityscapesDataset
+honours. A full disk stops the run naming the file.
+
+    python tools/convert_mapillary_labels.py data/mapillary --nproc 8
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+from collections import Counter
+
+from ibnseg.datasets.label_conversion import (SKIPPED,
+                                              add_conversion_arguments,
+                                              is_disk_full, remove_leftovers,
+                                              run_tasks, summarize)
+from ibnseg.datasets.layouts import (MAPILLARY_IMG_DIR, MAPILLARY_IMG_SUFFIX,
+                                     MAPILLARY_LABEL_IDS_SUFFIX,
+                                     MAPILLARY_TRAIN_IDS_SUFFIX)
+from ibnseg.datasets.mapillary import (SPLITS, convert_mapillary_label,
+                                       find_config, find_label_dir,
+                                       load_mapillary_table)
+from ibnseg.datasets.roots import data_root_arg, data_root_help
+from ibnseg.datasets.skip_report import SKIP_REPORT_NAME, write_skip_report
+from ibnseg.engine.fileio import (OutputPathError, check_output_dir,
+                                  check_output_file)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        'data_root', nargs='?', default=None,
+        help=data_root_help('mapillary'))
+    parser.add_argument(
+        '--splits', nargs='+', default=list(SPLITS), choices=SPLITS,
+        help='splits to convert (default: both)')
+    parser.add_argument(
+        '--config', help='the v1.2 config file (default: DATA_ROOT/'
+        'config.json or DATA_ROOT/config_v1.2.json)')
+    add_conversion_arguments(parser)
+    parser.add_argument(
+        '--report', help=f'skip report path (default: '
+        f'DATA_ROOT/{SKIP_REPORT_NAME})')
+    args = parser.parse_args(argv)
+    args.data_root = data_root_arg(parser, args.data_root, 'mapillary')
+    return args
+
+
+def list_tasks(root, splits, lut, force):
+    """One task per image of ``splits`` (and per label without image)."""
+    tasks = []
+    for split in splits:
+        img_dir = osp.join(root, MAPILLARY_IMG_DIR.format(split=split))
+        label_dir = osp.join(root, find_label_dir(root, split))
+        keys = set()
+        for folder, suffix in ((img_dir, MAPILLARY_IMG_SUFFIX),
+                               (label_dir, MAPILLARY_LABEL_IDS_SUFFIX)):
+            if osp.isdir(folder):
+                keys.update(
+                    n[:-len(suffix)] for n in os.listdir(folder)
+                    if n.endswith(suffix) and not n.startswith('.')
+                    and not n.endswith(MAPILLARY_TRAIN_IDS_SUFFIX))
+        for key in sorted(keys):
+            tasks.append(
+                (key, osp.join(img_dir, key + MAPILLARY_IMG_SUFFIX),
+                 osp.join(label_dir, key + MAPILLARY_LABEL_IDS_SUFFIX),
+                 osp.join(label_dir, key + MAPILLARY_TRAIN_IDS_SUFFIX), lut,
+                 force))
+    return tasks
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:  # the table first: without it nothing can be converted
+        table = load_mapillary_table(
+            find_config(args.data_root, args.config), args.data_root)
+    except (OSError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    tasks = list_tasks(args.data_root, args.splits, table.lut, args.force)
+    if not tasks:
+        print(
+            f'error: no Mapillary images or labels under {args.data_root!r} '
+            f'for {", ".join(args.splits)} (expected <split>/images/*.jpg '
+            'and <split>/labels/*.png; see data/README.md)',
+            file=sys.stderr)
+        return 2
+    report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
+    label_dirs = sorted({osp.dirname(t[3]) for t in tasks})
+    try:  # before any work, not after hours of it
+        for folder in label_dirs:
+            check_output_dir(folder, 'data_root (trainId labels are written '
+                             'beside the labels):')
+        check_output_file(report, '--report' if args.report else
+                          f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})')
+    except OutputPathError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    remove_leftovers(label_dirs + [osp.dirname(osp.abspath(report))])
+    started = time.time()
+    try:
+        results = run_tasks(convert_mapillary_label, tasks, args.nproc)
+        skipped = [item for _, status, item in results if status == SKIPPED]
+        write_skip_report(
+            report, skipped,
+            comment='Mapillary pairs skipped by MapillaryToCityscapesDataset;'
+            f' written by tools/convert_mapillary_labels.py from '
+            f'{args.data_root}')
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        print(f'\nerror: {err}', file=sys.stderr)
+        return 1
+    problems = Counter(item.problem for item in skipped)
+    print('\n' + summarize(
+        [status for _, status, _ in results], started,
+        dict(skip_report=report, **{
+            f'skipped ({p})': n
+            for p, n in sorted(problems.items())
+        })))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
