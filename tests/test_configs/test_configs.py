@@ -8,13 +8,16 @@ import re
 import pytest
 from mmengine.config import Config
 from mmengine.config import utils as config_utils
+from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
 import ibnseg  # noqa: F401
 from ibnseg.models.backbones.ibn_weights import WEIGHT_URLS
 from ibnseg.synthetic import generate_domain_dataset
-from tests.data_factory import make_cityscapes, make_gta5, write_split_file
+from tests.data_factory import (make_acdc, make_bdd100k, make_cityscapes,
+                                make_gta5, make_mapillary, make_synthia,
+                                write_split_file)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
@@ -45,6 +48,16 @@ def data_dir(tmp_path_factory):
                        ('test', gta.ids[4:])):
         write_split_file(root / 'data' / 'gta5' / 'splits' / f'{split}.txt',
                          ids)
+    # the domain-generalisation domains, one frame per split a config
+    # reads (the configs only need non-empty datasets)
+    make_bdd100k(root / 'data' / 'bdd100k', splits={'train': 1, 'val': 1})
+    make_mapillary(root / 'data' / 'mapillary',
+                   splits={'training': 1, 'validation': 1})
+    synthia = make_synthia(root / 'data' / 'synthia', num_images=2)
+    write_split_file(root / 'data' / 'synthia' / 'splits' / 'val.txt',
+                     synthia.ids[1:])
+    make_acdc(root / 'data' / 'acdc', splits={'val': 1},
+              with_label_ids=False)
     synthetic = root / 'data' / 'synthetic'
     generate_domain_dataset(str(synthetic / 'source'), 'source', 2, 2,
                             size=(32, 64), layout='gta5', progress=False)
@@ -58,6 +71,14 @@ def data_dir(tmp_path_factory):
 def test_configs_found():
     assert 'configs/ibn_b_cityscapes.py' in CONFIGS
     assert len(CONFIGS) > 50
+    # the domain-generalisation protocol: 3 backbones x 2 heads x 3
+    # combinations, and the short names
+    for protocol in ('gta5-to-cbm', 'synthia-to-cbm', 'cityscapes-to-bmga'):
+        grid = [c for c in CONFIGS if f'_{protocol}-' in c]
+        assert len(grid) == 6, (protocol, grid)
+    for short in ('r50', 'ibn_a', 'ibn_b'):
+        for protocol in ('gta5_to_cbm', 'synthia_to_cbm'):
+            assert f'configs/{short}_{protocol}.py' in CONFIGS
 
 
 def _expected_backbone(name):
@@ -78,6 +99,12 @@ def test_config_builds(config, data_dir, monkeypatch):
     assert backbone.get('ibn') == ibn, 'file name and ibn variant disagree'
     if depth is not None:
         assert backbone.depth == depth
+    stride = re.search(r'-d(8|16)_', osp.basename(config))
+    if stride:  # the output stride the name promises
+        assert (backbone.strides, backbone.dilations) == {
+            '8': ((1, 2, 1, 1), (1, 1, 2, 4)),
+            '16': ((1, 2, 2, 1), (1, 1, 1, 2))
+        }[stride.group(1)]
     init = backbone.get('init_cfg')
     if init:  # a published file the missing-file message can point to
         assert osp.basename(init.checkpoint) in WEIGHT_URLS
@@ -93,6 +120,9 @@ def test_config_builds(config, data_dir, monkeypatch):
     for loader in LOADERS:
         dataset = DATASETS.build(cfg[loader].dataset)
         assert len(dataset) > 0, f'{loader} of {config} is empty'
+    # the evaluator's options fit the dataset (e.g. SYNTHIA's class subsets
+    # name its classes): checked when the classes are handed over
+    Evaluator(cfg.val_evaluator).dataset_meta = dataset.metainfo
     for name, domain in cfg.get('cross_domain', {}).get('domains',
                                                         {}).items():
         assert len(DATASETS.build(domain.dataloader.dataset)) > 0, name
