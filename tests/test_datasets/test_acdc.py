@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
+from ibnseg.datasets.layouts import save_png_atomic
+from tests.data_factory import corrupt_file, make_acdc
+from tests.test_datasets.domain_config_helpers import build_domain_datasets
+from tests.test_datasets.helpers import TEST_PIPELINE, gt_of, official_lut
+
+init_default_scope('mmseg')
+
+
+def build(root, **kwargs):
+    kwargs.setdefault('pipeline', TEST_PIPELINE)
+    return DATASETS.build(dict(type='ACDCDataset', data_root=root, **kwargs))
+
+
+@pytest.mark.parametrize('label_format', ['train_ids', 'label_ids'])
+def test_conditions_load_labels_as_cityscapes_train_ids(tmp_path,
+                                                        label_format):
+    acdc = make_acdc(tmp_path / 'acdc', ('fog', 'snow'), {'val': 2,
+                                                          'train': 1})
+    lut = official_lut()  # cityscapesscripts' table, not ibnseg's
+    for condition in ('fog', 'snow'):
+        dataset = build(acdc.root, condition=condition,
+                        label_format=label_format)
+        group = f'{condition}/val'
+        assert [dataset.get_data_info(i)['sample_name']
+                for i in range(len(dataset))] == acdc.names[group]
+        for i, name in enumerate(acdc.names[group]):
+            assert dataset.get_data_info(i)['seg_map_format'] == label_format
+            np.testing.assert_array_equal(
+                gt_of(dataset[i]), lut[acdc.labels[f'{group}/{name}']])
+
+
+def test_label_ids_holding_255_are_refused(tmp_path):
+    acdc = make_acdc(tmp_path / 'acdc', ('rain', ), with_train_ids=False)
+    name = acdc.names['rain/val'][0]
+    save_png_atomic(acdc.label_paths[f'rain/val/{name}'],
+                    np.full((27, 48), 255, np.uint8))
+    with pytest.raises(RuntimeError, match='trainId map'):
+        build(acdc.root, condition='rain')[0]
+
+
+def test_bad_options_and_wrong_layout(tmp_path):
+    acdc = make_acdc(tmp_path / 'acdc', ('fog', ))
+    with pytest.raises(ValueError, match='condition must be one of'):
+        build(acdc.root, condition='haze')
+    with pytest.raises(ValueError, match='withheld'):
+        build(acdc.root, condition='fog', split='test')
+    with pytest.raises(FileNotFoundError,
+                       match=r'rgb_anon/night/val.*_rgb_anon.png.*README'):
+        build(acdc.root, condition='night')
+
+
+def test_broken_label_skipped_by_first_pass(tmp_path):
+    acdc = make_acdc(tmp_path / 'acdc', ('night', ), {'val': 3},
+                     with_label_ids=False)
+    broken = acdc.names['night/val'][1]
+    corrupt_file(acdc.label_paths[f'night/val/{broken}'])
+    with pytest.warns(UserWarning, match='first-pass check'):
+        dataset = build(acdc.root, condition='night')
+    assert len(dataset) == 2
+    assert dataset.first_pass_skipped[0].sample_id == broken
+
+
+def test_domain_config_builds_four_conditions(tmp_path, monkeypatch):
+    acdc = make_acdc(tmp_path / 'acdc', splits={'val': 1})
+    built, _ = build_domain_datasets('acdc.py', 'IBNSEG_ACDC_ROOT',
+                                     acdc.root, monkeypatch)
+    assert sorted(built) == [
+        f'acdc_{c}_test_dataloader' for c in ('fog', 'night', 'rain', 'snow')
+    ]
+    for key, dataset in built.items():
+        condition = key.split('_')[1]
+        assert dataset.condition == condition and len(dataset) == 1
+        name = acdc.names[f'{condition}/val'][0]
+        np.testing.assert_array_equal(
+            gt_of(dataset[0]),
+            official_lut()[acdc.labels[f'{condition}/val/{name}']])

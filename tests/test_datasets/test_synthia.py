@@ -1,0 +1,115 @@
+import warnings
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
+from ibnseg.datasets import SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
+from ibnseg.datasets.layouts import save_png_atomic
+from tests.data_factory import make_synthia, truncate_file, write_split_file
+from tests.test_datasets.domain_config_helpers import build_domain_datasets
+from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+
+init_default_scope('mmseg')
+
+CITYSCAPES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
+              'traffic light', 'traffic sign', 'vegetation', 'terrain', 'sky',
+              'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle',
+              'bicycle')
+# SYNTHIA's README class ids with a Cityscapes class, typed in from the
+# README and DAFormer's converter (not from ibnseg's table)
+SYNTHIA_CLASS = {
+    1: 'sky', 2: 'building', 3: 'road', 4: 'sidewalk', 5: 'fence',
+    6: 'vegetation', 7: 'pole', 8: 'car', 9: 'traffic sign', 10: 'person',
+    11: 'bicycle', 12: 'motorcycle', 15: 'traffic light', 16: 'terrain',
+    17: 'rider', 18: 'truck', 19: 'bus', 20: 'train', 21: 'wall'
+}
+
+
+def expected(class_ids):
+    out = np.full(class_ids.shape, 255, np.uint8)
+    for synthia_id, name in SYNTHIA_CLASS.items():
+        out[class_ids == synthia_id] = CITYSCAPES.index(name)
+    return out
+
+
+def build(root, **kwargs):
+    kwargs.setdefault('pipeline', TEST_PIPELINE)
+    return DATASETS.build(dict(type='SynthiaDataset', data_root=root,
+                               **kwargs))
+
+
+def test_16_bit_labels_map_from_the_class_channel(tmp_path):
+    syn = make_synthia(tmp_path / 'syn', num_images=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        dataset = build(syn.root)
+        for i, stem in enumerate(syn.ids):
+            assert dataset.get_data_info(i)['sample_name'] == stem
+            np.testing.assert_array_equal(
+                gt_of(dataset[i]), expected(syn.class_ids[stem]))
+    # 23, 40 and the 16-bit 300 are no SYNTHIA class: ignored and reported
+    assert any('SYNTHIA label table' in str(w.message) for w in caught)
+    assert '2 label file(s)' in dataset.unknown_label_ids_summary()
+
+
+def test_plain_load_annotations_is_refused(tmp_path):
+    # PIL would read the 16-bit label's high bytes: all zeros
+    syn = make_synthia(tmp_path / 'syn', num_images=1)
+    plain = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+             dict(type='PackSegInputs')]
+    with pytest.raises(ValueError, match='LoadLabelIdAnnotations'):
+        build(syn.root, pipeline=plain)[0]
+
+
+def test_split_file_and_converted_labels(tmp_path):
+    syn = make_synthia(tmp_path / 'syn', num_images=3)
+    write_split_file(tmp_path / 'syn' / 'splits' / 'val.txt', ['2', '0'])
+    converted = np.full(syn.class_ids['0000002'].shape, 7, np.uint8)
+    save_png_atomic(
+        str(tmp_path / 'syn' / 'GT' / 'LABELS' / '0000002_labelTrainIds.png'),
+        converted)
+    dataset = build(syn.root, split='splits/val.txt')
+    assert [dataset.get_data_info(i)['sample_name'] for i in range(2)] == \
+        ['0000002', '0000000']
+    assert dataset.get_data_info(0)['seg_map_format'] == 'train_ids'
+    np.testing.assert_array_equal(gt_of(dataset[0]), converted)
+    with pytest.raises(FileNotFoundError, match=r'splits/train.txt.*split'):
+        build(syn.root, split='splits/train.txt')
+
+
+def test_broken_pairs_skipped_and_wrong_layout(tmp_path):
+    syn = make_synthia(tmp_path / 'syn', num_images=3)
+    truncate_file(syn.label_path('0000001'))
+    with pytest.warns(UserWarning, match='first-pass check'):
+        dataset = build(syn.root)
+    assert [i.sample_id for i in dataset.first_pass_skipped] == ['0000001']
+    assert len(dataset) == 2
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError,
+                       match=r'RGB/NNNNNNN.png.*data/README.md'):
+        build(str(tmp_path / 'empty'))
+
+
+def test_evaluated_class_subsets():
+    assert len(SYNTHIA_16_CLASSES) == 16 and len(SYNTHIA_13_CLASSES) == 13
+    assert set(CITYSCAPES) - set(SYNTHIA_16_CLASSES) == {
+        'terrain', 'truck', 'train'
+    }
+    assert set(SYNTHIA_16_CLASSES) - set(SYNTHIA_13_CLASSES) == {
+        'wall', 'fence', 'pole'
+    }
+
+
+def test_domain_config_builds_on_generated_data(tmp_path, monkeypatch):
+    syn = make_synthia(tmp_path / 'syn', num_images=3)
+    write_split_file(tmp_path / 'syn' / 'splits' / 'val.txt', ['1'])
+    built, _ = build_domain_datasets('synthia.py', 'IBNSEG_SYNTHIA_ROOT',
+                                     syn.root, monkeypatch)
+    assert len(built['synthia_train_dataloader']) == 3
+    assert len(built['synthia_val_dataloader']) == 1
+    np.testing.assert_array_equal(
+        gt_of(built['synthia_val_dataloader'][0]),
+        expected(syn.class_ids['0000001']))
