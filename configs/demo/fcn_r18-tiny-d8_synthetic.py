@@ -18,8 +18,9 @@ param_scheduler = [
 ]
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+# every generated style (ibnseg.evaluation.loops)
+val_cfg = dict(type='MultiDomainValLoop')
+test_cfg = dict(type='MultiDomainTestLoop')
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),

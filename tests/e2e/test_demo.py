@@ -7,14 +7,15 @@ import time
 
 import pytest
 
-from tests.test_engine.tiny_experiment import run_tool
+from tests.test_engine.tiny_experiment import REPO_ROOT, run_tool
 
 SMOKE = ['--preset', 'smoke', '--targets', 'dusk', '--shifts', '--nproc', '1']
 
 
 @pytest.mark.slow
 def test_demo_prints_phases_and_table_and_keeps_logs_in_files(tmp_path):
-    out, data = tmp_path / 'out', tmp_path / 'data'
+    # the data where the demo configs look for it from tmp_path
+    out, data = tmp_path / 'out', tmp_path / 'data' / 'synthetic'
     args = SMOKE + ['--out', out, '--data-root', data]
     stdout = run_tool('demo.py', args).stdout
     lines = stdout.splitlines()
@@ -42,6 +43,17 @@ def test_demo_prints_phases_and_table_and_keeps_logs_in_files(tmp_path):
     assert '=== train IBN-b ===' in again
     assert json.loads((out / 'summary.json').read_text())['models'] == \
         summary['models']
+
+    # tools/test.py with a demo config tests every style it has data for
+    # (the config's cross_domain section; only dusk of the targets exists)
+    log = run_tool('test.py', [
+        f'{REPO_ROOT}/configs/demo/fcn_r18-tiny-ibn-b-d8_synthetic.py',
+        out / 'seed0' / 'ibn_b' / 'iter_4.pth', '--work-dir',
+        tmp_path / 'test', '--cfg-options', 'test_cfg.skip_missing=True'
+    ], cwd=tmp_path).stdout
+    assert 'test: 2 domains on the full splits: source' in log
+    assert 'source/mIoU' in log and 'dusk/mIoU' in log
+    assert "skipping domain 'real'" in log
 
 
 def test_demo_refuses_a_bad_output_location_before_any_work(tmp_path):

@@ -27,7 +27,8 @@ def synthetic_test_dataloader(domain):
     pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadLabelIdAnnotations'),
-        dict(type='PackDomainSegInputs', domain=domain)
+        # the cross_domain section tags it with the domain's name
+        dict(type='PackSegInputs')
     ]
     root = synthetic_root + domain + '/'
     if domain == 'source':
@@ -65,10 +66,13 @@ cross_domain = dict(
         domain: dict(dataloader=synthetic_test_dataloader(domain))
         for domain in ('source', 'real', 'dusk', 'fog')
     })
+# The source's plain loaders and pipeline for mmseg's inference APIs and the
+# Runner; MultiDomainValLoop/MultiDomainTestLoop evaluate cross_domain
+# (tools/test.py reports every style).
 val_dataloader = synthetic_test_dataloader('source')
-# read by mmseg's inference_model (LoadLabelIdAnnotations passes an image
-# without a label file through)
-test_pipeline = val_dataloader['dataset']['pipeline']
-val_evaluator = dict(type='CrossDomainIoUMetric', source_domain='source')
 test_dataloader = val_dataloader
+test_pipeline = val_dataloader['dataset']['pipeline']
+# the loops tell it the domains they evaluate
+val_evaluator = dict(
+    type='CrossDomainIoUMetric', source_domain=cross_domain['source'])
 test_evaluator = val_evaluator
