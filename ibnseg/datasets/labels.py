@@ -123,7 +123,7 @@ def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
 CITYSCAPES_LABEL_ID_TABLE = LabelIdTable('Cityscapes', LABEL_ID_TO_TRAIN_ID,
                                          MAX_LABEL_ID)
 
-# -- SYNTHIA (RAND-CITYSCAPES) -------------------------------------------------
+# -- SYNTHIA (RAND-CITYSCAPES) ---------------------------------------------
 #: SYNTHIA class id -> Cityscapes trainId. The ids are those of the
 #: dataset's README (0 void, 1 sky, 2 building, 3 road, 4 sidewalk, 5 fence,
 #: 6 vegetation, 7 pole, 8 car, 9 traffic sign, 10 pedestrian, 11 bicycle,
@@ -157,7 +157,7 @@ SYNTHIA_16_CLASSES = tuple(
 SYNTHIA_13_CLASSES = tuple(
     c for c in SYNTHIA_16_CLASSES if c not in ('wall', 'fence', 'pole'))
 
-# -- Mapillary Vistas v1.2 -------------------------------------------------------
+# -- Mapillary Vistas v1.2 -------------------------------------------------
 #: Mapillary Vistas v1.2 classes with a Cityscapes class, by the
 #: ``name`` field of the dataset's config.json (with its ``readable``
 #: field): the mapping of RobustNet's datasets/mapillary.py and of the
