@@ -1,0 +1,266 @@
+"""IBNDenseNet: layout, output strides (plain and dilated), options and their
+errors, a segmentor training step, and the DenseNet configs."""
+import copy
+import glob
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.model.utils import revert_sync_batchnorm
+from mmengine.optim import OptimWrapper
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+import ibnseg  # noqa: F401
+from ibnseg.models import IBN, IBNDenseNet, InstanceNormSizeError
+from ibnseg.models.backbones.ibn_weights import WEIGHT_URLS
+
+torch.set_num_threads(1)
+init_default_scope('mmseg')
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+D8 = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
+D16 = dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2))
+
+
+@pytest.fixture(autouse=True)
+def quiet_init_log():
+    # mmengine logs every parameter's init at INFO; keep test output short
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')
+    yield
+    logger.setLevel(level)
+
+
+@pytest.fixture(scope='module')
+def densenet121():
+    """One DenseNet-121-IBN-a; tests change its strides on a copy."""
+    model = IBNDenseNet()
+    model.init_weights()
+    return model
+
+
+def _with_strides(model, strides, dilations):
+    """A copy of ``model`` laid out as IBNDenseNet(strides, dilations)
+    builds it (checked in test_dilated_copy_matches_a_fresh_build)."""
+    model = copy.deepcopy(model)
+    model.strides, model.dilations = tuple(strides), tuple(dilations)
+    for i in range(1, 4):
+        transition = getattr(model.features, f'transition{i}')
+        if strides[i] == 1 and hasattr(transition, 'pool'):
+            del transition.pool
+    for i, dilation in enumerate(dilations):
+        for layer in getattr(model.features, f'denseblock{i + 1}').values():
+            layer.conv2.dilation = layer.conv2.padding = (dilation, ) * 2
+    return model
+
+
+def test_dilated_copy_matches_a_fresh_build(densenet121):
+    fresh = IBNDenseNet(**D8)
+    copied = _with_strides(densenet121, **D8)
+    assert repr(fresh) == repr(copied)
+
+
+@pytest.mark.parametrize('layout,strides', [
+    ({}, (4, 8, 16, 32)),
+    (D8, (4, 8, 8, 8)),
+    (D16, (4, 8, 16, 16)),
+])
+def test_output_strides_and_channels(densenet121, layout, strides):
+    model = _with_strides(densenet121, **layout) if layout else densenet121
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        outs = model.eval()(x)
+    assert [o.shape[1] for o in outs] == [256, 512, 1024, 1024]
+    assert [o.shape[-2:] for o in outs] == [(64 // s, 96 // s)
+                                            for s in strides]
+    # the last stage's output is norm5 + ReLU, the classifier's features
+    assert outs[3].min() >= 0 and outs[2].min() < 0
+
+
+def test_out_indices_select_stages(densenet121):
+    model = copy.deepcopy(densenet121)
+    model.out_indices = (1, 3)
+    with torch.no_grad():
+        outs = model.eval()(torch.randn(1, 3, 64, 64))
+    assert [o.shape[1:] for o in outs] == [(512, 8, 8), (1024, 2, 2)]
+
+
+@pytest.mark.parametrize('depth,channels', [
+    (161, (384, 768, 2112, 2208)), (169, (256, 512, 1280, 1664)),
+    (201, (256, 512, 1792, 1920))])
+def test_other_depths(depth, channels):
+    model = IBNDenseNet(depth=depth, ibn=None)
+    assert model.out_channels == channels
+    assert not any(isinstance(m, (IBN, nn.InstanceNorm2d))
+                   for m in model.modules())
+
+
+def test_ibn_a_placement_and_stage_override(densenet121):
+    def ibn_layers(model):
+        return sorted(name for name, m in model.named_modules()
+                      if isinstance(m, IBN))
+
+    names = ibn_layers(densenet121)
+    expected = [f'features.denseblock{b}.denselayer{j}.norm1'
+                for b, count in ((1, 6), (2, 12), (3, 24))
+                for j in range(1, count + 1, 3)]
+    assert names == sorted(expected)
+    layer = densenet121.features.denseblock1.denselayer4.norm1
+    assert (layer.order, layer.BN.num_features, layer.IN.num_features) == (
+        'BN-IN', 96, 64)  # 160 channels: int(160 * 0.6) BN
+    override = IBNDenseNet(ibn_stages=(False, False, False, True),
+                           ibn_ratio=0.5)
+    assert ibn_layers(override) == sorted(
+        f'features.denseblock4.denselayer{j}.norm1' for j in (1, 4, 7, 10, 13,
+                                                             16))
+    assert override.features.denseblock4.denselayer1.norm1.num_in == 256
+
+
+def test_train_step_of_an_fcn_segmentor_on_the_config_model():
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/models/fcn_ibn-densenet121-d8.py'))
+    cfg.model.backbone.update(ibn='a', init_cfg=None)
+    cfg.model.data_preprocessor.size = (64, 64)
+    cfg.model.decode_head.update(channels=16, num_convs=1)
+    cfg.model.auxiliary_head.channels = 16
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    model.init_weights()
+    gen = torch.Generator().manual_seed(0)
+    data = dict(
+        inputs=[torch.randint(0, 256, (3, 64, 64), generator=gen,
+                              dtype=torch.uint8) for _ in range(2)],
+        data_samples=[
+            SegDataSample(gt_sem_seg=PixelData(data=torch.randint(
+                0, 19, (1, 64, 64), generator=gen)),
+                          metainfo=dict(img_shape=(64, 64),
+                                        pad_shape=(64, 64)))
+            for _ in range(2)])
+    ibn = model.backbone.features.denseblock3.denselayer22.norm1
+    before = (ibn.IN.weight.detach().clone(), ibn.BN.running_mean.clone(),
+              model.backbone.features.conv0.weight.detach().clone())
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    log_vars = model.train_step(data, optim)
+    assert {'decode.loss_ce', 'aux.loss_ce', 'loss'} <= set(log_vars)
+    assert torch.isfinite(log_vars['loss'])
+    after = (ibn.IN.weight, ibn.BN.running_mean,
+             model.backbone.features.conv0.weight)
+    for old, new in zip(before, after):
+        assert not torch.equal(old, new)
+
+
+def test_frozen_stages_and_norm_eval():
+    model = IBNDenseNet(frozen_stages=2, norm_eval=True).train()
+    f = model.features
+    frozen = [f.conv0, f.norm0, f.denseblock1, f.transition1, f.denseblock2]
+    assert all(not p.requires_grad for m in frozen for p in m.parameters())
+    assert all(p.requires_grad for m in (f.transition2, f.denseblock3, f.norm5)
+               for p in m.parameters())
+    assert not f.denseblock3.denselayer1.norm1.BN.training  # norm_eval
+    assert f.denseblock3.denselayer1.norm1.training  # only BN parts
+    assert not IBNDenseNet(frozen_stages=4).train().features.norm5.training
+
+
+def test_with_cp_gives_the_same_outputs_and_gradients(densenet121):
+    model = copy.deepcopy(densenet121).train()
+    checkpointed = copy.deepcopy(model)
+    for layer in checkpointed.modules():
+        if hasattr(layer, 'with_cp'):
+            layer.with_cp = True
+    x = torch.randn(2, 3, 32, 32, requires_grad=True)
+    grads = []
+    for m in (model, checkpointed):
+        outs = m(x)
+        loss = sum(o.pow(2).mean() for o in outs)
+        grads.append(torch.autograd.grad(
+            loss, [x, m.features.denseblock2.denselayer1.norm1.IN.weight]))
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
+
+
+def test_syncbn_builds_and_reverts():
+    model = IBNDenseNet(norm_cfg=dict(type='SyncBN', requires_grad=True))
+    norm = model.features.denseblock1.denselayer1.norm1
+    assert type(norm.BN).__name__ == 'SyncBatchNorm'
+    model = revert_sync_batchnorm(model)
+    norm = model.features.denseblock1.denselayer1.norm1
+    assert not isinstance(norm.BN, nn.SyncBatchNorm)
+    model.train()(torch.randn(2, 3, 32, 32))  # runs without a process group
+    assert norm.BN.num_batches_tracked == 1
+
+
+def test_too_small_input_names_block_and_size(densenet121):
+    with pytest.raises(InstanceNormSizeError,
+                       match=r'denseblock3 would normalise a 1x1 feature map '
+                       r'for a 16x16 input; use an input of at least 29x29'):
+        densenet121(torch.randn(1, 3, 16, 16))
+    # 29 -> 8 after the stem -> 4 -> 2 at block 3; 28 -> 7 -> 3 -> 1
+    densenet121.eval()(torch.randn(1, 3, 29, 29))  # the size it suggests
+    with pytest.raises(InstanceNormSizeError, match='28x28 input'):
+        densenet121(torch.randn(1, 3, 28, 28))
+    # dilated, block 3 keeps block 2's size
+    _with_strides(densenet121, **D8).eval()(torch.randn(1, 3, 16, 16))
+
+
+@pytest.mark.parametrize('kwargs,error,message', [
+    (dict(depth='121'), TypeError, r'depth must be an int, one of \(121'),
+    (dict(depth=100), ValueError, 'depth must be an int'),
+    (dict(ibn='b'), ValueError, r"ibn must be one of \(None, 'a'\)"),
+    (dict(strides=(2, 2, 2, 2)), ValueError, r'strides\[0\] must be 1'),
+    (dict(strides=(1, 3, 1, 1)), ValueError, r'each of strides must be'),
+    (dict(strides=(1, 2, 2)), ValueError, 'strides must be a list or tuple '
+     'of 4 ints'),
+    (dict(dilations=(1, 1, 0, 1)), ValueError, 'each of dilations'),
+    (dict(out_indices=(0, 4)), ValueError, 'each of out_indices'),
+    (dict(out_indices=()), ValueError, 'out_indices must be distinct'),
+    (dict(ibn_stages=(True, )), ValueError, 'ibn_stages must be a list'),
+    (dict(frozen_stages=5), ValueError, 'frozen_stages must be an int'),
+    (dict(ibn_ratio=1.5), ValueError, 'ibn_ratio must be a number'),
+    (dict(norm_eval=1), TypeError, 'norm_eval must be a bool'),
+])
+def test_bad_options_are_refused(kwargs, error, message):
+    with pytest.raises(error, match='IBNDenseNet: ' + message):
+        IBNDenseNet(**kwargs)
+
+
+DENSENET_CONFIGS = sorted(
+    osp.relpath(p, REPO)
+    for p in glob.glob(osp.join(REPO, 'configs', '**', '*densenet*.py'),
+                       recursive=True) if '_base_' not in p)
+
+
+def test_densenet_configs_found():
+    assert len(DENSENET_CONFIGS) == 4
+
+
+@pytest.mark.parametrize('config', DENSENET_CONFIGS)
+def test_densenet_config_builds(config):
+    """Model as the file name says, known weights, and everything else as
+    the ResNet-50 config of the same direction (whose datasets the config
+    tests build)."""
+    cfg = Config.fromfile(osp.join(REPO, config))
+    backbone = cfg.model.backbone
+    assert backbone.type == 'IBNDenseNet' and backbone.depth == 121
+    assert backbone.get('ibn') == ('a' if 'ibn-a' in config else None)
+    assert backbone.strides == (1, 2, 1, 1)
+    assert osp.basename(backbone.init_cfg.checkpoint) in WEIGHT_URLS
+    resnet = Config.fromfile(osp.join(REPO, config.replace(
+        'densenet121-ibn-a', 'r50').replace('densenet121', 'r50')))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        assert cfg[key] == resnet[key], key
+    assert cfg.get('cross_domain') == resnet.get('cross_domain')
+    head_cfg = dict(cfg.model.decode_head, channels=8, num_convs=1)
+    heads = [MODELS.build(head_cfg),
+             MODELS.build(dict(cfg.model.auxiliary_head, channels=8))]
+    model = revert_sync_batchnorm(MODELS.build(backbone))
+    with torch.no_grad():
+        feats = model.eval()(torch.randn(1, 3, 64, 64))
+    for head in heads:
+        head = revert_sync_batchnorm(head).eval()
+        assert head(list(feats)).shape == (1, 19, 8, 8)
