@@ -33,7 +33,9 @@ def test_dist_train_two_cpu_processes(tmp_path):
                f"custom_hooks = [dict(type='SaveRankWeightsHook', "
                f"out_dir={str(rank_dir)!r})]\n"))
     work_dir = tmp_path / 'work'
-    env = dict(tool_env(), PORT=str(_free_port()), PYTHON=sys.executable)
+    # two processes share the cores: one thread each
+    env = dict(tool_env(threads=1), PORT=str(_free_port()),
+               PYTHON=sys.executable)
     proc = subprocess.run(
         ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), config, '2',
          '--work-dir', str(work_dir)],

@@ -43,7 +43,7 @@ def workdir(tmp_path):
     return tmp_path
 
 
-@pytest.mark.slow  # two full-size runs: 9 min 25 s (4.5 CPU-min) on 2 cores
+@pytest.mark.slow  # two full-size ResNet-50-D8 runs (timed in the closing note)
 def test_train_then_finetune_as_the_readme_says(workdir):
     run_tool('train.py', [SOURCE, *ITERS], cwd=workdir, timeout=900)
     source = workdir / 'work_dirs' / 'ibn_b_cityscapes'

@@ -145,9 +145,13 @@ def write_tiny_config(path, data_root, max_iters: int = 4,
     return str(path)
 
 
-def tool_env() -> dict:
-    """Environment for the tools: one thread, the repo importable."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+def tool_env(threads: Optional[int] = None) -> dict:
+    """Environment for the tools: the repo importable, and ``threads``
+    torch threads (default: this process's cores, since the suite runs one
+    test at a time; a test running several tool processes at once passes
+    its share)."""
+    threads = str(threads or len(os.sched_getaffinity(0)))
+    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     env['PYTHONPATH'] = os.pathsep.join(
         p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
     return env
