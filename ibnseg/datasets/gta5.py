@@ -77,6 +77,7 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
     """
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
     DOMAIN = 'GTA5'
+    SKIP_REPORT_TOOL = 'tools/convert_gta5_labels.py'
 
     def __init__(self,
                  split: Optional[str] = None,
@@ -133,9 +134,9 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
         ids = self._frame_ids(img_dir)
         if len(set(ids)) != len(ids):
             raise ValueError(
-                f'GTA5Dataset: split file {self._split_path()} names a frame '
-                'twice (ids are compared as 5-digit numbers); expected '
-                'unique ids')
+                f'{type(self).__name__}: split file {self._split_path()} '
+                'names a frame twice (ids are compared as numbers); '
+                'expected unique ids')
         return [
             dict(
                 sample_name=frame,

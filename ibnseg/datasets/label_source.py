@@ -43,6 +43,8 @@ class LabelSourceMixin:
 
     #: Human name of the domain, for messages.
     DOMAIN = ''
+    #: The converter whose skip report lists this dataset's broken pairs.
+    SKIP_REPORT_TOOL: Optional[str] = None
     #: Values a label-id file of this dataset can never hold;
     #: LoadLabelIdAnnotations rejects a file holding any (see ``REJECT_LABEL_IDS_KEY``).
     REJECT_LABEL_IDS: Tuple[int, ...] = ()
@@ -221,12 +223,13 @@ class LabelSourceMixin:
 
     def _raise_missing(self, kind: str, missing: List[str]) -> None:
         if missing:
+            tool = self.SKIP_REPORT_TOOL
             raise FileNotFoundError(
                 f'{type(self).__name__}: {len(missing)} {kind} file(s) '
                 f'not found, e.g. {missing[0]}. Check data_root, the split '
-                f'or ann_file, and the layout in {DATA_README}; for GTA5, '
-                'tools/convert_gta5_labels.py lists broken pairs in the '
-                'skip report that the dataset honours.')
+                f'or ann_file, and the layout in {DATA_README}' +
+                (f'; {tool} lists broken pairs in the skip report that the '
+                 'dataset honours.' if tool else '.'))
 
     # -- loading -----------------------------------------------------------
     def prepare_data(self, idx):

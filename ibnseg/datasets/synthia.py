@@ -58,6 +58,7 @@ class SynthiaDataset(GTA5Dataset):
             **kwargs: As in ``GTA5Dataset``, with SYNTHIA's folders and
             suffixes as defaults.
     """
+    SKIP_REPORT_TOOL = None  # no converter writes one
     DOMAIN = ('SYNTHIA RAND-CITYSCAPES (RGB/NNNNNNN.png + '
               'GT/LABELS/NNNNNNN.png)')
 
