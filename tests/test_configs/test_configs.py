@@ -82,10 +82,11 @@ def test_configs_found():
 
 
 def _expected_backbone(name):
-    """(depth, ibn) that a config's file name promises."""
-    depth = re.search(r'r(\d+)', name)
+    """(type, depth, ibn) that a config's file name promises."""
+    depth = re.search(r'(?:densenet|r)(\d+)', name)
     ibn = re.search(r'ibn[-_]([ab])', name)
-    return (int(depth.group(1)) if depth else None,
+    kind = 'IBNDenseNet' if 'densenet' in name else 'IBNResNet'
+    return (kind, int(depth.group(1)) if depth else None,
             ibn.group(1) if ibn else None)
 
 
@@ -94,8 +95,8 @@ def _expected_backbone(name):
 def test_config_builds(config, data_dir, monkeypatch):
     cfg = Config.fromfile(osp.join(REPO_ROOT, config))
     backbone = cfg.model.backbone
-    depth, ibn = _expected_backbone(osp.basename(config))
-    assert backbone.type == 'IBNResNet'
+    kind, depth, ibn = _expected_backbone(osp.basename(config))
+    assert backbone.type == kind
     assert backbone.get('ibn') == ibn, 'file name and ibn variant disagree'
     if depth is not None:
         assert backbone.depth == depth
@@ -113,7 +114,7 @@ def test_config_builds(config, data_dir, monkeypatch):
     model_cfg = repr(cfg.model.to_dict())
     if model_cfg not in _BUILT_MODELS:
         model = MODELS.build(cfg.model)
-        assert type(model.backbone).__name__ == 'IBNResNet'
+        assert type(model.backbone).__name__ == kind
         _BUILT_MODELS.add(model_cfg)
 
     monkeypatch.chdir(data_dir)  # the configs' data roots are relative
