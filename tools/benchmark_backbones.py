@@ -1,4 +1,4 @@
-"""Cost of IBN-Net backbones against the plain ResNet, measured interleaved.
+"""Cost of IBN-Net backbones against their plain counterparts, interleaved.
 
 Builds the ResNet-D8 segmentation backbone of mmseg's configs (dilations
 (1, 1, 2, 4), strides (1, 2, 1, 1), contract_dilation) as plain (``ibn=None``),
@@ -10,12 +10,19 @@ eval-mode forward and a train-mode forward + backward. Reports the median
 time per variant, its ratio to plain, the minor page faults of a step (CPU)
 and the peak memory of one step (measured in a separate, untimed pass).
 
+``--backbone densenet`` does the same for the DenseNet-D8 of ibnseg's
+DenseNet configs (``IBNDenseNet``, strides (1, 2, 1, 1), dilations (1, 1,
+2, 4); default depth 121): plain, IBN-a and the control. Its IBN layers
+(BN part first, as published) always take the split path, so there is no
+"ref-a" and no IBN-b.
+
 Examples::
 
     python tools/benchmark_backbones.py --size 256x512 --rounds 3
     python tools/benchmark_backbones.py --size 512x1024 256x512 --rounds 5
     python tools/benchmark_backbones.py --device cuda --amp
     python tools/benchmark_backbones.py --size 256x512 --profile
+    python tools/benchmark_backbones.py --backbone densenet --size 256x512
 
 Allocator (CPU): glibc's malloc returns every large block (above its
 adaptive mmap threshold, at most 32 MiB) to the system when it is freed, so
@@ -48,7 +55,7 @@ from mmengine.logging import MMLogger
 from torch.profiler import ProfilerActivity, profile
 
 from ibnseg.engine.cpu import retain_freed_memory
-from ibnseg.models import IBN, IBNResNet
+from ibnseg.models import IBN, IBNDenseNet, IBNResNet
 from ibnseg.utils.markdown import markdown_table
 
 VARIANTS = {
@@ -58,14 +65,27 @@ VARIANTS = {
     'ref-a': dict(ibn='a', split_layer=True),
     'plain-copy': dict(ibn=None),
 }
+# backbone: (name in the report, default depth, its variants)
+BACKBONES = {
+    'resnet': ('ResNet', 50, list(VARIANTS)),
+    'densenet': ('DenseNet', 121, ['plain', 'IBN-a', 'plain-copy']),
+}
 
-def build(depth, ibn, split_layer=False):
-    model = IBNResNet(
-        depth=depth,
-        ibn=ibn,
-        dilations=(1, 1, 2, 4),
-        strides=(1, 2, 1, 1),
-        contract_dilation=True)
+
+def build(backbone, depth, ibn, split_layer=False):
+    if backbone == 'densenet':
+        model = IBNDenseNet(
+            depth=depth,
+            ibn=ibn,
+            dilations=(1, 1, 2, 4),
+            strides=(1, 2, 1, 1))
+    else:
+        model = IBNResNet(
+            depth=depth,
+            ibn=ibn,
+            dilations=(1, 1, 2, 4),
+            strides=(1, 2, 1, 1),
+            contract_dilation=True)
     model.init_weights()
     for module in model.modules():
         if isinstance(module, IBN) and split_layer:
@@ -196,7 +216,7 @@ def run(args, size):
     device = torch.device(args.device)
     x = torch.randn(args.batch, 3, *size, device=device)
     models = {
-        name: build(args.depth, **cfg).to(device)
+        name: build(args.backbone, args.depth, **cfg).to(device)
         for name, cfg in VARIANTS.items() if name in args.variants
     }
     names = list(models)
@@ -236,7 +256,8 @@ def run(args, size):
 def report(args, size, names, results):
     clock = ('CUDA events' if args.device == 'cuda' else
              f'wall / process CPU, malloc {args.malloc}')
-    print(f'\nResNet-{args.depth}-D8, input {args.batch}x3x{size[0]}x'
+    family = BACKBONES[args.backbone][0]
+    print(f'\n{family}-{args.depth}-D8, input {args.batch}x3x{size[0]}x'
           f'{size[1]}, {args.device}{" AMP" if args.amp else " fp32"}, '
           f'median of {args.rounds} interleaved rounds ({clock})')
     rows = []
@@ -287,7 +308,11 @@ def main():
                         help='input sizes HxW (default: 512x1024 256x512)')
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--batch', type=int, default=2)
-    parser.add_argument('--depth', type=int, default=50)
+    parser.add_argument('--backbone', default='resnet',
+                        choices=list(BACKBONES),
+                        help='IBNResNet (default) or IBNDenseNet, both D8')
+    parser.add_argument('--depth', type=int, default=None,
+                        help='default: 50 (resnet), 121 (densenet)')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--amp', action='store_true',
                         help='autocast (fp16 on CUDA, bf16 on CPU)')
@@ -303,9 +328,19 @@ def main():
         'in the normalisation layers')
     parser.add_argument('--modes', nargs='+', default=['eval', 'train'],
                         choices=['eval', 'train'])
-    parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
-                        choices=list(VARIANTS))
+    parser.add_argument('--variants', nargs='+', default=None,
+                        choices=list(VARIANTS),
+                        help='default: every variant of the backbone')
     args = parser.parse_args()
+    _, default_depth, variants = BACKBONES[args.backbone]
+    if args.depth is None:
+        args.depth = default_depth
+    if args.variants is None:
+        args.variants = variants
+    unknown = [v for v in args.variants if v not in variants]
+    if unknown:
+        parser.error(f'--variants: {", ".join(unknown)} not for --backbone '
+                     f'{args.backbone} (it has {", ".join(variants)})')
     if args.rounds < 1 or args.batch < 1:
         parser.error('--rounds and --batch must be at least 1')
     if args.device == 'cuda' and not torch.cuda.is_available():
