@@ -13,20 +13,14 @@ in them are removed (and counted); a full disk stops the run naming the file.
 import argparse
 import os.path as osp
 import sys
-import time
-from collections import Counter
 
-from ibnseg.datasets.label_conversion import (SKIPPED,
-                                              add_conversion_arguments,
+from ibnseg.datasets.label_conversion import (add_conversion_arguments,
                                               check_and_convert_gta5_frame,
-                                              is_disk_full, list_gta5_frames,
-                                              remove_leftovers, run_tasks,
-                                              summarize)
+                                              list_gta5_frames,
+                                              run_pair_conversion)
 from ibnseg.datasets.layouts import GTA5_LABEL_DIR
 from ibnseg.datasets.roots import data_root_arg, data_root_help
-from ibnseg.engine.fileio import (OutputPathError, check_output_dir,
-                                  check_output_file)
-from ibnseg.datasets.skip_report import SKIP_REPORT_NAME, write_skip_report
+from ibnseg.datasets.skip_report import SKIP_REPORT_NAME
 
 
 def parse_args(argv=None):
@@ -58,40 +52,18 @@ def main(argv=None) -> int:
         return 2
     report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
     label_dir = osp.join(args.data_root, GTA5_LABEL_DIR)
-    try:  # before any work, not after hours of it
-        check_output_dir(label_dir, 'data_root (labels are written to '
-                         f'DATA_ROOT/{GTA5_LABEL_DIR}):')
-        check_output_file(report, '--report' if args.report else
-                          f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})')
-    except OutputPathError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    remove_leftovers([label_dir, osp.dirname(osp.abspath(report))])
-    started = time.time()
-    try:
-        results = run_tasks(
-            check_and_convert_gta5_frame,
-            [(args.data_root, f, args.force, args.verify_images)
-             for f in frames], args.nproc)
-        skipped = [item for _, status, item in results if status == SKIPPED]
-        write_skip_report(
-            report, skipped,
-            comment='GTA5 pairs skipped by GTA5Dataset; written by '
-            f'tools/convert_gta5_labels.py from {args.data_root}')
-    except OSError as err:
-        if not is_disk_full(err):
-            raise
-        print(f'\nerror: {err}', file=sys.stderr)
-        return 1
-    problems = Counter(item.problem for item in skipped)
-    print('\n' + summarize(
-        [status for _, status, _ in results], started,
-        dict(skip_report=report, **{
-            f'skipped ({p})': n
-            for p, n in sorted(problems.items())
-        })))
-    return 0
-
+    return run_pair_conversion(
+        check_and_convert_gta5_frame,
+        [(args.data_root, f, args.force, args.verify_images)
+         for f in frames], args.nproc,
+        out_dirs=[label_dir],
+        out_dirs_option='data_root (labels are written to '
+        f'DATA_ROOT/{GTA5_LABEL_DIR}):',
+        report=report,
+        report_option='--report' if args.report else
+        f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})',
+        comment='GTA5 pairs skipped by GTA5Dataset; written by '
+        f'tools/convert_gta5_labels.py from {args.data_root}')
 
 if __name__ == '__main__':
     sys.exit(main())

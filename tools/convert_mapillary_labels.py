@@ -17,13 +17,9 @@ import argparse
 import os
 import os.path as osp
 import sys
-import time
-from collections import Counter
 
-from ibnseg.datasets.label_conversion import (SKIPPED,
-                                              add_conversion_arguments,
-                                              is_disk_full, remove_leftovers,
-                                              run_tasks, summarize)
+from ibnseg.datasets.label_conversion import (add_conversion_arguments,
+                                              run_pair_conversion)
 from ibnseg.datasets.layouts import (MAPILLARY_IMG_DIR, MAPILLARY_IMG_SUFFIX,
                                      MAPILLARY_LABEL_IDS_SUFFIX,
                                      MAPILLARY_TRAIN_IDS_SUFFIX)
@@ -31,9 +27,7 @@ from ibnseg.datasets.mapillary import (SPLITS, convert_mapillary_label,
                                        find_config, find_label_dir,
                                        load_mapillary_table)
 from ibnseg.datasets.roots import data_root_arg, data_root_help
-from ibnseg.datasets.skip_report import SKIP_REPORT_NAME, write_skip_report
-from ibnseg.engine.fileio import (OutputPathError, check_output_dir,
-                                  check_output_file)
+from ibnseg.datasets.skip_report import SKIP_REPORT_NAME
 
 
 def parse_args(argv=None):
@@ -96,40 +90,16 @@ def main(argv=None) -> int:
             file=sys.stderr)
         return 2
     report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
-    label_dirs = sorted({osp.dirname(t[3]) for t in tasks})
-    try:  # before any work, not after hours of it
-        for folder in label_dirs:
-            check_output_dir(folder, 'data_root (trainId labels are written '
-                             'beside the labels):')
-        check_output_file(report, '--report' if args.report else
-                          f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})')
-    except OutputPathError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    remove_leftovers(label_dirs + [osp.dirname(osp.abspath(report))])
-    started = time.time()
-    try:
-        results = run_tasks(convert_mapillary_label, tasks, args.nproc)
-        skipped = [item for _, status, item in results if status == SKIPPED]
-        write_skip_report(
-            report, skipped,
-            comment='Mapillary pairs skipped by MapillaryToCityscapesDataset;'
-            f' written by tools/convert_mapillary_labels.py from '
-            f'{args.data_root}')
-    except OSError as err:
-        if not is_disk_full(err):
-            raise
-        print(f'\nerror: {err}', file=sys.stderr)
-        return 1
-    problems = Counter(item.problem for item in skipped)
-    print('\n' + summarize(
-        [status for _, status, _ in results], started,
-        dict(skip_report=report, **{
-            f'skipped ({p})': n
-            for p, n in sorted(problems.items())
-        })))
-    return 0
-
+    return run_pair_conversion(
+        convert_mapillary_label, tasks, args.nproc,
+        out_dirs=sorted({osp.dirname(t[3]) for t in tasks}),
+        out_dirs_option='data_root (trainId labels are written beside the '
+        'labels):',
+        report=report,
+        report_option='--report' if args.report else
+        f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})',
+        comment='Mapillary pairs skipped by MapillaryToCityscapesDataset; '
+        f'written by tools/convert_mapillary_labels.py from {args.data_root}')
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -1,4 +1,4 @@
-"""Label-id -> trainId conversion and GTA5 pair checking, for the tools.
+"""Label-id -> trainId conversion and pair checking, for the converters.
 
 The per-file steps are module-level functions so that
 ``ibnseg.utils.parallel.parallel_map`` can run them in worker processes.
@@ -12,21 +12,24 @@ error, naming the file.
 import argparse
 import os
 import os.path as osp
+import sys
 import time
 from collections import Counter
 from typing import (Callable, Dict, Iterable, List, Optional, Sequence,
                     Tuple)
 
+import numpy as np
 from PIL import Image
 
+from ..engine.fileio import (OutputPathError, check_output_dir,
+                             check_output_file)
 from ..utils.parallel import parallel_map
-
 from .labels import LABEL_ID_TO_TRAIN_ID
 from .layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX, GTA5_LABEL_DIR,
                       GTA5_LABEL_IDS_SUFFIX, GTA5_TRAIN_IDS_SUFFIX,
                       DISK_FULL_ERRNOS, gta5_paths, read_label_ids,
                       read_png_size, remove_temporary_files, save_png_atomic)
-from .skip_report import SkippedSample
+from .skip_report import SkippedSample, write_skip_report
 
 CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED = ('converted',
                                                  'already converted',
@@ -111,47 +114,107 @@ def _image_size(path: str, verify: bool) -> Tuple[int, int]:
     return height, width
 
 
-def check_and_convert_gta5_frame(
-        task: Tuple[str, str, bool, bool]
+def check_and_convert_pair(
+        key: str, img_path: str, label_path: str, dst: str,
+        lut: np.ndarray, force: bool = False, verify_image: bool = False
 ) -> Tuple[str, str, Optional[SkippedSample]]:
-    """Check one GTA5 pair and convert its label; one task of the tool.
+    """Check an image/label-id pair and write the label's trainIds.
+
+    Both files must exist and read, and have the same size; the trainIds
+    (``lut[label ids]``) go to ``dst`` atomically. An existing ``dst`` is
+    trusted (atomic writes) unless ``force``: only the label's header is
+    read again, for the size check.
 
     Args:
-        task: (root, frame stem, force, verify_images). With
-            ``verify_images`` the image is fully decoded, else only its
-            header is read.
+        key (str): The pair's name in the skip report.
+        img_path, label_path, dst (str): Image, label-id PNG, trainId PNG.
+        lut (np.ndarray): 256 uint8 entries, label id -> trainId.
+        force (bool): Rewrite an existing ``dst``.
+        verify_image (bool): Decode the whole image (finds truncated files),
+            else read its header only.
 
     Returns:
-        (stem, status, SkippedSample or None): status is ``CONVERTED``,
+        (key, status, SkippedSample or None): status is ``CONVERTED``,
         ``ALREADY_CONVERTED`` or ``SKIPPED`` (with the reason).
     """
-    root, stem, force, verify_images = task
-    img_path, label_path, train_ids_path = gta5_paths(root, stem)
 
     def skip(problem, detail):
-        return stem, SKIPPED, SkippedSample(stem, problem, detail)
+        return key, SKIPPED, SkippedSample(key, problem, detail)
 
     if not osp.isfile(img_path):
         return skip('missing_image', f'{img_path} not found')
     if not osp.isfile(label_path):
         return skip('missing_label', f'{label_path} not found')
     try:
-        img_size = _image_size(img_path, verify_images)
+        img_size = _image_size(img_path, verify_image)
     except ValueError as err:
         return skip('unreadable_image', str(err))
-    reuse = not force and osp.isfile(train_ids_path)
+    reuse = not force and osp.isfile(dst)
     try:
-        # an existing conversion is trusted (atomic writes); only re-read the
-        # raw label's header to keep the size check
-        label_size = read_png_size(label_path) if reuse else \
-            read_label_ids(label_path).shape
+        label_ids = None if reuse else read_label_ids(label_path)
+        label_size = read_png_size(label_path) if reuse else label_ids.shape
     except ValueError as err:
         return skip('unreadable_label', str(err))
     if tuple(label_size) != tuple(img_size):
         return skip(
             'size_mismatch', f'image {img_size[1]}x{img_size[0]}, label '
             f'{label_size[1]}x{label_size[0]} (WxH)')
-    return stem, convert_label_file(label_path, train_ids_path, force), None
+    if reuse:
+        return key, ALREADY_CONVERTED, None
+    save_png_atomic(dst, lut[label_ids])
+    return key, CONVERTED, None
+
+
+def check_and_convert_gta5_frame(
+        task: Tuple[str, str, bool, bool]
+) -> Tuple[str, str, Optional[SkippedSample]]:
+    """One task of tools/convert_gta5_labels.py: (root, frame stem, force,
+    verify_images) -> :func:`check_and_convert_pair` of that frame."""
+    root, stem, force, verify_images = task
+    img_path, label_path, train_ids_path = gta5_paths(root, stem)
+    return check_and_convert_pair(stem, img_path, label_path,
+                                  train_ids_path, LABEL_ID_TO_TRAIN_ID,
+                                  force, verify_images)
+
+
+def run_pair_conversion(func: Callable, tasks: Sequence, nproc: int,
+                        out_dirs: Sequence[str], out_dirs_option: str,
+                        report: str, report_option: str,
+                        comment: str) -> int:
+    """The pair converters' run (GTA5, Mapillary): the output folders and
+    the skip report checked before any work, what a killed run left in them
+    removed, ``func`` over ``tasks`` in ``nproc`` processes, the skipped
+    pairs written to ``report``, a summary printed.
+
+    Returns:
+        int: The tool's exit status (2: unusable output, 1: disk full).
+    """
+    try:  # before any work, not after hours of it
+        for folder in out_dirs:
+            check_output_dir(folder, out_dirs_option)
+        check_output_file(report, report_option)
+    except OutputPathError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    remove_leftovers(list(out_dirs) + [osp.dirname(osp.abspath(report))])
+    started = time.time()
+    try:
+        results = run_tasks(func, tasks, nproc)
+        skipped = [item for _, status, item in results if status == SKIPPED]
+        write_skip_report(report, skipped, comment=comment)
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        print(f'\nerror: {err}', file=sys.stderr)
+        return 1
+    problems = Counter(item.problem for item in skipped)
+    print('\n' + summarize(
+        [status for _, status, _ in results], started,
+        dict(skip_report=report, **{
+            f'skipped ({p})': n
+            for p, n in sorted(problems.items())
+        })))
+    return 0
 
 
 # -- Cityscapes ---------------------------------------------------------------

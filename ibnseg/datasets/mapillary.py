@@ -157,48 +157,10 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
 
 
 def convert_mapillary_label(task):
-    """Check one Mapillary pair and write its trainId label; one task of
-    tools/convert_mapillary_labels.py (module level, so worker processes
-    can run it).
-
-    Args:
-        task: (key, image path, label path, trainId path, lookup table
-            (256 uint8), force).
-
-    Returns:
-        (key, status, SkippedSample or None): status is ``CONVERTED``,
-        ``ALREADY_CONVERTED`` (the trainId file exists and ``force`` is
-        False: nothing is rewritten) or ``SKIPPED`` with the reason.
-    """
-    from .label_conversion import ALREADY_CONVERTED, CONVERTED, SKIPPED
-    from .layouts import read_label_ids, read_png_size, save_png_atomic
-    from .skip_report import SkippedSample
+    """One task of tools/convert_mapillary_labels.py: (key, image path,
+    label path, trainId path, lookup table (256 uint8), force) ->
+    ``check_and_convert_pair`` of that pair (module level, so worker
+    processes can run it)."""
+    from .label_conversion import check_and_convert_pair
     key, img_path, label_path, dst, lut, force = task
-
-    def skip(problem, detail):
-        return key, SKIPPED, SkippedSample(key, problem, detail)
-
-    if not osp.isfile(img_path):
-        return skip('missing_image', f'{img_path} not found')
-    if not osp.isfile(label_path):
-        return skip('missing_label', f'{label_path} not found')
-    try:
-        img_size = read_png_size(img_path)
-    except ValueError as err:
-        return skip('unreadable_image', str(err))
-    reuse = not force and osp.isfile(dst)
-    try:
-        # an existing conversion is trusted (atomic writes): only the raw
-        # label's header is read again, for the size check
-        label_ids = None if reuse else read_label_ids(label_path)
-        label_size = read_png_size(label_path) if reuse else label_ids.shape
-    except ValueError as err:
-        return skip('unreadable_label', str(err))
-    if tuple(label_size) != tuple(img_size):
-        return skip(
-            'size_mismatch', f'image {img_size[1]}x{img_size[0]}, label '
-            f'{label_size[1]}x{label_size[0]} (WxH)')
-    if reuse:
-        return key, ALREADY_CONVERTED, None
-    save_png_atomic(dst, lut[label_ids])
-    return key, CONVERTED, None
+    return check_and_convert_pair(key, img_path, label_path, dst, lut, force)
