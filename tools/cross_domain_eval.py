@@ -46,8 +46,6 @@ from ibnseg.engine.runner_setup import check_checkpoint, load_config
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
 from ibnseg.evaluation import (CheckpointMismatchError,
                                MissingDomainDataError)
-from ibnseg.evaluation.metrics.cross_domain_iou_metric import (
-    add_class_subsets, check_class_subsets)
 from ibnseg.evaluation.report import markdown_report
 
 
@@ -129,39 +127,6 @@ def model_names(pairs: Sequence[Tuple[str, str]], names=None) -> List[str]:
     return [s if counts[s] == 1 else f'{s}_{i}' for i, s in enumerate(stems)]
 
 
-def class_subsets_of(cfg) -> dict:
-    """The ``class_subsets`` of the config's ``CrossDomainIoUMetric``
-    (``test_evaluator``, a dict or a list of them), checked; {} without.
-    """
-    evaluators = cfg.get('test_evaluator') or []
-    if not isinstance(evaluators, (list, tuple)):
-        evaluators = [evaluators]
-    for evaluator in evaluators:
-        if (str(evaluator.get('type')).split('.')[-1] ==
-                'CrossDomainIoUMetric'):
-            try:
-                return dict(check_class_subsets(
-                    evaluator.get('class_subsets')))
-            except (TypeError, ValueError) as error:
-                raise ValueError(f'test_evaluator of {cfg.filename}: '
-                                 f'{error}') from None
-    return {}
-
-
-def with_config_class_subsets(result, subsets: dict):
-    """``result`` with the config's class-subset metrics.
-
-    evaluate_checkpoint tests with a CrossDomainIoUMetric of its own,
-    without the config's options; the subsets are means of the per-class
-    IoU it reports, so they are added here, with their target mean and
-    drop, exactly as the metric computes them (the same function).
-    """
-    if subsets and not result.subset_metrics:
-        add_class_subsets(result.scores, result.classes, subsets,
-                          result.source, result.targets)
-    return result
-
-
 def init_distributed(cfg, launcher: str) -> None:
     """Start the process group as tools/test.py does (gloo without CUDA)."""
     if launcher == 'none':
@@ -180,18 +145,16 @@ def main(argv=None):
     try:
         pairs = split_pairs(args.config, args.checkpoints)
         names = model_names(pairs, args.names)
-        configs, subsets = [], []
+        configs = []
         for config, checkpoint in pairs:
             check_checkpoint(checkpoint)
             configs.append(load_config(config, args.cfg_options))
-            subsets.append(class_subsets_of(configs[-1]))
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     init_distributed(configs[0], args.launcher)
 
     evaluations = []
-    for cfg, (_, checkpoint), name, subset in zip(configs, pairs, names,
-                                                  subsets):
+    for cfg, (_, checkpoint), name in zip(configs, pairs, names):
         print_log(f'evaluating {name}: {checkpoint}', logger='current')
         try:
             result, run = evaluate_checkpoint(
@@ -205,7 +168,6 @@ def main(argv=None):
                 device=args.device,
                 num_show=args.num_show,
                 progress=not args.no_progress)
-            with_config_class_subsets(result, subset)
         except (CheckpointMismatchError, MissingDomainDataError, KeyError,
                 ValueError) as error:
             print(f'error: {error}', file=sys.stderr)

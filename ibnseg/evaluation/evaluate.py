@@ -53,11 +53,25 @@ class _FirstSamples(Hook):
             kept.append(DomainSample(image=image, gt=gt, pred=pred))
 
 
+def _metric_options(cfg: Config) -> dict:
+    """The options of the config's ``CrossDomainIoUMetric`` (e.g. SYNTHIA's
+    ``class_subsets``) that say what to compute, not where its rows come
+    from (the loop sets those) or where predictions go."""
+    evaluator = cfg.get('test_evaluator')
+    if not isinstance(evaluator, dict) or str(evaluator.get('type')).split(
+            '.')[-1] != 'CrossDomainIoUMetric':
+        return {}
+    placed = ('type', 'source_domain', 'domains', 'target_domains',
+              'output_dir', 'format_only', 'keep_results')
+    return {k: v for k, v in evaluator.items() if k not in placed}
+
+
 def _test_runner(cfg: Config, loop: dict, work_dir: str,
                  log_interval: int) -> Runner:
-    """A Runner that tests ``cfg.model`` with ``loop`` and one
-    ``CrossDomainIoUMetric``; the config's training parts, custom hooks and
-    checkpoint are left out (the caller loads the checkpoint strictly)."""
+    """A Runner that tests ``cfg.model`` with ``loop`` and the config's
+    ``CrossDomainIoUMetric`` options; the config's training parts, custom
+    hooks and checkpoint are left out (the caller loads the checkpoint
+    strictly)."""
     source, domains = parse_cross_domain(cfg.get('cross_domain'),
                                          cfg.filename or 'the config')
     return Runner(
@@ -68,7 +82,7 @@ def _test_runner(cfg: Config, loop: dict, work_dir: str,
         test_dataloader=domains[source].dataloader,
         test_cfg=loop,
         test_evaluator=dict(type='CrossDomainIoUMetric',
-                            source_domain=source),
+                            source_domain=source, **_metric_options(cfg)),
         default_hooks=dict(logger=dict(type='LoggerHook',
                                        interval=log_interval)),
         launcher=cfg.get('launcher', 'none'),

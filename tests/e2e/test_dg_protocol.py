@@ -15,10 +15,8 @@ import re
 import pytest
 from mmengine.config import Config
 
-from ibnseg.evaluation import ModelResult
 from tests.data_factory import (make_bdd100k, make_cityscapes, make_gta5,
                                 make_mapillary, write_split_file)
-from tests.test_datasets.helpers import load_tool
 from tests.test_engine.tiny_experiment import REPO_ROOT, run_tool
 
 CONFIG = f'{REPO_ROOT}/configs/ibn_b_gta5_to_cbm.py'
@@ -159,57 +157,3 @@ def test_gta5_to_cbm_trains_validates_and_reports(data_roots):
     # images: the tool's numbers
     assert models['ibn_b_2']['cityscapes']['mIoU'] == pytest.approx(
         scores['cityscapes'], abs=0.01)
-
-
-SUBSETS = dict(mIoU16=['road', 'car'], mIoU13=['car'])
-
-
-def test_tool_reads_the_configs_class_subsets(tmp_path):
-    tool = load_tool('cross_domain_eval')
-    cfg = Config(dict(test_evaluator=dict(
-        type='CrossDomainIoUMetric', source_domain='synthia',
-        class_subsets=SUBSETS)))
-    assert tool.class_subsets_of(cfg) == {'mIoU16': ('road', 'car'),
-                                          'mIoU13': ('car', )}
-    listed = Config(dict(test_evaluator=[
-        dict(type='IoUMetric'),
-        dict(type='mmseg.CrossDomainIoUMetric', class_subsets=SUBSETS)]))
-    assert list(tool.class_subsets_of(listed)) == ['mIoU16', 'mIoU13']
-    assert tool.class_subsets_of(
-        Config(dict(test_evaluator=dict(type='IoUMetric')))) == {}
-    bad = tmp_path / 'synthia.py'
-    bad.write_text("test_evaluator = dict(type='CrossDomainIoUMetric', "
-                   "class_subsets=dict(mIoU=['car']))\n")
-    with pytest.raises(ValueError,
-                       match="test_evaluator of .*synthia.py.*'mIoU'"):
-        tool.class_subsets_of(Config.fromfile(str(bad)))
-
-
-def test_tool_adds_class_subsets_to_a_result():
-    tool = load_tool('cross_domain_eval')
-    classes = ['road', 'car', 'terrain']
-    scores = {
-        'synthia': dict(mIoU=50.0, aAcc=90.0, mAcc=60.0,
-                        IoU=[80.0, 40.0, float('nan')]),
-        'cityscapes': dict(mIoU=20.0, aAcc=70.0, mAcc=30.0,
-                           IoU=[30.0, 10.0, 20.0]),
-        'bdd100k': dict(mIoU=10.0, aAcc=60.0, mAcc=20.0,
-                        IoU=[20.0, 0.0, 10.0]),
-    }
-    scores['target'] = dict(mIoU=15.0, aAcc=65.0, mAcc=25.0)
-    scores['drop'] = dict(mIoU=35.0, aAcc=25.0, mAcc=35.0)
-    result = ModelResult('m', 'c.py', 'm.pth', 'synthia',
-                         ['synthia', 'cityscapes', 'bdd100k'], classes,
-                         scores, {}, dict(targets=['cityscapes', 'bdd100k']))
-    tool.with_config_class_subsets(result, dict(SUBSETS))
-    assert result.subset_metrics == ['mIoU16', 'mIoU13']
-    assert scores['synthia']['mIoU16'] == 60.0  # (80 + 40) / 2
-    assert scores['cityscapes']['mIoU16'] == 20.0
-    assert scores['bdd100k']['mIoU13'] == 0.0
-    assert scores['target']['mIoU16'] == 15.0  # (20 + 10) / 2
-    assert scores['drop']['mIoU16'] == 45.0
-    assert scores['drop']['mIoU13'] == 35.0  # 40 - (10 + 0) / 2
-    # the 19-class numbers are untouched; a second call changes nothing
-    assert scores['synthia']['mIoU'] == 50.0
-    tool.with_config_class_subsets(result, dict(mIoU16=['road']))
-    assert scores['synthia']['mIoU16'] == 60.0

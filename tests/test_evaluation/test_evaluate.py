@@ -163,3 +163,20 @@ def test_distributed_run_drops_each_domains_padding(tiny, tmp_path):
     assert distributed.keys() == single.keys()
     np.testing.assert_allclose(
         list(distributed.values()), list(single.values()), atol=1e-9)
+
+
+def test_the_configs_metric_options_reach_the_evaluation(tiny):
+    """The config's CrossDomainIoUMetric options (SYNTHIA's class_subsets)
+    are the evaluation's: mIoU over the subset, per row."""
+    cfg = Config.fromfile(tiny['config'])
+    cfg.test_evaluator = dict(
+        type='CrossDomainIoUMetric', source_domain='cityscapes',
+        class_subsets=dict(mIoU2=['road', 'car']))
+    result, run = evaluate_checkpoint(cfg, tiny['checkpoint'], 'tiny',
+                                      progress=False)
+    road, car = result.classes.index('road'), result.classes.index('car')
+    for row in ('cityscapes', 'gta5'):
+        ious = result.scores[row]['IoU']
+        assert result.scores[row]['mIoU2'] == pytest.approx(
+            np.nanmean([ious[road], ious[car]]), nan_ok=True)
+        assert metric_key(row, 'mIoU2') in run.metrics
