@@ -69,7 +69,7 @@ class ACDCDataset(LabelSourceMixin, BaseSegDataset):
         self.split = split
         img_dir = ACDC_IMG_DIR.format(condition=condition, split=split)
         label_dir = ACDC_LABEL_DIR.format(condition=condition, split=split)
-        self.DOMAIN = (f'ACDC ({img_dir}/<seq>/*{ACDC_IMG_SUFFIX} + '
+        self.LAYOUT = (f'ACDC ({img_dir}/<seq>/*{ACDC_IMG_SUFFIX} + '
                        f'{label_dir}/<seq>/*{ACDC_TRAIN_IDS_SUFFIX} or '
                        f'*{ACDC_LABEL_IDS_SUFFIX})')
         self._init_label_source(label_format, ACDC_LABEL_IDS_SUFFIX, subset,

@@ -55,7 +55,7 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
             ``pipeline``, ``test_mode``, ...); ``data_prefix`` and the
             suffixes follow from ``layout`` and ``split``.
     """
-    DOMAIN = 'BDD100K'
+    LAYOUT = 'BDD100K'
 
     def __init__(self,
                  split: str = 'train',
@@ -80,7 +80,7 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
         self.split = split
         self.layout = self._resolve_layout(layout, kwargs.get('data_root'))
         spec = BDD100K_LAYOUTS[self.layout]
-        self.DOMAIN = (f'BDD100K (layout {_describe_layout(self.layout)}, '
+        self.LAYOUT = (f'BDD100K (layout {_describe_layout(self.layout)}, '
                        f'split {split!r})')
         # labels are trainIds only: there are no label-id files to fall
         # back to

@@ -44,7 +44,7 @@ class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
         img_suffix (str), seg_map_suffix (str): As in mmseg's dataset.
         **kwargs: Other ``BaseSegDataset`` arguments.
     """
-    DOMAIN = 'Cityscapes'
+    LAYOUT = 'Cityscapes'
     # official label ids are -1..33 and -1 is never stored: a
     # _gtFine_labelIds.png holding 255 is a trainId map under the wrong name
     REJECT_LABEL_IDS = (255, )

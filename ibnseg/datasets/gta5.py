@@ -76,7 +76,7 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
             ``pipeline``, ``test_mode``, ...).
     """
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
-    DOMAIN = 'GTA5'
+    LAYOUT = 'GTA5'
     SKIP_REPORT_TOOL = 'tools/convert_gta5_labels.py'
 
     def __init__(self,

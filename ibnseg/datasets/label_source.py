@@ -41,8 +41,9 @@ class LabelSourceMixin:
     train or score on label ids.
     """
 
-    #: Human name of the domain, for messages.
-    DOMAIN = ''
+    #: The dataset and its expected layout, named in layout errors (the
+    #: domain names of evaluations live in configs, not here).
+    LAYOUT = ''
     #: The converter whose skip report lists this dataset's broken pairs.
     SKIP_REPORT_TOOL: Optional[str] = None
     #: Values a label-id file of this dataset can never hold;
@@ -96,7 +97,7 @@ class LabelSourceMixin:
             raise FileNotFoundError(
                 f'{type(self).__name__}: image folder {img_dir!r} does not '
                 f'exist (data_root={self.data_root!r}); expected the '
-                f'{self.DOMAIN} layout described in {DATA_README}')
+                f'{self.LAYOUT} layout described in {DATA_README}')
         return img_dir
 
     def load_data_list(self) -> List[dict]:
@@ -105,7 +106,7 @@ class LabelSourceMixin:
         if not infos:
             raise FileNotFoundError(
                 f'{type(self).__name__}: no "*{self.img_suffix}" images in '
-                f'{img_dir!r}; expected the {self.DOMAIN} layout described '
+                f'{img_dir!r}; expected the {self.LAYOUT} layout described '
                 f'in {DATA_README}')
         infos = self._apply_subset(infos)
         infos = self._drop_skipped(infos)

@@ -131,7 +131,7 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
         root = kwargs.get('data_root') or ''
         img_dir = MAPILLARY_IMG_DIR.format(split=split)
         label_dir = find_label_dir(root, split)
-        self.DOMAIN = (f'Mapillary Vistas v1.2 ({img_dir}/*.jpg + '
+        self.LAYOUT = (f'Mapillary Vistas v1.2 ({img_dir}/*.jpg + '
                        f'{label_dir}/*.png and config.json)')
         #: The id -> trainId table (set when a raw label is used).
         self.label_id_table: Optional[LabelIdTable] = None

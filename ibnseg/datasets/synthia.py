@@ -59,7 +59,7 @@ class SynthiaDataset(GTA5Dataset):
             suffixes as defaults.
     """
     SKIP_REPORT_TOOL = None  # no converter writes one
-    DOMAIN = ('SYNTHIA RAND-CITYSCAPES (RGB/NNNNNNN.png + '
+    LAYOUT = ('SYNTHIA RAND-CITYSCAPES (RGB/NNNNNNN.png + '
               'GT/LABELS/NNNNNNN.png)')
 
     def __init__(self,
