@@ -1,4 +1,5 @@
-# DenseNet-121-IBN-a; otherwise as fcn_densenet121-d8_4xb2-40k_gta5-to-cityscapes-512x1024.py
+# DenseNet-121-IBN-a; otherwise as
+# fcn_densenet121-d8_4xb2-40k_gta5-to-cityscapes-512x1024.py
 _base_ = './fcn_densenet121-d8_4xb2-40k_gta5-to-cityscapes-512x1024.py'
 model = dict(
     backbone=dict(

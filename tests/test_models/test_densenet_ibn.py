@@ -239,15 +239,14 @@ def test_densenet_configs_found():
 
 
 @pytest.mark.parametrize('config', DENSENET_CONFIGS)
-def test_densenet_config_builds(config):
+def test_densenet_config_is_its_resnet_counterpart_but_the_model(config):
     """Model as the file name says, known weights, and everything else as
-    the ResNet-50 config of the same direction (whose datasets the config
-    tests build)."""
+    the ResNet-50 config of the same direction (tests/test_configs builds
+    every config's datasets)."""
     cfg = Config.fromfile(osp.join(REPO, config))
     backbone = cfg.model.backbone
     assert backbone.type == 'IBNDenseNet' and backbone.depth == 121
     assert backbone.get('ibn') == ('a' if 'ibn-a' in config else None)
-    assert backbone.strides == (1, 2, 1, 1)
     assert osp.basename(backbone.init_cfg.checkpoint) in WEIGHT_URLS
     resnet = Config.fromfile(osp.join(REPO, config.replace(
         'densenet121-ibn-a', 'r50').replace('densenet121', 'r50')))
@@ -255,10 +254,20 @@ def test_densenet_config_builds(config):
                 'train_cfg', 'optim_wrapper', 'param_scheduler'):
         assert cfg[key] == resnet[key], key
     assert cfg.get('cross_domain') == resnet.get('cross_domain')
-    head_cfg = dict(cfg.model.decode_head, channels=8, num_convs=1)
-    heads = [MODELS.build(head_cfg),
+    assert cfg.model.data_preprocessor == resnet.model.data_preprocessor
+
+
+@pytest.mark.parametrize('ibn', [None, 'a'])
+def test_densenet_config_heads_take_the_backbone_outputs(ibn):
+    name = 'densenet121-ibn-a' if ibn else 'densenet121'
+    cfg = Config.fromfile(osp.join(
+        REPO, f'configs/fcn/fcn_{name}-d8_4xb2-40k_gta5-to-cityscapes-'
+        '512x1024.py'))
+    heads = [MODELS.build(dict(cfg.model.decode_head, channels=8,
+                               num_convs=1)),
              MODELS.build(dict(cfg.model.auxiliary_head, channels=8))]
-    model = revert_sync_batchnorm(MODELS.build(backbone))
+    model = revert_sync_batchnorm(MODELS.build(cfg.model.backbone))
+    assert model.ibn == ibn
     with torch.no_grad():
         feats = model.eval()(torch.randn(1, 3, 64, 64))
     for head in heads:

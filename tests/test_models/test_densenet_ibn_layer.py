@@ -77,5 +77,6 @@ def test_bn_first_gradients_match_the_hand_written_norm():
 @pytest.mark.parametrize('order', ['BN-in', 'IN+BN', None])
 def test_unknown_order_is_refused(order):
     with pytest.raises((ValueError, TypeError),
-                       match=r"IBN: order must be one of \('IN-BN', 'BN-IN'\)"):
+                       match=r"IBN: order must be one of "
+                       r"\('IN-BN', 'BN-IN'\)"):
         IBN(8, order=order)

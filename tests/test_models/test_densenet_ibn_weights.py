@@ -225,7 +225,8 @@ def test_a_file_of_another_densenet_names_both_layouts(tmp_path):
 
 def test_describe_state_dict_of_densenets():
     for depth in (161, 201):
-        text = describe_state_dict(PublishedDenseNet(depth, False).state_dict())
+        text = describe_state_dict(
+            PublishedDenseNet(depth, False).state_dict())
         stem, growth, blocks = ARCHS[depth]
         assert text == (f'DenseNet-{depth} ({"x".join(map(str, blocks))} '
                         f'layers, growth {growth}), no IN: the layout of '

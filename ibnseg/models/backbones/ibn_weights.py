@@ -68,7 +68,8 @@ def _stages(indices):
 
 
 def describe_state_dict(state_dict):
-    """One line saying which ResNet/IBN-Net layout ``state_dict`` holds.
+    """One line saying which ResNet/DenseNet/IBN-Net layout ``state_dict``
+    holds (DenseNets: see :func:`_describe_densenet`).
 
     Depth from the number of blocks per stage, bottleneck from ``conv3``,
     ResNeXt groups/width from ``layer1.0.conv2``, SE from ``.se.``, the IBN
@@ -141,7 +142,9 @@ def describe_state_dict(state_dict):
 
 
 def _describe_densenet(state_dict):
-    """One line for a torchvision-named DenseNet (IBN-a) state_dict."""
+    """One line for a torchvision-named DenseNet (IBN-a) state_dict: depth
+    from the layers per block, growth rate from ``conv2``, where ``norm1``
+    is an IBN layer (``norm1.IN.*``)."""
     layers = {}
     ibn = {}
     for key in state_dict:
