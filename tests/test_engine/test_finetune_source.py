@@ -10,6 +10,7 @@ import sys
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 from ibnseg.engine.runner_setup import (check_load_from, read_last_checkpoint,
                                         resume_after_load_from)
@@ -103,6 +104,10 @@ def test_a_named_unfinished_checkpoint_is_used_with_a_warning(
         tmp_path, capsys):
     checkpoint = _save(tmp_path / 'iter_4.pth', done=4, planned=10)
     cfg = _cfg(checkpoint)
+    # mmengine's 'current' logger is the newest one: make it one whose
+    # console handler writes to this test's captured stdout (an earlier
+    # test's Runner logger would write to its own test's stream)
+    MMLogger.get_instance(f'named_unfinished_{tmp_path.name}')
     check_load_from(cfg, '--cfg-options load_from')
     assert cfg.load_from == checkpoint
     assert 'stopped after 4 of its 10 iterations' in capsys.readouterr().out
