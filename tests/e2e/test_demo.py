@@ -56,6 +56,7 @@ def test_demo_prints_phases_and_table_and_keeps_logs_in_files(tmp_path):
     assert "skipping domain 'real'" in log
 
 
+@pytest.mark.slow
 def test_demo_refuses_a_bad_output_location_before_any_work(tmp_path):
     taken = tmp_path / 'results'
     taken.write_text('a file the user had')

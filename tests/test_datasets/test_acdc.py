@@ -17,6 +17,7 @@ def build(root, **kwargs):
     return DATASETS.build(dict(type='ACDCDataset', data_root=root, **kwargs))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('label_format', ['train_ids', 'label_ids'])
 def test_conditions_load_labels_as_cityscapes_train_ids(tmp_path,
                                                         label_format):
@@ -66,6 +67,7 @@ def test_broken_label_skipped_by_first_pass(tmp_path):
     assert dataset.first_pass_skipped[0].sample_id == broken
 
 
+@pytest.mark.slow
 def test_domain_config_builds_four_conditions(tmp_path, monkeypatch):
     acdc = make_acdc(tmp_path / 'acdc', splits={'val': 1})
     built, _ = build_domain_datasets('acdc.py', 'IBNSEG_ACDC_ROOT',

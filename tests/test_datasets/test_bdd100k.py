@@ -81,6 +81,7 @@ def test_seeded_subset(tmp_path):
     assert first == names(build(bdd.root, subset=dict(count=2, seed=3)))
 
 
+@pytest.mark.slow
 def test_domain_config_builds_on_generated_data(tmp_path, monkeypatch):
     bdd = make_bdd100k(tmp_path / 'bdd', '10k', {'train': 2, 'val': 1})
     built, cfg = build_domain_datasets('bdd100k.py', 'IBNSEG_BDD100K_ROOT',

@@ -42,6 +42,7 @@ def test_trains_from_label_ids_when_no_train_ids_exist(tmp_path):
             gt_of(dataset[i]), cs.train_ids('train', name))
 
 
+@pytest.mark.slow
 def test_same_result_as_mmseg_dataset_on_converted_files(tmp_path):
     cs = make_cityscapes(
         tmp_path / 'cs', splits={'val': 2}, with_train_ids=True)
@@ -65,6 +66,7 @@ def test_same_result_as_mmseg_dataset_on_converted_files(tmp_path):
     assert ours.metainfo['classes'] == theirs.metainfo['classes']
 
 
+@pytest.mark.slow
 def test_ann_file_and_subset(tmp_path):
     cs = make_cityscapes(tmp_path / 'cs', splits={'train': 6})
     ann = write_split_file(tmp_path / 'ann.txt', cs.names['train'][:4])

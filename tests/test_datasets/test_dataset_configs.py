@@ -201,6 +201,7 @@ def test_bad_train_id_file_named_by_config_pipeline(tmp_path):
     gt_of(dataset[1])
 
 
+@pytest.mark.slow
 def test_bad_train_id_file_named_in_training_not_the_loss(tmp_path):
     """Through a Runner train step: the error names the file and its
     values, not 'IndexError: Target 30 is out of bounds' from the loss."""

@@ -85,6 +85,7 @@ def test_raw_gta5_broken_pairs_are_skipped_at_construction(tmp_path):
     assert 'truncated' in report['00005'].detail
 
 
+@pytest.mark.slow
 def test_second_start_reads_the_cache_and_rechecks_changed_files(
         tmp_path, monkeypatch):
     gta = make_gta5(tmp_path / 'gta5', num_images=4)
@@ -115,6 +116,7 @@ def test_second_start_reads_the_cache_and_rechecks_changed_files(
     assert opened == [img1]
 
 
+@pytest.mark.slow
 def test_cache_goes_to_the_cache_folder_when_the_root_is_not_writable(
         tmp_path, monkeypatch, cache_home):
     gta = make_gta5(tmp_path / 'gta5', num_images=2)

@@ -45,6 +45,7 @@ def test_raw_layout_maps_label_ids_to_train_ids(tmp_path):
         assert dataset[i]['data_samples'].metainfo['domain'] == 'test'
 
 
+@pytest.mark.slow
 def test_auto_prefers_converted_files_per_frame(tmp_path):
     gta = make_gta5(tmp_path / 'gta5', num_images=3)
     # frame 2's converted file deliberately differs from its raw labels, so
@@ -68,6 +69,7 @@ def test_auto_prefers_converted_files_per_frame(tmp_path):
         build(gta.root, label_format='train_ids')
 
 
+@pytest.mark.slow
 def test_raw_labels_need_the_label_id_loader_in_pipeline(tmp_path):
     # the dataset does not look at its pipeline: a frame its pipeline loaded
     # with mmseg's plain LoadAnnotations fails, whichever file it has, as
@@ -138,6 +140,7 @@ def test_missing_or_empty_root_points_to_readme(tmp_path, make_root):
         build(str(root))
 
 
+@pytest.mark.slow
 def test_skip_report_drops_pairs_with_one_warning(tmp_path):
     gta = make_gta5(
         tmp_path / 'gta5', num_images=5, mismatched=[2], corrupt_images=[4])
@@ -189,6 +192,7 @@ def test_corrupt_and_truncated_labels_name_the_file(tmp_path):
             dataset[i]
 
 
+@pytest.mark.slow
 def test_subset_is_seeded_and_can_be_saved(tmp_path):
     gta = make_gta5(tmp_path / 'gta5', num_images=10, size=(8, 8))
     out = str(tmp_path / 'subset.txt')
@@ -202,6 +206,7 @@ def test_subset_is_seeded_and_can_be_saved(tmp_path):
         build(gta.root, subset=dict(percent=10))
 
 
+@pytest.mark.slow
 def test_subset_is_chosen_before_the_skip_report(tmp_path):
     gta = make_gta5(tmp_path / 'gta5', num_images=10, size=(8, 8))
     chosen = names(build(gta.root, subset=dict(count=4, seed=0)))

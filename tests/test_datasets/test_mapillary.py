@@ -149,6 +149,7 @@ def test_converter_parallel_atomic_idempotent(tmp_path, capsys):
         expected_train_ids(mv.root, mv.labels[f'validation/{other}']))
 
 
+@pytest.mark.slow
 def test_domain_config_builds_on_generated_data(tmp_path, monkeypatch):
     mv = make_mapillary(tmp_path / 'mv', {'training': 2, 'validation': 1})
     built, cfg = build_domain_datasets('mapillary.py',

@@ -103,6 +103,7 @@ def test_evaluated_class_subsets():
     }
 
 
+@pytest.mark.slow
 def test_domain_config_builds_on_generated_data(tmp_path, monkeypatch):
     syn = make_synthia(tmp_path / 'syn', num_images=3)
     write_split_file(tmp_path / 'syn' / 'splits' / 'val.txt', ['1'])

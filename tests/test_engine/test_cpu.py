@@ -26,6 +26,7 @@ def test_available_cores_is_the_affinity_mask():
     assert 1 <= available_cores() <= (torch.get_num_threads() + 64)
 
 
+@pytest.mark.slow
 @linux_only
 def test_other_load_counts_other_processes_not_this_one():
     load = OtherCpuLoad()

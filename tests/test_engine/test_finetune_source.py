@@ -157,6 +157,7 @@ def test_subset_finetune_configs_inherit_their_source():
         assert 'load_from' not in text, path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', [
     pytest.param(p, id=osp.basename(p)) for p in FULL_FINETUNE_CONFIGS])
 def test_each_finetune_config_starts_from_its_short_name_source(path):

@@ -71,6 +71,7 @@ def test_train_progress_hook_follows_the_runner():
     assert line.done == 3
 
 
+@pytest.mark.slow
 def test_quiet_console_sends_everything_printed_to_the_log(tmp_path):
     """Python prints, C-level writes to fd 1/2 and child processes go to the
     log file; the phase lines stay on the terminal."""
@@ -100,6 +101,7 @@ console.print('after')
         assert text in log
 
 
+@pytest.mark.slow
 def test_quiet_console_restores_the_terminal_on_an_error(tmp_path):
     script = f'''
 from ibnseg.engine.progress import PhaseConsole

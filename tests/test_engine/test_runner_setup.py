@@ -86,6 +86,7 @@ def test_a_lazy_import_config_whose_base_does_not_parse(tmp_path,
         load_config('lazy.py')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config,shown', [
     ('bad.py', 'bad.py'),
     ('child.py', 'bad.py (a base config of child.py)'),

@@ -55,6 +55,7 @@ def mmseg_metrics_alone(tiny, domain):
     return IoUMetric.total_area_to_metrics(*areas, ['mIoU'])
 
 
+@pytest.mark.slow
 def test_numbers_equal_mmseg_per_domain_with_each_test_cfg(tiny,
                                                            monkeypatch):
     slide_calls = []
@@ -88,6 +89,7 @@ def test_numbers_equal_mmseg_per_domain_with_each_test_cfg(tiny,
     assert sample.pred.shape == sample.gt.shape
 
 
+@pytest.mark.slow
 def test_shift_rows_are_not_targets(tiny):
     result, run = evaluate(tiny, shifts=['grey'], num_show=0)
     assert result.rows == ['cityscapes', 'gta5', 'cityscapes@grey',
@@ -98,6 +100,7 @@ def test_shift_rows_are_not_targets(tiny):
         grey=dict(type='Desaturate', strength=1.0))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('change, message', [
     (dict(base_channels=16), 'size mismatch for backbone.conv1.weight'),
     (dict(num_classes=7), 'size mismatch for decode_head.conv_seg'),
@@ -124,6 +127,7 @@ def test_missing_or_unexpected_keys_are_named(tiny, tmp_path):
         in str(error.value)
 
 
+@pytest.mark.slow
 def test_class_count_mismatch(tiny, tmp_path):
     config = write_config(tmp_path / 'five.py', tiny['roots'], num_classes=5)
     checkpoint = save_checkpoint(config, tmp_path / 'five.pth')
@@ -132,6 +136,7 @@ def test_class_count_mismatch(tiny, tmp_path):
                             progress=False)
 
 
+@pytest.mark.slow
 def test_missing_domain_data(tiny, tmp_path):
     roots = dict(tiny['roots'], gta5=str(tmp_path / 'no_gta5'))
     config = write_config(tmp_path / 'missing.py', roots)
@@ -165,6 +170,7 @@ def test_distributed_run_drops_each_domains_padding(tiny, tmp_path):
         list(distributed.values()), list(single.values()), atol=1e-9)
 
 
+@pytest.mark.slow
 def test_the_configs_metric_options_reach_the_evaluation(tiny):
     """The config's CrossDomainIoUMetric options (SYNTHIA's class_subsets)
     are the evaluation's: mIoU over the subset, per row."""

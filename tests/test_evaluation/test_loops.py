@@ -78,6 +78,7 @@ def test_seeded_subset_is_select_subset_of_the_sample_names(roots):
     assert seeded_subset(dataset, count=len(dataset), seed=3) is dataset
 
 
+@pytest.mark.slow
 def test_validation_subset_during_training_full_splits_at_the_end(
         roots, tmp_path):
     torch.manual_seed(0)
@@ -103,6 +104,7 @@ def test_validation_subset_during_training_full_splits_at_the_end(
     assert log.count('cityscapes/mIoU') >= 2 and log.count('gta5/mIoU') >= 2
 
 
+@pytest.mark.slow
 def test_test_loop_numbers_are_the_offline_evaluation(roots, tmp_path):
     """tools/test.py's route (the config's loop) and tools/cross_domain_eval.py's
     (evaluate_checkpoint) give the same numbers."""
@@ -120,6 +122,7 @@ def test_test_loop_numbers_are_the_offline_evaluation(roots, tmp_path):
     assert runner.model.test_cfg == dict(mode='whole')
 
 
+@pytest.mark.slow
 def test_missing_domain_data_fails_when_the_loop_is_built(roots, tmp_path):
     section = copy.deepcopy(cross_domain_section(roots))
     section['domains']['gta5']['dataloader']['dataset']['data_root'] = str(

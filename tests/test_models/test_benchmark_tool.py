@@ -35,6 +35,7 @@ def table_rows(stdout, width=9):
     return rows
 
 
+@pytest.mark.slow
 def test_every_variant_and_mode_reported_against_plain():
     result = run_tool(*TINY, '--variants', 'IBN-b', 'plain', 'plain-copy')
     assert result.returncode == 0, result.stderr
@@ -54,6 +55,7 @@ def test_every_variant_and_mode_reported_against_plain():
     assert rows['train', 'plain'][:2] == [rows['train', 'plain'][0], 1.0]
 
 
+@pytest.mark.slow
 def test_retained_memory_removes_the_page_faults_of_a_training_step():
     common = [*TINY[:2], '--rounds', '3', *TINY[4:], '--modes', 'train',
               '--variants', 'plain']
@@ -67,6 +69,7 @@ def test_retained_memory_removes_the_page_faults_of_a_training_step():
     assert retain_faults < system_faults / 5
 
 
+@pytest.mark.slow
 def test_profile_reports_the_normalisation_layers_share():
     result = run_tool(*TINY, '--modes', 'train', '--variants', 'plain',
                       'IBN-b', '--profile')
@@ -90,6 +93,7 @@ def test_profile_reports_the_normalisation_layers_share():
                                       abs=rounding(extra, plain_step))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('args, message', [
     (['--size', '64by128'], r'--size: expected HEIGHTxWIDTH'),
     (['--variants', 'IBN-a'], r'--variants must include plain'),

@@ -238,6 +238,7 @@ def test_densenet_configs_found():
     assert len(DENSENET_CONFIGS) == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', DENSENET_CONFIGS)
 def test_densenet_config_is_its_resnet_counterpart_but_the_model(config):
     """Model as the file name says, known weights, and everything else as
@@ -257,6 +258,7 @@ def test_densenet_config_is_its_resnet_counterpart_but_the_model(config):
     assert cfg.model.data_preprocessor == resnet.model.data_preprocessor
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('ibn', [None, 'a'])
 def test_densenet_config_heads_take_the_backbone_outputs(ibn):
     name = 'densenet121-ibn-a' if ibn else 'densenet121'

@@ -20,6 +20,7 @@ def test_densenet_ibn_a_and_plain_reported_against_plain():
     assert rows['eval', 'plain'][1] == 1.0
 
 
+@pytest.mark.slow
 def test_resnet_only_variants_are_refused_for_densenet():
     result = run_tool('--backbone', 'densenet', '--variants', 'plain',
                       'IBN-b')

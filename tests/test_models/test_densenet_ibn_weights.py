@@ -147,6 +147,7 @@ def _max_diff(outs_a, outs_b):
                for a, b in zip(outs_a, outs_b))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('depth,ibn,key_style', [
     pytest.param(121, 'a', 'current', id='densenet121_ibn_a'),
     pytest.param(121, None, 'legacy', id='tv_densenet121-norm.1-keys'),
@@ -223,6 +224,7 @@ def test_a_file_of_another_densenet_names_both_layouts(tmp_path):
             'weight (1024,) vs (1280,)') in message
 
 
+@pytest.mark.slow
 def test_describe_state_dict_of_densenets():
     for depth in (161, 201):
         text = describe_state_dict(

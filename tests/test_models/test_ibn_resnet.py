@@ -51,6 +51,7 @@ def test_published_key_and_parameter_counts(depth, ibn, keys, params):
         assert _params(model) == params
 
 
+@pytest.mark.slow
 def test_resnext_and_se_resnet_parameter_counts():
     assert _params(IBNResNeXt(depth=101)) == 44_177_704
     se = MODELS.build(dict(type='IBNSEResNet', depth=101))

@@ -69,6 +69,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('depth,variant,ref_kwargs,backbone,wrapped', CASES)
 def test_published_weights_give_the_published_outputs(
         tmp_path, depth, variant, ref_kwargs, backbone, wrapped):
@@ -92,6 +93,7 @@ def test_published_weights_give_the_published_outputs(
         assert diff <= max(1e-5, 2 * own_error)
 
 
+@pytest.mark.slow
 def test_a_file_for_another_variant_says_what_it_is(tmp_path):
     path = _save(PublishedResNet(50, 'b').state_dict(), tmp_path / 'b.pth',
                  False)

@@ -78,6 +78,7 @@ def test_bad_sample_arguments(kwargs, message):
         generate_sample(0, 'source', **{'size': SIZE, **kwargs})
 
 
+@pytest.mark.slow
 def test_gta5_layout_is_read_by_gta5dataset(tmp_path, mmseg_scope):
     root = str(tmp_path / 'source')
     summary = generate_domain_dataset(root,
@@ -108,6 +109,7 @@ def test_gta5_layout_is_read_by_gta5dataset(tmp_path, mmseg_scope):
             np.testing.assert_array_equal(read_label_ids(label_path), label)
 
 
+@pytest.mark.slow
 def test_cityscapes_layout_is_read_by_cityscapes_dataset(
         tmp_path, mmseg_scope):
     root = str(tmp_path / 'real')
@@ -242,6 +244,7 @@ def test_city_names():
     assert cityscapes_city('Heavy-Fog 2') == 'heavyfog2'
 
 
+@pytest.mark.slow
 def test_worker_processes_write_the_same_bytes(tmp_path):
     one, two = str(tmp_path / 'one'), str(tmp_path / 'two')
     generate_domain_dataset(one, 'dusk', 3, 2, SIZE, nproc=1, progress=False)

@@ -96,6 +96,7 @@ def test_never_shadows_a_real_mmcv_ext(tmp_path):
     assert 'REAL_EXT_USED' in proc.stdout
 
 
+@pytest.mark.slow
 def test_pth_line_activates_placeholder_at_start_up_under_its_own_name(
         tmp_path):
     """What setup_env.sh writes into site-packages: run by ``site`` at
