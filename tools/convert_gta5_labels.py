@@ -65,5 +65,6 @@ def main(argv=None) -> int:
         comment='GTA5 pairs skipped by GTA5Dataset; written by '
         f'tools/convert_gta5_labels.py from {args.data_root}')
 
+
 if __name__ == '__main__':
     sys.exit(main())

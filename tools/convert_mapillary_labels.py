@@ -101,5 +101,6 @@ def main(argv=None) -> int:
         comment='Mapillary pairs skipped by MapillaryToCityscapesDataset; '
         f'written by tools/convert_mapillary_labels.py from {args.data_root}')
 
+
 if __name__ == '__main__':
     sys.exit(main())

@@ -4,7 +4,7 @@ split.mat (from the GTA5 download page, see data/README.md) holds the frame
 numbers in ``trainIds``, ``valIds`` and ``testIds``. This writes
 OUT_DIR/{train,val,test}.txt with one 5-digit id per line, sorted.
 
-    python tools/gta5_split_from_mat.py path/to/split.mat  # -> data/gta5/splits/
+    python tools/gta5_split_from_mat.py path/to/split.mat  # data/gta5/splits/
 """
 import argparse
 import os.path as osp

@@ -47,7 +47,8 @@ class LabelSourceMixin:
     #: The converter whose skip report lists this dataset's broken pairs.
     SKIP_REPORT_TOOL: Optional[str] = None
     #: Values a label-id file of this dataset can never hold;
-    #: LoadLabelIdAnnotations rejects a file holding any (see ``REJECT_LABEL_IDS_KEY``).
+    #: LoadLabelIdAnnotations rejects a file holding any (see
+    #: ``REJECT_LABEL_IDS_KEY``).
     REJECT_LABEL_IDS: Tuple[int, ...] = ()
 
     def _init_label_source(self,

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 from ibnseg.datasets.transforms import (APPEARANCE_SHIFTS,
-                                       insert_appearance_shift)
+                                        insert_appearance_shift)
 from .metrics.cross_domain_iou_metric import check_domain_name
 
 PACK_TYPES = ('PackSegInputs', 'PackDomainSegInputs')

@@ -290,4 +290,3 @@ def run_benchmark(out_dir: str,
         osp.join(out_dir, 'summary.json'),
         json.dumps(summary, indent=2).encode())
     return summary
-

@@ -15,7 +15,6 @@ from mmengine.utils import ProgressBar
 __all__ = ['parallel_map']
 
 
-
 def _describe(task: Any) -> str:
     return reprlib.repr(task)
 

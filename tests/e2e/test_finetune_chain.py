@@ -43,7 +43,7 @@ def workdir(tmp_path):
     return tmp_path
 
 
-@pytest.mark.slow  # two full-size ResNet-50-D8 runs (timed in the closing note)
+@pytest.mark.slow  # two full-size ResNet-50-D8 runs
 def test_train_then_finetune_as_the_readme_says(workdir):
     log = run_tool('train.py', [SOURCE, *ITERS], cwd=workdir,
                    timeout=900).stdout

@@ -27,6 +27,9 @@ CONFIGS = sorted(
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # Configs of two training directions share their model: build each once.
 _BUILT_MODELS = set()
+#: dataset config -> (length, metainfo): configs share datasets (a grid's
+#: backbones), each is built once
+_DATASETS = {}
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -119,11 +122,20 @@ def test_config_builds(config, data_dir, monkeypatch):
 
     monkeypatch.chdir(data_dir)  # the configs' data roots are relative
     for loader in LOADERS:
-        dataset = DATASETS.build(cfg[loader].dataset)
-        assert len(dataset) > 0, f'{loader} of {config} is empty'
+        length, metainfo = _built(cfg[loader].dataset)
+        assert length > 0, f'{loader} of {config} is empty'
     # the evaluator's options fit the dataset (e.g. SYNTHIA's class subsets
     # name its classes): checked when the classes are handed over
-    Evaluator(cfg.val_evaluator).dataset_meta = dataset.metainfo
+    Evaluator(cfg.val_evaluator).dataset_meta = metainfo
     for name, domain in cfg.get('cross_domain', {}).get('domains',
                                                         {}).items():
-        assert len(DATASETS.build(domain.dataloader.dataset)) > 0, name
+        assert _built(domain.dataloader.dataset)[0] > 0, name
+
+
+def _built(dataset_cfg) -> tuple:
+    """(length, metainfo) of the dataset a config builds, built once."""
+    key = repr(dataset_cfg.to_dict())
+    if key not in _DATASETS:
+        dataset = DATASETS.build(dataset_cfg)
+        _DATASETS[key] = (len(dataset), dataset.metainfo)
+    return _DATASETS[key]

@@ -106,8 +106,9 @@ def test_validation_subset_during_training_full_splits_at_the_end(
 
 @pytest.mark.slow
 def test_test_loop_numbers_are_the_offline_evaluation(roots, tmp_path):
-    """tools/test.py's route (the config's loop) and tools/cross_domain_eval.py's
-    (evaluate_checkpoint) give the same numbers."""
+    """tools/test.py's route (the config's loop) and that of
+    tools/cross_domain_eval.py (evaluate_checkpoint) give the same numbers.
+    """
     section = cross_domain_section(roots)
     config = write_config(tmp_path / 'tiny.py', roots)
     checkpoint = save_checkpoint(config, tmp_path / 'tiny.pth')

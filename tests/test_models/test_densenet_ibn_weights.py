@@ -5,7 +5,6 @@ give the published model's block outputs.
 The reference below is written for this test from the published layout
 (key names, where IBN sits, which part comes first) with plain torch
 modules and no ibnseg import."""
-import copy
 import re
 from collections import OrderedDict
 

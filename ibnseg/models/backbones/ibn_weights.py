@@ -166,7 +166,7 @@ def _describe_densenet(state_dict):
         inst = state_dict[f'features.denseblock{first}.denselayer'
                           f'{min(ibn[first])}.norm1.IN.weight']
         every_third = {i: sorted(v) for i, v in ibn.items()} == paper
-        text += (f'IBN in norm1 of '
+        text += ('IBN in norm1 of '
                  + ('every third layer' if every_third else 'some layers')
                  + f' of blocks {",".join(map(str, sorted(ibn)))} '
                  f'({inst.numel()} IN channels in denseblock{first}.'
