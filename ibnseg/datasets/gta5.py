@@ -78,6 +78,9 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
     LAYOUT = 'GTA5'
     SKIP_REPORT_TOOL = 'tools/convert_gta5_labels.py'
+    #: How to make a missing split file.
+    SPLIT_HINT = ("make it from the dataset's split.mat with "
+                  'tools/gta5_split_from_mat.py')
 
     def __init__(self,
                  split: Optional[str] = None,
@@ -93,8 +96,8 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
                      img_path=GTA5_IMG_DIR, seg_map_path=GTA5_LABEL_DIR),
                  **kwargs) -> None:
         if kwargs.get('ann_file'):
-            raise ValueError('GTA5Dataset: use split=<file of ids> instead of '
-                             'ann_file')
+            raise ValueError(f'{type(self).__name__}: use split=<file of '
+                             'frame ids> instead of ann_file')
         self.split = split
         self._init_label_source(label_format, label_ids_suffix, subset,
                                 skip_report, first_pass, first_pass_cache)
@@ -109,6 +112,11 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
             return self.split
         return osp.join(self.data_root, self.split)
 
+    @staticmethod
+    def frame_id(index) -> str:
+        """The file stem of frame ``index`` as a split file lists it."""
+        return gta5_id(index)
+
     def _frame_ids(self, img_dir: str) -> List[str]:
         if self.split is not None:
             split = self._split_path()
@@ -116,12 +124,11 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
                 relative = '' if split == self.split else (
                     f' (split={self.split!r} is taken from data_root)')
                 raise FileNotFoundError(
-                    f'GTA5Dataset: split file {split} not found{relative}; '
-                    'make it from the dataset\'s split.mat with '
-                    f'tools/gta5_split_from_mat.py (see {DATA_README})')
+                    f'{type(self).__name__}: split file {split} not found'
+                    f'{relative}; {self.SPLIT_HINT} (see {DATA_README})')
             return [
-                gta5_id(i)
-                for i in read_id_list(split, what='GTA5 split file')
+                self.frame_id(i) for i in read_id_list(
+                    split, what=f'{type(self).__name__} split file')
             ]
         return sorted(name[:-len(self.img_suffix)]
                       for name in os.listdir(img_dir)

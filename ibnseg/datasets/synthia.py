@@ -1,17 +1,12 @@
 """SYNTHIA RAND-CITYSCAPES (Ros et al., CVPR 2016) as an ibnseg domain."""
-import os
-import os.path as osp
-from typing import List, Optional
+from typing import List
 
 from mmseg.registry import DATASETS
 
 from .gta5 import GTA5Dataset
-from .label_source import DATA_README
 from .labels import SYNTHIA_LABEL_ID_TABLE
 from .layouts import (SYNTHIA_IMG_DIR, SYNTHIA_IMG_SUFFIX, SYNTHIA_LABEL_DIR,
                       SYNTHIA_LABEL_IDS_SUFFIX, SYNTHIA_TRAIN_IDS_SUFFIX)
-from .skip_report import SKIP_REPORT_NAME
-from .subsets import read_id_list
 from .transforms.loading import LABEL_ID_TABLE_KEY, SEG_MAP_FORMAT_KEY
 
 
@@ -62,13 +57,11 @@ class SynthiaDataset(GTA5Dataset):
     LAYOUT = ('SYNTHIA RAND-CITYSCAPES (RGB/NNNNNNN.png + '
               'GT/LABELS/NNNNNNN.png)')
 
+    SPLIT_HINT = ('expected one frame id per line, or split=None for every '
+                  'frame')
+    frame_id = staticmethod(synthia_id)
+
     def __init__(self,
-                 split: Optional[str] = None,
-                 label_format: str = 'auto',
-                 subset: Optional[dict] = None,
-                 skip_report: Optional[str] = SKIP_REPORT_NAME,
-                 first_pass: bool = True,
-                 first_pass_cache: Optional[str] = None,
                  img_suffix: str = SYNTHIA_IMG_SUFFIX,
                  seg_map_suffix: str = SYNTHIA_TRAIN_IDS_SUFFIX,
                  label_ids_suffix: str = SYNTHIA_LABEL_IDS_SUFFIX,
@@ -76,41 +69,12 @@ class SynthiaDataset(GTA5Dataset):
                      img_path=SYNTHIA_IMG_DIR,
                      seg_map_path=SYNTHIA_LABEL_DIR),
                  **kwargs) -> None:
-        if kwargs.get('ann_file'):
-            raise ValueError('SynthiaDataset: use split=<file of frame ids> '
-                             'instead of ann_file')
         super().__init__(
-            split=split,
-            label_format=label_format,
-            subset=subset,
-            skip_report=skip_report,
-            first_pass=first_pass,
-            first_pass_cache=first_pass_cache,
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,
             label_ids_suffix=label_ids_suffix,
             data_prefix=data_prefix,
             **kwargs)
-
-    def _frame_ids(self, img_dir: str) -> List[str]:
-        if self.split is not None:
-            split = self._split_path()
-            if not osp.isfile(split):
-                raise FileNotFoundError(
-                    f'SynthiaDataset: split file {split} not found (split='
-                    f'{self.split!r} is taken from data_root); expected one '
-                    f'frame id per line (see {DATA_README}), or split=None '
-                    'for every frame')
-            return [
-                synthia_id(i)
-                for i in read_id_list(split, what='SYNTHIA split file')
-            ]
-        # raw labels share the image names; the converted ones end in
-        # _labelTrainIds.png and are never images
-        return sorted(name[:-len(self.img_suffix)]
-                      for name in os.listdir(img_dir)
-                      if name.endswith(self.img_suffix)
-                      and not name.startswith('.'))
 
     def _choose_label_files(self, infos: List[dict]) -> None:
         super()._choose_label_files(infos)

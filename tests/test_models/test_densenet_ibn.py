@@ -8,7 +8,6 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
@@ -27,14 +26,7 @@ D8 = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
 D16 = dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2))
 
 
-@pytest.fixture(autouse=True)
-def quiet_init_log():
-    # mmengine logs every parameter's init at INFO; keep test output short
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')
-    yield
-    logger.setLevel(level)
+pytestmark = pytest.mark.usefixtures('quiet_init_log')
 
 
 @pytest.fixture(scope='module')

@@ -11,7 +11,6 @@ from collections import OrderedDict
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
@@ -123,14 +122,7 @@ def legacy_keys(state_dict):
             v for k, v in state_dict.items()}
 
 
-@pytest.fixture(autouse=True)
-def quiet_init_log():
-    # mmengine logs every parameter's init at INFO; keep test output short
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')
-    yield
-    logger.setLevel(level)
+pytestmark = pytest.mark.usefixtures('quiet_init_log')
 
 
 def _build(path, **cfg):

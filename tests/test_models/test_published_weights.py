@@ -4,7 +4,6 @@ import copy
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from mmseg.registry import MODELS
 
 from ibnseg.models import describe_state_dict
@@ -13,14 +12,7 @@ from tests.test_models.published_layout import PublishedResNet, randomize
 torch.set_num_threads(1)
 
 
-@pytest.fixture(autouse=True)
-def quiet_init_log():
-    # mmengine logs every parameter's init at INFO; keep test output short
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')
-    yield
-    logger.setLevel(level)
+pytestmark = pytest.mark.usefixtures('quiet_init_log')
 
 
 def _save(state_dict, path, wrapped):

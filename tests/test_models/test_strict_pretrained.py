@@ -3,7 +3,6 @@
 module's init_cfg, and last, as mmengine's own ``Pretrained``."""
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
@@ -14,14 +13,7 @@ init_default_scope('mmseg')
 SMALL = dict(depth=18, base_channels=8, stem_channels=8)
 
 
-@pytest.fixture(autouse=True)
-def quiet_init_log():
-    # mmengine logs every parameter's init at INFO; keep test output short
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')
-    yield
-    logger.setLevel(level)
+pytestmark = pytest.mark.usefixtures('quiet_init_log')
 
 
 def _randomized_weights(cfg, seed=0):
