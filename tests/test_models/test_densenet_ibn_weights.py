@@ -16,7 +16,7 @@ from mmseg.registry import MODELS
 
 import ibnseg  # noqa: F401
 from ibnseg.models import describe_state_dict
-from tests.test_models.published_layout import PublishedResNet
+from tests.test_models.published_layout import PublishedResNet, randomize
 
 torch.set_num_threads(1)
 init_default_scope('mmseg')
@@ -98,22 +98,6 @@ class PublishedDenseNet(nn.Module):
             if name == 'norm5':
                 outs[-1] = torch.relu(x)
         return outs
-
-
-def randomize(model, seed=0):
-    """Random affine parameters and running statistics of a random batch,
-    so that a wrongly placed weight changes the outputs."""
-    gen = torch.Generator().manual_seed(seed)
-    norms = [m for m in model.modules()
-             if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d))]
-    with torch.no_grad():
-        for module in norms:
-            module.weight.uniform_(0.5, 1.5, generator=gen)
-            module.bias.uniform_(-0.2, 0.2, generator=gen)
-            module.momentum = 1.0
-        model.train()
-        model.stages(torch.randn(2, 3, 64, 64, generator=gen))
-    return model.eval()
 
 
 def legacy_keys(state_dict):
