@@ -15,8 +15,8 @@ from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_checkpoint, enable_tta,
                                         enable_visualization, load_config,
-                                        parse_runner_args, save_predictions,
-                                        set_work_dir)
+                                        parse_runner_args, run_or_exit,
+                                        save_predictions, set_work_dir)
 
 
 def parse_args():
@@ -67,7 +67,7 @@ def main():
     cfg.load_from = args.checkpoint
     if args.out is not None:
         save_predictions(cfg, args.out)
-    build_runner(cfg).test()
+    run_or_exit(build_runner(cfg).test)
 
 
 if __name__ == '__main__':

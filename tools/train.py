@@ -21,8 +21,8 @@ from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_checkpoint, check_load_from,
                                         check_resumable, enable_amp,
                                         load_config, parse_runner_args,
-                                        resume_after_load_from, set_work_dir,
-                                        use_atomic_checkpoints)
+                                        resume_after_load_from, run_or_exit,
+                                        set_work_dir, use_atomic_checkpoints)
 
 
 def parse_args():
@@ -63,7 +63,7 @@ def main():
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     use_atomic_checkpoints(cfg)
-    build_runner(cfg).train()
+    run_or_exit(build_runner(cfg).train)
 
 
 if __name__ == '__main__':

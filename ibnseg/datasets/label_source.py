@@ -3,6 +3,7 @@ sample's label file (converted trainIds or raw label ids), checking the data
 root, seeded subsets, the converter's skip report, the first-pass check of
 the files and readable load errors.
 """
+import os
 import os.path as osp
 import warnings
 from collections import Counter
@@ -95,10 +96,14 @@ class LabelSourceMixin:
     def _check_image_dir(self) -> str:
         img_dir = self.data_prefix.get('img_path', '')
         if not osp.isdir(img_dir):
+            where = '' if osp.isabs(img_dir) else (
+                f', relative to the working folder {os.getcwd()}')
             raise FileNotFoundError(
                 f'{type(self).__name__}: image folder {img_dir!r} does not '
-                f'exist (data_root={self.data_root!r}); expected the '
-                f'{self.LAYOUT} layout described in {DATA_README}')
+                f'exist (data_root={self.data_root!r}{where}); expected the '
+                f'{self.LAYOUT} layout described in {DATA_README}, where '
+                'the IBNSEG_<DATASET>_ROOT variables that move a dataset '
+                'are listed too')
         return img_dir
 
     def load_data_list(self) -> List[dict]:

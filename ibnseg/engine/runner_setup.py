@@ -8,7 +8,8 @@ import ast
 import logging
 import os
 import os.path as osp
-from typing import Optional
+import sys
+from typing import Callable, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -376,6 +377,18 @@ def save_predictions(cfg: Config, out_dir: str) -> None:
         evaluator['output_dir'] = out_dir
         # mmseg's test.py sets this too; IoUMetric takes and ignores it.
         evaluator['keep_results'] = True
+
+
+def run_or_exit(run: Callable[[], object]):
+    """Call ``run`` (a Runner's ``train``/``test``); missing data (a
+    dataset's folder or file, named in its message) ends the tool with that
+    message and status 2 instead of a traceback from deep inside the
+    Runner. Other errors keep their traceback."""
+    try:
+        return run()
+    except FileNotFoundError as error:
+        print(f'error: {error}', file=sys.stderr)
+        sys.exit(2)
 
 
 def build_runner(cfg: Config) -> Runner:

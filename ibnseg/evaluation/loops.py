@@ -142,9 +142,10 @@ class _MultiDomainLoopMixin:
                 dataset = _build_dataset(row, dataloader)
             except MissingDomainDataError as error:
                 if row.domain == self.source:
-                    raise MissingDomainDataError(
-                        f'{error}; the source domain cannot be skipped'
-                    ) from None
+                    if skip_missing:
+                        error = MissingDomainDataError(
+                            f'{error}; the source domain cannot be skipped')
+                    raise error from None
                 if not skip_missing:
                     if stage == 'test':
                         error = MissingDomainDataError(

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from ibnseg.evaluation import cross_domain_evaluator, parse_cross_domain
-from tests.test_engine.tiny_experiment import (RESNET18_TINY, TOOLS,
+from tests.test_engine.tiny_experiment import (REPO_ROOT, RESNET18_TINY,
+                                               TOOLS,
                                                load_state_dict,
                                                make_tiny_cityscapes,
                                                run_tool, write_tiny_config)
@@ -144,3 +145,20 @@ def test_test_tool_writes_predictions_and_pictures_per_domain(tmp_path):
         for name in names:
             assert any(f'{domain}_{name}' in osp.basename(p)
                        for p in painted), (domain, name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('tool,args', [('train.py', []),
+                                       ('test.py', ['weights.pth'])])
+def test_missing_data_is_named_without_a_traceback(tool, args, tmp_path):
+    """The README's commands in a folder without the data: the tool ends
+    with the dataset's message (which folder, relative to which working
+    folder, what layout), not a traceback from inside the Runner."""
+    (tmp_path / 'weights.pth').touch()
+    proc = run_tool(tool, [f'{REPO_ROOT}/configs/ibn_b_cityscapes.py', *args],
+                    cwd=tmp_path, check=False)
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert 'Traceback' not in proc.stdout
+    assert "error: " in proc.stdout
+    assert "image folder 'data/cityscapes/leftImg8bit/" in proc.stdout
+    assert f'relative to the working folder {tmp_path}' in proc.stdout
