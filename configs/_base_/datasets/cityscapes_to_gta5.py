@@ -1,6 +1,6 @@
 # Train on Cityscapes; validate on Cityscapes and GTA5 (CrossDomainIoUMetric
-# logs cityscapes/mIoU, gta5/mIoU and the drop), test both with tools/test.py and
-# tools/cross_domain_eval.py. The cross_domain section is the one place the
+# logs cityscapes/mIoU, gta5/mIoU and the drop), test both with tools/test.py
+# and tools/cross_domain_eval.py. The cross_domain section is the one place the
 # domains are named: MultiDomainValLoop validates them during training (on a
 # seeded subset of at most 500 samples each, the full splits after the last
 # iteration), MultiDomainTestLoop tests them (configs/_base_/schedules/).

@@ -1,5 +1,5 @@
-# Train on GTA5; validate on GTA5 and Cityscapes (CrossDomainIoUMetric
-# logs gta5/mIoU, cityscapes/mIoU and the drop), test both with tools/test.py and
+# Train on GTA5; validate on GTA5 and Cityscapes (CrossDomainIoUMetric logs
+# gta5/mIoU, cityscapes/mIoU and the drop), test both with tools/test.py and
 # tools/cross_domain_eval.py. The cross_domain section is the one place the
 # domains are named: MultiDomainValLoop validates them during training (on a
 # seeded subset of at most 500 samples each, the full splits after the last
