@@ -39,7 +39,7 @@ from ibnseg.apis import (LABEL_FORMATS, PRED_DIR, VIS_DIR, ImageInputError,
 from ibnseg.engine.fileio import check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
 from ibnseg.evaluation.inference import CheckpointMismatchError, load_segmentor
-from ibnseg.utils import UnsafeCheckpointError
+from ibnseg.utils import CheckpointDownloadError, UnsafeCheckpointError
 
 
 def _opacity(text: str) -> float:
@@ -119,7 +119,8 @@ def main(argv=None):
         parser.error(str(error))
     try:
         model = load_segmentor(cfg, args.checkpoint, device=args.device)
-    except (CheckpointMismatchError, UnsafeCheckpointError) as error:
+    except (CheckpointMismatchError, CheckpointDownloadError,
+            UnsafeCheckpointError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     model.dataset_meta = meta

@@ -16,6 +16,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmseg.registry import RUNNERS
+from ..utils.checkpoint import CheckpointDownloadError
 from .distributed import setup_cpu_distributed
 
 __all__ = [
@@ -381,12 +382,13 @@ def save_predictions(cfg: Config, out_dir: str) -> None:
 
 def run_or_exit(run: Callable[[], object]):
     """Call ``run`` (a Runner's ``train``/``test``); missing data (a
-    dataset's folder or file, named in its message) ends the tool with that
-    message and status 2 instead of a traceback from deep inside the
-    Runner. Other errors keep their traceback."""
+    dataset's folder or file, named in its message) or a checkpoint URL that
+    cannot be downloaded ends the tool with that message and status 2
+    instead of a traceback from deep inside the Runner. Other errors keep
+    their traceback."""
     try:
         return run()
-    except FileNotFoundError as error:
+    except (FileNotFoundError, CheckpointDownloadError) as error:
         print(f'error: {error}', file=sys.stderr)
         sys.exit(2)
 

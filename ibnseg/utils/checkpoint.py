@@ -57,12 +57,19 @@ from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import CheckpointLoader
 from mmengine.runner import checkpoint as mmengine_checkpoint
 
-__all__ = ['UnsafeCheckpointError', 'allow_mmengine_checkpoint_types',
+__all__ = ['CheckpointDownloadError', 'UnsafeCheckpointError',
+           'allow_mmengine_checkpoint_types',
            'load_checkpoint_safely']
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds objects that safe loading refuses to unpickle."""
+
+
+class CheckpointDownloadError(OSError):
+    """A checkpoint URL could not be downloaded (no network, a wrong
+    address): the message names the URL and the cache file it would have
+    gone to."""
 
 
 def _history_buffer_attribute(owner, name):
@@ -202,7 +209,13 @@ def _download(url, cached, progress):
     if not osp.exists(cached):
         os.makedirs(osp.dirname(cached), exist_ok=True)
         sys.stdout.write(f'Downloading: "{url}" to {cached}\n')
-        torch.hub.download_url_to_file(url, cached, progress=progress)
+        try:
+            torch.hub.download_url_to_file(url, cached, progress=progress)
+        except OSError as error:  # urllib's URLError/HTTPError are OSErrors
+            raise CheckpointDownloadError(
+                f'cannot download the checkpoint {url} ({error}); without '
+                f'network, download it elsewhere and put it at {cached}, '
+                'or give a local file instead of the URL') from error
 
 
 def _load_downloaded(cached, map_location, source):

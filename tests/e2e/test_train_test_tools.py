@@ -162,3 +162,18 @@ def test_missing_data_is_named_without_a_traceback(tool, args, tmp_path):
     assert "error: " in proc.stdout
     assert "image folder 'data/cityscapes/leftImg8bit/" in proc.stdout
     assert f'relative to the working folder {tmp_path}' in proc.stdout
+
+
+@pytest.mark.slow
+def test_test_tool_names_an_unreachable_checkpoint_url(tmp_path,
+                                                       monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setenv('no_proxy', '127.0.0.1')
+    config, _ = write_cross_domain_config(tmp_path)
+    proc = run_tool('test.py', [config, 'http://127.0.0.1:9/weights.pth',
+                                '--work-dir', tmp_path / 'work'],
+                    check=False)
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert 'Traceback' not in proc.stdout
+    assert 'error: cannot download the checkpoint ' \
+        'http://127.0.0.1:9/weights.pth' in proc.stdout

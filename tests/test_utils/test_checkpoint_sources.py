@@ -242,3 +242,14 @@ def test_scheme_loads_safely(scheme, server, caches, marker, tmp_path,
     assert_refused(lambda: CheckpointLoader.load_checkpoint(evil, 'cpu'),
                    marker, evil, *resolved)
     _assert_loaded(CheckpointLoader.load_checkpoint(ok, 'cpu'), weights)
+
+
+def test_unreachable_url_names_the_url_and_where_to_put_the_file(caches):
+    """No network (port 9 refuses): every tool reports this one error."""
+    url = 'http://127.0.0.1:9/weights.pth'
+    with pytest.raises(safe_checkpoint.CheckpointDownloadError) as error:
+        CheckpointLoader.load_checkpoint(url, map_location='cpu')
+    message = str(error.value)
+    assert url in message and 'Connection refused' in message
+    assert str(caches.hub / 'weights.pth') in message
+    assert not (caches.hub / 'weights.pth').exists()  # nothing half-written
