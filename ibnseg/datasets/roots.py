@@ -9,23 +9,14 @@ tests keep the two in step.
 """
 import os
 
-#: Environment variable of each domain's data root.
-DATA_ROOT_ENV = dict(
-    cityscapes='IBNSEG_CITYSCAPES_ROOT',
-    gta5='IBNSEG_GTA5_ROOT',
-    bdd100k='IBNSEG_BDD100K_ROOT',
-    mapillary='IBNSEG_MAPILLARY_ROOT',
-    synthia='IBNSEG_SYNTHIA_ROOT',
-    acdc='IBNSEG_ACDC_ROOT')
-#: Data roots without the variable: relative to the working folder, as in
-#: mmseg's configs.
-DEFAULT_DATA_ROOTS = dict(
-    cityscapes='data/cityscapes/',
-    gta5='data/gta5/',
-    bdd100k='data/bdd100k/',
-    mapillary='data/mapillary/',
-    synthia='data/synthia/',
-    acdc='data/acdc/')
+#: The datasets with a data-root setting.
+DATASETS_WITH_ROOTS = ('cityscapes', 'gta5', 'bdd100k', 'mapillary', 'synthia',
+                       'acdc')
+#: Environment variable of each dataset's data root: IBNSEG_<NAME>_ROOT.
+DATA_ROOT_ENV = {d: f'IBNSEG_{d.upper()}_ROOT' for d in DATASETS_WITH_ROOTS}
+#: Data roots without the variable: data/<name>/, relative to the working
+#: folder, as in mmseg's configs.
+DEFAULT_DATA_ROOTS = {d: f'data/{d}/' for d in DATASETS_WITH_ROOTS}
 #: GTA5's split files (tools/gta5_split_from_mat.py), under its data root.
 GTA5_SPLIT_DIR = 'splits'
 

@@ -112,6 +112,7 @@ class _MultiDomainLoopMixin:
         self.rows: Optional[Dict[str, EvalDomain]] = None
         #: Row name -> why it was skipped (``skip_missing``).
         self.skipped: Dict[str, str] = {}
+        self._datasets = {}
         self._loaders = {}
         if section is None:
             return
@@ -139,7 +140,12 @@ class _MultiDomainLoopMixin:
             dataloader = copy.deepcopy(
                 row.val_dataloader if stage == 'val' else row.dataloader)
             try:
-                dataset = _build_dataset(row, dataloader)
+                # the full dataset once per stage: the validation's subset
+                # and its final full-split run share it
+                if (stage, name) not in self._datasets:
+                    self._datasets[stage, name] = _build_dataset(
+                        row, dataloader)
+                dataset = self._datasets[stage, name]
             except MissingDomainDataError as error:
                 if row.domain == self.source:
                     if skip_missing:

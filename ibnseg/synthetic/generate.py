@@ -39,6 +39,7 @@ from ibnseg.datasets.layouts import (CITYSCAPES_IMG_DIR, CITYSCAPES_IMG_SUFFIX,
                                      cityscapes_stem, gta5_id, gta5_paths,
                                      write_cityscapes_sample,
                                      write_gta5_sample, write_text_atomic)
+from ibnseg.datasets.roots import GTA5_SPLIT_DIR
 from ibnseg.datasets.subsets import write_id_list
 from ibnseg.utils.parallel import parallel_map
 from .render import render_scene
@@ -48,7 +49,6 @@ from .styles import resolve_style
 SPLITS = ('train', 'val', 'test')
 LAYOUTS = ('gta5', 'cityscapes')
 MANIFEST_NAME = 'synthetic.json'
-GTA5_SPLIT_DIR = 'splits'
 #: Bumped whenever the same settings would produce different images, so a
 #: folder made by an older generator is not silently mixed with new samples.
 GENERATOR_VERSION = 1
