@@ -55,16 +55,10 @@ class ACDCDataset(LabelSourceMixin, BaseSegDataset):
                  first_pass: bool = True,
                  first_pass_cache: Optional[str] = None,
                  **kwargs) -> None:
-        if condition not in ACDC_CONDITIONS:
-            raise ValueError(f'ACDCDataset: condition must be one of '
-                             f'{ACDC_CONDITIONS}, got {condition!r}')
-        if split not in SPLITS:
-            raise ValueError(f'ACDCDataset: split must be one of {SPLITS}, '
-                             f'got {split!r} (the test labels are withheld)')
-        for key in ('data_prefix', 'img_suffix', 'seg_map_suffix'):
-            if key in kwargs:
-                raise ValueError(f'ACDCDataset: {key} follows from '
-                                 'condition and split')
+        self._check_choice('condition', condition, ACDC_CONDITIONS)
+        self._check_choice('split', split, SPLITS,
+                           ' (the test labels are withheld)')
+        self._refuse_derived_layout(kwargs, 'condition and split')
         self.condition = condition
         self.split = split
         img_dir = ACDC_IMG_DIR.format(condition=condition, split=split)

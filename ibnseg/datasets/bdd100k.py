@@ -65,18 +65,12 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
                  first_pass: bool = True,
                  first_pass_cache: Optional[str] = None,
                  **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(f'BDD100KSegDataset: split must be one of '
-                             f'{SPLITS}, got {split!r} (the test labels are '
-                             'not published)')
-        if layout not in LAYOUTS:
-            raise ValueError(f'BDD100KSegDataset: layout must be one of '
-                             f'{LAYOUTS}, got {layout!r}')
-        for key in ('data_prefix', 'img_suffix', 'seg_map_suffix'):
-            if key in kwargs:
-                raise ValueError(
-                    f'BDD100KSegDataset: {key} follows from layout and '
-                    f'split; give layout= ({", ".join(LAYOUTS)}) instead')
+        self._check_choice('split', split, SPLITS,
+                           ' (the test labels are not published)')
+        self._check_choice('layout', layout, LAYOUTS)
+        self._refuse_derived_layout(
+            kwargs, 'layout and split',
+            f'; give layout= ({", ".join(LAYOUTS)}) instead')
         self.split = split
         self.layout = self._resolve_layout(layout, kwargs.get('data_root'))
         spec = BDD100K_LAYOUTS[self.layout]

@@ -52,6 +52,22 @@ class LabelSourceMixin:
     #: ``REJECT_LABEL_IDS_KEY``).
     REJECT_LABEL_IDS: Tuple[int, ...] = ()
 
+    def _check_choice(self, name: str, value, choices, note: str = ''):
+        """``value`` of option ``name`` if it is one of ``choices``."""
+        if value not in choices:
+            raise ValueError(f'{type(self).__name__}: {name} must be one of '
+                             f'{tuple(choices)}, got {value!r}{note}')
+        return value
+
+    def _refuse_derived_layout(self, kwargs: dict, derived_from: str,
+                               hint: str = '') -> None:
+        """Refuse the folder and suffix options of a dataset that derives
+        them from its own options (``derived_from``)."""
+        for key in ('data_prefix', 'img_suffix', 'seg_map_suffix'):
+            if key in kwargs:
+                raise ValueError(f'{type(self).__name__}: {key} follows '
+                                 f'from {derived_from}{hint}')
+
     def _init_label_source(self,
                            label_format: str,
                            label_ids_suffix: str,

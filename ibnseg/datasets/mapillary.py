@@ -119,13 +119,8 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
                  first_pass: bool = True,
                  first_pass_cache: Optional[str] = None,
                  **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(f'MapillaryToCityscapesDataset: split must be '
-                             f'one of {SPLITS}, got {split!r}')
-        for key in ('data_prefix', 'img_suffix', 'seg_map_suffix'):
-            if key in kwargs:
-                raise ValueError(f'MapillaryToCityscapesDataset: {key} '
-                                 'follows from split')
+        self._check_choice('split', split, SPLITS)
+        self._refuse_derived_layout(kwargs, 'split')
         self.split = split
         self.config = config
         root = kwargs.get('data_root') or ''
