@@ -44,9 +44,9 @@ from ibnseg.engine.distributed import setup_cpu_distributed
 from ibnseg.engine.fileio import check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
-from ibnseg.evaluation import (CheckpointMismatchError,
-                               MissingDomainDataError)
+from ibnseg.evaluation import MissingDomainDataError
 from ibnseg.evaluation.report import markdown_report
+from ibnseg.utils import CheckpointMismatchError
 
 
 def parse_args(argv=None):

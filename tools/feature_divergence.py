@@ -10,7 +10,6 @@ import torch
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules for the configs)
 from ibnseg.engine.fileio import check_output_options
-from ibnseg.evaluation import CheckpointMismatchError
 from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
 from ibnseg.analysis import (DEFAULT_EPS, LAYER_LEVELS, ModelSpec,
                              appearance_pair, compute_model_divergence,
@@ -18,6 +17,7 @@ from ibnseg.analysis import (DEFAULT_EPS, LAYER_LEVELS, ModelSpec,
                              plot_divergence_vs_depth,
                              resolve_appearance_shift, write_divergence_csv,
                              write_divergence_json)
+from ibnseg.utils import CheckpointMismatchError
 
 FORMULA = (
     'For each image, each channel of a layer is pooled to its spatial mean. '

@@ -35,11 +35,12 @@ from mmengine.logging import print_log
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.apis import (LABEL_FORMATS, PRED_DIR, VIS_DIR, ImageInputError,
                          ImageReadError, check_label_format, find_images,
-                         inference_dataset_meta, segment_images)
+                         inference_dataset_meta, load_segmentor,
+                         segment_images)
 from ibnseg.engine.fileio import check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
-from ibnseg.evaluation.inference import CheckpointMismatchError, load_segmentor
-from ibnseg.utils import CheckpointDownloadError, UnsafeCheckpointError
+from ibnseg.utils import (CheckpointDownloadError, CheckpointMismatchError,
+                          UnsafeCheckpointError)
 
 
 def _opacity(text: str) -> float:

@@ -89,7 +89,7 @@ class LayerDivergence:
 def load_model(spec: ModelSpec, device: str = 'cpu') -> nn.Module:
     """Build ``spec``'s model, in eval mode, with its weights if it has any.
 
-    With a checkpoint this is :func:`ibnseg.evaluation.load_segmentor`, the
+    With a checkpoint this is :func:`ibnseg.apis.load_segmentor`, the
     loader ``tools/cross_domain_eval.py`` uses: safe (tensors only) and
     strict, so a checkpoint that does not fit the config is an error naming
     the keys, never a half-loaded model measured as if it were trained.
@@ -105,7 +105,7 @@ def load_model(spec: ModelSpec, device: str = 'cpu') -> nn.Module:
     from mmengine.config import Config
     from mmseg.apis import init_model
 
-    from ibnseg.evaluation import load_segmentor
+    from ibnseg.apis import load_segmentor
     for what, path in (('config', spec.config),
                        ('checkpoint', spec.checkpoint)):
         if path is not None and not osp.isfile(path):

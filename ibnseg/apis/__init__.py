@@ -5,11 +5,12 @@ from .inference import (IMAGE_EXTENSIONS, LABEL_FORMATS, PRED_DIR, VIS_DIR,
                         ImageInputError, ImageReadError, InputImage,
                         SegmentedImage, check_label_format, find_images,
                         inference_dataset_meta, init_segmentor,
-                        segment_images, to_label_format)
+                        load_segmentor, segment_images, to_label_format)
 
 __all__ = [
     'IMAGE_EXTENSIONS', 'LABEL_FORMATS', 'PRED_DIR', 'VIS_DIR',
     'ImageInputError', 'ImageReadError', 'InputImage', 'SegmentedImage',
     'check_label_format', 'find_images', 'inference_dataset_meta',
-    'init_segmentor', 'segment_images', 'to_label_format'
+    'init_segmentor', 'load_segmentor', 'segment_images',
+    'to_label_format'
 ]

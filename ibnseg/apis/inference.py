@@ -16,12 +16,14 @@ pass:
 - :func:`inference_dataset_meta` checks that a config can serve
   ``inference_model`` (a top-level ``test_pipeline``) and reads the classes
   and palette of the data it was trained for from the config;
-- :func:`init_segmentor` loads the checkpoint strictly and safely (through
-  ``ibnseg.evaluation.load_segmentor``);
+- :func:`load_segmentor` builds a config's model and loads a checkpoint
+  into it strictly and safely (the analysis tools use it too), and
+  :func:`init_segmentor` adds the classes and palette the config names;
 - :func:`segment_images` runs the model and writes, per image, a label PNG of
   class indices (trainIds, or Cityscapes label ids for the benchmark server)
   and a colour overlay drawn by mmseg's ``SegLocalVisualizer``.
 """
+import copy
 import glob
 import os
 import os.path as osp
@@ -31,8 +33,10 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import mmcv
 import numpy as np
 from mmengine.config import Config
+from mmengine.dist import is_distributed
+from mmengine.model import revert_sync_batchnorm
 from mmengine.utils import ProgressBar
-from mmseg.apis import inference_model
+from mmseg.apis import inference_model, init_model
 from mmseg.registry import DATASETS
 from mmseg.visualization import SegLocalVisualizer
 from PIL import Image
@@ -40,7 +44,7 @@ from PIL import Image
 from ..datasets.labels import CLASSES, TRAIN_ID_LABEL_IDS
 from ..datasets.layouts import save_png_atomic
 from ..engine.runner_setup import check_checkpoint, load_config
-from ..evaluation.inference import load_segmentor
+from ..utils.checkpoint import load_strictly
 
 __all__ = [
     'IMAGE_EXTENSIONS', 'LABEL_FORMATS', 'PRED_DIR', 'VIS_DIR',
@@ -371,13 +375,34 @@ def to_label_format(pred: np.ndarray, label_format: str) -> np.ndarray:
                      f'{LABEL_FORMATS}')
 
 
+def load_segmentor(cfg: Config, checkpoint: str, device: str = 'cpu'):
+    """Build ``cfg.model`` and load ``checkpoint`` into it, strictly.
+
+    Args:
+        cfg (Config): The config (not modified).
+        checkpoint (str): An mmengine checkpoint (``{'state_dict': ...}``)
+            or a plain state dict.
+        device (str): Where the model runs.
+
+    Raises:
+        CheckpointMismatchError: See
+            :func:`ibnseg.utils.checkpoint.load_strictly`.
+    """
+    model = init_model(copy.deepcopy(cfg), checkpoint=None, device='cpu')
+    load_strictly(model, checkpoint, cfg.filename)
+    if not is_distributed():
+        # The Runner does this too: SyncBN needs a process group.
+        model = revert_sync_batchnorm(model)
+    return model.to(device).eval()
+
+
 def init_segmentor(config, checkpoint: str, device: str = 'cpu',
                    cfg_options: Optional[dict] = None):
     """Build a config's model and load a checkpoint into it, ready for
     ``mmseg.apis.inference_model`` and :func:`segment_images`.
 
     Unlike mmseg's ``init_model``, the checkpoint must match the model
-    exactly (``ibnseg.evaluation.load_segmentor``: strict, safe unpickling)
+    exactly (:func:`load_segmentor`: strict, safe unpickling)
     and ``model.dataset_meta`` comes from the config (see
     :func:`inference_dataset_meta`), not from a guess by class count.
 

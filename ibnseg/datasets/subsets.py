@@ -102,3 +102,18 @@ def select_subset(names: Sequence[str],
     keep = subset_size(len(ordered), fraction, count)
     order = np.random.default_rng(int(seed)).permutation(len(ordered))
     return [ordered[i] for i in sorted(order[:keep])]
+
+
+def seeded_subset(dataset, count: int, seed: int):
+    """At most ``count`` samples of a built mmseg ``dataset``, chosen by
+    :func:`select_subset` from the sample names (the same ones on every
+    machine); the dataset itself if it is small.
+    """
+    if len(dataset) <= count:
+        return dataset
+    # ibnseg's datasets name samples independently of the data root
+    names = [info.get('sample_name') or info['img_path']
+             for info in map(dataset.get_data_info, range(len(dataset)))]
+    chosen = set(select_subset(names, count=count, seed=seed))
+    return dataset.get_subset(
+        [i for i, name in enumerate(names) if name in chosen])

@@ -12,6 +12,7 @@ import os.path as osp
 import re
 import tempfile
 import uuid
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -22,10 +23,29 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
+from ibnseg.utils.checkpoint import load_strictly
+from ibnseg.visualization import (DomainSample, plot_per_class_iou,
+                                  write_sample_strip)
 from .domains import parse_cross_domain
-from .inference import DomainRun, DomainSample, load_strictly
 from .report import ModelResult, write_report
-from .visualization import plot_per_class_iou, write_sample_strip
+
+
+@dataclass
+class DomainRun:
+    """What evaluating one model on its domains produced besides the
+    report's numbers.
+
+    Attributes:
+        metrics (dict[str, float]): ``CrossDomainIoUMetric`` keys.
+        dataset_meta (dict): Classes and palette of the domains.
+        num_samples (dict[str, int]): Samples evaluated per domain row.
+        samples (dict[str, list[DomainSample]]): The first few samples of
+            each row (on the main process), for the sample strips.
+    """
+    metrics: Dict[str, float]
+    dataset_meta: dict
+    num_samples: Dict[str, int]
+    samples: Dict[str, List[DomainSample]] = field(default_factory=dict)
 
 
 class _FirstSamples(Hook):
@@ -93,28 +113,6 @@ def _test_runner(cfg: Config, loop: dict, work_dir: str,
         cfg=cfg)
 
 
-def _check_classes(model, loaders: dict) -> dict:
-    """The rows' shared dataset_meta; the model must predict its classes.
-    """
-    names = list(loaders)
-    meta = loaders[names[0]].dataset.metainfo
-    classes = tuple(meta['classes'])
-    for name in names[1:]:
-        other = tuple(loaders[name].dataset.metainfo['classes'])
-        if other != classes:
-            raise ValueError(
-                f"domains '{names[0]}' and '{name}' have different classes: "
-                f'{classes} vs {other}')
-    num_classes = getattr(getattr(model, 'decode_head', None), 'num_classes',
-                          None)
-    if num_classes is not None and num_classes != len(classes):
-        raise ValueError(
-            f'the model predicts {num_classes} classes (decode_head.'
-            f"num_classes) but domain '{names[0]}' has {len(classes)}; the "
-            'checkpoint and config are for another label set')
-    return dict(meta)
-
-
 def evaluate_checkpoint(cfg: Config,
                         checkpoint: str,
                         name: str,
@@ -160,12 +158,13 @@ def evaluate_checkpoint(cfg: Config,
         load_strictly(runner.model, checkpoint, cfg.filename)
         if not is_distributed():
             runner.model.to(device)
-        dataset_meta = _check_classes(runner.model, test_loop.loaders)
         samples = _FirstSamples(num_show)
         runner.register_hook(samples, 'LOWEST')
         metrics = runner.test()
     metric = test_loop.evaluator.metrics[0]
     rows = list(test_loop.loaders)
+    # the source's; the loop checked that every row has its classes
+    dataset_meta = dict(metric.dataset_meta)
     result = ModelResult(
         name=name,
         config=cfg.filename or 'the config',

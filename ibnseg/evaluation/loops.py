@@ -26,7 +26,7 @@ from mmengine.runner import BaseLoop, TestLoop, ValLoop
 from mmengine.runner.loops import _parse_losses
 from mmseg.registry import DATASETS, LOOPS
 
-from ibnseg.datasets.subsets import select_subset
+from ibnseg.datasets.subsets import seeded_subset
 from .domains import EvalDomain, evaluation_rows
 from .metrics import CrossDomainIoUMetric
 
@@ -38,25 +38,6 @@ DEFAULT_VAL_SUBSET = dict(count=500, seed=0)
 
 class MissingDomainDataError(FileNotFoundError):
     """A domain's data cannot be found (or holds no sample)."""
-
-
-def seeded_subset(dataset, count: int, seed: int):
-    """At most ``count`` samples of a built ``dataset``, chosen by
-    :func:`~ibnseg.datasets.subsets.select_subset` from the sample names
-    (the same ones on every machine); the dataset itself if it is small.
-    """
-    if len(dataset) <= count:
-        return dataset
-    names = [_sample_name(dataset.get_data_info(i))
-             for i in range(len(dataset))]
-    chosen = set(select_subset(names, count=count, seed=seed))
-    return dataset.get_subset(
-        [i for i, name in enumerate(names) if name in chosen])
-
-
-def _sample_name(info: dict) -> str:
-    # ibnseg's datasets name samples independently of the data root
-    return info.get('sample_name') or info['img_path']
 
 
 def _build_dataset(row: EvalDomain, dataloader: dict):
@@ -126,14 +107,15 @@ class _MultiDomainLoopMixin:
         """Row name -> dataloader, built once per (stage, subset).
 
         The full datasets are built first (missing data fails here, naming
-        the domain, when the loop is built at start-up); a subset is drawn
-        from them. With ``skip_missing`` a target row without data is left
-        out with a warning (the source cannot be).
+        the domain, when the loop is built at start-up), and every row must
+        have the source's classes; a subset is drawn from them. With
+        ``skip_missing`` a target row without data is left out with a
+        warning (the source cannot be).
         """
         key = (stage, subset is not None)
         if key in self._loaders:
             return self._loaders[key]
-        loaders = {}
+        loaders, classes = {}, None
         for name, row in self.rows.items():
             if name in self.skipped:
                 continue
@@ -145,23 +127,27 @@ class _MultiDomainLoopMixin:
                 if (stage, name) not in self._datasets:
                     self._datasets[stage, name] = _build_dataset(
                         row, dataloader)
-                dataset = self._datasets[stage, name]
             except MissingDomainDataError as error:
-                if row.domain == self.source:
-                    if skip_missing:
-                        error = MissingDomainDataError(
-                            f'{error}; the source domain cannot be skipped')
-                    raise error from None
-                if not skip_missing:
-                    if stage == 'test':
-                        error = MissingDomainDataError(
-                            f'{error}; pass --skip-missing to evaluate the '
-                            'other domains')
-                    raise error from None
+                source = row.domain == self.source
+                if source or not skip_missing:
+                    hint = ''
+                    if source and skip_missing:
+                        hint = '; the source domain cannot be skipped'
+                    elif not source and stage == 'test':
+                        hint = ('; pass --skip-missing to evaluate the '
+                                'other domains')
+                    raise MissingDomainDataError(f'{error}{hint}') from None
                 print_log(f'skipping {error}', logger='current',
                           level=logging.WARNING)
                 self.skipped[name] = str(error)
                 continue
+            dataset = self._datasets[stage, name]
+            if classes is None:
+                first, classes = name, tuple(dataset.metainfo['classes'])
+            elif tuple(dataset.metainfo['classes']) != classes:
+                raise ValueError(
+                    f"domains '{first}' and '{name}' have different classes: "
+                    f"{classes} vs {tuple(dataset.metainfo['classes'])}")
             if subset is not None:
                 dataset = seeded_subset(dataset, **subset)
             dataloader['dataset'] = dataset

@@ -1,7 +1,9 @@
 from . import mmcv_ext_placeholder  # noqa: F401  (first: stdlib only)
-from .checkpoint import (CheckpointDownloadError, UnsafeCheckpointError,
+from .checkpoint import (CheckpointDownloadError, CheckpointMismatchError,
+                         UnsafeCheckpointError,
                          allow_mmengine_checkpoint_types,
-                         load_checkpoint_safely)
+                         load_checkpoint_safely, load_strictly)
 
-__all__ = ['CheckpointDownloadError', 'UnsafeCheckpointError',
-           'allow_mmengine_checkpoint_types', 'load_checkpoint_safely']
+__all__ = ['CheckpointDownloadError', 'CheckpointMismatchError',
+           'UnsafeCheckpointError', 'allow_mmengine_checkpoint_types',
+           'load_checkpoint_safely', 'load_strictly']

@@ -54,12 +54,14 @@ import numpy as np
 import torch
 from mmengine.dist import get_dist_info
 from mmengine.logging import HistoryBuffer, print_log
+from mmengine.model import is_model_wrapper
 from mmengine.runner import CheckpointLoader
 from mmengine.runner import checkpoint as mmengine_checkpoint
+from mmengine.runner import load_checkpoint
 
-__all__ = ['CheckpointDownloadError', 'UnsafeCheckpointError',
-           'allow_mmengine_checkpoint_types',
-           'load_checkpoint_safely']
+__all__ = ['CheckpointDownloadError', 'CheckpointMismatchError',
+           'UnsafeCheckpointError', 'allow_mmengine_checkpoint_types',
+           'load_checkpoint_safely', 'load_strictly']
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -70,6 +72,33 @@ class CheckpointDownloadError(OSError):
     """A checkpoint URL could not be downloaded (no network, a wrong
     address): the message names the URL and the cache file it would have
     gone to."""
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint's weights do not fit the model its config builds."""
+
+
+def load_strictly(model, checkpoint: str, config: str) -> None:
+    """Load ``checkpoint`` into ``model`` (unwrapped if wrapped), strictly:
+    ibnseg's one way to put trained weights into a built segmentor
+    (mmengine's ``load_checkpoint`` with ``strict=True``, through the safe
+    loaders below), so a checkpoint of another model fails the same way in
+    evaluation, inference and the analysis tools.
+
+    Raises:
+        CheckpointMismatchError: Missing, unexpected or mis-shaped keys; the
+            message names them, the checkpoint and ``config``.
+    """
+    if is_model_wrapper(model):
+        model = model.module
+    try:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    except RuntimeError as error:
+        if 'do not match' not in str(error):
+            raise
+        raise CheckpointMismatchError(
+            f'checkpoint {checkpoint} does not match the model of config '
+            f'{config}:\n{error}') from None
 
 
 def _history_buffer_attribute(owner, name):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from ibnseg.evaluation import CheckpointMismatchError
+from ibnseg.utils import CheckpointMismatchError
 from ibnseg.analysis import (ModelSpec, appearance_pair,
                              compute_model_divergence, content_pair,
                              domain_pair, load_model,
@@ -172,7 +172,7 @@ def test_checkpoints_load_strictly(workspace):
     model = load_model(spec)
     for name, value in workspace['trained'].state_dict().items():
         torch.testing.assert_close(model.state_dict()[name], value)
-    # ibnseg.evaluation.load_segmentor's strictness and error
+    # ibnseg.apis.load_segmentor's strictness and error
     with pytest.raises(CheckpointMismatchError,
                        match='(?s)wider.pth does not match.*size mismatch'):
         load_model(ModelSpec('wider', workspace['config'],

@@ -9,10 +9,10 @@ from mmengine.runner import Runner
 from mmseg.evaluation.metrics import IoUMetric
 from mmseg.models import EncoderDecoder
 
-from ibnseg.evaluation import (CheckpointMismatchError,
-                               MissingDomainDataError, evaluate_checkpoint,
-                               load_segmentor, metric_key,
-                               parse_cross_domain)
+from ibnseg.apis import load_segmentor
+from ibnseg.evaluation import (MissingDomainDataError, evaluate_checkpoint,
+                               metric_key, parse_cross_domain)
+from ibnseg.utils import CheckpointMismatchError
 from tests.test_evaluation.distributed import run_distributed
 from tests.test_evaluation.tiny_setup import (NUM_SAMPLES, make_domains,
                                               save_checkpoint, write_config)

@@ -16,7 +16,7 @@ from mmseg.registry import DATASETS
 import ibnseg  # noqa: F401
 from ibnseg.datasets.subsets import select_subset
 from ibnseg.evaluation import cross_domain_evaluator, evaluate_checkpoint
-from ibnseg.evaluation.loops import seeded_subset
+from ibnseg.datasets.subsets import seeded_subset
 from tests.test_evaluation.tiny_setup import (IMAGE_SIZE,
                                               cross_domain_section,
                                               make_domains, save_checkpoint,

@@ -5,6 +5,7 @@ Both are written atomically as PNG. Matplotlib is used through its object
 API with the Agg canvas, so no global backend is switched.
 """
 import io
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import cv2
@@ -16,6 +17,14 @@ from mmseg.utils import get_palette
 from ibnseg.engine.fileio import atomic_write
 
 STRIP_COLUMNS = ('image', 'ground truth', 'prediction')
+
+
+@dataclass
+class DomainSample:
+    """One sample to show: RGB image, ground truth and prediction (HxW)."""
+    image: np.ndarray
+    gt: np.ndarray
+    pred: np.ndarray
 
 
 def _write_png(path: str, image_rgb: np.ndarray) -> None:
@@ -86,8 +95,8 @@ def sample_strip(samples: Sequence,
     """Stack samples as rows of image | ground truth | prediction.
 
     Args:
-        samples (Sequence[DomainSample]): With ``image`` (RGB), ``gt`` and
-            ``pred`` (class indices) of the same height and width.
+        samples (Sequence[DomainSample]): Images (RGB) with ground truth
+            and prediction (class indices) of the same height and width.
         palette: RGB colour per class; default the Cityscapes palette.
         height (int): Height of each row in pixels.
         title (str): Written above the column headers.

@@ -13,8 +13,8 @@ from mmseg.visualization import SegLocalVisualizer
 
 import ibnseg  # noqa: F401  (registers the hook)
 from ibnseg.engine.runner_setup import enable_visualization
-from ibnseg.evaluation.visualization_hook import (DomainSegVisualizationHook,
-                                                  _current_iter, picture_name)
+from ibnseg.engine.hooks.visualization_hook import (
+    DomainSegVisualizationHook, _current_iter, picture_name)
 
 
 def _sample(img_path, domain=None, value=0):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from ibnseg.datasets import PALETTE
-from ibnseg.evaluation import (DomainSample, colorize, plot_per_class_iou,
-                               sample_strip, write_sample_strip)
+from ibnseg.visualization import (DomainSample, colorize, plot_per_class_iou,
+                                  sample_strip, write_sample_strip)
 
 
 def read_rgb(path):
