@@ -1,27 +1,12 @@
-"""Cross-domain report: Markdown tables, ``results.json`` and CSV.
-
-Two layouts of the same numbers:
-
-- the domain-generalisation papers' (RobustNet, SAN-SAW, WildNet, ...):
-  rows are models, columns the source, each target domain, the target mean
-  and the drop (:func:`dg_comparison_tables`, one table per training
-  domain and metric, for several checkpoints side by side), and per
-  checkpoint the same columns with a row per metric (:func:`dg_table`);
-- the IBN-Net paper's Table 4 (:func:`summary_table`): one row per (train
-  domain, test domain), then the target mean and the source-to-target
-  drop, then any appearance-shifted rows; a column group per model.
-
-Class-subset metrics of the metric's ``class_subsets`` option (``mIoU16``
-and ``mIoU13`` when the source is SYNTHIA) get their own columns and tables
-wherever they are in the scores. Every file is written atomically.
-"""
+"""Cross-domain report: Markdown tables in the domain-generalisation papers'
+layout (RobustNet, SAN-SAW, WildNet, ...) and the IBN-Net paper's Table 4,
+``results.json`` and CSV."""
 import csv
 import io
 import json
 import math
 import os.path as osp
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -31,7 +16,6 @@ from ibnseg.version import __version__
 from .metrics.cross_domain_iou_metric import (CLASS_IOU, DROP,
                                               SUMMARY_METRICS, TARGET_MEAN)
 
-TABLE_METRICS = ('mIoU', 'aAcc')
 ROW_LABELS = {TARGET_MEAN: 'target mean', DROP: 'drop (source - target)'}
 #: Column titles of the domain-generalisation tables' summary columns.
 DG_COLUMNS = {TARGET_MEAN: 'target mean', DROP: 'drop'}
@@ -114,15 +98,13 @@ class ModelResult:
 
     def nested(self) -> dict:
         """Every number, by row: ``{row: {aAcc, mIoU, mAcc, IoU: {...}}}``."""
-        nested = OrderedDict()
+        metrics = (*SUMMARY_METRICS, *self.subset_metrics)
+        nested = {}
         for row in self.summary_rows:
-            entry = {m: _json_number(self.value(row, m))
-                     for m in (*SUMMARY_METRICS, *self.subset_metrics)}
+            entry = {m: _json_number(self.value(row, m)) for m in metrics}
             if row not in (TARGET_MEAN, DROP):
-                entry['IoU'] = {
-                    c: _json_number(v)
-                    for c, v in zip(self.classes, self.class_ious(row))
-                }
+                entry['IoU'] = {c: _json_number(v) for c, v in
+                                zip(self.classes, self.class_ious(row))}
             nested[row] = entry
         return nested
 
@@ -141,49 +123,42 @@ def _fmt(value: Optional[float]) -> str:
 
 
 def summary_table(results: Sequence[ModelResult]) -> str:
-    """The Table-4 style comparison, a column group per model: mIoU, any
+    """The IBN-Net paper's Table 4: one row per (train domain, test domain),
+    then the target mean and the source-to-target drop, then any
+    appearance-shifted rows; a column group per model: mIoU, any
     class-subset metrics (mIoU16, mIoU13), aAcc."""
-    keys = OrderedDict()  # (train, test row) -> label, in first-seen order
+    keys = {}  # (train, test row) -> label, in first-seen order
     for result in results:
         for row in result.summary_rows:
             keys.setdefault((result.source, row), result.label(row))
-    single = len(results) == 1
+    columns = [(r, m) for r in results for m in r.table_metrics]
     header = ['train', 'test'] + [
-        m if single else f'{r.name} {m}' for r in results
-        for m in r.table_metrics
-    ]
-    lines = []
-    for (source, row), label in keys.items():
-        cells = [source, label]
-        for result in results:
-            present = result.source == source and row in result.summary_rows
-            cells += [
-                _fmt(result.value(row, m)) if present else '-'
-                for m in result.table_metrics
-            ]
-        lines.append(cells)
+        m if len(results) == 1 else f'{r.name} {m}' for r, m in columns]
+    lines = [[source, label] + [
+        _fmt(r.value(row, m))
+        if r.source == source and row in r.summary_rows else '-'
+        for r, m in columns
+    ] for (source, row), label in keys.items()]
     return markdown_table(header, lines)
 
 
-def _dg_columns(results: Sequence[ModelResult]) -> List[str]:
-    """Source, the targets in first-seen order, target mean, drop."""
-    targets = OrderedDict()
-    for result in results:
-        for target in result.targets:
-            targets.setdefault(target)
-    return [results[0].source, *targets, TARGET_MEAN, DROP]
-
-
-def _dg_header(source: str, columns: Sequence[str]) -> List[str]:
-    return [f'{source} (source)'] + [DG_COLUMNS.get(c, c)
-                                     for c in columns[1:]]
-
-
-def _dg_cell(result: ModelResult, column: str, metric: str) -> str:
-    if column not in (result.source, TARGET_MEAN, DROP,
-                      *result.targets):
-        return '-'  # not evaluated (e.g. skipped as missing)
-    return _fmt(result.value(column, metric))
+def _dg_markdown(first: str, group: Sequence[ModelResult],
+                 lines: Sequence[Tuple[str, ModelResult, str]]) -> str:
+    """:func:`dg_table`'s columns for ``group`` (one source's models; their
+    targets in first-seen order), a line per ``(label, model, metric)``."""
+    targets = dict.fromkeys(t for r in group for t in r.targets)
+    columns = [group[0].source, *targets, TARGET_MEAN, DROP]
+    rows = []
+    for label, result, metric in lines:
+        # '-': another model's class subset, a domain skipped (not evaluated)
+        known = metric in (*SUMMARY_METRICS, *result.subset_metrics)
+        evaluated = (result.source, TARGET_MEAN, DROP, *result.targets)
+        rows.append([label] + [
+            _fmt(result.value(c, metric)) if known and c in evaluated else '-'
+            for c in columns])
+    header = [first, f'{columns[0]} (source)'] + [
+        DG_COLUMNS.get(c, c) for c in columns[1:]]
+    return markdown_table(header, rows)
 
 
 def dg_table(result: ModelResult) -> str:
@@ -191,52 +166,37 @@ def dg_table(result: ModelResult) -> str:
     (source, each target), the target mean and the drop; a row per metric
     (mIoU, any class subsets, mAcc, aAcc). Appearance-shifted rows are
     not targets and stay in :func:`summary_table`."""
-    columns = _dg_columns([result])
     metrics = ['mIoU', *result.subset_metrics, 'mAcc', 'aAcc']
-    return markdown_table(
-        ['metric'] + _dg_header(result.source, columns),
-        [[m] + [_dg_cell(result, c, m) for c in columns] for m in metrics])
+    return _dg_markdown('metric', [result], [(m, result, m) for m in metrics])
 
 
 def dg_comparison_tables(results: Sequence[ModelResult]
                          ) -> List[Tuple[str, str, str]]:
     """Several checkpoints side by side, as the DG papers print them: a
     row per model (e.g. ResNet-50 / IBN-a / IBN-b), a column per domain,
-    the target mean and the drop.
-
-    One table per training domain (models trained on GTA5 and on SYNTHIA
-    are not compared in one table) and metric: mIoU, then the class
+    the target mean and the drop; one table per training domain (GTA5 and
+    SYNTHIA models are not compared) and metric: mIoU, then the class
     subsets the models of that source have (mIoU16, mIoU13).
 
     Returns:
         list[tuple[str, str, str]]: ``(source, metric, table)``.
     """
-    by_source: Dict[str, List[ModelResult]] = OrderedDict()
-    for result in results:
-        by_source.setdefault(result.source, []).append(result)
     tables = []
-    for source, group in by_source.items():
-        columns = _dg_columns(group)
-        metrics = ['mIoU']
-        for result in group:
-            metrics += [m for m in result.subset_metrics if m not in metrics]
-        for metric in metrics:
-            lines = [[r.name] + [
-                _dg_cell(r, c, metric) if metric in r.table_metrics else '-'
-                for c in columns
-            ] for r in group]
-            tables.append((source, metric, markdown_table(
-                ['model'] + _dg_header(source, columns), lines)))
+    for source in dict.fromkeys(r.source for r in results):
+        group = [r for r in results if r.source == source]
+        metrics = dict.fromkeys(
+            ['mIoU', *(m for r in group for m in r.subset_metrics)])
+        tables += [(source, m, _dg_markdown(
+            'model', group, [(r.name, r, m) for r in group])) for m in metrics]
     return tables
 
 
 def per_class_table(result: ModelResult) -> str:
     """Per-class IoU (%) of one model: classes by rows, domains by columns."""
     rows = result.rows
-    lines = []
-    for index, class_name in enumerate(result.classes):
-        lines.append([class_name] +
-                     [_fmt(result.class_ious(r)[index]) for r in rows])
+    ious = [result.class_ious(r) for r in rows]
+    lines = [[name] + [_fmt(row_ious[index]) for row_ious in ious]
+             for index, name in enumerate(result.classes)]
     lines.append(['**mIoU**'] + [_fmt(result.value(r, 'mIoU')) for r in rows])
     return markdown_table(['class'] + [result.label(r) for r in rows], lines)
 
@@ -266,34 +226,23 @@ def markdown_report(results: Sequence[ModelResult]) -> str:
 
 
 def results_json(results: Sequence[ModelResult]) -> str:
-    """Machine-readable results: config, checkpoint, domains, every number.
-    """
-    document = dict(
-        ibnseg_version=__version__,
-        created=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
-        models=[
-            dict(
-                name=r.name,
-                config=r.config,
-                checkpoint=r.checkpoint,
-                source=r.source,
-                rows=r.rows,
-                classes=list(r.classes),
-                results=r.nested(),
-                **r.details) for r in results
-        ])
+    """Machine-readable results: config, checkpoint, domains, every number."""
+    models = [dict(name=r.name, config=r.config, checkpoint=r.checkpoint,
+                   source=r.source, rows=r.rows, classes=list(r.classes),
+                   results=r.nested(), **r.details) for r in results]
+    document = dict(ibnseg_version=__version__,
+                    created=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+                    models=models)
     # default=str: config values JSON lacks (e.g. a ConfigDict subclass)
-    return json.dumps(
-        document, indent=2, allow_nan=False, default=str) + '\n'
+    return json.dumps(document, indent=2, allow_nan=False, default=str) + '\n'
 
 
 def results_csv(results: Sequence[ModelResult]) -> str:
-    """One line per (model, row): summary metrics then per-class IoU."""
-    classes = list(results[0].classes) if results else []
-    # the class-subset columns of every model (empty for the others)
-    metrics = list(SUMMARY_METRICS)
-    for result in results:
-        metrics += [m for m in result.subset_metrics if m not in metrics]
+    """One line per (model, row): summary metrics, the class-subset metrics
+    of every model (empty for the others), then per-class IoU."""
+    classes = results[0].classes if results else []
+    metrics = dict.fromkeys(
+        [*SUMMARY_METRICS, *(m for r in results for m in r.subset_metrics)])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator='\n')
     writer.writerow(['model', 'config', 'checkpoint', 'train', 'test',
@@ -301,28 +250,25 @@ def results_csv(results: Sequence[ModelResult]) -> str:
     for result in results:
         for row, entry in result.nested().items():
             ious = entry.get('IoU', {})
+            values = [*(entry.get(m) for m in metrics),
+                      *(ious.get(c) for c in classes)]
             writer.writerow([
                 result.name, result.config, result.checkpoint, result.source,
-                row, *(_csv(entry.get(m)) for m in metrics),
-                *(_csv(ious.get(c)) for c in classes)
+                row, *('' if v is None else repr(v) for v in values)
             ])
     return buffer.getvalue()
 
 
-def _csv(value) -> str:
-    return '' if value is None else repr(value)
-
-
 def write_report(out_dir: str, results: Sequence[ModelResult]) -> dict:
-    """Write ``results.md``, ``results.json`` and ``results.csv``.
+    """Write ``results.md``, ``results.json`` and ``results.csv``, each
+    atomically.
 
     Returns:
         dict[str, str]: Kind ('md', 'json', 'csv') -> path written.
     """
-    paths = {}
-    for kind, text in (('md', markdown_report(results)),
-                       ('json', results_json(results)),
-                       ('csv', results_csv(results))):
-        paths[kind] = osp.join(out_dir, f'results.{kind}')
+    texts = dict(md=markdown_report(results), json=results_json(results),
+                 csv=results_csv(results))
+    paths = {kind: osp.join(out_dir, f'results.{kind}') for kind in texts}
+    for kind, text in texts.items():
         atomic_write(paths[kind], text)
     return paths
