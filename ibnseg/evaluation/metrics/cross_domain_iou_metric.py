@@ -1,44 +1,28 @@
 """IoU metric that evaluates several domains in one pass.
 
 The loops of :mod:`ibnseg.evaluation.loops` feed every domain of a config
-into this one metric, and each sample says which domain it came from in
-``data_sample.metainfo['domain']``: the domain's pipeline ends with
-``dict(type='PackDomainSegInputs', domain='<name>')`` (the ``cross_domain``
-section tags it).
-
-What the metric keeps in ``self.results`` is one ``(domain, confusion)`` pair
-per sample, ``confusion`` being a ``(C, C)`` int64 matrix (rows: ground truth,
-columns: prediction). One entry per sample is what mmengine's
-``collect_results`` expects: it interleaves the ranks' lists and drops the
-samples the distributed sampler padded, by count. Per-batch sums would make
-that drop remove real data.
+into this one metric; each sample names its domain in
+``data_sample.metainfo['domain']``, set by the
+``dict(type='PackDomainSegInputs', domain='<name>')`` that ends the domain's
+pipeline (the ``cross_domain`` section adds it).
 
 Keys returned by :meth:`CrossDomainIoUMetric.compute_metrics` (percent, not
-rounded, so they agree with the official evaluation to float precision):
+rounded, so they agree with the official evaluation to float precision;
+build them with :func:`metric_key`):
 
 - ``<domain>/aAcc``, ``<domain>/mIoU``, ``<domain>/mAcc`` for every domain;
 - ``<domain>/IoU.<class>`` per class when ``classwise=True`` (NaN for a class
   absent from both ground truth and prediction, as in mmseg's ``IoUMetric``);
 - ``<domain>/<subset>`` for each of the ``class_subsets`` option's names:
-  the mean IoU over that subset of classes (e.g. ``synthia/mIoU16``, the 16
-  classes SYNTHIA shares with Cityscapes);
+  the mean IoU over that subset of classes, skipping NaN (e.g.
+  ``synthia/mIoU16``, the 16 classes SYNTHIA shares with Cityscapes);
 - ``target/<m>``: the mean of ``<m>`` over the target domains, and
   ``drop/<m>``: source minus that mean, for ``m`` in aAcc, mIoU, mAcc and
   the class subsets (left out when only the source was evaluated).
 
-Use :func:`metric_key` to build these names instead of spelling them. The
-same numbers, structured, are in the metric's ``scores`` after each
-evaluation: ``{domain: {aAcc, mIoU, mAcc, IoU: [per class], <subset>...},
-'target': {aAcc, mIoU, mAcc, <subset>...}, 'drop': {...}}``; reports read
-those, not the keys.
-
-With ``output_dir`` (``tools/test.py --out DIR``) each prediction is also
-written as mmseg's ``IoUMetric`` writes it (by an ``IoUMetric`` with
-``format_only=True``): ``<image name>.png`` of class indices, at the image's
-size, but in a folder per domain, ``DIR/<domain>/``, so that images of the
-same name in two domains (e.g. a domain and the same images under an
-appearance shift) do not overwrite each other. ``format_only=True`` writes
-the predictions and computes nothing (a test set without ground truth).
+Reports read the same numbers, structured, from the metric's ``scores``:
+``{domain: {aAcc, mIoU, mAcc, IoU: [per class], <subset>...}, 'target':
+{aAcc, mIoU, mAcc, <subset>...}, 'drop': {...}}``.
 """
 import os.path as osp
 from collections import Counter, OrderedDict
@@ -56,7 +40,6 @@ from mmseg.registry import METRICS
 SUMMARY_METRICS = ('aAcc', 'mIoU', 'mAcc')
 TARGET_MEAN = 'target'
 DROP = 'drop'
-_RESERVED = (TARGET_MEAN, DROP)
 #: Per-class entry of a row of ``scores``; neither it nor the summary
 #: metrics can name a class subset.
 CLASS_IOU = 'IoU'
@@ -76,7 +59,7 @@ def check_domain_name(domain) -> str:
     if not isinstance(domain, str) or not domain or '/' in domain:
         raise ValueError(f'domain names must be non-empty strings without '
                          f"'/', got {domain!r}")
-    if domain in _RESERVED:
+    if domain in (TARGET_MEAN, DROP):
         raise ValueError(f'{domain!r} cannot name a domain: the keys '
                          f'{TARGET_MEAN}/* and {DROP}/* are the target mean '
                          'and the source-to-target drop')
@@ -85,13 +68,8 @@ def check_domain_name(domain) -> str:
 
 def check_class_subsets(class_subsets) -> Dict[str, tuple]:
     """The ``class_subsets`` option checked: an ordered ``{metric name:
-    tuple of class names}``, empty for None.
-
-    A name becomes a metric key (``<domain>/<name>``): a non-empty string
-    without '/' or '.', not one of the metric's own names. Each subset is a
-    non-empty list of distinct class names (checked against the dataset's
-    classes once they are known: :func:`add_class_subsets`).
-    """
+    tuple of class names}``, empty for None (the class names are checked
+    against the dataset's by :func:`_subset_indices`)."""
     if class_subsets is None:
         return OrderedDict()
     if not isinstance(class_subsets, dict):
@@ -99,8 +77,8 @@ def check_class_subsets(class_subsets) -> Dict[str, tuple]:
                         'of metric name -> list of class names, e.g. '
                         "dict(mIoU16=['road', ...]), got "
                         f'{type(class_subsets).__name__}')
-    checked = OrderedDict()
     for name, classes in class_subsets.items():
+        # the name becomes a metric key, <domain>/<name>
         if (not isinstance(name, str) or not name or '/' in name
                 or '.' in name or name in (*SUMMARY_METRICS, CLASS_IOU)):
             raise ValueError(
@@ -115,8 +93,7 @@ def check_class_subsets(class_subsets) -> Dict[str, tuple]:
         if len(set(classes)) != len(classes):
             raise ValueError(f'CrossDomainIoUMetric: class_subsets[{name!r}] '
                              f'has duplicates: {list(classes)}')
-        checked[name] = tuple(classes)
-    return checked
+    return OrderedDict((n, tuple(c)) for n, c in class_subsets.items())
 
 
 def _subset_indices(class_names: Sequence[str],
@@ -124,7 +101,6 @@ def _subset_indices(class_names: Sequence[str],
     """Subset name -> the indices of its classes in ``class_names``;
     a class the dataset does not have is an error."""
     class_names = list(class_names)
-    indices = OrderedDict()
     for name, classes in class_subsets.items():
         unknown = [c for c in classes if c not in class_names]
         if unknown:
@@ -132,46 +108,8 @@ def _subset_indices(class_names: Sequence[str],
                 f'CrossDomainIoUMetric: class_subsets[{name!r}] names '
                 f'{unknown}, which are not classes of the dataset '
                 f'({", ".join(class_names)})')
-        indices[name] = [class_names.index(c) for c in classes]
-    return indices
-
-
-def add_class_subsets(scores: Dict[str, dict], class_names: Sequence[str],
-                      class_subsets: Dict[str, Sequence[str]],
-                      source: str,
-                      targets: Sequence[str]) -> Dict[str, dict]:
-    """Add each class subset's mean IoU to ``scores`` (in place).
-
-    Every row with per-class IoU gets ``<subset>``: the mean of its IoU over
-    the subset's classes, skipping NaN (a class absent from ground truth
-    and prediction) as mmseg's mIoU does. With targets, the ``target`` and
-    ``drop`` rows get the subset's mean over ``targets`` and source minus
-    that mean, as for mIoU.
-
-    Args:
-        scores (dict): Structured scores (see the module docstring).
-        class_names (Sequence[str]): The dataset's classes, the order of
-            each row's ``IoU`` list.
-        class_subsets (dict[str, Sequence[str]]): Metric name -> classes.
-        source (str): The source domain.
-        targets (Sequence[str]): The rows averaged into ``target``.
-
-    Returns:
-        dict: ``scores``.
-    """
-    indices = _subset_indices(class_names,
-                              check_class_subsets(class_subsets))
-    for summary in scores.values():
-        if CLASS_IOU in summary:
-            ious = np.asarray(summary[CLASS_IOU], dtype=np.float64)
-            for name, index in indices.items():
-                summary[name] = _nanmean(ious[index])
-    if targets and TARGET_MEAN in scores:
-        for name in indices:
-            mean = float(np.mean([scores[t][name] for t in targets]))
-            scores[TARGET_MEAN][name] = mean
-            scores[DROP][name] = scores[source][name] - mean
-    return scores
+    return OrderedDict((name, [class_names.index(c) for c in classes])
+                       for name, classes in class_subsets.items())
 
 
 def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
@@ -193,26 +131,22 @@ def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
 
 @METRICS.register_module()
 class CrossDomainIoUMetric(BaseMetric):
-    """Per-domain IoU metrics of several domains in one evaluation.
-
-    Keeps one confusion matrix per domain and reports, for each, aAcc, mIoU,
-    mAcc and per-class IoU, plus the mean over the target domains and the
-    source-to-target drop (see the module docstring for the keys). Works at
-    any batch size, with mixed domains and image sizes in a batch, and in
-    distributed evaluation. Optionally writes the predictions, a folder per
-    domain, as mmseg's ``IoUMetric`` does.
+    """Per-domain IoU metrics of several domains in one evaluation, with
+    the target mean and the source-to-target drop (keys: see the module
+    docstring), at any batch size, with mixed domains and image sizes in a
+    batch, and in distributed evaluation.
 
     Args:
-        source_domain (str): The domain the model was trained on. It must be
-            among the evaluated domains: the drop is measured against it.
+        source_domain (str): The domain the model was trained on, the drop's
+            reference; it must be among the evaluated domains.
         domains (Sequence[str], optional): The domains, in report order.
             A sample of another domain is an error, and so is a listed
             domain that got no sample. Defaults to None: the source first,
             then the others in the order their first sample arrived.
         target_domains (Sequence[str], optional): The domains averaged into
-            ``target/*``. Defaults to None: every evaluated domain except the
-            source. Set it when some evaluated domains are not targets (e.g.
-            the source under an appearance shift).
+            ``target/*``. Defaults to None: every evaluated domain but the
+            source; set it when some are not targets (e.g. the source under
+            an appearance shift).
         ignore_index (int): Ground-truth value that is not evaluated.
             Defaults to 255.
         classwise (bool): Whether to return ``<domain>/IoU.<class>`` keys.
@@ -220,29 +154,28 @@ class CrossDomainIoUMetric(BaseMetric):
         class_subsets (dict[str, list[str]], optional): Extra mean-IoU
             metrics over subsets of the classes, by metric name, e.g.
             ``dict(mIoU16=[16 class names], mIoU13=[13 class names])`` for a
-            SYNTHIA-trained model (configs/_base_/datasets/synthia_to_cbm.py):
-            ``<domain>/mIoU16`` for every domain, with its target mean and
-            drop, and the same entries in ``scores``. Every name must be a
-            class of the dataset (checked when the evaluator is given the
-            dataset's classes, before any evaluation). Defaults to None.
-        output_dir (str, optional): Where to write each prediction, as
-            mmseg's ``IoUMetric`` does (``<image name>.png``, class indices,
-            plus 1 for a ``reduce_zero_label`` dataset), but in
-            ``<output_dir>/<domain>/``. ``tools/test.py --out`` sets it.
-            Defaults to None: nothing is written.
+            SYNTHIA-trained model (configs/_base_/datasets/synthia_to_cbm.py).
+            Every name must be a class of the dataset (checked when the
+            evaluator is given the dataset's classes). Defaults to None.
+        output_dir (str, optional): Where to write each prediction as
+            mmseg's ``IoUMetric`` does (``<image name>.png``, class indices
+            at the image's size, plus 1 for a ``reduce_zero_label``
+            dataset), but in ``<output_dir>/<domain>/``, so that images of
+            the same name in two domains (e.g. a domain and the same images
+            under an appearance shift) do not overwrite each other.
+            ``tools/test.py --out`` sets it. Defaults to None: no files.
         format_only (bool): Only write the predictions (needs
-            ``output_dir``): no ground truth is read and no metric is
-            computed (:meth:`compute_metrics` returns ``{}``), as in
+            ``output_dir``; for a test set without ground truth): no ground
+            truth is read and :meth:`compute_metrics` returns ``{}``, as in
             mmseg's ``IoUMetric``. Defaults to False.
-        keep_results (bool): Accepted because mmseg's ``tools/test.py``
-            sets it with ``--out``; it has no effect, as in mmseg's
-            ``IoUMetric``. Defaults to False.
+        keep_results (bool): Set by mmseg's ``tools/test.py --out``; no
+            effect, as in mmseg's ``IoUMetric``. Defaults to False.
         collect_device (str): Device used to collect results across ranks,
             'cpu' or 'gpu'. Defaults to 'cpu'.
         collect_dir (str, optional): Folder for collecting results across
             ranks when ``collect_device='cpu'``. Defaults to None.
-        prefix (str, optional): Prefix added to every key by mmengine.
-            Defaults to None (keys as documented above).
+        prefix (str, optional): Prefix mmengine adds to every key. Defaults
+            to None (keys as documented).
     """
 
     def __init__(self,
@@ -259,8 +192,7 @@ class CrossDomainIoUMetric(BaseMetric):
                  collect_dir: Optional[str] = None,
                  prefix: Optional[str] = None) -> None:
         super().__init__(
-            collect_device=collect_device,
-            prefix=prefix,
+            collect_device=collect_device, prefix=prefix,
             collect_dir=collect_dir)
         self.set_domains(source_domain, domains, target_domains)
         #: The last evaluation's numbers, structured (see the module
@@ -276,7 +208,6 @@ class CrossDomainIoUMetric(BaseMetric):
         self.output_dir = output_dir
         self.format_only = format_only
         self.keep_results = keep_results  # no effect, see the docstring
-        self._writers: Dict[str, IoUMetric] = {}
         if output_dir and is_main_process():
             mkdir_or_exist(output_dir)
 
@@ -325,8 +256,7 @@ class CrossDomainIoUMetric(BaseMetric):
 
     @property
     def metric_names(self) -> List[str]:
-        """The per-row summary metrics: aAcc, mIoU, mAcc, then the class
-        subsets' names."""
+        """A row's summary metrics: aAcc, mIoU, mAcc, the class subsets."""
         return [*SUMMARY_METRICS, *self.class_subsets]
 
     @property
@@ -338,15 +268,18 @@ class CrossDomainIoUMetric(BaseMetric):
         return len(self.dataset_meta['classes'])
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Add one confusion matrix per sample, in one vectorised pass.
+        """Add a ``(domain, confusion)`` pair per sample, ``confusion`` a
+        ``(C, C)`` int64 matrix (rows: ground truth, columns: prediction).
 
-        All the batch's valid pixels are encoded as
-        ``sample * C * C + label * C + prediction`` and counted with a single
-        ``torch.bincount`` on the device the predictions are on.
+        One entry per sample, as mmengine's ``collect_results`` drops the
+        samples the distributed sampler padded by count (per-batch sums
+        would lose real data). The batch's valid pixels are encoded as
+        ``sample * C * C + label * C + prediction`` and counted by one
+        ``torch.bincount`` on the predictions' device.
 
         With ``output_dir`` the predictions are written first; with
-        ``format_only`` only that, and each sample's domain is kept (for the
-        summary that :meth:`compute_metrics` logs).
+        ``format_only`` only that, and the samples' domains are kept (for
+        the summary that :meth:`compute_metrics` logs).
         """
         if not data_samples:
             return
@@ -357,12 +290,8 @@ class CrossDomainIoUMetric(BaseMetric):
         if self.format_only:
             self.results.extend(domains)
             return
-        preds, labels = [], []
-        for data_sample in data_samples:
-            pred, label = self._pred_and_label(data_sample, num_classes)
-            preds.append(pred.reshape(-1))
-            labels.append(label.reshape(-1))
-
+        preds, labels = zip(*(self._pred_and_label(s, num_classes)
+                              for s in data_samples))
         sizes = torch.tensor([p.numel() for p in preds],
                              device=preds[0].device)
         sample_index = torch.repeat_interleave(
@@ -384,27 +313,18 @@ class CrossDomainIoUMetric(BaseMetric):
         """Each domain's samples go to its own ``IoUMetric(format_only=True,
         output_dir=<output_dir>/<domain>)``: mmseg's file names, format
         and ``reduce_zero_label`` handling, one folder per domain."""
-        by_domain: Dict[str, list] = OrderedDict()
-        for domain, data_sample in zip(domains, data_samples):
-            by_domain.setdefault(domain, []).append(data_sample)
-        for domain, samples in by_domain.items():
-            self._writer(domain).process(data_batch, samples)
-
-    def _writer(self, domain: str) -> IoUMetric:
-        writer = self._writers.get(domain)
-        if writer is None:
+        for domain in dict.fromkeys(domains):
             if domain in ('.', '..'):
                 raise ValueError(f'CrossDomainIoUMetric: domain {domain!r} '
                                  'cannot name a folder of output_dir')
             folder = osp.join(self.output_dir, domain)
-            # on every rank: IoUMetric makes its folder on rank 0 only, and
-            # only when it is built
+            # on every rank: IoUMetric makes its folder on rank 0 only
             mkdir_or_exist(folder)
             writer = IoUMetric(output_dir=folder, format_only=True,
                                prefix='predictions')
-            self._writers[domain] = writer
-        writer.dataset_meta = self.dataset_meta
-        return writer
+            writer.dataset_meta = self.dataset_meta
+            writer.process(data_batch, [
+                s for d, s in zip(domains, data_samples) if d == domain])
 
     def _domain_of(self, data_sample: dict) -> str:
         domain = data_sample.get('domain')
@@ -419,6 +339,7 @@ class CrossDomainIoUMetric(BaseMetric):
         return domain
 
     def _pred_and_label(self, data_sample: dict, num_classes: int):
+        """The sample's prediction and ground truth, checked and flat."""
         name = _name(data_sample)
         if 'gt_sem_seg' not in data_sample:
             raise KeyError(f'CrossDomainIoUMetric: sample {name} has no '
@@ -442,15 +363,12 @@ class CrossDomainIoUMetric(BaseMetric):
                 f'CrossDomainIoUMetric: sample {name}: prediction shape '
                 f'{tuple(pred.shape)} differs from ground truth shape '
                 f'{tuple(label.shape)}')
-        return pred, label
+        return pred.reshape(-1), label.reshape(-1)
 
     def _check_values(self, pred, label, sample_index, data_samples,
                       num_classes):
-        """Refuse class indices that would silently fall out of the counts.
-
-        One reduction over the whole batch; only on failure is the offending
-        sample looked up for the message.
-        """
+        """Refuse class indices that would silently fall out of the counts,
+        in one reduction over the batch (the culprit is found on failure)."""
         bad_pred = (pred < 0) | (pred >= num_classes)
         if bad_pred.any():
             first = int(bad_pred.nonzero()[0, 0])
@@ -503,66 +421,64 @@ class CrossDomainIoUMetric(BaseMetric):
             with ``format_only`` (then ``results`` are the domain names).
         """
         if self.format_only:
-            counts = Counter(results)
             print_log(
                 'predictions written to ' + ', '.join(
                     f'{osp.join(self.output_dir, d)} ({n})'
-                    for d, n in counts.items()) + '; format_only: no '
-                'metrics computed', logger='current')
+                    for d, n in Counter(results).items()) +
+                '; format_only: no metrics computed', logger='current')
             return OrderedDict()
         if self.output_dir is not None:
             print_log(f'predictions written to {self.output_dir}/<domain>/',
                       logger='current')
         confusions: Dict[str, torch.Tensor] = OrderedDict()
         for domain, confusion in results:
-            if domain in confusions:
-                confusions[domain] += confusion
-            else:
-                confusions[domain] = confusion.clone()
+            # a new tensor: the gathered results are left as they are
+            confusions[domain] = confusions.get(domain, 0) + confusion
         order = self.domain_order(list(confusions))
+        subsets = _subset_indices(self.dataset_meta['classes'],
+                                  self.class_subsets)
         scores = OrderedDict(
-            (d, self._summarize(confusions[d])) for d in order)
+            (d, self._summarize(confusions[d], subsets)) for d in order)
         targets = self.target_domains
         if targets is None:
             targets = [d for d in order if d != self.source_domain]
         if targets:
             means = {name: float(np.mean([scores[d][name] for d in targets]))
-                     for name in SUMMARY_METRICS}
+                     for name in self.metric_names}
+            source = scores[self.source_domain]
             scores[TARGET_MEAN] = means
-            scores[DROP] = {
-                name: scores[self.source_domain][name] - mean
-                for name, mean in means.items()
-            }
-        if self.class_subsets:
-            add_class_subsets(scores, self.dataset_meta['classes'],
-                              self.class_subsets, self.source_domain,
-                              targets)
+            scores[DROP] = {n: source[n] - m for n, m in means.items()}
         self.scores = scores
         return self.flat_metrics(scores)
 
     def flat_metrics(self, scores: Dict[str, dict]) -> Dict[str, float]:
         """mmengine's flat keys (see the module docstring) of ``scores``,
         for the logger; reports read the structured ``scores``."""
-        metrics = OrderedDict()
+        metrics = {}
         class_names = self.dataset_meta['classes']
         for row, summary in scores.items():
             for name in self.metric_names:
                 metrics[metric_key(row, name)] = summary[name]
             if self.classwise and CLASS_IOU in summary:
                 for class_name, iou in zip(class_names, summary[CLASS_IOU]):
-                    metrics[metric_key(row, 'IoU', class_name)] = iou
-        return dict(metrics)
+                    metrics[metric_key(row, CLASS_IOU, class_name)] = iou
+        return metrics
 
     @staticmethod
-    def _summarize(confusion: torch.Tensor) -> dict:
-        """Percent values like mmseg's (means skip NaN classes), unrounded."""
+    def _summarize(confusion: torch.Tensor,
+                   subsets: Dict[str, List[int]]) -> dict:
+        """Percent values like mmseg's (means skip NaN classes), unrounded;
+        ``subsets``: the class subsets' class indices."""
         ret = confusion_to_metrics(confusion)
         iou, acc = ret['IoU'] * 100, ret['Acc'] * 100
-        return dict(
+        summary = dict(
             aAcc=float(ret['aAcc']) * 100,
             mIoU=_nanmean(iou),
             mAcc=_nanmean(acc),
             IoU=[float(v) for v in iou])
+        summary.update((name, _nanmean(iou[index]))
+                       for name, index in subsets.items())
+        return summary
 
 
 def _nanmean(values: np.ndarray) -> float:
