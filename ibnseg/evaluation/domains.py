@@ -12,21 +12,13 @@ A config names its evaluation domains here and nowhere else::
                       test_cfg=dict(mode='slide', crop_size=(512, 512),
                                     stride=(341, 341)))))
 
-Each domain has a test dataloader config (its own resolution lives in its
-pipeline), optionally a ``val_dataloader`` for validation during training
-(default: the test one) and a ``test_cfg`` (whole or sliding-window
-inference) that replaces ``model.test_cfg`` while that domain is evaluated.
-Each pipeline's last step is tagged with the domain's name
-(:func:`tag_domain`), so a pipeline need not name it.
-
-The loops of :mod:`.loops` (``MultiDomainValLoop``, ``MultiDomainTestLoop``)
-evaluate the section during training and in ``tools/test.py``, and
-``tools/cross_domain_eval.py`` reads it too, into one evaluator::
-
-    val_evaluator = cross_domain_evaluator(cross_domain)
-
-(a plain function of the dict, callable inside a config file after
-``from ibnseg.evaluation import cross_domain_evaluator``).
+Each domain has a test dataloader config (its pipeline sets the resolution),
+optionally a ``val_dataloader`` for validation in training (default: the test
+one) and a ``test_cfg`` replacing ``model.test_cfg`` for it; :func:`tag_domain`
+tags its pipelines with its name. :mod:`.loops` evaluates the section in
+training and ``tools/test.py``; ``tools/cross_domain_eval.py`` reads it too.
+A config file gets the matching evaluator as
+``cross_domain_evaluator(cross_domain)`` (from ``ibnseg.evaluation``).
 """
 import copy
 from collections import OrderedDict
@@ -37,9 +29,7 @@ from ibnseg.datasets.transforms import (APPEARANCE_SHIFTS,
                                         insert_appearance_shift)
 from .metrics.cross_domain_iou_metric import check_domain_name
 
-PACK_TYPES = ('PackSegInputs', 'PackDomainSegInputs')
-#: Joins a domain and a shift into a row name: ``gta5@grey``. Configured
-#: domain names may not contain it, so row names never collide.
+#: Joins domain and shift in a row name (``gta5@grey``); not in domain names.
 SHIFT_SEPARATOR = '@'
 
 
@@ -51,8 +41,7 @@ class EvalDomain:
         name (str): Row name, the domain's name or ``<domain>@<shift>``.
         domain (str): The configured domain it reads.
         dataloader (dict): Its test dataloader config, pipeline tagged.
-        val_dataloader (dict): Its validation dataloader config, pipeline
-            tagged (the test one unless the section gives another).
+        val_dataloader (dict): Its validation one (default: the test one).
         test_cfg (dict, optional): Inference settings for this domain.
         shift (str, optional): The appearance shift applied, if any.
     """
@@ -62,11 +51,6 @@ class EvalDomain:
     val_dataloader: dict = field(repr=False)
     test_cfg: Optional[dict] = None
     shift: Optional[str] = None
-
-
-def _type_name(step: dict) -> str:
-    # 'mmseg.PackSegInputs' (scoped) names the same transform.
-    return str(step.get('type')).split('.')[-1]
 
 
 def tag_domain(pipeline: Sequence[dict], domain: str,
@@ -79,30 +63,29 @@ def tag_domain(pipeline: Sequence[dict], domain: str,
     """
     check_domain_name(domain)
     pipeline = copy.deepcopy(list(pipeline))
-    if not pipeline or _type_name(pipeline[-1]) not in PACK_TYPES:
-        last = _type_name(pipeline[-1]) if pipeline else 'nothing'
+    pack = pipeline[-1] if pipeline else dict(type='nothing')
+    last = str(pack.get('type')).split('.')[-1]  # 'mmseg.X' names X too
+    if last not in ('PackSegInputs', 'PackDomainSegInputs'):
         raise ValueError(
             f"pipeline of domain '{domain}' must end with PackSegInputs or "
             f'PackDomainSegInputs, but ends with {last}')
-    pack = pipeline[-1]
-    if _type_name(pack) == 'PackDomainSegInputs':
-        if not rename and pack.get('domain', domain) != domain:
-            raise ValueError(
-                f"pipeline of domain '{domain}' ends with "
-                f"PackDomainSegInputs(domain={pack['domain']!r})")
-    pack['type'] = 'PackDomainSegInputs'
-    pack['domain'] = domain
+    if (last == 'PackDomainSegInputs' and not rename
+            and pack.get('domain', domain) != domain):
+        raise ValueError(f"pipeline of domain '{domain}' ends with "
+                         f"PackDomainSegInputs(domain={pack['domain']!r})")
+    pack.update(type='PackDomainSegInputs', domain=domain)
     return pipeline
 
 
-def _dataset_with_pipeline(dataloader: dict, domain: str, transform):
-    """A copy of ``dataloader`` with ``transform`` applied to its pipeline."""
+def _tagged(dataloader: dict, domain: str, name: str, shift_cfg=None):
     dataloader = copy.deepcopy(dict(dataloader))
     dataset = dataloader.get('dataset')
     if not isinstance(dataset, dict) or 'pipeline' not in dataset:
         raise ValueError(f"cross_domain.domains.{domain}.dataloader needs a "
                          'dataset with a pipeline')
-    dataset['pipeline'] = transform(dataset['pipeline'])
+    pipeline = tag_domain(dataset['pipeline'], name, rename=name != domain)
+    dataset['pipeline'] = (pipeline if shift_cfg is None else
+                           insert_appearance_shift(pipeline, shift_cfg))
     return dataloader
 
 
@@ -115,47 +98,36 @@ def parse_cross_domain(cross_domain: dict, where: str = 'config'):
 
     Returns:
         tuple[str, OrderedDict[str, EvalDomain]]: The source domain and the
-        domains in report order, their pipelines tagged with their names.
+        domains, tagged, in report order.
     """
+    form = ('dict(dataloader=..., val_dataloader=...(optional), '
+            'test_cfg=...(optional))')
     if not isinstance(cross_domain, dict):
         raise ValueError(
             f'{where} has no cross_domain section; add cross_domain = dict('
-            "source='<domain>', domains=dict(<domain>=dict(dataloader=..., "
-            'test_cfg=...), ...))')
-    source = cross_domain.get('source')
-    domains = cross_domain.get('domains')
+            f"source='<domain>', domains=dict(<domain>={form}, ...))")
+    source, domains = cross_domain.get('source'), cross_domain.get('domains')
     if not isinstance(domains, dict) or not domains:
         raise ValueError(f'{where}: cross_domain.domains must be a non-empty '
-                         'dict of domain name -> dict(dataloader=..., '
-                         'test_cfg=...)')
+                         f'dict of domain name -> {form}')
     if source not in domains:
         raise ValueError(f'{where}: cross_domain.source {source!r} is not one '
                          f'of cross_domain.domains ({", ".join(domains)})')
     parsed = OrderedDict()
     for name, spec in domains.items():
-        check_domain_name(name)
-        if SHIFT_SEPARATOR in name:
+        if SHIFT_SEPARATOR in check_domain_name(name):
             raise ValueError(f'{where}: domain name {name!r} may not contain '
                              f"'{SHIFT_SEPARATOR}' (it marks shifted rows)")
         unknown = set(spec) - {'dataloader', 'val_dataloader', 'test_cfg'}
         if 'dataloader' not in spec or unknown:
             raise ValueError(
-                f'{where}: cross_domain.domains.{name} must be dict('
-                'dataloader=..., val_dataloader=...(optional), '
-                'test_cfg=...(optional))'
+                f'{where}: cross_domain.domains.{name} must be {form}'
                 + (f'; unknown keys {sorted(unknown)}' if unknown else ''))
+        loaders = [_tagged(spec[key], name, name)
+                   for key in ('dataloader', 'val_dataloader') if key in spec]
         test_cfg = spec.get('test_cfg')
-        tagged = [
-            _dataset_with_pipeline(spec[key], name,
-                                   lambda p, d=name: tag_domain(p, d))
-            for key in ('dataloader', 'val_dataloader') if key in spec
-        ]
-        parsed[name] = EvalDomain(
-            name=name,
-            domain=name,
-            dataloader=tagged[0],
-            val_dataloader=tagged[-1],
-            test_cfg=None if test_cfg is None else dict(test_cfg))
+        parsed[name] = EvalDomain(name, name, loaders[0], loaders[-1],
+                                  None if test_cfg is None else dict(test_cfg))
     return source, parsed
 
 
@@ -173,10 +145,7 @@ def with_shift(domain: EvalDomain, shift: str,
         raise KeyError(f'unknown appearance shift {shift!r}; known: '
                        f'{", ".join(shifts)}')
     name = f'{domain.domain}{SHIFT_SEPARATOR}{shift}'
-    check_domain_name(name)
-    dataloader = _dataset_with_pipeline(
-        domain.dataloader, domain.domain, lambda p: tag_domain(
-            insert_appearance_shift(p, shifts[shift]), name, rename=True))
+    dataloader = _tagged(domain.dataloader, domain.domain, name, shifts[shift])
     return EvalDomain(name, domain.domain, dataloader, dataloader,
                       domain.test_cfg, shift)
 
@@ -186,8 +155,7 @@ def select_domains(source: str, configured: Dict[str, EvalDomain],
                    where: str) -> List[EvalDomain]:
     """The configured domains named in ``names`` (all if None), in the
     config's order; the source must stay (the drop is measured from it)."""
-    if not names:
-        return list(configured.values())
+    names = names or list(configured)
     unknown = [n for n in names if n not in configured]
     if unknown:
         raise ValueError(f'--domains {", ".join(unknown)}: not in '
@@ -205,8 +173,7 @@ def evaluation_rows(cross_domain: dict,
                     domains: Optional[Sequence[str]] = None,
                     shifts: Sequence[str] = (),
                     shift_cfgs: Optional[Dict[str, dict]] = None):
-    """The rows an evaluation of the section runs: its domains (or those
-    named in ``domains``), then each of them under each appearance shift.
+    """The rows to evaluate: the domains, then each under each shift.
 
     Args:
         cross_domain (dict): The section.
@@ -221,24 +188,18 @@ def evaluation_rows(cross_domain: dict,
     """
     source, configured = parse_cross_domain(cross_domain, where)
     clean = select_domains(source, configured, domains, where)
-    if shift_cfgs is None:
-        shift_cfgs = APPEARANCE_SHIFTS
-    return source, clean + [
-        with_shift(d, s, shift_cfgs) for d in clean for s in shifts
-    ]
+    shift_cfgs = APPEARANCE_SHIFTS if shift_cfgs is None else shift_cfgs
+    rows = [with_shift(d, s, shift_cfgs) for d in clean for s in shifts]
+    return source, clean + rows
 
 
 def cross_domain_evaluator(cross_domain: dict, **kwargs) -> dict:
-    """A ``val_evaluator``/``test_evaluator`` reporting the section's
-    domains in its order.
+    """A val/test evaluator reporting the section's domains in order.
 
     Args:
         cross_domain (dict): The config's ``cross_domain`` section.
         **kwargs: Other ``CrossDomainIoUMetric`` options.
     """
     source, domains = parse_cross_domain(cross_domain)
-    return dict(
-        type='CrossDomainIoUMetric',
-        source_domain=source,
-        domains=list(domains),
-        **kwargs)
+    return dict(type='CrossDomainIoUMetric', source_domain=source,
+                domains=list(domains), **kwargs)
