@@ -1,11 +1,7 @@
-"""Evaluate checkpoints on their config's domains and write the report.
-
-The work behind ``tools/cross_domain_eval.py``: an mmengine Runner tests
-each checkpoint with :class:`~.loops.MultiDomainTestLoop` (the loop
-training-time validation and ``tools/test.py`` use), on the config's
-domains, optionally a selection of them and appearance-shifted rows; the
-report (:mod:`.report`) reads the metric's structured scores, and pictures
-(:mod:`.visualization`) are made from the first samples of each row.
+"""The work behind ``tools/cross_domain_eval.py``: each checkpoint is tested
+by a Runner with :class:`~.loops.MultiDomainTestLoop` (the loop of
+training-time validation and ``tools/test.py``); the report reads the
+metric's structured scores, the pictures the first samples of each row.
 """
 import copy
 import os.path as osp
@@ -32,16 +28,10 @@ from .report import ModelResult, write_report
 
 @dataclass
 class DomainRun:
-    """What evaluating one model on its domains produced besides the
-    report's numbers.
-
-    Attributes:
-        metrics (dict[str, float]): ``CrossDomainIoUMetric`` keys.
-        dataset_meta (dict): Classes and palette of the domains.
-        num_samples (dict[str, int]): Samples evaluated per domain row.
-        samples (dict[str, list[DomainSample]]): The first few samples of
-            each row (on the main process), for the sample strips.
-    """
+    """What evaluating one model produced besides its :class:`ModelResult`:
+    the flat metric keys, the domains' classes and palette, the samples
+    evaluated per row and the first few samples of each row (on the main
+    process) for the sample strips."""
     metrics: Dict[str, float]
     dataset_meta: dict
     num_samples: Dict[str, int]

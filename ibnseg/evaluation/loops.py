@@ -1,17 +1,14 @@
-"""Validation and test loops that evaluate every domain of a config.
-
-mmengine's ``ValLoop``/``TestLoop`` take one dataloader. These run each row
-of the config's ``cross_domain`` section (see :mod:`.domains`; a row is a
-domain, possibly under an appearance shift) with its own dataloader and
-``test_cfg`` into the one evaluator. This is the one evaluation route:
-training validates with :class:`MultiDomainValLoop`, ``tools/test.py`` and
+"""The one evaluation route: mmengine's ``ValLoop``/``TestLoop`` over each
+row of the config's ``cross_domain`` section (a domain, possibly under an
+appearance shift; see :mod:`.domains`), each with its own dataloader and
+``test_cfg``, into one evaluator. Training validates with
+:class:`MultiDomainValLoop`; ``tools/test.py`` and
 ``tools/cross_domain_eval.py`` test with :class:`MultiDomainTestLoop`.
 Without a ``cross_domain`` section they are mmengine's loops.
 
-The config's ``val_dataloader``/``test_dataloader`` stay the source
-domain's plain dataloaders (mmseg's ``MMSegInferencer`` reads
-``test_dataloader.dataset.pipeline``; the Runner requires them); hooks see
-the current row's as ``runner.val_dataloader``/``runner.test_dataloader``.
+The config's ``val_dataloader``/``test_dataloader`` stay the source's plain
+ones (the Runner and mmseg's ``MMSegInferencer`` read them); hooks see the
+current row's as ``runner.val_dataloader``/``runner.test_dataloader``.
 """
 import copy
 import logging
@@ -93,14 +90,12 @@ class _MultiDomainLoopMixin:
         self.rows: Optional[Dict[str, EvalDomain]] = None
         #: Row name -> why it was skipped (``skip_missing``).
         self.skipped: Dict[str, str] = {}
-        self._datasets = {}
-        self._loaders = {}
-        if section is None:
-            return
-        self.source, rows = evaluation_rows(
-            section, runner.cfg.get('filename') or 'config', domains,
-            shifts, shift_cfgs)
-        self.rows = {row.name: row for row in rows}
+        self._datasets, self._loaders = {}, {}
+        if section is not None:
+            self.source, rows = evaluation_rows(
+                section, runner.cfg.get('filename') or 'config', domains,
+                shifts, shift_cfgs)
+            self.rows = {row.name: row for row in rows}
 
     def _row_loaders(self, runner, stage: str, subset: Optional[dict] = None,
                      skip_missing: bool = False) -> dict:
@@ -166,9 +161,8 @@ class _MultiDomainLoopMixin:
 
     def _evaluate(self, stage: str, loaders: dict, subset: Optional[dict],
                   losses: dict) -> dict:
-        """``ValLoop.run``/``TestLoop.run`` over the rows: the same hooks,
-        the metrics told which rows (and targets) they get, the log which
-        samples were evaluated."""
+        """``ValLoop.run``/``TestLoop.run`` over the rows, with the same
+        hooks; the metrics are told the rows and targets they get."""
         for metric in self.evaluator.metrics:
             if isinstance(metric, CrossDomainIoUMetric):
                 metric.set_domains(self.source, list(loaders), self.targets)
@@ -218,13 +212,11 @@ class _MultiDomainLoopMixin:
 
 @LOOPS.register_module()
 class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
-    """mmengine's ``ValLoop`` over every domain of ``cfg.cross_domain``.
-
-    During training each domain is validated on a seeded subset of its
-    validation split (the domain's ``val_dataloader``, else its
-    ``dataloader``); the validation after the last training iteration,
-    and validation outside training, use the full splits. The log says
-    which, with each domain's sample count.
+    """mmengine's ``ValLoop`` over every domain of ``cfg.cross_domain``:
+    during training on a seeded subset of each validation split (the
+    domain's ``val_dataloader``, else its ``dataloader``), after the last
+    training iteration and outside training on the full splits (the log
+    says which, with each domain's sample count).
 
     Args:
         runner (Runner): The runner.
@@ -273,18 +265,16 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
 
 @LOOPS.register_module()
 class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
-    """mmengine's ``TestLoop`` over every domain of ``cfg.cross_domain``,
-    each on its full test split (the domain's ``dataloader``), optionally
-    a selection of them and each under appearance shifts
-    (``tools/cross_domain_eval.py --domains/--shifts``).
+    """mmengine's ``TestLoop`` over every domain of ``cfg.cross_domain``
+    (or a selection, each also under appearance shifts: ``--domains``/
+    ``--shifts`` of ``tools/cross_domain_eval.py``), on the full test splits.
 
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader | dict): The config's ``test_dataloader``;
             evaluated only when the config has no ``cross_domain`` section.
-        evaluator (Evaluator | dict | list): The evaluator. Its
-            ``CrossDomainIoUMetric`` is told the rows evaluated and the
-            targets (clean domains but the source).
+        evaluator (Evaluator | dict | list): The evaluator, e.g. a
+            ``CrossDomainIoUMetric``.
         domains (Sequence[str], optional): Domains to evaluate (the source
             among them); default: all of the section.
         shifts (Sequence[str]): Appearance shifts; each adds a
