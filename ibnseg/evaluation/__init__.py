@@ -1,6 +1,5 @@
 """Cross-domain evaluation: the ``cross_domain`` config section, the loops
-that evaluate its domains (training-time validation, ``tools/test.py``,
-``tools/cross_domain_eval.py``), the per-domain metric and the report."""
+that evaluate its domains, the per-domain metric and the report."""
 from .domains import (EvalDomain, cross_domain_evaluator, evaluation_rows,
                       parse_cross_domain, select_domains, tag_domain,
                       with_shift)

@@ -28,10 +28,9 @@ from .report import ModelResult, write_report
 
 @dataclass
 class DomainRun:
-    """What evaluating one model produced besides its :class:`ModelResult`:
-    the flat metric keys, the domains' classes and palette, the samples
-    evaluated per row and the first few samples of each row (on the main
-    process) for the sample strips."""
+    """Besides its :class:`ModelResult`, a model's flat metric keys, the
+    domains' classes and palette, the samples evaluated per row and the
+    first few of each row (main process) for the sample strips."""
     metrics: Dict[str, float]
     dataset_meta: dict
     num_samples: Dict[str, int]
@@ -64,9 +63,8 @@ class _FirstSamples(Hook):
 
 
 def _metric_options(cfg: Config) -> dict:
-    """The options of the config's ``CrossDomainIoUMetric`` (e.g. SYNTHIA's
-    ``class_subsets``) that say what to compute, not where its rows come
-    from (the loop sets those) or where predictions go."""
+    """The config's ``CrossDomainIoUMetric`` options saying what to compute
+    (e.g. ``class_subsets``), not which rows or where predictions go."""
     evaluator = cfg.get('test_evaluator')
     if not isinstance(evaluator, dict) or str(evaluator.get('type')).split(
             '.')[-1] != 'CrossDomainIoUMetric':
@@ -78,17 +76,14 @@ def _metric_options(cfg: Config) -> dict:
 
 def _test_runner(cfg: Config, loop: dict, work_dir: str,
                  log_interval: int) -> Runner:
-    """A Runner that tests ``cfg.model`` with ``loop`` and the config's
-    ``CrossDomainIoUMetric`` options; the config's training parts, custom
-    hooks and checkpoint are left out (the caller loads the checkpoint
-    strictly)."""
+    """A Runner testing ``cfg.model`` with ``loop``, without the config's
+    training parts, custom hooks and checkpoint (loaded strictly later)."""
     source, domains = parse_cross_domain(cfg.get('cross_domain'),
                                          cfg.filename or 'the config')
     return Runner(
         model=copy.deepcopy(cfg.model),
         work_dir=work_dir,
-        # the source's loader, as in the shipped configs; the loop builds
-        # and evaluates every row's own
+        # the source's, as in the shipped configs; the loop builds the rows'
         test_dataloader=domains[source].dataloader,
         test_cfg=loop,
         test_evaluator=dict(type='CrossDomainIoUMetric',
@@ -132,11 +127,10 @@ def evaluate_checkpoint(cfg: Config,
         device (str): Where the model runs (not distributed).
         num_show (int): Samples per row kept for the sample strips.
         progress (bool): Log progress every 50 samples of a row.
-        work_dir (str, optional): The Runner's folder (its log); default: a
-            temporary one, removed afterwards.
+        work_dir (str, optional): The Runner's folder (its log); default:
+            a temporary one.
     """
-    if shift_cfgs is None:
-        shift_cfgs = APPEARANCE_SHIFTS
+    shift_cfgs = APPEARANCE_SHIFTS if shift_cfgs is None else shift_cfgs
     loop = dict(type='MultiDomainTestLoop', domains=domains,
                 shifts=list(shifts), shift_cfgs=shift_cfgs,
                 skip_missing=skip_missing)
@@ -201,10 +195,9 @@ def write_outputs(out_dir: str,
     for result, run in evaluations:
         folder = out_dir if len(evaluations) == 1 else osp.join(
             out_dir, _file_name(result.name))
-        series = {f'{result.source} (source)': result.class_ious(
-            result.source)}
-        for target in result.details['targets']:
-            series[target] = result.class_ious(target)
+        labels = {result.source: f'{result.source} (source)'}
+        series = {labels.get(row, row): result.class_ious(row)
+                  for row in [result.source, *result.targets]}
         paths.append(osp.join(folder, 'per_class_iou.png'))
         plot_per_class_iou(paths[-1], result.classes, series,
                            title=f'{result.name}: per-class IoU')

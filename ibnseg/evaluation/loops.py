@@ -19,17 +19,17 @@ from mmengine.dist import (broadcast_object_list, collect_results,
                            is_main_process)
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmengine.runner import BaseLoop, TestLoop, ValLoop
+from mmengine.runner import TestLoop, ValLoop
 from mmengine.runner.loops import _parse_losses
 from mmseg.registry import DATASETS, LOOPS
 
 from ibnseg.datasets.subsets import seeded_subset
+from ibnseg.engine.runner_state import built_train_loop
 from .domains import EvalDomain, evaluation_rows
 from .metrics import CrossDomainIoUMetric
 
-#: The validation subset during training: the IBN-Net configs' targets
-#: (Cityscapes val: 500 frames, GTA5 val: 6,382) are validated on at most
-#: 500 frames each, the same ones on every machine.
+#: During training each domain is validated on at most 500 frames (all of
+#: Cityscapes val, 500 of GTA5's 6,382), the same ones on every machine.
 DEFAULT_VAL_SUBSET = dict(count=500, seed=0)
 
 
@@ -38,8 +38,7 @@ class MissingDomainDataError(FileNotFoundError):
 
 
 def _build_dataset(row: EvalDomain, dataloader: dict):
-    """``row``'s dataset; missing files or no sample raise
-    :class:`MissingDomainDataError` naming the row."""
+    """``row``'s dataset, or a :class:`MissingDomainDataError` naming it."""
     dataset_cfg = dataloader['dataset']
     try:
         dataset = DATASETS.build(dataset_cfg)
@@ -56,11 +55,8 @@ def _build_dataset(row: EvalDomain, dataloader: dict):
 
 
 def _compute(metrics, gathered: List[list]) -> dict:
-    """Each metric's values from its gathered results, on every process.
-
-    ``BaseMetric.evaluate`` without its collection step (the loops collect
-    per domain); a ``CrossDomainIoUMetric``'s structured ``scores`` are
-    broadcast too.
+    """``BaseMetric.evaluate`` after the loop's own per-row collection: the
+    values (and a ``CrossDomainIoUMetric``'s ``scores``) on every process.
     """
     values = {}
     for metric, results in zip(metrics, gathered):
@@ -99,13 +95,10 @@ class _MultiDomainLoopMixin:
 
     def _row_loaders(self, runner, stage: str, subset: Optional[dict] = None,
                      skip_missing: bool = False) -> dict:
-        """Row name -> dataloader, built once per (stage, subset).
-
-        The full datasets are built first (missing data fails here, naming
-        the domain, when the loop is built at start-up), and every row must
-        have the source's classes; a subset is drawn from them. With
-        ``skip_missing`` a target row without data is left out with a
-        warning (the source cannot be).
+        """Row name -> dataloader, built once per (stage, subset), from the
+        full datasets (built when the loop is: missing data fails at
+        start-up; every row must have the first row's classes). With
+        ``skip_missing`` a target without data is left out with a warning.
         """
         key = (stage, subset is not None)
         if key in self._loaders:
@@ -153,8 +146,8 @@ class _MultiDomainLoopMixin:
 
     @property
     def targets(self) -> List[str]:
-        """The evaluated rows averaged as targets: clean domains but the
-        source (a shifted row is the same domain, not another target)."""
+        """The rows averaged as targets: evaluated clean domains but the
+        source (a shifted row is not another domain)."""
         return [name for name, row in self.rows.items()
                 if row.shift is None and name != self.source
                 and name not in self.skipped]
@@ -249,11 +242,8 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
         super().__init__(runner, dataloader, evaluator, fp16)
 
     def _during_training(self) -> bool:
-        # mmengine 0.10.7 has no public "is training" flag, and the
-        # runner.train_loop property builds the loop (and its dataloader)
-        # when it is still a config: look at the built one.
-        loop = getattr(self.runner, '_train_loop', None)
-        return isinstance(loop, BaseLoop) and loop.iter < loop.max_iters
+        loop = built_train_loop(self.runner)
+        return loop is not None and loop.iter < loop.max_iters
 
     def run(self) -> dict:
         if self.rows is None:

@@ -30,14 +30,10 @@ class ModelResult:
         config (str): Config file.
         checkpoint (str): Checkpoint file.
         source (str): The domain it was trained on.
-        rows (list[str]): Evaluated rows in order (domains, then shifted
-            rows).
+        rows (list[str]): Evaluated rows: domains, then shifted rows.
         classes (list[str]): Class names.
-        scores (dict[str, dict]): ``CrossDomainIoUMetric.scores``: per row
-            ``{aAcc, mIoU, mAcc, IoU: [per class]}``, plus ``target`` and
-            ``drop`` ``{aAcc, mIoU, mAcc}`` when targets were evaluated;
-            class-subset metrics (``mIoU16``...) beside them when the
-            metric had ``class_subsets``.
+        scores (dict[str, dict]): ``CrossDomainIoUMetric.scores`` (see
+            :mod:`.metrics.cross_domain_iou_metric`).
         shifted (dict[str, tuple[str, str]]): Row -> (domain, appearance
             shift) for the shifted rows.
         details (dict): Anything else for ``results.json`` (test settings,

@@ -13,10 +13,11 @@ from typing import Sequence
 
 import mmcv
 from mmengine import fileio
-from mmengine.runner import BaseLoop
 from mmseg.engine.hooks import SegVisualizationHook
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
+
+from ..runner_state import built_train_loop
 
 
 def picture_name(mode: str, data_sample: SegDataSample) -> str:
@@ -28,16 +29,9 @@ def picture_name(mode: str, data_sample: SegDataSample) -> str:
 
 
 def _current_iter(runner) -> int:
-    """``runner.iter`` without building the training loop.
-
-    Reading ``runner.iter`` builds the training loop, and with it the
-    training dataset, when no training ran (``tools/test.py``): testing
-    would then need the training data, only to read an iteration of 0.
-    """
-    loop = getattr(runner, '_train_loop', None)
-    if loop is None or isinstance(loop, BaseLoop):
-        return runner.iter
-    return 0
+    """``runner.iter`` without building the training loop (and dataset)."""
+    loop = built_train_loop(runner)
+    return 0 if loop is None else loop.iter
 
 
 @HOOKS.register_module()

@@ -1,10 +1,6 @@
-"""IoU metric that evaluates several domains in one pass.
-
-The loops of :mod:`ibnseg.evaluation.loops` feed every domain of a config
-into this one metric; each sample names its domain in
-``data_sample.metainfo['domain']``, set by the
-``dict(type='PackDomainSegInputs', domain='<name>')`` that ends the domain's
-pipeline (the ``cross_domain`` section adds it).
+"""IoU metric of several domains in one pass: each sample names its domain
+in ``metainfo['domain']`` (``PackDomainSegInputs``, which the
+``cross_domain`` section puts at the end of each domain's pipeline).
 
 Keys returned by :meth:`CrossDomainIoUMetric.compute_metrics` (percent, not
 rounded, so they agree with the official evaluation to float precision;
@@ -67,9 +63,8 @@ def check_domain_name(domain) -> str:
 
 
 def check_class_subsets(class_subsets) -> Dict[str, tuple]:
-    """The ``class_subsets`` option checked: an ordered ``{metric name:
-    tuple of class names}``, empty for None (the class names are checked
-    against the dataset's by :func:`_subset_indices`)."""
+    """The ``class_subsets`` option checked (its class names against the
+    dataset's later): ``{metric name: tuple of class names}``, in order."""
     if class_subsets is None:
         return OrderedDict()
     if not isinstance(class_subsets, dict):
@@ -131,10 +126,8 @@ def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
 
 @METRICS.register_module()
 class CrossDomainIoUMetric(BaseMetric):
-    """Per-domain IoU metrics of several domains in one evaluation, with
-    the target mean and the source-to-target drop (keys: see the module
-    docstring), at any batch size, with mixed domains and image sizes in a
-    batch, and in distributed evaluation.
+    """Per-domain IoU, the target mean and the source-to-target drop (keys:
+    see the module docstring); a batch may mix domains and image sizes.
 
     Args:
         source_domain (str): The domain the model was trained on, the drop's
@@ -147,8 +140,7 @@ class CrossDomainIoUMetric(BaseMetric):
             ``target/*``. Defaults to None: every evaluated domain but the
             source; set it when some are not targets (e.g. the source under
             an appearance shift).
-        ignore_index (int): Ground-truth value that is not evaluated.
-            Defaults to 255.
+        ignore_index (int): Ground-truth value not evaluated. Defaults to 255.
         classwise (bool): Whether to return ``<domain>/IoU.<class>`` keys.
             Defaults to True.
         class_subsets (dict[str, list[str]], optional): Extra mean-IoU
@@ -175,7 +167,7 @@ class CrossDomainIoUMetric(BaseMetric):
         collect_dir (str, optional): Folder for collecting results across
             ranks when ``collect_device='cpu'``. Defaults to None.
         prefix (str, optional): Prefix mmengine adds to every key. Defaults
-            to None (keys as documented).
+            to None.
     """
 
     def __init__(self,
@@ -195,9 +187,8 @@ class CrossDomainIoUMetric(BaseMetric):
             collect_device=collect_device, prefix=prefix,
             collect_dir=collect_dir)
         self.set_domains(source_domain, domains, target_domains)
-        #: The last evaluation's numbers, structured (see the module
-        #: docstring); on the main process, and on every process after
-        #: ibnseg's multi-domain loops.
+        #: The last evaluation's numbers, structured (module docstring); on
+        #: every process after ibnseg's loops, else on the main one.
         self.scores: Dict[str, dict] = OrderedDict()
         self.ignore_index = ignore_index
         self.classwise = classwise
@@ -215,9 +206,8 @@ class CrossDomainIoUMetric(BaseMetric):
                     source_domain: str,
                     domains: Optional[Sequence[str]] = None,
                     target_domains: Optional[Sequence[str]] = None) -> None:
-        """Set the source, the evaluated domains and the targets (the
-        ``__init__`` arguments of the same names), checked alike. The
-        multi-domain test loop calls it with the rows it evaluates."""
+        """Set (and check) the ``__init__`` arguments of these names; the
+        multi-domain loops call it with the rows they evaluate."""
         self.source_domain = check_domain_name(source_domain)
         self.domains = self._check_names('domains', domains)
         self.target_domains = self._check_names('target_domains',
@@ -247,9 +237,8 @@ class CrossDomainIoUMetric(BaseMetric):
 
     @BaseMetric.dataset_meta.setter
     def dataset_meta(self, dataset_meta: dict) -> None:
-        # The loops hand the dataset's classes over when they are built: a
-        # class subset naming a class the dataset lacks fails at start-up,
-        # not after the first evaluation.
+        # set when the loop is built: a class subset naming a class the
+        # dataset lacks fails at start-up, not at the first evaluation
         if dataset_meta and 'classes' in dataset_meta:
             _subset_indices(dataset_meta['classes'], self.class_subsets)
         self._dataset_meta = dataset_meta
@@ -268,18 +257,11 @@ class CrossDomainIoUMetric(BaseMetric):
         return len(self.dataset_meta['classes'])
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Add a ``(domain, confusion)`` pair per sample, ``confusion`` a
-        ``(C, C)`` int64 matrix (rows: ground truth, columns: prediction).
-
-        One entry per sample, as mmengine's ``collect_results`` drops the
-        samples the distributed sampler padded by count (per-batch sums
-        would lose real data). The batch's valid pixels are encoded as
-        ``sample * C * C + label * C + prediction`` and counted by one
-        ``torch.bincount`` on the predictions' device.
-
-        With ``output_dir`` the predictions are written first; with
-        ``format_only`` only that, and the samples' domains are kept (for
-        the summary that :meth:`compute_metrics` logs).
+        """Add a ``(domain, confusion)`` pair per sample (a ``(C, C)`` int64
+        matrix, rows: ground truth), from one ``torch.bincount`` of the
+        batch's ``sample * C * C + label * C + prediction`` codes. One entry
+        per sample: ``collect_results`` drops the distributed sampler's
+        padding by count. With ``format_only``, the domain alone.
         """
         if not data_samples:
             return
@@ -310,9 +292,7 @@ class CrossDomainIoUMetric(BaseMetric):
 
     def _write_predictions(self, data_batch, domains: Sequence[str],
                            data_samples: Sequence[dict]) -> None:
-        """Each domain's samples go to its own ``IoUMetric(format_only=True,
-        output_dir=<output_dir>/<domain>)``: mmseg's file names, format
-        and ``reduce_zero_label`` handling, one folder per domain."""
+        """mmseg's ``IoUMetric(format_only=True)`` in each domain's folder."""
         for domain in dict.fromkeys(domains):
             if domain in ('.', '..'):
                 raise ValueError(f'CrossDomainIoUMetric: domain {domain!r} '
@@ -410,16 +390,8 @@ class CrossDomainIoUMetric(BaseMetric):
                 ] + [d for d in present if d != self.source_domain]
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """Sum the per-sample matrices by domain and report the metrics.
-
-        Args:
-            results (list[tuple[str, Tensor]]): ``(domain, confusion)`` per
-                sample, gathered from every rank.
-
-        Returns:
-            dict[str, float]: Flat keys, see the module docstring; empty
-            with ``format_only`` (then ``results`` are the domain names).
-        """
+        """The flat keys (see the module docstring) of the gathered
+        ``(domain, confusion)`` pairs; empty with ``format_only``."""
         if self.format_only:
             print_log(
                 'predictions written to ' + ', '.join(
