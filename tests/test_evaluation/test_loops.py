@@ -14,9 +14,8 @@ from mmengine.runner import Runner
 from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
-from ibnseg.datasets.subsets import select_subset
+from ibnseg.datasets.subsets import seeded_subset, select_subset
 from ibnseg.evaluation import cross_domain_evaluator, evaluate_checkpoint
-from ibnseg.datasets.subsets import seeded_subset
 from tests.test_evaluation.tiny_setup import (IMAGE_SIZE,
                                               cross_domain_section,
                                               make_domains, save_checkpoint,
@@ -131,4 +130,18 @@ def test_missing_domain_data_fails_when_the_loop_is_built(roots, tmp_path):
     runner = runner_for(section, tmp_path)
     with pytest.raises(FileNotFoundError,
                        match="domain 'gta5' of the cross_domain section"):
+        runner.test()
+
+
+@pytest.mark.slow
+def test_domains_with_other_classes_fail_when_the_loop_is_built(
+        roots, tmp_path):
+    # the metric would count one domain's class indices as the other's
+    section = copy.deepcopy(cross_domain_section(roots))
+    gta5 = section['domains']['gta5']['dataloader']['dataset']
+    gta5['metainfo'] = dict(classes=('road', 'sidewalk'))
+    runner = runner_for(section, tmp_path)
+    with pytest.raises(ValueError,
+                       match="domains 'cityscapes' and 'gta5' have "
+                       'different classes'):
         runner.test()
