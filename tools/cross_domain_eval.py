@@ -46,7 +46,7 @@ from ibnseg.engine.runner_setup import check_checkpoint, load_config
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
 from ibnseg.evaluation import MissingDomainDataError
 from ibnseg.evaluation.report import markdown_report
-from ibnseg.utils import CheckpointMismatchError
+from ibnseg.utils import CheckpointError
 
 
 def parse_args(argv=None):
@@ -168,7 +168,7 @@ def main(argv=None):
                 device=args.device,
                 num_show=args.num_show,
                 progress=not args.no_progress)
-        except (CheckpointMismatchError, MissingDomainDataError, KeyError,
+        except (CheckpointError, MissingDomainDataError, KeyError,
                 ValueError) as error:
             print(f'error: {error}', file=sys.stderr)
             return 1

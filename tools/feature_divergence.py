@@ -17,7 +17,7 @@ from ibnseg.analysis import (DEFAULT_EPS, LAYER_LEVELS, ModelSpec,
                              plot_divergence_vs_depth,
                              resolve_appearance_shift, write_divergence_csv,
                              write_divergence_json)
-from ibnseg.utils import CheckpointMismatchError
+from ibnseg.utils import CheckpointError
 
 FORMULA = (
     'For each image, each channel of a layer is pooled to its spatial mean. '
@@ -152,7 +152,7 @@ def main(argv=None):
         # no_grad as a context: callers (tests, notebooks) keep their mode
         with torch.no_grad():
             return run(args)
-    except (FileNotFoundError, ValueError, CheckpointMismatchError) as error:
+    except (FileNotFoundError, ValueError, CheckpointError) as error:
         raise SystemExit(f'feature_divergence: error: {error}') from error
 
 

@@ -39,8 +39,7 @@ from ibnseg.apis import (LABEL_FORMATS, PRED_DIR, VIS_DIR, ImageInputError,
                          segment_images)
 from ibnseg.engine.fileio import check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
-from ibnseg.utils import (CheckpointDownloadError, CheckpointMismatchError,
-                          UnsafeCheckpointError)
+from ibnseg.utils import CheckpointError
 
 
 def _opacity(text: str) -> float:
@@ -120,8 +119,7 @@ def main(argv=None):
         parser.error(str(error))
     try:
         model = load_segmentor(cfg, args.checkpoint, device=args.device)
-    except (CheckpointMismatchError, CheckpointDownloadError,
-            UnsafeCheckpointError) as error:
+    except CheckpointError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     model.dataset_meta = meta

@@ -59,22 +59,28 @@ from mmengine.runner import CheckpointLoader
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner import load_checkpoint
 
-__all__ = ['CheckpointDownloadError', 'CheckpointMismatchError',
-           'UnsafeCheckpointError', 'allow_mmengine_checkpoint_types',
-           'load_checkpoint_safely', 'load_strictly']
+__all__ = ['CheckpointDownloadError', 'CheckpointError',
+           'CheckpointMismatchError', 'UnsafeCheckpointError',
+           'allow_mmengine_checkpoint_types', 'load_checkpoint_safely',
+           'load_strictly']
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class CheckpointError(Exception):
+    """A checkpoint that cannot be used; its message says why and names it.
+    The tools print it instead of a traceback, whatever the kind below."""
+
+
+class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
     """A checkpoint holds objects that safe loading refuses to unpickle."""
 
 
-class CheckpointDownloadError(OSError):
+class CheckpointDownloadError(CheckpointError, OSError):
     """A checkpoint URL could not be downloaded (no network, a wrong
     address): the message names the URL and the cache file it would have
     gone to."""
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(CheckpointError, RuntimeError):
     """A checkpoint's weights do not fit the model its config builds."""
 
 

@@ -168,6 +168,19 @@ def test_cli_errors(setup, capsys):
         capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_an_unreachable_checkpoint_url_is_a_one_line_error(
+        setup, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setenv('no_proxy', '127.0.0.1')
+    url = 'http://127.0.0.1:9/weights.pth'  # port 9 refuses: no network
+    tool = load_tool('cross_domain_eval')
+    assert tool.main([setup['config'], url, '--out', str(tmp_path / 'out'),
+                      '--no-progress']) == 1
+    assert f'error: cannot download the checkpoint {url}' in \
+        capsys.readouterr().err
+
+
 def test_model_names():
     tool = load_tool('cross_domain_eval')
     pairs = tool.split_pairs(
