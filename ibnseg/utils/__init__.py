@@ -1,10 +1,8 @@
 from . import mmcv_ext_placeholder  # noqa: F401  (first: stdlib only)
 from .checkpoint import (CheckpointDownloadError, CheckpointError,
                          CheckpointMismatchError, UnsafeCheckpointError,
-                         allow_mmengine_checkpoint_types,
                          load_checkpoint_safely, load_strictly)
 
 __all__ = ['CheckpointDownloadError', 'CheckpointError',
            'CheckpointMismatchError', 'UnsafeCheckpointError',
-           'allow_mmengine_checkpoint_types', 'load_checkpoint_safely',
-           'load_strictly']
+           'load_checkpoint_safely', 'load_strictly']

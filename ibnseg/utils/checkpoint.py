@@ -50,19 +50,20 @@ import zipfile
 from tempfile import TemporaryDirectory
 from urllib.parse import urlparse
 
-import numpy as np
 import torch
 from mmengine.dist import get_dist_info
-from mmengine.logging import HistoryBuffer, print_log
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import CheckpointLoader
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner import load_checkpoint
 
+from .checkpoint_contents import (Refused, check_fields, rebuild,
+                                  stand_in_globals)
+
 __all__ = ['CheckpointDownloadError', 'CheckpointError',
            'CheckpointMismatchError', 'UnsafeCheckpointError',
-           'allow_mmengine_checkpoint_types', 'load_checkpoint_safely',
-           'load_strictly']
+           'load_checkpoint_safely', 'load_strictly']
 
 
 class CheckpointError(Exception):
@@ -107,121 +108,89 @@ def load_strictly(model, checkpoint: str, config: str) -> None:
             f'{config}:\n{error}') from None
 
 
-def _history_buffer_attribute(owner, name):
-    """Stand-in for ``getattr`` during unpickling, limited to HistoryBuffer.
-
-    A ``HistoryBuffer`` pickles its statistics methods (``min``, ``max``,
-    ``mean``, ``current``) as ``getattr(HistoryBuffer, name)``. Allowing the
-    real ``getattr`` would let a file reach any attribute of any allowed
-    object, so only HistoryBuffer's own public methods resolve here.
-    """
-    if owner is HistoryBuffer and not name.startswith('_') \
-            and callable(getattr(HistoryBuffer, name, None)):
-        return getattr(HistoryBuffer, name)
-    raise UnsafeCheckpointError(
-        f'refusing getattr({owner!r}, {name!r}) while unpickling: only '
-        'HistoryBuffer statistics methods are allowed')
-
-
-def _numpy_globals():
-    """The numpy objects needed to rebuild arrays, scalars and dtypes."""
-    try:  # numpy >= 2 moved the core module
-        from numpy._core import multiarray
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core import multiarray
-    dtype_classes = {type(np.dtype(code)) for code in np.typecodes['All']
-                     if code not in 'Mm'}  # datetimes pickle no class
-    allowed = [np.ndarray, np.dtype, *dtype_classes]
-    # Checkpoints written under numpy 1.x name 'numpy.core.multiarray.*',
-    # under 2.x 'numpy._core.multiarray.*': accept both spellings.
-    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-        allowed.append((multiarray._reconstruct, f'{module}._reconstruct'))
-        allowed.append((multiarray.scalar, f'{module}.scalar'))
-    return allowed
-
-
-@functools.lru_cache(maxsize=None)
-def allow_mmengine_checkpoint_types() -> bool:
-    """Allow-list the types mmengine checkpoints pickle, for safe loading.
-
-    Returns False (and changes nothing) on a torch without
-    ``torch.serialization.add_safe_globals`` (< 2.4); there, mmengine's own
-    checkpoints cannot be loaded safely and :func:`load_checkpoint_safely`
-    says so.
-    """
-    if not hasattr(torch.serialization, 'add_safe_globals'):
-        return False
-    torch.serialization.add_safe_globals([
-        HistoryBuffer,
-        (_history_buffer_attribute, 'builtins.getattr'),
-        *_numpy_globals(),
-    ])
-    return True
-
-
-def _refused_global(error: Exception) -> str:
-    match = re.search(r'GLOBAL ([\w.]+)', str(error))
-    return match.group(1) if match else 'an object that is not a tensor'
+def _conflicting_globals(stand_ins) -> list:
+    """Entries another package allow-listed for ``torch.load`` under the
+    names of ibnseg's stand-ins: torch would pick one of the two at
+    random, and the other package's may be numpy's real constructors."""
+    names = {name for _, name in stand_ins}
+    return [entry for entry in torch.serialization.get_safe_globals()
+            if entry not in stand_ins and (
+                entry[1] if isinstance(entry, tuple) else
+                f'{entry.__module__}.{entry.__qualname__}') in names]
 
 
 def load_checkpoint_safely(filename, map_location=None, source=None):
-    """``torch.load`` with ``weights_only=True`` and a clear refusal.
+    """Load a checkpoint so that nothing in it runs code or crashes the
+    process, and check what came out.
 
-    ``weights_only`` is passed explicitly, so an environment that flips
-    torch's default (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``) does not turn it
-    off.
+    ``torch.load`` runs with ``weights_only=True`` (passed explicitly, so
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` cannot turn it off) and the inert
+    stand-ins of :mod:`ibnseg.utils.checkpoint_contents` for the globals
+    mmengine checkpoints name; its result is rebuilt from checked values,
+    the fields mmengine acts on are checked and config text is dropped.
 
     Args:
         filename (str | PathLike | file-like): The checkpoint.
         map_location: As in ``torch.load``.
-        source (str, optional): What a refusal names (a URL and where it was
+        source (str, optional): What an error names (a URL and where it was
             downloaded to, say); defaults to ``filename``.
 
     Raises:
-        UnsafeCheckpointError: The file pickles something other than
-            tensors, containers and the allow-listed mmengine types.
+        UnsafeCheckpointError: The file pickles a global other than
+            tensors, containers and the stand-ins, or holds something they
+            do not accept; the message says what and where.
+        CheckpointError: The file is not a checkpoint torch can read
+            (truncated, not a checkpoint at all, a zip of something else).
     """
+    source = filename if source is None else source
+    if not hasattr(torch.serialization, 'safe_globals'):
+        raise CheckpointError(
+            f'{source}: loading checkpoints safely needs torch >= 2.5 '
+            f'(this is {torch.__version__}); upgrade torch')
+    stand_ins = stand_in_globals()
+    conflicts = _conflicting_globals(stand_ins)
+    if conflicts:
+        raise CheckpointError(
+            f'{source}: not loaded: another package allow-listed '
+            f'{conflicts} for torch.load under the names ibnseg checks '
+            '(torch.serialization.clear_safe_globals() removes them)')
     try:
-        checkpoint = torch.load(filename, map_location=map_location,
+        with torch.serialization.safe_globals(stand_ins):
+            loaded = torch.load(filename, map_location=map_location,
                                 weights_only=True)
+        return check_fields(rebuild(loaded))
+    except Refused as error:
+        raise UnsafeCheckpointError(
+            f'{source}: refused to load this checkpoint: {error}') from None
     except pickle.UnpicklingError as error:
-        raise _unsafe_error(filename if source is None else source,
-                            error) from None
-    return _without_config_text(checkpoint,
-                                filename if source is None else source)
+        if 'GLOBAL' in str(error):
+            raise _unsafe_error(source, error) from None
+        raise _unreadable_error(source, error) from None
+    except Exception as error:  # torch's and zipfile's many ways to fail
+        raise _unreadable_error(source, error) from None
 
 
-def _without_config_text(checkpoint, source):
-    """Drop ``meta['config']``: text that runs as code on resume.
-
-    mmengine's ``Runner.resume`` executes ``checkpoint['meta']['config']``
-    (written by mmcv 1.x-era runners) with ``Config.fromstring`` only to read
-    its ``gpu_ids``. Being text, not a pickled object, it passes safe
-    unpickling, yet it is Python code. mmengine's own checkpoints keep their
-    config under ``meta['cfg']``, which nothing executes.
-    """
-    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-    if isinstance(meta, dict) and 'config' in meta:
-        del meta['config']
-        print_log(
-            f"{source}: ignored the config text in meta['config'] (a "
-            'Python config that resuming would execute); the run uses its '
-            'own config', logger='current', level=logging.WARNING)
-    return checkpoint
+def _unreadable_error(source, error) -> CheckpointError:
+    # torch's weights-only message is several paragraphs of advice on
+    # weights_only=False; its first line after the header says what failed.
+    reason = str(error).strip()
+    if 'WeightsUnpickler error:' in reason:
+        reason = reason.split('WeightsUnpickler error:', 1)[1].strip()
+    reason = reason.splitlines()[0] if reason else type(error).__name__
+    return CheckpointError(
+        f'{source}: not a checkpoint torch can read (truncated, damaged, '
+        f'or another kind of file): {type(error).__name__}: {reason}')
 
 
 def _unsafe_error(filename, error) -> UnsafeCheckpointError:
-    hint = ''
-    if not allow_mmengine_checkpoint_types():
-        hint = (' mmengine checkpoints need torch >= 2.4 to load safely; '
-                'upgrade torch.')
+    match = re.search(r'GLOBAL ([\w.]+)', str(error))
     return UnsafeCheckpointError(
         f'{filename}: refused to load this checkpoint: it pickles '
-        f'{_refused_global(error)}, which is neither a tensor nor a type '
-        'that mmengine checkpoints use, and unpickling it could run '
-        'arbitrary code. Only load files from sources you trust; if you '
-        'trust this one, re-save its tensors with torch.save(state_dict).'
-        + hint)
+        f'{match.group(1) if match else "an unknown global"}, which is '
+        'neither a tensor nor a type that mmengine checkpoints use, and '
+        'unpickling it could run arbitrary code. Only load files from '
+        'sources you trust; if you trust this one, re-save its tensors with '
+        'torch.save(state_dict).')
 
 
 # The scheme loaders: mmengine 0.10.7's (mmengine/runner/checkpoint.py), with
@@ -391,5 +360,4 @@ def _install_safe_loaders():
         CheckpointLoader.register_scheme(prefix, loader, force=True)
 
 
-allow_mmengine_checkpoint_types()
 _install_safe_loaders()

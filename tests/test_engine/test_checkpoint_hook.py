@@ -13,6 +13,7 @@ from torch.utils.data import Dataset
 from ibnseg.engine import fileio as ibnseg_fileio
 from ibnseg.engine.fileio import PARTIAL_SUFFIX
 from ibnseg.engine.hooks import RNG_STATE_KEY
+from ibnseg.utils import load_checkpoint_safely
 
 
 class ToyModel(BaseModel):
@@ -124,7 +125,7 @@ def test_saves_keeps_and_points_at_last(tmp_path):
     _runner(tmp_path, max_iters=3, max_keep_ckpts=2).train()
     assert _checkpoints(tmp_path) == ['iter_2.pth', 'iter_3.pth']
     assert _last_checkpoint(tmp_path) == str(tmp_path / 'iter_3.pth')
-    checkpoint = torch.load(tmp_path / 'iter_3.pth', weights_only=True)
+    checkpoint = load_checkpoint_safely(tmp_path / 'iter_3.pth')
     assert checkpoint['meta']['iter'] == 3
     assert checkpoint['message_hub']['runtime_info']['keep_ckpt_ids'] == [
         2, 3]
@@ -139,7 +140,7 @@ def test_interrupted_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
     assert _checkpoints(tmp_path) == ['iter_2.pth']
     assert _last_checkpoint(tmp_path) == str(tmp_path / 'iter_2.pth')
     assert not [n for n in os.listdir(tmp_path) if PARTIAL_SUFFIX in n]
-    checkpoint = torch.load(tmp_path / 'iter_2.pth', weights_only=True)
+    checkpoint = load_checkpoint_safely(tmp_path / 'iter_2.pth')
     assert checkpoint['meta']['iter'] == 2
 
     runner = _runner(tmp_path, max_iters=4, resume=True)
@@ -166,8 +167,7 @@ def test_partial_files_of_a_killed_save_are_removed(tmp_path):
 
 def test_resume_restores_rng_state_but_load_from_does_not(tmp_path):
     _runner(tmp_path, max_iters=2).train()
-    saved = torch.load(tmp_path / 'iter_2.pth',
-                       weights_only=True)[RNG_STATE_KEY]['cpu']
+    saved = load_checkpoint_safely(tmp_path / 'iter_2.pth')[RNG_STATE_KEY]['cpu']
 
     probe = RecordRNGHook()
     _runner(tmp_path / 'resumed', max_iters=3, resume=True,

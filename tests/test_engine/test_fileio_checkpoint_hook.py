@@ -6,6 +6,7 @@ import torch
 from mmengine.hooks import CheckpointHook
 
 from ibnseg.engine.hooks import RNG_STATE_KEY, AtomicCheckpointHook
+from ibnseg.utils import load_checkpoint_safely
 from tests.test_engine.test_checkpoint_hook import RecordRNGHook, _runner
 
 
@@ -13,8 +14,7 @@ def test_resume_is_recognised_without_the_runners_resume_flag(tmp_path):
     """A run resumed by calling Runner.resume (cfg.resume unset, as a
     script driving the runner does) continues with the saved RNG states."""
     _runner(tmp_path, max_iters=2).train()
-    saved = torch.load(tmp_path / 'iter_2.pth',
-                       weights_only=True)[RNG_STATE_KEY]['cpu']
+    saved = load_checkpoint_safely(tmp_path / 'iter_2.pth')[RNG_STATE_KEY]['cpu']
     probe = RecordRNGHook()
     runner = _runner(tmp_path / 'resumed', max_iters=3, custom_hooks=[probe])
     runner.resume(str(tmp_path / 'iter_2.pth'))

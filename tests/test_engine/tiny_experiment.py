@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 import torch
 
+from ibnseg.utils import load_checkpoint_safely
 from tests.data_factory import make_cityscapes
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -178,7 +179,7 @@ def run_tool(tool: str, args: Sequence[str], timeout: float = 300,
 
 def load_state_dict(path) -> dict:
     """The model weights of an mmengine checkpoint (safe loading)."""
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    checkpoint = load_checkpoint_safely(path, map_location='cpu')
     return checkpoint['state_dict']
 
 

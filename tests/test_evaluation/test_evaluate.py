@@ -12,7 +12,7 @@ from mmseg.models import EncoderDecoder
 from ibnseg.apis import load_segmentor
 from ibnseg.evaluation import (MissingDomainDataError, evaluate_checkpoint,
                                metric_key, parse_cross_domain)
-from ibnseg.utils import CheckpointMismatchError
+from ibnseg.utils import CheckpointMismatchError, load_checkpoint_safely
 from tests.test_evaluation.distributed import run_distributed
 from tests.test_evaluation.tiny_setup import (NUM_SAMPLES, make_domains,
                                               save_checkpoint, write_config)
@@ -114,7 +114,7 @@ def test_checkpoint_that_does_not_fit_the_config(tiny, change, message):
 
 
 def test_missing_or_unexpected_keys_are_named(tiny, tmp_path):
-    state = torch.load(tiny['checkpoint'], weights_only=True)
+    state = load_checkpoint_safely(tiny['checkpoint'])
     state['state_dict']['auxiliary_head.conv_seg.weight'] = torch.zeros(1)
     del state['state_dict']['decode_head.conv_seg.bias']
     path = tmp_path / 'edited.pth'

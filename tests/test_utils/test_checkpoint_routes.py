@@ -18,6 +18,7 @@ from mmseg.registry import MODELS
 from torch.utils.data import Dataset
 
 import ibnseg  # noqa: F401  (installs the safe loaders)
+from ibnseg.utils import load_checkpoint_safely
 from tests.test_engine.tiny_experiment import (RESNET18_TINY,
                                                make_tiny_cityscapes,
                                                run_tool, write_tiny_config)
@@ -144,7 +145,7 @@ def test_resume_does_not_run_config_text(server, marker, tmp_path):
     safely lets it through; the safe loaders drop it."""
     first = tmp_path / 'first_run'
     _train(first, 1, resume=False)
-    checkpoint = torch.load(first / 'iter_1.pth', weights_only=True)
+    checkpoint = load_checkpoint_safely(first / 'iter_1.pth')
     checkpoint['meta']['config'] = (
         f"x = __import__('os').system('touch {shlex.quote(str(marker))}')\n")
     work_dir = tmp_path / 'resumed_run'
