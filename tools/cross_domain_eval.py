@@ -24,8 +24,9 @@ Each domain of the config's ``cross_domain`` section (see
 Several checkpoints give one comparison table (their pictures go to
 ``--out/<name>/``). A checkpoint trained with another config is given as
 ``CONFIG.py:CHECKPOINT``; the others use the first argument's config.
-An ``--out`` that cannot be written (a file, or under one) is refused before
-anything is evaluated.
+An ``--out`` that cannot be written (a file, or under one), and model names
+whose folders would leave it (``--names ..``) or be one folder (``a/b`` and
+``a_b``), are refused before anything is evaluated.
 """
 import argparse
 import os
@@ -41,9 +42,10 @@ from mmengine.logging import print_log
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.distributed import setup_cpu_distributed
-from ibnseg.engine.fileio import check_output_options
+from ibnseg.engine.fileio import check_output_names, check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
-from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
+from ibnseg.evaluation.evaluate import (evaluate_checkpoint,
+                                        picture_folders, write_outputs)
 from ibnseg.evaluation import MissingDomainDataError
 from ibnseg.evaluation.report import markdown_report
 from ibnseg.utils import CheckpointError
@@ -145,6 +147,10 @@ def main(argv=None):
     try:
         pairs = split_pairs(args.config, args.checkpoints)
         names = model_names(pairs, args.names)
+        check_output_names(
+            ((f'model {name!r}', osp.join(folder, 'per_class_iou.png'))
+             for name, folder in picture_folders(out_dir, names).items()),
+            out_dir, '--out')
         configs = []
         for config, checkpoint in pairs:
             check_checkpoint(checkpoint)

@@ -17,7 +17,9 @@ For each image it writes, under ``--out``:
 - ``vis/<name>.png``: the image blended with the class colours.
 
 ``<name>`` is the image's path below the common folder of the inputs, so
-``a/x.png`` and ``b/x.png`` do not overwrite each other. Images are resized
+``a/x.png`` and ``b/x.png`` do not overwrite each other; a name that would
+leave ``--out`` (a pattern with ``..`` after a wildcard) or land on another
+output is refused before the model is loaded. Images are resized
 by the config's ``test_pipeline`` (the source domain's test scale);
 predictions come back at the image's own size. An input that names no image,
 an unusable ``--out`` or config, and a missing checkpoint end the tool with
@@ -34,10 +36,11 @@ from mmengine.logging import print_log
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.apis import (LABEL_FORMATS, PRED_DIR, VIS_DIR, ImageInputError,
-                         ImageReadError, check_label_format, find_images,
+                         ImageReadError, check_label_format,
+                         check_output_paths, find_images,
                          inference_dataset_meta, load_segmentor,
                          segment_images)
-from ibnseg.engine.fileio import check_output_options
+from ibnseg.engine.fileio import OutputPathError, check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
 from ibnseg.utils import CheckpointError
 
@@ -107,6 +110,10 @@ def main(argv=None):
     except ImageInputError as error:
         parser.error(f'IMAGES: {error}')
     check_output_options(parser, dirs={'--out': args.out})
+    try:
+        check_output_paths(images, args.out, '--out')
+    except OutputPathError as error:
+        parser.error(str(error))
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         parser.error(f'--device {args.device}: no CUDA device is available '
                      '(use --device cpu)')

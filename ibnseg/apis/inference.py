@@ -43,14 +43,16 @@ from PIL import Image
 
 from ..datasets.labels import CLASSES, TRAIN_ID_LABEL_IDS
 from ..datasets.layouts import save_png_atomic
+from ..engine.fileio import check_output_names
 from ..engine.runner_setup import check_checkpoint, load_config
 from ..utils.checkpoint import load_strictly
 
 __all__ = [
     'IMAGE_EXTENSIONS', 'LABEL_FORMATS', 'PRED_DIR', 'VIS_DIR',
     'ImageInputError', 'ImageReadError', 'InputImage', 'SegmentedImage',
-    'check_label_format', 'find_images', 'inference_dataset_meta',
-    'init_segmentor', 'segment_images', 'to_label_format'
+    'check_label_format', 'check_output_paths', 'find_images',
+    'inference_dataset_meta', 'init_segmentor', 'output_paths',
+    'segment_images', 'to_label_format'
 ]
 
 #: File endings taken from folders and glob matches (case-insensitive);
@@ -244,6 +246,39 @@ def find_images(arguments: Sequence[str],
         for image in images:
             _check_header(image.path)
     return images
+
+
+def output_paths(image: InputImage, out_dir: str) -> Tuple[str, str]:
+    """``(label PNG, overlay PNG)`` that :func:`segment_images` writes for
+    ``image``: ``<out_dir>/pred/<name>.png`` and ``<out_dir>/vis/<name>.png``.
+    """
+    return (osp.join(out_dir, PRED_DIR, image.name + '.png'),
+            osp.join(out_dir, VIS_DIR, image.name + '.png'))
+
+
+def check_output_paths(images: Sequence[InputImage], out_dir: str,
+                       option: str = 'out_dir') -> None:
+    """Raise unless every output of ``images`` stays inside ``out_dir`` and
+    none is another's.
+
+    A name is an image's path below the inputs' common folder, taken as
+    written: a pattern with ``..`` after a wildcard
+    (``'a/b/*/../../../x/*.png'``) matches images that are not below its
+    fixed part, and their names climb out of ``pred/`` and ``vis/`` (the
+    label PNG and the overlay then being one file outside ``out_dir``).
+    See ``ibnseg.engine.fileio.check_output_names``.
+
+    Args:
+        images (Sequence[InputImage]): From :func:`find_images`.
+        out_dir (str): The output folder.
+        option (str): Names it in the message ('--out' in tools/infer.py).
+
+    Raises:
+        OutputPathError: Naming the image, its output and ``out_dir``.
+    """
+    check_output_names(
+        ((image.path, path) for image in images
+         for path in output_paths(image, out_dir)), out_dir, option)
 
 
 def _check_header(path: str) -> None:
@@ -489,6 +524,8 @@ def segment_images(model,
         list[SegmentedImage]: The files written, in input order.
 
     Raises:
+        OutputPathError: An output would leave ``out_dir`` or be another's
+            (:func:`check_output_paths`); checked before any image is read.
         ImageReadError: An image cannot be decoded, or the model's input
             pipeline fails on it (the message names the files).
     """
@@ -501,6 +538,7 @@ def segment_images(model,
         raise ValueError(f'opacity must be in (0, 1], got {opacity}')
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+    check_output_paths(images, out_dir)
     visualizer = SegLocalVisualizer(
         name=f'ibnseg_segment_images_{id(model)}', alpha=opacity)
     visualizer.set_dataset_meta(
@@ -523,8 +561,7 @@ def segment_images(model,
                     f'{image.path}: the prediction is {pred.shape} but the '
                     f'image {rgb.shape[:2]} (the config\'s LoadImageFromFile '
                     'decodes it differently from mmcv.imread)')
-            label_path = osp.join(out_dir, PRED_DIR, image.name + '.png')
-            overlay_path = osp.join(out_dir, VIS_DIR, image.name + '.png')
+            label_path, overlay_path = output_paths(image, out_dir)
             save_png_atomic(label_path, to_label_format(pred, label_format))
             visualizer.add_datasample(
                 image.name, rgb, result, draw_gt=False,

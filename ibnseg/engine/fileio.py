@@ -11,6 +11,9 @@ A tool that finds out only after an hour of work that it cannot write its
 results loses the hour: :func:`check_output_dir` and
 :func:`check_output_file` say beforehand whether a location can be written,
 and :func:`check_output_options` turns a bad one into an argparse error.
+A tool that names its outputs after its inputs checks the names with
+:func:`check_output_names` before any work: a name could otherwise climb
+out of the output folder (``../``) or land on another output.
 """
 import argparse
 import contextlib
@@ -19,13 +22,15 @@ import os
 import os.path as osp
 import uuid
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Dict, Optional, Union
+from typing import (Any, BinaryIO, Callable, Dict, Iterable, Optional,
+                    Tuple, Union)
 
 from mmengine.fileio import LocalBackend, register_backend
 
 __all__ = ['DISK_FULL_ERRNOS', 'PARTIAL_SUFFIX', 'AtomicLocalBackend',
            'OutputPathError', 'atomic_write', 'check_output_dir',
-           'check_output_file', 'check_output_options', 'remove_partial_files']
+           'check_output_file', 'check_output_names', 'check_output_options',
+           'remove_partial_files']
 
 #: Name suffix of temporary files that :func:`atomic_write` has not yet
 #: renamed into place; any such file left on disk is from a killed writer.
@@ -262,6 +267,56 @@ def check_output_file(path: Optional[Union[str, Path]],
     else:
         _check_creatable(full, option)
     return path
+
+
+def check_output_names(outputs: Iterable[Tuple[str, str]],
+                       folder: Union[str, Path], option: str) -> None:
+    """Check, before any work, the files a tool names after its inputs.
+
+    Each output is resolved as the write will find it (symbolic links of
+    its folders followed, ``..`` applied) and must lie inside ``folder``
+    (itself resolved), and no two may be the same file: one input's name
+    with ``..`` in it (a glob such as ``'a/*/../../x.png'``, a model named
+    ``..``) would otherwise overwrite a file outside the output folder, and
+    two inputs of one name would overwrite each other silently. The file
+    itself is not resolved: the atomic writes replace a link at the target
+    instead of writing through it.
+
+    Args:
+        outputs (Iterable[tuple[str, str]]): ``(input, output file)`` pairs;
+            ``input`` names the output's source in messages (a file, a
+            model name); one input may have several outputs.
+        folder (str | Path): The output folder.
+        option (str): Names the folder in messages, e.g. '--out'.
+
+    Raises:
+        OutputPathError: ``'<input>: its output <file> would be written
+            outside <option> <folder>'``, or the two inputs whose outputs
+            are one file.
+    """
+    root = osp.realpath(os.fspath(folder))
+    inside = osp.join(root, '')
+    resolved_dirs: Dict[str, str] = {}  # one realpath per folder, not file
+    taken: Dict[str, Tuple[str, str]] = {}
+    for source, path in outputs:
+        path = os.fspath(path)
+        parent, name = osp.split(osp.abspath(path))
+        if parent not in resolved_dirs:
+            resolved_dirs[parent] = osp.realpath(parent)
+        real = osp.join(resolved_dirs[parent], name)
+        if not real.startswith(inside):
+            raise OutputPathError(
+                f'{source}: its output {path} would be written outside '
+                f'{option} {folder} (to {real})')
+        if real in taken:
+            other, other_path = taken[real]
+            whose = (f'{source}: its outputs {other_path} and {path}'
+                     if other == source else
+                     f'{other} and {source}: their outputs {other_path} and '
+                     f'{path}')
+            raise OutputPathError(f'{whose} are the same file {real}; '
+                                  'rename one, or write them in two runs')
+        taken[real] = (source, path)
 
 
 def check_output_options(parser: argparse.ArgumentParser,

@@ -178,6 +178,17 @@ def _file_name(text: str) -> str:
     return re.sub(r'[^\w.@+-]+', '_', text)
 
 
+def picture_folders(out_dir: str, names: Sequence[str]) -> Dict[str, str]:
+    """Model name -> the folder :func:`write_outputs` puts its pictures in:
+    ``out_dir`` for one model, ``<out_dir>/<model name>/`` for several (the
+    name with characters other than letters, digits and ``.@+-`` replaced
+    by ``_``, so ``..`` stays ``..``: tools check the folders with
+    ``ibnseg.engine.fileio.check_output_names`` before any work)."""
+    if len(names) == 1:
+        return {names[0]: out_dir}
+    return {name: osp.join(out_dir, _file_name(name)) for name in names}
+
+
 def write_outputs(out_dir: str,
                   evaluations: Sequence[Tuple[ModelResult, DomainRun]]
                   ) -> List[str]:
@@ -185,16 +196,17 @@ def write_outputs(out_dir: str,
 
     One model: ``per_class_iou.png`` and ``samples_<row>.png`` next to
     ``results.{md,json,csv}``; several: the pictures go to
-    ``<out_dir>/<model name>/``.
+    ``<out_dir>/<model name>/`` (:func:`picture_folders`).
 
     Returns:
         list[str]: The files written.
     """
     paths = list(
         write_report(out_dir, [result for result, _ in evaluations]).values())
+    folders = picture_folders(out_dir,
+                              [result.name for result, _ in evaluations])
     for result, run in evaluations:
-        folder = out_dir if len(evaluations) == 1 else osp.join(
-            out_dir, _file_name(result.name))
+        folder = folders[result.name]
         labels = {result.source: f'{result.source} (source)'}
         series = {labels.get(row, row): result.class_ious(row)
                   for row in [result.source, *result.targets]}

@@ -275,3 +275,48 @@ def test_a_rerun_does_not_segment_its_own_outputs(bad, monkeypatch):
         str(photos / 'seg')
     ]) == 0
     assert [image.name for image in taken] == ['a']
+
+
+def test_an_output_name_leaving_out_is_refused_before_the_model(
+        bad, monkeypatch, capsys):
+    """A pattern with ``..`` after its wildcard matches images that are not
+    below its fixed part: their names climbed out of ``--out``, and the
+    label PNG and overlay of ``x/1.png`` both overwrote the user's
+    ``x/1.png`` beside it. Nothing is written, the model is not loaded."""
+    top = bad['folder']
+    (top / 'a' / 'b' / 'c' / 'd').mkdir(parents=True)
+    (top / 'x').mkdir()
+    Image.new('RGB', (8, 8)).save(top / 'x' / '1.png')
+    before = (top / 'x' / '1.png').read_bytes()
+    monkeypatch.chdir(top)
+    pattern = 'a/b/c/*/../../../../x/*.png'
+    code, err = _run_main(
+        [CONFIG, bad['checkpoint'], pattern, '--out', 'out/run'],
+        monkeypatch, capsys)
+    assert code == 2
+    message = err.strip().splitlines()[-1]
+    assert message.startswith(
+        'infer.py: error: a/b/c/d/../../../../x/1.png: its output ')
+    assert 'would be written outside --out out/run' in message
+    assert (top / 'x' / '1.png').read_bytes() == before
+    assert not (top / 'out').exists()
+
+
+def test_a_label_png_and_overlay_on_one_file_are_refused(bad, monkeypatch,
+                                                         capsys):
+    """``in/x/*/../../vis/a.png`` is named ``../vis/a``: its label PNG,
+    ``pred/../vis/a.png``, stays inside ``--out`` but is its overlay."""
+    top = bad['folder']
+    (top / 'in' / 'x' / 'y').mkdir(parents=True)
+    (top / 'in' / 'vis').mkdir()
+    Image.new('RGB', (8, 8)).save(top / 'in' / 'vis' / 'a.png')
+    monkeypatch.chdir(top)
+    code, err = _run_main(
+        [CONFIG, bad['checkpoint'], 'in/x/*/../../vis/a.png', '--out',
+         'out'], monkeypatch, capsys)
+    assert code == 2
+    assert ('infer.py: error: in/x/y/../../vis/a.png: its outputs '
+            f'{osp.join("out", "pred", "..", "vis", "a.png")} and '
+            f'{osp.join("out", "vis", "..", "vis", "a.png")} are the same '
+            'file') in err
+    assert not (top / 'out').exists()

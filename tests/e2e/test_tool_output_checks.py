@@ -192,3 +192,24 @@ def test_gta5_split_from_mat_checks_out_dir(ws, monkeypatch, capsys):
         'gta5_split_from_mat', [ws['split_mat'], '--out-dir', ws['file']],
         monkeypatch, capsys, guards=['write_id_list'])
     _assert_refused(result, 'gta5_split_from_mat.py', '--out-dir', ws['file'])
+
+
+@pytest.mark.parametrize('names, message', [
+    (['..', 'b'], "model '..': its output {out}/../per_class_iou.png would "
+     'be written outside --out {out}'),
+    (['a/b', 'a_b'], "model 'a/b' and model 'a_b': their outputs "
+     '{out}/a_b/per_class_iou.png and {out}/a_b/per_class_iou.png are the '
+     'same file'),
+])
+def test_cross_domain_eval_model_folders_stay_apart_inside_out(
+        ws, names, message, monkeypatch, capsys):
+    """Several models' pictures go to ``--out/<name>/``: a name must not
+    lead out of ``--out`` nor share a folder with another's."""
+    out = osp.join(ws['folder'], 'eval')
+    code, err, _ = _run_main(
+        'cross_domain_eval',
+        [ws['cross_domain_config'], ws['checkpoint'], ws['checkpoint'],
+         '--names', *names, '--out', out, '--device', 'cpu'],
+        monkeypatch, capsys, guards=['evaluate_checkpoint', 'write_outputs'])
+    assert code == 2
+    assert f'cross_domain_eval.py: error: {message.format(out=out)}' in err

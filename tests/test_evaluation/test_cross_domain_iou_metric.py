@@ -4,6 +4,7 @@ import copy
 import itertools
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -372,6 +373,17 @@ def test_format_only_through_the_evaluator_reports_no_metrics(tmp_path):
     assert evaluator.evaluate(2) == {}
     assert os.path.isfile(tmp_path / 'a' / 'a.png')
     assert os.path.isfile(tmp_path / 'b' / 'b.png')
+
+
+@pytest.mark.parametrize('name', ['..', '.'])
+def test_a_domain_named_dot_or_dot_dot_is_refused_when_built(name, tmp_path):
+    """Predictions go to <output_dir>/<domain>/ (tools/test.py --out): '..'
+    would put them outside it, '.' among the other domains' folders."""
+    out = tmp_path / 'out'
+    with pytest.raises(ValueError, match=f"other than '.' and '..', got "
+                       f"'{re.escape(name)}'"):
+        METRICS.build(dict(type='CrossDomainIoUMetric', source_domain='a',
+                           domains=['a', name], output_dir=str(out)))
 
 
 def test_format_only_needs_output_dir():

@@ -51,10 +51,14 @@ def metric_key(domain: str, name: str, class_name: Optional[str] = None):
 
 
 def check_domain_name(domain) -> str:
-    """Raise unless ``domain`` can be used as a metric-key prefix."""
-    if not isinstance(domain, str) or not domain or '/' in domain:
-        raise ValueError(f'domain names must be non-empty strings without '
-                         f"'/', got {domain!r}")
+    """Raise unless ``domain`` can be used as a metric-key prefix and as
+    the name of a folder inside ``output_dir`` (``tools/test.py --out``):
+    ``.`` and ``..`` would put a domain's predictions beside the others' or
+    outside the folder."""
+    if not isinstance(domain, str) or not domain or '/' in domain or \
+            domain in ('.', '..'):
+        raise ValueError(f"domain names must be non-empty strings without "
+                         f"'/', other than '.' and '..', got {domain!r}")
     if domain in (TARGET_MEAN, DROP):
         raise ValueError(f'{domain!r} cannot name a domain: the keys '
                          f'{TARGET_MEAN}/* and {DROP}/* are the target mean '
@@ -294,10 +298,9 @@ class CrossDomainIoUMetric(BaseMetric):
                            data_samples: Sequence[dict]) -> None:
         """mmseg's ``IoUMetric(format_only=True)`` in each domain's folder."""
         for domain in dict.fromkeys(domains):
-            if domain in ('.', '..'):
-                raise ValueError(f'CrossDomainIoUMetric: domain {domain!r} '
-                                 'cannot name a folder of output_dir')
-            folder = osp.join(self.output_dir, domain)
+            # set_domains checked the names when given; samples may carry
+            # others when they were not
+            folder = osp.join(self.output_dir, check_domain_name(domain))
             # on every rank: IoUMetric makes its folder on rank 0 only
             mkdir_or_exist(folder)
             writer = IoUMetric(output_dir=folder, format_only=True,
