@@ -5,8 +5,10 @@ Same command line as mmseg's; ibnseg is imported so its modules work
 without ``custom_imports``, distributed tests work on CPU-only machines,
 ``--out`` writes a folder per domain with ``CrossDomainIoUMetric`` and
 ``--show-dir`` names the pictures by domain; every output location
-(``--work-dir``, ``--out``, ``--show-dir``) is checked before the model is
-built.
+(``--work-dir``, ``--out``, ``--show-dir``) is checked, then the checkpoint
+is loaded (safely, see ``ibnseg.utils.checkpoint``), before the model is
+built: a missing, unreadable or refused checkpoint ends the tool with a
+one-line ``error:``.
 """
 import argparse
 
@@ -14,9 +16,11 @@ import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_checkpoint, enable_tta,
-                                        enable_visualization, load_config,
-                                        parse_runner_args, run_or_exit,
-                                        save_predictions, set_work_dir)
+                                        enable_visualization, exit_with_error,
+                                        load_config, parse_runner_args,
+                                        run_or_exit, save_predictions,
+                                        set_work_dir)
+from ibnseg.utils import CheckpointError
 
 
 def parse_args():
@@ -49,7 +53,6 @@ def parse_args():
 def main():
     parser, args = parse_args()
     try:
-        check_checkpoint(args.checkpoint)
         cfg = load_config(args.config, args.cfg_options, args.launcher)
         set_work_dir(cfg, args.work_dir, args.config)
         if args.show or args.show_dir:
@@ -62,8 +65,11 @@ def main():
         check_output_dir(args.out, '--out')
         if args.show_dir:
             check_output_dir(cfg.visualizer.save_dir, '--show-dir')
+        check_checkpoint(args.checkpoint)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
+    except CheckpointError as error:
+        exit_with_error(error)
     cfg.load_from = args.checkpoint
     if args.out is not None:
         save_predictions(cfg, args.out)

@@ -7,7 +7,10 @@ killed run always resumes), and distributed runs work on CPU-only machines
 (gloo backend, see ``ibnseg.engine.distributed``); a work dir that cannot be
 written is refused before anything is built.
 
-``load_from`` is checked before anything is built too, and may name a run
+``load_from`` (or, with ``--resume``, the checkpoint it resumes from) is
+loaded before anything is built too (safely, see ``ibnseg.utils.checkpoint``:
+a missing, unreadable or refused checkpoint ends the tool with a one-line
+``error:``). ``load_from`` may name a run
 instead of a checkpoint: ``<work dir>/last_checkpoint`` is that run's latest
 checkpoint, which must come from a finished run. The fine-tune configs
 start from their source run this way (``check_load_from`` and
@@ -20,9 +23,11 @@ from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_checkpoint, check_load_from,
                                         check_resumable, enable_amp,
-                                        load_config, parse_runner_args,
+                                        exit_with_error, load_config,
+                                        parse_runner_args,
                                         resume_after_load_from, run_or_exit,
                                         set_work_dir, use_atomic_checkpoints)
+from ibnseg.utils import CheckpointError
 
 
 def parse_args():
@@ -57,11 +62,13 @@ def main():
             check_load_from(cfg, option)
         elif cfg.get('load_from') is not None:
             # mmengine resumes from it: any point of a run is fine
-            check_checkpoint(cfg.load_from)
+            check_checkpoint(cfg.load_from, resume=True)
         else:
             check_resumable(cfg)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
+    except CheckpointError as error:
+        exit_with_error(error)
     use_atomic_checkpoints(cfg)
     run_or_exit(build_runner(cfg).train)
 

@@ -13,18 +13,18 @@ from typing import Callable, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
-from mmengine.runner import Runner
+from mmengine.runner import CheckpointLoader, Runner
 
 from mmseg.registry import RUNNERS
-from ..utils.checkpoint import CheckpointDownloadError
+from ..utils.checkpoint import CheckpointError, load_checkpoint_safely
 from .distributed import setup_cpu_distributed
 
 __all__ = [
     'LAST_CHECKPOINT', 'add_runner_args', 'build_runner', 'check_checkpoint',
     'check_load_from', 'check_resumable', 'enable_amp', 'enable_tta',
-    'enable_visualization', 'load_config', 'parse_runner_args',
-    'read_last_checkpoint', 'resume_after_load_from', 'save_predictions',
-    'set_work_dir', 'use_atomic_checkpoints'
+    'enable_visualization', 'exit_with_error', 'load_config',
+    'parse_runner_args', 'read_last_checkpoint', 'resume_after_load_from',
+    'save_predictions', 'set_work_dir', 'use_atomic_checkpoints'
 ]
 
 #: The file mmengine's ``CheckpointHook`` keeps in a work dir; its one line
@@ -163,9 +163,10 @@ def use_atomic_checkpoints(cfg: Config) -> None:
 
 def check_resumable(cfg: Config) -> None:
     """``--resume``: fail early, naming the files, when the work dir's
-    ``last_checkpoint`` names a checkpoint that is not there (mmengine would
-    fail deep inside loading). No ``last_checkpoint`` is fine: training
-    starts from scratch, as in mmseg."""
+    ``last_checkpoint`` names a checkpoint that is not there or cannot be
+    resumed from (:func:`check_checkpoint`; mmengine would fail deep inside
+    loading). No ``last_checkpoint`` is fine: training starts from scratch,
+    as in mmseg."""
     if cfg.get('load_from') is not None:  # resumes from load_from instead
         return
     record = osp.join(cfg.work_dir, 'last_checkpoint')
@@ -178,6 +179,7 @@ def check_resumable(cfg: Config) -> None:
             f'--resume: {record} names {checkpoint!r}, which does not exist; '
             'point it at an existing checkpoint of this run, or pass '
             '--cfg-options load_from=<checkpoint> to resume from that one')
+    check_checkpoint(checkpoint, resume=True)
 
 
 def read_last_checkpoint(record: str) -> str:
@@ -234,7 +236,6 @@ def _checkpoint_progress(checkpoint: str):
     """(iterations done, iterations its run was set to) as an mmengine
     checkpoint records them, or None for a file without that record (a
     bare state dict, say). Loaded safely (tensors and mmengine's types)."""
-    from ibnseg.utils.checkpoint import load_checkpoint_safely
     content = load_checkpoint_safely(checkpoint, map_location='cpu')
     try:
         done = int(content['meta']['iter'])
@@ -261,8 +262,8 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
     was reached through ``last_checkpoint``: a run still going or killed
     would otherwise hand over a half-trained model unnoticed. A checkpoint
     file named explicitly is the user's choice: an unfinished one is only
-    warned about. URLs and ``open-mmlab://``-style names are left to
-    mmengine.
+    warned about. URLs and ``open-mmlab://``-style names are only loaded
+    (:func:`check_checkpoint`).
 
     Args:
         cfg (Config): The config (``load_from`` is updated).
@@ -274,9 +275,13 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
         FileNotFoundError: The checkpoint or ``last_checkpoint`` is missing.
         ValueError: ``last_checkpoint`` names a checkpoint of an unfinished
             run.
+        CheckpointError: The checkpoint cannot be read or is refused.
     """
     load_from = cfg.get('load_from')
-    if load_from is None or '://' in str(load_from):
+    if load_from is None:
+        return
+    if '://' in str(load_from):
+        check_checkpoint(str(load_from))
         return
     load_from = str(load_from)
     by_run = _names_a_run(load_from)
@@ -315,11 +320,32 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
     cfg.load_from = checkpoint
 
 
-def check_checkpoint(checkpoint: str) -> None:
-    """Raise FileNotFoundError for a local ``checkpoint`` that is missing
-    (URLs and ``open-mmlab://`` style names are left to mmengine)."""
+def check_checkpoint(checkpoint: str, resume: bool = False) -> None:
+    """Load ``checkpoint`` as the Runner will (mmengine's
+    ``CheckpointLoader``, i.e. ibnseg's safe loaders; a URL is downloaded
+    into the cache the Runner then reads), before anything is built, so that
+    a missing, unreadable or refused file ends the tool at once.
+
+    Args:
+        checkpoint (str): A path, URL or ``open-mmlab://``-style name.
+        resume (bool): It is to be resumed from: it must hold the ``meta``
+            iteration and epoch that ``Runner.resume`` reads.
+
+    Raises:
+        FileNotFoundError: A local ``checkpoint`` is missing.
+        CheckpointError: It cannot be downloaded or read, is refused, or
+            cannot be resumed from; the message names it.
+    """
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    content = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    meta = content.get('meta', {}) if isinstance(content, dict) else {}
+    if resume and not {'epoch', 'iter'} <= set(meta):
+        raise CheckpointError(
+            f'{checkpoint}: cannot resume from it: it has no meta epoch and '
+            'iter, so it is not a checkpoint saved during training; to start '
+            'from its weights, pass --cfg-options load_from=<it> without '
+            '--resume')
 
 
 def enable_visualization(cfg: Config, show: bool = False,
@@ -381,16 +407,22 @@ def save_predictions(cfg: Config, out_dir: str) -> None:
 
 
 def run_or_exit(run: Callable[[], object]):
-    """Call ``run`` (a Runner's ``train``/``test``); missing data (a
-    dataset's folder or file, named in its message) or a checkpoint URL that
-    cannot be downloaded ends the tool with that message and status 2
-    instead of a traceback from deep inside the Runner. Other errors keep
-    their traceback."""
+    """Call ``run`` (a Runner's ``train``/``test``, or a check before
+    it); missing data (a dataset's folder or file, named in its message) or
+    a checkpoint that cannot be used (a backbone's ``Pretrained`` weights,
+    say) ends the tool with that message and status 2 instead of a
+    traceback from deep inside the Runner. Other errors keep their
+    traceback."""
     try:
         return run()
-    except (FileNotFoundError, CheckpointDownloadError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        sys.exit(2)
+    except (FileNotFoundError, CheckpointError) as error:
+        exit_with_error(error)
+
+
+def exit_with_error(error: Exception):
+    """End the tool with ``error: <message>`` (one line) and status 2."""
+    print(f'error: {error}', file=sys.stderr)
+    sys.exit(2)
 
 
 def build_runner(cfg: Config) -> Runner:

@@ -1,17 +1,15 @@
-"""Safe checkpoint loading for mmengine 0.10 on torch >= 2.6.
+"""Safe checkpoint loading for mmengine 0.10 on torch >= 2.5.
 
-torch >= 2.6 loads with ``weights_only=True`` by default: only tensors and
-plain containers are unpickled, so a downloaded ``.pth`` cannot run code.
-mmengine 0.10.7 writes checkpoints that also pickle a few of its own objects
-(the message hub's ``HistoryBuffer``, numpy arrays and scalars inside it), so
-resuming training or testing a checkpoint fails with that default.
-
-Rather than turning safe loading off, this module allow-lists exactly those
-types (:func:`allow_mmengine_checkpoint_types`, run on ``import ibnseg``) and
-loads every checkpoint with :func:`load_checkpoint_safely`, which turns a
-refused file into an :class:`UnsafeCheckpointError` that names the source
-and the object it tried to unpickle. Nothing else is allowed: a weight file
-that pickles an arbitrary callable is still refused.
+torch's ``weights_only=True`` unpickles only tensors, plain containers and
+allow-listed globals. mmengine 0.10.7's checkpoints also pickle numpy
+arrays and scalars and its ``HistoryBuffer``, and allow-listing those real
+classes would hand them whatever arguments and state a file gives (see
+:mod:`ibnseg.utils.checkpoint_contents`). So :func:`load_checkpoint_safely`
+loads with inert stand-ins for them, rebuilds the result from checked
+values, checks the fields mmengine acts on and drops config text;
+everything it refuses is an :class:`UnsafeCheckpointError` naming the file
+and the place in it, and a file torch cannot read is a
+:class:`CheckpointError` that says so.
 
 Every source, not only local files. mmengine's ``CheckpointLoader`` (behind
 ``load_checkpoint``, ``Runner.load_checkpoint``/``resume``, ``init_cfg``
@@ -35,10 +33,8 @@ way mmengine does (its name tables, torch.hub's cache folder and
 unpickles it with :func:`load_checkpoint_safely`. A scheme another package
 registers is not covered; mmengine's module functions (``load_from_http``
 ...) stay unsafe when called directly, which nothing in mmengine, mmcv or
-mmseg does. A loaded checkpoint's ``meta['config']`` (config text that
-``Runner.resume`` would execute) is dropped.
+mmseg does.
 """
-import functools
 import io
 import logging
 import os
@@ -176,7 +172,7 @@ def _unreadable_error(source, error) -> CheckpointError:
     reason = str(error).strip()
     if 'WeightsUnpickler error:' in reason:
         reason = reason.split('WeightsUnpickler error:', 1)[1].strip()
-    reason = reason.splitlines()[0] if reason else type(error).__name__
+    reason = reason.splitlines()[0] if reason else 'the file ends early'
     return CheckpointError(
         f'{source}: not a checkpoint torch can read (truncated, damaged, '
         f'or another kind of file): {type(error).__name__}: {reason}')
@@ -246,7 +242,13 @@ def load_from_http(filename, map_location=None, model_dir=None,
     """
     if model_dir is None:
         model_dir = osp.join(torch.hub.get_dir(), 'checkpoints')
-    cached = osp.join(model_dir, osp.basename(urlparse(filename).path))
+    name = osp.basename(urlparse(filename).path)
+    if not name:
+        raise CheckpointError(
+            f'{filename if source is None else source}: the URL names no '
+            'file (it ends in /), so there is no cache file to keep it in; '
+            'give the URL of the checkpoint file itself')
+    cached = osp.join(model_dir, name)
     # As mmengine: rank 0 downloads first; the other ranks wait for it, then
     # find the file in the cache (or download their own on other machines).
     rank, world_size = get_dist_info()
@@ -286,6 +288,15 @@ def load_from_ceph(filename, map_location=None, backend='petrel'):
         return load_checkpoint_safely(buffer, map_location, filename)
 
 
+def _model_url(table: dict, name: str, filename: str, where: str) -> str:
+    """``table[name]``, or an error naming what exists."""
+    if name not in table:
+        raise CheckpointError(
+            f'{filename}: {name!r} is not a model name {where} knows; it '
+            f'knows {len(table)} names, such as {sorted(table)[:5]}')
+    return table[name]
+
+
 def load_from_torchvision(filename, map_location=None):
     """``torchvision://NAME`` (``modelzoo://NAME``): torchvision's URL."""
     model_urls = mmengine_checkpoint.get_torchvision_models()
@@ -297,8 +308,9 @@ def load_from_torchvision(filename, map_location=None):
         model_name = filename[11:]
     else:
         model_name = filename[14:]
-    return load_from_http(model_urls[model_name], map_location=map_location,
-                          source=filename)
+    url = _model_url(model_urls, model_name, filename,
+                     "torchvision's table")
+    return load_from_http(url, map_location=map_location, source=filename)
 
 
 def load_from_openmmlab(filename, map_location=None):
@@ -317,7 +329,8 @@ def load_from_openmmlab(filename, map_location=None):
             f'of {prefix}{deprecated[model_name]}',
             logger='current', level=logging.WARNING)
         model_name = deprecated[model_name]
-    model_url = model_urls[model_name]
+    model_url = _model_url(model_urls, model_name, filename,
+                           "mmengine's open-mmlab table")
     if model_url.startswith(('http://', 'https://')):
         return load_from_http(model_url, map_location=map_location,
                               source=filename)
@@ -332,8 +345,9 @@ def load_from_openmmlab(filename, map_location=None):
 def load_from_mmcls(filename, map_location=None):
     """``mmcls://NAME``: mmcls' URL; keeps the ``backbone.`` weights."""
     model_urls = mmengine_checkpoint.get_mmcls_models()
-    checkpoint = load_from_http(model_urls[filename[8:]],
-                                map_location=map_location, source=filename)
+    url = _model_url(model_urls, filename[8:], filename, "mmcls' table")
+    checkpoint = load_from_http(url, map_location=map_location,
+                                source=filename)
     # mmengine's own conversion (private, as the home folder above).
     return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
 

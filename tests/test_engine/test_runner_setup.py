@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
@@ -14,6 +15,7 @@ from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
                                         enable_visualization, load_config,
                                         parse_runner_args, save_predictions,
                                         set_work_dir, use_atomic_checkpoints)
+from ibnseg.utils import CheckpointError
 
 
 def _config(**fields):
@@ -158,10 +160,23 @@ def test_use_atomic_checkpoints():
 
 
 def test_check_checkpoint(tmp_path):
-    path = tmp_path / 'iter_1.pth'
-    path.write_bytes(b'')
-    check_checkpoint(str(path))
-    check_checkpoint('https://example.org/weights.pth')  # mmengine's job
+    """Loaded before anything is built: missing, unreadable and (for
+    --resume) not-from-training files are named at once."""
+    weights = tmp_path / 'weights.pth'
+    torch.save({'state_dict': {'w': torch.zeros(2)}}, weights)
+    check_checkpoint(str(weights))
+    with pytest.raises(CheckpointError, match='weights.pth: cannot resume '
+                       'from it: it has no meta epoch and iter'):
+        check_checkpoint(str(weights), resume=True)
+    torch.save({'state_dict': {}, 'meta': dict(epoch=0, iter=2)},
+               tmp_path / 'iter_2.pth')
+    check_checkpoint(str(tmp_path / 'iter_2.pth'), resume=True)
+
+    empty = tmp_path / 'iter_1.pth'
+    empty.write_bytes(b'')
+    with pytest.raises(CheckpointError, match='iter_1.pth: not a checkpoint '
+                       'torch can read'):
+        check_checkpoint(str(empty))
     with pytest.raises(FileNotFoundError, match='checkpoint not found: '):
         check_checkpoint(str(tmp_path / 'missing.pth'))
 
@@ -233,6 +248,10 @@ def test_check_resumable(tmp_path):
                        'iter_4.pth.*which does not exist'):
         check_resumable(cfg)
     checkpoint.write_bytes(b'')
+    with pytest.raises(CheckpointError, match='iter_4.pth: not a checkpoint '
+                       'torch can read'):
+        check_resumable(cfg)
+    torch.save({'meta': dict(epoch=0, iter=4)}, checkpoint)
     check_resumable(cfg)
     # An explicit load_from is what mmengine resumes from.
     check_resumable(_config(work_dir=str(tmp_path / 'x'), load_from='a.pth'))

@@ -159,16 +159,19 @@ def test_resume_does_not_run_config_text(server, marker, tmp_path):
 @pytest.mark.slow
 def test_tools_test_url(server, marker, tmp_path):
     """``tools/test.py CONFIG URL``: a refusal ends the run with the
-    message; a benign checkpoint is tested."""
+    message in one line, before the runner is built; a benign checkpoint is
+    tested."""
     data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=0, val=1)
     config = write_tiny_config(tmp_path / 'tiny.py', data.root)
     url = server.serve_malicious('evil.pth', marker)
     proc = run_tool('test.py', [config, url, '--work-dir', tmp_path / 'evil'],
                     check=False)
-    assert proc.returncode != 0, proc.stdout[-3000:]
-    assert 'UnsafeCheckpointError' in proc.stdout
-    assert 'refused to load this checkpoint' in proc.stdout
-    assert url in proc.stdout
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    last = proc.stdout.splitlines()[-1]
+    assert last.startswith('error: '), proc.stdout[-3000:]
+    assert 'refused to load this checkpoint' in last and url in last
+    assert 'Traceback' not in proc.stdout
+    assert 'Runner' not in proc.stdout and 'Config:' not in proc.stdout
     assert not marker.exists(), 'the pickled command must never run'
 
     url = server.serve('segmentor.pth', _tiny_segmentor_checkpoint(config))
