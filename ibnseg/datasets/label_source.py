@@ -11,7 +11,7 @@ from typing import List, Optional, Tuple
 
 from .first_pass import check_pairs
 from .skip_report import SkippedSample, read_skip_report
-from .subsets import select_subset, write_id_list
+from .subsets import read_id_lines, select_subset, write_id_list
 from .transforms.loading import (REJECT_LABEL_IDS_KEY, SEG_MAP_FORMAT_KEY,
                                  SEG_MAP_FORMATS, TRAIN_ID_LABEL_MAP_KEY,
                                  UNKNOWN_LABEL_IDS_KEY, LabelValueError,
@@ -101,7 +101,12 @@ class LabelSourceMixin:
     # -- listing ----------------------------------------------------------
     def _list_samples(self) -> List[dict]:
         """Data infos with ``img_path``, ``seg_map_path`` (the trainId file)
-        and ``sample_name``; by default mmseg's folder or ann_file listing."""
+        and ``sample_name``; by default mmseg's folder or ann_file listing,
+        after checking that no ann_file line leads outside the folders mmseg
+        joins it to (``ibnseg.datasets.subsets.read_id_lines``)."""
+        if self.ann_file and osp.isfile(self.ann_file):
+            read_id_lines(self.ann_file, f'{type(self).__name__} ann_file',
+                          comments=False)
         infos = super().load_data_list()
         img_dir = self.data_prefix.get('img_path', '')
         for info in infos:

@@ -2,7 +2,11 @@
 
 An id list is a text file with one sample name per line (a GTA5 split file,
 an mmseg ``ann_file``, a chosen fine-tuning subset); blank lines and lines
-starting with '#' are ignored.
+starting with '#' are ignored. A name is a path below the folders it is
+joined to (``00001``, ``aachen/aachen_000000_000019``): an absolute path or
+one that climbs out with ``..`` would read files outside the data root and
+fail, or read the wrong data, mid-run, so it is refused when the list is
+read, naming the file and the line.
 
 Subsets are chosen so that the same seed gives the same files on every
 machine: the names are sorted (by their text, never by absolute path or
@@ -12,16 +16,51 @@ the seed and the number of names, a smaller fraction with the same seed is a
 subset of a larger one (the 10% images are among the 20% ones).
 """
 import math
+import os
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .layouts import write_text_atomic
 
 
+def read_id_lines(path: str, what: str = 'id list',
+                  comments: bool = True) -> List[Tuple[int, str]]:
+    """``(line number, name)`` of each name in an id list file, every name
+    checked to stay below the folders it is joined to.
+
+    Args:
+        path (str): The text file.
+        what (str): What the file is, for error messages (e.g. 'split file').
+        comments (bool): Skip lines starting with '#'; False for files read
+            by mmseg, which takes every line as a name.
+
+    Raises:
+        FileNotFoundError: naming ``path``.
+        ValueError: an absolute name, or one that climbs out with ``..``;
+            the message names ``path`` and the line.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} {path} not found')
+    with open(path, encoding='utf-8') as f:
+        numbered = [(number, line.strip())
+                    for number, line in enumerate(f, start=1)
+                    if line.strip() and not (comments and
+                                             line.lstrip().startswith('#'))]
+    for number, name in numbered:
+        if osp.isabs(name) or \
+                osp.normpath(name).split(os.sep)[0] == os.pardir:
+            raise ValueError(
+                f'{what} {path}, line {number}: {name!r} leads outside the '
+                "dataset's folders; expected a sample name below them (e.g. "
+                "'00001' or 'aachen/aachen_000000_000019'), not an absolute "
+                "path or one that climbs out with '..'")
+    return numbered
+
+
 def read_id_list(path: str, what: str = 'id list') -> List[str]:
-    """Read the names in an id list file.
+    """Read the names in an id list file (:func:`read_id_lines`).
 
     Args:
         path (str): The text file.
@@ -29,15 +68,10 @@ def read_id_list(path: str, what: str = 'id list') -> List[str]:
 
     Raises:
         FileNotFoundError: naming ``path``.
-        ValueError: when it holds no names or repeats one.
+        ValueError: when it holds no names, repeats one, or holds one that
+            leads outside the dataset's folders (naming the line).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} {path} not found')
-    with open(path, encoding='utf-8') as f:
-        names = [
-            line.strip() for line in f
-            if line.strip() and not line.lstrip().startswith('#')
-        ]
+    names = [name for _, name in read_id_lines(path, what)]
     if not names:
         raise ValueError(f'{what} {path} is empty; expected one sample name '
                          'per line')

@@ -76,6 +76,19 @@ def test_ann_file_and_subset(tmp_path):
     assert chosen == names(build(cs.root, subset=dict(count=3, seed=0)))
 
 
+def test_an_ann_file_line_leading_out_of_the_folders_is_refused(tmp_path):
+    """mmseg joins each ann_file line to leftImg8bit/<split>/ and
+    gtFine/<split>/: '../val/...' would train on a validation frame."""
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2, 'val': 1})
+    entry = '../val/' + cs.names['val'][0]
+    ann = write_split_file(tmp_path / 'ann.txt',
+                           [cs.names['train'][0], entry])
+    with pytest.raises(ValueError, match=re.escape(
+            f'CityscapesLabelIdsDataset ann_file {ann}, line 2: {entry!r} '
+            "leads outside the dataset's folders")):
+        build(cs.root, ann_file=ann)
+
+
 def test_missing_root_and_labels(tmp_path):
     with pytest.raises(FileNotFoundError,
                        match='leftImg8bit/train.*data/README.md'):

@@ -130,6 +130,26 @@ def test_split_naming_missing_frames_is_an_error(tmp_path):
         build(gta.root, split=dup)
 
 
+def test_split_entries_leading_out_of_data_root_are_refused(tmp_path):
+    """A split entry is joined to images/ and labels/: '../' or an absolute
+    path read (here: a complete pair of) another folder's files, found
+    nowhere before the run; now the dataset is not built, and the message
+    names the split file and the line."""
+    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+    make_gta5(tmp_path / 'elsewhere', num_images=2)
+    outside = str(tmp_path / 'elsewhere' / 'images' / '00002')
+    split_dir = os.path.join(gta.root, 'splits')
+    for entry, line in [('../../elsewhere/images/00002', 4),
+                        (outside, 4), ('1/../../x', 4)]:
+        split = write_split_file(os.path.join(split_dir, 'train.txt'),
+                                 ['# train frames', '1', '', entry])
+        with pytest.raises(ValueError) as error:
+            build(gta.root, split='splits/train.txt')
+        assert str(error.value).startswith(
+            f'GTA5Dataset split file {split}, line {line}: {entry!r} leads '
+            "outside the dataset's folders")
+
+
 @pytest.mark.parametrize('make_root', ['missing', 'empty'])
 def test_missing_or_empty_root_points_to_readme(tmp_path, make_root):
     root = tmp_path / 'gta5'

@@ -1,3 +1,5 @@
+import os
+import re
 import warnings
 
 import numpy as np
@@ -78,6 +80,18 @@ def test_split_file_and_converted_labels(tmp_path):
     np.testing.assert_array_equal(gt_of(dataset[0]), converted)
     with pytest.raises(FileNotFoundError, match=r'splits/train.txt.*split'):
         build(syn.root, split='splits/train.txt')
+
+
+def test_an_absolute_split_entry_is_refused_naming_the_line(tmp_path):
+    syn = make_synthia(tmp_path / 'syn', num_images=2)
+    other = make_synthia(tmp_path / 'other', num_images=2)
+    entry = os.path.join(other.root, 'RGB', '0000001')
+    split = write_split_file(tmp_path / 'syn' / 'splits' / 'val.txt',
+                             ['0', entry])
+    with pytest.raises(ValueError, match=re.escape(
+            f'SynthiaDataset split file {split}, line 2: {entry!r} leads '
+            "outside the dataset's folders")):
+        build(syn.root, split='splits/val.txt')
 
 
 def test_broken_pairs_skipped_and_wrong_layout(tmp_path):
