@@ -36,11 +36,11 @@ from collections import Counter
 from typing import List, Sequence, Tuple
 
 import torch
-from mmengine.config import DictAction
 from mmengine.dist import init_dist, is_main_process
 from mmengine.logging import print_log
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
+from ibnseg.engine.cfg_options import CfgOptionsAction
 from ibnseg.engine.distributed import setup_cpu_distributed
 from ibnseg.engine.fileio import check_output_names, check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
@@ -80,7 +80,7 @@ def parse_args(argv=None):
         '--num-show', type=int, default=3,
         help='samples per domain in the sample strips (default 3)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override config settings, key=value pairs such as '
         'model.test_cfg.mode=slide')
     parser.add_argument(

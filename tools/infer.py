@@ -31,7 +31,6 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import DictAction
 from mmengine.logging import print_log
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
@@ -40,6 +39,7 @@ from ibnseg.apis import (LABEL_FORMATS, PRED_DIR, VIS_DIR, ImageInputError,
                          check_output_paths, find_images,
                          inference_dataset_meta, load_segmentor,
                          segment_images)
+from ibnseg.engine.cfg_options import CfgOptionsAction
 from ibnseg.engine.fileio import OutputPathError, check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
 from ibnseg.utils import CheckpointError
@@ -91,7 +91,7 @@ def parse_args(argv=None):
         '--device', default='cpu',
         help='device to run on: cpu (default), cuda, cuda:N')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override config settings, key=value pairs such as '
         'test_pipeline.1.scale="(1024,512)"')
     parser.add_argument(
@@ -122,10 +122,9 @@ def main(argv=None):
         meta = inference_dataset_meta(cfg)
         check_label_format(args.label_format, meta['classes'])
         check_checkpoint(args.checkpoint)
+        model = load_segmentor(cfg, args.checkpoint, device=args.device)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    try:
-        model = load_segmentor(cfg, args.checkpoint, device=args.device)
     except CheckpointError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

@@ -12,11 +12,12 @@ serve as a GTA5 ``split`` or a Cityscapes ``ann_file``.
 import argparse
 import sys
 
-from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
+from ibnseg.engine.cfg_options import CfgOptionsAction
 from ibnseg.engine.fileio import check_output_options
+from ibnseg.engine.runner_setup import load_config
 
 
 def parse_args(argv=None):
@@ -35,7 +36,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='config overrides, e.g. '
         'train_dataloader.dataset.data_root=/data/gta5')
     args = parser.parse_args(argv)
@@ -45,10 +46,12 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+    except (FileNotFoundError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    init_default_scope(cfg.default_scope)
     import ibnseg  # noqa: F401  (registers the datasets)
     key = f'{args.split}_dataloader'
     if key not in cfg or 'dataset' not in cfg[key]:

@@ -40,6 +40,22 @@ def data_root(domain: str) -> str:
     return os.environ[variable]
 
 
+def unset_variable_message(variable: str) -> str:
+    """Why a config's ``{{$VARIABLE:default}}`` cannot be filled in, where
+    mmengine says only that the variable "cannot be found" (it says so for
+    one that is set but empty too): a data root's own message
+    (:func:`data_root`), else whether it is empty or unset."""
+    for domain, name in DATA_ROOT_ENV.items():
+        if name == variable:
+            try:
+                data_root(domain)
+            except ValueError as error:
+                return str(error)
+    if variable in os.environ:
+        return f'${variable} is set but empty; set it or unset it'
+    return f'${variable} is not set and the config gives it no default'
+
+
 def data_root_help(domain: str) -> str:
     """Help text of a tool's data-root argument for ``domain``."""
     return (f'{domain} data root (default: ${DATA_ROOT_ENV[domain]} if set, '

@@ -8,15 +8,18 @@ import ast
 import logging
 import os
 import os.path as osp
+import re
 import sys
 from typing import Callable, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader, Runner
 
 from mmseg.registry import RUNNERS
+from ..datasets.roots import unset_variable_message
 from ..utils.checkpoint import CheckpointError, load_checkpoint_safely
+from .cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction, key_problem
 from .distributed import setup_cpu_distributed
 
 __all__ = [
@@ -34,13 +37,12 @@ LAST_CHECKPOINT = 'last_checkpoint'
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
-    """Add the options both tools share: ``--cfg-options``, ``--launcher``
-    and ``--local_rank``."""
+    """Add the options both tools share: ``--cfg-options`` (a malformed
+    pair is a usage error, see ``ibnseg.engine.cfg_options``),
+    ``--launcher`` and ``--local_rank``."""
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs such as '
-        'train_cfg.max_iters=100 or key="[a,b]" for lists (quotes needed, '
-        'no white space)')
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
+        help=CFG_OPTIONS_HELP)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
@@ -88,7 +90,12 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
         FileNotFoundError: ``config_path`` is not a file.
         ValueError: The config or one of its ``_base_`` files has a syntax
             error; the message names that file and the line (mmengine's own
-            error says ``File "<unknown>"``).
+            error says ``File "<unknown>"``). Or it reads an environment
+            variable (``{{$VAR:default}}``) that is set but empty, such as
+            an empty ``IBNSEG_<DATASET>_ROOT`` (mmengine: a ``KeyError``
+            saying it "cannot be found"). Or a ``cfg_options`` key does not
+            fit the config (a list index out of range, a key below a
+            number); the message names the option.
     """
     if not osp.isfile(config_path):
         raise FileNotFoundError(f'config file not found: {config_path}')
@@ -113,9 +120,23 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
                 error.offset - 1 - indent, 0) + '^'
         raise ValueError(f'{path}, line {error.lineno}: {error.msg}' +
                          (f'\n    {text}' if text else '')) from None
+    except KeyError as error:
+        # mmengine 0.10.7's message for {{$VAR:default}} left empty
+        unset = re.search(r'`(\w+)` cannot be found in `os.environ`',
+                          str(error))
+        if unset is None:
+            raise
+        raise ValueError(f'{config_path}: '
+                         f'{unset_variable_message(unset.group(1))}') from None
     cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    for key, value in (cfg_options or {}).items():
+        try:
+            cfg.merge_from_dict({key: value})
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            why = key_problem(cfg.to_dict(), key) or (
+                error.args[0] if error.args else type(error).__name__)
+            raise ValueError(f'--cfg-options {key}={value!r} does not fit '
+                             f'the config {config_path}: {why}') from None
     if cfg.get('default_scope') is None:
         cfg.default_scope = 'mmseg'
     return cfg

@@ -9,6 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+import ibnseg.engine.runner_setup
 from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
                                         check_resumable, enable_amp,
                                         enable_tta,
@@ -255,3 +256,70 @@ def test_check_resumable(tmp_path):
     check_resumable(cfg)
     # An explicit load_from is what mmengine resumes from.
     check_resumable(_config(work_dir=str(tmp_path / 'x'), load_from='a.pth'))
+
+
+def _run_tool(tool, argv, monkeypatch, capsys):
+    """Run ``tools/<tool>`` as ``__main__``; return (status, stderr).
+    Building the Runner fails the test: the error must come first."""
+
+    def no_runner(cfg):
+        raise AssertionError('the Runner was built before the error')
+
+    monkeypatch.setattr(ibnseg.engine.runner_setup, 'build_runner',
+                        no_runner)
+    monkeypatch.setattr(sys, 'argv', [tool, *argv])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
+    return exit_info.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize('tool', ['train.py', 'test.py'])
+@pytest.mark.parametrize('option, message', [
+    ('foo', "argument --cfg-options: 'foo': expected KEY=VALUE"),
+    ('model..x=1', "argument --cfg-options: 'model..x=1': expected "
+     'KEY=VALUE with a dotted KEY of non-empty parts'),
+    ('train_cfg.stages=[1,2', "argument --cfg-options: "
+     "'train_cfg.stages=[1,2': the value does not parse ('[' is never "
+     'closed)'),
+    ('train_cfg.stages=(1,[2)]', "'train_cfg.stages=(1,[2)]': the value "
+     "does not parse (')' closes no bracket opened before it)"),
+    ('train_cfg.max_iters.x=1', '--cfg-options train_cfg.max_iters.x=1 does '
+     'not fit the config exp.py: train_cfg.max_iters is 100 (int), which '
+     "holds no key 'x'"),
+    ('model.heads.2.x=1', '--cfg-options model.heads.2.x=1 does not fit the '
+     'config exp.py: model.heads is a list of 2 item(s): expected an index '
+     "0..1, got '2'"),
+])
+def test_tools_name_a_malformed_cfg_option(tool, option, message, tmp_path,
+                                           monkeypatch, capsys):
+    """mmengine's DictAction and merge_from_dict ended the tools with a
+    ValueError, an AssertionError, a RecursionError or a TypeError."""
+    (tmp_path / 'exp.py').write_text(
+        "model = dict(type='EncoderDecoder', heads=[dict(), dict()])\n"
+        "train_cfg = dict(max_iters=100)\n")
+    torch.save(dict(state_dict={}), tmp_path / 'ckpt.pth')
+    monkeypatch.chdir(tmp_path)
+    argv = ['exp.py'] + (['ckpt.pth'] if tool == 'test.py' else [])
+    code, err = _run_tool(tool, argv + ['--cfg-options', option],
+                          monkeypatch, capsys)
+    assert code == 2
+    last = err.strip().splitlines()[-1]  # argparse's one line, no traceback
+    assert last.startswith(f'{tool}: error: ') and message in last, err
+
+
+@pytest.mark.parametrize('tool', ['train.py', 'test.py'])
+def test_tools_name_an_empty_data_root_variable(tool, tmp_path, monkeypatch,
+                                                capsys):
+    """mmengine's substitution of '{{$IBNSEG_CITYSCAPES_ROOT:...}}' raised
+    a KeyError saying the variable 'cannot be found'."""
+    torch.save(dict(state_dict={}), tmp_path / 'ckpt.pth')
+    monkeypatch.setenv('IBNSEG_CITYSCAPES_ROOT', '')
+    config = osp.join(osp.dirname(TOOLS), 'configs', 'ibn_b_cityscapes.py')
+    argv = [config] + ([str(tmp_path / 'ckpt.pth')]
+                       if tool == 'test.py' else [])
+    code, err = _run_tool(tool, argv, monkeypatch, capsys)
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        f'{tool}: error: {config}: $IBNSEG_CITYSCAPES_ROOT is set but empty; '
+        'set it to the cityscapes data root or unset it (default: '
+        'data/cityscapes/)')

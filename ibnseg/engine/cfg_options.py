@@ -1,0 +1,93 @@
+"""``--cfg-options`` as the tools parse it: mmengine's ``DictAction`` with
+one-line errors.
+
+mmengine's ``DictAction`` ends a tool with a traceback on a pair without
+``=`` (``ValueError: not enough values to unpack``), on a value whose
+brackets do not balance (an ``AssertionError``) and on one whose brackets
+balance in number but not in order (``(1,[2)]``: a ``RecursionError``
+after a thousand frames); an empty key part
+(``model..x=1``) it passes on, and the config then gains a key named ''.
+:class:`CfgOptionsAction` parses the same way and turns each of these into
+argparse's usage error (status 2) naming the pair and what was expected.
+Whether a well-formed key fits the config is known only once the config is
+loaded: ``ibnseg.engine.runner_setup.load_config`` names a key that does not,
+saying why (:func:`key_problem`) where mmengine's ``merge_from_dict`` speaks
+of child and base configs or of list indices.
+"""
+import argparse
+from typing import Mapping, Optional
+
+from mmengine.config import DictAction
+
+__all__ = ['CFG_OPTIONS_HELP', 'CfgOptionsAction', 'key_problem']
+
+_CLOSING = {')': '(', ']': '['}
+
+#: Help text of the tools' ``--cfg-options``.
+CFG_OPTIONS_HELP = (
+    'override config settings, key=value pairs such as '
+    'train_cfg.max_iters=100 or key="[a,b]" for lists (quotes needed, no '
+    'white space)')
+
+
+def _bracket_error(value: str) -> Optional[str]:
+    """What is wrong with the nesting of ``value``'s brackets, or None."""
+    opened = []
+    for char in value:
+        if char in '([':
+            opened.append(char)
+        elif char in _CLOSING and (not opened
+                                   or opened.pop() != _CLOSING[char]):
+            return f'{char!r} closes no bracket opened before it'
+    return f'{opened[-1]!r} is never closed' if opened else None
+
+
+class CfgOptionsAction(DictAction):
+    """mmengine's ``DictAction`` (``KEY=VALUE`` pairs, values parsed as
+    ints, floats, bools, None, lists and tuples) whose malformed pairs are
+    argparse errors, e.g. ``argument --cfg-options: 'foo': expected
+    KEY=VALUE ...``."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for pair in values or ():
+            key, sep, value = pair.partition('=')
+            if not sep or '' in key.split('.'):
+                raise argparse.ArgumentError(
+                    self, f'{pair!r}: expected KEY=VALUE with a dotted KEY '
+                    'of non-empty parts, e.g. train_cfg.max_iters=100')
+            try:
+                self._parse_iterable(value)
+            except (AssertionError, RecursionError, ValueError):
+                problem = _bracket_error(value) or 'unbalanced brackets'
+                raise argparse.ArgumentError(
+                    self, f'{pair!r}: the value does not parse ({problem}); '
+                    'expected a number, true/false, None, a string, or a '
+                    'list [a,b] or tuple (a,b) with matching brackets'
+                ) from None
+        super().__call__(parser, namespace, values, option_string)
+
+
+def key_problem(cfg: Mapping, key: str) -> Optional[str]:
+    """Why the dotted ``key`` of a ``--cfg-options`` pair cannot be set in
+    ``cfg`` (a loaded config's ``to_dict()``), or None when nothing on its path
+    is in the way. mmengine's merge walks the key through dicts (creating
+    missing keys) and lists (a number picks an item); anything else on the
+    path cannot hold the next part."""
+    node = cfg
+    parts = key.split('.')
+    for depth, part in enumerate(parts[:-1]):
+        where = '.'.join(parts[:depth + 1])
+        if isinstance(node, Mapping):
+            if part not in node:
+                return None  # created by the merge
+            node = node[part]
+        else:  # a list or tuple: the checks below let nothing else by
+            if not part.isdigit() or int(part) >= len(node):
+                return (f'{".".join(parts[:depth])} is a list of '
+                        f'{len(node)} item(s): expected an index 0..'
+                        f'{len(node) - 1}, got {part!r}')
+            node = node[int(part)]
+        if not isinstance(node, (Mapping, list, tuple)):
+            return (f'{where} is {node!r} ({type(node).__name__}), which '
+                    f'holds no key {parts[depth + 1]!r}')
+    return None
