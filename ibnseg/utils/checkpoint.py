@@ -299,7 +299,11 @@ def _model_url(table: dict, name: str, filename: str, where: str) -> str:
 
 def load_from_torchvision(filename, map_location=None):
     """``torchvision://NAME`` (``modelzoo://NAME``): torchvision's URL."""
-    model_urls = mmengine_checkpoint.get_torchvision_models()
+    try:
+        model_urls = mmengine_checkpoint.get_torchvision_models()
+    except ImportError as error:  # mmengine reads torchvision's own table
+        raise CheckpointError(f'{filename}: torchvision:// names need '
+                              f'torchvision installed ({error})') from None
     if filename.startswith('modelzoo://'):
         print_log(
             'The URL scheme of "modelzoo://" is deprecated, please '

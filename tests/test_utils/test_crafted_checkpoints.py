@@ -1,0 +1,339 @@
+"""Checkpoints built by hand to run code, crash the process or mislead
+mmengine, through the commands and APIs users call: each is refused with a
+message that names the file and the place in it, nothing runs, nothing
+crashes. Files that are merely broken are told apart from unsafe ones."""
+import io
+import pickle
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner import CheckpointLoader
+from mmseg.apis import MMSegInferencer
+
+import ibnseg  # noqa: F401  (installs the safe loaders)
+from ibnseg.utils import (CheckpointError, UnsafeCheckpointError,
+                          load_checkpoint_safely)
+from tests.test_engine.tiny_experiment import (make_tiny_cityscapes,
+                                               run_tool, tool_env,
+                                               write_tiny_config)
+from tests.test_evaluation.tiny_setup import make_domains, write_config
+from tests.test_utils.crafted_checkpoints import (
+    Pickled, nested_list, object_scalar_with_cleared_flags, save_checkpoint,
+    structured_meta, touch)
+
+
+def _refused(path, *words):
+    with pytest.raises(UnsafeCheckpointError) as info:
+        load_checkpoint_safely(path)
+    message = str(info.value)
+    for word in (str(path), 'refused', *words):
+        assert word in message, message
+    assert 'arbitrary code' not in message  # it pickles nothing unsafe
+    return message
+
+
+@pytest.mark.slow
+def test_structured_meta_cannot_run_code_through_train_resume(tmp_path,
+                                                              marker):
+    """Case 1: a numpy scalar standing in for ``meta`` answers
+    ``'config' in meta`` with Python text that ``Runner.resume`` executes
+    (``Config.fromstring``)."""
+    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
+    config = write_tiny_config(tmp_path / 'tiny.py', data.root)
+    work_dir = tmp_path / 'run'
+    work_dir.mkdir()
+    evil = save_checkpoint(work_dir / 'iter_2.pth',
+                           meta=structured_meta(marker))
+    (work_dir / 'last_checkpoint').write_text(evil)
+
+    proc = run_tool('train.py', [config, '--work-dir', work_dir, '--resume'],
+                    check=False)
+    assert not marker.exists(), 'the config text in the checkpoint ran'
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    last = proc.stdout.splitlines()[-1]
+    assert last.startswith(f'error: {evil}: refused to load this '
+                           "checkpoint: checkpoint['meta']"), last
+    assert 'Traceback' not in proc.stdout
+
+
+@pytest.mark.parametrize('where', ['message_hub', 'meta'])
+def test_inferencer_without_model_does_not_run_config_text(
+        tmp_path, marker, where, server):
+    """Case 2: ``MMSegInferencer(model=None, weights=...)`` executes the
+    checkpoint's config text (mmengine's ``BaseInferencer._init_model``),
+    from a file or a URL: it is dropped, so there is no config to build."""
+    text = touch(marker)
+    fields = (dict(message_hub=dict(runtime_info=dict(cfg=text)))
+              if where == 'message_hub' else dict(meta=dict(cfg=text)))
+    path = save_checkpoint(tmp_path / 'model.pth', **fields)
+    url = server.serve('model.pth', load_checkpoint_safely(path))
+    for weights in (path, url):
+        with pytest.raises(Exception) as info:
+            MMSegInferencer(model=None, weights=weights, device='cpu')
+        assert not marker.exists(), 'the config text in the checkpoint ran'
+        # mmengine's word for a checkpoint without config text
+        assert isinstance(info.value, (ValueError, AssertionError)) and \
+            'config' in str(info.value), repr(info.value)
+
+
+def test_object_dtype_with_cleared_flags_is_refused(tmp_path):
+    """Case 3, in-process: the dtype never reaches numpy."""
+    path = save_checkpoint(tmp_path / 'crash.pth', meta=dict(
+        seed=object_scalar_with_cleared_flags()))
+    _refused(path, "checkpoint['meta']['seed']", "'O8'",
+             'only bool, integer, float and complex dtypes')
+
+
+@pytest.mark.slow
+def test_object_dtype_with_cleared_flags_does_not_crash_the_tools(tmp_path):
+    """Case 3: tools/test.py, tools/infer.py and tools/cross_domain_eval.py
+    end with one line naming the file (on c2fbc8f: a segmentation fault)."""
+    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=0, val=1)
+    config = write_tiny_config(tmp_path / 'tiny.py', data.root)
+    domains_config = write_config(tmp_path / 'domains.py',
+                                  make_domains(str(tmp_path / 'domains')))
+    crash = save_checkpoint(tmp_path / 'crash.pth', meta=dict(
+        seed=object_scalar_with_cleared_flags()))
+    image = str(tmp_path / 'image.png')
+    cv2.imwrite(image, np.zeros((8, 8, 3), np.uint8))
+    for tool, args in [
+            ('test.py', [config, crash, '--work-dir', tmp_path / 'w']),
+            ('infer.py', [config, crash, image, '--out', tmp_path / 'i']),
+            ('cross_domain_eval.py', [domains_config, crash, '--out',
+                                      tmp_path / 'c'])]:
+        proc = run_tool(tool, args, check=False)
+        assert proc.returncode in (1, 2), (tool, proc.stdout[-3000:])
+        last = proc.stdout.splitlines()[-1]
+        assert last.startswith(f'error: {crash}: refused'), (tool, last)
+        assert 'Traceback' not in proc.stdout, tool
+
+
+@pytest.mark.parametrize('meta,field,words', [
+    (dict(seed=nested_list(24)), "['meta']['seed']", 'not an int or None'),
+    (dict(seed='7'), "['meta']['seed']", 'a str'),
+    (dict(epoch=0, iter='3'), "['meta']['iter']", 'not an int'),
+    (dict(epoch=1.5, iter=3), "['meta']['epoch']", 'not an int'),
+    (dict(dataset_meta=dict(classes=torch.zeros(2))),
+     "['meta']['dataset_meta']", 'names and numbers'),
+    ([1, 2], "['meta']", 'a list, not a dict'),
+])
+def test_fields_mmengine_acts_on_need_their_types(tmp_path, meta, field,
+                                                  words):
+    """A seed list nested 24 times made mmengine's "seed is different"
+    warning grow to 8 GB on --resume."""
+    path = save_checkpoint(tmp_path / 'x.pth', meta=meta)
+    _refused(path, f'checkpoint{field}', words)
+
+
+def test_message_hub_must_be_what_mmengine_saves(tmp_path):
+    path = save_checkpoint(tmp_path / 'hub.pth', message_hub='hub')
+    _refused(path, "checkpoint['message_hub'] is a str, not a dict")
+    path = save_checkpoint(tmp_path / 'scalars.pth', message_hub=dict(
+        log_scalars=dict(loss=[1.0])))
+    _refused(path, "['log_scalars']['loss'] is a list, not a HistoryBuffer")
+
+
+def test_numpy_values_must_be_as_numpy_writes_them(tmp_path):
+    f8 = ('f8', False, True)
+    swapped = Pickled(np.dtype, f8, (3, '>', None, None, None, -1, -1, 0))
+    for name, value, words in [
+        ('flags', Pickled(np.dtype, f8, (3, '<', None, None, None, -1, -1,
+                                         63)), 'which numpy never writes'),
+        ('fields', Pickled(np.dtype, ('V8', False, True),
+                           (3, '|', None, ('a', ), {'a': (np.dtype('O'), 0)},
+                            8, 1, 63)), "('V8', False, True)"),
+        ('short', Pickled(np.core.multiarray.scalar, (swapped, b'\0' * 4)),
+         'needs 8 bytes, not 4'),
+        ('array', Pickled(np.core.multiarray._reconstruct,
+                          (np.ndarray, (0, ), b'b'),
+                          (1, (4, ), swapped, False, b'\0' * 8)),
+         'needs 32 bytes, not 8'),
+        ('other_args', Pickled(np.core.multiarray._reconstruct,
+                               (np.ndarray, (2, ), b'x')),
+         'only plain ndarrays'),
+    ]:
+        path = save_checkpoint(tmp_path / f'{name}.pth', meta=dict(x=value))
+        _refused(path, "checkpoint['meta']['x']", words)
+    # what numpy itself writes loads, byte order included
+    path = save_checkpoint(tmp_path / 'ok.pth', meta=dict(
+        x=np.arange(6, dtype='>i4').reshape(2, 3),
+        y=np.float32(0.5), z=np.asfortranarray(np.eye(2))))
+    meta = load_checkpoint_safely(path)['meta']
+    np.testing.assert_array_equal(meta['x'], np.arange(6).reshape(2, 3))
+    assert meta['x'].dtype == np.dtype('>i4') and meta['x'].flags.writeable
+    assert meta['y'] == np.float32(0.5) and type(meta['y']) is np.float32
+    np.testing.assert_array_equal(meta['z'], np.eye(2))
+
+
+def test_other_objects_cycles_depth_and_tensors(tmp_path):
+    cycle = []
+    cycle.append(cycle)
+    for name, value, words in [
+        ('set', {1, 2}, 'an object of type builtins.set'),
+        ('cycle', cycle, 'contains itself'),
+        ('deep', nested_list(80)[0], 'nested deeper than'),
+        ('key', {(1, 2): 0}, 'a dict key (1, 2) of type tuple'),
+        ('expanded', torch.zeros(1).expand(1000),
+         'claims more elements than its storage'),
+    ]:
+        path = save_checkpoint(tmp_path / f'{name}.pth', meta=dict(x=value))
+        _refused(path, "checkpoint['meta']", words)
+    # shared objects are fine and stay shared (no blow-up for a DAG)
+    path = save_checkpoint(tmp_path / 'dag.pth', meta=dict(
+        x=nested_list(40)))
+    shared = load_checkpoint_safely(path)['meta']['x']
+    assert shared[0] is shared[1]
+
+
+def test_config_text_is_dropped_and_the_rest_kept(tmp_path):
+    """A model-zoo style checkpoint (class names, palette, config text) and
+    one written by mmengine's Runner (message hub, numpy values) load; only
+    the config text goes."""
+    hub = MessageHub.get_instance('crafted-checkpoints-test')
+    hub.update_scalar('train/loss', np.float64(0.5))
+    hub.update_info('cfg', 'model = dict()')
+    hub.update_info('max_iters', 4)
+    path = save_checkpoint(
+        tmp_path / 'zoo.pth',
+        meta=dict(config='x = 1', cfg='x = 1', seed=np.int64(3), iter=4,
+                  epoch=0, dataset_meta=dict(classes=('road', 'sky'),
+                                             palette=[[1, 2, 3]] * 2)),
+        message_hub=hub.state_dict())
+    checkpoint = CheckpointLoader.load_checkpoint(path, 'cpu')
+    meta, hub = checkpoint['meta'], checkpoint['message_hub']
+    assert 'config' not in meta and 'cfg' not in meta
+    assert 'cfg' not in hub['runtime_info']
+    assert hub['runtime_info']['max_iters'] == 4
+    assert meta['seed'] == 3 and type(meta['seed']) is int
+    assert meta['dataset_meta']['classes'] == ('road', 'sky')
+    buffer = hub['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer) and buffer.current() == 0.5
+
+
+def _zip_bytes(entries):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w') as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_broken_files_say_what_is_wrong(tmp_path, server, caches):
+    """Not 'could run arbitrary code', and no traceback from inside torch:
+    one CheckpointError naming the file."""
+    good = io.BytesIO()
+    torch.save({'w': torch.arange(1000.0)}, good)
+    rng = np.random.default_rng(0)
+    legacy = io.BytesIO()  # torch < 1.6 format, its storage declared huge
+    pickler = pickle.Pickler(legacy, protocol=2)
+    for value in (0x1950a86a20f9469cfc6c, 1001, {}):  # magic, version, info
+        pickler.dump(value)
+    storage = object()
+    pickler.persistent_id = lambda obj: (
+        ('storage', torch.FloatStorage, '0', 'cpu', 2 ** 40)
+        if obj is storage else None)
+    pickler.dump({'w': storage})
+    for name, data in [
+        ('truncated', good.getvalue()[:len(good.getvalue()) // 2]),
+        ('random', rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()),
+        ('empty', b''),
+        ('zip_of_other_things', _zip_bytes({'notes/readme.txt': b'hi'})),
+        ('legacy_huge_storage', legacy.getvalue()),
+    ]:
+        path = tmp_path / f'{name}.pth'
+        path.write_bytes(data)
+        with pytest.raises(CheckpointError) as info:
+            CheckpointLoader.load_checkpoint(str(path), 'cpu')
+        message = str(info.value)
+        assert message.startswith(f'{path}: not a checkpoint torch can read'
+                                  ), message
+        assert not isinstance(info.value, UnsafeCheckpointError), message
+    # a URL without a file name has no cache file to go to
+    with pytest.raises(CheckpointError, match='the URL names no file'):
+        CheckpointLoader.load_checkpoint(server.url(''), 'cpu')
+    with pytest.raises(CheckpointError, match="'resnet0' is not a model name "
+                       "mmengine's open-mmlab table knows"):
+        CheckpointLoader.load_checkpoint('open-mmlab://resnet0', 'cpu')
+
+
+PLUGIN_ROUTES = textwrap.dedent('''
+    import sys
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    import mmseg.apis
+    from mmseg.registry import MODELS
+
+    config, work_dir, structured, config_text, crash = sys.argv[1:]
+
+    def attempt(route, call):
+        try:
+            call()
+            print('OUTCOME', route, 'LOADED')
+        except Exception as error:
+            print('OUTCOME', route, type(error).__name__,
+                  str(error).splitlines()[0])
+
+    def train(load_from, resume):
+        cfg = Config.fromfile(config)      # imports ibnseg: custom_imports
+        cfg.work_dir, cfg.load_from, cfg.resume = work_dir, load_from, resume
+        Runner.from_cfg(cfg).train()
+
+    def pretrained():
+        cfg = Config.fromfile(config)
+        cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=crash)
+        MODELS.build(cfg.model).init_weights()
+
+    assert 'ibnseg' not in sys.modules
+    attempt('resume', lambda: train(structured, True))
+    attempt('load_from', lambda: train(crash, False))
+    attempt('init_model', lambda: mmseg.apis.init_model(config, crash, 'cpu'))
+    attempt('inferencer', lambda: mmseg.apis.MMSegInferencer(
+        model=config, weights=crash, device='cpu'))
+    attempt('inferencer_no_model', lambda: mmseg.apis.MMSegInferencer(
+        model=None, weights=config_text, device='cpu'))
+    attempt('pretrained', pretrained)
+''')
+
+
+@pytest.mark.slow
+def test_routes_of_a_plugin_user(tmp_path, marker):
+    """ibnseg only through ``custom_imports``: mmengine's Runner (resume and
+    load_from), init_model, MMSegInferencer with and without a model, and a
+    backbone's Pretrained weights all refuse the crafted files; no code
+    runs and the process does not crash."""
+    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
+    config = write_tiny_config(
+        tmp_path / 'plugin.py', data.root,
+        extra="custom_imports = dict(imports=['ibnseg'])\n")
+    structured = save_checkpoint(tmp_path / 'structured.pth',
+                                 meta=structured_meta(marker))
+    config_text = save_checkpoint(
+        tmp_path / 'config_text.pth',
+        message_hub=dict(runtime_info=dict(cfg=touch(marker))))
+    crash = save_checkpoint(tmp_path / 'crash.pth', meta=dict(
+        seed=object_scalar_with_cleared_flags()))
+    proc = subprocess.run(
+        [sys.executable, '-c', PLUGIN_ROUTES, config, str(tmp_path / 'run'),
+         structured, config_text, crash],
+        capture_output=True, text=True, timeout=300, env=tool_env())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    refused = ('resume', 'load_from', 'init_model', 'inferencer',
+               'pretrained')
+    outcomes = dict(line.split(' ', 2)[1:] for line in
+                    proc.stdout.splitlines() if line.startswith('OUTCOME '))
+    for route in refused:
+        assert outcomes[route].startswith('UnsafeCheckpointError'), (
+            route, outcomes)
+        path = structured if route == 'resume' else crash
+        assert f'{path}: refused to load this checkpoint' in \
+            outcomes[route], (route, outcomes)
+    assert 'config' in outcomes['inferencer_no_model'] and not \
+        outcomes['inferencer_no_model'].endswith('LOADED'), outcomes
+    assert not marker.exists(), 'config text in a checkpoint ran'
