@@ -77,6 +77,23 @@ def truncate_file(path: str, keep_fraction: float = 0.5) -> str:
     return path
 
 
+def claim_png_size(path: str, width: int, height: int) -> str:
+    """Rewrite the IHDR chunk of the PNG at ``path`` (with a valid CRC) so
+    that its header claims ``width`` x ``height``; the pixel data stays as
+    it was. A file of a few hundred bytes then passes for a huge image
+    until it is decoded, as a crafted file would."""
+    import struct
+    import zlib
+    with open(path, 'rb') as f:
+        data = bytearray(f.read())
+    assert data[12:16] == b'IHDR', f'{path}: no IHDR chunk first'
+    data[16:24] = struct.pack('>II', width, height)
+    data[29:33] = struct.pack('>I', zlib.crc32(bytes(data[12:29])))
+    with open(path, 'wb') as f:
+        f.write(data)
+    return path
+
+
 def write_split_file(path: str, ids: Sequence) -> str:
     """Write one id per line (a GTA5 split file or an mmseg ``ann_file``)."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)

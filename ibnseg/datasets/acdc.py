@@ -5,6 +5,7 @@ from typing import Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import LabelSourceMixin
 from .labels import CLASSES, PALETTE
 from .layouts import (ACDC_CONDITIONS, ACDC_IMG_DIR, ACDC_IMG_SUFFIX,
@@ -37,7 +38,8 @@ class ACDCDataset(LabelSourceMixin, BaseSegDataset):
             DG literature evaluates on val).
         label_format (str): 'auto', 'train_ids' or 'label_ids'.
         subset (dict, optional), skip_report (str, optional),
-            first_pass (bool), first_pass_cache (str, optional): As in
+            first_pass (bool), first_pass_cache (str, optional),
+            first_pass_max_pixels (int, optional): As in
             ``CityscapesLabelIdsDataset``.
         **kwargs: Other ``BaseSegDataset`` arguments; ``data_prefix`` and
             the suffixes follow from ``condition`` and ``split``.
@@ -54,6 +56,7 @@ class ACDCDataset(LabelSourceMixin, BaseSegDataset):
                  skip_report: Optional[str] = None,
                  first_pass: bool = True,
                  first_pass_cache: Optional[str] = None,
+                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                  **kwargs) -> None:
         self._check_choice('condition', condition, ACDC_CONDITIONS)
         self._check_choice('split', split, SPLITS,
@@ -67,7 +70,8 @@ class ACDCDataset(LabelSourceMixin, BaseSegDataset):
                        f'{label_dir}/<seq>/*{ACDC_TRAIN_IDS_SUFFIX} or '
                        f'*{ACDC_LABEL_IDS_SUFFIX})')
         self._init_label_source(label_format, ACDC_LABEL_IDS_SUFFIX, subset,
-                                skip_report, first_pass, first_pass_cache)
+                                skip_report, first_pass, first_pass_cache,
+                                first_pass_max_pixels)
         super().__init__(
             img_suffix=ACDC_IMG_SUFFIX,
             seg_map_suffix=ACDC_TRAIN_IDS_SUFFIX,

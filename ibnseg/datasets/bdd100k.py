@@ -7,6 +7,7 @@ from typing import Optional
 from mmseg.datasets import BDD100KDataset
 from mmseg.registry import DATASETS
 
+from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import DATA_README, LabelSourceMixin
 from .layouts import BDD100K_LAYOUTS
 
@@ -51,6 +52,7 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
         first_pass (bool): Check the pairs at construction. Defaults to
             True.
         first_pass_cache (str, optional): Folder of the first-pass cache.
+        first_pass_max_pixels (int, optional): As in ``GTA5Dataset``.
         **kwargs: Other ``BaseSegDataset`` arguments (``data_root``,
             ``pipeline``, ``test_mode``, ...); ``data_prefix`` and the
             suffixes follow from ``layout`` and ``split``.
@@ -64,6 +66,7 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
                  skip_report: Optional[str] = None,
                  first_pass: bool = True,
                  first_pass_cache: Optional[str] = None,
+                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                  **kwargs) -> None:
         self._check_choice('split', split, SPLITS,
                            ' (the test labels are not published)')
@@ -79,7 +82,8 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
         # labels are trainIds only: there are no label-id files to fall
         # back to
         self._init_label_source('train_ids', '', subset, skip_report,
-                                first_pass, first_pass_cache)
+                                first_pass, first_pass_cache,
+                                first_pass_max_pixels)
         super().__init__(
             img_suffix=spec['img_suffix'],
             seg_map_suffix=spec['seg_map_suffix'],

@@ -4,6 +4,7 @@ from typing import Optional
 from mmseg.datasets import CityscapesDataset
 from mmseg.registry import DATASETS
 
+from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import LabelSourceMixin
 from .layouts import (CITYSCAPES_IMG_SUFFIX, CITYSCAPES_LABEL_IDS_SUFFIX,
                       CITYSCAPES_TRAIN_IDS_SUFFIX)
@@ -40,6 +41,11 @@ class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
             True.
         first_pass_cache (str, optional): Folder of the first-pass cache;
             None: ``data_root`` if writable, else under ``$IBNSEG_CACHE``.
+        first_pass_max_pixels (int, optional): The first pass refuses, at
+            construction and naming it, an image or label of more pixels
+            (default ``DEFAULT_MAX_PIXELS`` of ``ibnseg.datasets.first_pass``,
+            about 9459x9459); None: any size. It refuses a label PNG of
+            another bit depth than 8 too.
         label_ids_suffix (str): Suffix of raw label-id files.
         img_suffix (str), seg_map_suffix (str): As in mmseg's dataset.
         **kwargs: Other ``BaseSegDataset`` arguments.
@@ -55,11 +61,13 @@ class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
                  skip_report: Optional[str] = None,
                  first_pass: bool = True,
                  first_pass_cache: Optional[str] = None,
+                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                  img_suffix: str = CITYSCAPES_IMG_SUFFIX,
                  seg_map_suffix: str = CITYSCAPES_TRAIN_IDS_SUFFIX,
                  label_ids_suffix: str = CITYSCAPES_LABEL_IDS_SUFFIX,
                  **kwargs) -> None:
         self._init_label_source(label_format, label_ids_suffix, subset,
-                                skip_report, first_pass, first_pass_cache)
+                                skip_report, first_pass, first_pass_cache,
+                                first_pass_max_pixels)
         super().__init__(
             img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)

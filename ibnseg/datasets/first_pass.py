@@ -4,7 +4,8 @@ construction rather than hours into training.
 For every sample the dataset will use it reads, without decoding any pixel:
 
 - both files' sizes from their headers (a PNG's IHDR chunk, else PIL's
-  ``Image.open(...).size``, which reads only the header);
+  ``Image.open(...).size``, which reads only the header), and a PNG's bit
+  depth and colour type (IHDR too);
 - whether each file is complete: a PNG must end with its IEND chunk, a JPEG
   with the FFD9 marker (only the last kilobyte is read);
 
@@ -13,6 +14,22 @@ and reports a pair as ``size_mismatch``, ``unreadable_image`` or
 read by a thread pool, and the facts are cached per file by (path, size,
 mtime): a second start only stats the files, and a file whose size or mtime
 changed is read again.
+
+Two findings are errors rather than pairs to skip, since the data is not
+broken but would be read wrongly or not at all:
+
+- a file of more than ``max_pixels`` pixels (default
+  :data:`DEFAULT_MAX_PIXELS`, about 9459x9459): decoding it, and evaluating
+  a model at its size, could exhaust the memory hours into a run (a PNG
+  header can claim 30000x30000 in a few hundred bytes). The largest images
+  of the supported datasets are far smaller (Cityscapes, ACDC and GTA5
+  about 2 megapixels, Mapillary Vistas' phone and camera photos a few tens
+  at most); datasets take ``first_pass_max_pixels`` to change it;
+- a label PNG that does not store 8 bits per sample (a palette PNG: at most
+  8): mmseg's ``LoadAnnotations`` casts a 16-bit label to 8 bits (values
+  modulo 256) and PIL scales a 4-bit grayscale one, so the classes would be
+  silently wrong. Labels that ``LoadLabelIdAnnotations`` decodes keeping 16
+  bits (SYNTHIA's raw labels) may have 16.
 
 The cache, ``.ibnseg_first_pass_cache.json``, lives in the data root when it
 can be written there, else under ``$IBNSEG_CACHE/first_pass/<hash of the
@@ -29,7 +46,8 @@ import os.path as osp
 import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, Collection, Dict, List, Optional, Sequence,
+                    Tuple)
 
 from mmengine.logging import print_log
 from PIL import Image, UnidentifiedImageError
@@ -39,7 +57,15 @@ from .skip_report import SkippedSample, write_skip_report
 
 CACHE_NAME = '.ibnseg_first_pass_cache.json'
 REPORT_NAME = 'first_pass_skipped.tsv'
-CACHE_VERSION = 1
+#: 2 added each PNG's bit depth and colour type to the facts.
+CACHE_VERSION = 2
+#: Pixels (width x height) a file may have, by default: PIL's own default
+#: ``Image.MAX_IMAGE_PIXELS``, beyond which it warns of a decompression
+#: bomb (about 9459x9459, 0.27 GB as 8-bit RGB).
+DEFAULT_MAX_PIXELS = 89_478_485
+#: PNG colour type of palette images, whose indices PIL reads unscaled at
+#: any bit depth up to 8.
+_PNG_PALETTE = 3
 #: Environment variable of ibnseg's cache folder (also used by setup_env.sh).
 CACHE_ENV = 'IBNSEG_CACHE'
 #: Threads reading headers and tails (the work is waiting for I/O).
@@ -53,26 +79,31 @@ _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 _PNG_IEND = b'IEND\xaeB`\x82'  # the chunk type and its fixed CRC
 _JPEG_EOI = b'\xff\xd9'
 
-#: (width, height, problem): problem is '' for a good file.
-FileFacts = Tuple[int, int, str]
+#: (width, height, problem, PNG bit depth, PNG colour type): problem is ''
+#: for a good file; depth and colour type are 0 for other formats.
+FileFacts = Tuple[int, int, str, int, int]
 
 
 def inspect_file(path: str) -> FileFacts:
-    """(width, height, problem) of an image file, from its header and its
-    last bytes; ``problem`` is '' when the file looks complete."""
+    """(width, height, problem, bit depth, colour type) of an image file,
+    from its header and its last bytes; ``problem`` is '' when the file
+    looks complete; depth and colour type are a PNG's (0 for others)."""
     try:
         with open(path, 'rb') as f:
-            head = f.read(24)
+            head = f.read(26)
             size = f.seek(0, os.SEEK_END)
             if head.startswith(_PNG_SIGNATURE):
-                if len(head) < 24 or head[12:16] != b'IHDR':
-                    return 0, 0, 'cannot read the PNG header (no IHDR chunk)'
-                width, height = struct.unpack('>II', head[16:24])
+                if len(head) < 26 or head[12:16] != b'IHDR':
+                    return (0, 0, 'cannot read the PNG header (no IHDR '
+                            'chunk)', 0, 0)
+                width, height, depth, color_type = struct.unpack(
+                    '>IIBB', head[16:26])
                 f.seek(max(0, size - _TAIL_BYTES))
                 if _PNG_IEND not in f.read():
                     return width, height, ('truncated: the PNG does not end '
-                                           'with its IEND chunk')
-                return width, height, ''
+                                           'with its IEND chunk'), depth, \
+                        color_type
+                return width, height, '', depth, color_type
             f.seek(0)
             with Image.open(f) as image:  # reads the header only
                 width, height = image.size
@@ -81,13 +112,13 @@ def inspect_file(path: str) -> FileFacts:
                 f.seek(max(0, size - _TAIL_BYTES))
                 if not f.read().rstrip(b'\x00').endswith(_JPEG_EOI):
                     return width, height, ('truncated: the JPEG does not end '
-                                           'with its FFD9 marker')
-            return width, height, ''
+                                           'with its FFD9 marker'), 0, 0
+            return width, height, '', 0, 0
     except UnidentifiedImageError:
-        return 0, 0, 'cannot read the image header (not an image file)'
+        return 0, 0, 'cannot read the image header (not an image file)', 0, 0
     except Exception as err:  # OSError, PIL's SyntaxError, bomb errors
         return 0, 0, ('cannot read the image header '
-                      f'({type(err).__name__}: {err})')
+                      f'({type(err).__name__}: {err})'), 0, 0
 
 
 def cache_home() -> str:
@@ -178,9 +209,9 @@ class _PairChecker:
             entry = cached.get(self.key(path))
             if stat is None:
                 facts[path] = (0, 0, 'cannot read the file (it disappeared '
-                               'or is not readable)')
+                               'or is not readable)', 0, 0)
             elif entry and entry[:2] == list(stat):
-                facts[path] = tuple(entry[2:5])
+                facts[path] = tuple(entry[2:7])
             else:
                 stale.append((path, stat))
         if len(stale) > 2000:
@@ -233,13 +264,64 @@ class _PairChecker:
             'are skipped. Delete this file to have it written again.')
 
 
+_PNG_COLOR_TYPES = {0: 'grayscale', 2: 'RGB', 3: 'palette',
+                    4: 'grayscale+alpha', 6: 'RGBA'}
+
+
+def _refuse_unusable(pairs: Sequence[Tuple[str, str, str]],
+                     facts: Dict[str, FileFacts], owner: str,
+                     max_pixels: Optional[int],
+                     wide_labels: Collection[str]) -> None:
+    """Raise for files beyond ``max_pixels`` and labels of a bit depth the
+    loaders do not read as stored (see the module docstring)."""
+    too_large, too_deep = [], []
+    for _, img_path, label_path in pairs:
+        for path in (img_path, label_path):
+            width, height = facts[path][:2]
+            if max_pixels is not None and width * height > max_pixels:
+                too_large.append(path)
+        depth, color_type = facts[label_path][3:5]
+        wide = label_path in wide_labels
+        if depth and depth != 8 and not (wide and depth == 16) and not (
+                color_type == _PNG_PALETTE and depth < 8):
+            too_deep.append(label_path)
+    more = '; {} more file(s) like it, e.g. {}'.format
+    if too_large:
+        path = too_large[0]
+        width, height = facts[path][:2]
+        raise ValueError(
+            f'{owner}: {path} is {width}x{height} pixels (WxH, '
+            f'{width * height / 1e6:.1f} megapixels), beyond the first-pass '
+            f'budget of {max_pixels} pixels: decoding it could exhaust the '
+            'memory' + (more(len(too_large) - 1, too_large[1])
+                        if len(too_large) > 1 else '') +
+            '. If the data is meant to be this large, raise the budget with '
+            'the dataset option first_pass_max_pixels (None: no budget)')
+    if too_deep:
+        path = too_deep[0]
+        depth, color_type = facts[path][3:5]
+        kind = _PNG_COLOR_TYPES.get(color_type, f'colour type {color_type}')
+        raise ValueError(
+            f'{owner}: label {path} is a {depth}-bit {kind} PNG; expected 8 '
+            'bits per sample (a palette PNG: at most 8' +
+            (', this label 16' if path in wide_labels else '') +
+            '), as its values would otherwise not be read as stored '
+            '(mmseg casts 16-bit labels to 8 bits, PIL scales 1- to 4-bit '
+            'grayscale ones)' + (more(len(too_deep) - 1, too_deep[1])
+                                 if len(too_deep) > 1 else '') +
+            '. Save the labels as 8-bit grayscale or palette PNGs')
+
+
 def check_pairs(pairs: Sequence[Tuple[str, str, str]],
                 base: str,
                 owner: str = 'dataset',
                 cache_dir: Optional[str] = None,
-                threads: int = NUM_THREADS
+                threads: int = NUM_THREADS,
+                max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+                wide_labels: Collection[str] = ()
                 ) -> Tuple[List[SkippedSample], Optional[str]]:
-    """Find the broken ones among ``(sample name, image, label)`` pairs.
+    """Find the broken ones among ``(sample name, image, label)`` pairs,
+    and refuse files the loaders cannot use (module docstring).
 
     Args:
         pairs: The pairs; every file must exist (the datasets check that
@@ -249,6 +331,10 @@ def check_pairs(pairs: Sequence[Tuple[str, str, str]],
         owner (str): Name for messages, e.g. 'GTA5Dataset'.
         cache_dir (str, optional): Keep the cache in this folder instead.
         threads (int): Threads reading the files.
+        max_pixels (int, optional): Pixels an image or label may have; None:
+            any number.
+        wide_labels (Collection[str]): Labels that may store 16 bits per
+            sample (those ``LoadLabelIdAnnotations`` decodes keeping them).
 
     Returns:
         (list[SkippedSample], str or None): the broken pairs (``problem`` one
@@ -256,6 +342,13 @@ def check_pairs(pairs: Sequence[Tuple[str, str, str]],
         ``detail`` names the file and what is wrong), and the report listing
         every broken pair known on ``base`` (None when nothing is broken or
         nothing could be written).
+
+    Raises:
+        ValueError: A file of a pair that is not broken has more than
+            ``max_pixels`` pixels, or its label another bit depth than 8 (a
+            palette: at most 8; ``wide_labels``: 16 too); the message names
+            the file, its size or depth, and the option. Raised after the
+            cache is saved, so the next start reads nothing again.
     """
     started = time.perf_counter()
     checker = _PairChecker(base, owner, cache_dir, threads)
@@ -263,10 +356,10 @@ def check_pairs(pairs: Sequence[Tuple[str, str, str]],
     facts, num_read = checker.file_facts(paths)
     broken = checker.cache['broken']
     before = dict(broken)
-    skipped = []
+    skipped, kept = [], []
     for name, img_path, label_path in pairs:
-        img_w, img_h, img_problem = facts[img_path]
-        label_w, label_h, label_problem = facts[label_path]
+        img_w, img_h, img_problem = facts[img_path][:3]
+        label_w, label_h, label_problem = facts[label_path][:3]
         if img_problem:
             item = SkippedSample(name, 'unreadable_image',
                                  f'{img_path}: {img_problem}')
@@ -279,6 +372,7 @@ def check_pairs(pairs: Sequence[Tuple[str, str, str]],
                 f'{label_w}x{label_h} (WxH): {img_path}, {label_path}')
         else:
             broken.pop(name, None)
+            kept.append((name, img_path, label_path))
             continue
         skipped.append(item)
         broken[name] = [item.problem, ' '.join(item.detail.split())]
@@ -296,4 +390,5 @@ def check_pairs(pairs: Sequence[Tuple[str, str, str]],
         f'{elapsed:.2f}s: {len(skipped)} broken',
         logger='current',
         level=logging.INFO if elapsed >= 1 else logging.DEBUG)
+    _refuse_unusable(kept, facts, owner, max_pixels, wide_labels)
     return skipped, report

@@ -7,6 +7,7 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from .labels import CLASSES, PALETTE
+from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import DATA_README, LabelSourceMixin
 from .layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX, GTA5_LABEL_DIR,
                       GTA5_LABEL_IDS_SUFFIX, GTA5_TRAIN_IDS_SUFFIX, gta5_id)
@@ -68,6 +69,11 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
         first_pass_cache (str, optional): Folder of the first-pass cache;
             None: ``data_root`` if writable, else under ``$IBNSEG_CACHE``
             (default ``~/.cache/ibnseg``).
+        first_pass_max_pixels (int, optional): The first pass refuses, at
+            construction and naming it, an image or label of more pixels
+            (default ``DEFAULT_MAX_PIXELS`` of ``ibnseg.datasets.first_pass``,
+            about 9459x9459); None: any size. It refuses a label PNG of
+            another bit depth than 8 too (SYNTHIA's raw labels: 16).
         img_suffix (str): Image suffix. Defaults to '.png'.
         seg_map_suffix (str): Suffix of converted trainId labels.
         label_ids_suffix (str): Suffix of raw label-id labels.
@@ -89,6 +95,7 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
                  skip_report: Optional[str] = SKIP_REPORT_NAME,
                  first_pass: bool = True,
                  first_pass_cache: Optional[str] = None,
+                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                  img_suffix: str = GTA5_IMG_SUFFIX,
                  seg_map_suffix: str = GTA5_TRAIN_IDS_SUFFIX,
                  label_ids_suffix: str = GTA5_LABEL_IDS_SUFFIX,
@@ -100,7 +107,8 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
                              'frame ids> instead of ann_file')
         self.split = split
         self._init_label_source(label_format, label_ids_suffix, subset,
-                                skip_report, first_pass, first_pass_cache)
+                                skip_report, first_pass, first_pass_cache,
+                                first_pass_max_pixels)
         super().__init__(
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,

@@ -9,13 +9,13 @@ import warnings
 from collections import Counter
 from typing import List, Optional, Tuple
 
-from .first_pass import check_pairs
+from .first_pass import DEFAULT_MAX_PIXELS, check_pairs
 from .skip_report import SkippedSample, read_skip_report
 from .subsets import read_id_lines, select_subset, write_id_list
 from .transforms.loading import (REJECT_LABEL_IDS_KEY, SEG_MAP_FORMAT_KEY,
                                  SEG_MAP_FORMATS, TRAIN_ID_LABEL_MAP_KEY,
                                  UNKNOWN_LABEL_IDS_KEY, LabelValueError,
-                                 UnknownLabelIds)
+                                 UnknownLabelIds, reads_id_channel)
 
 LABEL_FORMATS = ('auto', ) + SEG_MAP_FORMATS
 DATA_README = 'data/README.md'
@@ -74,7 +74,9 @@ class LabelSourceMixin:
                            subset: Optional[dict],
                            skip_report: Optional[str],
                            first_pass: bool = True,
-                           first_pass_cache: Optional[str] = None) -> None:
+                           first_pass_cache: Optional[str] = None,
+                           first_pass_max_pixels: Optional[int] = (
+                               DEFAULT_MAX_PIXELS)) -> None:
         if label_format not in LABEL_FORMATS:
             raise ValueError(f'{type(self).__name__}: label_format must be one'
                              f' of {LABEL_FORMATS}, got {label_format!r}')
@@ -91,6 +93,7 @@ class LabelSourceMixin:
         self.skip_report = skip_report
         self.first_pass = first_pass
         self.first_pass_cache = first_pass_cache
+        self.first_pass_max_pixels = first_pass_max_pixels
         #: Samples the first-pass check dropped (SkippedSample list).
         self.first_pass_skipped: List[SkippedSample] = []
         #: How many samples have only a label-id file (set when listed).
@@ -185,8 +188,9 @@ class LabelSourceMixin:
 
     def _drop_first_pass_broken(self, infos: List[dict]) -> List[dict]:
         """Drop the pairs whose sizes differ or whose files are truncated or
-        unreadable, found from headers and tails (cached); see
-        ``ibnseg.datasets.first_pass``."""
+        unreadable, found from headers and tails (cached); refuse files
+        beyond ``first_pass_max_pixels`` and labels of the wrong bit depth;
+        see ``ibnseg.datasets.first_pass``."""
         if not self.first_pass:
             return infos
         img_dir = self.data_prefix.get('img_path', '')
@@ -196,7 +200,10 @@ class LabelSourceMixin:
              for i in infos],
             base,
             owner=type(self).__name__,
-            cache_dir=self.first_pass_cache)
+            cache_dir=self.first_pass_cache,
+            max_pixels=self.first_pass_max_pixels,
+            wide_labels={i['seg_map_path'] for i in infos
+                         if reads_id_channel(i)})
         self.first_pass_skipped = skipped
         if not skipped:
             return infos

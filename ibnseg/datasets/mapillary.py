@@ -7,6 +7,7 @@ from typing import List, Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import DATA_README, LabelSourceMixin
 from .labels import CLASSES, PALETTE, LabelIdTable, mapillary_label_id_table
 from .layouts import (MAPILLARY_CONFIGS, MAPILLARY_IMG_DIR,
@@ -103,7 +104,8 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
             pairs (keys are unique across splits), relative to
             ``data_root`` unless absolute; a missing file skips nothing.
         subset (dict, optional), first_pass (bool), first_pass_cache (str,
-            optional): As in ``GTA5Dataset``.
+            optional), first_pass_max_pixels (int, optional): As in
+            ``GTA5Dataset``.
         **kwargs: Other ``BaseSegDataset`` arguments; ``data_prefix`` and
             the suffixes follow from ``split``.
     """
@@ -118,6 +120,7 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
                  skip_report: Optional[str] = SKIP_REPORT_NAME,
                  first_pass: bool = True,
                  first_pass_cache: Optional[str] = None,
+                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                  **kwargs) -> None:
         self._check_choice('split', split, SPLITS)
         self._refuse_derived_layout(kwargs, 'split')
@@ -132,7 +135,7 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
         self.label_id_table: Optional[LabelIdTable] = None
         self._init_label_source(label_format, MAPILLARY_LABEL_IDS_SUFFIX,
                                 subset, skip_report, first_pass,
-                                first_pass_cache)
+                                first_pass_cache, first_pass_max_pixels)
         super().__init__(
             img_suffix=MAPILLARY_IMG_SUFFIX,
             seg_map_suffix=MAPILLARY_TRAIN_IDS_SUFFIX,

@@ -49,9 +49,9 @@ class SynthiaDataset(GTA5Dataset):
             relative to ``data_root`` unless absolute; None (default) uses
             every image in ``RGB/``.
         label_format, subset, skip_report, first_pass, first_pass_cache,
-            img_suffix, seg_map_suffix, label_ids_suffix, data_prefix,
-            **kwargs: As in ``GTA5Dataset``, with SYNTHIA's folders and
-            suffixes as defaults.
+            first_pass_max_pixels, img_suffix, seg_map_suffix,
+            label_ids_suffix, data_prefix, **kwargs: As in ``GTA5Dataset``,
+            with SYNTHIA's folders and suffixes as defaults.
     """
     SKIP_REPORT_TOOL = None  # no converter writes one
     LAYOUT = ('SYNTHIA RAND-CITYSCAPES (RGB/NNNNNNN.png + '

@@ -9,14 +9,15 @@ import warnings
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
+from PIL import Image
 from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
 from ibnseg.datasets import first_pass
 from ibnseg.datasets.layouts import gta5_paths, save_png_atomic
 from ibnseg.datasets.skip_report import read_skip_report
-from tests.data_factory import (corrupt_file, make_cityscapes, make_gta5,
-                                truncate_file)
+from tests.data_factory import (claim_png_size, corrupt_file,
+                                make_cityscapes, make_gta5, truncate_file)
 from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
 
 init_default_scope('mmseg')
@@ -172,9 +173,60 @@ def test_inspect_file_finds_truncation_from_the_tail(tmp_path, kind):
     path = str(tmp_path / f'a.{kind}')
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (40, 30, 3), np.uint8)).save(path)
-    assert first_pass.inspect_file(path) == (30, 40, '')
+    # a PNG's bit depth and colour type (8-bit RGB: 2) come with its size
+    assert first_pass.inspect_file(path) == (
+        (30, 40, '', 8, 2) if kind == 'png' else (30, 40, '', 0, 0))
     truncate_file(path, 0.7)
-    width, height, problem = first_pass.inspect_file(path)
+    width, height, problem = first_pass.inspect_file(path)[:3]
     assert (width, height) == (30, 40) and 'truncated' in problem
     corrupt_file(path)
     assert 'cannot read' in first_pass.inspect_file(path)[2]
+
+
+def test_images_beyond_the_pixel_budget_are_refused_naming_them(tmp_path):
+    """A pair whose headers claim 30000x30000 (a few hundred bytes each)
+    passed the first pass; its decoding and evaluation exhaust the memory.
+    The default budget refuses it at construction; the dataset option
+    first_pass_max_pixels moves the budget (None: none)."""
+    gta = make_gta5(tmp_path / 'gta5', num_images=3)
+    img2, label2, _ = gta5_paths(gta.root, 2)
+    for path in (img2, label2):
+        claim_png_size(path, 30000, 30000)
+    with pytest.raises(ValueError) as error:
+        build(gta.root)
+    assert str(error.value).startswith(
+        f'GTA5Dataset: {img2} is 30000x30000 pixels (WxH, 900.0 megapixels),'
+        f' beyond the first-pass budget of {first_pass.DEFAULT_MAX_PIXELS} '
+        'pixels')
+    assert f'1 more file(s) like it, e.g. {label2}' in str(error.value)
+    assert 'first_pass_max_pixels' in str(error.value)
+    assert len(build(gta.root, first_pass_max_pixels=None)) == 3
+    # the budget is the dataset's option; the cached facts serve it too
+    with pytest.raises(ValueError, match=re.escape(
+            f'{gta5_paths(gta.root, 1)[0]} is 64x32 pixels')):
+        build(gta.root, first_pass_max_pixels=64 * 32 - 1)
+
+
+@pytest.mark.parametrize('bits, kind', [(16, 'grayscale'), (4, 'grayscale')])
+def test_a_label_of_another_bit_depth_is_refused_naming_it(tmp_path, bits,
+                                                           kind):
+    """mmseg's LoadAnnotations cast a 16-bit label to 8 bits (values modulo
+    256) and PIL scales a 4-bit one (1 becomes 17): the classes were
+    silently wrong. SYNTHIA's 16-bit raw labels stay allowed
+    (test_synthia)."""
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2},
+                         with_train_ids=True)
+    path = cs.label_path('train', cs.names['train'][1], train_ids=True)
+    train_ids = np.array(Image.open(path))
+    if bits == 16:
+        Image.fromarray(train_ids.astype(np.uint16)).save(path)
+    else:
+        Image.fromarray(np.minimum(train_ids, 15)).save(path, bits=4)
+    with open(path, 'rb') as f:
+        assert f.read(25)[24] == bits
+    with pytest.raises(ValueError, match=re.escape(
+            f'CityscapesLabelIdsDataset: label {path} is a {bits}-bit {kind} '
+            'PNG; expected 8 bits per sample')):
+        build(cs.root, type='CityscapesLabelIdsDataset',
+              data_prefix=dict(img_path='leftImg8bit/train',
+                               seg_map_path='gtFine/train'))

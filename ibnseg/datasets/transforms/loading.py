@@ -38,6 +38,17 @@ UNKNOWN_LABEL_IDS_KEY = 'unknown_label_ids'
 _MAX_LISTED = 10
 
 
+def reads_id_channel(results: dict) -> bool:
+    """Whether the sample's label is a multi-channel label-id file that
+    ``LoadLabelIdAnnotations`` decodes with cv2, keeping 16 bits, to take
+    its table's ``channel`` (SYNTHIA's raw labels); every other label is
+    read by mmseg's ``LoadAnnotations`` as an 8-bit map. The datasets' first
+    pass allows 16-bit files for these samples only."""
+    table = results.get(LABEL_ID_TABLE_KEY)
+    return table is not None and table.channel is not None and \
+        results.get(SEG_MAP_FORMAT_KEY) == 'label_ids'
+
+
 class LabelValueError(ValueError):
     """A label file holds values that cannot be right for its format."""
 
@@ -180,10 +191,8 @@ class LoadLabelIdAnnotations(LoadAnnotations):
             # inference on an image alone (mmseg's inference_model and
             # MMSegInferencer keep this step: they drop only LoadAnnotations)
             return results
-        table = results.get(LABEL_ID_TABLE_KEY)
-        if table is not None and table.channel is not None and \
-                results.get(SEG_MAP_FORMAT_KEY) == 'label_ids':
-            self._load_id_channel(results, table)
+        if reads_id_channel(results):
+            self._load_id_channel(results, results[LABEL_ID_TABLE_KEY])
             return self._map_and_check(results)
         return self._map_and_check(super().transform(results))
 
