@@ -53,6 +53,7 @@ from mmengine.logging import print_log
 from PIL import Image, UnidentifiedImageError
 
 from ..engine.fileio import atomic_write
+from .layouts import label_depth_problem
 from .skip_report import SkippedSample, write_skip_report
 
 CACHE_NAME = '.ibnseg_first_pass_cache.json'
@@ -63,9 +64,6 @@ CACHE_VERSION = 2
 #: ``Image.MAX_IMAGE_PIXELS``, beyond which it warns of a decompression
 #: bomb (about 9459x9459, 0.27 GB as 8-bit RGB).
 DEFAULT_MAX_PIXELS = 89_478_485
-#: PNG colour type of palette images, whose indices PIL reads unscaled at
-#: any bit depth up to 8.
-_PNG_PALETTE = 3
 #: Environment variable of ibnseg's cache folder (also used by setup_env.sh).
 CACHE_ENV = 'IBNSEG_CACHE'
 #: Threads reading headers and tails (the work is waiting for I/O).
@@ -264,10 +262,6 @@ class _PairChecker:
             'are skipped. Delete this file to have it written again.')
 
 
-_PNG_COLOR_TYPES = {0: 'grayscale', 2: 'RGB', 3: 'palette',
-                    4: 'grayscale+alpha', 6: 'RGBA'}
-
-
 def _refuse_unusable(pairs: Sequence[Tuple[str, str, str]],
                      facts: Dict[str, FileFacts], owner: str,
                      max_pixels: Optional[int],
@@ -280,10 +274,8 @@ def _refuse_unusable(pairs: Sequence[Tuple[str, str, str]],
             width, height = facts[path][:2]
             if max_pixels is not None and width * height > max_pixels:
                 too_large.append(path)
-        depth, color_type = facts[label_path][3:5]
-        wide = label_path in wide_labels
-        if depth and depth != 8 and not (wide and depth == 16) and not (
-                color_type == _PNG_PALETTE and depth < 8):
+        if label_depth_problem(*facts[label_path][3:5],
+                               wide=label_path in wide_labels):
             too_deep.append(label_path)
     more = '; {} more file(s) like it, e.g. {}'.format
     if too_large:
@@ -299,16 +291,12 @@ def _refuse_unusable(pairs: Sequence[Tuple[str, str, str]],
             'the dataset option first_pass_max_pixels (None: no budget)')
     if too_deep:
         path = too_deep[0]
-        depth, color_type = facts[path][3:5]
-        kind = _PNG_COLOR_TYPES.get(color_type, f'colour type {color_type}')
+        problem = label_depth_problem(*facts[path][3:5],
+                                      wide=path in wide_labels)
         raise ValueError(
-            f'{owner}: label {path} is a {depth}-bit {kind} PNG; expected 8 '
-            'bits per sample (a palette PNG: at most 8' +
-            (', this label 16' if path in wide_labels else '') +
-            '), as its values would otherwise not be read as stored '
-            '(mmseg casts 16-bit labels to 8 bits, PIL scales 1- to 4-bit '
-            'grayscale ones)' + (more(len(too_deep) - 1, too_deep[1])
-                                 if len(too_deep) > 1 else '') +
+            f'{owner}: label {path} is {problem}' +
+            (more(len(too_deep) - 1, too_deep[1])
+             if len(too_deep) > 1 else '') +
             '. Save the labels as 8-bit grayscale or palette PNGs')
 
 

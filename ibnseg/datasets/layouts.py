@@ -195,6 +195,45 @@ def read_png_size(path: str) -> Tuple[int, int]:
     return height, width
 
 
+#: PNG colour types (the IHDR byte) by name, for messages.
+PNG_COLOR_TYPES = {0: 'grayscale', 2: 'RGB', 3: 'palette',
+                   4: 'grayscale+alpha', 6: 'RGBA'}
+#: The colour type of palette PNGs, whose indices PIL reads unscaled at any
+#: bit depth up to 8.
+PNG_PALETTE = 3
+
+
+def read_png_depth(path: str) -> Tuple[int, int]:
+    """(bit depth, colour type) of a PNG from its IHDR chunk, without
+    decoding it; (0, 0) for a file that is no PNG."""
+    with open(path, 'rb') as f:
+        head = f.read(26)
+    if not head.startswith(b'\x89PNG\r\n\x1a\n') or head[12:16] != b'IHDR' \
+            or len(head) < 26:
+        return 0, 0
+    return head[24], head[25]
+
+
+def label_depth_problem(depth: int, color_type: int,
+                        wide: bool = False) -> Optional[str]:
+    """What is wrong with a label PNG of this bit depth and colour type, or
+    None: the loaders read 8 bits per sample as stored (palette indices at
+    any depth up to 8), but mmseg's ``LoadAnnotations`` casts 16-bit values
+    to 8 bits (modulo 256) and PIL scales 1- to 4-bit grayscale ones, so
+    such a label's classes would be silently wrong. ``wide``: a label that
+    ``LoadLabelIdAnnotations`` decodes keeping 16 bits (SYNTHIA's raw
+    labels), which may have 16. Depth 0 (no PNG) passes."""
+    if not depth or depth == 8 or (wide and depth == 16) or (
+            color_type == PNG_PALETTE and depth < 8):
+        return None
+    kind = PNG_COLOR_TYPES.get(color_type, f'colour type {color_type}')
+    return (f'a {depth}-bit {kind} PNG; expected 8 bits per sample (a '
+            'palette PNG: at most 8' + (', this label 16' if wide else '') +
+            '), as its values would otherwise not be read as stored (mmseg '
+            'casts 16-bit labels to 8 bits, PIL scales 1- to 4-bit grayscale '
+            'ones)')
+
+
 def read_label_ids(path: str) -> np.ndarray:
     """Decode a label-id PNG (palette or grayscale) to an HxW uint8 array.
 
@@ -203,10 +242,14 @@ def read_label_ids(path: str) -> np.ndarray:
 
     Raises:
         FileNotFoundError / ValueError naming ``path`` when it is missing,
-        cannot be decoded, or is not a single-channel label image.
+        cannot be decoded, is not a single-channel label image, or stores
+        another bit depth than 8 (:func:`label_depth_problem`).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: label file not found')
+    depth_problem = label_depth_problem(*read_png_depth(path))
+    if depth_problem:
+        raise ValueError(f'{path}: the label is {depth_problem}')
     try:
         with Image.open(path) as image:
             mode = image.mode

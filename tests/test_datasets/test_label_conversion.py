@@ -136,6 +136,21 @@ def test_cityscapes_unreadable_label_fails_with_name(tmp_path, capsys):
     assert convert_cityscapes.main([str(tmp_path / 'none')]) == 2
 
 
+def test_cityscapes_label_of_4_bits_fails_naming_its_depth(tmp_path, capsys):
+    """PIL scales a 4-bit grayscale PNG (label id 7 became 119): the
+    converter wrote wrong trainIds without a word."""
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
+    bad = cs.label_path('train', cs.names['train'][0])
+    label_ids = np.array(Image.open(bad))
+    Image.fromarray(np.minimum(label_ids, 15)).save(bad, bits=4)
+    assert convert_cityscapes.main([cs.root, '--nproc', '1',
+                                    '--splits', 'train']) == 1
+    assert (f'{bad}: the label is a 4-bit grayscale PNG; expected 8 bits per '
+            'sample') in capsys.readouterr().err
+    assert not os.path.exists(bad.replace('_gtFine_labelIds.png',
+                                          '_gtFine_labelTrainIds.png'))
+
+
 def test_split_from_mat(tmp_path):
     mat = str(tmp_path / 'split.mat')
     savemat(mat, dict(trainIds=np.array([[3], [1], [10]]),
