@@ -151,15 +151,12 @@ def main(argv=None):
             ((f'model {name!r}', osp.join(folder, 'per_class_iou.png'))
              for name, folder in picture_folders(out_dir, names).items()),
             out_dir, '--out')
-        configs = [load_config(config, args.cfg_options)
-                   for config, _ in pairs]
-        for _, checkpoint in pairs:
+        configs = []
+        for config, checkpoint in pairs:
             check_checkpoint(checkpoint)
+            configs.append(load_config(config, args.cfg_options))
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    except CheckpointError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
     init_distributed(configs[0], args.launcher)
 
     evaluations = []

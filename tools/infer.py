@@ -122,9 +122,10 @@ def main(argv=None):
         meta = inference_dataset_meta(cfg)
         check_label_format(args.label_format, meta['classes'])
         check_checkpoint(args.checkpoint)
-        model = load_segmentor(cfg, args.checkpoint, device=args.device)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
+    try:
+        model = load_segmentor(cfg, args.checkpoint, device=args.device)
     except CheckpointError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

@@ -4,18 +4,19 @@ ibnseg loaded.
 Same command line as mmseg's; ibnseg is imported so its modules work
 without ``custom_imports``, distributed tests work on CPU-only machines,
 ``--out`` writes a folder per domain with ``CrossDomainIoUMetric`` and
-``--show-dir`` names the pictures by domain; every output location
-(``--work-dir``, ``--out``, ``--show-dir``) is checked, then the checkpoint
-is loaded (safely, see ``ibnseg.utils.checkpoint``), before the model is
-built: a missing, unreadable or refused checkpoint ends the tool with a
-one-line ``error:``.
+``--show-dir`` names the pictures by domain. Before the model is built,
+every output location (``--work-dir``, ``--out``, ``--show-dir``) is
+checked and the checkpoint loaded (safely, see ``ibnseg.utils.checkpoint``):
+an unreadable or refused checkpoint ends the tool with a one-line
+``error:``, a missing one is named before anything else.
 """
 import argparse
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
-                                        check_checkpoint, enable_tta,
+                                        check_checkpoint,
+                                        check_checkpoint_loads, enable_tta,
                                         enable_visualization, exit_with_error,
                                         load_config, parse_runner_args,
                                         run_or_exit, save_predictions,
@@ -53,6 +54,7 @@ def parse_args():
 def main():
     parser, args = parse_args()
     try:
+        check_checkpoint(args.checkpoint)
         cfg = load_config(args.config, args.cfg_options, args.launcher)
         set_work_dir(cfg, args.work_dir, args.config)
         if args.show or args.show_dir:
@@ -65,7 +67,7 @@ def main():
         check_output_dir(args.out, '--out')
         if args.show_dir:
             check_output_dir(cfg.visualizer.save_dir, '--show-dir')
-        check_checkpoint(args.checkpoint)
+        check_checkpoint_loads(args.checkpoint)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     except CheckpointError as error:

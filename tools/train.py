@@ -21,10 +21,10 @@ import argparse
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
-                                        check_checkpoint, check_load_from,
-                                        check_resumable, enable_amp,
-                                        exit_with_error, load_config,
-                                        parse_runner_args,
+                                        check_checkpoint_loads,
+                                        check_load_from, check_resumable,
+                                        enable_amp, exit_with_error,
+                                        load_config, parse_runner_args,
                                         resume_after_load_from, run_or_exit,
                                         set_work_dir, use_atomic_checkpoints)
 from ibnseg.utils import CheckpointError
@@ -62,7 +62,7 @@ def main():
             check_load_from(cfg, option)
         elif cfg.get('load_from') is not None:
             # mmengine resumes from it: any point of a run is fine
-            check_checkpoint(cfg.load_from, resume=True)
+            check_checkpoint_loads(cfg.load_from, resume=True)
         else:
             check_resumable(cfg)
     except (FileNotFoundError, ValueError) as error:

@@ -24,7 +24,8 @@ from .distributed import setup_cpu_distributed
 
 __all__ = [
     'LAST_CHECKPOINT', 'add_runner_args', 'build_runner', 'check_checkpoint',
-    'check_load_from', 'check_resumable', 'enable_amp', 'enable_tta',
+    'check_checkpoint_loads', 'check_load_from', 'check_resumable',
+    'enable_amp', 'enable_tta',
     'enable_visualization', 'exit_with_error', 'load_config',
     'parse_runner_args', 'read_last_checkpoint', 'resume_after_load_from',
     'save_predictions', 'set_work_dir', 'use_atomic_checkpoints'
@@ -185,9 +186,9 @@ def use_atomic_checkpoints(cfg: Config) -> None:
 def check_resumable(cfg: Config) -> None:
     """``--resume``: fail early, naming the files, when the work dir's
     ``last_checkpoint`` names a checkpoint that is not there or cannot be
-    resumed from (:func:`check_checkpoint`; mmengine would fail deep inside
-    loading). No ``last_checkpoint`` is fine: training starts from scratch,
-    as in mmseg."""
+    resumed from (:func:`check_checkpoint_loads`; mmengine would fail deep
+    inside loading). No ``last_checkpoint`` is fine: training starts from
+    scratch, as in mmseg."""
     if cfg.get('load_from') is not None:  # resumes from load_from instead
         return
     record = osp.join(cfg.work_dir, 'last_checkpoint')
@@ -200,7 +201,7 @@ def check_resumable(cfg: Config) -> None:
             f'--resume: {record} names {checkpoint!r}, which does not exist; '
             'point it at an existing checkpoint of this run, or pass '
             '--cfg-options load_from=<checkpoint> to resume from that one')
-    check_checkpoint(checkpoint, resume=True)
+    check_checkpoint_loads(checkpoint, resume=True)
 
 
 def read_last_checkpoint(record: str) -> str:
@@ -284,7 +285,7 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
     would otherwise hand over a half-trained model unnoticed. A checkpoint
     file named explicitly is the user's choice: an unfinished one is only
     warned about. URLs and ``open-mmlab://``-style names are only loaded
-    (:func:`check_checkpoint`).
+    (:func:`check_checkpoint_loads`).
 
     Args:
         cfg (Config): The config (``load_from`` is updated).
@@ -302,7 +303,7 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
     if load_from is None:
         return
     if '://' in str(load_from):
-        check_checkpoint(str(load_from))
+        check_checkpoint_loads(str(load_from))
         return
     load_from = str(load_from)
     by_run = _names_a_run(load_from)
@@ -341,11 +342,20 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
     cfg.load_from = checkpoint
 
 
-def check_checkpoint(checkpoint: str, resume: bool = False) -> None:
+def check_checkpoint(checkpoint: str) -> None:
+    """Raise FileNotFoundError for a local ``checkpoint`` that is missing
+    (for a tool that loads it right after; see
+    :func:`check_checkpoint_loads` for one that builds a Runner first)."""
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+
+
+def check_checkpoint_loads(checkpoint: str, resume: bool = False) -> None:
     """Load ``checkpoint`` as the Runner will (mmengine's
     ``CheckpointLoader``, i.e. ibnseg's safe loaders; a URL is downloaded
     into the cache the Runner then reads), before anything is built, so that
-    a missing, unreadable or refused file ends the tool at once.
+    a missing, unreadable or refused file ends the tool at once, not after
+    the model and datasets are built.
 
     Args:
         checkpoint (str): A path, URL or ``open-mmlab://``-style name.
@@ -357,8 +367,7 @@ def check_checkpoint(checkpoint: str, resume: bool = False) -> None:
         CheckpointError: It cannot be downloaded or read, is refused, or
             cannot be resumed from; the message names it.
     """
-    if '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    check_checkpoint(checkpoint)
     content = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     meta = content.get('meta', {}) if isinstance(content, dict) else {}
     if resume and not {'epoch', 'iter'} <= set(meta):

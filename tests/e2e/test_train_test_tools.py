@@ -9,6 +9,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from ibnseg.evaluation import cross_domain_evaluator, parse_cross_domain
 from tests.test_engine.tiny_experiment import (REPO_ROOT, RESNET18_TINY,
@@ -154,7 +155,7 @@ def test_missing_data_is_named_without_a_traceback(tool, args, tmp_path):
     """The README's commands in a folder without the data: the tool ends
     with the dataset's message (which folder, relative to which working
     folder, what layout), not a traceback from inside the Runner."""
-    (tmp_path / 'weights.pth').touch()
+    torch.save({'state_dict': {}}, tmp_path / 'weights.pth')
     proc = run_tool(tool, [f'{REPO_ROOT}/configs/ibn_b_cityscapes.py', *args],
                     cwd=tmp_path, check=False)
     assert proc.returncode == 2, proc.stdout[-3000:]

@@ -14,6 +14,7 @@ from mmengine.logging import MMLogger
 
 from ibnseg.engine.runner_setup import (check_load_from, read_last_checkpoint,
                                         resume_after_load_from)
+from ibnseg.utils import CheckpointDownloadError
 # autouse: mmseg's model-index files are read once, not for every config
 from tests.test_configs.test_configs import fast_mmseg_bases  # noqa: F401
 from tests.test_engine.tiny_experiment import REPO_ROOT, TOOLS
@@ -113,14 +114,19 @@ def test_a_named_unfinished_checkpoint_is_used_with_a_warning(
     assert 'stopped after 4 of its 10 iterations' in capsys.readouterr().out
 
 
-def test_a_bare_state_dict_and_urls_pass(tmp_path, capsys):
+def test_a_bare_state_dict_passes_and_urls_are_fetched(
+        tmp_path, capsys, monkeypatch):
     bare = _save(tmp_path / 'weights.pth')
     cfg = _cfg(bare)
     check_load_from(cfg)
     assert cfg.load_from == bare
     assert 'stopped' not in capsys.readouterr().out
-    cfg = _cfg('https://example.com/w.pth')
-    check_load_from(cfg)  # left to mmengine, nothing fetched here
+    # a URL is downloaded and checked before anything is built
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    with pytest.raises(CheckpointDownloadError,
+                       match='cannot download the checkpoint '
+                       'http://127.0.0.1:9/w.pth'):
+        check_load_from(_cfg('http://127.0.0.1:9/w.pth'))
     check_load_from(_cfg(None))
     with pytest.raises(FileNotFoundError, match='no such checkpoint'):
         check_load_from(_cfg(str(tmp_path / 'iter_9.pth')))

@@ -11,6 +11,7 @@ from mmengine.config import Config
 
 import ibnseg.engine.runner_setup
 from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
+                                        check_checkpoint_loads,
                                         check_resumable, enable_amp,
                                         enable_tta,
                                         enable_visualization, load_config,
@@ -161,25 +162,34 @@ def test_use_atomic_checkpoints():
 
 
 def test_check_checkpoint(tmp_path):
-    """Loaded before anything is built: missing, unreadable and (for
+    path = tmp_path / 'iter_1.pth'
+    path.write_bytes(b'')
+    check_checkpoint(str(path))
+    check_checkpoint('https://example.org/weights.pth')  # loaded right after
+    with pytest.raises(FileNotFoundError, match='checkpoint not found: '):
+        check_checkpoint(str(tmp_path / 'missing.pth'))
+
+
+def test_check_checkpoint_loads(tmp_path):
+    """Loaded before a Runner is built: missing, unreadable and (for
     --resume) not-from-training files are named at once."""
     weights = tmp_path / 'weights.pth'
     torch.save({'state_dict': {'w': torch.zeros(2)}}, weights)
-    check_checkpoint(str(weights))
+    check_checkpoint_loads(str(weights))
     with pytest.raises(CheckpointError, match='weights.pth: cannot resume '
                        'from it: it has no meta epoch and iter'):
-        check_checkpoint(str(weights), resume=True)
+        check_checkpoint_loads(str(weights), resume=True)
     torch.save({'state_dict': {}, 'meta': dict(epoch=0, iter=2)},
                tmp_path / 'iter_2.pth')
-    check_checkpoint(str(tmp_path / 'iter_2.pth'), resume=True)
+    check_checkpoint_loads(str(tmp_path / 'iter_2.pth'), resume=True)
 
     empty = tmp_path / 'iter_1.pth'
     empty.write_bytes(b'')
     with pytest.raises(CheckpointError, match='iter_1.pth: not a checkpoint '
                        'torch can read'):
-        check_checkpoint(str(empty))
+        check_checkpoint_loads(str(empty))
     with pytest.raises(FileNotFoundError, match='checkpoint not found: '):
-        check_checkpoint(str(tmp_path / 'missing.pth'))
+        check_checkpoint_loads(str(tmp_path / 'missing.pth'))
 
 
 def test_enable_visualization():
