@@ -53,7 +53,7 @@ from mmengine.logging import print_log
 from PIL import Image, UnidentifiedImageError
 
 from ..engine.fileio import atomic_write
-from .layouts import label_depth_problem
+from .layouts import DatasetError, label_depth_problem
 from .skip_report import SkippedSample, write_skip_report
 
 CACHE_NAME = '.ibnseg_first_pass_cache.json'
@@ -281,7 +281,7 @@ def _refuse_unusable(pairs: Sequence[Tuple[str, str, str]],
     if too_large:
         path = too_large[0]
         width, height = facts[path][:2]
-        raise ValueError(
+        raise DatasetError(
             f'{owner}: {path} is {width}x{height} pixels (WxH, '
             f'{width * height / 1e6:.1f} megapixels), beyond the first-pass '
             f'budget of {max_pixels} pixels: decoding it could exhaust the '
@@ -293,7 +293,7 @@ def _refuse_unusable(pairs: Sequence[Tuple[str, str, str]],
         path = too_deep[0]
         problem = label_depth_problem(*facts[path][3:5],
                                       wide=path in wide_labels)
-        raise ValueError(
+        raise DatasetError(
             f'{owner}: label {path} is {problem}' +
             (more(len(too_deep) - 1, too_deep[1])
              if len(too_deep) > 1 else '') +

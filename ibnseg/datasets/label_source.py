@@ -10,6 +10,7 @@ from collections import Counter
 from typing import List, Optional, Tuple
 
 from .first_pass import DEFAULT_MAX_PIXELS, check_pairs
+from .layouts import DatasetError
 from .skip_report import SkippedSample, read_skip_report
 from .subsets import read_id_lines, select_subset, write_id_list
 from .transforms.loading import (REJECT_LABEL_IDS_KEY, SEG_MAP_FORMAT_KEY,
@@ -182,8 +183,8 @@ class LabelSourceMixin:
             warnings.warn(f'{type(self).__name__}: skipping {dropped} of '
                           f'{len(infos)} samples {why}')
         if not kept:
-            raise ValueError(f'{type(self).__name__}: every sample is '
-                             f'{why.split(";")[0]}')
+            raise DatasetError(f'{type(self).__name__}: every sample is '
+                               f'{why.split(";")[0]}')
         return kept
 
     def _drop_first_pass_broken(self, infos: List[dict]) -> List[dict]:

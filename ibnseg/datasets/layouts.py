@@ -36,6 +36,15 @@ from .labels import (CLASSES, IGNORE_INDEX, LABEL_ID_COLORS,  # noqa: F401
                      LABEL_ID_TO_TRAIN_ID, PALETTE, TRAIN_ID_LABEL_IDS,
                      label_ids_to_train_ids)
 
+
+class DatasetError(ValueError):
+    """Data a dataset cannot use as it is, found when it is built: a list
+    entry leading outside its folders, an image beyond the first pass's
+    pixel budget, a label of another bit depth. The message names the file
+    (and line); ``tools/train.py`` and ``tools/test.py`` print it in one
+    line."""
+
+
 GTA5_IMG_DIR = 'images'
 GTA5_LABEL_DIR = 'labels'
 GTA5_IMG_SUFFIX = '.png'
@@ -249,7 +258,7 @@ def read_label_ids(path: str) -> np.ndarray:
         raise FileNotFoundError(f'{path}: label file not found')
     depth_problem = label_depth_problem(*read_png_depth(path))
     if depth_problem:
-        raise ValueError(f'{path}: the label is {depth_problem}')
+        raise DatasetError(f'{path}: the label is {depth_problem}')
     try:
         with Image.open(path) as image:
             mode = image.mode

@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .layouts import write_text_atomic
+from .layouts import DatasetError, write_text_atomic
 
 
 def read_id_lines(path: str, what: str = 'id list',
@@ -38,8 +38,8 @@ def read_id_lines(path: str, what: str = 'id list',
 
     Raises:
         FileNotFoundError: naming ``path``.
-        ValueError: an absolute name, or one that climbs out with ``..``;
-            the message names ``path`` and the line.
+        DatasetError: an absolute name, or one that climbs out with
+            ``..``; the message names ``path`` and the line.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} {path} not found')
@@ -51,7 +51,7 @@ def read_id_lines(path: str, what: str = 'id list',
     for number, name in numbered:
         if osp.isabs(name) or \
                 osp.normpath(name).split(os.sep)[0] == os.pardir:
-            raise ValueError(
+            raise DatasetError(
                 f'{what} {path}, line {number}: {name!r} leads outside the '
                 "dataset's folders; expected a sample name below them (e.g. "
                 "'00001' or 'aachen/aachen_000000_000019'), not an absolute "

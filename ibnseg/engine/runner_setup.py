@@ -18,6 +18,7 @@ from mmengine.runner import CheckpointLoader, Runner
 
 from mmseg.registry import RUNNERS
 from ..datasets.roots import unset_variable_message
+from ..datasets.layouts import DatasetError
 from ..utils.checkpoint import CheckpointError, load_checkpoint_safely
 from .cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction, key_problem
 from .distributed import setup_cpu_distributed
@@ -437,15 +438,14 @@ def save_predictions(cfg: Config, out_dir: str) -> None:
 
 
 def run_or_exit(run: Callable[[], object]):
-    """Call ``run`` (a Runner's ``train``/``test``, or a check before
-    it); missing data (a dataset's folder or file, named in its message) or
-    a checkpoint that cannot be used (a backbone's ``Pretrained`` weights,
-    say) ends the tool with that message and status 2 instead of a
-    traceback from deep inside the Runner. Other errors keep their
-    traceback."""
+    """Call ``run`` (a Runner's ``train``/``test``); missing or unusable
+    data (a dataset's folder or file, named in its message) or a checkpoint
+    that cannot be used (a backbone's ``Pretrained`` weights, say) ends the
+    tool with that message and status 2 instead of a traceback from deep
+    inside the Runner. Other errors keep their traceback."""
     try:
         return run()
-    except (FileNotFoundError, CheckpointError) as error:
+    except (FileNotFoundError, CheckpointError, DatasetError) as error:
         exit_with_error(error)
 
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from ibnseg.evaluation import cross_domain_evaluator, parse_cross_domain
+from tests.data_factory import claim_png_size, make_cityscapes
 from tests.test_engine.tiny_experiment import (REPO_ROOT, RESNET18_TINY,
                                                TOOLS,
                                                load_state_dict,
@@ -178,3 +179,25 @@ def test_test_tool_names_an_unreachable_checkpoint_url(tmp_path,
     assert 'Traceback' not in proc.stdout
     assert 'error: cannot download the checkpoint ' \
         'http://127.0.0.1:9/weights.pth' in proc.stdout
+
+
+@pytest.mark.slow
+def test_unusable_data_is_named_without_a_traceback(tmp_path):
+    """Data the first pass refuses when the dataset is built (here an image
+    whose header claims 30000x30000 pixels) ends the tool with the
+    dataset's one-line message, as missing data does."""
+    root = tmp_path / 'data' / 'cityscapes'
+    make_cityscapes(root, splits={'val': 1})
+    image, label = (glob.glob(str(root / folder / 'val' / '*' / pattern))[0]
+                    for folder, pattern in [('leftImg8bit', '*.png'),
+                                            ('gtFine', '*_labelIds.png')])
+    for path in (image, label):
+        claim_png_size(path, 30000, 30000)
+    torch.save({'state_dict': {}}, tmp_path / 'weights.pth')
+    proc = run_tool('test.py', [f'{REPO_ROOT}/configs/ibn_b_cityscapes.py',
+                                'weights.pth'], cwd=tmp_path, check=False)
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert 'Traceback' not in proc.stdout, proc.stdout[-3000:]
+    last = proc.stdout.splitlines()[-1]
+    assert last.startswith('error: ') and 'is 30000x30000 pixels' in last \
+        and osp.relpath(image, tmp_path) in last, last
