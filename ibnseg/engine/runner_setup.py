@@ -17,8 +17,8 @@ from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader, Runner
 
 from mmseg.registry import RUNNERS
-from ..datasets.roots import unset_variable_message
 from ..datasets.layouts import DatasetError
+from ..datasets.roots import unset_variable_message
 from ..utils.checkpoint import CheckpointError, load_checkpoint_safely
 from .cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction, key_problem
 from .distributed import setup_cpu_distributed
@@ -26,10 +26,10 @@ from .distributed import setup_cpu_distributed
 __all__ = [
     'LAST_CHECKPOINT', 'add_runner_args', 'build_runner', 'check_checkpoint',
     'check_checkpoint_loads', 'check_load_from', 'check_resumable',
-    'enable_amp', 'enable_tta',
-    'enable_visualization', 'exit_with_error', 'load_config',
-    'parse_runner_args', 'read_last_checkpoint', 'resume_after_load_from',
-    'save_predictions', 'set_work_dir', 'use_atomic_checkpoints'
+    'enable_amp', 'enable_tta', 'enable_visualization', 'exit_with_error',
+    'load_config', 'parse_runner_args', 'read_last_checkpoint',
+    'resume_after_load_from', 'save_predictions', 'set_work_dir',
+    'use_atomic_checkpoints'
 ]
 
 #: The file mmengine's ``CheckpointHook`` keeps in a work dir; its one line

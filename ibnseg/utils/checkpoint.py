@@ -112,7 +112,8 @@ def _conflicting_globals(stand_ins) -> list:
     return [entry for entry in torch.serialization.get_safe_globals()
             if entry not in stand_ins and (
                 entry[1] if isinstance(entry, tuple) else
-                f'{entry.__module__}.{entry.__qualname__}') in names]
+                f'{entry.__module__}.{getattr(entry, "__qualname__", "")}')
+            in names]
 
 
 def load_checkpoint_safely(filename, map_location=None, source=None):

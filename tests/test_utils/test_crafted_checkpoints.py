@@ -217,6 +217,17 @@ def test_config_text_is_dropped_and_the_rest_kept(tmp_path):
     assert isinstance(buffer, HistoryBuffer) and buffer.current() == 0.5
 
 
+def test_numpy_allow_listed_by_another_package_is_named(tmp_path):
+    """torch would pick numpy's real dtype or ibnseg's stand-in at random:
+    loading refuses to run instead."""
+    path = save_checkpoint(tmp_path / 'ok.pth', meta=dict(seed=3))
+    with torch.serialization.safe_globals([np.dtype]):
+        with pytest.raises(CheckpointError, match='another package '
+                           "allow-listed .*numpy.dtype"):
+            load_checkpoint_safely(path)
+    assert load_checkpoint_safely(path)['meta']['seed'] == 3
+
+
 def _zip_bytes(entries):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w') as archive:
