@@ -3,7 +3,7 @@
     python tools/infer.py CONFIG CHECKPOINT IMAGES... --out DIR
         [--label-format trainid|labelid] [--opacity A] [--batch-size N]
         [--with-labels] [--device cpu|cuda|cuda:N] [--cfg-options K=V ...]
-        [--no-progress]
+        [--no-progress] [--backend pytorch|onnxruntime]
 
 IMAGES are files, folders (their images, recursively, sorted) and glob
 patterns (quote them, e.g. 'photos/**/*.jpg', and the tool expands them).
@@ -39,6 +39,8 @@ from ibnseg.apis import (LABEL_FORMATS, PRED_DIR, VIS_DIR, ImageInputError,
                          check_output_paths, find_images,
                          inference_dataset_meta, load_segmentor,
                          segment_images)
+from ibnseg.apis.onnx_inference import (BACKENDS, OnnxModelError,
+                                        OnnxSegmentor)
 from ibnseg.engine.cfg_options import CfgOptionsAction
 from ibnseg.engine.fileio import OutputPathError, check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
@@ -64,7 +66,10 @@ def parse_args(argv=None):
         description='Segment images with a trained model; write label PNGs '
         'and colour overlays')
     parser.add_argument('config', help='the model\'s config file')
-    parser.add_argument('checkpoint', help='its checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='its checkpoint file (with --backend onnxruntime: the .onnx '
+        'file tools/pytorch2onnx.py exported)')
     parser.add_argument(
         'images', nargs='+', metavar='IMAGES',
         help='image files, folders (searched recursively) and quoted glob '
@@ -96,6 +101,10 @@ def parse_args(argv=None):
         'test_pipeline.1.scale="(1024,512)"')
     parser.add_argument(
         '--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument(
+        '--backend', choices=BACKENDS, default='pytorch',
+        help='pytorch: build the model and load CHECKPOINT (default); '
+        'onnxruntime: run the ONNX file CHECKPOINT on the CPU')
     return parser, parser.parse_args(argv)
 
 
@@ -114,6 +123,10 @@ def main(argv=None):
         check_output_paths(images, args.out, '--out')
     except OutputPathError as error:
         parser.error(str(error))
+    if args.backend == 'onnxruntime' and args.device != 'cpu':
+        parser.error(f'--device {args.device}: --backend onnxruntime runs '
+                     'on the CPU (the onnxruntime package, not '
+                     'onnxruntime-gpu)')
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         parser.error(f'--device {args.device}: no CUDA device is available '
                      '(use --device cpu)')
@@ -125,11 +138,14 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     try:
-        model = load_segmentor(cfg, args.checkpoint, device=args.device)
-    except CheckpointError as error:
+        if args.backend == 'onnxruntime':
+            model = OnnxSegmentor(args.checkpoint, cfg, meta)
+        else:
+            model = load_segmentor(cfg, args.checkpoint, device=args.device)
+            model.dataset_meta = meta
+    except (CheckpointError, OnnxModelError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
-    model.dataset_meta = meta
     print_log(f'segmenting {len(images)} image(s) with '
               f'{osp.basename(args.config)}', logger='current')
     try:

@@ -1,0 +1,365 @@
+"""Export a segmentor to ONNX and check the file against PyTorch: the
+library behind ``tools/pytorch2onnx.py``.
+
+The exported graph is the whole model a deployment needs, so that nothing
+of mmseg has to be rebuilt around it: it takes images as they come from a
+decoder (``image``: float32, N x 3 x H x W, RGB, values 0-255), applies the
+config's ``data_preprocessor`` normalisation (and its channel order) inside,
+and returns logits at the input size (``logits``: float32, N x C x H x W),
+or with ``with_argmax`` the class index of every pixel (``labels``: int64,
+N x H x W). That is mmseg's whole-image inference without the test
+pipeline's resize, which stays outside (the runtime resizes the image,
+``ibnseg.apis.onnx_inference`` with the config's ``test_pipeline``).
+
+Batch, height and width are dynamic by default. An exporter can still fix
+them without a word (a size check in a layer that it turns into a guard),
+so :func:`export_onnx` reads the graph's input back and refuses a file
+fixed at the example's size; :func:`verify_onnx` runs onnxruntime at a
+second size, which is what catches a size fixed deeper in the graph.
+"""
+import copy
+import io
+import json
+import os.path as osp
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.config import Config
+
+from ..engine.fileio import atomic_write
+
+__all__ = [
+    'EXPORTERS', 'ExportError', 'ParityResult', 'SegmentorForExport',
+    'check_exportable', 'export_onnx', 'second_shape', 'verify_onnx'
+]
+
+#: ``'dynamo'``: torch's current exporter (``torch.onnx.export(...,
+#: dynamo=True)``, via ``torch.export``); ``'torchscript'``: the legacy one
+#: that traces with TorchScript (``dynamo=False``).
+EXPORTERS = ('dynamo', 'torchscript')
+
+#: Keys of the ONNX file's metadata (``metadata_props``) that say what the
+#: graph takes and gives; ``ibnseg.apis.onnx_inference`` reads them.
+META_PREFIX = 'ibnseg.'
+
+INPUT_NAME = 'image'
+
+
+class ExportError(ValueError):
+    """A model or config that cannot be exported, or an export that failed
+    or came out wrong; the message says which and why in one line."""
+
+
+@dataclass(frozen=True)
+class ParityResult:
+    """onnxruntime against PyTorch on one batch of random images.
+
+    Attributes:
+        shape (tuple): The batch's (N, 3, H, W).
+        max_abs (float): Largest absolute difference of the logits (NaN for
+            a graph that outputs labels).
+        max_rel (float): ``max_abs`` over the largest absolute PyTorch
+            logit: an error relative to the logits' range, which an
+            element-wise ratio near zero-valued logits would not be.
+        agreement (float): Fraction of pixels whose argmax agrees.
+    """
+    shape: Tuple[int, ...]
+    max_abs: float
+    max_rel: float
+    agreement: float
+
+    def describe(self) -> str:
+        n, _, h, w = self.shape
+        errors = '' if np.isnan(self.max_abs) else (
+            f'max abs error {self.max_abs:.3g}, max rel error '
+            f'{self.max_rel:.3g}, ')
+        return (f'{h}x{w} batch {n}: {errors}argmax agreement '
+                f'{100 * self.agreement:.3f}%')
+
+
+def check_exportable(cfg: Config) -> None:
+    """Raise :class:`ExportError` unless ``cfg``'s model is one the exported
+    graph computes exactly: mmseg's ``EncoderDecoder`` in whole-image test
+    mode, without test-time padding, with more than one output class.
+
+    Checked on the config, before anything is built or loaded.
+    """
+    model = cfg.get('model') or {}
+    where = f'config {cfg.filename}'
+    if model.get('type') != 'EncoderDecoder':
+        raise ExportError(
+            f'{where}: model type {model.get("type")!r}; the exporter '
+            'handles EncoderDecoder (one decode head; the auxiliary head is '
+            'left out as in inference)')
+    mode = (model.get('test_cfg') or {}).get('mode', 'whole')
+    if mode != 'whole':
+        raise ExportError(
+            f'{where}: model.test_cfg.mode={mode!r}; only whole-image '
+            'inference is exported (a sliding window stays outside the '
+            "graph): pass --cfg-options model.test_cfg.mode=whole")
+    preprocessor = model.get('data_preprocessor') or {}
+    if preprocessor.get('test_cfg'):
+        raise ExportError(
+            f'{where}: data_preprocessor.test_cfg pads test images '
+            f'({preprocessor["test_cfg"]}); the exported graph does not pad')
+    heads = model.get('decode_head')
+    if isinstance(heads, (list, tuple)):
+        raise ExportError(f'{where}: a list of decode heads (a cascade); '
+                          'one decode head is exported')
+    if (heads or {}).get('out_channels', 2) == 1 or \
+            (heads or {}).get('num_classes', 2) == 1:
+        raise ExportError(f'{where}: a one-channel (sigmoid) decode head; '
+                          'the exporter handles heads with a logit per class')
+
+
+class SegmentorForExport(nn.Module):
+    """An mmseg ``EncoderDecoder`` from RGB 0-255 images to logits (or
+    labels) at the input size: the graph :func:`export_onnx` writes.
+
+    Args:
+        segmentor (EncoderDecoder): In eval mode, on the CPU.
+        with_argmax (bool): Output the argmax over classes (int64).
+        fp16 (bool): Run the network in float16 with its instance
+            normalisation layers (IBN and IN modules) in float32; the input
+            and the logits stay float32. The caller converts the
+            segmentor (see :func:`half_but_instance_norm`).
+    """
+
+    def __init__(self, segmentor, with_argmax=False, fp16=False):
+        super().__init__()
+        preprocessor = segmentor.data_preprocessor
+        self.segmentor = segmentor
+        # the data preprocessor flips BGR (what mmcv decodes) into the
+        # model's order; a model trained without the flip takes BGR
+        self.rgb_to_model = not getattr(preprocessor, 'channel_conversion',
+                                        False)
+        normalize = getattr(preprocessor, '_enable_normalize', False)
+        mean = preprocessor.mean if normalize else torch.zeros(3, 1, 1)
+        std = preprocessor.std if normalize else torch.ones(3, 1, 1)
+        self.register_buffer('mean', mean.float().reshape(1, 3, 1, 1).clone())
+        self.register_buffer('std', std.float().reshape(1, 3, 1, 1).clone())
+        self.align_corners = bool(segmentor.decode_head.align_corners)
+        self.with_argmax = with_argmax
+        self.fp16 = fp16
+
+    def forward(self, image):
+        if self.rgb_to_model:
+            image = image.flip(1)
+        x = (image - self.mean) / self.std
+        if self.fp16:
+            x = x.half()
+        logits = self.segmentor.decode_head(self.segmentor.extract_feat(x))
+        # mmseg's decode_head.predict_by_feat: back to the input's size
+        logits = F.interpolate(
+            logits.float(), size=image.shape[2:], mode='bilinear',
+            align_corners=self.align_corners)
+        return logits.argmax(1) if self.with_argmax else logits
+
+
+def _instance_norm_modules(module: nn.Module) -> List[nn.Module]:
+    """The outermost modules that normalise per instance: IBN-Net's IBN
+    and ParallelIBN layers, and any ``nn.InstanceNorm2d`` outside them."""
+    from ..models.layers.ibn import IBN, ParallelIBN
+    found = []
+
+    def walk(m):
+        if isinstance(m, (IBN, ParallelIBN, nn.InstanceNorm2d)):
+            found.append(m)
+            return
+        for child in m.children():
+            walk(child)
+
+    walk(module)
+    return found
+
+
+def half_but_instance_norm(segmentor: nn.Module) -> int:
+    """Convert ``segmentor`` to float16 except its instance normalisation,
+    which stays float32 and casts its input up and its output back.
+
+    Why: the variance over a whole feature map is a sum of H x W squares,
+    which overflows or loses its small terms in float16; the IBN layers
+    (their IN and BN halves together, since the fused path computes both)
+    and IBN-b's IN are kept in float32 instead.
+
+    Returns:
+        int: How many modules were kept in float32.
+    """
+    kept = _instance_norm_modules(segmentor)
+    segmentor.half()
+    for module in kept:
+        module.float()
+        module.register_forward_pre_hook(
+            lambda m, args: tuple(a.float() for a in args))
+        module.register_forward_hook(lambda m, args, out: out.half())
+    return len(kept)
+
+
+def _export_proto(wrapper: nn.Module, example: torch.Tensor, exporter: str,
+                  dynamic: bool, opset: Optional[int], output_name: str):
+    import onnx
+    if exporter == 'dynamo':
+        from torch.export import Dim
+        dynamic_shapes = {INPUT_NAME: {0: Dim.DYNAMIC, 2: Dim.DYNAMIC,
+                                       3: Dim.DYNAMIC}} if dynamic else None
+        program = torch.onnx.export(
+            wrapper, (example, ), dynamo=True, input_names=[INPUT_NAME],
+            output_names=[output_name], dynamic_shapes=dynamic_shapes,
+            opset_version=opset, verbose=False)
+        return program.model_proto
+    axes = {0: 'batch', 2: 'height', 3: 'width'}
+    out_axes = {0: 'batch', 1: 'height', 2: 'width'} if \
+        output_name == 'labels' else axes
+    buffer = io.BytesIO()
+    torch.onnx.export(
+        wrapper, (example, ), buffer, dynamo=False, input_names=[INPUT_NAME],
+        output_names=[output_name],
+        dynamic_axes={INPUT_NAME: axes, output_name: out_axes}
+        if dynamic else None,
+        opset_version=opset if opset is not None else 17)
+    return onnx.load_from_string(buffer.getvalue())
+
+
+def _fixed_input_dims(proto) -> List[str]:
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    return [f'{name} {dim.dim_value}'
+            for name, dim in zip(('batch', '', 'height', 'width'), dims)
+            if name and dim.HasField('dim_value')]
+
+
+def export_onnx(segmentor, output_file: str, shape: Sequence[int],
+                exporter: str = 'dynamo', dynamic: bool = True,
+                with_argmax: bool = False, fp16: bool = False,
+                opset: Optional[int] = None,
+                metadata: Optional[dict] = None) -> dict:
+    """Export ``segmentor`` (:class:`SegmentorForExport`'s graph) to
+    ``output_file``, written atomically.
+
+    Args:
+        segmentor (EncoderDecoder): Loaded, in eval mode, on the CPU (not
+            modified: ``fp16`` converts a copy).
+        output_file (str): The ``.onnx`` file.
+        shape (Sequence[int]): (H, W) of the example image.
+        exporter (str): One of :data:`EXPORTERS`.
+        dynamic (bool): Batch, height and width dynamic (else fixed at 1 x
+            H x W).
+        with_argmax (bool): Output labels instead of logits.
+        fp16 (bool): See :class:`SegmentorForExport`.
+        opset (int, optional): ONNX opset (default: the exporter's own for
+            dynamo, 17 for torchscript).
+        metadata (dict, optional): More ``metadata_props`` (str values).
+
+    Returns:
+        dict: The metadata written (``ibnseg.*`` keys).
+
+    Raises:
+        ExportError: The exporter failed (its error in one line), or fixed
+            a dimension that was to be dynamic.
+    """
+    if exporter not in EXPORTERS:
+        raise ExportError(f'exporter {exporter!r}: expected one of '
+                          f'{EXPORTERS}')
+    import onnx
+    if fp16:
+        segmentor = copy.deepcopy(segmentor)
+        half_but_instance_norm(segmentor)
+    wrapper = SegmentorForExport(segmentor, with_argmax, fp16).eval()
+    output_name = 'labels' if with_argmax else 'logits'
+    example = torch.rand(1, 3, *shape) * 255
+    try:
+        with torch.no_grad():
+            proto = _export_proto(wrapper, example, exporter, dynamic, opset,
+                                  output_name)
+    except Exception as error:  # the exporters raise many types
+        first = (str(error).strip().splitlines() or [''])[0]
+        other = [e for e in EXPORTERS if e != exporter][0]
+        raise ExportError(
+            f'the {exporter} exporter failed: {type(error).__name__}: '
+            f'{first} (try --exporter {other}; see docs/deployment.md)'
+        ) from error
+    fixed = _fixed_input_dims(proto) if dynamic else []
+    if fixed:
+        raise ExportError(
+            f'the {exporter} exporter fixed {", ".join(fixed)} of the input '
+            'that was to be dynamic (something in the model guards on the '
+            'size); export with --static, or try the other exporter')
+    props = {
+        'input': f'{INPUT_NAME}: float32 N x 3 x H x W, RGB, 0-255; '
+        'normalised inside',
+        'output': output_name,
+        'align_corners': json.dumps(wrapper.align_corners),
+        'dynamic': json.dumps(dynamic),
+        'fp16': json.dumps(fp16),
+        'exporter': exporter,
+        'example_shape': json.dumps(list(shape)),
+    }
+    props.update(metadata or {})
+    props = {META_PREFIX + k: str(v) for k, v in props.items()}
+    onnx.helper.set_model_props(proto, props)
+    atomic_write(output_file, proto.SerializeToString())
+    return props
+
+
+def second_shape(shape: Sequence[int]) -> Tuple[int, int]:
+    """A second size for :func:`verify_onnx`: 3/4 of the height and 5/8 of
+    the width, multiples of 8 (at least 32), so that both dimensions and
+    the aspect ratio change."""
+    h, w = shape
+    return (max(32, 3 * h // 4 // 8 * 8), max(32, 5 * w // 8 // 8 * 8))
+
+
+def verify_onnx(onnx_file: str, reference: nn.Module,
+                shapes: Sequence[Tuple[int, int, int]],
+                seed: int = 0) -> List[ParityResult]:
+    """Run ``onnx_file`` with onnxruntime (CPU) and ``reference`` (a float32
+    :class:`SegmentorForExport` without argmax) on random images.
+
+    Args:
+        onnx_file (str): The exported file.
+        reference (nn.Module): The float32 PyTorch graph giving logits.
+        shapes (Sequence[tuple]): (N, H, W) of each batch.
+        seed (int): Of the random images (uniform 0-255).
+
+    Returns:
+        list[ParityResult]: One per batch.
+
+    Raises:
+        ExportError: onnxruntime cannot load or run the file (e.g. a size
+            the graph was fixed at); the message names the size.
+    """
+    import onnxruntime as ort
+    try:
+        session = ort.InferenceSession(
+            onnx_file, providers=['CPUExecutionProvider'])
+    except Exception as error:
+        raise ExportError(
+            f'{onnx_file}: onnxruntime cannot load it: '
+            f'{str(error).strip().splitlines()[0]}') from error
+    generator = torch.Generator().manual_seed(seed)
+    results = []
+    for n, h, w in shapes:
+        image = torch.rand(n, 3, h, w, generator=generator) * 255
+        with torch.no_grad():
+            expected = reference(image).numpy()
+        try:
+            got = session.run(None, {INPUT_NAME: image.numpy()})[0]
+        except Exception as error:
+            raise ExportError(
+                f'{osp.basename(onnx_file)} fails in onnxruntime on a '
+                f'{h}x{w} batch of {n}: {str(error).strip().splitlines()[0]}'
+            ) from error
+        labels = expected.argmax(1)
+        if got.ndim == 3:  # labels
+            results.append(ParityResult(
+                image.shape, float('nan'), float('nan'),
+                float((got == labels).mean())))
+            continue
+        diff = float(np.abs(got.astype(np.float64) - expected).max())
+        scale = float(np.abs(expected).max()) or 1.0
+        results.append(ParityResult(image.shape, diff, diff / scale,
+                                    float((got.argmax(1) == labels).mean())))
+    return results

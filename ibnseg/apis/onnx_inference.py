@@ -1,0 +1,116 @@
+"""Segment images with an exported ONNX file in onnxruntime, without
+building the PyTorch model: ``tools/infer.py --backend onnxruntime``.
+
+:class:`OnnxSegmentor` answers the three things of a segmentor that
+mmseg's ``inference_model`` and :func:`ibnseg.apis.segment_images` use
+(``cfg``, ``dataset_meta``, ``test_step``), so the images go through the
+config's ``test_pipeline`` and the outputs through the same writers as with
+the PyTorch model. ``test_step`` does what mmseg's data preprocessor and
+``postprocess_result`` do around the network: the images as RGB float, the
+logits resized to each image's own size (bilinear, the head's
+``align_corners``), then the argmax.
+"""
+import copy
+import json
+from typing import List
+
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from .onnx_export import INPUT_NAME, META_PREFIX
+
+__all__ = ['BACKENDS', 'OnnxModelError', 'OnnxSegmentor']
+
+#: What runs the model in ``tools/infer.py``: ``'pytorch'`` builds it from
+#: the config and a checkpoint, ``'onnxruntime'`` runs an exported file.
+BACKENDS = ('pytorch', 'onnxruntime')
+
+
+class OnnxModelError(ValueError):
+    """An ONNX file that onnxruntime cannot load, or that was not exported
+    by ``tools/pytorch2onnx.py`` for the config's classes."""
+
+
+class OnnxSegmentor:
+    """An exported ``tools/pytorch2onnx.py`` file, run by onnxruntime on the
+    CPU, in the shape mmseg's ``inference_model`` expects of a model.
+
+    Args:
+        onnx_file (str): The exported file.
+        cfg (Config): The model's config: its ``test_pipeline`` prepares the
+            images (not modified).
+        dataset_meta (dict): Classes and palette
+            (:func:`ibnseg.apis.inference_dataset_meta`).
+
+    Raises:
+        OnnxModelError: onnxruntime cannot load the file, it lacks
+            ``tools/pytorch2onnx.py``'s metadata, or it was exported for
+            other classes than the config's.
+    """
+
+    def __init__(self, onnx_file: str, cfg: Config, dataset_meta: dict):
+        import onnxruntime as ort
+        try:
+            self.session = ort.InferenceSession(
+                onnx_file, providers=['CPUExecutionProvider'])
+        except Exception as error:  # onnxruntime raises its own types
+            raise OnnxModelError(
+                f'{onnx_file}: onnxruntime cannot load it: '
+                f'{str(error).strip().splitlines()[0]}') from None
+        props = {
+            key[len(META_PREFIX):]: value for key, value in
+            self.session.get_modelmeta().custom_metadata_map.items()
+            if key.startswith(META_PREFIX)
+        }
+        if 'output' not in props:
+            raise OnnxModelError(
+                f'{onnx_file}: no ibnseg metadata; export the model with '
+                'tools/pytorch2onnx.py, which records what the graph takes '
+                'and gives')
+        classes = json.loads(props.get('classes', 'null'))
+        if classes is not None and tuple(classes) != tuple(
+                dataset_meta['classes']):
+            raise OnnxModelError(
+                f'{onnx_file}: exported for {len(classes)} classes '
+                f'({props.get("config", "another config")}) but the config '
+                f'{cfg.filename} has {len(dataset_meta["classes"])} '
+                f'({", ".join(dataset_meta["classes"][:3])}, ...)')
+        self.onnx_file = onnx_file
+        self.labels_out = props['output'] == 'labels'
+        self.align_corners = json.loads(props.get('align_corners', 'false'))
+        self.cfg = copy.deepcopy(cfg)  # inference_model edits its pipeline
+        # the pipeline's transforms are looked up in the config's scope, as
+        # mmseg's init_model arranges for the PyTorch model
+        init_default_scope(cfg.get('default_scope', 'mmseg'))
+        self.dataset_meta = dataset_meta
+
+    def test_step(self, data: dict) -> List[SegDataSample]:
+        """Run the graph on a batch from the test pipeline (images of one
+        size, BGR uint8 as ``LoadImageFromFile`` decodes them)."""
+        # the graph takes RGB 0-255 and applies the model's channel order
+        # and normalisation itself
+        images = torch.stack(data['inputs']).flip(1).float()
+        output = torch.from_numpy(
+            self.session.run(None, {INPUT_NAME: images.numpy()})[0])
+        results = []
+        for i, sample in enumerate(data['data_samples']):
+            size = sample.metainfo['ori_shape'][:2]
+            if self.labels_out:
+                # labels are resized as labels: nearest, as mmseg does with
+                # label maps (logits-graph output is resized before argmax)
+                pred = F.interpolate(
+                    output[i:i + 1, None].float(), size=size,
+                    mode='nearest')[0].long()
+            else:
+                logits = F.interpolate(
+                    output[i:i + 1].float(), size=size, mode='bilinear',
+                    align_corners=self.align_corners)[0]
+                pred = logits.argmax(dim=0, keepdim=True)
+            result = SegDataSample(metainfo=sample.metainfo)
+            result.pred_sem_seg = PixelData(data=pred)
+            results.append(result)
+        return results

@@ -1,0 +1,324 @@
+"""ONNX export (tools/pytorch2onnx.py, ibnseg.apis.onnx_export) and ONNX
+inference (tools/infer.py --backend onnxruntime).
+
+Each backbone family is exported at one size and run by onnxruntime at that
+size and at a second one with another batch, height, width and aspect
+ratio, against the PyTorch model: an exporter that fixes the size without a
+word fails there. The tool runs end to end on a shipped config shrunk with
+``--cfg-options``. The ONNX inference must write the very label PNGs and
+overlays that ``tools/infer.py`` writes with the PyTorch model: the logits
+differ by about 1e-6 of their range, far from the gap between the two best
+classes of almost every pixel, and the test pipeline and the resize back to
+the image's size are the same code on both routes.
+
+Models have random weights; exports take 5 to 20 s each (the dynamo
+exporter's tracing), so those tests are slow. The start-up errors run
+``main(argv)`` in-process with the model loading made to fail the test.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from PIL import Image
+
+pytest.importorskip('onnx')
+pytest.importorskip('onnxruntime')
+import onnx  # noqa: E402
+
+from ibnseg.apis.onnx_export import (  # noqa: E402
+    ExportError, SegmentorForExport, check_exportable, export_onnx,
+    second_shape, verify_onnx)
+from tests.test_datasets.helpers import load_tool  # noqa: E402
+from tests.test_engine.tiny_experiment import REPO_ROOT, run_tool  # noqa: E402
+
+NORM = dict(type='BN', requires_grad=True)
+#: A dilated ResNet-18 at an eighth of the width, as the demo's models.
+TINY_RESNET = dict(
+    type='IBNResNet', depth=18, stem_channels=8, base_channels=8,
+    out_indices=(3, ), dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1),
+    contract_dilation=True, norm_cfg=NORM, style='pytorch')
+#: DenseNet-121-IBN-a's layout (stem, 4 blocks, IBN in the norm1 of layers
+#: 1 and 4 of blocks 1-3, dilated) with 4 layers per block and growth 8,
+#: patched into IBNDenseNet's depth table for the test.
+TINY_DENSENET_ARCH = (16, 8, (4, 4, 4, 4))
+CASES = {
+    'plain': dict(TINY_RESNET, ibn=None),
+    'ibn_a': dict(TINY_RESNET, ibn='a'),
+    'ibn_b': dict(TINY_RESNET, ibn='b'),
+    'densenet_ibn_a': dict(
+        type='IBNDenseNet', depth=121, ibn='a', strides=(1, 2, 1, 1),
+        dilations=(1, 1, 2, 4), out_indices=(3, ), norm_cfg=NORM),
+}
+#: Until IBN layers export at a symbolic size (issue 24's layer part), the
+#: IN size check pins the size in the graph of these (onnxruntime refuses
+#: the second size).
+PINNED = pytest.mark.xfail(
+    reason='issue 24: the IN size check pins the size during export until '
+    'the IBN layer change lands', raises=ExportError, strict=False)
+SHAPE = (64, 96)
+SECOND = (2, *second_shape(SHAPE))
+
+SHIPPED = osp.join(REPO_ROOT, 'configs', 'ibn_b_cityscapes.py')
+DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'fcn_r18-tiny-d8_synthetic.py')
+#: configs/ibn_b_cityscapes.py (IBN-b ResNet-50, FCN, auxiliary head) as a
+#: ResNet-18 of 8 base channels, testing at 96x48 (the Resize keeps the
+#: aspect ratio), so that the resize and the resize back are exercised.
+SHRINK = [
+    'model.backbone.depth=18', 'model.backbone.stem_channels=8',
+    'model.backbone.base_channels=8', 'model.decode_head.in_channels=64',
+    'model.decode_head.channels=16', 'model.auxiliary_head.in_channels=32',
+    'model.auxiliary_head.channels=16', 'test_pipeline.1.scale=(96,48)'
+]
+
+
+@pytest.fixture
+def tiny_densenet(monkeypatch):
+    from ibnseg.models.backbones.densenet_ibn import IBNDenseNet
+    monkeypatch.setattr(IBNDenseNet, 'arch_settings',
+                        {**IBNDenseNet.arch_settings,
+                         121: TINY_DENSENET_ARCH})
+
+
+def _segmentor(backbone: dict):
+    """An EncoderDecoder with an FCN head on ``backbone``, random weights,
+    in eval mode."""
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    probe = MODELS.build(backbone).eval()
+    with torch.no_grad():
+        channels = probe(torch.zeros(1, 3, 64, 64))[-1].shape[1]
+    model = MODELS.build(dict(
+        type='EncoderDecoder',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+        backbone=backbone,
+        decode_head=dict(
+            type='FCNHead', in_channels=channels, in_index=0, channels=16,
+            num_convs=1, concat_input=False, num_classes=19, norm_cfg=NORM,
+            align_corners=False),
+        test_cfg=dict(mode='whole')))
+    # BN statistics other than 0 and 1, as a trained model has
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2)
+    return model.eval()
+
+
+def _check_parity(results, fp16=False):
+    for result in results:
+        assert result.max_rel < (5e-2 if fp16 else 1e-4), result.describe()
+        assert result.agreement > (0.99 if fp16 else 0.999), \
+            result.describe()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('case', [
+    'plain', pytest.param('ibn_a', marks=PINNED), 'ibn_b',
+    pytest.param('densenet_ibn_a', marks=PINNED)
+])
+def test_exported_at_one_size_runs_at_another(case, tmp_path, request):
+    if case.startswith('densenet'):
+        request.getfixturevalue('tiny_densenet')
+    model = _segmentor(CASES[case])
+    path = str(tmp_path / f'{case}.onnx')
+    export_onnx(model, path, SHAPE)
+    inputs = onnx.load(path).graph.input[0].type.tensor_type.shape.dim
+    assert [d.HasField('dim_param') for d in inputs] == \
+        [True, False, True, True]
+    _check_parity(verify_onnx(path, SegmentorForExport(model).eval(),
+                              [(1, *SHAPE), SECOND]))
+
+
+@pytest.mark.slow
+def test_torchscript_exporter_and_labels(tmp_path):
+    model = _segmentor(CASES['plain'])
+    path = str(tmp_path / 'plain.onnx')
+    export_onnx(model, path, SHAPE, exporter='torchscript', with_argmax=True)
+    results = verify_onnx(path, SegmentorForExport(model).eval(),
+                          [(1, *SHAPE), SECOND])
+    # labels only: no logit errors, every pixel's class agrees
+    assert [r.agreement for r in results] == [1.0, 1.0]
+    assert np.isnan(results[0].max_abs)
+
+
+def _input_types(path):
+    model = onnx.shape_inference.infer_shapes(onnx.load(path))
+    types = {v.name: v.type.tensor_type.elem_type
+             for v in list(model.graph.value_info) + list(model.graph.input)}
+    return {op: [types.get(n.input[0]) for n in model.graph.node
+                 if n.op_type == op]
+            for op in ('InstanceNormalization', 'Conv')}
+
+
+@pytest.mark.slow
+def test_fp16_keeps_instance_norm_in_fp32(tmp_path):
+    model = _segmentor(CASES['ibn_b'])
+    path = str(tmp_path / 'ibn_b_fp16.onnx')
+    export_onnx(model, path, SHAPE, fp16=True)
+    types = _input_types(path)
+    # IBN-b: IN after the stem and after layer1 and layer2
+    assert types['InstanceNormalization'] == [onnx.TensorProto.FLOAT] * 3
+    assert set(types['Conv']) == {onnx.TensorProto.FLOAT16}
+    # the caller's model stays float32: it is the reference
+    assert next(model.parameters()).dtype == torch.float32
+    _check_parity(verify_onnx(path, SegmentorForExport(model).eval(),
+                              [(1, *SHAPE), SECOND]), fp16=True)
+
+
+def _shrink_options() -> dict:
+    """SHRINK as the tools parse it."""
+    from ibnseg.engine.cfg_options import CfgOptionsAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
+    return parser.parse_args(['--cfg-options', *SHRINK]).cfg_options
+
+
+@pytest.fixture(scope='module')
+def shipped(tmp_path_factory):
+    """A checkpoint of the shrunk shipped config's model (random weights),
+    its export through the tool with --verify, and images of three sizes."""
+    from mmseg.apis import init_model
+
+    from ibnseg.engine.runner_setup import load_config
+    root = tmp_path_factory.mktemp('onnx')
+    torch.manual_seed(0)
+    model = init_model(load_config(SHIPPED, _shrink_options()), device='cpu')
+    checkpoint = str(root / 'ibn_b.pth')
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    onnx_file = root / 'export' / 'ibn_b.onnx'
+    proc = run_tool('pytorch2onnx.py', [
+        SHIPPED, checkpoint, '--output-file', onnx_file, '--shape', 48, 96,
+        '--verify', '--cfg-options', *SHRINK], timeout=300)
+    (root / 'images').mkdir()
+    rng = np.random.default_rng(0)
+    for name, (w, h) in dict(a=(96, 48), b=(120, 64), c=(70, 90)).items():
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), np.uint8)).save(
+            root / 'images' / f'{name}.png')
+    return dict(root=root, checkpoint=checkpoint, onnx=str(onnx_file),
+                output=proc.stdout)
+
+
+@pytest.mark.slow
+def test_tool_exports_and_verifies_a_shipped_config(shipped):
+    lines = [line for line in shipped['output'].splitlines()
+             if line.startswith('verify')]
+    assert lines[0].startswith('verify 48x96 batch 1: max abs error ')
+    assert lines[1].startswith('verify 32x56 batch 2: max abs error ')
+    assert 'argmax agreement 100.000%' in lines[0]
+    assert lines[2].startswith('verify: onnxruntime matches PyTorch within')
+    props = {p.key: p.value for p in onnx.load(shipped['onnx']).metadata_props}
+    assert props['ibnseg.output'] == 'logits'
+    assert props['ibnseg.config'] == 'ibn_b_cityscapes.py'
+    # nothing but the file in the folder it names (no temporary file left)
+    assert os.listdir(osp.dirname(shipped['onnx'])) == ['ibn_b.onnx']
+
+
+@pytest.mark.slow
+def test_onnx_inference_writes_what_pytorch_inference_writes(
+        shipped, tmp_path):
+    images = shipped['root'] / 'images'
+    options = ['--no-progress', '--cfg-options', *SHRINK]
+    run_tool('infer.py', [SHIPPED, shipped['checkpoint'], images, '--out',
+                          tmp_path / 'torch', *options])
+    run_tool('infer.py', [SHIPPED, shipped['onnx'], images, '--out',
+                          tmp_path / 'onnx', '--backend', 'onnxruntime',
+                          '--batch-size', '2', *options])
+    for name in ('a', 'b', 'c'):
+        for sub in ('pred', 'vis'):
+            expected = np.array(Image.open(tmp_path / 'torch' / sub /
+                                           f'{name}.png'))
+            got = np.array(Image.open(tmp_path / 'onnx' / sub /
+                                      f'{name}.png'))
+            np.testing.assert_array_equal(got, expected, f'{sub}/{name}')
+    labels = np.array(Image.open(tmp_path / 'torch' / 'pred' / 'b.png'))
+    assert labels.shape == (64, 120) and len(np.unique(labels)) >= 3
+
+
+# start-up errors, before any model is loaded
+
+
+def _no_model(*args, **kwargs):
+    raise AssertionError('the model was loaded before the error')
+
+
+def _run(tool_name, argv, monkeypatch, capsys, patch=('load_segmentor', )):
+    tool = load_tool(tool_name)
+    monkeypatch.setattr(sys, 'argv', [f'{tool_name}.py'])
+    for name in patch:
+        monkeypatch.setattr(tool, name, _no_model)
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main([str(arg) for arg in argv])
+    return exit_info.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize('extra, message', [
+    (['--tolerance', '1e-3'], '--tolerance applies to --verify'),
+    (['--shape', '16', '64'], 'argument --shape: 16: a side of at least 32'),
+    (['--cfg-options', 'model.test_cfg.mode=slide'],
+     "model.test_cfg.mode='slide'; only whole-image inference is exported"),
+])
+def test_export_tool_refuses_before_loading(extra, message, tmp_path,
+                                            monkeypatch, capsys):
+    code, err = _run('pytorch2onnx', [
+        DEMO, tmp_path / 'missing.pth', '--output-file',
+        tmp_path / 'x.onnx', *extra], monkeypatch, capsys,
+        patch=('load_segmentor', 'export_onnx'))
+    assert code == 2 and message in err, err
+
+
+def test_export_tool_refuses_a_folder_as_output(tmp_path, monkeypatch,
+                                                capsys):
+    code, err = _run('pytorch2onnx', [
+        DEMO, tmp_path / 'missing.pth', '--output-file', tmp_path],
+        monkeypatch, capsys, patch=('load_segmentor', 'export_onnx'))
+    assert code == 2
+    assert f'--output-file {tmp_path}: is a folder, not a file' in err
+
+
+def test_check_exportable_names_what_is_not_exported():
+    from mmengine.config import Config
+    base = dict(type='EncoderDecoder', decode_head=dict(num_classes=19))
+    check_exportable(Config(dict(model=base)))
+    for change, message in [
+        (dict(type='CascadeEncoderDecoder'), "'CascadeEncoderDecoder'"),
+        (dict(data_preprocessor=dict(test_cfg=dict(size_divisor=32))),
+         'data_preprocessor.test_cfg pads'),
+        (dict(decode_head=dict(num_classes=1)), 'one-channel'),
+    ]:
+        with pytest.raises(ExportError, match=message.replace('.', r'\.')):
+            check_exportable(Config(dict(model={**base, **change})))
+
+
+def test_onnxruntime_backend_refuses_cuda(tmp_path, monkeypatch, capsys):
+    image = tmp_path / 'img.png'
+    Image.new('RGB', (8, 8)).save(image)
+    code, err = _run('infer', [
+        DEMO, tmp_path / 'x.onnx', image, '--out', tmp_path / 'out',
+        '--backend', 'onnxruntime', '--device', 'cuda'], monkeypatch, capsys,
+        patch=('load_segmentor', 'OnnxSegmentor', 'segment_images'))
+    assert code == 2
+    assert '--device cuda: --backend onnxruntime runs on the CPU' in err
+
+
+@pytest.mark.slow  # 0.5 s: onnxruntime's import
+def test_onnxruntime_backend_names_a_file_it_cannot_use(tmp_path, capsys):
+    image = tmp_path / 'img.png'
+    Image.new('RGB', (8, 8)).save(image)
+    broken = tmp_path / 'x.onnx'
+    broken.write_bytes(b'not onnx')
+    tool = load_tool('infer')
+    code = tool.main([str(a) for a in (
+        DEMO, broken, image, '--out', tmp_path / 'out', '--backend',
+        'onnxruntime', '--no-progress')])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f'error: {broken}: onnxruntime cannot load it' in err
+    assert not (tmp_path / 'out').exists()

@@ -1,0 +1,175 @@
+"""Export a trained model to ONNX, optionally checking it with onnxruntime.
+
+    python tools/pytorch2onnx.py CONFIG CHECKPOINT --output-file F.onnx
+        [--shape H W] [--with-argmax] [--static]
+        [--exporter dynamo|torchscript] [--opset-version N] [--fp16]
+        [--verify] [--tolerance T] [--cfg-options K=V ...]
+
+The graph takes ``image`` (float32, N x 3 x H x W, RGB, values 0-255: the
+config's normalisation is inside) and gives ``logits`` (float32, N x C x H x
+W, at the input size) or, with ``--with-argmax``, ``labels`` (int64, N x H
+x W). Batch, height and width are dynamic unless ``--static``; ``--shape``
+is the example size the exporter traces with (default 512 1024). The test
+pipeline's resize is not in the graph: ``tools/infer.py CONFIG F.onnx ...
+--backend onnxruntime`` applies it, as for the PyTorch model.
+
+``--verify`` runs onnxruntime and PyTorch on random images at the example
+size and at a second one (3/4 of the height, 5/8 of the width, a batch of
+2) and prints the largest absolute and relative logit error and the argmax
+agreement; beyond ``--tolerance`` (relative to the largest logit) or below
+99.9% agreement (99% with ``--fp16``) it ends with status 1. Options, the
+config and the output file are checked before the model is loaded (status
+2); a checkpoint for another model, an export that fails or a file that
+fails verification end it with status 1. See docs/deployment.md.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+from mmengine.logging import print_log
+
+import ibnseg  # noqa: F401  (registers ibnseg's modules)
+from ibnseg.apis import inference_dataset_meta, load_segmentor
+from ibnseg.apis.onnx_export import (EXPORTERS, ExportError,
+                                     SegmentorForExport, check_exportable,
+                                     export_onnx, second_shape, verify_onnx)
+from ibnseg.engine.cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction
+from ibnseg.engine.fileio import check_output_options
+from ibnseg.engine.runner_setup import check_checkpoint, load_config
+from ibnseg.utils import CheckpointError
+
+#: Smallest example side: the dilated backbones downsample 8 times and IN
+#: needs more than one element per channel at the lowest resolution.
+MIN_SIDE = 32
+
+
+def _side(text: str) -> int:
+    value = int(text)
+    if value < MIN_SIDE:
+        raise argparse.ArgumentTypeError(
+            f'{text}: a side of at least {MIN_SIDE} pixels is needed')
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f'{text} is not a positive number')
+    return value
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Export a segmentor to ONNX (image -> logits or labels, '
+        'dynamic batch and size) and check it against PyTorch')
+    parser.add_argument('config', help='the model\'s config file')
+    parser.add_argument('checkpoint', help='its checkpoint file')
+    parser.add_argument(
+        '--output-file', required=True, help='the .onnx file to write')
+    parser.add_argument(
+        '--shape', type=_side, nargs=2, default=[512, 1024],
+        metavar=('H', 'W'),
+        help='height and width of the example image (default 512 1024)')
+    parser.add_argument(
+        '--with-argmax', action='store_true',
+        help='output the class index of every pixel (int64) instead of '
+        'the logits')
+    parser.add_argument(
+        '--static', action='store_true',
+        help='fix the input at 1 x 3 x H x W (default: batch, height and '
+        'width dynamic)')
+    parser.add_argument(
+        '--exporter', choices=EXPORTERS, default='dynamo',
+        help='dynamo: torch.onnx.export(dynamo=True), the current exporter '
+        '(default); torchscript: the legacy TorchScript-based one '
+        '(dynamo=False)')
+    parser.add_argument(
+        '--opset-version', type=int, default=None,
+        help='ONNX opset (default: the exporter\'s own for dynamo, 17 for '
+        'torchscript)')
+    parser.add_argument(
+        '--fp16', action='store_true',
+        help='the network in float16, its instance normalisation (IBN and '
+        'IN layers) in float32; input and logits stay float32')
+    parser.add_argument(
+        '--verify', action='store_true',
+        help='compare onnxruntime with PyTorch on random images of two sizes')
+    parser.add_argument(
+        '--tolerance', type=_positive_float, default=None,
+        help='largest logit error accepted by --verify, relative to the '
+        'largest logit (default 1e-3; 5e-2 with --fp16)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
+        help=CFG_OPTIONS_HELP)
+    return parser, parser.parse_args(argv)
+
+
+def main(argv=None):
+    parser, args = parse_args(argv)
+    if args.tolerance is not None and not args.verify:
+        parser.error('--tolerance applies to --verify, which is not given')
+    check_output_options(parser, files={'--output-file': args.output_file})
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        check_exportable(cfg)
+        classes = inference_dataset_meta(cfg)['classes']
+        check_checkpoint(args.checkpoint)
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+    try:
+        model = load_segmentor(cfg, args.checkpoint, device='cpu')
+    except CheckpointError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+    shape = tuple(args.shape)
+    what = [f'static 1x3x{shape[0]}x{shape[1]}' if args.static else
+            'dynamic batch, height and width',
+            'labels' if args.with_argmax else 'logits']
+    if args.fp16:
+        what.append('fp16 with IN in fp32')
+    print_log(
+        f'exporting {osp.basename(args.config)} with the {args.exporter} '
+        f'exporter ({", ".join(what)})', logger='current')
+    try:
+        export_onnx(
+            model, args.output_file, shape, exporter=args.exporter,
+            dynamic=not args.static, with_argmax=args.with_argmax,
+            fp16=args.fp16, opset=args.opset_version,
+            metadata=dict(config=osp.basename(args.config),
+                          classes=json.dumps(list(classes))))
+    except ExportError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+    print_log(f'wrote {args.output_file}', logger='current')
+    if not args.verify:
+        return 0
+    shapes = [(1, *shape)]
+    if not args.static:
+        shapes.append((2, *second_shape(shape)))
+    tolerance = args.tolerance or (5e-2 if args.fp16 else 1e-3)
+    min_agreement = 0.99 if args.fp16 else 0.999
+    reference = SegmentorForExport(model).eval()
+    try:
+        results = verify_onnx(args.output_file, reference, shapes)
+    except ExportError as error:
+        print(f'error: verify: {error}', file=sys.stderr)
+        return 1
+    failed = False
+    for result in results:
+        bad = result.agreement < min_agreement or result.max_rel > tolerance
+        failed |= bad
+        print(f'verify {result.describe()}'
+              f'{" FAILED" if bad else ""}')
+    if failed:
+        print(f'error: verify: {args.output_file} differs from PyTorch '
+              f'beyond the tolerance (max rel error {tolerance:g}, argmax '
+              f'agreement {100 * min_agreement:g}%)', file=sys.stderr)
+        return 1
+    print(f'verify: onnxruntime matches PyTorch within {tolerance:g} '
+          f'(relative) at {len(results)} size(s)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
