@@ -56,10 +56,11 @@ def test_bn_first_order_is_the_published_densenet_norm(channels, num_bn,
         assert out[:, :num_bn].mean((2, 3)).abs().max() > 0.5
 
 
-def test_bn_first_never_takes_the_fused_path_and_default_order_does():
+def test_both_orders_take_the_fused_path_unless_told_not_to():
     x = torch.randn(2, 10, 4, 4)
-    assert not IBN(10, 0.4, order='BN-IN')._fusable(x)
+    assert IBN(10, 0.4, order='BN-IN')._fusable(x)
     assert IBN(10, 0.4)._fusable(x)
+    assert not IBN(10, 0.4, order='BN-IN', fused=False)._fusable(x)
     assert "order='BN-IN'" in repr(IBN(10, 0.4, order='BN-IN'))
 
 

@@ -1,4 +1,5 @@
 import copy
+import io
 
 import pytest
 import torch
@@ -8,7 +9,9 @@ from mmcv.cnn import build_norm_layer
 from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 
-from ibnseg.models import IBN, InstanceNormSizeError, PartialInstanceNorm
+from ibnseg.models import (IBN, InstanceNormSizeError, ParallelIBN,
+                           PartialInstanceNorm)
+from ibnseg.models.layers import ibn_fused
 
 torch.set_num_threads(1)
 
@@ -26,29 +29,39 @@ def _randomized(layer, seed=0):
 
 def _by_hand(layer, x):
     """IN/BN of the two channel parts with torch.nn.functional directly."""
-    k = layer.num_in
+    k, c = layer.num_in, layer.num_features
+    in_first = layer.order == 'IN-BN'
+    in_x = x[:, :k] if in_first else x[:, c - k:]
+    bn_x = x[:, k:] if in_first else x[:, :c - k]
     parts = []
     if layer.IN is not None:
         parts.append(
-            F.instance_norm(x[:, :k], weight=layer.IN.weight,
+            F.instance_norm(in_x, weight=layer.IN.weight,
                             bias=layer.IN.bias, eps=layer.IN.eps))
     if layer.BN is not None:
         bn = layer.BN
         parts.append(
-            F.batch_norm(x[:, k:], bn.running_mean.clone(),
+            F.batch_norm(bn_x, bn.running_mean.clone(),
                          bn.running_var.clone(), bn.weight, bn.bias,
                          bn.training, 0.0, bn.eps))
-    return torch.cat(parts, 1)
+    return torch.cat(parts if in_first else parts[::-1], 1)
 
 
-@pytest.mark.parametrize('channels,ratio,num_in', [(8, 0.5, 4), (7, 0.5, 3),
-                                                   (9, 0.25, 2), (5, 1.0, 5),
-                                                   (5, 0.0, 0), (3, 0.4, 1)])
+# (channels, ratio, IN channels with order 'IN-BN', with 'BN-IN')
+LAYOUTS = [(8, 0.5, 4, 4), (7, 0.5, 3, 4), (9, 0.25, 2, 3), (5, 1.0, 5, 5),
+           (5, 0.0, 0, 0), (3, 0.4, 1, 2)]
+
+
+@pytest.mark.parametrize('channels,ratio,num_in,num_in_bn_first', LAYOUTS)
+@pytest.mark.parametrize('order', IBN.ORDERS)
 @pytest.mark.parametrize('mode', ['train', 'eval', 'norm_eval'])
-def test_fused_matches_split_and_by_hand(channels, ratio, num_in, mode):
-    fused = _randomized(IBN(channels, ratio))
+def test_fused_matches_split_and_by_hand(channels, ratio, num_in,
+                                         num_in_bn_first, order, mode):
+    fused = _randomized(IBN(channels, ratio, order=order))
     split = copy.deepcopy(fused)
     split.fused = False
+    if order == 'BN-IN':
+        num_in = num_in_bn_first
     assert fused.num_in == num_in
     assert (fused.IN is None) == (num_in == 0)
     assert (fused.BN is None) == (num_in == channels)
@@ -72,6 +85,86 @@ def test_fused_matches_split_and_by_hand(channels, ratio, num_in, mode):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
 
 
+@pytest.mark.parametrize('channels,ratio,num_in,num_in_bn_first', LAYOUTS)
+@pytest.mark.parametrize('order', IBN.ORDERS)
+def test_inference_path_matches_split_and_by_hand(channels, ratio, num_in,
+                                                  num_in_bn_first, order,
+                                                  monkeypatch):
+    """In eval without gradients the layer is one affine map per plane in
+    plain ops, never the autograd.Function (which torch.jit.trace cannot
+    record), with the split path's numbers in float32."""
+    layer = _randomized(IBN(channels, ratio, order=order)).eval()
+    split = copy.deepcopy(layer)
+    split.fused = False
+    monkeypatch.setattr(ibn_fused._FusedIBNFunction, 'apply', None)
+    x = torch.randn(3, channels, 5, 6) * 3 + 1
+    with torch.no_grad():
+        out = layer(x)
+        torch.testing.assert_close(out, split(x), atol=1e-5, rtol=0)
+        torch.testing.assert_close(out, _by_hand(layer, x), atol=1e-5,
+                                   rtol=0)
+
+
+@pytest.mark.parametrize('order', IBN.ORDERS)
+def test_inference_path_is_differentiable(order):
+    """A traced or compiled model in eval mode runs the inference path with
+    autograd on: its gradients are the split path's."""
+    layer = _randomized(IBN(7, 0.5, order=order)).eval()
+    split = copy.deepcopy(layer)
+    split.fused = False
+    x = torch.randn(2, 7, 4, 5, requires_grad=True)
+    x_split = x.detach().clone().requires_grad_()
+    out = ibn_fused._affine_ibn(x, layer.IN, layer.BN, order == 'IN-BN')
+    grad = torch.randn_like(out)
+    (out * grad).sum().backward()
+    (split(x_split) * grad).sum().backward()
+    torch.testing.assert_close(x.grad, x_split.grad, atol=1e-5, rtol=1e-5)
+    for p, q in zip(layer.parameters(), split.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, atol=1e-4, rtol=1e-5)
+
+
+def test_inference_statistics_hold_on_nearly_constant_planes():
+    """The IN variance is taken about the mean (two passes): the one-pass
+    E[x^2] - E[x]^2 in float32 loses a plane of 100 +- 0.01 (its variance
+    comes out negative). float32 resolves 100 to 4e-6, so the output of such
+    a plane is good to about 1e-3 on any path (the split one: 5e-4)."""
+    layer = _randomized(IBN(6, 0.5)).eval()
+    x = torch.randn(2, 6, 8, 8) * 0.01 + 100
+    with torch.no_grad():
+        expected = _by_hand(copy.deepcopy(layer).double(), x.double())
+        out = layer(x)
+    torch.testing.assert_close(out.double(), expected, atol=3e-3, rtol=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('order', IBN.ORDERS)
+def test_layer_traces_and_exports_at_any_size(order):
+    """torch.jit.trace and torch.export (height and width symbolic) record
+    the inference path; both run at a second size as the layer does."""
+    layer = _randomized(IBN(6, 0.5, order=order)).eval()
+    x, other = torch.randn(2, 6, 5, 7), torch.randn(3, 6, 9, 4)
+    with torch.no_grad():
+        expected = layer(other)
+    traced = torch.jit.trace(layer, x)
+    torch.testing.assert_close(traced(other), expected, atol=1e-5, rtol=0)
+    dims = {0: torch.export.Dim('n'), 2: torch.export.Dim('h'),
+            3: torch.export.Dim('w')}
+    program = torch.export.export(layer, (x, ), dynamic_shapes=[dims])
+    torch.testing.assert_close(program.module()(other), expected, atol=1e-5,
+                               rtol=0)
+
+
+@pytest.mark.parametrize('order', IBN.ORDERS)
+def test_layer_exports_to_onnx_with_the_torchscript_exporter(order):
+    """The TorchScript-based exporter failed on the autograd.Function
+    (``RuntimeError: unordered_map::at``)."""
+    pytest.importorskip('onnx')
+    layer = _randomized(IBN(6, 0.5, order=order)).eval()
+    torch.onnx.export(layer, (torch.randn(2, 6, 5, 7), ), io.BytesIO(),
+                      dynamo=False, input_names=['x'],
+                      dynamic_axes={'x': {2: 'h', 3: 'w'}})
+
+
 def test_running_stats_follow_batchnorm_including_cumulative_average():
     layer = IBN(6, 0.5, norm_cfg=dict(type='BN', momentum=None))
     reference = nn.BatchNorm2d(3, momentum=None)
@@ -93,12 +186,17 @@ def test_eval_features_of_a_sample_do_not_depend_on_the_batch():
     torch.testing.assert_close(layer(other)[1:2], alone, atol=1e-6, rtol=0)
 
 
-def test_one_spatial_element_is_refused():
-    layer = IBN(4)
-    with pytest.raises(InstanceNormSizeError, match=r'IBN\(4\).*\(2, 4, 1, 1\)'):
-        layer(torch.randn(2, 4, 1, 1))
+@pytest.mark.parametrize('mode', ['train', 'eval'])
+def test_one_spatial_element_is_refused(mode):
+    for order in IBN.ORDERS:
+        layer = IBN(4, order=order).train(mode == 'train')
+        with pytest.raises(InstanceNormSizeError,
+                           match=r'IBN\(4\).*\(2, 4, 1, 1\)'):
+            layer(torch.randn(2, 4, 1, 1))
     with pytest.raises(InstanceNormSizeError, match='InstanceNorm'):
         PartialInstanceNorm(4, 0.5)(torch.randn(2, 4, 1, 1))
+    with pytest.raises(InstanceNormSizeError, match=r'ParallelIBN\(4\)'):
+        ParallelIBN(4)(torch.randn(2, 4, 1, 1))
 
 
 def test_bad_options_are_refused():

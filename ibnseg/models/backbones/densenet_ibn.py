@@ -13,7 +13,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..arg_checks import (check_bool, check_bools, check_choice, check_dict,
                           check_int, check_number)
-from ..layers import IBN, InstanceNormSizeError
+from ..layers import IBN, InstanceNormSizeError, spatial_size
 from .ibn_resnet import _ibn_init_cfg
 from .ibn_weights import _REVISE_KEYS, DENSENET_LEGACY_KEYS
 
@@ -308,7 +308,7 @@ class IBNDenseNet(BaseModule):
             return any(h * w <= 1 for (h, w), has_in in zip(
                 self._map_sizes(height, width), self.ibn_stages) if has_in)
 
-        height, width = x.shape[-2:]
+        height, width = spatial_size(x)
         if not fails(height, width):
             return
         block = next(i + 1 for i, ((h, w), has_in) in enumerate(

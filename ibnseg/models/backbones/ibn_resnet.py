@@ -8,7 +8,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..arg_checks import check_int, check_not_given
 from ..layers import (IBN, InstanceNormSizeError, ParallelIBN,
-                      PartialInstanceNorm, SqueezeExcitation)
+                      PartialInstanceNorm, SqueezeExcitation, spatial_size)
 from . import ibn_weights  # noqa: F401  (registers StrictPretrained)
 from .ibn_layout import IBNLayout, StageLayout
 
@@ -259,7 +259,8 @@ class IBNResNet(ResNet):
     def _check_input_size(self, x):
         """Refuse inputs for which some IN would see a single element, and
         suggest the smallest input that the whole backbone takes."""
-        batch, height, width = x.shape[0], x.shape[-2], x.shape[-1]
+        batch = x.shape[0]
+        height, width = spatial_size(x)
 
         def one_element(stride):
             return -(-height // stride) * -(-width // stride) <= 1

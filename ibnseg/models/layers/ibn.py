@@ -3,9 +3,14 @@ configured Batch Normalization on the rest (or, ``order='BN-IN'``, the other
 way round, as in the published DenseNet-IBN-a).
 
 Its split path (slice -> IN, slice -> BN -> ``torch.cat``, the published
-layout) is the reference; a fused single-pass path with the same numbers
-(:mod:`.ibn_fused`) serves the common case (stock BN, fp32/fp64).
+layout) is the reference; fused paths with the same numbers
+(:mod:`.ibn_fused`) serve the common case (stock BN, fp32/fp64).
+
+Every layer here traces (``torch.jit.trace``) and exports (``torch.export``,
+ONNX) with the image size left symbolic.
 """
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -21,17 +26,42 @@ class InstanceNormSizeError(ValueError):
     """Instance Normalization met a feature map with one spatial element."""
 
 
+def spatial_size(x):
+    """The spatial sizes of ``x`` (``x.shape[2:]``) for a size check that
+    must not fix the size of a traced or exported model.
+
+    Under ``torch.export`` they are the symbolic sizes: a condition on them
+    becomes a guard or an assertion on the input size (``torch.Size.numel()``
+    would specialise them to the example's). Under ``torch.jit.trace``, which
+    gives sizes as tensors (a check on those warns that the trace takes its
+    result as a constant), they are read as numbers through
+    ``torch.Size.numel()``: the traced graph does not keep a Python check.
+    """
+    if torch.jit.is_tracing():
+        return tuple(x.shape[i:i + 1].numel() for i in range(2, x.dim()))
+    return tuple(x.shape[2:])
+
+
 def check_instance_norm_size(x, where):
     """Raise :class:`InstanceNormSizeError` if ``x`` has one spatial element.
 
     Instance statistics over a single value are meaningless (the output would
     be the bias alone), so like ``F.instance_norm`` this refuses such input.
+    ``torch._check_with`` raises it in eager mode and records it as an
+    assertion on the symbolic size under ``torch.export``, leaving the size
+    free (see :func:`spatial_size`).
     """
-    if x.shape[2:].numel() <= 1:
-        raise InstanceNormSizeError(
-            f'{where}: instance normalization needs more than one spatial '
-            f'element per channel, got a feature map of shape '
-            f'{tuple(x.shape)}; use a larger input image')
+    size_ok = math.prod(spatial_size(x)) > 1
+    if torch.compiler.is_dynamo_compiling():
+        # Dynamo (torch.compile, strict torch.export) records a torch._check
+        # with neither an error type nor a message
+        torch._check(size_ok)
+        return
+    torch._check_with(
+        InstanceNormSizeError, size_ok,
+        lambda: (f'{where}: instance normalization needs more than one '
+                 f'spatial element per channel, got a feature map of shape '
+                 f'{tuple(x.shape)}; use a larger input image'))
 
 
 @MODELS.register_module()
@@ -48,8 +78,6 @@ class IBN(nn.Module):
     DenseNet-IBN-a does: the first ``int(num_features * (1 - ratio))``
     channels go through BN, the remaining ones through IN (``ratio`` stays
     the IN fraction; the BN part is the one counted, rounded down, as there).
-    That order always takes the split path: the fused path
-    (:mod:`.ibn_fused`) normalises IN on the leading channels only.
 
     The attribute name that ``mmcv.cnn.build_norm_layer`` gives this layer is
     ``bn<postfix>`` (``_abbr_``), so ``norm_cfg=dict(type='IBN')`` in a
@@ -62,8 +90,9 @@ class IBN(nn.Module):
         norm_cfg (dict): Config of the norm for the remaining channels
             (``BN``, ``SyncBN``, ...). Default: dict(type='BN').
         eps (float): Epsilon of the IN part. Default: 1e-5.
-        fused (bool): Use the fused single-pass path when the BN part is a
-            stock ``_BatchNorm`` (and ``order`` is ``'IN-BN'``). ``False``
+        fused (bool): Use the fused paths (:mod:`.ibn_fused`) when the BN
+            part is a stock ``_BatchNorm``: a single normalisation pass in
+            training, one affine map per channel in inference. ``False``
             forces the published split -> IN/BN -> concatenate path
             (numerically the same; for benchmarks). Default: True.
         order (str): Which part takes the leading channels: ``'IN-BN'``
@@ -109,13 +138,14 @@ class IBN(nn.Module):
         self.BN = build_norm_layer(norm_cfg, num_bn)[1] if num_bn else None
 
     def _fusable(self, x):
-        return self.fused and self.order == 'IN-BN' and fusable(x, self.BN)
+        return self.fused and fusable(x, self.BN)
 
     def forward(self, x):
         if self.IN is not None:
             check_instance_norm_size(x, f'IBN({self.num_features})')
         if self._fusable(x):
-            return fused_ibn(x, self.IN, self.BN)
+            return fused_ibn(x, self.IN, self.BN,
+                             in_first=self.order == 'IN-BN')
         return self._forward_split(x)
 
     def _forward_split(self, x):

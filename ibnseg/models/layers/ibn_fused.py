@@ -1,18 +1,29 @@
-"""The fast path of the :class:`~ibnseg.models.layers.IBN` layer.
+"""The fast paths of the :class:`~ibnseg.models.layers.IBN` layer.
 
-One native group-norm pass (one group per channel) yields the per-(sample,
-channel) statistics and the final IN output; the BN channels are then one
-in-place affine map away from their BN output. No split copies, no
-concatenation; the backward is written by hand for the same reason. It gives
-the numbers of the layer's split path (slice -> IN, slice -> BN ->
+Both give the numbers of the layer's split path (slice -> IN, slice -> BN ->
 ``torch.cat``, the published layout and the reference the tests compare
-against) and is measured in docs/benchmarks.md.
+against), for either part order, and are measured in docs/benchmarks.md:
 
-It serves a stock ``_BatchNorm`` BN part (``BN``, and ``SyncBN`` after
+- Training (and eager inference that needs gradients): one native group-norm
+  pass (one group per channel) yields the per-(sample, channel) statistics
+  and the final IN output; the BN channels are then one in-place affine map
+  away from their BN output. No split copies, no concatenation; the backward
+  is written by hand for the same reason (:class:`_FusedIBNFunction`).
+- Inference (BN on its running statistics, no gradient needed), and BN on
+  its running statistics under a tracer or compiler: the layer is one affine
+  map per (sample, channel) plane, from the IN channels' own statistics and
+  the BN running statistics, in plain ops that ``torch.jit.trace``,
+  ``torch.export``, ``torch.compile`` and both ONNX exporters record
+  (:func:`_affine_ibn`). ``torch.jit.trace`` and the TorchScript ONNX
+  exporter fail on an ``autograd.Function``; in training mode they get the
+  split path.
+
+They serve a stock ``_BatchNorm`` BN part (``BN``, and ``SyncBN`` after
 mmengine's ``revert_sync_batchnorm``) on fp32/fp64 input; everything else
 takes the split path (:func:`fusable`).
 """
 import torch
+import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 
 __all__ = ['fusable', 'fused_ibn']
@@ -26,29 +37,97 @@ def fusable(x, bn):
     # SyncBN across devices needs its own forward to all-reduce statistics.
     if x.dim() != 4 or x.dtype not in (torch.float32, torch.float64):
         return False
-    return bn is None or (isinstance(bn, _BatchNorm) and bn.affine
-                          and type(bn).forward is _BatchNorm.forward)
+    if bn is None:
+        return True
+    if not (isinstance(bn, _BatchNorm) and bn.affine
+            and type(bn).forward is _BatchNorm.forward):
+        return False
+    # torch.jit.trace cannot record the autograd.Function of training
+    # (batch statistics); in eval the fused path is plain ops and traces.
+    return not (torch.jit.is_tracing() and _batch_statistics(bn))
 
 
-def fused_ibn(x, instance_norm, bn):
-    """IN (``instance_norm``, or ``None``) on the leading channels of ``x``,
-    ``bn`` (or ``None``) on the rest, with ``bn``'s running statistics
-    updated as ``_BatchNorm.forward`` does; only when :func:`fusable`."""
+def _batch_statistics(bn):
+    """Whether ``bn`` normalises with the batch's statistics (as
+    ``_BatchNorm.forward`` decides), not its running ones."""
+    return bn.training or bn.running_mean is None
+
+
+def fused_ibn(x, instance_norm, bn, in_first=True):
+    """IN (``instance_norm``, or ``None``) on the leading channels of ``x``
+    (``in_first``) or the trailing ones, ``bn`` (or ``None``) on the rest,
+    with ``bn``'s running statistics updated as ``_BatchNorm.forward`` does;
+    only when :func:`fusable`."""
     parts = [m for m in (instance_norm, bn) if m is not None]
+    if not in_first:
+        parts.reverse()
+    if bn is None or not _batch_statistics(bn):
+        params = [p for m in parts for p in (m.weight, m.bias)]
+        # Tracers and compilers record autograd through the plain ops; the
+        # hand-written backward serves eager training with norm_eval.
+        if (torch.jit.is_tracing() or torch.compiler.is_compiling()
+                or not torch.is_grad_enabled()
+                or not any(t.requires_grad for t in [x, *params])):
+            return _affine_ibn(x, instance_norm, bn, in_first)
     weight = torch.cat([m.weight for m in parts])
     bias = torch.cat([m.bias for m in parts])
     num_in = instance_norm.num_features if instance_norm is not None else 0
     in_eps = (instance_norm if instance_norm is not None else bn).eps
     bn_eps = bn.eps if bn is not None else in_eps
     bn_stats = None
-    if bn is not None and not (bn.training or bn.running_mean is None):
+    if bn is not None and not _batch_statistics(bn):
         bn_stats = (bn.running_mean, bn.running_var)
     out, batch_mean, batch_var = _FusedIBNFunction.apply(
-        x, weight, bias, num_in, in_eps, bn_eps, bn_stats)
+        x, weight, bias, num_in, in_first, in_eps, bn_eps, bn_stats)
     if bn is not None and bn_stats is None:
         _update_running_stats(bn, batch_mean, batch_var,
                               x.shape[0] * x.shape[2:].numel(), x.shape[1])
     return out
+
+
+def _affine_ibn(x, instance_norm, bn, in_first):
+    """The layer with BN on its running statistics: every (sample, channel)
+    plane gets one affine map, ``y = x * scale + shift``, from the plane's
+    own mean and variance on the IN channels and from the running ones on
+    the BN channels.
+
+    The IN statistics take two passes (the mean, then the norm of the
+    centred plane), numerically sound where the one-pass ``E[x^2] -
+    E[x]^2`` in float32 loses a nearly constant plane, and several times
+    faster than ``torch.var_mean`` (Welford) on CPU. The map runs as
+    ``F.batch_norm`` in eval mode over the planes as channels of one sample,
+    with mean 0 and variance 1: its per-channel kernel is about twice as fast
+    on CPU as a broadcasting ``addcmul``, ONNX has it as
+    ``BatchNormalization``, and its weight and bias carry autograd (a traced
+    model stays differentiable). Sizes stay symbolic: nothing here reads
+    them as numbers.
+    """
+    n, c, h, w = x.shape
+    scales, shifts = [], []
+    if instance_norm is not None:
+        k = instance_norm.num_features
+        planes = x[:, :k] if in_first else x[:, c - k:]
+        mean = planes.mean((2, 3), keepdim=True)
+        var = torch.linalg.vector_norm(
+            planes - mean, dim=(2, 3)).square() / (h * w)
+        scale = instance_norm.weight * (var + instance_norm.eps).rsqrt()
+        scales.append(scale)
+        shifts.append(instance_norm.bias - mean.flatten(1) * scale)
+    if bn is not None:
+        scale = bn.weight * (bn.running_var + bn.eps).rsqrt()
+        shift = bn.bias - bn.running_mean * scale
+        scales.append(scale.expand(n, -1))
+        shifts.append(shift.expand(n, -1))
+    if not in_first:
+        scales.reverse()
+        shifts.reverse()
+    scale = torch.cat(scales, 1).reshape(-1)
+    shift = torch.cat(shifts, 1).reshape(-1)
+    # (statistics of stride 0, from expand, would take a slower kernel)
+    out = F.batch_norm(
+        x.reshape(1, n * c, h, w), scale.new_zeros(n * c),
+        scale.new_ones(n * c), scale, shift, False, 0.0, 0.0)
+    return out.view(n, c, h, w)
 
 
 def _update_running_stats(bn, batch_mean, batch_var, count, channels):
@@ -67,8 +146,16 @@ def _update_running_stats(bn, batch_mean, batch_var, count, channels):
         batch_var * (count / (count - 1)), alpha=factor)
 
 
+def _channel_parts(c, num_in, in_first):
+    """The slices of the IN and of the BN channels among ``c``."""
+    if in_first:
+        return slice(0, num_in), slice(num_in, c)
+    return slice(c - num_in, c), slice(0, c - num_in)
+
+
 class _FusedIBNFunction(torch.autograd.Function):
-    """IN on channels ``[:k]``, BN on ``[k:]``, in one normalisation pass.
+    """IN on ``num_in`` channels (the leading ones, or with ``in_first``
+    False the trailing ones), BN on the others, in one normalisation pass.
 
     ``native_group_norm`` with one group per channel gives the per-(sample,
     channel) mean and rstd of every plane and, in the same pass, the final
@@ -82,22 +169,25 @@ class _FusedIBNFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, num_in, in_eps, bn_eps, bn_stats):
+    def forward(ctx, x, weight, bias, num_in, in_first, in_eps, bn_eps,
+                bn_stats):
         n, c, h, w = x.shape
         k = num_in
+        ins, bns = _channel_parts(c, k, in_first)
         x = x.contiguous()
-        ones = weight.new_ones(c - k)
+        # the IN channels' weight and bias, 1 and 0 on the BN channels
+        gn_weight, gn_bias = weight.clone(), bias.clone()
+        gn_weight[bns] = 1
+        gn_bias[bns] = 0
         out, inst_mean, inst_rstd = torch.native_group_norm(
-            x, torch.cat([weight[:k], ones]),
-            torch.cat([bias[:k], ones.new_zeros(c - k)]), n, c, h * w, c,
-            in_eps)
+            x, gn_weight, gn_bias, n, c, h * w, c, in_eps)
         inst_mean = inst_mean.view(n, c)
         inst_rstd = inst_rstd.view(n, c)
         mean, rstd = inst_mean.clone(), inst_rstd.clone()
         batch_stats = None
         if k < c:
-            m_nc = inst_mean[:, k:].double()
-            r_nc = inst_rstd[:, k:].double()
+            m_nc = inst_mean[:, bns].double()
+            r_nc = inst_rstd[:, bns].double()
             if bn_stats is None:
                 var_nc = r_nc.pow(-2) - in_eps
                 m_c = m_nc.mean(0)
@@ -106,15 +196,15 @@ class _FusedIBNFunction(torch.autograd.Function):
             else:
                 m_c, v_c = (s.double() for s in bn_stats)
             r_c = (v_c + bn_eps).rsqrt()
-            g, b = weight[k:].double(), bias[k:].double()
+            g, b = weight[bns].double(), bias[bns].double()
             scale = g * r_c / r_nc
             shift = g * r_c * (m_nc - m_c) + b
-            out[:, k:].mul_(scale.to(x.dtype)[..., None, None]).add_(
+            out[:, bns].mul_(scale.to(x.dtype)[..., None, None]).add_(
                 shift.to(x.dtype)[..., None, None])
-            mean[:, k:] = m_c.to(mean.dtype)
-            rstd[:, k:] = r_c.to(rstd.dtype)
+            mean[:, bns] = m_c.to(mean.dtype)
+            rstd[:, bns] = r_c.to(rstd.dtype)
         ctx.save_for_backward(x, weight, mean, rstd)
-        ctx.num_in = k
+        ctx.bn_channels = bns
         ctx.bn_from_data = bn_stats is None
         if batch_stats is None:
             batch_stats = (x.new_empty(0), x.new_empty(0))
@@ -126,7 +216,7 @@ class _FusedIBNFunction(torch.autograd.Function):
     def backward(ctx, grad_out, _grad_mean, _grad_var):
         x, weight, mean, rstd = ctx.saved_tensors
         n, c, h, w = x.shape
-        k = ctx.num_in
+        bns = ctx.bn_channels
         grad_out = grad_out.contiguous()
         # Per (n, c) plane: sum(dy * xhat) and sum(dy) under the statistics
         # used in forward, from one native reduction over (1, N*C, H, W).
@@ -147,11 +237,11 @@ class _FusedIBNFunction(torch.autograd.Function):
             mean_dy = sum_dy / (h * w)
             mean_dy_xhat = sum_dy_xhat / (h * w)
             if ctx.bn_from_data:
-                mean_dy[:, k:] = sum_dy[:, k:].mean(0) / (h * w)
-                mean_dy_xhat[:, k:] = sum_dy_xhat[:, k:].mean(0) / (h * w)
+                mean_dy[:, bns] = sum_dy[:, bns].mean(0) / (h * w)
+                mean_dy_xhat[:, bns] = sum_dy_xhat[:, bns].mean(0) / (h * w)
             else:
-                mean_dy[:, k:] = 0
-                mean_dy_xhat[:, k:] = 0
+                mean_dy[:, bns] = 0
+                mean_dy_xhat[:, bns] = 0
             # dx = g * rstd * (dy - mean_dy - xhat * mean_dy_xhat), written
             # as scale_dy * dy + scale_x * x + shift: two elementwise passes.
             scale_dy = weight * rstd
@@ -160,4 +250,4 @@ class _FusedIBNFunction(torch.autograd.Function):
             grad_x = torch.addcmul(shift[..., None, None], x,
                                    scale_x[..., None, None])
             grad_x.addcmul_(grad_out, scale_dy[..., None, None])
-        return grad_x, grad_weight, grad_bias, None, None, None, None
+        return grad_x, grad_weight, grad_bias, None, None, None, None, None
