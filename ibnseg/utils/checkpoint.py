@@ -152,10 +152,17 @@ def load_checkpoint_safely(filename, map_location=None, source=None):
             f'{conflicts} for torch.load under the names ibnseg checks '
             '(torch.serialization.clear_safe_globals() removes them)')
     try:
+        if zipfile.is_zipfile(filename):
+            with zipfile.ZipFile(filename) as archive:
+                _refuse_expansion(archive, source)
+        if hasattr(filename, 'seek'):  # is_zipfile read a file object
+            filename.seek(0)
         with torch.serialization.safe_globals(stand_ins):
             loaded = torch.load(filename, map_location=map_location,
                                 weights_only=True)
         return check_fields(rebuild(loaded))
+    except CheckpointError:
+        raise
     except Refused as error:
         raise UnsafeCheckpointError(
             f'{source}: refused to load this checkpoint: {error}') from None
@@ -165,6 +172,24 @@ def load_checkpoint_safely(filename, map_location=None, source=None):
         raise _unreadable_error(source, error) from None
     except Exception as error:  # torch's and zipfile's many ways to fail
         raise _unreadable_error(source, error) from None
+
+
+#: How many times its stored bytes a zip entry may expand to. torch writes
+#: checkpoints uncompressed, and deflate gains little on trained weights,
+#: while a crafted entry of zeros expands a thousandfold (a "zip bomb" that
+#: torch and zipfile would inflate into memory).
+MAX_EXPANSION = 100
+
+
+def _refuse_expansion(archive: zipfile.ZipFile, source) -> None:
+    for entry in archive.infolist():
+        if entry.file_size > MAX_EXPANSION * max(entry.compress_size,
+                                                 1 << 20):
+            raise UnsafeCheckpointError(
+                f'{source}: refused to load this checkpoint: its zip entry '
+                f'{entry.filename} would expand from {entry.compress_size} '
+                f'to {entry.file_size} bytes, more than {MAX_EXPANSION} '
+                'times (torch writes checkpoints uncompressed)')
 
 
 def _unreadable_error(source, error) -> CheckpointError:
@@ -226,6 +251,7 @@ def _load_downloaded(cached, map_location, source):
     if zipfile.is_zipfile(cached):
         with zipfile.ZipFile(cached) as archive:
             members = archive.infolist()
+            _refuse_expansion(archive, source)
             if len(members) == 1 and not members[0].is_dir():
                 buffer = io.BytesIO(archive.read(members[0]))
                 return load_checkpoint_safely(buffer, map_location, source)

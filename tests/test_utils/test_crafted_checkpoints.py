@@ -228,6 +228,29 @@ def test_numpy_allow_listed_by_another_package_is_named(tmp_path):
     assert load_checkpoint_safely(path)['meta']['seed'] == 3
 
 
+@pytest.mark.slow  # compresses 400 MB of zeros
+def test_a_zip_bomb_is_refused_before_it_expands(tmp_path, server, caches):
+    """torch reads deflated zip entries too: 200 MB of zeros stored in
+    about 200 KB would be inflated into memory (a file of a few MB can
+    claim gigabytes). Refused from the zip's directory, for a local file
+    and for a download (whose one-file zips torch.hub also accepts)."""
+    good = io.BytesIO()
+    torch.save({'w': torch.zeros(4)}, good)
+    path = tmp_path / 'bomb.pth'
+    with zipfile.ZipFile(io.BytesIO(good.getvalue())) as source, \
+            zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as bomb:
+        for entry in source.infolist():
+            bomb.writestr(entry.filename, source.read(entry))
+        bomb.writestr('bomb/data/1', bytes(200 << 20))
+    assert path.stat().st_size < 1 << 20
+    _refused(path, 'its zip entry bomb/data/1 would expand from')
+    with zipfile.ZipFile(tmp_path / 'served' / 'old.zip', 'w',
+                         zipfile.ZIP_DEFLATED) as one_file:
+        one_file.writestr('old.pth', bytes(200 << 20))
+    with pytest.raises(UnsafeCheckpointError, match='would expand from'):
+        CheckpointLoader.load_checkpoint(server.url('old.zip'), 'cpu')
+
+
 def _zip_bytes(entries):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w') as archive:
