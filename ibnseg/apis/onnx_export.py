@@ -220,8 +220,19 @@ def _export_proto(wrapper: nn.Module, example: torch.Tensor, exporter: str,
         output_names=[output_name],
         dynamic_axes={INPUT_NAME: axes, output_name: out_axes}
         if dynamic else None,
-        opset_version=opset if opset is not None else 17)
-    return onnx.load_from_string(buffer.getvalue())
+        opset_version=opset if opset is not None else 17,
+        # torch 2.13's pass that merges initializers of equal value (the
+        # IN weights of an untrained IBN-a model, all ones) leaves nodes
+        # naming the merged-away ones, a file onnxruntime refuses; keeping
+        # initializers as inputs skips that pass, and they are taken out
+        # of the inputs again below
+        keep_initializers_as_inputs=True)
+    proto = onnx.load_from_string(buffer.getvalue())
+    initializers = {init.name for init in proto.graph.initializer}
+    inputs = [i for i in proto.graph.input if i.name not in initializers]
+    del proto.graph.input[:]
+    proto.graph.input.extend(inputs)
+    return proto
 
 
 def _fixed_input_dims(proto) -> List[str]:

@@ -1,18 +1,22 @@
 """ONNX export (tools/pytorch2onnx.py, ibnseg.apis.onnx_export) and ONNX
 inference (tools/infer.py --backend onnxruntime).
 
-Each backbone family is exported at one size and run by onnxruntime at that
-size and at a second one with another batch, height, width and aspect
-ratio, against the PyTorch model: an exporter that fixes the size without a
-word fails there. The tool runs end to end on a shipped config shrunk with
-``--cfg-options``. The ONNX inference must write the very label PNGs and
-overlays that ``tools/infer.py`` writes with the PyTorch model: the logits
-differ by about 1e-6 of their range, far from the gap between the two best
-classes of almost every pixel, and the test pipeline and the resize back to
-the image's size are the same code on both routes.
+Each backbone family (plain ResNet, IBN-a, IBN-b, DenseNet-IBN-a) is
+exported by both exporters at one size and run by onnxruntime at that size
+and at a second one with another batch, height, width and aspect ratio,
+against the PyTorch model: an exporter that fixes the size without a word
+fails there (IBN-a and DenseNet-IBN-a did before commit e42f456); the IBN-a
+model's IN weights are all ones, as initialised, which the TorchScript
+exporter's merging of equal initializers broke. The tool runs end to end on
+a shipped config shrunk with ``--cfg-options``. The ONNX inference must
+write the very label PNGs and overlays that ``tools/infer.py`` writes with
+the PyTorch model: the logits differ by about 1e-6 of their range, far from
+the gap between the two best classes of almost every pixel, and the test
+pipeline and the resize back to the image's size are the same code on both
+routes.
 
-Models have random weights; exports take 5 to 20 s each (the dynamo
-exporter's tracing), so those tests are slow. The start-up errors run
+Models have random weights; exports take 1 to 15 s each (most of it the
+dynamo exporter's tracing), so those tests are slow. The start-up errors run
 ``main(argv)`` in-process with the model loading made to fail the test.
 """
 import argparse
@@ -54,12 +58,6 @@ CASES = {
         type='IBNDenseNet', depth=121, ibn='a', strides=(1, 2, 1, 1),
         dilations=(1, 1, 2, 4), out_indices=(3, ), norm_cfg=NORM),
 }
-#: Until IBN layers export at a symbolic size (issue 24's layer part), the
-#: IN size check pins the size in the graph of these (onnxruntime refuses
-#: the second size).
-PINNED = pytest.mark.xfail(
-    reason='issue 24: the IN size check pins the size during export until '
-    'the IBN layer change lands', raises=ExportError, strict=False)
 SHAPE = (64, 96)
 SECOND = (2, *second_shape(SHAPE))
 
@@ -120,16 +118,15 @@ def _check_parity(results, fp16=False):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('case', [
-    'plain', pytest.param('ibn_a', marks=PINNED), 'ibn_b',
-    pytest.param('densenet_ibn_a', marks=PINNED)
-])
-def test_exported_at_one_size_runs_at_another(case, tmp_path, request):
+@pytest.mark.parametrize('exporter', ['dynamo', 'torchscript'])
+@pytest.mark.parametrize('case', list(CASES))
+def test_exported_at_one_size_runs_at_another(case, exporter, tmp_path,
+                                              request):
     if case.startswith('densenet'):
         request.getfixturevalue('tiny_densenet')
     model = _segmentor(CASES[case])
     path = str(tmp_path / f'{case}.onnx')
-    export_onnx(model, path, SHAPE)
+    export_onnx(model, path, SHAPE, exporter=exporter)
     inputs = onnx.load(path).graph.input[0].type.tensor_type.shape.dim
     assert [d.HasField('dim_param') for d in inputs] == \
         [True, False, True, True]
