@@ -166,8 +166,10 @@ def main(argv=None):
               f'beyond the tolerance (max rel error {tolerance:g}, argmax '
               f'agreement {100 * min_agreement:g}%)', file=sys.stderr)
         return 1
-    print(f'verify: onnxruntime matches PyTorch within {tolerance:g} '
-          f'(relative) at {len(results)} size(s)')
+    within = 'in the argmax' if args.with_argmax else \
+        f'within {tolerance:g} (relative)'
+    print(f'verify: onnxruntime matches PyTorch {within} at '
+          f'{len(results)} size(s)')
     return 0
 
 

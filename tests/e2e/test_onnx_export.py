@@ -319,3 +319,40 @@ def test_onnxruntime_backend_names_a_file_it_cannot_use(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f'error: {broken}: onnxruntime cannot load it' in err
     assert not (tmp_path / 'out').exists()
+
+
+def _fake_segmentor():
+    """What SegmentorForExport reads of a segmentor, without a network."""
+    from types import SimpleNamespace
+    return SimpleNamespace(
+        data_preprocessor=SimpleNamespace(
+            channel_conversion=True, _enable_normalize=False),
+        decode_head=SimpleNamespace(align_corners=False))
+
+
+def test_export_failures_are_one_line_errors(tmp_path, monkeypatch):
+    from ibnseg.apis import onnx_export
+
+    def fail(*args):
+        raise RuntimeError('unsupported operator\n  long trace ...')
+
+    monkeypatch.setattr(onnx_export, '_export_proto', fail)
+    path = tmp_path / 'x.onnx'
+    with pytest.raises(ExportError, match=r'^the dynamo exporter failed: '
+                       r'RuntimeError: unsupported operator \(try '
+                       r'--exporter torchscript'):
+        export_onnx(_fake_segmentor(), str(path), SHAPE)
+    # an input fixed at the example's size although dynamic was asked for
+    image = onnx.helper.make_tensor_value_info(
+        'image', onnx.TensorProto.FLOAT, [1, 3, *SHAPE])
+    fixed = onnx.helper.make_model(onnx.helper.make_graph(
+        [onnx.helper.make_node('Identity', ['image'], ['logits'])], 'g',
+        [image], [onnx.helper.make_tensor_value_info(
+            'logits', onnx.TensorProto.FLOAT, None)]))
+    monkeypatch.setattr(onnx_export, '_export_proto', lambda *a: fixed)
+    with pytest.raises(ExportError, match='fixed batch 1, height 64, width '
+                       '96 of the input that was to be dynamic'):
+        export_onnx(_fake_segmentor(), str(path), SHAPE)
+    assert not os.listdir(tmp_path)  # nothing written
+    export_onnx(_fake_segmentor(), str(path), SHAPE, dynamic=False)
+    assert os.listdir(tmp_path) == ['x.onnx']
