@@ -12,9 +12,9 @@ and the peak memory of one step (measured in a separate, untimed pass).
 
 ``--backbone densenet`` does the same for the DenseNet-D8 of ibnseg's
 DenseNet configs (``IBNDenseNet``, strides (1, 2, 1, 1), dilations (1, 1,
-2, 4); default depth 121): plain, IBN-a and the control. Its IBN layers
-(BN part first, as published) always take the split path, so there is no
-"ref-a" and no IBN-b.
+2, 4); default depth 121): plain, IBN-a (its IBN layers put the BN part
+first, as published), ref-a and the control; the paper defines no IBN-b for
+DenseNet.
 
 Examples::
 
@@ -68,7 +68,7 @@ VARIANTS = {
 # backbone: (name in the report, default depth, its variants)
 BACKBONES = {
     'resnet': ('ResNet', 50, list(VARIANTS)),
-    'densenet': ('DenseNet', 121, ['plain', 'IBN-a', 'plain-copy']),
+    'densenet': ('DenseNet', 121, ['plain', 'IBN-a', 'ref-a', 'plain-copy']),
 }
 
 
@@ -166,7 +166,9 @@ def timed(step, device):
 
 # The outermost profiler events of the normalisation layers, forward and
 # backward: BN, IN (instance_norm, which runs batch_norm inside), the group
-# norm used for IN, and ibnseg's fused IBN function.
+# norm used for IN, and ibnseg's fused IBN function. Of the IBN layer's
+# inference path only its batch_norm counts: the mean and norm of its IN
+# statistics are generic ops, not counted.
 NORM_EVENT = re.compile(
     r'^aten::(batch|group|instance)_norm$|^_FusedIBNFunction$|'
     r'^autograd::engine::evaluate_function: '

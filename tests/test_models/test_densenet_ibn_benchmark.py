@@ -26,4 +26,4 @@ def test_resnet_only_variants_are_refused_for_densenet():
                       'IBN-b')
     assert result.returncode == 2
     assert ('--variants: IBN-b not for --backbone densenet (it has plain, '
-            'IBN-a, plain-copy)') in result.stderr
+            'IBN-a, ref-a, plain-copy)') in result.stderr
