@@ -154,6 +154,17 @@ def test_layer_traces_and_exports_at_any_size(order):
                                rtol=0)
 
 
+def test_training_mode_traces_through_the_split_path():
+    """torch.jit.trace cannot record the training path's autograd.Function:
+    a layer traced in training mode takes the split path (batch
+    statistics, as in eager mode)."""
+    layer = _randomized(IBN(6, 0.5)).train()
+    x, other = torch.randn(2, 6, 5, 7), torch.randn(3, 6, 4, 4)
+    traced = torch.jit.trace(layer, x, check_trace=False)
+    torch.testing.assert_close(traced(other), _by_hand(layer, other),
+                               atol=1e-5, rtol=0)
+
+
 @pytest.mark.parametrize('order', IBN.ORDERS)
 def test_layer_exports_to_onnx_with_the_torchscript_exporter(order):
     """The TorchScript-based exporter failed on the autograd.Function
