@@ -155,12 +155,13 @@ def test_layer_traces_and_exports_at_any_size(order):
 
 
 def test_training_mode_traces_through_the_split_path():
-    """torch.jit.trace cannot record the training path's autograd.Function:
-    a layer traced in training mode takes the split path (batch
-    statistics, as in eager mode)."""
+    """A layer traced in training mode takes the split path (batch
+    statistics, as in eager mode): the training path's autograd.Function
+    would stay a Python call in the graph, which torch.jit.save refuses."""
     layer = _randomized(IBN(6, 0.5)).train()
     x, other = torch.randn(2, 6, 5, 7), torch.randn(3, 6, 4, 4)
     traced = torch.jit.trace(layer, x, check_trace=False)
+    torch.jit.save(traced, io.BytesIO())
     torch.testing.assert_close(traced(other), _by_hand(layer, other),
                                atol=1e-5, rtol=0)
 

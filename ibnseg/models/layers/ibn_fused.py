@@ -15,8 +15,8 @@ against), for either part order, and are measured in docs/benchmarks.md:
   the BN running statistics, in plain ops that ``torch.jit.trace``,
   ``torch.export``, ``torch.compile`` and both ONNX exporters record
   (:func:`_affine_ibn`). ``torch.jit.trace`` and the TorchScript ONNX
-  exporter fail on an ``autograd.Function``; in training mode they get the
-  split path.
+  exporter fail on the ``autograd.Function`` or keep it as a Python call;
+  in training mode they get the split path.
 
 They serve a stock ``_BatchNorm`` BN part (``BN``, and ``SyncBN`` after
 mmengine's ``revert_sync_batchnorm``) on fp32/fp64 input; everything else
@@ -42,8 +42,10 @@ def fusable(x, bn):
     if not (isinstance(bn, _BatchNorm) and bn.affine
             and type(bn).forward is _BatchNorm.forward):
         return False
-    # torch.jit.trace cannot record the autograd.Function of training
-    # (batch statistics); in eval the fused path is plain ops and traces.
+    # Traced, the training path's autograd.Function stays a Python call,
+    # which torch.jit.save refuses (and with running statistics the tracer
+    # fails on it): in training a tracer gets the split path, in eval the
+    # inference path's plain ops.
     return not (torch.jit.is_tracing() and _batch_statistics(bn))
 
 
