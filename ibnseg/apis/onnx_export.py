@@ -34,7 +34,8 @@ from ..engine.fileio import atomic_write
 
 __all__ = [
     'EXPORTERS', 'ExportError', 'ParityResult', 'SegmentorForExport',
-    'check_exportable', 'export_onnx', 'second_shape', 'verify_onnx'
+    'check_exportable', 'export_onnx', 'import_onnx_package',
+    'second_shape', 'verify_onnx'
 ]
 
 #: ``'dynamo'``: torch's current exporter (``torch.onnx.export(...,
@@ -52,6 +53,19 @@ INPUT_NAME = 'image'
 class ExportError(ValueError):
     """A model or config that cannot be exported, or an export that failed
     or came out wrong; the message says which and why in one line."""
+
+
+def import_onnx_package(name: str):
+    """``onnx`` or ``onnxruntime``: ibnseg's test dependencies
+    (requirements/tests.txt), not its runtime ones; a missing one is an
+    :class:`ExportError` that says how to install it."""
+    import importlib
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ExportError(
+            f'{name} is not installed: pip install -r requirements/tests.txt '
+            '(the ONNX packages ibnseg is tested with)') from None
 
 
 @dataclass(frozen=True)
@@ -201,7 +215,7 @@ def half_but_instance_norm(segmentor: nn.Module) -> int:
 
 def _export_proto(wrapper: nn.Module, example: torch.Tensor, exporter: str,
                   dynamic: bool, opset: Optional[int], output_name: str):
-    import onnx
+    onnx = import_onnx_package('onnx')
     if exporter == 'dynamo':
         from torch.export import Dim
         dynamic_shapes = {INPUT_NAME: {0: Dim.DYNAMIC, 2: Dim.DYNAMIC,
@@ -274,7 +288,7 @@ def export_onnx(segmentor, output_file: str, shape: Sequence[int],
     if exporter not in EXPORTERS:
         raise ExportError(f'exporter {exporter!r}: expected one of '
                           f'{EXPORTERS}')
-    import onnx
+    onnx = import_onnx_package('onnx')
     if fp16:
         segmentor = copy.deepcopy(segmentor)
         half_but_instance_norm(segmentor)
@@ -342,7 +356,7 @@ def verify_onnx(onnx_file: str, reference: nn.Module,
         ExportError: onnxruntime cannot load or run the file (e.g. a size
             the graph was fixed at); the message names the size.
     """
-    import onnxruntime as ort
+    ort = import_onnx_package('onnxruntime')
     try:
         session = ort.InferenceSession(
             onnx_file, providers=['CPUExecutionProvider'])

@@ -21,7 +21,8 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from .onnx_export import INPUT_NAME, META_PREFIX
+from .onnx_export import (INPUT_NAME, META_PREFIX, ExportError,
+                          import_onnx_package)
 
 __all__ = ['BACKENDS', 'OnnxModelError', 'OnnxSegmentor']
 
@@ -53,7 +54,10 @@ class OnnxSegmentor:
     """
 
     def __init__(self, onnx_file: str, cfg: Config, dataset_meta: dict):
-        import onnxruntime as ort
+        try:
+            ort = import_onnx_package('onnxruntime')
+        except ExportError as error:
+            raise OnnxModelError(str(error)) from None
         try:
             self.session = ort.InferenceSession(
                 onnx_file, providers=['CPUExecutionProvider'])

@@ -36,7 +36,7 @@ import onnx  # noqa: E402
 
 from ibnseg.apis.onnx_export import (  # noqa: E402
     ExportError, SegmentorForExport, check_exportable, export_onnx,
-    second_shape, verify_onnx)
+    import_onnx_package, second_shape, verify_onnx)
 from tests.test_datasets.helpers import load_tool  # noqa: E402
 from tests.test_engine.tiny_experiment import REPO_ROOT, run_tool  # noqa: E402
 
@@ -356,3 +356,17 @@ def test_export_failures_are_one_line_errors(tmp_path, monkeypatch):
     assert not os.listdir(tmp_path)  # nothing written
     export_onnx(_fake_segmentor(), str(path), SHAPE, dynamic=False)
     assert os.listdir(tmp_path) == ['x.onnx']
+
+
+@pytest.mark.parametrize('name', ['onnx', 'onnxruntime'])
+def test_a_missing_onnx_package_says_how_to_install_it(monkeypatch, name):
+    """onnx and onnxruntime are test dependencies, not runtime ones: a user
+    without them gets one line, not an ImportError traceback."""
+    monkeypatch.setitem(sys.modules, name, None)  # import raises ImportError
+    with pytest.raises(ExportError, match=f'{name} is not installed: pip '
+                       'install -r requirements/tests.txt'):
+        import_onnx_package(name)
+    from ibnseg.apis.onnx_inference import OnnxModelError, OnnxSegmentor
+    if name == 'onnxruntime':
+        with pytest.raises(OnnxModelError, match='onnxruntime is not'):
+            OnnxSegmentor('model.onnx', None, {})
