@@ -251,8 +251,8 @@ def _load_downloaded(cached, map_location, source):
     if zipfile.is_zipfile(cached):
         with zipfile.ZipFile(cached) as archive:
             members = archive.infolist()
-            _refuse_expansion(archive, source)
             if len(members) == 1 and not members[0].is_dir():
+                _refuse_expansion(archive, source)
                 buffer = io.BytesIO(archive.read(members[0]))
                 return load_checkpoint_safely(buffer, map_location, source)
     return load_checkpoint_safely(cached, map_location, source)

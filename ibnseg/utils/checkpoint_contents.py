@@ -175,9 +175,6 @@ class _HistoryBuffer(_StandIn):
     # class sets its own again.
     _METHODS = {'statistics_methods', '_statistics_methods'}
 
-    def __init__(self):
-        super().__init__()
-
     def build(self, where, walk):
         state = self._state
         if not (isinstance(state, dict)
