@@ -55,7 +55,8 @@ if [ -n "${IBNSEG_WHEEL_DIR:-}" ]; then MODE=full; fi  # a compiled wheel was gi
 
 # Everything that decides what gets installed; a change re-runs the set-up.
 inputs_hash() {
-    { cat "$ROOT/tools/setup_env.sh" "$ROOT"/requirements/*.txt "$ROOT/setup.cfg" "$PLACEHOLDER"
+    { cat "$ROOT/tools/setup_env.sh" "$ROOT"/requirements/*.txt "$ROOT/setup.cfg" "$PLACEHOLDER" \
+          "$ROOT/setup.py" "$ROOT/pyproject.toml" "$ROOT/ibnseg/config_scope.py"
       echo "$MODE ${IBNSEG_WHEEL_DIR:-}"; } | sha256sum | cut -d' ' -f1
 }
 WANT=$(inputs_hash)
@@ -177,7 +178,13 @@ else
 fi
 
 # --- ibnseg itself ---------------------------------------------------------------
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT" || die "could not install ibnseg in editable mode"
+# The build also installs ibnseg-config-scope.pth (`ibnseg::` config paths).
+# In a checkout whose top folder holds more than the package (tools/, tests/,
+# configs/), setuptools' editable install maps only `ibnseg` with an import
+# finder and says so in a 10-line InformationOnly warning on every install;
+# that one message is ignored, every other warning and error still shows.
+PYTHONWARNINGS="${PYTHONWARNINGS:+$PYTHONWARNINGS,}ignore:Editable installation:UserWarning" \
+    "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT" || die "could not install ibnseg in editable mode"
 
 "$PY" -c 'import mmseg.models, ibnseg' \
     || die "the environment was installed but 'import mmseg.models, ibnseg' fails (see above)"

@@ -1,0 +1,79 @@
+"""``_base_ = ['ibnseg::...']``: ibnseg's configs as an mmengine config
+scope, in this process (after ``import ibnseg``) and in a fresh one that
+never imports ibnseg before reading the config (the installed .pth file)."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from mmengine.config import Config
+
+import ibnseg  # noqa: F401  (what custom_imports does)
+from ibnseg import config_scope
+from tests.test_engine.tiny_experiment import REPO_ROOT
+
+
+def write_config(folder, text):
+    path = folder / 'my_config.py'
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+@pytest.mark.slow
+def test_top_level_and_nested_configs_resolve_from_any_folder(tmp_path):
+    cfg = Config.fromfile(write_config(tmp_path, '''
+        _base_ = ['ibnseg::ibn_b_cityscapes.py']
+        model = dict(decode_head=dict(num_classes=3))
+    '''))
+    assert cfg.model.backbone.type == 'IBNResNet'
+    assert cfg.model.backbone.ibn == 'b'
+    assert cfg.model.decode_head.num_classes == 3
+    assert cfg.custom_imports['imports'] == ['ibnseg']
+
+    cfg = Config.fromfile(write_config(tmp_path, '''
+        _base_ = ['ibnseg::_base_/models/fcn_ibn-r50-d8.py']
+    '''))
+    assert cfg.model.backbone.type == 'IBNResNet'
+
+
+def test_configs_folder_is_the_checkout_configs():
+    # one copy of the configs: the package's folder links to configs/
+    assert os.path.samefile(config_scope.configs_dir(),
+                            os.path.join(REPO_ROOT, 'configs'))
+
+
+@pytest.mark.parametrize('name, message', [
+    ('ibn_b_cityscape.py', 'nearest: ibnseg::ibn_b_cityscapes.py'),
+    ('../setup.py', "ibnseg has no config '../setup.py'"),
+])
+def test_unknown_config_is_named_with_the_nearest_ones(tmp_path, name,
+                                                       message):
+    config = write_config(tmp_path, f"_base_ = ['ibnseg::{name}']\n")
+    with pytest.raises(FileNotFoundError, match=message.replace('.', r'\.')):
+        Config.fromfile(config)
+
+
+def test_other_packages_are_left_to_mmengine(tmp_path):
+    config = write_config(tmp_path, "_base_ = ['mmdet::nothing/here.py']\n")
+    with pytest.raises((AssertionError, ModuleNotFoundError),
+                       match='mmdet'):
+        Config.fromfile(config)
+
+
+@pytest.mark.slow
+def test_fresh_interpreter_resolves_before_ibnseg_is_imported(tmp_path):
+    """What mmseg's own tools do: read the config first; its custom_imports
+    import ibnseg only after the _base_ chain was read."""
+    write_config(tmp_path, "_base_ = ['ibnseg::ibn_a_cityscapes.py']\n")
+    script = ('import sys; from mmengine.config import Config; '
+              "assert 'ibnseg' not in sys.modules; "
+              "cfg = Config.fromfile('my_config.py', "
+              'import_custom_modules=False); '
+              'print(cfg.model.backbone.type, cfg.model.backbone.ibn)')
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    proc = subprocess.run([sys.executable, '-c', script], cwd=tmp_path,
+                          env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert proc.stdout.splitlines()[-1] == 'IBNResNet a'
