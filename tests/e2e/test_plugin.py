@@ -6,10 +6,11 @@ placeholder for mmcv's compiled ops must already be active then)."""
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from tests.test_engine.tiny_experiment import (RESNET18_TINY,
+from tests.test_engine.tiny_experiment import (REPO_ROOT, RESNET18_TINY,
                                                make_tiny_cityscapes,
                                                tool_env, write_tiny_config)
 
@@ -73,3 +74,49 @@ def test_config_outside_repo_trains_resumes_and_infers(tmp_path):
     assert 'BACKBONE IBNResNet a' in proc.stdout
     assert 'PRED_SHAPE (1, 32, 64)' in proc.stdout
     assert 'INFERENCER_SHAPE (1, 32, 64)' in proc.stdout
+
+
+def readme_plugin_snippet():
+    """The README's config for an IBN backbone on an mmseg base: the first
+    Python block of its plugin section, exactly as written."""
+    readme = Path(REPO_ROOT, 'README.md').read_text()
+    section = readme.split('\n## As a plugin in your own mmseg project\n')[1]
+    section = section.split('\n## ')[0]
+    return section.split('```python\n')[1].split('```')[0]
+
+
+@pytest.mark.slow
+def test_readme_plugin_snippet_builds_and_loads_the_ibn_weights(
+        tmp_path, monkeypatch):
+    """As mmengine's Runner does: the model built from the config through
+    mmseg's registry, its weights initialised from the checkpoint the
+    snippet names (relative to the working folder), a forward pass."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    from ibnseg.models.backbones import IBNResNet
+
+    snippet = readme_plugin_snippet()
+    assert "mmseg::" in snippet and 'IBNResNet' in snippet
+    (tmp_path / 'my_config.py').write_text(snippet)
+    # the published IBN-Net file's layout, with a value to recognise
+    weights = IBNResNet(depth=50, ibn='a').state_dict()
+    weights['conv1.weight'].fill_(0.125)
+    (tmp_path / 'checkpoints').mkdir()
+    torch.save(weights,
+               tmp_path / 'checkpoints' / 'resnet50_ibn_a-d9d0bb7b.pth')
+    monkeypatch.chdir(tmp_path)
+
+    cfg = Config.fromfile(str(tmp_path / 'my_config.py'))
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    backbone = model.backbone
+    assert type(backbone) is IBNResNet and backbone.ibn == 'a'
+    assert not backbone.deep_stem  # the published weights' 7x7 stem
+    assert torch.all(backbone.conv1.weight == 0.125)
+    with torch.no_grad():
+        logits = model.eval()(torch.rand(1, 3, 64, 64), mode='tensor')
+    assert logits.shape == (1, 19, 8, 8)
