@@ -5,6 +5,8 @@ Each function applies one command-line option to a config the way mmseg
 """
 import argparse
 import ast
+import difflib
+import glob
 import logging
 import os
 import os.path as osp
@@ -13,6 +15,7 @@ import sys
 from typing import Callable, Optional
 
 from mmengine.config import Config
+from mmengine.device import get_device
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader, Runner
 
@@ -20,6 +23,7 @@ from mmseg.registry import RUNNERS
 from ..datasets.layouts import DatasetError
 from ..datasets.roots import unset_variable_message
 from ..utils.checkpoint import CheckpointError, load_checkpoint_safely
+from .amp import cpu_bf16_autocast_problem
 from .cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction, key_problem
 from .distributed import setup_cpu_distributed
 
@@ -27,7 +31,8 @@ __all__ = [
     'LAST_CHECKPOINT', 'add_runner_args', 'build_runner', 'check_checkpoint',
     'check_checkpoint_loads', 'check_load_from', 'check_resumable',
     'enable_amp', 'enable_tta', 'enable_visualization', 'exit_with_error',
-    'load_config', 'parse_runner_args', 'read_last_checkpoint',
+    'load_config', 'nearest_configs', 'parse_runner_args',
+    'read_last_checkpoint',
     'resume_after_load_from', 'save_predictions', 'set_work_dir',
     'use_atomic_checkpoints'
 ]
@@ -81,6 +86,31 @@ def _first_syntax_error(path: str, chain: tuple = ()):
     return None
 
 
+#: The shipped configs (the checkout's ``configs/``), for suggestions.
+CONFIGS_DIR = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+
+
+def nearest_configs(config_path: str, count: int = 3) -> list:
+    """Up to ``count`` shipped configs whose file names are closest to
+    ``config_path``'s (difflib), as paths to type: relative to the current
+    folder when below it; bases (``_base_/``) are not runs. For
+    ``configs/ibn_b_cityscape.py``: ``configs/ibn_b_cityscapes.py`` first.
+    """
+    by_name = {}
+    for path in sorted(glob.glob(osp.join(CONFIGS_DIR, '**', '*.py'),
+                                 recursive=True)):
+        if '_base_' in osp.relpath(path, CONFIGS_DIR).split(os.sep):
+            continue
+        by_name.setdefault(osp.basename(path), []).append(path)
+    names = difflib.get_close_matches(
+        osp.basename(config_path), list(by_name), n=count)
+    paths = [p for name in names for p in by_name[name]][:count]
+    cwd = os.getcwd()
+    return [osp.relpath(p) if p.startswith(cwd + os.sep) else p
+            for p in paths]
+
+
 def load_config(config_path: str, cfg_options: Optional[dict] = None,
                 launcher: str = 'none') -> Config:
     """Read a config file and apply ``--cfg-options`` and ``--launcher``.
@@ -89,7 +119,8 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
     mmseg's registries, which a config without a scope would not search.
 
     Raises:
-        FileNotFoundError: ``config_path`` is not a file.
+        FileNotFoundError: ``config_path`` is not a file; the message
+            suggests the shipped configs of the nearest names.
         ValueError: The config or one of its ``_base_`` files has a syntax
             error; the message names that file and the line (mmengine's own
             error says ``File "<unknown>"``). Or it reads an environment
@@ -100,7 +131,10 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
             number); the message names the option.
     """
     if not osp.isfile(config_path):
-        raise FileNotFoundError(f'config file not found: {config_path}')
+        near = nearest_configs(config_path)
+        raise FileNotFoundError(
+            f'config file not found: {config_path}' +
+            (f'; nearest: {", ".join(near)}' if near else ''))
     try:
         cfg = Config.fromfile(config_path)
     except SyntaxError as error:
@@ -157,13 +191,17 @@ def set_work_dir(cfg: Config, work_dir: Optional[str],
 
 def enable_amp(cfg: Config) -> None:
     """``--amp``: turn the config's ``OptimWrapper`` into an
-    ``AmpOptimWrapper`` with dynamic loss scaling.
+    ``AmpOptimWrapper`` with dynamic loss scaling, or, where training runs
+    on CPU (mmengine's ``get_device()``; its ``AmpOptimWrapper`` needs a
+    GPU), into :class:`~ibnseg.engine.amp.CPUAmpOptimWrapper` (bfloat16
+    autocast).
 
     Raises:
-        ValueError: The config's optimizer wrapper is another type.
+        ValueError: The config's optimizer wrapper is another type, or the
+            run is on CPU and this torch cannot autocast to bfloat16 there.
     """
     wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper_type == 'AmpOptimWrapper':
+    if wrapper_type in ('AmpOptimWrapper', 'CPUAmpOptimWrapper'):
         print_log('AMP training is already enabled in the config.',
                   logger='current', level=logging.WARNING)
         return
@@ -171,6 +209,15 @@ def enable_amp(cfg: Config) -> None:
         raise ValueError(
             f'--amp needs optim_wrapper.type OptimWrapper, but the config '
             f'has {wrapper_type!r}')
+    if get_device() == 'cpu':
+        problem = cpu_bf16_autocast_problem()
+        if problem:
+            raise ValueError(
+                '--amp: no GPU, and bfloat16 autocast on CPU is not '
+                f'available ({problem}); train without --amp')
+        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+        print_log('--amp on CPU: bfloat16 autocast', logger='current')
+        return
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.loss_scale = 'dynamic'
 

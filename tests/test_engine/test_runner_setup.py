@@ -136,7 +136,10 @@ def test_set_work_dir_priority():
     assert cfg.work_dir == osp.join('./work_dirs', 'ibn_b_cityscapes')
 
 
-def test_enable_amp():
+def test_enable_amp(monkeypatch):
+    # a GPU run: mmengine's AmpOptimWrapper (CPU: tests/e2e/test_tool_options)
+    monkeypatch.setattr(ibnseg.engine.runner_setup, 'get_device',
+                        lambda: 'cuda')
     cfg = _config(optim_wrapper=dict(type='OptimWrapper', optimizer={}))
     enable_amp(cfg)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'

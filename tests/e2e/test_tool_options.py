@@ -1,0 +1,87 @@
+"""Options of tools/train.py, tools/test.py and tools/cross_domain_eval.py
+as a user meets them: a mistyped config name, ``--amp`` on CPU, ``--tta``,
+``--tensorboard`` and ``visualizer.vis_backends``."""
+import os.path as osp
+import runpy
+import sys
+
+import pytest
+import torch
+
+import ibnseg.engine.runner_setup as runner_setup
+from ibnseg.engine.amp import CPUAmpOptimWrapper
+from tests.test_engine.tiny_experiment import (REPO_ROOT, RESNET18_TINY,
+                                               TOOLS, make_tiny_cityscapes,
+                                               run_tool, write_tiny_config)
+
+
+def run_in_process(tool, args, monkeypatch, capsys):
+    """``tools/<tool> args`` in this process (the tool's ``__main__`` code):
+    for errors found before any work, where a subprocess would spend seconds
+    importing torch and mmseg. Returns (exit status, stderr)."""
+    monkeypatch.setattr(sys, 'argv', [tool, *map(str, args)])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
+    return exit_info.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize('tool', ['train.py', 'test.py',
+                                  'cross_domain_eval.py'])
+def test_a_mistyped_config_name_suggests_the_nearest(tool, tmp_path,
+                                                     monkeypatch, capsys):
+    monkeypatch.chdir(REPO_ROOT)
+    checkpoint = tmp_path / 'model.pth'
+    checkpoint.write_bytes(b'')
+    args = ['configs/ibn_b_cityscape.py']
+    if tool != 'train.py':
+        args.append(checkpoint)
+    if tool == 'cross_domain_eval.py':
+        args += ['--out', tmp_path / 'out']
+    status, err = run_in_process(tool, args, monkeypatch, capsys)
+    assert status == 2
+    line, = [ln for ln in err.splitlines() if 'error:' in ln]
+    assert line.endswith('error: config file not found: '
+                         'configs/ibn_b_cityscape.py; nearest: '
+                         'configs/ibn_b_cityscapes.py, '
+                         'configs/ibn_a_cityscapes.py, '
+                         'configs/r50_cityscapes.py'), line
+
+
+def test_cpu_amp_wrapper_autocasts_to_bfloat16():
+    layer = torch.nn.Linear(4, 2)
+    wrapper = CPUAmpOptimWrapper(
+        optimizer=torch.optim.SGD(layer.parameters(), lr=0.1))
+    with wrapper.optim_context(layer):
+        out = layer(torch.ones(1, 4))
+    assert out.dtype == torch.bfloat16
+    wrapper.update_params(out.float().sum())
+    assert layer.weight.dtype == torch.float32
+
+
+def test_amp_without_cpu_autocast_is_one_line_before_any_work(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner_setup, 'cpu_bf16_autocast_problem',
+                        lambda: 'torch 1.9 cannot')
+    config = write_tiny_config(tmp_path / 'tiny.py', tmp_path / 'no_data')
+    status, err = run_in_process(
+        'train.py', [config, '--work-dir', tmp_path / 'work', '--amp'],
+        monkeypatch, capsys)
+    assert status == 2
+    assert err.strip().splitlines()[-1] == (
+        'train.py: error: --amp: no GPU, and bfloat16 autocast on CPU is not '
+        'available (torch 1.9 cannot); train without --amp')
+    assert not (tmp_path / 'work').exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.is_available(), reason='a CPU-only run')
+def test_train_with_amp_on_cpu(tmp_path):
+    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
+    config = write_tiny_config(
+        tmp_path / 'tiny.py', data.root, max_iters=2,
+        backbone=dict(RESNET18_TINY, type='IBNResNet', ibn='a'))
+    log = run_tool('train.py', [config, '--work-dir', tmp_path / 'work',
+                                '--amp']).stdout
+    assert '--amp on CPU: bfloat16 autocast' in log
+    assert 'Iter(train) [2/2]' in log
+    assert (tmp_path / 'work' / 'iter_2.pth').is_file()
