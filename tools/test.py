@@ -16,7 +16,8 @@ import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_checkpoint,
-                                        check_checkpoint_loads, enable_tta,
+                                        check_checkpoint_loads,
+                                        check_vis_backends, enable_tta,
                                         enable_visualization, exit_with_error,
                                         load_config, parse_runner_args,
                                         run_or_exit, save_predictions,
@@ -62,6 +63,7 @@ def main():
                                  args.wait_time)
         if args.tta:
             enable_tta(cfg)
+        check_vis_backends(cfg)
         check_output_dir(cfg.work_dir,
                          '--work-dir' if args.work_dir else 'work_dir')
         check_output_dir(args.out, '--out')

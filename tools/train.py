@@ -23,7 +23,8 @@ from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_checkpoint_loads,
                                         check_load_from, check_resumable,
-                                        enable_amp, exit_with_error,
+                                        check_vis_backends, enable_amp,
+                                        enable_tensorboard, exit_with_error,
                                         load_config, parse_runner_args,
                                         resume_after_load_from, run_or_exit,
                                         set_work_dir, use_atomic_checkpoints)
@@ -40,7 +41,13 @@ def parse_args():
         '(named by its last_checkpoint file)')
     parser.add_argument(
         '--amp', action='store_true',
-        help='enable automatic-mixed-precision training')
+        help='enable automatic-mixed-precision training (bfloat16 '
+        'autocast on CPU)')
+    parser.add_argument(
+        '--tensorboard', action='store_true',
+        help='also log to TensorBoard (mmengine\'s TensorboardVisBackend; '
+        'event files in the work dir\'s <timestamp>/vis_data/); needs '
+        "pip install tensorboard or the extra 'ibnseg[tensorboard]'")
     add_runner_args(parser)
     return parser, parse_runner_args(parser)
 
@@ -52,6 +59,9 @@ def main():
         set_work_dir(cfg, args.work_dir, args.config)
         if args.amp:
             enable_amp(cfg)
+        if args.tensorboard:
+            enable_tensorboard(cfg)
+        check_vis_backends(cfg)
         cfg.resume = args.resume
         resume_after_load_from(cfg)
         check_output_dir(cfg.work_dir,

@@ -13,8 +13,16 @@ Whether a well-formed key fits the config is known only once the config is
 loaded: ``ibnseg.engine.runner_setup.load_config`` names a key that does not,
 saying why (:func:`key_problem`) where mmengine's ``merge_from_dict`` speaks
 of child and base configs or of list indices.
+
+mmengine's parser also cannot express a dict: ``[dict(type='A',x=1)]``
+recurses forever and ``[dict(type='A')]`` becomes a list holding the string
+``"dict(type='A')"`` (so ``visualizer.vis_backends=[dict(...)]`` ends in the
+visualizer's ``TypeError``). A value containing ``dict(`` or ``{`` is read
+here as a Python literal with ``dict(key=value, ...)`` calls, as a config
+file writes it.
 """
 import argparse
+import ast
 from typing import Mapping, Optional
 
 from mmengine.config import DictAction
@@ -27,7 +35,8 @@ _CLOSING = {')': '(', ']': '['}
 CFG_OPTIONS_HELP = (
     'override config settings, key=value pairs such as '
     'train_cfg.max_iters=100 or key="[a,b]" for lists (quotes needed, no '
-    'white space)')
+    'white space); a value with dicts is Python, e.g. '
+    "\"visualizer.vis_backends=[dict(type='LocalVisBackend')]\"")
 
 
 def _bracket_error(value: str) -> Optional[str]:
@@ -42,6 +51,40 @@ def _bracket_error(value: str) -> Optional[str]:
     return f'{opened[-1]!r} is never closed' if opened else None
 
 
+def _literal(node: ast.AST):
+    """The value of a literal expression in which ``dict(k=v, ...)`` calls
+    may stand for dicts; ValueError for anything else."""
+    if isinstance(node, ast.Call):
+        if not (isinstance(node.func, ast.Name) and node.func.id == 'dict'
+                and not node.args and all(kw.arg for kw in node.keywords)):
+            raise ValueError('only dict(key=value, ...) may be called')
+        return {kw.arg: _literal(kw.value) for kw in node.keywords}
+    if isinstance(node, ast.List):
+        return [_literal(item) for item in node.elts]
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal(item) for item in node.elts)
+    if isinstance(node, ast.Dict):
+        if None in node.keys:
+            raise ValueError('** is not supported')
+        return {_literal(k): _literal(v)
+                for k, v in zip(node.keys, node.values)}
+    if isinstance(node, ast.Name):
+        raise ValueError(f'{node.id} is not quoted')
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise ValueError(f'{ast.unparse(node)} is not a literal') from None
+
+
+def _parse_dict_value(value: str):
+    """``value`` holding dicts, parsed as a Python literal; ValueError with
+    the reason."""
+    try:
+        return _literal(ast.parse(value.strip(), mode='eval').body)
+    except SyntaxError as error:
+        raise ValueError(f'{error.msg} at column {error.offset}') from None
+
+
 class CfgOptionsAction(DictAction):
     """mmengine's ``DictAction`` (``KEY=VALUE`` pairs, values parsed as
     ints, floats, bools, None, lists and tuples) whose malformed pairs are
@@ -49,12 +92,24 @@ class CfgOptionsAction(DictAction):
     KEY=VALUE ...``."""
 
     def __call__(self, parser, namespace, values, option_string=None):
+        plain, with_dicts = [], {}
         for pair in values or ():
             key, sep, value = pair.partition('=')
             if not sep or '' in key.split('.'):
                 raise argparse.ArgumentError(
                     self, f'{pair!r}: expected KEY=VALUE with a dotted KEY '
                     'of non-empty parts, e.g. train_cfg.max_iters=100')
+            if 'dict(' in value or '{' in value:
+                try:
+                    with_dicts[key] = _parse_dict_value(value)
+                except ValueError as error:
+                    raise argparse.ArgumentError(
+                        self, f'{pair!r}: a value with dicts must be a '
+                        f'Python literal ({error}), e.g. '
+                        "[dict(type='LocalVisBackend')] with quoted strings"
+                    ) from None
+                continue
+            plain.append(pair)
             try:
                 self._parse_iterable(value)
             except (AssertionError, RecursionError, ValueError):
@@ -64,7 +119,8 @@ class CfgOptionsAction(DictAction):
                     'expected a number, true/false, None, a string, or a '
                     'list [a,b] or tuple (a,b) with matching brackets'
                 ) from None
-        super().__call__(parser, namespace, values, option_string)
+        super().__call__(parser, namespace, plain, option_string)
+        getattr(namespace, self.dest).update(with_dicts)
 
 
 def key_problem(cfg: Mapping, key: str) -> Optional[str]:

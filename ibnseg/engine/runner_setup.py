@@ -7,6 +7,7 @@ import argparse
 import ast
 import difflib
 import glob
+import importlib.util
 import logging
 import os
 import os.path as osp
@@ -30,7 +31,8 @@ from .distributed import setup_cpu_distributed
 __all__ = [
     'LAST_CHECKPOINT', 'add_runner_args', 'build_runner', 'check_checkpoint',
     'check_checkpoint_loads', 'check_load_from', 'check_resumable',
-    'enable_amp', 'enable_tta', 'enable_visualization', 'exit_with_error',
+    'check_vis_backends', 'enable_amp', 'enable_tensorboard', 'enable_tta',
+    'enable_visualization', 'exit_with_error',
     'load_config', 'nearest_configs', 'parse_runner_args',
     'read_last_checkpoint',
     'resume_after_load_from', 'save_predictions', 'set_work_dir',
@@ -220,6 +222,60 @@ def enable_amp(cfg: Config) -> None:
         return
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+#: mmengine's TensorBoard backend; it writes through torch.utils.tensorboard
+#: (the ``tensorboard`` package) or tensorboardX.
+TENSORBOARD_BACKEND = 'TensorboardVisBackend'
+TENSORBOARD_INSTALL = ("pip install tensorboard (or ibnseg's extra: pip "
+                       "install 'ibnseg[tensorboard]')")
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def enable_tensorboard(cfg: Config) -> None:
+    """``--tensorboard``: add mmengine's ``TensorboardVisBackend`` to the
+    visualizer's backends (its event files go to the run's
+    ``<timestamp>/vis_data/``). :func:`check_vis_backends` then checks that
+    it can write."""
+    backends = list(cfg.visualizer.get('vis_backends') or [])
+    if not any(isinstance(b, dict) and str(b.get('type')).split('.')[-1]
+               == TENSORBOARD_BACKEND for b in backends):
+        backends.append(dict(type=TENSORBOARD_BACKEND))
+    cfg.visualizer.vis_backends = backends
+
+
+def check_vis_backends(cfg: Config) -> None:
+    """Check ``visualizer.vis_backends`` before anything is built: a list of
+    dicts (mmengine's visualizer says so only once built), and a
+    ``TensorboardVisBackend`` only where TensorBoard is installed (mmengine
+    fails at the first logged value, after the model and data are built).
+
+    Raises:
+        ValueError: Naming the setting and what was expected.
+    """
+    visualizer = cfg.get('visualizer') or {}
+    backends = visualizer.get('vis_backends')
+    if backends is None:
+        return
+    if not isinstance(backends, (list, tuple)) or not all(
+            isinstance(b, dict) and 'type' in b for b in backends):
+        raise ValueError(
+            f'visualizer.vis_backends must be a list of dicts with a type, '
+            f"e.g. [dict(type='LocalVisBackend')]; got {backends!r}")
+    wants_tensorboard = any(str(b['type']).split('.')[-1] ==
+                            TENSORBOARD_BACKEND for b in backends)
+    if wants_tensorboard and not (_importable('tensorboard')
+                                  or _importable('tensorboardX')):
+        raise ValueError(
+            f'{TENSORBOARD_BACKEND} (--tensorboard or visualizer.'
+            f'vis_backends) needs TensorBoard, which is not installed: '
+            f'{TENSORBOARD_INSTALL}')
 
 
 def use_atomic_checkpoints(cfg: Config) -> None:

@@ -85,3 +85,65 @@ def test_train_with_amp_on_cpu(tmp_path):
     assert '--amp on CPU: bfloat16 autocast' in log
     assert 'Iter(train) [2/2]' in log
     assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+
+
+def test_tensorboard_switch_without_tensorboard_is_one_line(
+        tmp_path, monkeypatch, capsys):
+    # as if neither package were installed (None in sys.modules: not found)
+    monkeypatch.setitem(sys.modules, 'tensorboard', None)
+    monkeypatch.setitem(sys.modules, 'tensorboardX', None)
+    config = write_tiny_config(tmp_path / 'tiny.py', tmp_path / 'no_data')
+    status, err = run_in_process(
+        'train.py', [config, '--work-dir', tmp_path / 'work',
+                     '--tensorboard'], monkeypatch, capsys)
+    assert status == 2
+    assert err.strip().splitlines()[-1] == (
+        'train.py: error: TensorboardVisBackend (--tensorboard or '
+        'visualizer.vis_backends) needs TensorBoard, which is not installed: '
+        "pip install tensorboard (or ibnseg's extra: pip install "
+        "'ibnseg[tensorboard]')")
+    assert not (tmp_path / 'work').exists()
+
+
+@pytest.mark.parametrize('value,message', [
+    ("[dict(type=LocalVisBackend)]", 'LocalVisBackend is not quoted'),
+    ("[dict(type='A'),]]", "unmatched ']' at column 18"),
+])
+def test_cfg_options_with_malformed_dicts_are_usage_errors(
+        value, message, tmp_path, monkeypatch, capsys):
+    config = write_tiny_config(tmp_path / 'tiny.py', tmp_path / 'no_data')
+    status, err = run_in_process(
+        'train.py', [config, '--cfg-options',
+                     f'visualizer.vis_backends={value}'], monkeypatch, capsys)
+    assert status == 2
+    line = err.strip().splitlines()[-1]
+    pair = repr(f'visualizer.vis_backends={value}')
+    assert line.startswith('train.py: error: argument --cfg-options: '
+                           f'{pair}: a value with dicts') and \
+        message in line, line
+
+
+TENSORBOARD_WAYS = {
+    'switch': ['--tensorboard'],
+    'cfg-options': [
+        '--cfg-options', "visualizer.vis_backends=[dict(type="
+        "'LocalVisBackend'), dict(type='TensorboardVisBackend')]"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('way', list(TENSORBOARD_WAYS))
+def test_training_curves_go_to_tensorboard(way, tmp_path):
+    pytest.importorskip('tensorboard', reason='requirements/tests.txt')
+    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
+    config = write_tiny_config(tmp_path / 'tiny.py', data.root, max_iters=2)
+    work_dir = tmp_path / 'work'
+    run_tool('train.py', [config, '--work-dir', work_dir,
+                          *TENSORBOARD_WAYS[way]])
+    events, = work_dir.glob('*/vis_data/events.out.tfevents.*')
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    scalars = EventAccumulator(str(events)).Reload().Tags()['scalars']
+    assert 'loss' in scalars and 'mIoU' in scalars
+    # the local backend stays: scalars.json beside the events
+    assert list(work_dir.glob('*/vis_data/scalars.json'))
