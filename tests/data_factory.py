@@ -635,3 +635,85 @@ def make_acdc(root,
                 names[group].append(name)
             names[group].sort()
     return GeneratedSplits(root, names, labels, label_paths, image_paths)
+
+
+#: Frame attributes ``make_bdd100k_drivable`` cycles through by default:
+#: every time of day and the weathers the drivable configs name.
+BDD_DRIVABLE_ATTRIBUTES = (
+    dict(weather='clear', scene='city street', timeofday='daytime'),
+    dict(weather='clear', scene='highway', timeofday='night'),
+    dict(weather='rainy', scene='city street', timeofday='dawn/dusk'),
+    dict(weather='snowy', scene='residential', timeofday='daytime'),
+)
+
+
+def make_bdd100k_drivable(root,
+                          release: str = 'current',
+                          splits: Dict[str, int] = None,
+                          size: Tuple[int, int] = (36, 64),
+                          attributes: Sequence[dict] = BDD_DRIVABLE_ATTRIBUTES,
+                          with_attributes: bool = True,
+                          seed: int = 0) -> GeneratedSplits:
+    """Write BDD100K's drivable-area task in one release's layout.
+
+    ``release='current'``: ``images/100k/<split>/<name>.jpg``,
+    ``labels/drivable/masks/<split>/<name>.png`` (0 direct, 1 alternative,
+    2 background) and ``labels/det_20/det_<split>.json``; ``'2018'``: the
+    same images, ``drivable_maps/labels/<split>/<name>_drivable_id.png``
+    (0 background, 1 direct, 2 alternative) and
+    ``labels/bdd100k_labels_images_<split>.json``. Masks are grayscale with
+    every stored value in each (the first 3 pixels run through them); the
+    JSON lists each image as ``{"name": "<name>.jpg", "attributes": {...},
+    "labels": []}``.
+
+    Args:
+        root: Target folder (created).
+        release (str): 'current' or '2018'.
+        splits (dict[str, int]): Split -> number of images. Defaults to
+            ``{'train': 2, 'val': 2}``.
+        size (tuple[int, int]): (height, width); the real images are
+            720x1280.
+        attributes (Sequence[dict]): Frame attributes, cycled over each
+            split's images in the order they are written.
+        with_attributes (bool): Write the attribute JSON.
+        seed (int): Seed of images, labels and names.
+
+    Returns:
+        GeneratedSplits: names, the stored mask values written, and in
+        ``config`` the frames of the attribute JSON (every split).
+    """
+    from ibnseg.datasets.bdd100k_drivable import RELEASE_LAYOUTS
+    root = str(root)
+    spec = RELEASE_LAYOUTS[release]
+    splits = {'train': 2, 'val': 2} if splits is None else splits
+    rng = np.random.default_rng(seed)
+    names, labels, label_paths, image_paths = {}, {}, {}, {}
+    all_frames = []
+    for split, count in splits.items():
+        names[split], frames = [], []
+        for index in range(count):
+            name = '%08x-%08x' % tuple(rng.integers(0, 2**32, 2))
+            label = rng.integers(0, 3, size=size).astype(np.uint8)
+            label.reshape(-1)[:3] = (0, 1, 2)
+            key = f'{split}/{name}'
+            image_paths[key] = _save_jpeg(
+                osp.join(root, spec['img_dir'].format(split=split),
+                         name + spec['img_suffix']), random_image(rng, size))
+            label_paths[key] = save_png_atomic(
+                osp.join(root, spec['label_dir'].format(split=split),
+                         name + spec['seg_map_suffix']), label)
+            labels[key] = label
+            names[split].append(name)
+            frames.append(dict(name=name + '.jpg',
+                               attributes=dict(
+                                   attributes[index % len(attributes)]),
+                               labels=[]))
+        names[split].sort()
+        if with_attributes:
+            path = osp.join(root, spec['attributes_file'].format(split=split))
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            with open(path, 'w', encoding='utf-8') as f:
+                json.dump(frames, f)
+        all_frames += frames
+    return GeneratedSplits(root, names, labels, label_paths, image_paths,
+                           layout=release, config=all_frames)

@@ -1,6 +1,7 @@
 from . import transforms  # noqa: F401
 from .acdc import ACDCDataset
 from .bdd100k import BDD100KSegDataset
+from .bdd100k_drivable import BDD100KDrivableDataset
 from .cityscapes import CityscapesLabelIdsDataset
 from .gta5 import GTA5Dataset
 from .labels import (CLASSES, LABEL_ID_TO_TRAIN_ID, PALETTE,
@@ -14,6 +15,7 @@ from .synthia import SynthiaDataset
 
 __all__ = [
     'GTA5Dataset', 'CityscapesLabelIdsDataset', 'BDD100KSegDataset',
+    'BDD100KDrivableDataset',
     'MapillaryToCityscapesDataset', 'SynthiaDataset', 'ACDCDataset',
     'CLASSES', 'PALETTE', 'LABEL_ID_TO_TRAIN_ID', 'SYNTHIA_16_CLASSES',
     'SYNTHIA_13_CLASSES', 'SKIP_REPORT_NAME', 'read_skip_report',

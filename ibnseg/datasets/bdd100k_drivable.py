@@ -1,0 +1,376 @@
+"""BDD100K drivable area (Yu et al., CVPR 2020; the WAD 2018 challenge track
+IBN-Net won), in either published release, with BDD's image attributes
+(time of day, weather, scene) as a filter, so that each condition is a
+domain of its own.
+
+Sources of the facts below (checked, not from memory):
+
+- Current release layout: BDD100K's download docs (bdd100k/bdd100k
+  ``doc/source/download.rst``, doc.bdd100k.com/download.html):
+  ``images/100k/{train,val,test}`` and ``labels/drivable/{masks,colormaps}/
+  {train,val}`` + ``labels/drivable/polygons/drivable_{train,val}.json``.
+  Mask values: doc.bdd100k.com/format.html, "Drivable Area": 0 direct,
+  1 alternative, 2 background (bdd100k/bdd100k ``bdd100k/label/label.py``
+  ``drivables`` gives the same ids and the colours used for the palette).
+- 2018 release: the ucbdrive/bdd100k README ("There are 3 possible labels
+  on the maps: 0 for background, 1 for direct drivable area and 2 for
+  alternative drivable area", under ``bdd100k/drivable_maps``) and its
+  ``bdd_data/show_labels.py``, which writes ``<name>_drivable_id.png`` (and
+  ``_drivable_color.png``); the image-level labels are
+  ``labels/bdd100k_labels_images_{train,val}.json`` (same README).
+- Frame attributes and their values: ucbdrive/bdd100k ``doc/format.md`` and
+  doc.bdd100k.com/format.html ("Frame attributes"): weather, scene,
+  timeofday, the values in ``ATTRIBUTE_VALUES``.
+- That the current release's ``labels/det_20/det_{split}.json`` carries the
+  frame attributes is the Scalabel label format (doc.bdd100k.com/format.html)
+  and the download page (det_20 is the 2020 image-level label set of the same
+  100K images); not checked on the files themselves. ``attributes_file``
+  takes any such JSON (the 2018 image labels name the same images).
+"""
+import json
+import os
+import os.path as osp
+import warnings
+from collections import Counter
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+
+from .first_pass import DEFAULT_MAX_PIXELS
+from .label_source import DATA_README, LabelSourceMixin
+from .labels import LabelIdTable, build_lut
+from .layouts import DatasetError, read_label_ids
+from .subsets import select_subset
+from .transforms.loading import LABEL_ID_TABLE_KEY
+
+SPLITS = ('train', 'val')
+#: ibnseg's classes are the current release's ids, in its order
+#: (doc.bdd100k.com/format.html); colours of bdd100k/label/label.py.
+DRIVABLE_CLASSES = ('direct', 'alternative', 'background')
+DRIVABLE_PALETTE = [[219, 94, 86], [86, 211, 219], [0, 0, 0]]
+BACKGROUND = 'background'
+IGNORE_INDEX = 255
+
+#: What each release's mask files hold, stored value -> class name (typed
+#: from the sources in the module docstring).
+RELEASE_VALUES = {
+    'current': {0: 'direct', 1: 'alternative', 2: 'background'},
+    '2018': {0: 'background', 1: 'direct', 2: 'alternative'},
+}
+#: Folders and suffixes of each release (relative to the BDD100K root; the
+#: images are the same 100K images in both).
+RELEASE_LAYOUTS = {
+    'current': dict(img_dir='images/100k/{split}', img_suffix='.jpg',
+                    label_dir='labels/drivable/masks/{split}',
+                    seg_map_suffix='.png',
+                    attributes_file='labels/det_20/det_{split}.json'),
+    '2018': dict(img_dir='images/100k/{split}', img_suffix='.jpg',
+                 label_dir='drivable_maps/labels/{split}',
+                 seg_map_suffix='_drivable_id.png',
+                 attributes_file='labels/bdd100k_labels_images_{split}.json'),
+}
+RELEASES = ('auto', ) + tuple(RELEASE_LAYOUTS)
+#: Frame attributes and their values, as BDD100K's format docs list them.
+ATTRIBUTE_VALUES = {
+    'weather': ('rainy', 'snowy', 'clear', 'overcast', 'undefined',
+                'partly cloudy', 'foggy'),
+    'scene': ('tunnel', 'residential', 'parking lot', 'undefined',
+              'city street', 'gas stations', 'highway'),
+    'timeofday': ('daytime', 'night', 'dawn/dusk', 'undefined'),
+}
+#: Label files decoded at construction to check their values (a seeded
+#: choice; ``LoadLabelIdAnnotations`` checks every file when it loads it).
+VALUE_CHECK_FILES = 4
+
+
+def _release_table(release: str) -> LabelIdTable:
+    """The stored value -> class index table of ``release``; 255 (BDD's
+    evaluation treats it as ignored) and anything else -> 255."""
+    values = RELEASE_VALUES[release]
+    return LabelIdTable(
+        f'BDD100K drivable area ({release} release)',
+        build_lut({v: DRIVABLE_CLASSES.index(c) for v, c in values.items()}),
+        max(values))
+
+
+RELEASE_TABLES = {r: _release_table(r) for r in RELEASE_VALUES}
+
+
+def describe_release(release: str, split: str = '{split}') -> str:
+    spec = RELEASE_LAYOUTS[release]
+    return (f"'{release}': {spec['img_dir'].format(split=split)}/*"
+            f"{spec['img_suffix']} + {spec['label_dir'].format(split=split)}"
+            f"/*{spec['seg_map_suffix']}")
+
+
+def check_attribute_filter(attributes, owner: str = 'BDD100KDrivableDataset'
+                           ) -> Dict[str, Tuple[str, ...]]:
+    """``attributes`` (e.g. ``dict(timeofday=['night'])``) checked against
+    BDD's attribute names and values: ``{name: allowed values}``."""
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, dict) or not attributes:
+        raise ValueError(f'{owner}: attributes must be a non-empty dict of '
+                         'attribute -> list of values, e.g. '
+                         f"dict(timeofday=['night']), got {attributes!r}")
+    checked = {}
+    for name, values in attributes.items():
+        if name not in ATTRIBUTE_VALUES:
+            raise ValueError(
+                f'{owner}: unknown attribute {name!r}; BDD100K frames have '
+                f'{", ".join(ATTRIBUTE_VALUES)}')
+        if isinstance(values, str):
+            values = [values]
+        unknown = [v for v in values if v not in ATTRIBUTE_VALUES[name]]
+        if unknown or not values:
+            raise ValueError(
+                f'{owner}: attributes[{name!r}] has unknown value(s) '
+                f'{unknown or values!r}; BDD100K\'s {name} values are '
+                + ', '.join(repr(v) for v in ATTRIBUTE_VALUES[name]))
+        checked[name] = tuple(values)
+    return checked
+
+
+_ATTRIBUTE_CACHE: Dict[tuple, Dict[str, dict]] = {}
+
+
+def read_frame_attributes(path: str) -> Dict[str, dict]:
+    """Image stem -> its ``attributes`` dict, from a BDD100K image-level
+    label JSON (a list of frames with ``name`` and ``attributes``).
+
+    Parsed once per process and file version: the label files are large
+    (the 2018 train file holds every box and polygon), and every domain of
+    an evaluation reads the same one.
+    """
+    stat = os.stat(path)
+    key = (osp.abspath(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _ATTRIBUTE_CACHE:
+        try:
+            with open(path, encoding='utf-8') as f:
+                frames = json.load(f)
+        except (OSError, ValueError) as error:
+            raise DatasetError(f'{path}: cannot read the label JSON '
+                               f'({error})') from error
+        if not isinstance(frames, list) or not all(
+                isinstance(f, dict) and isinstance(f.get('name'), str)
+                for f in frames):
+            raise DatasetError(
+                f'{path}: expected a BDD100K image-level label JSON, a list '
+                'of frames {"name": "<stem>.jpg", "attributes": {"weather": '
+                '..., "scene": ..., "timeofday": ...}, ...}')
+        _ATTRIBUTE_CACHE.clear()  # one file's worth at a time
+        _ATTRIBUTE_CACHE[key] = {
+            osp.splitext(osp.basename(f['name']))[0]:
+            f.get('attributes') or {}
+            for f in frames
+        }
+    return _ATTRIBUTE_CACHE[key]
+
+
+@DATASETS.register_module()
+class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
+    """BDD100K's drivable-area task: 3 classes, in either release.
+
+    Layouts under the BDD100K root (the same root as ``BDD100KSegDataset``;
+    data/README.md)::
+
+        'current':  images/100k/{split}/<name>.jpg
+                    labels/drivable/masks/{split}/<name>.png
+                        (0 direct, 1 alternative, 2 background)
+                    labels/det_20/det_{split}.json (frame attributes)
+        '2018':     images/100k/{split}/<name>.jpg
+                    drivable_maps/labels/{split}/<name>_drivable_id.png
+                        (0 background, 1 direct, 2 alternative)
+                    labels/bdd100k_labels_images_{split}.json
+
+    Classes are ``('direct', 'alternative', 'background')`` for both: each
+    release's stored values are mapped to them by ``LoadLabelIdAnnotations``
+    (the release's ``LabelIdTable``), so a model trained on one release is
+    scored the same on the other. 255 is ignored (BDD's evaluation does the
+    same); any other value is refused: at construction in a seeded choice
+    of ``VALUE_CHECK_FILES`` label files, and in every file when loaded.
+
+    Args:
+        split (str): 'train' (70,000 images) or 'val' (10,000); the test
+            split's labels are not published.
+        release (str): 'auto' (default: the release whose label folder
+            ``data_root`` holds for ``split``; an error when it holds both
+            or neither), 'current' or '2018'.
+        attributes (dict, optional): Keep only the images whose frame
+            attributes take one of the listed values, for every attribute
+            named, e.g. ``dict(timeofday=['daytime'], weather=['clear'])``.
+            Names and values are BDD's (``ATTRIBUTE_VALUES``). None: every
+            image.
+        attributes_file (str, optional): The image-level label JSON holding
+            the attributes (relative to ``data_root`` unless absolute);
+            default: the release's (above). Read only when filtering.
+        subset (dict, optional), skip_report (str, optional),
+            first_pass (bool), first_pass_cache (str, optional),
+            first_pass_max_pixels (int, optional): As in
+            ``BDD100KSegDataset``; a subset is drawn after the attribute
+            filter.
+        **kwargs: Other ``BaseSegDataset`` arguments; ``data_prefix`` and
+            the suffixes follow from ``release`` and ``split``.
+    """
+    METAINFO = dict(classes=DRIVABLE_CLASSES, palette=DRIVABLE_PALETTE)
+    #: Stored values no release has (255 is ignored, as BDD's evaluation
+    #: does); LoadLabelIdAnnotations refuses a file holding any.
+    REJECT_LABEL_IDS = tuple(range(len(DRIVABLE_CLASSES), IGNORE_INDEX))
+
+    def __init__(self,
+                 split: str = 'train',
+                 release: str = 'auto',
+                 attributes: Optional[dict] = None,
+                 attributes_file: Optional[str] = None,
+                 subset: Optional[dict] = None,
+                 skip_report: Optional[str] = None,
+                 first_pass: bool = True,
+                 first_pass_cache: Optional[str] = None,
+                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+                 **kwargs) -> None:
+        self._check_choice('split', split, SPLITS,
+                           ' (the test labels are not published)')
+        self._check_choice('release', release, RELEASES)
+        self._refuse_derived_layout(kwargs, 'release and split',
+                                    f'; give release= ({", ".join(RELEASES)})'
+                                    ' instead')
+        self.split = split
+        self.attributes = check_attribute_filter(attributes,
+                                                 type(self).__name__)
+        self.release = self._resolve_release(release,
+                                             kwargs.get('data_root'))
+        spec = RELEASE_LAYOUTS[self.release]
+        self.attributes_file = attributes_file or \
+            spec['attributes_file'].format(split=split)
+        self.LAYOUT = (f'BDD100K drivable area (release '
+                       f'{describe_release(self.release, split)})')
+        # The masks hold the release's own values, mapped per sample by
+        # LoadLabelIdAnnotations: the 'label id' route with the file as is.
+        self._init_label_source('label_ids', spec['seg_map_suffix'], subset,
+                                skip_report, first_pass, first_pass_cache,
+                                first_pass_max_pixels)
+        super().__init__(
+            img_suffix=spec['img_suffix'],
+            seg_map_suffix=spec['seg_map_suffix'],
+            data_prefix=dict(
+                img_path=spec['img_dir'].format(split=split),
+                seg_map_path=spec['label_dir'].format(split=split)),
+            **kwargs)
+
+    def _resolve_release(self, release: str, data_root: Optional[str]) -> str:
+        if release != 'auto':
+            return release
+        root = data_root or ''
+        found = [
+            name for name, spec in RELEASE_LAYOUTS.items()
+            if osp.isdir(osp.join(root, spec['label_dir'].format(
+                split=self.split)))
+        ]
+        looked_for = ' and '.join(
+            describe_release(n, self.split) for n in RELEASE_LAYOUTS)
+        if len(found) > 1:
+            # the two releases store the classes in reverse order: never
+            # pick one silently
+            raise DatasetError(
+                f'{type(self).__name__}: data_root {data_root!r} holds both '
+                f'BDD100K drivable-area releases ({looked_for}); set '
+                "release='current' or release='2018'")
+        if not found:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: data_root {data_root!r} holds '
+                f'neither BDD100K drivable-area release for split '
+                f'{self.split!r}; looked for {looked_for} (see '
+                f'{DATA_README})')
+        return found[0]
+
+    # -- listing ------------------------------------------------------------
+    def load_data_list(self) -> List[dict]:
+        infos = super().load_data_list()
+        # after the first pass: a truncated file is skipped, not refused
+        self._check_label_values(infos)
+        return infos
+
+    def _list_samples(self) -> List[dict]:
+        infos = super()._list_samples()
+        if self.attributes:
+            infos = self._filter_by_attributes(infos)
+        return infos
+
+    def _attributes_path(self) -> str:
+        if osp.isabs(self.attributes_file) or not self.data_root:
+            return self.attributes_file
+        return osp.join(self.data_root, self.attributes_file)
+
+    def _filter_by_attributes(self, infos: List[dict]) -> List[dict]:
+        path = self._attributes_path()
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{type(self).__name__}: attributes={self.attributes} need '
+                f'the image-level label JSON {path!r}, which does not exist; '
+                'set attributes_file= to a BDD100K label JSON that lists '
+                'these images with their attributes (see '
+                f'{DATA_README})')
+        frames = read_frame_attributes(path)
+        # sample names are paths below the image folder: match the stem
+        names = [osp.basename(i['sample_name']) for i in infos]
+        unlisted = [n for n in names if n not in frames]
+        if unlisted:
+            warnings.warn(
+                f'{type(self).__name__}: {len(unlisted)} of {len(infos)} '
+                f'images have no entry in {path} (e.g. {unlisted[0]}); '
+                'the attribute filter leaves them out')
+        kept = [
+            info for info, name in zip(infos, names)
+            if name in frames and all(
+                frames[name].get(a) in values
+                for a, values in self.attributes.items())
+        ]
+        if not kept:
+            seen = {a: Counter(frames[n].get(a) for n in names
+                               if n in frames) for a in self.attributes}
+            raise DatasetError(
+                f'{type(self).__name__}: no image of split {self.split!r} '
+                f'has attributes {self.attributes} in {path}; the images '
+                'have ' + '; '.join(
+                    f'{a}: ' + ', '.join(f'{v!r} {c}'
+                                         for v, c in seen[a].most_common())
+                    for a in self.attributes))
+        return kept
+
+    # -- labels -------------------------------------------------------------
+    def _choose_label_files(self, infos: List[dict]) -> None:
+        super()._choose_label_files(infos)
+        table = RELEASE_TABLES[self.release]
+        for info in infos:
+            info[LABEL_ID_TABLE_KEY] = table
+
+    def _check_label_values(self, infos: Sequence[dict]) -> None:
+        """Decode a few label files and refuse values outside the
+        release's: labels of the wrong task or release under these names
+        (e.g. a colour map, or 8-bit trainIds) fail here, not mid-run."""
+        allowed = np.zeros(256, bool)
+        allowed[list(RELEASE_VALUES[self.release])] = True
+        allowed[IGNORE_INDEX] = True
+        count = min(VALUE_CHECK_FILES, len(infos))
+        chosen = set(select_subset([i['sample_name'] for i in infos],
+                                   count=count, seed=0))
+        for info in infos:
+            if info['sample_name'] not in chosen:
+                continue
+            path = info['seg_map_path']
+            try:
+                values = np.unique(read_label_ids(path))
+            except ValueError as error:
+                raise DatasetError(
+                    f'{type(self).__name__}: {error}') from error
+            bad = values[~allowed[values]]
+            if bad.size:
+                raise DatasetError(
+                    f'{path}: drivable-area mask holds value(s) '
+                    f'{bad[:10].tolist()}; the {self.release} release stores '
+                    + ', '.join(f'{v} {c}' for v, c in
+                                RELEASE_VALUES[self.release].items())
+                    + f' (and {IGNORE_INDEX} ignored). Is data_root the '
+                    'BDD100K root, with the masks (not the colour maps)?')

@@ -1,0 +1,196 @@
+"""BDD100K drivable area: both releases in their real layouts, the value
+tables as BDD documents them, attribute filters and the construction-time
+errors."""
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
+from ibnseg.datasets import BDD100KDrivableDataset, DatasetError
+from ibnseg.datasets.bdd100k_drivable import ATTRIBUTE_VALUES
+from ibnseg.datasets.layouts import save_png_atomic
+from tests.data_factory import make_bdd100k_drivable
+
+init_default_scope('mmseg')
+
+#: Typed from BDD's documentation, not from the code under test:
+#: doc.bdd100k.com/format.html, "Drivable Area" (current release) ...
+CURRENT_DOC = {0: 'direct', 1: 'alternative', 2: 'background'}
+#: ... and the ucbdrive/bdd100k README (2018 drivable_maps): "0 for
+#: background, 1 for direct drivable area and 2 for alternative".
+RELEASE_2018_DOC = {0: 'background', 1: 'direct', 2: 'alternative'}
+#: doc.bdd100k.com/format.html and ucbdrive/bdd100k doc/format.md, "Frame
+#: attributes".
+DOC_ATTRIBUTES = {
+    'weather': {'rainy', 'snowy', 'clear', 'overcast', 'undefined',
+                'partly cloudy', 'foggy'},
+    'scene': {'tunnel', 'residential', 'parking lot', 'undefined',
+              'city street', 'gas stations', 'highway'},
+    'timeofday': {'daytime', 'night', 'dawn/dusk', 'undefined'},
+}
+PIPELINE = [dict(type='LoadImageFromFile'),
+            dict(type='LoadLabelIdAnnotations'),
+            dict(type='PackSegInputs')]
+
+
+def build(root, **kwargs):
+    kwargs.setdefault('split', 'val')
+    kwargs.setdefault('pipeline', PIPELINE)
+    return DATASETS.build(dict(type='BDD100KDrivableDataset',
+                               data_root=str(root), **kwargs))
+
+
+def test_attribute_values_are_the_documented_ones():
+    assert {k: set(v) for k, v in ATTRIBUTE_VALUES.items()} == DOC_ATTRIBUTES
+
+
+@pytest.mark.parametrize('release,doc', [('current', CURRENT_DOC),
+                                         ('2018', RELEASE_2018_DOC)])
+def test_each_release_loads_with_its_documented_values(tmp_path, release,
+                                                       doc):
+    data = make_bdd100k_drivable(tmp_path, release=release,
+                                 splits={'val': 2})
+    dataset = build(tmp_path)
+    assert dataset.release == release  # detected from the layout
+    assert dataset.metainfo['classes'] == ('direct', 'alternative',
+                                           'background')
+    assert len(dataset) == 2
+    classes = dataset.metainfo['classes']
+    label_file = {'current': 'labels/drivable/masks/val/{}.png',
+                  '2018': 'drivable_maps/labels/val/{}_drivable_id.png'}
+    for index in range(len(dataset)):
+        sample = dataset[index]['data_samples']
+        name = osp.basename(sample.img_path)[:-len('.jpg')]
+        assert sample.img_path.endswith(f'images/100k/val/{name}.jpg')
+        assert sample.seg_map_path.endswith(
+            label_file[release].format(name))
+        stored = data.labels[f'val/{name}']
+        assert set(np.unique(stored)) == set(doc)
+        expected = np.vectorize(lambda v: classes.index(doc[v]))(stored)
+        np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(),
+                                      expected)
+
+
+def test_both_releases_present_is_refused(tmp_path):
+    make_bdd100k_drivable(tmp_path, release='current', splits={'val': 1})
+    # the same images (same seed), labelled in both layouts
+    make_bdd100k_drivable(tmp_path, release='2018', splits={'val': 1})
+    with pytest.raises(DatasetError, match='holds both') as error:
+        build(tmp_path)
+    assert 'drivable_maps/labels/val' in str(error.value)
+    assert 'labels/drivable/masks/val' in str(error.value)
+    # naming the release settles it
+    assert build(tmp_path, release='2018').release == '2018'
+
+
+def test_no_release_names_what_was_looked_for(tmp_path):
+    os.makedirs(tmp_path / 'images' / '100k' / 'val')
+    with pytest.raises(FileNotFoundError, match='neither') as error:
+        build(tmp_path)
+    assert 'labels/drivable/masks/val/*.png' in str(error.value)
+    assert 'drivable_maps/labels/val/*_drivable_id.png' in str(error.value)
+
+
+@pytest.mark.parametrize('release', ['current', '2018'])
+def test_value_outside_the_release_is_refused_at_construction(
+        tmp_path, release):
+    data = make_bdd100k_drivable(tmp_path, release=release,
+                                 splits={'val': 1})
+    path = next(iter(data.label_paths.values()))
+    label = data.labels[next(iter(data.labels))].copy()
+    label[0, 0] = 7  # e.g. a semantic-segmentation trainId
+    save_png_atomic(path, label)
+    with pytest.raises(DatasetError, match=r'value\(s\) \[7\]') as error:
+        build(tmp_path)
+    assert path in str(error.value)
+
+
+def test_ignore_value_is_accepted(tmp_path):
+    data = make_bdd100k_drivable(tmp_path, splits={'val': 1})
+    path = next(iter(data.label_paths.values()))
+    label = data.labels[next(iter(data.labels))].copy()
+    label[0, :4] = 255
+    save_png_atomic(path, label)
+    with pytest.warns(UserWarning, match='255'):
+        gt = build(tmp_path)[0]['data_samples'].gt_sem_seg.data[0]
+    assert (gt[0, :4] == 255).all()
+
+
+@pytest.mark.slow
+def test_attribute_filter(tmp_path):
+    data = make_bdd100k_drivable(tmp_path, splits={'val': 8})
+    frames = {f['name'][:-4]: f['attributes'] for f in data.config}
+
+    def names(dataset):
+        return sorted(osp.basename(dataset.get_data_info(i)['sample_name'])
+                      for i in range(len(dataset)))
+
+    night = build(tmp_path, attributes=dict(timeofday=['night']))
+    assert names(night) == sorted(
+        n for n, a in frames.items() if a['timeofday'] == 'night')
+    assert len(night) == 2
+    # values of one attribute: any; several attributes: all
+    day_clear = build(tmp_path, attributes=dict(timeofday='daytime',
+                                                weather=['clear']))
+    assert names(day_clear) == sorted(
+        n for n, a in frames.items()
+        if a['timeofday'] == 'daytime' and a['weather'] == 'clear')
+    either = build(tmp_path, attributes=dict(weather=['rainy', 'snowy']))
+    assert len(either) == 4
+    # a subset is drawn from the filtered images
+    one = build(tmp_path, attributes=dict(weather=['rainy', 'snowy']),
+                subset=dict(count=1, seed=0))
+    assert names(one)[0] in names(either) and len(one) == 1
+
+
+def test_attribute_filter_2018_reads_the_image_label_json(tmp_path):
+    make_bdd100k_drivable(tmp_path, release='2018', splits={'val': 4})
+    assert osp.isfile(tmp_path / 'labels' /
+                      'bdd100k_labels_images_val.json')
+    assert len(build(tmp_path, attributes=dict(weather=['snowy']))) == 1
+
+
+def test_attribute_errors(tmp_path):
+    make_bdd100k_drivable(tmp_path, splits={'val': 2})
+    with pytest.raises(ValueError, match='unknown attribute .time.*'
+                       'weather, scene, timeofday'):
+        build(tmp_path, attributes=dict(time=['night']))
+    with pytest.raises(ValueError, match="'dusk'.*'dawn/dusk'"):
+        build(tmp_path, attributes=dict(timeofday=['dusk']))
+    with pytest.raises(DatasetError, match="no image.*'clear' 2"):
+        build(tmp_path, attributes=dict(weather=['foggy']))
+    with pytest.raises(FileNotFoundError, match='attributes_file='):
+        build(tmp_path, attributes=dict(weather=['clear']),
+              attributes_file='missing.json')
+
+
+def test_images_missing_from_the_json_are_left_out(tmp_path):
+    data = make_bdd100k_drivable(tmp_path, splits={'val': 2})
+    path = tmp_path / 'labels' / 'det_20' / 'det_val.json'
+    frames = json.loads(path.read_text())
+    path.write_text(json.dumps(frames[:1]))
+    with pytest.warns(UserWarning, match='1 of 2 images have no entry'):
+        dataset = build(tmp_path, attributes=dict(
+            timeofday=list(ATTRIBUTE_VALUES['timeofday'])))
+    assert len(dataset) == 1
+    assert data.config[0]['name'].startswith(
+        osp.basename(dataset.get_data_info(0)['sample_name']))
+
+
+def test_derived_options_are_refused(tmp_path):
+    make_bdd100k_drivable(tmp_path, splits={'val': 1})
+    with pytest.raises(ValueError, match='release'):
+        build(tmp_path, release='2020')
+    with pytest.raises(ValueError, match='data_prefix follows'):
+        build(tmp_path, data_prefix=dict(img_path='x'))
+    with pytest.raises(ValueError, match='split'):
+        build(tmp_path, split='test')
+
+
+def test_registered_class():
+    assert DATASETS.get('BDD100KDrivableDataset') is BDD100KDrivableDataset
