@@ -32,8 +32,10 @@ class BuildPyWithPth(build_py):
             f.write(SCOPE['PTH_LINE'])
 
     def get_outputs(self, include_bytecode=True):
-        return super().get_outputs(include_bytecode) + [
-            os.path.join(self.build_lib, SCOPE['PTH_NAME'])]
+        outputs = super().get_outputs(include_bytecode)
+        if self.editable_mode:  # not in build_lib, not to be linked from it
+            return outputs
+        return outputs + [os.path.join(self.build_lib, SCOPE['PTH_NAME'])]
 
 
 setup(cmdclass={'build_py': BuildPyWithPth})
