@@ -638,12 +638,17 @@ def make_acdc(root,
 
 
 #: Frame attributes ``make_bdd100k_drivable`` cycles through by default:
-#: every time of day and the weathers the drivable configs name.
+#: one frame for each condition row of the drivable configs (8 frames cover
+#: them all), clear daytime first.
 BDD_DRIVABLE_ATTRIBUTES = (
-    dict(weather='clear', scene='city street', timeofday='daytime'),
-    dict(weather='clear', scene='highway', timeofday='night'),
-    dict(weather='rainy', scene='city street', timeofday='dawn/dusk'),
-    dict(weather='snowy', scene='residential', timeofday='daytime'),
+    dict(timeofday='daytime', weather='clear', scene='city street'),
+    dict(timeofday='night', weather='clear', scene='highway'),
+    dict(timeofday='dawn/dusk', weather='clear', scene='highway'),
+    dict(timeofday='daytime', weather='overcast', scene='residential'),
+    dict(timeofday='daytime', weather='partly cloudy', scene='city street'),
+    dict(timeofday='daytime', weather='rainy', scene='city street'),
+    dict(timeofday='daytime', weather='snowy', scene='residential'),
+    dict(timeofday='daytime', weather='foggy', scene='highway'),
 )
 
 
