@@ -13,6 +13,7 @@ import os
 import os.path as osp
 import re
 import sys
+import warnings
 from typing import Callable, Optional
 
 from mmengine.config import Config
@@ -138,7 +139,13 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
             f'config file not found: {config_path}' +
             (f'; nearest: {", ".join(near)}' if near else ''))
     try:
-        cfg = Config.fromfile(config_path)
+        with warnings.catch_warnings():
+            # mmengine resolves `mmseg::` bases with pkg_resources, which
+            # setuptools >= 80.9 warns about at each (re)import
+            warnings.filterwarnings(
+                'ignore', 'pkg_resources is deprecated as an API',
+                UserWarning)
+            cfg = Config.fromfile(config_path)
     except SyntaxError as error:
         # if the file is not found (bases of a lazy-import config are not
         # walked), the line is still right: say where it may be
@@ -472,7 +479,9 @@ def check_checkpoint_loads(checkpoint: str, resume: bool = False) -> None:
             cannot be resumed from; the message names it.
     """
     check_checkpoint(checkpoint)
-    content = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    # silent: the Runner logs the load it does itself
+    content = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu',
+                                               logger='silent')
     meta = content.get('meta', {}) if isinstance(content, dict) else {}
     if resume and not {'epoch', 'iter'} <= set(meta):
         raise CheckpointError(
