@@ -11,8 +11,10 @@ target styles (Cityscapes layout), trains a small plain ResNet, IBN-a and
 IBN-b from scratch on the source, evaluates all of them on every style and
 under appearance shifts, and prints the cross-domain table. Outputs: per seed
 ``<out>/seed<k>/`` (results.md/json/csv, per-class IoU and sample PNGs,
-checkpoints and logs), and ``<out>/summary.md|json`` over the seeds.
-Re-running reuses the data and finished trainings. See docs/demo.md.
+checkpoints and logs in ``<model>/<run name>/``, a folder per preset and
+``--iters``), and ``<out>/summary.md|json`` over the seeds. Re-running
+reuses the data and finished trainings, and resumes an interrupted one of
+the same settings. See docs/demo.md.
 
 The console shows one line per phase; everything mmengine and the other
 libraries print goes to ``<out>/demo.log`` (``--verbose`` prints it instead).
@@ -31,7 +33,7 @@ from ibnseg.engine.cpu import retain_freed_memory
 from ibnseg.engine.fileio import check_output_options
 from ibnseg.engine.progress import PhaseConsole, format_duration
 from ibnseg.synthetic.benchmark import (DEMO_CONFIGS, DISPLAY_NAMES, PRESETS,
-                                        REPO_ROOT, run_benchmark,
+                                        REPO_ROOT, run_benchmark, run_name,
                                         summary_markdown)
 from ibnseg.synthetic.styles import DOMAIN_STYLES
 
@@ -102,8 +104,8 @@ def parse_args(argv=None):
         parser.error(f'unknown --shifts {unknown}; known: '
                      f'{", ".join(APPEARANCE_SHIFTS)}')
     args.data_root = args.data_root or osp.join(
-        REPO_ROOT, 'data',
-        'synthetic' if args.preset == 'default' else f'synthetic-{args.preset}')
+        REPO_ROOT, 'data', 'synthetic' if args.preset == 'default' else
+        f'synthetic-{args.preset}')
     # before any work: a bad output location fails now, not after training
     check_output_options(parser, dirs={'--out': args.out,
                                        '--data-root': args.data_root})
@@ -142,14 +144,16 @@ def main(argv=None):
     where = [
         ('summary.md, .json', 'the table above'),
         (f'{seed}/results.md', 'every row and metric (also .json, .csv)'),
-        (f'{seed}/<model>/', 'per_class_iou.png, samples_<row>.png, '
+        (f'{seed}/<model>/', 'per_class_iou.png, samples_<row>.png'),
+        (f'{seed}/<model>/{run_name(preset)}/',
          f'iter_{preset.iters}.pth, mmengine\'s log in <timestamp>/'),
         ('demo.log', 'everything the libraries printed'),
     ]
     console.print(f'Done in {format_duration(time.time() - start)}. '
                   f'Outputs in {out}:')
+    width = max(len(path) for path, _ in where)
     for path, what in where:
-        console.print(f'  {path.ljust(20)}  {what}')
+        console.print(f'  {path.ljust(width)}  {what}')
     return 0
 
 

@@ -20,6 +20,7 @@ from mmengine.runner import Runner
 
 from ibnseg.engine.fileio import atomic_write
 from ibnseg.engine.progress import PhaseConsole, TrainProgressHook
+from ibnseg.engine.runner_setup import load_config
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
 from ibnseg.evaluation.report import ModelResult, summary_table
 from ibnseg.utils.markdown import markdown_table
@@ -80,7 +81,7 @@ def demo_config(model: str, data_root: str, iters: int, seed: int,
         adaptive_threads (bool): Keep the config's AdaptiveThreadsHook
             (False: the caller fixed torch's threads).
     """
-    cfg = Config.fromfile(osp.join(REPO_ROOT, DEMO_CONFIGS[model]))
+    cfg = load_config(osp.join(REPO_ROOT, DEMO_CONFIGS[model]))
     root = data_root.rstrip('/') + '/'
     for key in ('train_dataloader', 'cross_domain'):
         cfg[key] = _relocate(cfg[key].to_dict(), CONFIG_DATA_ROOT, root)
@@ -147,18 +148,38 @@ def final_checkpoint(cfg: Config) -> str:
     return osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
 
 
+def run_name(preset: Preset, data_seed: int = 0) -> str:
+    """The folder of a training run below ``seed<k>/<model>/``, named by the
+    settings the trained model depends on (``600iters-128x256-400frames``).
+
+    A run resumes from, and is reused as, only what a run of the same
+    settings saved there: runs of other presets or ``--iters`` into the same
+    output folder (whose ``last_checkpoint`` would otherwise be resumed)
+    each keep their own folder.
+    """
+    height, width = preset.size
+    name = f'{preset.iters}iters-{height}x{width}-{preset.num_train}frames'
+    return name if data_seed == 0 else f'{name}-data{data_seed}'
+
+
 def run_seed(out_dir: str, data_root: str, preset: Preset, seed: int,
              models: Sequence[str], targets: Sequence[str],
              shifts: Sequence[str],
              console: Optional[PhaseConsole] = None,
-             adaptive_threads: bool = True) -> List[ModelResult]:
-    """Train and evaluate every model with one seed; writes the report."""
+             adaptive_threads: bool = True,
+             data_seed: int = 0) -> List[ModelResult]:
+    """Train and evaluate every model with one seed; writes the report.
+
+    Model ``m`` trains in ``<out_dir>/seed<seed>/<m>/<run name>/`` (see
+    :func:`run_name`); the report and pictures go to ``seed<seed>/``.
+    """
     console = console or PhaseConsole(osp.join(out_dir, 'demo.log'),
                                       verbose=True)
     evaluations = []
     for model in models:
         name = DISPLAY_NAMES.get(model, model)
-        work_dir = osp.join(out_dir, f'seed{seed}', model)
+        work_dir = osp.join(out_dir, f'seed{seed}', model,
+                            run_name(preset, data_seed))
         cfg = demo_config(model, data_root, preset.iters, seed, work_dir,
                           adaptive_threads)
         reused = osp.exists(final_checkpoint(cfg))
@@ -277,7 +298,8 @@ def run_benchmark(out_dir: str,
         if console.verbose or len(seeds) > 1:
             console.print(f'seed {seed}:')
         results[seed] = run_seed(out_dir, data_root, preset, seed, models,
-                                 targets, shifts, console, adaptive_threads)
+                                 targets, shifts, console, adaptive_threads,
+                                 data_seed)
         if console.verbose:
             print(f'\nSeed {seed}:\n{summary_table(results[seed])}\n')
     summary = summarize(results)

@@ -32,8 +32,9 @@ def test_demo_prints_phases_and_table_and_keeps_logs_in_files(tmp_path):
     assert 'mmengine - INFO' not in stdout and 'Warning' not in stdout
     assert len(lines) < 40, stdout
     assert 'mmengine - INFO' in (out / 'demo.log').read_text()
-    assert list((out / 'seed0' / 'ibn_b').glob('*/*.log'))
-    assert (out / 'seed0' / 'ibn_b' / 'iter_4.pth').is_file()
+    run = out / 'seed0' / 'ibn_b' / '4iters-32x64-8frames'
+    assert list(run.glob('*/*.log'))
+    assert (run / 'iter_4.pth').is_file()
     summary = json.loads((out / 'summary.json').read_text())
     assert list(summary['models']) == ['plain', 'ibn_a', 'ibn_b']
 
@@ -48,12 +49,36 @@ def test_demo_prints_phases_and_table_and_keeps_logs_in_files(tmp_path):
     # (the config's cross_domain section; only dusk of the targets exists)
     log = run_tool('test.py', [
         f'{REPO_ROOT}/configs/demo/fcn_r18-tiny-ibn-b-d8_synthetic.py',
-        out / 'seed0' / 'ibn_b' / 'iter_4.pth', '--work-dir',
+        run / 'iter_4.pth', '--work-dir',
         tmp_path / 'test', '--cfg-options', 'test_cfg.skip_missing=True'
     ], cwd=tmp_path).stdout
     assert 'test: 2 domains on the full splits: source' in log
     assert 'source/mIoU' in log and 'dusk/mIoU' in log
     assert "skipping domain 'real'" in log
+
+
+def _train_line(stdout: str) -> str:
+    return next(line for line in stdout.splitlines()
+                if line.startswith('train IBN-b'))
+
+
+@pytest.mark.slow
+def test_demo_runs_of_other_settings_never_resume_each_other(tmp_path):
+    out = tmp_path / 'out'
+    args = SMOKE + ['--models', 'ibn_b', '--out', out, '--data-root',
+                    tmp_path / 'data']
+    assert '6/6 iters' in _train_line(
+        run_tool('demo.py', args + ['--iters', '6']).stdout)
+    # the preset's own 4 iterations into the same --out: a run of its own,
+    # not a resume of the longer run's last checkpoint
+    assert 'reused' not in _train_line(run_tool('demo.py', args).stdout)
+    runs = out / 'seed0' / 'ibn_b'
+    assert (runs / '6iters-32x64-8frames' / 'iter_6.pth').is_file()
+    assert (runs / '4iters-32x64-8frames' / 'iter_4.pth').is_file()
+    assert not list(runs.glob('*/iter_[0-9]*.pth'))[2:]
+    # each is still there to be reused
+    assert _train_line(run_tool('demo.py', args + ['--iters', '6']).stdout
+                       ).endswith('reused')
 
 
 @pytest.mark.slow

@@ -70,7 +70,8 @@ def test_tiny_benchmark_end_to_end(tmp_path):
     assert 'ibn_b mIoU' in (out / 'summary.md').read_text()
     for seed in (0, 1):
         assert (out / f'seed{seed}' / 'results.md').is_file()
-        assert (out / f'seed{seed}' / 'ibn_b' / 'iter_2.pth').is_file()
+        assert (out / f'seed{seed}' / 'ibn_b' / '2iters-32x64-4frames' /
+                'iter_2.pth').is_file()
         # one model: its pictures beside results.md
         assert (out / f'seed{seed}' / 'per_class_iou.png').is_file()
     # a second run reuses data and checkpoints and gives the same numbers
