@@ -1,5 +1,5 @@
 # IBN-Net50-b; otherwise as r50_bdd_drivable.py (BDD100K drivable area, every
-# condition, DeepLabV3+ at output stride 16).
+# condition, DeepLabV3+ at output stride 8).
 _base_ = './r50_bdd_drivable.py'
 model = dict(
     backbone=dict(

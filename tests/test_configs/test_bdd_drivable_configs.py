@@ -38,6 +38,9 @@ def test_configs_build_their_rows(tmp_path, monkeypatch):
         cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', name))
         assert cfg.model.backbone.ibn == {'r50': None, 'ibn': name[4]}[
             name[:3]]
+        # output stride 8, as BDD100K's model zoo (R-50-D8)
+        assert (cfg.model.backbone.strides,
+                cfg.model.backbone.dilations) == ((1, 2, 1, 1), (1, 1, 2, 4))
         assert cfg.model.decode_head.num_classes == 3
         assert cfg.model.auxiliary_head.num_classes == 3
         day = name.endswith('_day_clear.py')

@@ -8,6 +8,10 @@
 bdd_drivable_type = 'BDD100KDrivableDataset'
 # the BDD100K root, shared with the semantic-segmentation domain
 bdd_drivable_root = '{{$IBNSEG_BDD100K_ROOT:data/bdd100k/}}'
+# Training as BDD100K's model zoo trains its drivable-area models
+# (SysCV/bdd100k-models, drivable/configs/_base_/datasets/bdd100k.py: resize
+# about 1280x720 by 0.5-2.0, crop with cat_max_ratio 0.75, flip, photometric
+# distortion).
 bdd_drivable_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadLabelIdAnnotations'),
@@ -16,8 +20,7 @@ bdd_drivable_train_pipeline = [
         scale=(1280, 720),
         ratio_range=(0.5, 2.0),
         keep_ratio=True),
-    # no cat_max_ratio: background is most of most frames
-    dict(type='RandomCrop', crop_size=(512, 1024)),
+    dict(type='RandomCrop', crop_size=(512, 1024), cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs')
