@@ -3,7 +3,8 @@
     python tools/cross_domain_eval.py CONFIG CHECKPOINT [CHECKPOINT ...]
         [--out DIR] [--domains D [D ...]] [--skip-missing]
         [--shifts NAME [NAME ...]] [--names N [N ...]] [--num-show K]
-        [--cfg-options K=V ...] [--device cpu|cuda] [--launcher ...]
+        [--cfg-options K=V ...] [--scale WIDTH HEIGHT] [--device cpu|cuda]
+        [--launcher ...]
 
 Each domain of the config's ``cross_domain`` section (see
 ``ibnseg/evaluation/domains.py``) is run with its own test pipeline and
@@ -44,6 +45,7 @@ from ibnseg.engine.cfg_options import CfgOptionsAction
 from ibnseg.engine.distributed import setup_cpu_distributed
 from ibnseg.engine.fileio import check_output_names, check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
+from ibnseg.engine.sizes import add_size_args, apply_sizes
 from ibnseg.evaluation.evaluate import (evaluate_checkpoint,
                                         picture_folders, write_outputs)
 from ibnseg.evaluation import MissingDomainDataError
@@ -83,6 +85,7 @@ def parse_args(argv=None):
         '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override config settings, key=value pairs such as '
         'model.test_cfg.mode=slide')
+    add_size_args(parser, crop=False)
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu',
         help='device the model runs on (default: cuda if available)')
@@ -154,7 +157,9 @@ def main(argv=None):
         configs = []
         for config, checkpoint in pairs:
             check_checkpoint(checkpoint)
-            configs.append(load_config(config, args.cfg_options))
+            cfg = load_config(config, args.cfg_options)
+            apply_sizes(cfg, scale=args.scale)
+            configs.append(cfg)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     init_distributed(configs[0], args.launcher)

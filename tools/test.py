@@ -22,6 +22,7 @@ from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         load_config, parse_runner_args,
                                         run_or_exit, save_predictions,
                                         set_work_dir)
+from ibnseg.engine.sizes import add_size_args, apply_sizes
 from ibnseg.utils import CheckpointError
 
 
@@ -46,6 +47,7 @@ def parse_args():
         'relative to the work dir unless absolute')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
+    add_size_args(parser, crop=False)
     add_runner_args(parser)
     parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
@@ -57,6 +59,7 @@ def main():
     try:
         check_checkpoint(args.checkpoint)
         cfg = load_config(args.config, args.cfg_options, args.launcher)
+        apply_sizes(cfg, scale=args.scale)
         set_work_dir(cfg, args.work_dir, args.config)
         if args.show or args.show_dir:
             enable_visualization(cfg, args.show, args.show_dir,

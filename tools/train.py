@@ -28,6 +28,7 @@ from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         load_config, parse_runner_args,
                                         resume_after_load_from, run_or_exit,
                                         set_work_dir, use_atomic_checkpoints)
+from ibnseg.engine.sizes import add_size_args, apply_sizes
 from ibnseg.utils import CheckpointError
 
 
@@ -48,6 +49,7 @@ def parse_args():
         help='also log to TensorBoard (mmengine\'s TensorboardVisBackend; '
         'event files in the work dir\'s <timestamp>/vis_data/); needs '
         "pip install tensorboard or the extra 'ibnseg[tensorboard]'")
+    add_size_args(parser)
     add_runner_args(parser)
     return parser, parse_runner_args(parser)
 
@@ -56,6 +58,7 @@ def main():
     parser, args = parse_args()
     try:
         cfg = load_config(args.config, args.cfg_options, args.launcher)
+        apply_sizes(cfg, args.crop_size, args.scale)
         set_work_dir(cfg, args.work_dir, args.config)
         if args.amp:
             enable_amp(cfg)

@@ -47,6 +47,7 @@ def test_a_mistyped_config_name_suggests_the_nearest(tool, tmp_path,
                          'configs/r50_cityscapes.py'), line
 
 
+@pytest.mark.slow
 def test_cpu_amp_wrapper_autocasts_to_bfloat16():
     layer = torch.nn.Linear(4, 2)
     wrapper = CPUAmpOptimWrapper(
@@ -81,7 +82,7 @@ def test_train_with_amp_on_cpu(tmp_path):
         tmp_path / 'tiny.py', data.root, max_iters=2,
         backbone=dict(RESNET18_TINY, type='IBNResNet', ibn='a'))
     log = run_tool('train.py', [config, '--work-dir', tmp_path / 'work',
-                                '--amp']).stdout
+                                '--amp', '--verbose']).stdout
     assert '--amp on CPU: bfloat16 autocast' in log
     assert 'Iter(train) [2/2]' in log
     assert (tmp_path / 'work' / 'iter_2.pth').is_file()

@@ -1,0 +1,164 @@
+"""One setting for image sizes: ``--crop-size`` and ``--scale``.
+
+A config names sizes in many places: the training crop (``RandomCrop``) and
+the padding of the model's ``data_preprocessor``; the ``Resize`` scale of the
+training pipeline, of ``val_dataloader``/``test_dataloader``, of the
+inference ``test_pipeline`` and of every domain of the ``cross_domain``
+section (each at its own resolution: Cityscapes 2048x1024, GTA5 1914x1052,
+...). A ``--cfg-options`` key reaches one of them. The tools' options set
+them all, through :func:`apply_sizes`, right after the config is loaded
+(``--cfg-options`` first, then these):
+
+- ``--crop-size HEIGHT WIDTH`` (``tools/train.py``), mmseg's ``crop_size``
+  order: every ``RandomCrop`` of the training pipeline(s),
+  ``model.data_preprocessor.size`` and the config's ``crop_size`` variable;
+- ``--scale WIDTH HEIGHT`` (all three tools), mmseg's ``Resize`` ``scale``:
+  every top-level ``Resize``/``RandomResize`` of every pipeline, training
+  (``RandomResize`` keeps its ``ratio_range``) and evaluation (each domain,
+  validation and test, and ``test_pipeline``/``tta_pipeline``). With
+  ``keep_ratio`` (as in every shipped config) the image keeps its aspect
+  ratio and fits within WIDTHxHEIGHT (long side <= max, short side <= min of
+  the two). A pipeline without a resize step gets ``Resize`` right after it
+  loads the image (before its labels: scores stay at the labels' own size).
+"""
+import argparse
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+__all__ = ['add_size_args', 'apply_sizes', 'pipelines']
+
+_RESIZES = ('Resize', 'RandomResize')
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not a positive whole number of pixels')
+    return value
+
+
+def add_size_args(parser: argparse.ArgumentParser,
+                  crop: bool = True) -> None:
+    """Add ``--scale WIDTH HEIGHT`` and, with ``crop``, ``--crop-size
+    HEIGHT WIDTH`` (a value that is not a positive integer is argparse's
+    usage error)."""
+    if crop:
+        parser.add_argument(
+            '--crop-size', nargs=2, type=_positive_int,
+            metavar=('HEIGHT', 'WIDTH'),
+            help='training crop (every RandomCrop) and the model\'s '
+            'data_preprocessor padding; mmseg\'s crop_size order')
+    parser.add_argument(
+        '--scale', nargs=2, type=_positive_int, metavar=('WIDTH', 'HEIGHT'),
+        help='resize scale of every pipeline: training (RandomResize keeps '
+        'its ratio range) and evaluation (validation, test, every '
+        'cross_domain domain); mmseg\'s Resize scale order, aspect ratio '
+        'kept')
+
+
+def _type(step) -> str:
+    return str(step.get('type')).split('.')[-1] if isinstance(
+        step, dict) else ''
+
+
+def pipelines(cfg: Config) -> Iterator[Tuple[str, list, bool]]:
+    """(config key, pipeline list, is training) for every pipeline the
+    config holds: the dataloaders' datasets (wrapped ones too), the
+    ``cross_domain`` domains', ``test_pipeline`` and ``tta_pipeline``."""
+    loaders = [(key, cfg.get(key)) for key in
+               ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    domains = (cfg.get('cross_domain') or {}).get('domains') or {}
+    for name, spec in domains.items():
+        for key in ('dataloader', 'val_dataloader'):
+            if isinstance(spec, dict) and key in spec:
+                loaders.append((f'cross_domain.domains.{name}.{key}',
+                                spec[key]))
+    for key, loader in loaders:
+        if isinstance(loader, dict):
+            yield from _dataset_pipelines(
+                f'{key}.dataset', loader.get('dataset'),
+                key == 'train_dataloader')
+    for key in ('test_pipeline', 'tta_pipeline'):
+        if isinstance(cfg.get(key), list):
+            yield key, cfg.get(key), False
+
+
+def _dataset_pipelines(key: str, dataset, train: bool):
+    if not isinstance(dataset, dict):
+        return
+    if isinstance(dataset.get('pipeline'), list):
+        yield f'{key}.pipeline', dataset['pipeline'], train
+    # dataset wrappers: ConcatDataset(datasets=[...]), RepeatDataset(dataset)
+    if isinstance(dataset.get('dataset'), dict):
+        yield from _dataset_pipelines(f'{key}.dataset', dataset['dataset'],
+                                      train)
+    for i, inner in enumerate(dataset.get('datasets') or ()):
+        yield from _dataset_pipelines(f'{key}.datasets.{i}', inner, train)
+
+
+def _set_scale(pipeline: list, scale: Tuple[int, int]) -> None:
+    resizes = [step for step in pipeline if _type(step) in _RESIZES]
+    for step in resizes:
+        step.pop('scale_factor', None)
+        step['scale'] = scale
+    if resizes:
+        return
+    loads = [i for i, step in enumerate(pipeline)
+             if _type(step) == 'LoadImageFromFile']
+    at = loads[0] + 1 if loads else 0
+    pipeline.insert(at, dict(type='Resize', scale=scale, keep_ratio=True))
+
+
+def apply_sizes(cfg: Config,
+                crop_size: Optional[Sequence[int]] = None,
+                scale: Optional[Sequence[int]] = None) -> List[str]:
+    """Apply ``--crop-size`` (HEIGHT, WIDTH) and ``--scale`` (WIDTH, HEIGHT)
+    to every place of ``cfg`` that holds them (see the module docstring).
+
+    Returns:
+        list[str]: The config keys changed, for the log.
+
+    Raises:
+        ValueError: ``--crop-size`` is given but the training pipeline has
+            no ``RandomCrop`` (the config would not crop at all).
+    """
+    changed = []
+    found = list(pipelines(cfg))
+    if crop_size is not None:
+        crop_size = tuple(crop_size)
+        crops = [(key, step) for key, pipeline, train in found if train
+                 for step in pipeline if _type(step) == 'RandomCrop']
+        if not crops:
+            raise ValueError('--crop-size: the config\'s training pipeline '
+                             'has no RandomCrop step to set')
+        for key, step in crops:
+            step['crop_size'] = crop_size
+            changed.append(f'{key} RandomCrop')
+        preprocessor = cfg.get('model', {}).get('data_preprocessor')
+        if isinstance(preprocessor, dict):
+            preprocessor['size'] = crop_size
+            changed.append('model.data_preprocessor.size')
+        if 'crop_size' in cfg:
+            cfg.crop_size = crop_size
+    if scale is not None:
+        scale = tuple(scale)
+        for key, pipeline, _ in found:
+            _set_scale(pipeline, scale)
+            changed.append(key)
+    if changed:
+        said = []
+        if crop_size:
+            said.append(f'crop_size {crop_size} (HxW) in the training crop '
+                        'and model.data_preprocessor.size')
+        if scale:
+            said.append(f'Resize scale {scale} (WxH) in {len(found)} '
+                        'pipelines')
+        print_log('--crop-size/--scale: ' + '; '.join(said),
+                  logger='current')
+    return changed

@@ -1,0 +1,84 @@
+"""``--crop-size`` / ``--scale``: one setting reaching every pipeline."""
+import os.path as osp
+
+import pytest
+
+from ibnseg.engine.runner_setup import load_config
+from ibnseg.engine.sizes import apply_sizes, pipelines
+from tests.e2e.test_tool_options import run_in_process
+from tests.test_engine.tiny_experiment import REPO_ROOT, write_tiny_config
+
+
+def _resize_scales(cfg):
+    return {key: [tuple(step['scale']) for step in pipeline
+                  if step['type'] in ('Resize', 'RandomResize')]
+            for key, pipeline, _ in pipelines(cfg)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config', [
+    'configs/ibn_b_cityscapes.py', 'configs/ibn_b_gta5_to_cbm.py',
+    'configs/demo/fcn_r18-tiny-ibn-b-d8_synthetic.py'
+])
+def test_sizes_reach_every_domain_and_loader(config):
+    cfg = load_config(osp.join(REPO_ROOT, config))
+    apply_sizes(cfg, crop_size=[64, 128], scale=[256, 128])
+    scales = _resize_scales(cfg)
+    domains = [f'cross_domain.domains.{name}.dataloader.dataset.pipeline'
+               for name in cfg.cross_domain.domains]
+    assert {'train_dataloader.dataset.pipeline',
+            'val_dataloader.dataset.pipeline',
+            'test_dataloader.dataset.pipeline', 'test_pipeline',
+            *domains} <= set(scales)
+    # one resize each (the demo's test pipelines had none: one added)
+    assert all(found == [(256, 128)] for found in scales.values()), scales
+    crops = [step['crop_size'] for step in
+             cfg.train_dataloader.dataset.pipeline
+             if step['type'] == 'RandomCrop']
+    assert crops == [(64, 128)]
+    assert cfg.model.data_preprocessor.size == (64, 128)
+    # the resize added to a pipeline without one comes before its labels
+    for _, pipeline, train in pipelines(cfg):
+        types = [step['type'] for step in pipeline]
+        if not train and 'LoadLabelIdAnnotations' in types:
+            assert types.index('Resize') < types.index(
+                'LoadLabelIdAnnotations'), types
+
+
+@pytest.mark.slow
+def test_scale_alone_leaves_crops_alone():
+    cfg = load_config(osp.join(REPO_ROOT, 'configs/ibn_b_cityscapes.py'))
+    apply_sizes(cfg, scale=(512, 256))
+    assert cfg.model.data_preprocessor.size == (512, 1024)
+    assert all(found == [(512, 256)]
+               for found in _resize_scales(cfg).values())
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--crop-size', '0', '128'],
+     "argument --crop-size: '0' is not a positive whole number of pixels"),
+    (['--scale', '256', 'x'],
+     "argument --scale: 'x' is not a positive whole number of pixels"),
+    (['--scale', '256'], 'argument --scale: expected 2 arguments'),
+])
+def test_bad_sizes_are_usage_errors(args, message, tmp_path, monkeypatch,
+                                    capsys):
+    config = write_tiny_config(tmp_path / 'tiny.py', tmp_path / 'no_data')
+    status, err = run_in_process('train.py', [config, *args], monkeypatch,
+                                 capsys)
+    assert status == 2
+    assert err.strip().splitlines()[-1] == f'train.py: error: {message}'
+
+
+def test_crop_size_on_a_config_that_does_not_crop(
+        tmp_path, monkeypatch, capsys):
+    config = write_tiny_config(
+        tmp_path / 'tiny.py', tmp_path / 'no_data',
+        extra="train_dataloader['dataset']['pipeline'] = "
+        "[dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]\n")
+    status, err = run_in_process(
+        'train.py', [config, '--crop-size', '32', '32'], monkeypatch, capsys)
+    assert status == 2
+    assert err.strip().splitlines()[-1] == (
+        "train.py: error: --crop-size: the config's training pipeline has "
+        'no RandomCrop step to set')
