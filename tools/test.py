@@ -4,16 +4,21 @@ ibnseg loaded.
 Same command line as mmseg's; ibnseg is imported so its modules work
 without ``custom_imports``, distributed tests work on CPU-only machines,
 ``--out`` writes a folder per domain with ``CrossDomainIoUMetric`` and
-``--show-dir`` names the pictures by domain. Before the model is built,
-every output location (``--work-dir``, ``--out``, ``--show-dir``) is
-checked and the checkpoint loaded (safely, see ``ibnseg.utils.checkpoint``):
+``--show-dir`` names the pictures by domain (and paints the last batch of
+a test shorter than the visualization interval). The console shows the
+test's progress and its mIoU values; everything printed goes to
+``<work dir>/test.log`` (``--verbose`` prints it instead). Before the model
+is built, every output location (``--work-dir``, ``--out``, ``--show-dir``)
+is checked and the checkpoint loaded (safely, see ``ibnseg.utils.checkpoint``):
 an unreadable or refused checkpoint ends the tool with a one-line
 ``error:``, a missing one is named before anything else.
 """
 import argparse
+import os.path as osp
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.fileio import check_output_dir
+from ibnseg.engine.progress import run_with_console
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_checkpoint,
                                         check_checkpoint_loads,
@@ -50,6 +55,10 @@ def parse_args():
     add_size_args(parser, crop=False)
     add_runner_args(parser)
     parser.add_argument(
+        '--verbose', action='store_true',
+        help="print mmengine's whole log (config, hooks, every logged "
+        'line) instead of one line per phase')
+    parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
     return parser, parse_runner_args(parser)
 
@@ -80,7 +89,10 @@ def main():
     cfg.load_from = args.checkpoint
     if args.out is not None:
         save_predictions(cfg, args.out)
-    run_or_exit(build_runner(cfg).test)
+    # one line per phase; everything printed goes to <work dir>/test.log
+    run_or_exit(lambda: run_with_console(
+        lambda: build_runner(cfg), 'test',
+        osp.join(cfg.work_dir, 'test.log'), args.verbose))
 
 
 if __name__ == '__main__':

@@ -5,7 +5,11 @@ backbones, datasets and metrics work without ``custom_imports``), a
 ``CheckpointHook`` in the config is swapped for ``AtomicCheckpointHook`` (a
 killed run always resumes), and distributed runs work on CPU-only machines
 (gloo backend, see ``ibnseg.engine.distributed``); a work dir that cannot be
-written is refused before anything is built.
+written is refused before anything is built. The console shows one line per
+phase (a training bar with an ETA, each validation with its mIoU values);
+everything mmengine and the libraries print goes to ``<work dir>/train.log``
+(mmengine's own log stays in ``<work dir>/<timestamp>/``); ``--verbose``
+prints it all instead.
 
 ``load_from`` (or, with ``--resume``, the checkpoint it resumes from) is
 loaded before anything is built too (safely, see ``ibnseg.utils.checkpoint``:
@@ -17,9 +21,11 @@ start from their source run this way (``check_load_from`` and
 ``resume_after_load_from`` in ``ibnseg.engine.runner_setup``).
 """
 import argparse
+import os.path as osp
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.fileio import check_output_dir
+from ibnseg.engine.progress import run_with_console
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
                                         check_checkpoint_loads,
                                         check_load_from, check_resumable,
@@ -51,6 +57,10 @@ def parse_args():
         "pip install tensorboard or the extra 'ibnseg[tensorboard]'")
     add_size_args(parser)
     add_runner_args(parser)
+    parser.add_argument(
+        '--verbose', action='store_true',
+        help="print mmengine's whole log (config, hooks, every logged "
+        'line) instead of one line per phase')
     return parser, parse_runner_args(parser)
 
 
@@ -83,7 +93,10 @@ def main():
     except CheckpointError as error:
         exit_with_error(error)
     use_atomic_checkpoints(cfg)
-    run_or_exit(build_runner(cfg).train)
+    # one line per phase; everything printed goes to <work dir>/train.log
+    run_or_exit(lambda: run_with_console(
+        lambda: build_runner(cfg), 'train',
+        osp.join(cfg.work_dir, 'train.log'), args.verbose))
 
 
 if __name__ == '__main__':

@@ -21,6 +21,7 @@ import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
 
 from .layouts import DatasetError, write_text_atomic
 
@@ -128,6 +129,17 @@ def select_subset(names: Sequence[str],
     Returns:
         list[str]: The chosen names, sorted.
     """
+    chosen = _choose(names, fraction, count, seed)
+    # a fine-tuning run's log says how many frames its subset holds
+    how = f'fraction {fraction}' if fraction is not None else f'count {count}'
+    print_log(f'seeded subset: {len(chosen)} of {len(names)} samples '
+              f'({how}, seed {seed})', logger='current')
+    return chosen
+
+
+def _choose(names: Sequence[str], fraction: Optional[float],
+            count: Optional[int], seed: int) -> List[str]:
+    """:func:`select_subset` without its log line."""
     ordered = sorted(names)
     if len(set(ordered)) != len(ordered):
         raise ValueError('select_subset: sample names must be unique')
@@ -148,6 +160,7 @@ def seeded_subset(dataset, count: int, seed: int):
     # ibnseg's datasets name samples independently of the data root
     names = [info.get('sample_name') or info['img_path']
              for info in map(dataset.get_data_info, range(len(dataset)))]
-    chosen = set(select_subset(names, count=count, seed=seed))
+    # the loops log each domain's count themselves
+    chosen = set(_choose(names, None, count, seed))
     return dataset.get_subset(
         [i for i, name in enumerate(names) if name in chosen])

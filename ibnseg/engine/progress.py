@@ -13,14 +13,21 @@ becomes more text in the log. Here a terminal gets a redrawn line (at most a
 few times a second); a file or a pipe gets one line when the phase ends.
 """
 import contextlib
+import numbers
 import os
 import sys
 import time
-from typing import Iterator, Optional, TextIO
+from typing import Callable, Iterator, Optional, TextIO
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
-__all__ = ['PhaseConsole', 'PhaseLine', 'TrainProgressHook', 'format_duration']
+from .runner_state import built_train_loop
+
+__all__ = [
+    'PhaseConsole', 'PhaseLine', 'RunnerProgressHook', 'TrainProgressHook',
+    'format_duration', 'format_metrics', 'run_with_console'
+]
 
 
 def format_duration(seconds: float) -> str:
@@ -75,9 +82,10 @@ class PhaseLine:
             self._last_draw = now
             self._draw(self._text())
 
-    def finish(self) -> None:
-        """End the phase's line, with :attr:`note` after it."""
-        text = self._text(final=True)
+    def finish(self, final: bool = True) -> None:
+        """End the phase's line, with :attr:`note` after it; ``final=False``
+        ends it where the phase pauses (with its ETA)."""
+        text = self._text(final=final)
         if self.note:
             text += f'  {self.note}'
         self._draw(text)
@@ -123,6 +131,120 @@ class TrainProgressHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
         self.line.update(runner.iter + 1)
+
+
+def format_metrics(metrics: Optional[dict]) -> str:
+    """The mIoU values of an evaluation's metrics (every number when none
+    is an mIoU), e.g. ``'cityscapes/mIoU 45.12  gta5/mIoU 30.01'``."""
+    numbers_ = {key: value for key, value in (metrics or {}).items()
+                if isinstance(value, numbers.Number)}
+    shown = {key: value for key, value in numbers_.items()
+             if key.split('/')[-1] == 'mIoU'} or numbers_
+    return '  '.join(f'{key} {value:.2f}' for key, value in shown.items())
+
+
+class RunnerProgressHook(Hook):
+    """A Runner's run on a :class:`PhaseConsole`: a ``train`` line (bar,
+    count, ETA), a ``val`` line at each validation with its mIoU values
+    (training goes on in a new ``train`` line), a ``test`` line with its
+    mIoU values. Only the main process draws."""
+    priority = 'LOWEST'
+
+    def __init__(self, console: 'PhaseConsole'):
+        self.console = console
+        self.train_line: Optional[PhaseLine] = None
+        self.eval_line: Optional[PhaseLine] = None
+
+    def _line(self, label: str, total: int, unit: str) -> PhaseLine:
+        return PhaseLine(label, self.console.out, total=total, unit=unit,
+                         width=8)
+
+    def _start_train(self, runner) -> None:
+        self.train_line = self._line('train', runner.max_iters, 'iters')
+        # a resumed run: the ETA counts only this run's iterations
+        self.train_line.done = self.train_line.start_done = runner.iter
+
+    def before_train(self, runner) -> None:
+        if is_main_process():
+            self._start_train(runner)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        if self.train_line is not None:
+            self.train_line.update(runner.iter + 1)
+
+    def after_train(self, runner) -> None:
+        if self.train_line is not None:
+            self.train_line.finish()
+            self.train_line = None
+
+    def _start_eval(self, label: str, loader) -> None:
+        if not is_main_process():
+            return
+        line = self.train_line
+        if line is not None:  # training pauses (or ends) for validation
+            line.finish(final=line.done >= line.total)
+            self.train_line = None
+        self.eval_line = self._line(label, len(loader), 'batches')
+
+    def _eval_iter(self, batch_idx: int) -> None:
+        if self.eval_line is not None:
+            self.eval_line.update(batch_idx + 1)
+
+    def _end_eval(self, metrics: Optional[dict]) -> None:
+        if self.eval_line is not None:
+            self.eval_line.note = format_metrics(metrics)
+            self.eval_line.finish()
+            self.eval_line = None
+
+    def before_val(self, runner) -> None:
+        self._start_eval('val', runner.val_dataloader)
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None,
+                       outputs=None) -> None:
+        self._eval_iter(batch_idx)
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self._end_eval(metrics)
+
+    def after_val(self, runner) -> None:
+        loop = built_train_loop(runner)
+        if is_main_process() and loop is not None and \
+                loop.iter < loop.max_iters:
+            self._start_train(runner)
+
+    def before_test(self, runner) -> None:
+        self._start_eval('test', runner.test_dataloader)
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None,
+                        outputs=None) -> None:
+        self._eval_iter(batch_idx)
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self._end_eval(metrics)
+
+
+def run_with_console(build: Callable[[], object], run: str, log_file: str,
+                     verbose: bool = False):
+    """Build a Runner and call its ``run`` method (``'train'``/``'test'``)
+    the way ``tools/train.py`` and ``tools/test.py`` show it: one line per
+    phase (:class:`RunnerProgressHook`), everything the libraries print in
+    ``log_file`` (mmengine's own log stays in the work dir's
+    ``<timestamp>/``). ``verbose``, and processes other than the first of a
+    distributed run, print everything as it comes instead.
+
+    Returns:
+        What ``run`` returns.
+    """
+    rank = os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0'))
+    console = PhaseConsole(log_file, verbose or rank != '0')
+    if console.verbose:
+        return getattr(build(), run)()
+    console.print(f'full log: {console.log_file}')
+    with console.quiet():
+        runner = build()
+        runner.register_hook(RunnerProgressHook(console))
+        return getattr(runner, run)()
 
 
 class PhaseConsole:

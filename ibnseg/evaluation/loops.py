@@ -7,8 +7,12 @@ appearance shift; see :mod:`.domains`), each with its own dataloader and
 Without a ``cross_domain`` section they are mmengine's loops.
 
 The config's ``val_dataloader``/``test_dataloader`` stay the source's plain
-ones (the Runner and mmseg's ``MMSegInferencer`` read them); hooks see the
-current row's as ``runner.val_dataloader``/``runner.test_dataloader``.
+ones (the Runner and mmseg's ``MMSegInferencer`` read them). While the rows
+run, hooks see ``runner.val_dataloader``/``runner.test_dataloader`` as
+:class:`RowsLoader`: its length is the batches of every row, and the batch
+index hooks get counts across rows (mmengine's log says ``Iter(test)
+[3/3]`` after 3 batches over 2 domains), its other attributes (``dataset``,
+``batch_size``) are the current row's.
 """
 import copy
 import logging
@@ -18,7 +22,7 @@ from mmengine.config import ConfigDict
 from mmengine.dist import (broadcast_object_list, collect_results,
                            is_main_process)
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import TestLoop, ValLoop
 from mmengine.runner.loops import _parse_losses
 from mmseg.registry import DATASETS, LOOPS
@@ -72,6 +76,26 @@ def _compute(metrics, gathered: List[list]) -> dict:
         if isinstance(metric, CrossDomainIoUMetric):
             metric.scores = payload[1]
     return values
+
+
+class RowsLoader:
+    """The dataloaders of an evaluation's rows as the loop's one
+    ``dataloader``: ``len`` is the batches of all rows (mmengine's
+    ``LoggerHook`` and ``IterTimerHook`` count with it), the rest is the
+    row being evaluated (:attr:`current`)."""
+
+    def __init__(self, loaders: Dict[str, object]):
+        self.loaders = loaders
+        self.current = next(iter(loaders.values()))
+
+    def __len__(self) -> int:
+        return sum(len(loader) for loader in self.loaders.values())
+
+    def __getattr__(self, name):
+        # only called for what this class does not define
+        if name in ('loaders', 'current'):
+            raise AttributeError(name)
+        return getattr(self.current, name)
 
 
 class _MultiDomainLoopMixin:
@@ -159,6 +183,9 @@ class _MultiDomainLoopMixin:
         for metric in self.evaluator.metrics:
             if isinstance(metric, CrossDomainIoUMetric):
                 metric.set_domains(self.source, list(loaders), self.targets)
+        # hooks read runner.<stage>_dataloader and the batch index: counted
+        # over all rows
+        self.dataloader = RowsLoader(loaders)
         self.runner.call_hook(f'before_{stage}')
         self.runner.call_hook(f'before_{stage}_epoch')
         self.runner.model.eval()
@@ -179,18 +206,22 @@ class _MultiDomainLoopMixin:
     def _run_rows(self, loaders: dict) -> dict:
         model = self.runner.model
         model = model.module if is_model_wrapper(model) else model
+        # --tta: mmseg's SegTTAModel runs the segmentor that holds test_cfg
+        if isinstance(model, BaseTTAModel):
+            model = model.module
         default_test_cfg = model.test_cfg
         metrics = self.evaluator.metrics
         gathered = [[] for _ in metrics]
+        rows, idx = self.dataloader, 0
         try:
             for name, loader in loaders.items():
-                # hooks read runner.<stage>_dataloader: the current row's
-                self.dataloader = loader
+                rows.current = loader
                 test_cfg = self.rows[name].test_cfg
                 model.test_cfg = ConfigDict(test_cfg) if test_cfg else \
                     default_test_cfg
-                for idx, data_batch in enumerate(loader):
+                for data_batch in loader:
                     self.run_iter(idx, data_batch)
+                    idx += 1
                 # per row: each row's sampler pads its own shard, and
                 # collect_results drops padding only at the end of a list
                 for metric, part in zip(metrics, gathered):

@@ -111,7 +111,7 @@ def test_gta5_to_cbm_trains_validates_and_reports(data_roots):
     work = data_roots / 'work_dirs' / 'ibn_b_gta5_to_cbm'
     options = small_options(CONFIG)
     log = run_tool('train.py', [
-        CONFIG, '--work-dir', work, '--cfg-options', *options,
+        '--verbose', CONFIG, '--work-dir', work, '--cfg-options', *options,
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=1'
     ], cwd=data_roots).stdout

@@ -45,7 +45,7 @@ def workdir(tmp_path):
 
 @pytest.mark.slow  # two full-size ResNet-50-D8 runs
 def test_train_then_finetune_as_the_readme_says(workdir):
-    log = run_tool('train.py', [SOURCE, *ITERS], cwd=workdir,
+    log = run_tool('train.py', ['--verbose', SOURCE, *ITERS], cwd=workdir,
                    timeout=900).stdout
     # validated after the last iteration, on the full splits of both
     assert 'val: 2 domains on the full splits: cityscapes 1, gta5 1' in log
@@ -53,7 +53,7 @@ def test_train_then_finetune_as_the_readme_says(workdir):
     assert (source / 'last_checkpoint').read_text().strip() == str(
         source / 'iter_2.pth')
 
-    log = run_tool('train.py', [FINETUNE, *ITERS], cwd=workdir,
+    log = run_tool('train.py', ['--verbose', FINETUNE, *ITERS], cwd=workdir,
                    timeout=900).stdout
     assert f'Load checkpoint from {source / "iter_2.pth"}' in log
     tuned = load_state_dict(workdir / 'work_dirs' / FINETUNE_NAME /

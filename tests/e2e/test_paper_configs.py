@@ -63,8 +63,9 @@ def _metric(log, name):
 @pytest.mark.slow
 def test_train_test_and_finetune_ibn_b_cityscapes(workdir):
     work = workdir / 'work_dirs' / 'ibn_b_cityscapes'
-    log = run_tool('train.py', [CONFIG, '--work-dir', work, '--cfg-options',
-                                *SMALL, *schedule(2)], cwd=workdir).stdout
+    log = run_tool('train.py', ['--verbose', CONFIG, '--work-dir', work,
+                                '--cfg-options', *SMALL, *schedule(2)],
+                   cwd=workdir).stdout
     checkpoint = work / 'iter_2.pth'
     assert checkpoint.is_file()
     weights = load_state_dict(checkpoint)
@@ -79,7 +80,8 @@ def test_train_test_and_finetune_ibn_b_cityscapes(workdir):
         _metric(log, 'cityscapes/mIoU') - _metric(log, 'gta5/mIoU'), abs=0.02)
 
     log = run_tool('test.py', [
-        CONFIG, checkpoint, '--work-dir', workdir / 'test', '--cfg-options',
+        '--verbose', CONFIG, checkpoint, '--work-dir', workdir / 'test',
+        '--cfg-options',
         *SMALL
     ], cwd=workdir).stdout
     assert 0 <= _metric(log, 'cityscapes/mIoU') <= 100
@@ -91,7 +93,7 @@ def test_train_test_and_finetune_ibn_b_cityscapes(workdir):
         'train_dataloader.dataset.pipeline.3.crop_size=(64,128)'
     ]
     log = run_tool('train.py', [
-        FINETUNE, '--work-dir', finetune, '--cfg-options', *SMALL,
+        '--verbose', FINETUNE, '--work-dir', finetune, '--cfg-options', *SMALL,
         *gta5_train, *schedule(1), f'load_from={checkpoint}'
     ], cwd=workdir).stdout
     assert f'Load checkpoint from {checkpoint}' in log

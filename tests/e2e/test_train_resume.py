@@ -62,8 +62,8 @@ def test_killed_run_resumes_to_same_weights(tmp_path):
     assert osp.isfile(resumed_from)
     assert not osp.exists(osp.join(work_dir, final))
 
-    log = run_tool('train.py',
-                   [config, '--work-dir', work_dir, '--resume']).stdout
+    log = run_tool('train.py', ['--verbose', config, '--work-dir', work_dir,
+                                '--resume']).stdout
     assert f'Auto resumed from the latest checkpoint {resumed_from}' in log
     assert_same_weights(
         load_state_dict(osp.join(reference_dir, final)),

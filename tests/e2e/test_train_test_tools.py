@@ -30,7 +30,8 @@ def test_train_then_test_checkpoint(tmp_path):
         tmp_path / 'tiny.py', data.root, max_iters=2,
         backbone=dict(RESNET18_TINY, type='IBNResNet', ibn='b'))
     work_dir = tmp_path / 'work'
-    train_log = run_tool('train.py', [config, '--work-dir', work_dir]).stdout
+    train_log = run_tool('train.py', ['--verbose', config, '--work-dir',
+                                      work_dir]).stdout
     checkpoint = work_dir / 'iter_2.pth'
     assert checkpoint.is_file()
     # The tool swapped the config's CheckpointHook for the atomic one.
@@ -40,7 +41,8 @@ def test_train_then_test_checkpoint(tmp_path):
     out_dir = tmp_path / 'predictions'
     test_dir = tmp_path / 'test'
     test_log = run_tool('test.py', [
-        config, checkpoint, '--work-dir', test_dir, '--out', out_dir,
+        '--verbose', config, checkpoint, '--work-dir', test_dir, '--out',
+        out_dir,
         '--show-dir', 'painted', '--cfg-options',
         'default_hooks.visualization.interval=1'
     ]).stdout

@@ -175,7 +175,7 @@ def test_tools_test_url(server, marker, tmp_path):
     assert not marker.exists(), 'the pickled command must never run'
 
     url = server.serve('segmentor.pth', _tiny_segmentor_checkpoint(config))
-    log = run_tool('test.py', [config, url, '--work-dir', tmp_path / 'ok'
-                               ]).stdout
+    log = run_tool('test.py', ['--verbose', config, url, '--work-dir',
+                               tmp_path / 'ok']).stdout
     assert f'Load checkpoint from {url}' in log
     assert 'mIoU' in log

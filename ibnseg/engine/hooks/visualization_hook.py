@@ -7,12 +7,18 @@ the step being the training iteration (0 in ``tools/test.py``). A cross-domain
 test set can hold the same file name in two domains (a domain and the same
 images under an appearance shift, or two datasets numbering their frames
 alike), and the later picture would overwrite the earlier one.
+
+mmseg paints every ``interval``-th batch (50 by default), so a test of fewer
+batches than that painted nothing, silently; here the interval is shortened
+to the number of batches then (the last one is painted) and the log says so.
 """
+import logging
 import os.path as osp
 from typing import Sequence
 
 import mmcv
 from mmengine import fileio
+from mmengine.logging import print_log
 from mmseg.engine.hooks import SegVisualizationHook
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
@@ -42,7 +48,33 @@ class DomainSegVisualizationHook(SegVisualizationHook):
     different domains never overwrite each other, e.g.
     ``test_gta5_00001.png_0.png``. ``tools/test.py --show/--show-dir`` uses
     it in place of ``SegVisualizationHook``.
+
+    An evaluation of fewer batches than ``interval`` paints its last batch
+    (with a warning in the log) instead of nothing. :attr:`painted` counts
+    the pictures of the last evaluation.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.painted = 0
+        self._every = self.interval  # the interval of this evaluation
+
+    def _fit_interval(self, loader, mode: str) -> None:
+        self.painted, self._every = 0, self.interval
+        total = len(loader)
+        if self.draw and 0 < total < self.interval:
+            self._every = total
+            print_log(
+                f'{mode}: {total} batches, fewer than the visualization '
+                f'interval {self.interval} '
+                '(default_hooks.visualization.interval): painting the last '
+                'batch', logger='current', level=logging.WARNING)
+
+    def before_val_epoch(self, runner) -> None:
+        self._fit_interval(runner.val_dataloader, 'val')
+
+    def before_test_epoch(self, runner) -> None:
+        self._fit_interval(runner.test_dataloader, 'test')
 
     def _after_iter(self,
                     runner,
@@ -52,7 +84,7 @@ class DomainSegVisualizationHook(SegVisualizationHook):
                     mode: str = 'val') -> None:
         if self.draw is False or mode == 'train':
             return
-        if not self.every_n_inner_iters(batch_idx, self.interval):
+        if not self.every_n_inner_iters(batch_idx, self._every):
             return
         step = _current_iter(runner)
         for output in outputs:
@@ -66,3 +98,4 @@ class DomainSegVisualizationHook(SegVisualizationHook):
                 show=self.show,
                 wait_time=self.wait_time,
                 step=step)
+            self.painted += 1
