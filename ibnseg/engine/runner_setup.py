@@ -28,6 +28,7 @@ from ..utils.checkpoint import CheckpointError, load_checkpoint_safely
 from .amp import cpu_bf16_autocast_problem
 from .cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction, key_problem
 from .distributed import setup_cpu_distributed
+from .tta import tta_pipeline_for
 
 __all__ = [
     'LAST_CHECKPOINT', 'add_runner_args', 'build_runner', 'check_checkpoint',
@@ -525,15 +526,31 @@ def enable_visualization(cfg: Config, show: bool = False,
 
 
 def enable_tta(cfg: Config) -> None:
-    """``--tta``: test with the config's ``tta_pipeline`` and ``tta_model``.
+    """``--tta``: test with the config's ``tta_model`` (mmseg's
+    ``SegTTAModel``) and ``tta_pipeline``'s augmentations, applied to
+    ``test_dataloader`` and to every domain of the ``cross_domain`` section,
+    each keeping its own loading, scale and labels
+    (:func:`ibnseg.engine.tta.tta_pipeline_for`). Run after
+    :func:`ibnseg.engine.sizes.apply_sizes`: ``--scale`` sets the scale the
+    ratios multiply.
 
     Raises:
-        ValueError: The config lacks ``tta_pipeline`` or ``tta_model``.
+        ValueError: The config lacks ``tta_pipeline`` or ``tta_model``, or
+            its ``tta_pipeline`` holds no resize or flip choices.
     """
     missing = [k for k in ('tta_pipeline', 'tta_model') if k not in cfg]
     if missing:
         raise ValueError(f'--tta needs {" and ".join(missing)} in the config')
-    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    loaders = {'test_dataloader': cfg.test_dataloader}
+    domains = (cfg.get('cross_domain') or {}).get('domains') or {}
+    for name, spec in domains.items():
+        loaders[f'cross_domain.domains.{name}.dataloader'] = spec['dataloader']
+    for key, loader in loaders.items():
+        dataset = loader.get('dataset') or {}
+        if 'pipeline' not in dataset:
+            raise ValueError(f'--tta: {key}.dataset has no pipeline')
+        dataset['pipeline'] = tta_pipeline_for(
+            dataset['pipeline'], cfg.tta_pipeline, f'{key}.dataset.pipeline')
     cfg.tta_model.module = cfg.model
     cfg.model = cfg.tta_model
 

@@ -55,7 +55,8 @@ class EvalDomain:
 
 def tag_domain(pipeline: Sequence[dict], domain: str,
                rename: bool = False) -> List[dict]:
-    """A copy of ``pipeline`` whose last step records ``domain``.
+    """A copy of ``pipeline`` whose last step records ``domain`` (or, for a
+    pipeline ending in ``TestTimeAug``, each packing step of its last list).
 
     A final ``PackSegInputs`` becomes ``PackDomainSegInputs`` (same
     ``meta_keys``); a final ``PackDomainSegInputs`` must name ``domain``,
@@ -63,17 +64,23 @@ def tag_domain(pipeline: Sequence[dict], domain: str,
     """
     check_domain_name(domain)
     pipeline = copy.deepcopy(list(pipeline))
-    pack = pipeline[-1] if pipeline else dict(type='nothing')
-    last = str(pack.get('type')).split('.')[-1]  # 'mmseg.X' names X too
-    if last not in ('PackSegInputs', 'PackDomainSegInputs'):
-        raise ValueError(
-            f"pipeline of domain '{domain}' must end with PackSegInputs or "
-            f'PackDomainSegInputs, but ends with {last}')
-    if (last == 'PackDomainSegInputs' and not rename
-            and pack.get('domain', domain) != domain):
-        raise ValueError(f"pipeline of domain '{domain}' ends with "
-                         f"PackDomainSegInputs(domain={pack['domain']!r})")
-    pack.update(type='PackDomainSegInputs', domain=domain)
+    last_step = pipeline[-1] if pipeline else dict(type='nothing')
+    # --tta (ibnseg.engine.tta): the packing is the last choice of a final
+    # TestTimeAug
+    augmented = str(last_step.get('type')).split('.')[-1] == 'TestTimeAug'
+    packs = (list(last_step['transforms'][-1]) if augmented
+             and last_step.get('transforms') else [last_step])
+    for pack in packs:
+        last = str(pack.get('type')).split('.')[-1]  # 'mmseg.X' names X too
+        if last not in ('PackSegInputs', 'PackDomainSegInputs'):
+            raise ValueError(
+                f"pipeline of domain '{domain}' must end with PackSegInputs "
+                f'or PackDomainSegInputs, but ends with {last}')
+        if (last == 'PackDomainSegInputs' and not rename
+                and pack.get('domain', domain) != domain):
+            raise ValueError(f"pipeline of domain '{domain}' ends with "
+                             f"PackDomainSegInputs(domain={pack['domain']!r})")
+        pack.update(type='PackDomainSegInputs', domain=domain)
     return pipeline
 
 

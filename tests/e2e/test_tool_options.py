@@ -148,3 +148,45 @@ def test_training_curves_go_to_tensorboard(way, tmp_path):
     assert 'loss' in scalars and 'mIoU' in scalars
     # the local backend stays: scalars.json beside the events
     assert list(work_dir.glob('*/vis_data/scalars.json'))
+
+
+def shipped_checkpoint(config, path):
+    """Random weights of a shipped config's model (no ImageNet weights),
+    saved as training does."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    cfg = runner_setup.load_config(
+        config, {'model.backbone.init_cfg': None})
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    torch.save(dict(meta=dict(iter=1), state_dict=model.state_dict()), path)
+    return str(path)
+
+
+@pytest.mark.slow
+def test_test_tool_with_tta_on_every_domain(tmp_path, monkeypatch):
+    from tests.data_factory import make_cityscapes, make_gta5, \
+        write_split_file
+    make_cityscapes(tmp_path / 'cityscapes', {'val': 2}, size=(32, 64))
+    gta = make_gta5(tmp_path / 'gta5', num_images=1, size=(32, 58))
+    write_split_file(tmp_path / 'gta5' / 'splits' / 'test.txt', gta.ids)
+    monkeypatch.setenv('IBNSEG_CITYSCAPES_ROOT', str(tmp_path / 'cityscapes'))
+    monkeypatch.setenv('IBNSEG_GTA5_ROOT', str(tmp_path / 'gta5'))
+    config = osp.join(REPO_ROOT, 'configs', 'ibn_b_cityscapes.py')
+    checkpoint = shipped_checkpoint(config, tmp_path / 'model.pth')
+    work_dir = tmp_path / 'test'
+    run_tool('test.py', [
+        config, checkpoint, '--tta', '--scale', '64', '32', '--work-dir',
+        work_dir, '--cfg-options', 'model.backbone.init_cfg=None',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False'
+    ], cwd=tmp_path)
+    # mmengine's own log: the TTA model ran each domain's augmented images
+    log, = work_dir.glob('*/*.log')
+    text = log.read_text()
+    assert "type='SegTTAModel'" in text
+    # the source's test_dataloader and both domains, augmented
+    assert text.count("type='TestTimeAug'") >= 3
+    for domain in ('cityscapes', 'gta5'):
+        assert f'{domain}/mIoU: ' in text

@@ -1,5 +1,6 @@
 """Every config in configs/ loads, names known weights, and builds its
 model and datasets (on generated data at the configs' default paths)."""
+import copy
 import functools
 import glob
 import os.path as osp
@@ -13,6 +14,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
 import ibnseg  # noqa: F401
+from ibnseg.engine.runner_setup import enable_tta
+from ibnseg.evaluation import evaluation_rows
 from ibnseg.models.backbones.ibn_weights import WEIGHT_URLS
 from ibnseg.synthetic import generate_domain_dataset
 from tests.data_factory import (make_acdc, make_bdd100k, make_cityscapes,
@@ -130,6 +133,38 @@ def test_config_builds(config, data_dir, monkeypatch):
     for name, domain in cfg.get('cross_domain', {}).get('domains',
                                                         {}).items():
         assert _built(domain.dataloader.dataset)[0] > 0, name
+    _check_tta(cfg, config)
+
+
+#: TTA pipelines already run (configs share domains)
+_TTA_CHECKED = set()
+
+
+def _check_tta(cfg, config):
+    """tools/test.py --tta works: a config with mmseg's ``tta_model`` has a
+    ``tta_pipeline``, and every tested domain's augmented pipeline runs,
+    giving each ratio and flip of the image, tagged with its domain."""
+    if 'tta_model' not in cfg:
+        return
+    assert 'tta_pipeline' in cfg, f'{config}: tta_model but no tta_pipeline'
+    cfg = copy.deepcopy(cfg)
+    enable_tta(cfg)
+    views = len(cfg.tta_ratios) * 2  # each ratio, flipped and not
+    if 'cross_domain' in cfg:
+        _, rows = evaluation_rows(cfg.cross_domain, config)
+        datasets = {row.name: row.dataloader['dataset'] for row in rows}
+    else:
+        datasets = {None: cfg.test_dataloader.dataset}
+    for name, dataset_cfg in datasets.items():
+        key = repr(dataset_cfg)
+        if key in _TTA_CHECKED:
+            continue
+        sample = DATASETS.build(dataset_cfg)[0]
+        assert len(sample['inputs']) == views, (config, name)
+        if name is not None:
+            assert {s.metainfo['domain'] for s in sample['data_samples']
+                    } == {name}
+        _TTA_CHECKED.add(key)
 
 
 def _built(dataset_cfg) -> tuple:

@@ -209,18 +209,58 @@ def test_enable_visualization():
         enable_visualization(_config(default_hooks={}), show=True)
 
 
+TTA_PIPELINE = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug', transforms=[
+        [dict(type='Resize', scale_factor=r, keep_ratio=True)
+         for r in (0.5, 1.0)],
+        [dict(type='RandomFlip', prob=0.), dict(type='RandomFlip', prob=1.)],
+        [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]])
+]
+
+
+def _test_pipeline(scale):
+    return [dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale=scale, keep_ratio=True),
+            dict(type='LoadLabelIdAnnotations'),
+            dict(type='PackSegInputs')]
+
+
 def test_enable_tta():
     model = dict(type='EncoderDecoder')
     cfg = _config(
         model=model, tta_model=dict(type='SegTTAModel'),
-        tta_pipeline=['tta'],
-        test_dataloader=dict(dataset=dict(pipeline=['plain'])))
+        tta_pipeline=TTA_PIPELINE,
+        test_dataloader=dict(dataset=dict(pipeline=_test_pipeline((64, 32)))),
+        cross_domain=dict(source='a', domains=dict(
+            a=dict(dataloader=dict(dataset=dict(
+                pipeline=_test_pipeline((64, 32))))),
+            b=dict(dataloader=dict(dataset=dict(
+                pipeline=_test_pipeline((80, 40))))))))
     enable_tta(cfg)
     assert cfg.model == dict(type='SegTTAModel', module=model)
-    assert cfg.test_dataloader.dataset.pipeline == ['tta']
+    # each domain: its own scale, then the ratios of it and the flips of
+    # tta_pipeline, then its own labels and packing
+    for pipeline, scale in (
+            (cfg.test_dataloader.dataset.pipeline, (64, 32)),
+            (cfg.cross_domain.domains.b.dataloader.dataset.pipeline,
+             (80, 40))):
+        assert pipeline == [
+            dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale=scale, keep_ratio=True),
+            dict(type='TestTimeAug', transforms=[
+                *TTA_PIPELINE[1]['transforms'][:2],
+                [dict(type='LoadLabelIdAnnotations')],
+                [dict(type='PackSegInputs')]])]
     with pytest.raises(ValueError, match='--tta needs tta_pipeline and '
                        'tta_model'):
         enable_tta(_config(model=model))
+    with pytest.raises(ValueError, match='tta_pipeline needs a TestTimeAug '
+                       'step whose transforms hold resize and flip choices'):
+        enable_tta(_config(
+            model=model, tta_model=dict(type='SegTTAModel'),
+            tta_pipeline=['tta'],
+            test_dataloader=dict(dataset=dict(pipeline=['plain']))))
 
 
 def test_save_predictions_single_and_several_metrics():
