@@ -18,11 +18,14 @@ from mmengine.dist import is_distributed, is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from mmseg.registry import METRICS
+
 from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
 from ibnseg.utils.checkpoint import load_strictly
 from ibnseg.visualization import (DomainSample, plot_per_class_iou,
                                   write_sample_strip)
 from .domains import parse_cross_domain
+from .metrics import CrossDomainIoUMetric
 from .report import ModelResult, write_report
 
 
@@ -62,16 +65,23 @@ class _FirstSamples(Hook):
             kept.append(DomainSample(image=image, gt=gt, pred=pred))
 
 
-def _metric_options(cfg: Config) -> dict:
-    """The config's ``CrossDomainIoUMetric`` options saying what to compute
-    (e.g. ``class_subsets``), not which rows or where predictions go."""
+def _evaluator(cfg: Config, source: str) -> dict:
+    """The config's ``CrossDomainIoUMetric`` (or a subclass of it, e.g. one
+    adding BDD's drivable mIoU) with its options saying what to compute
+    (e.g. ``class_subsets``); which rows and where predictions go are this
+    evaluation's."""
     evaluator = cfg.get('test_evaluator')
-    if not isinstance(evaluator, dict) or str(evaluator.get('type')).split(
-            '.')[-1] != 'CrossDomainIoUMetric':
-        return {}
-    placed = ('type', 'source_domain', 'domains', 'target_domains',
-              'output_dir', 'format_only', 'keep_results')
-    return {k: v for k, v in evaluator.items() if k not in placed}
+    metric_type = evaluator.get('type') if isinstance(evaluator,
+                                                      dict) else None
+    metric_cls = (METRICS.get(metric_type) if isinstance(metric_type, str)
+                  else metric_type)
+    if not (isinstance(metric_cls, type)
+            and issubclass(metric_cls, CrossDomainIoUMetric)):
+        return dict(type='CrossDomainIoUMetric', source_domain=source)
+    placed = ('source_domain', 'domains', 'target_domains', 'output_dir',
+              'format_only', 'keep_results')
+    options = {k: v for k, v in evaluator.items() if k not in placed}
+    return dict(options, source_domain=source)
 
 
 def _test_runner(cfg: Config, loop: dict, work_dir: str,
@@ -86,8 +96,7 @@ def _test_runner(cfg: Config, loop: dict, work_dir: str,
         # the source's, as in the shipped configs; the loop builds the rows'
         test_dataloader=domains[source].dataloader,
         test_cfg=loop,
-        test_evaluator=dict(type='CrossDomainIoUMetric',
-                            source_domain=source, **_metric_options(cfg)),
+        test_evaluator=_evaluator(cfg, source),
         default_hooks=dict(logger=dict(type='LoggerHook',
                                        interval=log_interval)),
         launcher=cfg.get('launcher', 'none'),

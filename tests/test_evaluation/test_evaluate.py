@@ -8,9 +8,11 @@ from mmengine.config import Config, ConfigDict
 from mmengine.runner import Runner
 from mmseg.evaluation.metrics import IoUMetric
 from mmseg.models import EncoderDecoder
+from mmseg.registry import METRICS
 
 from ibnseg.apis import load_segmentor
-from ibnseg.evaluation import (MissingDomainDataError, evaluate_checkpoint,
+from ibnseg.evaluation import (CrossDomainIoUMetric, MissingDomainDataError,
+                               evaluate_checkpoint,
                                metric_key, parse_cross_domain)
 from ibnseg.utils import CheckpointMismatchError, load_checkpoint_safely
 from tests.test_evaluation.distributed import run_distributed
@@ -186,3 +188,26 @@ def test_the_configs_metric_options_reach_the_evaluation(tiny):
         assert result.scores[row]['mIoU2'] == pytest.approx(
             np.nanmean([ious[road], ious[car]]), nan_ok=True)
         assert metric_key(row, 'mIoU2') in run.metrics
+
+
+@pytest.mark.slow
+def test_a_subclass_of_the_metric_in_the_config_is_the_evaluations(tiny):
+    """A config scoring with a CrossDomainIoUMetric subclass (as the BDD
+    drivable configs do) gets that metric's extra keys in the evaluation."""
+
+    @METRICS.register_module(force=True)
+    class _MetricWithExtraKey(CrossDomainIoUMetric):
+
+        def compute_metrics(self, results):
+            metrics = super().compute_metrics(results)
+            metrics.update({f'{row}/extra': 1.0 for row in
+                            {k.split('/')[0] for k in metrics}})
+            return metrics
+
+    cfg = Config.fromfile(tiny['config'])
+    cfg.test_evaluator = dict(type='_MetricWithExtraKey',
+                              source_domain='cityscapes')
+    _, run = evaluate_checkpoint(cfg, tiny['checkpoint'], 'tiny',
+                                 progress=False)
+    assert run.metrics['gta5/extra'] == 1.0
+    assert 'gta5/mIoU' in run.metrics
