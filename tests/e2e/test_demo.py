@@ -50,7 +50,8 @@ def test_demo_prints_phases_and_table_and_keeps_logs_in_files(tmp_path):
     log = run_tool('test.py', [
         f'{REPO_ROOT}/configs/demo/fcn_r18-tiny-ibn-b-d8_synthetic.py',
         run / 'iter_4.pth', '--work-dir',
-        tmp_path / 'test', '--cfg-options', 'test_cfg.skip_missing=True'
+        tmp_path / 'test', '--cfg-options', 'test_cfg.skip_missing=True',
+        '--verbose'
     ], cwd=tmp_path).stdout
     assert 'test: 2 domains on the full splits: source' in log
     assert 'source/mIoU' in log and 'dusk/mIoU' in log
