@@ -18,7 +18,8 @@ from ibnseg.engine.runner_setup import enable_tta
 from ibnseg.evaluation import evaluation_rows
 from ibnseg.models.backbones.ibn_weights import WEIGHT_URLS
 from ibnseg.synthetic import generate_domain_dataset
-from tests.data_factory import (make_acdc, make_bdd100k, make_cityscapes,
+from tests.data_factory import (make_acdc, make_bdd100k,
+                                make_bdd100k_drivable, make_cityscapes,
                                 make_gta5, make_mapillary, make_synthia,
                                 write_split_file)
 
@@ -57,6 +58,9 @@ def data_dir(tmp_path_factory):
     # the domain-generalisation domains, one frame per split a config
     # reads (the configs only need non-empty datasets)
     make_bdd100k(root / 'data' / 'bdd100k', splits={'train': 1, 'val': 1})
+    # every time-of-day / weather row of the drivable configs needs a frame
+    make_bdd100k_drivable(root / 'data' / 'bdd100k',
+                          splits={'train': 2, 'val': 8})
     make_mapillary(root / 'data' / 'mapillary',
                    splits={'training': 1, 'validation': 1})
     synthia = make_synthia(root / 'data' / 'synthia', num_images=2)
