@@ -51,22 +51,26 @@ class PhaseLine:
         width (int): Characters of the label column.
         interactive (bool, optional): Redraw the line in place. Defaults to
             whether ``stream`` is a terminal.
+        done (int, optional): Steps already done when the line starts (a
+            resumed run); the ETA counts only the steps after them. Defaults
+            to what the first :meth:`update` implies.
     """
     BAR = 24  # characters of the bar
     REDRAW = 0.25  # seconds between redraws in a terminal
 
     def __init__(self, label: str, stream: TextIO,
                  total: Optional[int] = None, unit: str = 'iters',
-                 width: int = 16, interactive: Optional[bool] = None):
+                 width: int = 16, interactive: Optional[bool] = None,
+                 done: Optional[int] = None):
         self.label = label.ljust(width)
         self.stream = stream
         self.total = total
         self.unit = unit
         self.interactive = (stream.isatty() if interactive is None
                             else interactive)
-        self.done = 0
+        self.done = done or 0
         self.note = ''  # printed after the final line
-        self.start_done: Optional[int] = None  # steps done before this run
+        self.start_done: Optional[int] = done  # steps done before this run
         self.start = time.monotonic()
         self._last_draw = 0.0
         if self.interactive:
@@ -155,14 +159,15 @@ class RunnerProgressHook(Hook):
         self.train_line: Optional[PhaseLine] = None
         self.eval_line: Optional[PhaseLine] = None
 
-    def _line(self, label: str, total: int, unit: str) -> PhaseLine:
+    def _line(self, label: str, total: int, unit: str,
+              done: int = 0) -> PhaseLine:
         return PhaseLine(label, self.console.out, total=total, unit=unit,
-                         width=8)
+                         width=8, done=done)
 
     def _start_train(self, runner) -> None:
-        self.train_line = self._line('train', runner.max_iters, 'iters')
-        # a resumed run: the ETA counts only this run's iterations
-        self.train_line.done = self.train_line.start_done = runner.iter
+        # resumed, or after a validation: the ETA counts from here
+        self.train_line = self._line('train', runner.max_iters, 'iters',
+                                     done=runner.iter)
 
     def before_train(self, runner) -> None:
         if is_main_process():
