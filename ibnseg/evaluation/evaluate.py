@@ -135,7 +135,8 @@ def evaluate_checkpoint(cfg: Config,
             missing instead of failing.
         device (str): Where the model runs (not distributed).
         num_show (int): Samples per row kept for the sample strips.
-        progress (bool): Log progress every 50 samples of a row.
+        progress (bool): Log progress every 50 batches, counted over all
+            rows.
         work_dir (str, optional): The Runner's folder (its log); default:
             a temporary one.
     """
