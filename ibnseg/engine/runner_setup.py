@@ -22,6 +22,7 @@ from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader, Runner
 
 from mmseg.registry import RUNNERS
+from ..config_scope import configs_dir
 from ..datasets.layouts import DatasetError
 from ..datasets.roots import unset_variable_message
 from ..utils.checkpoint import CheckpointError, load_checkpoint_safely
@@ -90,9 +91,9 @@ def _first_syntax_error(path: str, chain: tuple = ()):
     return None
 
 
-#: The shipped configs (the checkout's ``configs/``), for suggestions.
-CONFIGS_DIR = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+#: The shipped configs, for suggestions: the checkout's ``configs/`` (which
+#: ``ibnseg/.mim/configs`` links to) or the installed copy.
+CONFIGS_DIR = osp.realpath(configs_dir())
 
 
 def nearest_configs(config_path: str, count: int = 3) -> list:
