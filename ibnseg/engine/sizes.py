@@ -29,7 +29,8 @@ from mmengine.logging import print_log
 
 __all__ = ['add_size_args', 'apply_sizes', 'pipelines']
 
-_RESIZES = ('Resize', 'RandomResize')
+#: The resize steps a scale is set on (mmseg's transforms).
+RESIZES = ('Resize', 'RandomResize')
 
 
 def _positive_int(text: str) -> int:
@@ -62,7 +63,8 @@ def add_size_args(parser: argparse.ArgumentParser,
         'kept')
 
 
-def _type(step) -> str:
+def step_type(step) -> str:
+    """A pipeline step's type without a scope prefix ('' if not a dict)."""
     return str(step.get('type')).split('.')[-1] if isinstance(
         step, dict) else ''
 
@@ -103,14 +105,14 @@ def _dataset_pipelines(key: str, dataset, train: bool):
 
 
 def _set_scale(pipeline: list, scale: Tuple[int, int]) -> None:
-    resizes = [step for step in pipeline if _type(step) in _RESIZES]
+    resizes = [step for step in pipeline if step_type(step) in RESIZES]
     for step in resizes:
         step.pop('scale_factor', None)
         step['scale'] = scale
     if resizes:
         return
     loads = [i for i, step in enumerate(pipeline)
-             if _type(step) == 'LoadImageFromFile']
+             if step_type(step) == 'LoadImageFromFile']
     at = loads[0] + 1 if loads else 0
     pipeline.insert(at, dict(type='Resize', scale=scale, keep_ratio=True))
 
@@ -133,7 +135,7 @@ def apply_sizes(cfg: Config,
     if crop_size is not None:
         crop_size = tuple(crop_size)
         crops = [(key, step) for key, pipeline, train in found if train
-                 for step in pipeline if _type(step) == 'RandomCrop']
+                 for step in pipeline if step_type(step) == 'RandomCrop']
         if not crops:
             raise ValueError('--crop-size: the config\'s training pipeline '
                              'has no RandomCrop step to set')

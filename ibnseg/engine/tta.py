@@ -14,15 +14,11 @@ domain's own later steps (its label loading, its packing) in the same
 import copy
 from typing import List
 
+from .sizes import RESIZES, step_type
+
 __all__ = ['tta_pipeline_for']
 
-_RESIZES = ('Resize', 'RandomResize')
-_AUGMENTATIONS = _RESIZES + ('RandomFlip', )
-
-
-def _type(step) -> str:
-    return str(step.get('type')).split('.')[-1] if isinstance(
-        step, dict) else ''
+_AUGMENTATIONS = RESIZES + ('RandomFlip', )
 
 
 def tta_pipeline_for(test_pipeline: List[dict], tta_pipeline: List[dict],
@@ -43,10 +39,10 @@ def tta_pipeline_for(test_pipeline: List[dict], tta_pipeline: List[dict],
         ValueError: ``tta_pipeline`` has no ``TestTimeAug`` with resize or
             flip choices, or ``test_pipeline`` is itself augmented.
     """
-    augs = [step for step in tta_pipeline if _type(step) == 'TestTimeAug']
+    augs = [step for step in tta_pipeline if step_type(step) == 'TestTimeAug']
     choices = [copy.deepcopy(list(options))
                for step in augs for options in step.get('transforms', ())
-               if options and all(_type(o) in _AUGMENTATIONS
+               if options and all(step_type(o) in _AUGMENTATIONS
                                   for o in options)]
     if not choices:
         raise ValueError(
@@ -55,12 +51,12 @@ def tta_pipeline_for(test_pipeline: List[dict], tta_pipeline: List[dict],
             "scale_factor=r, keep_ratio=True) for r in ratios], "
             "[dict(type='RandomFlip', prob=0.), dict(type='RandomFlip', "
             'prob=1.)], ...]')
-    if any(_type(step) == 'TestTimeAug' for step in test_pipeline):
+    if any(step_type(step) == 'TestTimeAug' for step in test_pipeline):
         raise ValueError(f'{where} already has a TestTimeAug step')
     resizes = [i for i, step in enumerate(test_pipeline)
-               if _type(step) in _RESIZES]
+               if step_type(step) in RESIZES]
     loads = [i for i, step in enumerate(test_pipeline)
-             if _type(step) == 'LoadImageFromFile']
+             if step_type(step) == 'LoadImageFromFile']
     split = (resizes[-1] if resizes else loads[0] if loads else -1) + 1
     head = copy.deepcopy(test_pipeline[:split])
     tail = [[copy.deepcopy(step)] for step in test_pipeline[split:]]
