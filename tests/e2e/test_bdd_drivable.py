@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from tests.data_factory import make_bdd100k_drivable
-from tests.e2e.test_dg_protocol import _steps, small_options
-from tests.test_engine.tiny_experiment import REPO_ROOT, run_tool
+from tests.helpers.data_factory import make_bdd100k_drivable
+from tests.helpers.shipped_configs import pipeline_steps, small_options
+from tests.helpers.tools import REPO_ROOT, run_tool
 
 CONFIG = f'{REPO_ROOT}/configs/ibn_b_bdd_drivable_day_clear.py'
 SOURCE = 'day_clear'
@@ -38,7 +38,7 @@ def _options():
     options = small_options(CONFIG)
     train = Config.fromfile(CONFIG).train_dataloader.dataset.pipeline
     options += [f'train_dataloader.dataset.pipeline.{i}.scale=(128,72)'
-                for i in _steps(train, 'RandomResize')]
+                for i in pipeline_steps(train, 'RandomResize')]
     return options
 
 

@@ -16,10 +16,10 @@ from mmengine.config import ConfigDict
 from mmengine.runner import Runner
 
 from ibnseg.evaluation import cross_domain_evaluator
-from tests.test_datasets.helpers import REPO_ROOT, load_tool
-from tests.test_evaluation.tiny_setup import (cross_domain_section,
-                                              make_domains, save_checkpoint,
-                                              tiny_model, write_config)
+from tests.helpers.tiny_setup import (cross_domain_section, make_domains,
+                                      save_checkpoint, tiny_model,
+                                      write_config)
+from tests.helpers.tools import REPO_ROOT, load_tool
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'cross_domain_eval.py')
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.test_engine.tiny_experiment import REPO_ROOT, run_tool
+from tests.helpers.tools import REPO_ROOT, run_tool
 
 SMOKE = ['--preset', 'smoke', '--targets', 'dusk', '--shifts', '--nproc', '1']
 

@@ -7,9 +7,10 @@ import sys
 import pytest
 import torch
 
-from tests.test_engine.tiny_experiment import (REPO_ROOT, load_state_dict,
-                                               make_tiny_cityscapes,
-                                               tool_env, write_tiny_config)
+from tests.helpers.tiny_experiment import (load_state_dict,
+                                           make_tiny_cityscapes,
+                                           write_tiny_config)
+from tests.helpers.tools import REPO_ROOT, tool_env
 
 MAX_ITERS = 4
 
@@ -29,7 +30,7 @@ def test_dist_train_two_cpu_processes(tmp_path):
     config = write_tiny_config(
         tmp_path / 'tiny.py', data.root, max_iters=MAX_ITERS,
         extra=("custom_imports = dict(imports=["
-               "'tests.test_engine.probe_hooks'])\n"
+               "'tests.helpers.probe_hooks'])\n"
                f"custom_hooks = [dict(type='SaveRankWeightsHook', "
                f"out_dir={str(rank_dir)!r})]\n"))
     work_dir = tmp_path / 'work'

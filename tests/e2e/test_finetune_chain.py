@@ -14,10 +14,11 @@ published format at ``checkpoints/`` (they cannot be downloaded here).
 import pytest
 import torch
 
-from tests.data_factory import make_cityscapes, make_gta5, write_split_file
-from tests.test_engine.tiny_experiment import REPO_ROOT, load_state_dict, \
-    run_tool
-from tests.test_models.published_layout import PublishedResNet
+from tests.helpers.data_factory import (make_cityscapes, make_gta5,
+                                        write_split_file)
+from tests.helpers.published_layout import PublishedResNet
+from tests.helpers.tiny_experiment import load_state_dict
+from tests.helpers.tools import REPO_ROOT, run_tool
 
 SOURCE = f'{REPO_ROOT}/configs/ibn_b_cityscapes.py'
 FINETUNE_NAME = 'fcn_r50-ibn-b-d8_4xb2-20k_cityscapes-ft-gta5-10pct-512x1024'

@@ -18,8 +18,7 @@ import torch
 from PIL import Image
 
 from ibnseg.datasets.labels import CLASSES, PALETTE
-from tests.test_datasets.helpers import load_tool
-from tests.test_engine.tiny_experiment import REPO_ROOT, run_tool
+from tests.helpers.tools import REPO_ROOT, load_tool, run_tool
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'demo',
                   'fcn_r18-tiny-ibn-b-d8_synthetic.py')

@@ -37,8 +37,7 @@ import onnx  # noqa: E402
 from ibnseg.apis.onnx_export import (  # noqa: E402
     ExportError, SegmentorForExport, check_exportable, export_onnx,
     import_onnx_package, second_shape, verify_onnx)
-from tests.test_datasets.helpers import load_tool  # noqa: E402
-from tests.test_engine.tiny_experiment import REPO_ROOT, run_tool  # noqa: E402
+from tests.helpers.tools import REPO_ROOT, load_tool, run_tool  # noqa: E402
 
 NORM = dict(type='BN', requires_grad=True)
 #: A dilated ResNet-18 at an eighth of the width, as the demo's models.

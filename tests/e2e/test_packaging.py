@@ -15,8 +15,8 @@ import textwrap
 
 import pytest
 
-from tests.e2e.test_plugin import readme_plugin_snippet
-from tests.test_engine.tiny_experiment import REPO_ROOT
+from tests.helpers.readme import readme_plugin_snippet
+from tests.helpers.tools import REPO_ROOT
 
 
 def run(cmd, **kwargs):

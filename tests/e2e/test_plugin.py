@@ -6,13 +6,13 @@ placeholder for mmcv's compiled ops must already be active then)."""
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from tests.test_engine.tiny_experiment import (REPO_ROOT, RESNET18_TINY,
-                                               make_tiny_cityscapes,
-                                               tool_env, write_tiny_config)
+from tests.helpers.readme import readme_plugin_snippet
+from tests.helpers.tiny_experiment import (RESNET18_TINY, make_tiny_cityscapes,
+                                           write_tiny_config)
+from tests.helpers.tools import tool_env
 
 USER_SCRIPT = textwrap.dedent('''
     import sys
@@ -74,15 +74,6 @@ def test_config_outside_repo_trains_resumes_and_infers(tmp_path):
     assert 'BACKBONE IBNResNet a' in proc.stdout
     assert 'PRED_SHAPE (1, 32, 64)' in proc.stdout
     assert 'INFERENCER_SHAPE (1, 32, 64)' in proc.stdout
-
-
-def readme_plugin_snippet():
-    """The README's config for an IBN backbone on an mmseg base: the first
-    Python block of its plugin section, exactly as written."""
-    readme = Path(REPO_ROOT, 'README.md').read_text()
-    section = readme.split('\n## As a plugin in your own mmseg project\n')[1]
-    section = section.split('\n## ')[0]
-    return section.split('```python\n')[1].split('```')[0]
 
 
 @pytest.mark.slow

@@ -14,8 +14,9 @@ import pytest
 from mmengine.config import Config
 
 from ibnseg.engine.sizes import pipelines
-from tests.data_factory import make_cityscapes, make_gta5, write_split_file
-from tests.test_engine.tiny_experiment import REPO_ROOT, tool_env
+from tests.helpers.data_factory import (make_cityscapes, make_gta5,
+                                        write_split_file)
+from tests.helpers.tools import REPO_ROOT, tool_env
 
 HEADING = '## Run it small on your own data'
 

@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from tests.e2e.test_train_test_tools import write_cross_domain_config
-from tests.test_engine.tiny_experiment import (make_tiny_cityscapes, run_tool,
-                                               write_tiny_config)
-from tests.test_evaluation.tiny_setup import save_checkpoint
+from tests.helpers.tiny_experiment import (make_tiny_cityscapes,
+                                           write_cross_domain_config,
+                                           write_tiny_config)
+from tests.helpers.tiny_setup import save_checkpoint
+from tests.helpers.tools import run_tool
 
 # mmseg's own runtime base, resolved by mmengine through pkg_resources
 MMSEG_BASE = "_base_ = ['mmseg::_base_/default_runtime.py']\n"

@@ -2,7 +2,6 @@
 as a user meets them: a mistyped config name, ``--amp`` on CPU, ``--tta``,
 ``--tensorboard`` and ``visualizer.vis_backends``."""
 import os.path as osp
-import runpy
 import sys
 
 import pytest
@@ -10,19 +9,9 @@ import torch
 
 import ibnseg.engine.runner_setup as runner_setup
 from ibnseg.engine.amp import CPUAmpOptimWrapper
-from tests.test_engine.tiny_experiment import (REPO_ROOT, RESNET18_TINY,
-                                               TOOLS, make_tiny_cityscapes,
-                                               run_tool, write_tiny_config)
-
-
-def run_in_process(tool, args, monkeypatch, capsys):
-    """``tools/<tool> args`` in this process (the tool's ``__main__`` code):
-    for errors found before any work, where a subprocess would spend seconds
-    importing torch and mmseg. Returns (exit status, stderr)."""
-    monkeypatch.setattr(sys, 'argv', [tool, *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
-    return exit_info.value.code, capsys.readouterr().err
+from tests.helpers.tiny_experiment import (RESNET18_TINY, make_tiny_cityscapes,
+                                           write_tiny_config)
+from tests.helpers.tools import REPO_ROOT, run_in_process, run_tool
 
 
 @pytest.mark.parametrize('tool', ['train.py', 'test.py',
@@ -166,7 +155,7 @@ def shipped_checkpoint(config, path):
 
 @pytest.mark.slow
 def test_test_tool_with_tta_on_every_domain(tmp_path, monkeypatch):
-    from tests.data_factory import make_cityscapes, make_gta5, \
+    from tests.helpers.data_factory import make_cityscapes, make_gta5, \
         write_split_file
     make_cityscapes(tmp_path / 'cityscapes', {'val': 2}, size=(32, 64))
     gta = make_gta5(tmp_path / 'gta5', num_images=1, size=(32, 58))

@@ -22,9 +22,9 @@ import pytest
 from scipy.io import savemat
 
 import ibnseg.engine.runner_setup
-from tests.test_datasets.helpers import REPO_ROOT, load_tool
-from tests.test_engine.tiny_experiment import TOOLS, write_tiny_config
-from tests.test_evaluation.tiny_setup import write_config
+from tests.helpers.tiny_experiment import write_tiny_config
+from tests.helpers.tiny_setup import write_config
+from tests.helpers.tools import REPO_ROOT, TOOLS, load_tool
 
 
 def _no_work(what):

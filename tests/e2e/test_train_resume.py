@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from tests.test_engine.tiny_experiment import (REPO_ROOT, assert_same_weights,
-                                               load_state_dict,
-                                               make_tiny_cityscapes,
-                                               run_tool, tool_command,
-                                               tool_env, write_tiny_config)
+from tests.helpers.tiny_experiment import (assert_same_weights,
+                                           load_state_dict,
+                                           make_tiny_cityscapes,
+                                           write_tiny_config)
+from tests.helpers.tools import REPO_ROOT, run_tool, tool_command, tool_env
 
 MAX_ITERS = 6
 
@@ -53,7 +53,7 @@ def test_killed_run_resumes_to_same_weights(tmp_path):
         tmp_path / 'tiny_paced.py', data.root, max_iters=MAX_ITERS,
         checkpoint_interval=2,
         extra=("custom_imports = dict(imports=["
-               "'tests.test_engine.probe_hooks'])\n"
+               "'tests.helpers.probe_hooks'])\n"
                "custom_hooks = [dict(type='SlowDownHook', seconds=0.5)]\n"))
     work_dir = str(tmp_path / 'killed')
     _kill_after_first_checkpoint(paced_config, work_dir)

@@ -1,25 +1,20 @@
 """tools/train.py then tools/test.py on a checkpoint, as a user runs them."""
-import copy
 import glob
 import os
 import os.path as osp
-import runpy
-import sys
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from ibnseg.evaluation import cross_domain_evaluator, parse_cross_domain
-from tests.data_factory import claim_png_size, make_cityscapes
-from tests.test_engine.tiny_experiment import (REPO_ROOT, RESNET18_TINY,
-                                               TOOLS,
-                                               load_state_dict,
-                                               make_tiny_cityscapes,
-                                               run_tool, write_tiny_config)
-from tests.test_evaluation.tiny_setup import (IMAGE_SIZE, cross_domain_section,
-                                              make_domains, save_checkpoint)
+from tests.helpers.data_factory import claim_png_size, make_cityscapes
+from tests.helpers.tiny_experiment import (RESNET18_TINY, load_state_dict,
+                                           make_tiny_cityscapes,
+                                           write_cross_domain_config,
+                                           write_tiny_config)
+from tests.helpers.tiny_setup import IMAGE_SIZE, save_checkpoint
+from tests.helpers.tools import REPO_ROOT, run_in_process, run_tool
 
 
 @pytest.mark.slow
@@ -69,35 +64,9 @@ def test_train_then_test_checkpoint(tmp_path):
      'checkpoint not found: missing.pth'),
 ])
 def test_tools_name_missing_files(tool, args, message, monkeypatch, capsys):
-    # In-process (the tool's __main__ code, run by runpy): a subprocess
-    # would spend seconds importing torch and mmseg to print one line.
-    monkeypatch.setattr(sys, 'argv', [tool, *args])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
-
-
-def write_cross_domain_config(tmp_path):
-    """The tiny experiment testing three domains in one run, the way the
-    shipped configs do (a cross_domain section, MultiDomainTestLoop and
-    CrossDomainIoUMetric): Cityscapes, GTA5 and, under a third name, the
-    Cityscapes images again (as a domain under an appearance shift would
-    be), so that two domains hold images of the same file names."""
-    roots = make_domains(str(tmp_path / 'data'))
-    section = cross_domain_section(roots)
-    section['domains']['cityscapes_copy'] = copy.deepcopy(
-        section['domains']['cityscapes'])
-    for domain in section['domains'].values():
-        domain['dataloader'].update(batch_size=2, num_workers=0)
-    evaluator = cross_domain_evaluator(section)
-    config = write_tiny_config(
-        tmp_path / 'cross_domain.py', roots['cityscapes'],
-        extra=f'cross_domain = {section!r}\n'
-        "test_cfg = dict(type='MultiDomainTestLoop')\n"
-        f'test_evaluator = {evaluator!r}\n')
-    _, domains = parse_cross_domain(section)
-    return config, [d.dataloader['dataset'] for d in domains.values()]
+    status, err = run_in_process(tool, args, monkeypatch, capsys)
+    assert status == 2
+    assert message in err
 
 
 @pytest.mark.slow

@@ -1,6 +1,5 @@
 """tools/feature_divergence.py end to end on tiny generated images."""
 import csv
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -17,19 +16,11 @@ from ibnseg.analysis import (ModelSpec, appearance_pair,
                              compute_model_divergence, content_pair,
                              domain_pair, load_model,
                              resolve_appearance_shift)
-from tests.test_analysis.helpers import (build_tiny_segmentor, write_images,
-                                         write_tiny_config)
+from tests.helpers.analysis import (build_tiny_segmentor, write_images,
+                                    write_tiny_config)
+from tests.helpers.tools import REPO_ROOT, TOOLS, load_tool
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO, 'tools', 'feature_divergence.py')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('feature_divergence_tool',
-                                                  TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+TOOL = osp.join(TOOLS, 'feature_divergence.py')
 
 
 @pytest.fixture(scope='module')
@@ -63,7 +54,7 @@ def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
             '--set-a', set_a, '--set-b', set_b,
             '--appearance', 'rgb+50', '--content', '--allow-random',
             '--batch-size', '4', '--device', 'cpu', '--out-dir', out_dir]
-    rows = load_tool().main(argv)
+    rows = load_tool('feature_divergence').main(argv)
 
     models, pairs, layers = 2, 3, 8
     with open(osp.join(out_dir, 'feature_divergence.csv')) as file:
@@ -114,7 +105,7 @@ def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
 def test_tool_stage_level_and_resize(workspace):
     root = workspace['root']
     out_dir = str(root / 'stages')
-    rows = load_tool().main([
+    rows = load_tool('feature_divergence').main([
         workspace['config'], '--set-a', str(root / 'domain_a'), '--content',
         '--level', 'stage', '--size', '32', '32', '--device', 'cpu',
         '--log-y', '--allow-random', '--out-dir', out_dir])
@@ -132,7 +123,7 @@ def test_tool_stage_level_and_resize(workspace):
 ])
 def test_tool_rejects_bad_options(workspace, capsys, extra, message):
     with pytest.raises(SystemExit):
-        load_tool().parse_args(
+        load_tool('feature_divergence').parse_args(
             [workspace['config'], '--set-a', 'unused'] + extra)
     assert message in capsys.readouterr().err
 
@@ -151,7 +142,7 @@ def test_tool_reports_bad_input_in_one_line(workspace):
     ]
     for argv, what, name in cases:
         with pytest.raises(SystemExit) as exit_info:
-            load_tool().main(argv + common)
+            load_tool('feature_divergence').main(argv + common)
         message = str(exit_info.value.code)
         assert message.startswith('feature_divergence: error: ')
         assert what in message and name in message
@@ -161,7 +152,7 @@ def test_tool_reports_bad_input_in_one_line(workspace):
 @pytest.mark.slow  # a fresh interpreter importing mmseg: seconds
 def test_tool_runs_as_a_script():
     result = subprocess.run([sys.executable, TOOL, '--help'],
-                            capture_output=True, text=True, cwd=REPO,
+                            capture_output=True, text=True, cwd=REPO_ROOT,
                             timeout=120)
     assert result.returncode == 0
     assert 'KL(a||b) + KL(b||a)' in result.stdout
@@ -187,14 +178,14 @@ def test_a_model_without_weights_needs_allow_random(workspace, capsys):
             '--set-a', str(root / 'domain_a'), '--content', '--device', 'cpu',
             '--out-dir', str(out_dir)]
     with pytest.raises(SystemExit) as exit_info:
-        load_tool().main(argv)
+        load_tool('feature_divergence').main(argv)
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "model(s) ['plain'] have no checkpoint" in error
     assert '--allow-random' in error
     assert not out_dir.exists()  # refused before any work
 
-    rows = load_tool().main(argv + ['--allow-random'])
+    rows = load_tool('feature_divergence').main(argv + ['--allow-random'])
     assert {(row.model, row.random_weights) for row in rows} == {
         ('plain', True), ('trained', False)}
     printed = capsys.readouterr().out

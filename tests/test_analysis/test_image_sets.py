@@ -9,7 +9,7 @@ import ibnseg  # noqa: F401  (registers the appearance shifts)
 from ibnseg.analysis import (ImageSet, appearance_pair, content_pair,
                              domain_pair, iter_image_batches, list_images,
                              resolve_appearance_shift, split_in_halves)
-from tests.test_analysis.helpers import write_images
+from tests.helpers.analysis import write_images
 
 
 def test_list_images_is_recursive_sorted_and_skips_other_files(tmp_path):

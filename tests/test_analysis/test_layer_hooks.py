@@ -8,7 +8,7 @@ from torch import nn
 import ibnseg  # noqa: F401  (registers IBNResNet)
 from ibnseg.analysis import (ChannelMeanStats, ChannelStatsRecorder,
                              find_residual_layers)
-from tests.test_analysis.helpers import RESNET18_BLOCKS, build_tiny_segmentor
+from tests.helpers.analysis import RESNET18_BLOCKS, build_tiny_segmentor
 
 
 def expected_block_names(blocks_per_stage):

@@ -7,7 +7,7 @@ from ibnseg.analysis import (ImageSet, ImageSetPair, ModelSpec,
                              collect_set_stats, compute_model_divergence,
                              find_residual_layers, iter_image_batches,
                              preprocess_images)
-from tests.test_analysis.helpers import build_tiny_segmentor, write_images
+from tests.helpers.analysis import build_tiny_segmentor, write_images
 
 
 @pytest.fixture(scope='module')

@@ -27,7 +27,7 @@ from mmseg.apis import (MMSegInferencer, inference_model, init_model,
 from PIL import Image
 
 from ibnseg.datasets.labels import CLASSES, PALETTE
-from tests.test_engine.tiny_experiment import REPO_ROOT
+from tests.helpers.tools import REPO_ROOT
 
 CONFIGS = [
     'configs/ibn_b_cityscapes.py',

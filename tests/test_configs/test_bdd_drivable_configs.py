@@ -12,9 +12,9 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
-from tests.data_factory import make_bdd100k_drivable
+from tests.helpers.data_factory import make_bdd100k_drivable
+from tests.helpers.tools import REPO_ROOT
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
     osp.basename(p)
     for p in glob.glob(osp.join(REPO_ROOT, 'configs', '*bdd_drivable*.py')))

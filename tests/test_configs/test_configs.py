@@ -1,14 +1,12 @@
 """Every config in configs/ loads, names known weights, and builds its
 model and datasets (on generated data at the configs' default paths)."""
 import copy
-import functools
 import glob
 import os.path as osp
 import re
 
 import pytest
 from mmengine.config import Config
-from mmengine.config import utils as config_utils
 from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
@@ -18,32 +16,24 @@ from ibnseg.engine.runner_setup import enable_tta
 from ibnseg.evaluation import evaluation_rows
 from ibnseg.models.backbones.ibn_weights import WEIGHT_URLS
 from ibnseg.synthetic import generate_domain_dataset
-from tests.data_factory import (make_acdc, make_bdd100k,
-                                make_bdd100k_drivable, make_cityscapes,
-                                make_gta5, make_mapillary, make_synthia,
-                                write_split_file)
+from tests.helpers.data_factory import (make_acdc, make_bdd100k,
+                                        make_bdd100k_drivable, make_cityscapes,
+                                        make_gta5, make_mapillary,
+                                        make_synthia, write_split_file)
+from tests.helpers.tools import REPO_ROOT
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
     osp.relpath(p, REPO_ROOT)
     for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
                        recursive=True) if '_base_' not in p)
+# mmseg's model-index files are read once, not for every config
+pytestmark = pytest.mark.usefixtures('fast_mmseg_bases')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # Configs of two training directions share their model: build each once.
 _BUILT_MODELS = set()
 #: dataset config -> (length, metainfo): configs share datasets (a grid's
 #: backbones), each is built once
 _DATASETS = {}
-
-
-@pytest.fixture(scope='module', autouse=True)
-def fast_mmseg_bases():
-    """mmengine re-reads mmseg's 160 model-index YAML files for every
-    ``mmseg::`` base; the answer never changes within a run."""
-    original = config_utils._get_cfg_metainfo
-    config_utils._get_cfg_metainfo = functools.lru_cache(None)(original)
-    yield
-    config_utils._get_cfg_metainfo = original
 
 
 @pytest.fixture(scope='module')

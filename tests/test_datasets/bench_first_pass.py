@@ -23,8 +23,8 @@ from mmseg.registry import DATASETS
 import ibnseg  # noqa: F401
 from ibnseg.datasets import first_pass
 from ibnseg.datasets.layouts import gta5_paths
-from tests.data_factory import make_gta5, truncate_file
-from tests.test_datasets.helpers import TEST_PIPELINE
+from tests.helpers.data_factory import make_gta5, truncate_file
+from tests.helpers.datasets import TEST_PIPELINE
 
 
 def build(root, **kwargs):
@@ -73,8 +73,8 @@ def main(argv=None):
             rows.append((off, cold, warm, touched))
         print(skipped[0][:160] + '...')
         print(f'cache file: {os.path.getsize(cache) / 1e3:.0f} kB')
-        print(f'{"":>34} ' + '  '.join(f'run {i + 1}'
-                                        for i in range(args.repeat)))
+        print(f'{"":>34} ' + '  '.join(
+            f'run {i + 1}' for i in range(args.repeat)))
         labels = ('construction, first pass off', 'first pass, no cache',
                   'first pass, cached (2nd start)',
                   'cached, 1% of images touched')

@@ -5,9 +5,9 @@ from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
 from ibnseg.datasets.layouts import save_png_atomic
-from tests.data_factory import corrupt_file, make_acdc
-from tests.test_datasets.domain_config_helpers import build_domain_datasets
-from tests.test_datasets.helpers import TEST_PIPELINE, gt_of, official_lut
+from tests.helpers.data_factory import corrupt_file, make_acdc
+from tests.helpers.datasets import (TEST_PIPELINE, build_domain_datasets,
+                                    gt_of, official_lut)
 
 init_default_scope('mmseg')
 

@@ -8,9 +8,8 @@ from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
 from ibnseg.datasets.skip_report import SkippedSample, write_skip_report
-from tests.data_factory import make_bdd100k, truncate_file
-from tests.test_datasets.domain_config_helpers import build_domain_datasets
-from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+from tests.helpers.data_factory import make_bdd100k, truncate_file
+from tests.helpers.datasets import TEST_PIPELINE, build_domain_datasets, gt_of
 
 init_default_scope('mmseg')
 

@@ -14,7 +14,7 @@ import ibnseg  # noqa: F401
 from ibnseg.datasets import BDD100KDrivableDataset, DatasetError
 from ibnseg.datasets.bdd100k_drivable import ATTRIBUTE_VALUES
 from ibnseg.datasets.layouts import save_png_atomic
-from tests.data_factory import make_bdd100k_drivable
+from tests.helpers.data_factory import make_bdd100k_drivable
 
 init_default_scope('mmseg')
 

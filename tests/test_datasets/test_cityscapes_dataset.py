@@ -8,8 +8,8 @@ from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
 from ibnseg.datasets.layouts import save_png_atomic
-from tests.data_factory import make_cityscapes, write_split_file
-from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+from tests.helpers.data_factory import make_cityscapes, write_split_file
+from tests.helpers.datasets import TEST_PIPELINE, gt_of
 
 init_default_scope('mmseg')
 

@@ -12,8 +12,9 @@ from scipy.io import savemat
 
 import ibnseg  # noqa: F401
 from ibnseg.datasets.roots import DATA_ROOT_ENV, DEFAULT_DATA_ROOTS, data_root
-from tests.data_factory import make_cityscapes, make_gta5, write_split_file
-from tests.test_datasets.helpers import REPO_ROOT, load_tool
+from tests.helpers.data_factory import (make_cityscapes, make_gta5,
+                                        write_split_file)
+from tests.helpers.tools import REPO_ROOT, load_tool
 
 init_default_scope('mmseg')
 CONFIGS = [

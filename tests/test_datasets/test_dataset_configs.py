@@ -16,10 +16,11 @@ import ibnseg  # noqa: F401
 from ibnseg.datasets.label_conversion import convert_label_file
 from ibnseg.datasets.layouts import save_png_atomic
 from ibnseg.datasets.subsets import read_id_list
-from tests.data_factory import (gta5_label_path, make_cityscapes, make_gta5,
-                                write_split_file)
-from tests.test_datasets.helpers import REPO_ROOT, gt_of, load_tool
-from tests.test_evaluation.tiny_setup import tiny_model
+from tests.helpers.data_factory import (gta5_label_path, make_cityscapes,
+                                        make_gta5, write_split_file)
+from tests.helpers.datasets import gt_of
+from tests.helpers.tiny_setup import tiny_model
+from tests.helpers.tools import REPO_ROOT, load_tool
 
 init_default_scope('mmseg')
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')

@@ -16,9 +16,10 @@ import ibnseg  # noqa: F401
 from ibnseg.datasets import first_pass
 from ibnseg.datasets.layouts import gta5_paths, save_png_atomic
 from ibnseg.datasets.skip_report import read_skip_report
-from tests.data_factory import (claim_png_size, corrupt_file,
-                                make_cityscapes, make_gta5, truncate_file)
-from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+from tests.helpers.data_factory import (claim_png_size, corrupt_file,
+                                        make_cityscapes, make_gta5,
+                                        truncate_file)
+from tests.helpers.datasets import TEST_PIPELINE, gt_of
 
 init_default_scope('mmseg')
 

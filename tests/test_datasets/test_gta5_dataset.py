@@ -12,9 +12,9 @@ from ibnseg.datasets.label_conversion import convert_label_file
 from ibnseg.datasets.layouts import gta5_paths, save_png_atomic
 from ibnseg.datasets.skip_report import SkippedSample, write_skip_report
 from ibnseg.datasets.subsets import read_id_list
-from tests.data_factory import (gta5_label_path, make_gta5, truncate_file,
-                                write_split_file)
-from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+from tests.helpers.data_factory import (gta5_label_path, make_gta5,
+                                        truncate_file, write_split_file)
+from tests.helpers.datasets import TEST_PIPELINE, gt_of
 
 init_default_scope('mmseg')
 

@@ -15,9 +15,10 @@ from ibnseg.datasets.layouts import read_label_ids
 from ibnseg.datasets.skip_report import (SkippedSample, read_skip_report,
                                          write_skip_report)
 from ibnseg.datasets.subsets import read_id_list
-from tests.data_factory import (gta5_label_path, make_cityscapes, make_gta5,
-                                truncate_file)
-from tests.test_datasets.helpers import load_tool, official_lut
+from tests.helpers.data_factory import (gta5_label_path, make_cityscapes,
+                                        make_gta5, truncate_file)
+from tests.helpers.datasets import official_lut
+from tests.helpers.tools import load_tool
 
 convert_gta5 = load_tool('convert_gta5_labels')
 convert_cityscapes = load_tool('convert_cityscapes_labels')
@@ -229,8 +230,8 @@ def hidden_files(folder):
 
 
 @pytest.mark.parametrize('tool', ['gta5', 'cityscapes'])
-def test_killed_converter_leftovers_removed_on_next_run(tmp_path, capsys,
-                                                         tool):
+def test_killed_converter_leftovers_removed_on_next_run(
+        tmp_path, capsys, tool):
     if tool == 'gta5':
         root = make_gta5(tmp_path / 'gta5', num_images=3).root
         main = convert_gta5.main

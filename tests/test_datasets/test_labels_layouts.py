@@ -8,7 +8,7 @@ from ibnseg.datasets import layouts
 from ibnseg.datasets.labels import (CLASSES, LABEL_ID_COLORS,
                                     LABEL_ID_TO_TRAIN_ID, PALETTE,
                                     label_ids_to_train_ids)
-from tests.test_datasets.helpers import official_labels, official_lut
+from tests.helpers.datasets import official_labels, official_lut
 
 
 def test_label_table_matches_cityscapesscripts():

@@ -10,9 +10,9 @@ from mmseg.registry import DATASETS
 import ibnseg  # noqa: F401
 from ibnseg.datasets.skip_report import read_skip_report
 from ibnseg.engine.fileio import PARTIAL_SUFFIX
-from tests.data_factory import make_mapillary
-from tests.test_datasets.domain_config_helpers import build_domain_datasets
-from tests.test_datasets.helpers import TEST_PIPELINE, gt_of, load_tool
+from tests.helpers.data_factory import make_mapillary
+from tests.helpers.datasets import TEST_PIPELINE, build_domain_datasets, gt_of
+from tests.helpers.tools import load_tool
 
 init_default_scope('mmseg')
 

@@ -10,9 +10,9 @@ from mmseg.registry import DATASETS
 import ibnseg  # noqa: F401
 from ibnseg.datasets import SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
 from ibnseg.datasets.layouts import save_png_atomic
-from tests.data_factory import make_synthia, truncate_file, write_split_file
-from tests.test_datasets.domain_config_helpers import build_domain_datasets
-from tests.test_datasets.helpers import TEST_PIPELINE, gt_of
+from tests.helpers.data_factory import (make_synthia, truncate_file,
+                                        write_split_file)
+from tests.helpers.datasets import TEST_PIPELINE, build_domain_datasets, gt_of
 
 init_default_scope('mmseg')
 

@@ -7,16 +7,18 @@ from mmengine.hooks import CheckpointHook
 
 from ibnseg.engine.hooks import RNG_STATE_KEY, AtomicCheckpointHook
 from ibnseg.utils import load_checkpoint_safely
-from tests.test_engine.test_checkpoint_hook import RecordRNGHook, _runner
+from tests.helpers.toy_runner import RecordRNGHook, toy_runner
 
 
 def test_resume_is_recognised_without_the_runners_resume_flag(tmp_path):
     """A run resumed by calling Runner.resume (cfg.resume unset, as a
     script driving the runner does) continues with the saved RNG states."""
-    _runner(tmp_path, max_iters=2).train()
-    saved = load_checkpoint_safely(tmp_path / 'iter_2.pth')[RNG_STATE_KEY]['cpu']
+    toy_runner(tmp_path, max_iters=2).train()
+    saved = load_checkpoint_safely(
+        tmp_path / 'iter_2.pth')[RNG_STATE_KEY]['cpu']
     probe = RecordRNGHook()
-    runner = _runner(tmp_path / 'resumed', max_iters=3, custom_hooks=[probe])
+    runner = toy_runner(tmp_path / 'resumed', max_iters=3,
+                        custom_hooks=[probe])
     runner.resume(str(tmp_path / 'iter_2.pth'))
     runner.train()
     assert runner.iter == 3

@@ -2,7 +2,6 @@
 ``last_checkpoint``, checked before anything is built, and which source run
 each fine-tune config pairs with."""
 import glob
-import importlib.util
 import os.path as osp
 import re
 import sys
@@ -15,10 +14,10 @@ from mmengine.logging import MMLogger
 from ibnseg.engine.runner_setup import (check_load_from, read_last_checkpoint,
                                         resume_after_load_from)
 from ibnseg.utils import CheckpointDownloadError
-# autouse: mmseg's model-index files are read once, not for every config
-from tests.test_configs.test_configs import fast_mmseg_bases  # noqa: F401
-from tests.test_engine.tiny_experiment import REPO_ROOT, TOOLS
+from tests.helpers.tools import REPO_ROOT, load_tool
 
+# mmseg's model-index files are read once, not for every config
+pytestmark = pytest.mark.usefixtures('fast_mmseg_bases')
 FINETUNE_CONFIGS = sorted(
     glob.glob(osp.join(REPO_ROOT, 'configs', 'finetune', '*.py')))
 # the whole target training set; the -10/20/50pct siblings inherit from these
@@ -183,14 +182,6 @@ def test_each_finetune_config_starts_from_its_short_name_source(path):
         in osp.basename(path)
 
 
-def _train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'train_tool', osp.join(TOOLS, 'train.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
-
-
 def test_train_refuses_a_missing_source_before_building_anything(
         tmp_path, monkeypatch, capsys):
     config = next(p for p in FINETUNE_CONFIGS
@@ -198,7 +189,7 @@ def test_train_refuses_a_missing_source_before_building_anything(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, 'argv', ['train.py', config])
     with pytest.raises(SystemExit) as exit_info:
-        _train_tool().main()
+        load_tool('train').main()
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert 'load_from: work_dirs/ibn_b_cityscapes/last_checkpoint does not ' \

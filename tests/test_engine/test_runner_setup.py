@@ -1,7 +1,6 @@
 import argparse
 import os
 import os.path as osp
-import runpy
 import subprocess
 import sys
 
@@ -18,6 +17,7 @@ from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
                                         parse_runner_args, save_predictions,
                                         set_work_dir, use_atomic_checkpoints)
 from ibnseg.utils import CheckpointError
+from tests.helpers.tools import TOOLS, run_in_process
 
 
 def _config(**fields):
@@ -45,8 +45,6 @@ def test_load_config_keeps_a_set_scope(tmp_path):
 # A config with a syntax error on line 3 (the second comma).
 BAD_CONFIG = ("model = dict(\n    type='EncoderDecoder',\n"
               "    pretrained=None,,\n)\n")
-TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))), 'tools')
 
 
 def _syntax_error_configs(tmp_path):
@@ -116,12 +114,10 @@ def test_other_tools_report_a_config_syntax_error(tmp_path, monkeypatch,
     _syntax_error_configs(tmp_path)
     (tmp_path / 'ckpt.pth').write_bytes(b'')
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, 'argv', [tool, *args])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
-    assert exit_info.value.code == 2
+    status, err = run_in_process(tool, args, monkeypatch, capsys)
+    assert status == 2
     assert ('error: bad.py (a base config of child.py), line 3: invalid '
-            'syntax') in capsys.readouterr().err
+            'syntax') in err
 
 
 def test_set_work_dir_priority():
@@ -320,10 +316,7 @@ def _run_tool(tool, argv, monkeypatch, capsys):
 
     monkeypatch.setattr(ibnseg.engine.runner_setup, 'build_runner',
                         no_runner)
-    monkeypatch.setattr(sys, 'argv', [tool, *argv])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
-    return exit_info.value.code, capsys.readouterr().err
+    return run_in_process(tool, argv, monkeypatch, capsys)
 
 
 @pytest.mark.parametrize('tool', ['train.py', 'test.py'])

@@ -5,8 +5,8 @@ import pytest
 
 from ibnseg.engine.runner_setup import load_config
 from ibnseg.engine.sizes import apply_sizes, pipelines
-from tests.e2e.test_tool_options import run_in_process
-from tests.test_engine.tiny_experiment import REPO_ROOT, write_tiny_config
+from tests.helpers.tiny_experiment import write_tiny_config
+from tests.helpers.tools import REPO_ROOT, run_in_process
 
 
 def _resize_scales(cfg):

@@ -22,12 +22,13 @@ from PIL import Image
 
 import ibnseg  # noqa: F401  (registers the metric)
 from ibnseg.evaluation import CrossDomainIoUMetric, metric_key
-from tests.test_evaluation.distributed import run_distributed
+from tests.helpers.distributed import run_distributed
 
 CLASSES = CityscapesDataset.METAINFO['classes']
 NUM_CLASSES = len(CLASSES)
 # Official label table: label id -> train id (255: not evaluated).
-ID_TO_TRAIN_ID = {l.id: l.trainId for l in cityscapes_labels if l.id >= 0}
+ID_TO_TRAIN_ID = {
+    label.id: label.trainId for label in cityscapes_labels if label.id >= 0}
 TRAIN_ID_TO_ID = {t: i for i, t in ID_TO_TRAIN_ID.items() if t != 255}
 
 

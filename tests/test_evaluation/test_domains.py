@@ -9,7 +9,7 @@ from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
 from ibnseg.evaluation import (cross_domain_evaluator,
                                parse_cross_domain, select_domains,
                                tag_domain, with_shift)
-from tests.test_evaluation.tiny_setup import cross_domain_section
+from tests.helpers.tiny_setup import cross_domain_section
 
 ROOTS = dict(cityscapes='data/cityscapes', gta5='data/gta5')
 

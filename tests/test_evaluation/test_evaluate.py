@@ -15,9 +15,9 @@ from ibnseg.evaluation import (CrossDomainIoUMetric, MissingDomainDataError,
                                evaluate_checkpoint,
                                metric_key, parse_cross_domain)
 from ibnseg.utils import CheckpointMismatchError, load_checkpoint_safely
-from tests.test_evaluation.distributed import run_distributed
-from tests.test_evaluation.tiny_setup import (NUM_SAMPLES, make_domains,
-                                              save_checkpoint, write_config)
+from tests.helpers.distributed import run_distributed
+from tests.helpers.tiny_setup import (NUM_SAMPLES, make_domains,
+                                      save_checkpoint, write_config)
 
 
 @pytest.fixture(scope='module')

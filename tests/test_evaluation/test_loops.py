@@ -16,10 +16,9 @@ from mmseg.registry import DATASETS
 import ibnseg  # noqa: F401
 from ibnseg.datasets.subsets import seeded_subset, select_subset
 from ibnseg.evaluation import cross_domain_evaluator, evaluate_checkpoint
-from tests.test_evaluation.tiny_setup import (IMAGE_SIZE,
-                                              cross_domain_section,
-                                              make_domains, save_checkpoint,
-                                              tiny_model, write_config)
+from tests.helpers.tiny_setup import (IMAGE_SIZE, cross_domain_section,
+                                      make_domains, save_checkpoint,
+                                      tiny_model, write_config)
 
 init_default_scope('mmseg')
 

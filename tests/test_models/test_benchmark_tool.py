@@ -1,43 +1,17 @@
 """tools/benchmark_backbones.py at a tiny size, in a subprocess (its
 ``--malloc retain`` changes the allocator of the whole process)."""
-import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO, 'tools', 'benchmark_backbones.py')
+from tests.helpers.benchmark import run_benchmark, table_rows
+
 TINY = ['--size', '64x128', '--rounds', '2', '--depth', '18']
-
-
-def run_tool(*args):
-    return subprocess.run([sys.executable, TOOL, *args],
-                          cwd=REPO,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-
-
-def table_rows(stdout, width=9):
-    """Rows of the tables with ``width`` columns, ``{(mode, variant): [the
-    other cells as numbers]}``: the timing table (9: time, x plain, cpu,
-    x plain, faults, MiB, x plain) or the profile table (6: step, norm,
-    share, extra share)."""
-    rows = {}
-    for line in stdout.splitlines():
-        cells = [c.strip() for c in line.strip('|').split('|')]
-        if len(cells) == width and cells[0] in ('eval', 'train'):
-            rows[cells[0], cells[1]] = [
-                float(c.rstrip('%')) for c in cells[2:]
-            ]
-    return rows
 
 
 @pytest.mark.slow
 def test_every_variant_and_mode_reported_against_plain():
-    result = run_tool(*TINY, '--variants', 'IBN-b', 'plain', 'plain-copy')
+    result = run_benchmark(*TINY, '--variants', 'IBN-b', 'plain', 'plain-copy')
     assert result.returncode == 0, result.stderr
     assert 'malloc retain' in result.stdout
     rows = table_rows(result.stdout)
@@ -59,8 +33,8 @@ def test_every_variant_and_mode_reported_against_plain():
 def test_retained_memory_removes_the_page_faults_of_a_training_step():
     common = [*TINY[:2], '--rounds', '3', *TINY[4:], '--modes', 'train',
               '--variants', 'plain']
-    system = table_rows(run_tool(*common, '--malloc', 'system').stdout)
-    retain = table_rows(run_tool(*common, '--malloc', 'retain').stdout)
+    system = table_rows(run_benchmark(*common, '--malloc', 'system').stdout)
+    retain = table_rows(run_benchmark(*common, '--malloc', 'retain').stdout)
     system_faults = system['train', 'plain'][4]
     retain_faults = retain['train', 'plain'][4]
     # a 2x3x64x128 ResNet-18 step maps ~75 MiB afresh with glibc's default;
@@ -71,13 +45,14 @@ def test_retained_memory_removes_the_page_faults_of_a_training_step():
 
 @pytest.mark.slow
 def test_profile_reports_the_normalisation_layers_share():
-    result = run_tool(*TINY, '--modes', 'train', '--variants', 'plain',
-                      'IBN-b', '--profile')
+    result = run_benchmark(*TINY, '--modes', 'train', '--variants', 'plain',
+                           'IBN-b', '--profile')
     assert result.returncode == 0, result.stderr
     rows = table_rows(result.stdout, width=6)
     assert set(rows) == {('train', 'plain'), ('train', 'IBN-b')}
     plain_step, plain_norm, _, plain_extra = rows['train', 'plain']
     assert plain_extra == 0.0
+
     # printed: seconds to 1 ms, percentages to 0.1
     def rounding(num, den):
         return 0.05 + 100 * 5e-4 * (2 / den + abs(num) / den**2)
@@ -100,6 +75,6 @@ def test_profile_reports_the_normalisation_layers_share():
     (['--rounds', '0'], r'--rounds and --batch must be at least 1'),
 ])
 def test_bad_arguments_are_named(args, message):
-    result = run_tool(*args)
+    result = run_benchmark(*args)
     assert result.returncode == 2
     assert re.search(message, result.stderr), result.stderr

@@ -18,10 +18,10 @@ from mmseg.structures import SegDataSample
 import ibnseg  # noqa: F401
 from ibnseg.models import IBN, IBNDenseNet, InstanceNormSizeError
 from ibnseg.models.backbones.ibn_weights import WEIGHT_URLS
+from tests.helpers.tools import REPO_ROOT
 
 torch.set_num_threads(1)
 init_default_scope('mmseg')
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 D8 = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
 D16 = dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2))
 
@@ -109,14 +109,14 @@ def test_ibn_a_placement_and_stage_override(densenet121):
     override = IBNDenseNet(ibn_stages=(False, False, False, True),
                            ibn_ratio=0.5)
     assert ibn_layers(override) == sorted(
-        f'features.denseblock4.denselayer{j}.norm1' for j in (1, 4, 7, 10, 13,
-                                                             16))
+        f'features.denseblock4.denselayer{j}.norm1'
+        for j in (1, 4, 7, 10, 13, 16))
     assert override.features.denseblock4.denselayer1.norm1.num_in == 256
 
 
 def test_train_step_of_an_fcn_segmentor_on_the_config_model():
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs/_base_/models/fcn_ibn-densenet121-d8.py'))
+        osp.join(REPO_ROOT, 'configs/_base_/models/fcn_ibn-densenet121-d8.py'))
     cfg.model.backbone.update(ibn='a', init_cfg=None)
     cfg.model.data_preprocessor.size = (64, 64)
     cfg.model.decode_head.update(channels=16, num_convs=1)
@@ -221,8 +221,8 @@ def test_bad_options_are_refused(kwargs, error, message):
 
 
 DENSENET_CONFIGS = sorted(
-    osp.relpath(p, REPO)
-    for p in glob.glob(osp.join(REPO, 'configs', '**', '*densenet*.py'),
+    osp.relpath(p, REPO_ROOT)
+    for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*densenet*.py'),
                        recursive=True) if '_base_' not in p)
 
 
@@ -236,12 +236,12 @@ def test_densenet_config_is_its_resnet_counterpart_but_the_model(config):
     """Model as the file name says, known weights, and everything else as
     the ResNet-50 config of the same direction (tests/test_configs builds
     every config's datasets)."""
-    cfg = Config.fromfile(osp.join(REPO, config))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
     backbone = cfg.model.backbone
     assert backbone.type == 'IBNDenseNet' and backbone.depth == 121
     assert backbone.get('ibn') == ('a' if 'ibn-a' in config else None)
     assert osp.basename(backbone.init_cfg.checkpoint) in WEIGHT_URLS
-    resnet = Config.fromfile(osp.join(REPO, config.replace(
+    resnet = Config.fromfile(osp.join(REPO_ROOT, config.replace(
         'densenet121-ibn-a', 'r50').replace('densenet121', 'r50')))
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
                 'train_cfg', 'optim_wrapper', 'param_scheduler'):
@@ -255,7 +255,7 @@ def test_densenet_config_is_its_resnet_counterpart_but_the_model(config):
 def test_densenet_config_heads_take_the_backbone_outputs(ibn):
     name = 'densenet121-ibn-a' if ibn else 'densenet121'
     cfg = Config.fromfile(osp.join(
-        REPO, f'configs/fcn/fcn_{name}-d8_4xb2-40k_gta5-to-cityscapes-'
+        REPO_ROOT, f'configs/fcn/fcn_{name}-d8_4xb2-40k_gta5-to-cityscapes-'
         '512x1024.py'))
     heads = [MODELS.build(dict(cfg.model.decode_head, channels=8,
                                num_convs=1)),

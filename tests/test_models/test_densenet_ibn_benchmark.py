@@ -3,13 +3,13 @@ subprocess (its ``--malloc retain`` changes the allocator of the whole
 process)."""
 import pytest
 
-from tests.test_models.test_benchmark_tool import run_tool, table_rows
+from tests.helpers.benchmark import run_benchmark, table_rows
 
 
 @pytest.mark.slow
 def test_densenet_ibn_a_and_plain_reported_against_plain():
-    result = run_tool('--backbone', 'densenet', '--size', '32x64',
-                      '--rounds', '1', '--variants', 'plain', 'IBN-a')
+    result = run_benchmark('--backbone', 'densenet', '--size', '32x64',
+                           '--rounds', '1', '--variants', 'plain', 'IBN-a')
     assert result.returncode == 0, result.stderr
     assert 'DenseNet-121-D8, input 2x3x32x64' in result.stdout
     rows = table_rows(result.stdout)
@@ -22,8 +22,8 @@ def test_densenet_ibn_a_and_plain_reported_against_plain():
 
 @pytest.mark.slow
 def test_resnet_only_variants_are_refused_for_densenet():
-    result = run_tool('--backbone', 'densenet', '--variants', 'plain',
-                      'IBN-b')
+    result = run_benchmark('--backbone', 'densenet', '--variants', 'plain',
+                           'IBN-b')
     assert result.returncode == 2
     assert ('--variants: IBN-b not for --backbone densenet (it has plain, '
             'IBN-a, ref-a, plain-copy)') in result.stderr

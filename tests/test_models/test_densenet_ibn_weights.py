@@ -16,7 +16,7 @@ from mmseg.registry import MODELS
 
 import ibnseg  # noqa: F401
 from ibnseg.models import describe_state_dict
-from tests.test_models.published_layout import PublishedResNet, randomize
+from tests.helpers.published_layout import PublishedResNet, randomize
 
 torch.set_num_threads(1)
 init_default_scope('mmseg')

@@ -7,7 +7,7 @@ import torch
 from mmseg.registry import MODELS
 
 from ibnseg.models import describe_state_dict
-from tests.test_models.published_layout import PublishedResNet, randomize
+from tests.helpers.published_layout import PublishedResNet, randomize
 
 torch.set_num_threads(1)
 

@@ -3,7 +3,7 @@ import types
 
 import pytest
 
-from tests.test_utils.served_checkpoints import CheckpointServer
+from tests.helpers.served_checkpoints import CheckpointServer
 
 
 @pytest.fixture

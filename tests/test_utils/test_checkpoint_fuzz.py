@@ -24,8 +24,8 @@ import zipfile
 
 import torch
 
-from tests.test_engine.tiny_experiment import REPO_ROOT
-from tests.test_utils.crafted_checkpoints import touch
+from tests.helpers.crafted_checkpoints import touch
+from tests.helpers.tools import REPO_ROOT
 
 QUICK_MUTANTS = 400
 

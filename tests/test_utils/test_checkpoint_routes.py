@@ -19,10 +19,10 @@ from torch.utils.data import Dataset
 
 import ibnseg  # noqa: F401  (installs the safe loaders)
 from ibnseg.utils import load_checkpoint_safely
-from tests.test_engine.tiny_experiment import (RESNET18_TINY,
-                                               make_tiny_cityscapes,
-                                               run_tool, write_tiny_config)
-from tests.test_utils.served_checkpoints import assert_refused
+from tests.helpers.served_checkpoints import assert_refused
+from tests.helpers.tiny_experiment import (RESNET18_TINY, make_tiny_cityscapes,
+                                           write_tiny_config)
+from tests.helpers.tools import run_tool
 
 
 def _tiny_segmentor_checkpoint(config):

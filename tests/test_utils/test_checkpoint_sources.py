@@ -24,8 +24,8 @@ from mmengine.runner import checkpoint as mmengine_checkpoint
 
 import ibnseg  # noqa: F401  (installs the safe loaders)
 from ibnseg.utils import checkpoint as safe_checkpoint
-from tests.test_utils.served_checkpoints import (RunsCommand, assert_refused,
-                                                 malicious_checkpoint)
+from tests.helpers.served_checkpoints import (RunsCommand, assert_refused,
+                                              malicious_checkpoint)
 
 
 def _weights():

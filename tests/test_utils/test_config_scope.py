@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 import ibnseg  # noqa: F401  (what custom_imports does)
 from ibnseg import config_scope
-from tests.test_engine.tiny_experiment import REPO_ROOT
+from tests.helpers.tools import REPO_ROOT
 
 
 def write_config(folder, text):

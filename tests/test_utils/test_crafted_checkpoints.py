@@ -20,13 +20,13 @@ from mmseg.apis import MMSegInferencer
 import ibnseg  # noqa: F401  (installs the safe loaders)
 from ibnseg.utils import (CheckpointError, UnsafeCheckpointError,
                           load_checkpoint_safely)
-from tests.test_engine.tiny_experiment import (make_tiny_cityscapes,
-                                               run_tool, tool_env,
-                                               write_tiny_config)
-from tests.test_evaluation.tiny_setup import make_domains, write_config
-from tests.test_utils.crafted_checkpoints import (
+from tests.helpers.crafted_checkpoints import (
     Pickled, nested_list, object_scalar_with_cleared_flags, save_checkpoint,
     structured_meta, touch)
+from tests.helpers.tiny_experiment import (make_tiny_cityscapes,
+                                           write_tiny_config)
+from tests.helpers.tiny_setup import make_domains, write_config
+from tests.helpers.tools import run_tool, tool_env
 
 
 def _refused(path, *words):

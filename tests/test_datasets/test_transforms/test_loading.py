@@ -7,7 +7,7 @@ from mmseg.registry import TRANSFORMS
 
 import ibnseg  # noqa: F401
 from ibnseg.datasets.layouts import save_png_atomic
-from tests.test_datasets.helpers import official_lut
+from tests.helpers.datasets import official_lut
 
 ALL_IDS = np.arange(256, dtype=np.uint8).reshape(16, 16)
 

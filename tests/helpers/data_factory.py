@@ -10,7 +10,7 @@ become 255.
 
 Example::
 
-    from tests.data_factory import make_gta5, make_cityscapes
+    from tests.helpers.data_factory import make_gta5, make_cityscapes
     gta = make_gta5(tmp_path / 'gta5', num_images=4, mismatched=[2])
     cs = make_cityscapes(tmp_path / 'cityscapes', splits={'train': 2,
                                                           'val': 1})

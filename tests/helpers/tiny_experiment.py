@@ -2,23 +2,20 @@
 
 ``write_tiny_config`` writes a complete mmseg 1.2.2 config (no ``_base_``)
 training a ResNet-18 (base_channels 8) + FCNHead on a Cityscapes-layout
-dataset made by ``tests.data_factory.make_cityscapes``, small enough to run
-a few iterations in seconds on one CPU core. ``run_tool`` runs
-``tools/train.py`` / ``tools/test.py`` the way a user does, in a subprocess.
+dataset made by ``tests.helpers.data_factory.make_cityscapes``, small
+enough to run a few iterations in seconds on one CPU core
+(``tests.helpers.tools.run_tool`` runs ``tools/train.py`` /
+``tools/test.py`` on it the way a user does).
 """
-import os
-import os.path as osp
-import subprocess
-import sys
-from typing import Optional, Sequence
+import copy
+from typing import Optional
 
 import torch
 
+from ibnseg.evaluation import cross_domain_evaluator, parse_cross_domain
 from ibnseg.utils import load_checkpoint_safely
-from tests.data_factory import make_cityscapes
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOLS = osp.join(REPO_ROOT, 'tools')
+from tests.helpers.data_factory import make_cityscapes
+from tests.helpers.tiny_setup import cross_domain_section, make_domains
 
 #: mmseg's ResNet with the published weights' plain stem, shrunk.
 RESNET18_TINY = dict(
@@ -146,37 +143,6 @@ def write_tiny_config(path, data_root, max_iters: int = 4,
     return str(path)
 
 
-def tool_env(threads: Optional[int] = None) -> dict:
-    """Environment for the tools: the repo importable, and ``threads``
-    torch threads (default: this process's cores, since the suite runs one
-    test at a time; a test running several tool processes at once passes
-    its share)."""
-    threads = str(threads or len(os.sched_getaffinity(0)))
-    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-    env['PYTHONPATH'] = os.pathsep.join(
-        p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
-    return env
-
-
-def tool_command(tool: str, args: Sequence[str]) -> list:
-    return [sys.executable, osp.join(TOOLS, tool), *map(str, args)]
-
-
-def run_tool(tool: str, args: Sequence[str], timeout: float = 300,
-             check: bool = True, cwd=REPO_ROOT) -> subprocess.CompletedProcess:
-    """Run ``tools/<tool>`` with ``args`` in ``cwd``; raise with its output
-    if it fails and ``check`` is set."""
-    proc = subprocess.run(
-        tool_command(tool, args), cwd=cwd, env=tool_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f'tools/{tool} {" ".join(map(str, args))} exited with '
-            f'{proc.returncode}:\n{proc.stdout[-6000:]}')
-    return proc
-
-
 def load_state_dict(path) -> dict:
     """The model weights of an mmengine checkpoint (safe loading)."""
     checkpoint = load_checkpoint_safely(path, map_location='cpu')
@@ -190,3 +156,25 @@ def assert_same_weights(expected: dict, actual: dict) -> None:
         assert torch.equal(tensor, actual[name]), (
             f'{name} differs: max abs difference '
             f'{(tensor.double() - actual[name].double()).abs().max()}')
+
+
+def write_cross_domain_config(tmp_path):
+    """The tiny experiment testing three domains in one run, the way the
+    shipped configs do (a cross_domain section, MultiDomainTestLoop and
+    CrossDomainIoUMetric): Cityscapes, GTA5 and, under a third name, the
+    Cityscapes images again (as a domain under an appearance shift would
+    be), so that two domains hold images of the same file names."""
+    roots = make_domains(str(tmp_path / 'data'))
+    section = cross_domain_section(roots)
+    section['domains']['cityscapes_copy'] = copy.deepcopy(
+        section['domains']['cityscapes'])
+    for domain in section['domains'].values():
+        domain['dataloader'].update(batch_size=2, num_workers=0)
+    evaluator = cross_domain_evaluator(section)
+    config = write_tiny_config(
+        tmp_path / 'cross_domain.py', roots['cityscapes'],
+        extra=f'cross_domain = {section!r}\n'
+        "test_cfg = dict(type='MultiDomainTestLoop')\n"
+        f'test_evaluator = {evaluator!r}\n')
+    _, domains = parse_cross_domain(section)
+    return config, [d.dataloader['dataset'] for d in domains.values()]

@@ -1,6 +1,6 @@
 """A tiny segmentor, two generated domains and their config, for tests.
 
-The domains are written by ``tests.data_factory`` in the real layouts
+The domains are written by ``tests.helpers.data_factory`` in the real layouts
 (Cityscapes label ids, GTA5 palette PNGs); the model is mmseg's ResNet-18
 with 8 base channels and an FCN head; checkpoints are saved the way training
 saves them (``meta``, ``state_dict`` and a message hub with history).
@@ -14,7 +14,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 from ibnseg.datasets import CLASSES, PALETTE
-from tests.data_factory import make_cityscapes, make_gta5
+from tests.helpers.data_factory import make_cityscapes, make_gta5
 
 IMAGE_SIZE = (32, 64)  # (height, width) of every generated image
 NUM_SAMPLES = dict(cityscapes=3, gta5=3)

@@ -9,7 +9,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from tests.test_evaluation.tiny_setup import tiny_model
+from tests.helpers.tiny_setup import tiny_model
 
 # The evaluation tests' tiny EncoderDecoder (mmseg ResNet-18 + FCN head),
 # 4 channels wide: stages of 4, 8, 16 and 32 channels, milliseconds a pass.

@@ -1,0 +1,68 @@
+"""The repository's tools/ as the tests run them: in a subprocess the way a
+user does (``run_tool``), in this process for errors found before any work
+(``run_in_process``), or imported as a module (``load_tool``)."""
+import importlib.util
+import os
+import os.path as osp
+import runpy
+import subprocess
+import sys
+from typing import Optional, Sequence
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS = osp.join(REPO_ROOT, 'tools')
+
+
+def tool_env(threads: Optional[int] = None) -> dict:
+    """Environment for the tools: the repo importable, and ``threads``
+    torch threads (default: this process's cores, since the suite runs one
+    test at a time; a test running several tool processes at once passes
+    its share)."""
+    threads = str(threads or len(os.sched_getaffinity(0)))
+    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    env['PYTHONPATH'] = os.pathsep.join(
+        p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
+    return env
+
+
+def tool_command(tool: str, args: Sequence[str]) -> list:
+    return [sys.executable, osp.join(TOOLS, tool), *map(str, args)]
+
+
+def run_tool(tool: str, args: Sequence[str], timeout: float = 300,
+             check: bool = True, cwd=REPO_ROOT,
+             merge_output: bool = True) -> subprocess.CompletedProcess:
+    """Run ``tools/<tool>`` with ``args`` in ``cwd``; raise with its output
+    if it fails and ``check`` is set. Its stderr goes to ``stdout`` unless
+    ``merge_output`` is off."""
+    proc = subprocess.run(
+        tool_command(tool, args), cwd=cwd, env=tool_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
+        text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f'tools/{tool} {" ".join(map(str, args))} exited with '
+            f'{proc.returncode}:\n{proc.stdout[-6000:]}')
+    return proc
+
+
+def run_in_process(tool, args, monkeypatch, capsys):
+    """``tools/<tool> args`` in this process (the tool's ``__main__`` code):
+    for errors found before any work, where a subprocess would spend seconds
+    importing torch and mmseg. Returns (exit status, stderr)."""
+    monkeypatch.setattr(sys, 'argv', [tool, *map(str, args)])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(osp.join(TOOLS, tool), run_name='__main__')
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def load_tool(name: str):
+    """Import ``tools/<name>.py`` as a module (tools/ is not a package)."""
+    path = osp.join(TOOLS, f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'tool_{name}', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
