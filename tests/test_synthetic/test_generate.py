@@ -1,5 +1,4 @@
 """Samples and datasets: seeding, the real layouts, resuming, the tool."""
-import importlib.util
 import os
 import os.path as osp
 
@@ -13,6 +12,7 @@ from ibnseg.datasets.labels import label_ids_to_train_ids
 from ibnseg.datasets.layouts import read_label_ids
 from ibnseg.synthetic import (MANIFEST_NAME, cityscapes_city,
                               generate_domain_dataset, generate_sample)
+from tests.helpers.tools import load_tool
 
 SIZE = (32, 64)
 PIPELINE = [
@@ -256,17 +256,8 @@ def test_worker_processes_write_the_same_bytes(tmp_path):
             assert a.read() == b.read(), name
 
 
-def _tool():
-    path = osp.join(osp.dirname(__file__), '..', '..', 'tools',
-                    'generate_synthetic.py')
-    spec = importlib.util.spec_from_file_location('generate_synthetic', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_tool_end_to_end(tmp_path, capsys):
-    tool = _tool()
+    tool = load_tool('generate_synthetic')
     out, preview = str(tmp_path / 'synthetic'), str(tmp_path / 'sheet.png')
     argv = [
         '--out', out, '--num-train', '3', '--num-val', '2', '--size', '32',
