@@ -98,11 +98,15 @@ class LabelIdTable(NamedTuple):
         channel (int, optional): For label files of several channels, the
             one (in RGB order) that holds the id; the file is then decoded
             keeping 16 bits per channel. None: a single-channel file.
+        rejected_hint (str): Said after a file holding a rejected value:
+            what such a file usually is, for datasets that ship it in
+            another format too.
     """
     name: str
     lut: np.ndarray
     max_label_id: int
     channel: Optional[int] = None
+    rejected_hint: str = ''
 
 
 def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
@@ -120,8 +124,12 @@ def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
 
 #: The official Cityscapes table as a LabelIdTable (GTA5, Cityscapes,
 #: ACDC's _gt_labelIds.png).
-CITYSCAPES_LABEL_ID_TABLE = LabelIdTable('Cityscapes', LABEL_ID_TO_TRAIN_ID,
-                                         MAX_LABEL_ID)
+CITYSCAPES_LABEL_ID_TABLE = LabelIdTable(
+    'Cityscapes', LABEL_ID_TO_TRAIN_ID, MAX_LABEL_ID,
+    rejected_hint=(
+        'it looks like a trainId map saved under the label-id name, and '
+        'mapping it again would score silently wrong. Use the official '
+        'label-id files, or name trainId files "*_labelTrainIds.png".'))
 
 # -- SYNTHIA (RAND-CITYSCAPES) ---------------------------------------------
 #: SYNTHIA class id -> Cityscapes trainId. The ids are those of the

@@ -315,11 +315,8 @@ class LoadLabelIdAnnotations(LoadAnnotations):
                 f'{path}: label-id file holds value(s) '
                 f'{_describe(rejected, counts)}, which no label id of '
                 f'{table.name} has (stored ids are 0..{table.max_label_id})'
-                + (': it looks like a trainId map saved under the label-id '
-                   'name, and mapping it again would score silently wrong. '
-                   'Use the official label-id files, or name trainId files '
-                   '"*_labelTrainIds.png".'
-                   if table is CITYSCAPES_LABEL_ID_TABLE else '.'))
+                + (f': {table.rejected_hint}' if table.rejected_hint
+                   else '.'))
         max_id = table.max_label_id
         unknown = np.flatnonzero(counts[max_id + 1:]) + max_id + 1
         pixels = {value: int(counts[value]) for value in unknown.tolist()}
