@@ -112,20 +112,21 @@ def check_attribute_filter(attributes, owner: str = 'BDD100KDrivableDataset'
     if attributes is None:
         return {}
     if not isinstance(attributes, dict) or not attributes:
-        raise ValueError(f'{owner}: attributes must be a non-empty dict of '
-                         'attribute -> list of values, e.g. '
-                         f"dict(timeofday=['night']), got {attributes!r}")
+        raise DatasetError(
+            f'{owner}: attributes must be a non-empty dict of attribute -> '
+            f"list of values, e.g. dict(timeofday=['night']), got "
+            f'{attributes!r}')
     checked = {}
     for name, values in attributes.items():
         if name not in ATTRIBUTE_VALUES:
-            raise ValueError(
+            raise DatasetError(
                 f'{owner}: unknown attribute {name!r}; BDD100K frames have '
                 f'{", ".join(ATTRIBUTE_VALUES)}')
         if isinstance(values, str):
             values = [values]
         unknown = [v for v in values if v not in ATTRIBUTE_VALUES[name]]
         if unknown or not values:
-            raise ValueError(
+            raise DatasetError(
                 f'{owner}: attributes[{name!r}] has unknown value(s) '
                 f'{unknown or values!r}; BDD100K\'s {name} values are '
                 + ', '.join(repr(v) for v in ATTRIBUTE_VALUES[name]))

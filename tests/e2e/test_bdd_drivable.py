@@ -92,3 +92,16 @@ def test_day_trained_ibn_b_reports_every_condition(data_root):
     # the same model on the same frames
     for row, value in trained.items():
         assert tested[row] == pytest.approx(value, abs=0.01), row
+
+
+@pytest.mark.slow
+def test_an_unknown_attribute_value_is_one_line_from_train(data_root):
+    proc = run_tool('train.py', [
+        CONFIG, '--work-dir', data_root / 'bad_attribute', '--cfg-options',
+        *_options(), 'train_dataloader.dataset.attributes.timeofday=[nite]',
+        'train_cfg.max_iters=1'
+    ], cwd=data_root, check=False)
+    assert proc.returncode != 0
+    assert 'Traceback' not in proc.stdout, proc.stdout[-3000:]
+    assert "attributes['timeofday'] has unknown value(s) ['nite']" in \
+        proc.stdout
