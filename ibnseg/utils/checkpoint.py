@@ -1,39 +1,15 @@
 """Safe checkpoint loading for mmengine 0.10 on torch >= 2.5.
 
-torch's ``weights_only=True`` unpickles only tensors, plain containers and
-allow-listed globals. mmengine 0.10.7's checkpoints also pickle numpy
-arrays and scalars and its ``HistoryBuffer``, and allow-listing those real
-classes would hand them whatever arguments and state a file gives (see
-:mod:`ibnseg.utils.checkpoint_contents`). So :func:`load_checkpoint_safely`
-loads with inert stand-ins for them, rebuilds the result from checked
-values, checks the fields mmengine acts on and drops config text;
-everything it refuses is an :class:`UnsafeCheckpointError` naming the file
-and the place in it, and a file torch cannot read is a
-:class:`CheckpointError` that says so.
-
-Every source, not only local files. mmengine's ``CheckpointLoader`` (behind
-``load_checkpoint``, ``Runner.load_checkpoint``/``resume``, ``init_cfg``
-``Pretrained`` and ``mmseg.apis.init_model``) picks a loader by scheme, and
-mmengine 0.10.7's own loaders are not safe on torch 2.x:
-
-- ``http(s)://``, and ``open-mmlab://``, ``torchvision://``, ``mmcls://``
-  names that map to URLs, go through ``mmengine.utils.dl_utils.load_url``,
-  which is ``torch.hub.load_state_dict_from_url``: it downloads into
-  ``<torch hub dir>/checkpoints`` and passes ``weights_only=False`` to
-  ``torch.load`` (its default), on the first download and every time the
-  cached copy is loaded again;
-- the local, ``pavi://``, ``s3://``/``petrel://`` and ``open-mmlab://``
-  local-file loaders call ``torch.load`` without ``weights_only``, so
-  ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` (or torch < 2.6) makes them unsafe.
-
-So :data:`SAFE_LOADERS` re-registers every scheme (with the public
-``CheckpointLoader.register_scheme``) by a loader that finds the file the
-way mmengine does (its name tables, torch.hub's cache folder and
-``download_url_to_file``, mmengine's file backends) and then always
-unpickles it with :func:`load_checkpoint_safely`. A scheme another package
-registers is not covered; mmengine's module functions (``load_from_http``
-...) stay unsafe when called directly, which nothing in mmengine, mmcv or
-mmseg does.
+:func:`load_checkpoint_safely` unpickles with ``weights_only=True`` and the
+inert stand-ins of :mod:`ibnseg.utils.checkpoint_contents`, rebuilds the
+result from checked values and drops config text. mmengine 0.10.7's own
+scheme loaders are not safe on torch 2.x (``load_url`` passes
+``weights_only=False``; the others rely on torch's default, which
+``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` flips), so :data:`SAFE_LOADERS`
+re-registers every scheme of ``CheckpointLoader`` (behind
+``load_checkpoint``, ``Runner`` load/resume, ``init_cfg`` ``Pretrained``,
+``mmseg.apis.init_model`` and ``MMSegInferencer``) with a loader that finds
+the file as mmengine does and always unpickles it safely.
 """
 import io
 import logging
@@ -63,8 +39,8 @@ __all__ = ['CheckpointDownloadError', 'CheckpointError',
 
 
 class CheckpointError(Exception):
-    """A checkpoint that cannot be used; its message says why and names it.
-    The tools print it instead of a traceback, whatever the kind below."""
+    """A checkpoint that cannot be used; the message names it and says why
+    (the tools print it instead of a traceback)."""
 
 
 class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
@@ -72,9 +48,8 @@ class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
 
 
 class CheckpointDownloadError(CheckpointError, OSError):
-    """A checkpoint URL could not be downloaded (no network, a wrong
-    address): the message names the URL and the cache file it would have
-    gone to."""
+    """A checkpoint URL could not be downloaded; the message names the URL
+    and the cache file it would have gone to."""
 
 
 class CheckpointMismatchError(CheckpointError, RuntimeError):
@@ -82,11 +57,8 @@ class CheckpointMismatchError(CheckpointError, RuntimeError):
 
 
 def load_strictly(model, checkpoint: str, config: str) -> None:
-    """Load ``checkpoint`` into ``model`` (unwrapped if wrapped), strictly:
-    ibnseg's one way to put trained weights into a built segmentor
-    (mmengine's ``load_checkpoint`` with ``strict=True``, through the safe
-    loaders below), so a checkpoint of another model fails the same way in
-    evaluation, inference and the analysis tools.
+    """Load ``checkpoint`` into ``model`` (unwrapped) with mmengine's
+    ``load_checkpoint(strict=True)``, through the safe loaders.
 
     Raises:
         CheckpointMismatchError: Missing, unexpected or mis-shaped keys; the
@@ -105,9 +77,8 @@ def load_strictly(model, checkpoint: str, config: str) -> None:
 
 
 def _conflicting_globals(stand_ins) -> list:
-    """Entries another package allow-listed for ``torch.load`` under the
-    names of ibnseg's stand-ins: torch would pick one of the two at
-    random, and the other package's may be numpy's real constructors."""
+    """Entries another package allow-listed under the stand-ins' names:
+    torch would pick either, and theirs may be numpy's real constructors."""
     names = {name for _, name in stand_ins}
     return [entry for entry in torch.serialization.get_safe_globals()
             if entry not in stand_ins and (
@@ -118,13 +89,9 @@ def _conflicting_globals(stand_ins) -> list:
 
 def load_checkpoint_safely(filename, map_location=None, source=None):
     """Load a checkpoint so that nothing in it runs code or crashes the
-    process, and check what came out.
-
-    ``torch.load`` runs with ``weights_only=True`` (passed explicitly, so
-    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` cannot turn it off) and the inert
-    stand-ins of :mod:`ibnseg.utils.checkpoint_contents` for the globals
-    mmengine checkpoints name; its result is rebuilt from checked values,
-    the fields mmengine acts on are checked and config text is dropped.
+    process (``weights_only=True`` passed explicitly, so the environment
+    cannot turn it off), rebuilt and checked by
+    :mod:`ibnseg.utils.checkpoint_contents`.
 
     Args:
         filename (str | PathLike | file-like): The checkpoint.
@@ -133,11 +100,9 @@ def load_checkpoint_safely(filename, map_location=None, source=None):
             downloaded to, say); defaults to ``filename``.
 
     Raises:
-        UnsafeCheckpointError: The file pickles a global other than
-            tensors, containers and the stand-ins, or holds something they
-            do not accept; the message says what and where.
-        CheckpointError: The file is not a checkpoint torch can read
-            (truncated, not a checkpoint at all, a zip of something else).
+        UnsafeCheckpointError: The file pickles another global or holds
+            something the checks refuse; the message says what and where.
+        CheckpointError: Not a checkpoint torch can read.
     """
     source = filename if source is None else source
     if not hasattr(torch.serialization, 'safe_globals'):
@@ -174,10 +139,9 @@ def load_checkpoint_safely(filename, map_location=None, source=None):
         raise _unreadable_error(source, error) from None
 
 
-#: How many times its stored bytes a zip entry may expand to. torch writes
-#: checkpoints uncompressed, and deflate gains little on trained weights,
-#: while a crafted entry of zeros expands a thousandfold (a "zip bomb" that
-#: torch and zipfile would inflate into memory).
+#: How many times its stored bytes a zip entry may expand to: torch writes
+#: checkpoints uncompressed, while a crafted entry of zeros (a zip bomb)
+#: would be inflated into memory.
 MAX_EXPANSION = 100
 
 
@@ -215,10 +179,9 @@ def _unsafe_error(filename, error) -> UnsafeCheckpointError:
         'torch.save(state_dict).')
 
 
-# The scheme loaders: mmengine 0.10.7's (mmengine/runner/checkpoint.py), with
-# the same arguments, lookups, caches and log lines, except that the file is
-# always unpickled by load_checkpoint_safely. Their names start with
-# 'load_from_' because mmengine logs 'Loads checkpoint by <name[10:]> backend'.
+# The scheme loaders: mmengine 0.10.7's, with the same arguments, lookups,
+# caches and log lines, except that the file is unpickled safely. mmengine
+# logs 'Loads checkpoint by <name[10:]> backend', hence the 'load_from_'.
 
 
 def load_from_local(filename, map_location=None):
@@ -230,8 +193,7 @@ def load_from_local(filename, map_location=None):
 
 
 def _download(url, cached, progress):
-    """``url`` to ``cached``, unless already there (torch.hub's cache rule:
-    the file name is the URL's; a cached file is never checked again)."""
+    """``url`` to ``cached`` unless already there (torch.hub's rule)."""
     if not osp.exists(cached):
         os.makedirs(osp.dirname(cached), exist_ok=True)
         sys.stdout.write(f'Downloading: "{url}" to {cached}\n')
@@ -245,9 +207,8 @@ def _download(url, cached, progress):
 
 
 def _load_downloaded(cached, map_location, source):
-    # torch.hub also accepts a zip holding one file (a checkpoint of
-    # torch < 1.6 zipped by hand); read that file from the zip. A torch
-    # >= 1.6 checkpoint is a zip of several entries and loads as is.
+    # torch.hub also accepts a zip holding one file (a torch < 1.6
+    # checkpoint); a torch >= 1.6 checkpoint is a zip of several entries.
     if zipfile.is_zipfile(cached):
         with zipfile.ZipFile(cached) as archive:
             members = archive.infolist()
@@ -260,13 +221,9 @@ def _load_downloaded(cached, map_location, source):
 
 def load_from_http(filename, map_location=None, model_dir=None,
                    progress=os.isatty(0), source=None):
-    """An ``http(s)://`` URL, downloaded where mmengine's ``load_url``
-    (``torch.hub.load_state_dict_from_url``) keeps it: ``model_dir``, by
-    default ``<torch.hub.get_dir()>/checkpoints`` (``$TORCH_HOME/hub``).
-
-    ``source`` is the name the user gave (``torchvision://...``), for the
-    message of a refusal.
-    """
+    """An ``http(s)://`` URL, cached where torch.hub keeps it (``model_dir``,
+    default ``<torch.hub.get_dir()>/checkpoints``); ``source`` is the name
+    the user gave (``torchvision://...``) for error messages."""
     if model_dir is None:
         model_dir = osp.join(torch.hub.get_dir(), 'checkpoints')
     name = osp.basename(urlparse(filename).path)
@@ -276,8 +233,7 @@ def load_from_http(filename, map_location=None, model_dir=None,
             'file (it ends in /), so there is no cache file to keep it in; '
             'give the URL of the checkpoint file itself')
     cached = osp.join(model_dir, name)
-    # As mmengine: rank 0 downloads first; the other ranks wait for it, then
-    # find the file in the cache (or download their own on other machines).
+    # As mmengine: rank 0 downloads first, the others then find the cache.
     rank, world_size = get_dist_info()
     if rank == 0:
         _download(filename, cached, progress)
@@ -345,9 +301,8 @@ def load_from_torchvision(filename, map_location=None):
 
 
 def load_from_openmmlab(filename, map_location=None):
-    """``open-mmlab://NAME`` (``openmmlab://NAME``): the URL mmengine's
-    table (and ``$MMENGINE_HOME/open_mmlab.json``) gives, or a file under
-    mmengine's home."""
+    """``open-mmlab://NAME``: the URL mmengine's table gives, or a file
+    under mmengine's home."""
     model_urls = mmengine_checkpoint.get_external_models()
     prefix = 'open-mmlab://'
     if not filename.startswith(prefix):
@@ -379,7 +334,6 @@ def load_from_mmcls(filename, map_location=None):
     url = _model_url(model_urls, filename[8:], filename, "mmcls' table")
     checkpoint = load_from_http(url, map_location=map_location,
                                 source=filename)
-    # mmengine's own conversion (private, as the home folder above).
     return mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
 
 
@@ -399,10 +353,5 @@ SAFE_LOADERS = {
 }
 
 
-def _install_safe_loaders():
-    """Route every mmengine checkpoint scheme through safe loading."""
-    for prefix, loader in SAFE_LOADERS.items():
-        CheckpointLoader.register_scheme(prefix, loader, force=True)
-
-
-_install_safe_loaders()
+for _prefix, _loader in SAFE_LOADERS.items():
+    CheckpointLoader.register_scheme(_prefix, _loader, force=True)

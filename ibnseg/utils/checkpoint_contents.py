@@ -1,34 +1,17 @@
 """What may come out of a checkpoint: inert stand-ins while unpickling, then
 one checked rebuild.
 
-``torch.load(..., weights_only=True)`` builds tensors and plain containers
-itself and calls any allow-listed global with the file's arguments, then
-hands it the file's state (pickle's BUILD). Allow-listing numpy's real
-classes therefore lets a file hand numpy any dtype state: flags that make
-numpy read raw bytes as object pointers (a crash), fields that make a
-"scalar" answer ``'config' in meta`` with text mmengine executes. So the
-globals mmengine checkpoints name (numpy's array, scalar and dtype
-rebuilders, mmengine's ``HistoryBuffer`` and the ``getattr`` of its
-statistics methods) resolve, during ibnseg's loads only, to stand-ins that
-merely record their arguments and state. :func:`rebuild` then walks what
-``torch.load`` returned and builds the real objects from checked values:
-
-- dicts (str or int keys; an ``OrderedDict`` keeps its ``_metadata``),
-  lists, tuples, str, bytes, int, float, bool, None;
-- tensors and parameters: strided, no larger than their storage, with no
-  hooks or attributes;
-- numpy arrays and scalars of a bool, integer, float or complex dtype whose
-  pickled form is exactly what numpy writes for that type (no fields, no
-  object dtype, no other flags), with as many bytes as their shape needs;
-- ``HistoryBuffer`` values (numeric, equal-length histories).
-
-Anything else, a cycle, or nesting deeper than :data:`MAX_DEPTH` is
-refused with :class:`Refused`, naming where in the checkpoint it is.
-
-The fields mmengine acts on are checked too (:func:`check_fields`):
-``meta`` and ``message_hub`` must be dicts, ``meta``'s ``epoch``/``iter``
-ints, ``seed`` an int or None, ``dataset_meta`` plain data; config text is
-dropped wherever mmengine 0.10.7 would execute it (:data:`CONFIG_TEXT`).
+``weights_only=True`` calls any allow-listed global with the file's
+arguments and state, so allow-listing numpy's real classes would let a file
+hand numpy a dtype that reads raw bytes as pointers (a crash) or a "scalar"
+that answers ``'config' in meta`` with text mmengine executes. The globals
+mmengine checkpoints name therefore resolve to stand-ins that only record
+their arguments (:func:`stand_in_globals`); :func:`rebuild` builds the real
+objects from checked values (plain containers, dense tensors within their
+storage, numeric numpy arrays and scalars exactly as numpy writes them,
+``HistoryBuffer``) and refuses anything else, a cycle or deep nesting with
+:class:`Refused`, naming the place. :func:`check_fields` checks the fields
+mmengine acts on and drops config text (:data:`CONFIG_TEXT`).
 """
 import numpy as np
 import torch
@@ -38,15 +21,13 @@ from mmengine.logging import HistoryBuffer
 __all__ = ['CONFIG_TEXT', 'MAX_DEPTH', 'Refused', 'check_fields',
            'rebuild', 'stand_in_globals']
 
-#: Containers nested deeper than this are refused (no checkpoint needs it,
-#: and a deep one can exhaust the stack of whatever walks it later).
+#: Containers nested deeper than this are refused (a deep one can exhaust
+#: the stack of whatever walks it later).
 MAX_DEPTH = 64
 
-#: Where checkpoints carry config text that mmengine 0.10.7 executes with
-#: ``Config.fromstring``: ``Runner.resume`` (``meta['config']``, for its
-#: ``gpu_ids``), and ``BaseInferencer._init_model``, i.e.
-#: ``MMSegInferencer(model=None, weights=...)`` (``message_hub
-#: ['runtime_info']['cfg']``, else ``meta['cfg']``). All are dropped.
+#: Config text mmengine 0.10.7 executes with ``Config.fromstring``:
+#: ``Runner.resume`` (``meta['config']``) and
+#: ``MMSegInferencer(model=None, weights=...)`` (the other two). Dropped.
 CONFIG_TEXT = (('meta', 'config'), ('meta', 'cfg'),
                ('message_hub', 'runtime_info', 'cfg'))
 
@@ -57,8 +38,8 @@ class Refused(ValueError):
 
 
 def _numeric_dtypes():
-    """{(type string, pickled state): dtype} for every bool, integer, float
-    and complex dtype in both byte orders, as this numpy pickles them."""
+    """{(type string, pickled state): dtype} of every numeric dtype in both
+    byte orders, as this numpy pickles them."""
     table = {}
     codes = '?' + np.typecodes['AllInteger'] + np.typecodes['AllFloat']
     for code in codes:
@@ -73,10 +54,9 @@ _TYPE_STRINGS = {type_string for type_string, _ in _DTYPES}
 
 
 class _StandIn:
-    """Records a global's arguments and BUILD state during unpickling; the
-    real object is made by :meth:`build` in :func:`rebuild`, from checked
-    values. Class-level defaults keep an instance made by NEWOBJ (which
-    skips ``__init__``) harmless: it is refused when built."""
+    """Records a global's arguments and BUILD state; :meth:`build` makes the
+    real object from checked values. The class-level defaults make an
+    instance from NEWOBJ (no ``__init__``) fail its build."""
     _args = None
     _state = None
     _has_state = False
@@ -94,8 +74,7 @@ class _StandIn:
 
 
 class _Dtype(_StandIn):
-    """``numpy.dtype(type string, align, copy)`` with numpy's pickled
-    state."""
+    """``numpy.dtype(type string, align, copy)`` and its state."""
     _what = 'a numpy dtype'
 
     def build(self, where, walk=None):
@@ -117,8 +96,7 @@ class _Dtype(_StandIn):
 
 
 class _NdarrayClass:
-    """What ``numpy.ndarray`` names during unpickling: only an argument of
-    :class:`_Array` (nothing constructs or calls it)."""
+    """``numpy.ndarray`` while unpickling: only an argument of _Array."""
 
 
 class _Array(_StandIn):
@@ -167,12 +145,10 @@ class _Scalar(_StandIn):
 
 
 class _HistoryBuffer(_StandIn):
-    """mmengine's ``HistoryBuffer``: made by NEWOBJ with no arguments, its
-    attributes given as state."""
+    """mmengine's ``HistoryBuffer``: NEWOBJ, then its attributes as state."""
     _what = 'a HistoryBuffer'
     _ATTRIBUTES = {'max_length', '_log_history', '_count_history'}
-    # Its statistics methods (pickled as getattr(HistoryBuffer, name)); the
-    # class sets its own again.
+    # pickled as getattr(HistoryBuffer, name); the class sets its own again
     _METHODS = {'statistics_methods', '_statistics_methods'}
 
     def build(self, where, walk):
@@ -198,9 +174,8 @@ class _HistoryBuffer(_StandIn):
 
 
 class _StatisticsMethod:
-    """``getattr(HistoryBuffer, name)`` as older mmengine pickled it, for
-    one of its statistics methods; any other ``getattr`` is refused while
-    unpickling."""
+    """``getattr(HistoryBuffer, <statistics method>)``, as older mmengine
+    pickled it; any other ``getattr`` is refused while unpickling."""
 
     def __init__(self, owner, name):
         if owner is not _HistoryBuffer or name not in (
@@ -215,8 +190,8 @@ def _statistics_methods(value) -> bool:
 
 
 def stand_in_globals() -> list:
-    """The (stand-in, global name) pairs to allow-list for one load, under
-    the names numpy 1.x and 2.x and mmengine pickle."""
+    """(stand-in, global name) pairs to allow-list, under the names numpy
+    1.x and 2.x and mmengine pickle."""
     pairs = [(_Dtype, 'numpy.dtype'), (_NdarrayClass, 'numpy.ndarray'),
              (_HistoryBuffer, 'mmengine.logging.history_buffer.HistoryBuffer'),
              (_StatisticsMethod, 'builtins.getattr')]
@@ -247,14 +222,9 @@ def _checked_tensor(tensor, where):
 
 
 def rebuild(obj, where='checkpoint'):
-    """The checkpoint ``obj`` (as ``torch.load`` returned it with
-    :func:`stand_in_globals`) with real objects built from checked values;
-    shared objects stay shared.
-
-    Raises:
-        Refused: Something outside the accepted types, a cycle, or nesting
-            deeper than :data:`MAX_DEPTH`; the message says where.
-    """
+    """``obj`` as ``torch.load`` returned it with :func:`stand_in_globals`,
+    with the real objects built from checked values (shared ones stay
+    shared); :class:`Refused` names where anything else is."""
     built, open_ids = {}, set()
 
     def walk(value, where, depth=0):
@@ -316,13 +286,8 @@ def _plain(value) -> bool:
 
 def check_fields(checkpoint):
     """Check, in place, the fields of a rebuilt checkpoint that mmengine
-    formats, compares or executes, and drop its config text
-    (:data:`CONFIG_TEXT`); return it.
-
-    Raises:
-        Refused: ``meta``/``message_hub`` not a dict, or a field of the
-            wrong type; the message names the field.
-    """
+    formats, compares or executes (:class:`Refused` names a wrong one), drop
+    its config text (:data:`CONFIG_TEXT`) and return it."""
     if not isinstance(checkpoint, dict):
         return checkpoint
     for name in ('meta', 'message_hub'):

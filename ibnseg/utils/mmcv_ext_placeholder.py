@@ -1,34 +1,18 @@
 """A stand-in for mmcv's compiled ops (``mmcv._ext``) where mmcv-lite is used.
 
-Why: mmseg 1.2.2 imports ``mmcv.ops`` when its models package loads (for
-sigmoid focal loss, point sampling, the SAN head, ...), and ``mmcv.ops``
-loads the compiled ``mmcv._ext``. PyPI has no compiled mmcv 2.1.0 wheel, so
-that import alone would mean a 30-minute build with a C++ compiler (and a
-CUDA toolkit for GPU users). Nothing ibnseg runs calls a compiled op: the
-IBN backbones, FCN, DeepLabV3 and DeepLabV3+ are plain PyTorch. ibnseg's
-default set-up therefore installs the pure-Python ``mmcv-lite`` wheel and
-this placeholder.
-
-What: :func:`install` appends an import finder to the END of
-``sys.meta_path``. Python asks it only after every regular finder has
-failed to find ``mmcv._ext``, so a real compiled mmcv always wins and is
-never shadowed. The module it then provides has every attribute that
-``mmcv.utils.ext_loader.load_ext`` asks for, so ``import mmcv.ops`` works;
-calling any of them raises :class:`MMCVOpsUnavailableError`, naming the op
+mmseg 1.2.2 imports ``mmcv.ops`` (hence the compiled ``mmcv._ext``) when its
+models load, and PyPI has no compiled mmcv 2.1.0 wheel; nothing ibnseg runs
+calls a compiled op. :func:`install` appends a finder to the END of
+``sys.meta_path``, so a real compiled mmcv always wins; the module it
+provides answers every attribute ``mmcv.utils.ext_loader.load_ext`` asks
+for, and calling one raises :class:`MMCVOpsUnavailableError` naming the op
 and how to get the compiled build.
 
-How it is activated: ``tools/setup_env.sh`` (default, mmcv-lite set-up)
-writes ``ibnseg-mmcv-ext-placeholder.pth`` into the venv's site-packages.
-When Python starts, that file loads this one by its path (under its own
-module name, so ``import ibnseg`` later finds the same module) and calls
-:func:`install`, so mmseg's own entry points (``mmseg.apis``,
-``MMSegInferencer``, a config with ``custom_imports``) work before ibnseg is
-imported. ``import ibnseg`` calls :func:`install` too (it is idempotent), for
-environments made without the set-up script. This file imports only the
-standard library, since it runs at every interpreter start.
-
-To remove it: set up with ``IBNSEG_MMCV=full`` (or install a compiled mmcv),
-which deletes the ``.pth`` file; or delete that one file by hand.
+``tools/setup_env.sh`` (mmcv-lite set-up) writes the :func:`pth_line` into
+the venv's site-packages so that mmseg's own entry points work before
+ibnseg is imported; ``import ibnseg`` installs it too (idempotent). Only
+the standard library is imported: this runs at every interpreter start.
+``IBNSEG_MMCV=full`` set-up removes the ``.pth`` file.
 """
 import importlib.abc
 import importlib.machinery
@@ -48,8 +32,6 @@ class MMCVOpsUnavailableError(RuntimeError):
 
 
 def _unavailable(op_name: str):
-    """A function named after the op that raises the explanation."""
-
     def op(*args, **kwargs):
         raise MMCVOpsUnavailableError(
             f"mmcv op '{op_name}' needs mmcv's compiled ops (mmcv._ext), "
@@ -109,13 +91,9 @@ def is_placeholder(module) -> bool:
 
 
 def pth_line(path: str) -> str:
-    """The line of a ``.pth`` file that activates this module at start-up.
-
-    ``site`` runs ``.pth`` lines that start with ``import``. The module is
-    registered under its package name so that ``import ibnseg`` reuses it
-    (one finder, one :class:`MMCVOpsUnavailableError` class); nothing
-    happens if ``path`` no longer exists (e.g. the checkout moved).
-    """
+    """The ``.pth`` line that activates this file at start-up, registered
+    under its package name so that ``import ibnseg`` reuses it (one finder,
+    one error class); it does nothing once ``path`` is gone."""
     return (
         'import os, sys, importlib.util as u; p = %r; '
         's = os.path.exists(p) and u.spec_from_file_location(%r, p); '
