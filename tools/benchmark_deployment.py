@@ -1,26 +1,16 @@
 """Inference latency of exported models: PyTorch against onnxruntime on the
-CPU, for the plain ResNet-50, IBN-Net50-a, IBN-Net50-b, DenseNet-121 and
-DenseNet-121-IBN-a FCN models of the shipped configs.
+CPU, for the shipped plain, IBN-a, IBN-b, DenseNet-121 and DenseNet-121-IBN-a
+FCN models.
 
     python tools/benchmark_deployment.py [--shape H W] [--repeats N]
         [--threads T] [--models NAME ...]
 
-Both runtimes compute the same graph (``SegmentorForExport``: normalisation,
-backbone, decode head, resize to the input size; the auxiliary head is left
-out as in inference) on one image of ``--shape``, with random weights
-(latency does not depend on them). Each model is exported with the dynamo
-exporter at that fixed size (a static graph: the fastest case for
-onnxruntime, and the one that exports for every backbone) into a temporary
-folder that is removed afterwards. The runs are interleaved: every round
-times each model once in each runtime, so a machine that slows down during
-the run slows all of them alike (onnxruntime's threads do not spin, and each
-run starts 0.2 s after the last, so that one runtime's idle threads do not
-take the cores from the other). The table gives the fastest (and the
-median) run over the rounds, and each model's ratio of fastest runs to the
-plain ResNet-50 (DenseNet-121-IBN-a's to DenseNet-121): on a machine that
-other programs share, the fastest run is the one they disturbed least, and
-``--threads 1`` is steadier than several threads, since a parallel run
-waits for its slowest thread. docs/deployment.md has a table it printed.
+Both runtimes compute ``SegmentorForExport`` with random weights on one image
+(a static dynamo export in a temporary folder). Runs are interleaved, each
+round timing every model once per runtime with a pause between runs, so a
+machine that slows down slows all alike; the table gives the fastest (and
+median) run and each model's ratio to its baseline. docs/deployment.md has
+a table it printed.
 """
 import argparse
 import os.path as osp
@@ -80,8 +70,7 @@ def _build(config: str):
     from mmseg.apis import init_model
     torch.manual_seed(0)
     cfg = load_config(osp.join(ROOT, config))
-    model = revert_sync_batchnorm(init_model(cfg, device='cpu')).eval()
-    return model
+    return revert_sync_batchnorm(init_model(cfg, device='cpu')).eval()
 
 
 def _time(run) -> float:
@@ -99,9 +88,7 @@ def main(argv=None):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    # onnxruntime's idle threads spin after a run (and torch's OpenMP ones
-    # briefly too), taking the cores from whatever runs next: no spinning,
-    # and a pause between runs
+    # idle threads that spin would take the cores from the next run
     options.add_session_config_entry('session.intra_op.allow_spinning', '0')
     image = torch.rand(1, 3, *args.shape, generator=torch.Generator()
                        .manual_seed(0)) * 255

@@ -5,26 +5,13 @@
         [--with-labels] [--device cpu|cuda|cuda:N] [--cfg-options K=V ...]
         [--no-progress] [--backend pytorch|onnxruntime]
 
-IMAGES are files, folders (their images, recursively, sorted) and glob
-patterns (quote them, e.g. 'photos/**/*.jpg', and the tool expands them).
-For each image it writes, under ``--out``:
-
-- ``pred/<name>.png``: the prediction as an 8-bit grayscale PNG of class
-  indices: trainIds (0..18 for the Cityscapes classes, the default) or, with
-  ``--label-format labelid``, Cityscapes label ids, the format of the
-  Cityscapes benchmark server (``<city>_<seq>_<frame>_leftImg8bit.png`` keeps
-  the name the server matches on);
-- ``vis/<name>.png``: the image blended with the class colours.
-
-``<name>`` is the image's path below the common folder of the inputs, so
-``a/x.png`` and ``b/x.png`` do not overwrite each other; a name that would
-leave ``--out`` (a pattern with ``..`` after a wildcard) or land on another
-output is refused before the model is loaded. Images are resized
-by the config's ``test_pipeline`` (the source domain's test scale);
-predictions come back at the image's own size. An input that names no image,
-an unusable ``--out`` or config, and a missing checkpoint end the tool with
-a message (status 2) before the model is loaded; a checkpoint for another
-model ends it with the mismatched keys (status 1). See docs/inference.md.
+IMAGES are files, folders (searched recursively) and quoted glob patterns.
+Under ``--out``, ``pred/<name>.png`` holds each prediction (trainIds, or
+Cityscapes label ids for the benchmark server) and ``vis/<name>.png`` its
+colour overlay; ``<name>`` is the image's path below the inputs' common
+folder. Bad input (images, ``--out``, config, a missing checkpoint) ends the
+tool with a message (status 2) before the model loads; an unusable
+checkpoint with one line (status 1). See docs/inference.md.
 """
 import argparse
 import os.path as osp
@@ -110,9 +97,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     parser, args = parse_args(argv)
-    # everything a user can get wrong is checked before the model loads
+    # everything a user can get wrong is checked before the model loads;
+    # a second run must not segment the first run's outputs
     try:
-        # a second run must not segment the first run's outputs
         images = find_images(
             args.images,
             exclude=[osp.join(args.out, d) for d in (PRED_DIR, VIS_DIR)])

@@ -5,22 +5,14 @@
         [--exporter dynamo|torchscript] [--opset-version N] [--fp16]
         [--verify] [--tolerance T] [--cfg-options K=V ...]
 
-The graph takes ``image`` (float32, N x 3 x H x W, RGB, values 0-255: the
-config's normalisation is inside) and gives ``logits`` (float32, N x C x H x
-W, at the input size) or, with ``--with-argmax``, ``labels`` (int64, N x H
-x W). Batch, height and width are dynamic unless ``--static``; ``--shape``
-is the example size the exporter traces with (default 512 1024). The test
-pipeline's resize is not in the graph: ``tools/infer.py CONFIG F.onnx ...
---backend onnxruntime`` applies it, as for the PyTorch model.
-
-``--verify`` runs onnxruntime and PyTorch on random images at the example
-size and at a second one (3/4 of the height, 5/8 of the width, a batch of
-2) and prints the largest absolute and relative logit error and the argmax
-agreement; beyond ``--tolerance`` (relative to the largest logit) or below
-99.9% agreement (99% with ``--fp16``) it ends with status 1. Options, the
-config and the output file are checked before the model is loaded (status
-2); a checkpoint for another model, an export that fails or a file that
-fails verification end it with status 1. See docs/deployment.md.
+The graph is ``ibnseg.apis.onnx_export``'s (RGB 0-255 images in, logits or
+labels at the input size out; the test pipeline's resize stays outside, as
+``tools/infer.py --backend onnxruntime`` applies it). ``--verify`` compares
+onnxruntime with PyTorch at the example size and a second one and fails
+(status 1) beyond ``--tolerance`` or below 99.9% argmax agreement (99%
+with ``--fp16``). Bad options, config or output file end it with status 2
+before the model loads; an unusable checkpoint or a failed export with
+status 1. See docs/deployment.md.
 """
 import argparse
 import json

@@ -1,27 +1,14 @@
 """Segment one's own images with a trained model: the library behind
-``tools/infer.py``.
+``tools/infer.py``, around mmseg's ``inference_model`` (which does the
+pipeline and the forward pass).
 
-mmseg's ``init_model`` + ``inference_model`` run one image at a time and
-write nothing; ``MMSegInferencer`` names its outputs ``00000000_pred.png`` by
-count, so nothing ties a prediction to its image. This module adds what a
-user with a folder of photos (or the Cityscapes test split) needs around
-mmseg's ``inference_model``, which still does the pipeline and the forward
-pass:
-
-- :func:`find_images` turns files, folders (searched recursively) and glob
-  patterns into a sorted list of images, each with an output name that
-  mirrors its path below the inputs' common folder, so ``a/x.png`` and
-  ``b/x.png`` do not overwrite each other; an argument that names no image
-  is an error naming it, before any model is loaded;
-- :func:`inference_dataset_meta` checks that a config can serve
-  ``inference_model`` (a top-level ``test_pipeline``) and reads the classes
-  and palette of the data it was trained for from the config;
-- :func:`load_segmentor` builds a config's model and loads a checkpoint
-  into it strictly and safely (the analysis tools use it too), and
-  :func:`init_segmentor` adds the classes and palette the config names;
-- :func:`segment_images` runs the model and writes, per image, a label PNG of
-  class indices (trainIds, or Cityscapes label ids for the benchmark server)
-  and a colour overlay drawn by mmseg's ``SegLocalVisualizer``.
+mmseg's ``MMSegInferencer`` names its outputs by count
+(``00000000_pred.png``); here each image's outputs mirror its path below
+the inputs' common folder (:func:`find_images`), the model is loaded
+strictly and safely (:func:`load_segmentor`), its classes and palette come
+from the config (:func:`inference_dataset_meta`), and label PNGs (trainIds
+or Cityscapes label ids) and overlays are written atomically
+(:func:`segment_images`).
 """
 import copy
 import glob
@@ -55,19 +42,17 @@ __all__ = [
     'segment_images', 'to_label_format'
 ]
 
-#: File endings taken from folders and glob matches (case-insensitive);
-#: files named one by one are taken whatever their ending.
+#: Endings taken from folders and glob matches (any case); files named one
+#: by one are taken whatever their ending.
 IMAGE_EXTENSIONS = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff',
                     '.webp')
 
-#: Pixel values of the label PNGs: ``'trainid'`` writes the model's class
-#: indices (0..18 for the 19 Cityscapes classes), ``'labelid'`` the
-#: Cityscapes label ids of those classes, as the Cityscapes benchmark server
-#: expects them.
+#: Pixel values of the label PNGs: the model's class indices, or the
+#: Cityscapes label ids the benchmark server expects.
 LABEL_FORMATS = ('trainid', 'labelid')
 
-#: Sub-folders of the output folder, as mmseg's ``MMSegInferencer`` names
-#: them: ``pred/`` holds the label PNGs, ``vis/`` the overlays.
+#: Sub-folders of the output folder (label PNGs, overlays), as mmseg's
+#: ``MMSegInferencer`` names them.
 PRED_DIR = 'pred'
 VIS_DIR = 'vis'
 
@@ -83,27 +68,16 @@ class ImageReadError(ValueError):
 
 @dataclass(frozen=True)
 class InputImage:
-    """One image to segment.
-
-    Attributes:
-        path (str): The file, as the user's argument spells it.
-        name (str): Its output name without extension, relative to the
-            output folders: the path below the common folder of all inputs,
-            e.g. ``'berlin/berlin_000000_000019_leftImg8bit'``.
-    """
+    """One image to segment: ``path`` as the user spells it, ``name`` its
+    output name without extension (``'berlin/berlin_000000_000019_x'``)."""
     path: str
     name: str
 
 
 @dataclass(frozen=True)
 class SegmentedImage:
-    """What :func:`segment_images` wrote for one image.
-
-    Attributes:
-        image (InputImage): The input.
-        label_path (str): The label PNG (one 8-bit channel).
-        overlay_path (str): The colour overlay PNG (image size, RGB).
-    """
+    """What :func:`segment_images` wrote for one image: the label PNG (8-bit)
+    and the colour overlay (RGB)."""
     image: InputImage
     label_path: str
     overlay_path: str
@@ -114,13 +88,12 @@ def _is_image_file(path: str) -> bool:
 
 
 def _images_in(folder: str, exclude: Sequence[str] = ()) -> List[str]:
-    """Image files below ``folder``, sorted by path; hidden files and
-    folders (temporary files of killed writers, macOS ``._x.png``) and the
-    folders ``exclude`` (real paths) skipped.
-    """
+    """Image files below ``folder``, sorted; hidden files and folders
+    (temporary files, macOS ``._x.png``) and the real paths ``exclude``
+    skipped."""
     found = []
-    # symbolic links to folders are followed (datasets are often linked
-    # in), each real folder once: a link to an ancestor would never end
+    # links are followed (datasets are often linked in), each real folder
+    # once: a link to an ancestor would never end
     visited = set(exclude)
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         real = osp.realpath(dirpath)
@@ -159,9 +132,7 @@ def _glob_root(pattern: str) -> str:
 
 def _expand(argument: str,
             exclude: Sequence[str] = ()) -> Tuple[str, List[str]]:
-    """``(root, images)`` of one argument: a file, a folder or a pattern;
-    folders and patterns take nothing below the real folders ``exclude``.
-    """
+    """``(root, images)`` of a file, folder or pattern argument."""
     if osp.isdir(argument):
         images = _images_in(argument, exclude)
         if not images:
@@ -189,37 +160,21 @@ def _expand(argument: str,
 def find_images(arguments: Sequence[str],
                 check_headers: bool = True,
                 exclude: Sequence[str] = ()) -> List[InputImage]:
-    """The images that files, folders and glob patterns name, in order.
-
-    Each argument is, in this order of precedence, a folder (its images,
-    recursively, sorted by path), a file (taken as it is), or a glob
-    pattern with ``*``, ``?``, ``[...]`` or ``**`` (its matching image
-    files, and the images of matching folders, sorted). An image named
-    twice is kept once, where it first appears.
-
-    Output names mirror each image's path below the common folder of the
-    arguments' folders (a folder argument itself, a file's folder, a
-    pattern's part before its first wildcard): one folder argument keeps its
-    sub-folders (``berlin/...``), one file is just its stem, and files from
-    two folders keep those folders, so two ``x.png`` never share an output.
+    """The images that folders (recursively, sorted), files and glob
+    patterns name, in order, each once. Output names mirror each path below
+    the common folder of the arguments' folders (a folder, a file's folder,
+    a pattern's part before its first wildcard).
 
     Args:
         arguments (Sequence[str]): The user's image arguments.
-        check_headers (bool): Open every image's header (PIL reads a few
-            bytes) so that a file that is no image fails here, before a
-            model is loaded, rather than midway through a run.
-        exclude (Sequence[str]): Folders whose images folders and patterns
-            do not take: the output folder, so that ``photos/ --out
-            photos/seg`` run twice does not segment its own overlays.
-            Files named one by one are taken all the same.
-
-    Returns:
-        list[InputImage]: At least one image.
+        check_headers (bool): Open every image's header, so that a file that
+            is no image fails before a model is loaded.
+        exclude (Sequence[str]): Folders that folders and patterns do not
+            take from (the output folders of an earlier run).
 
     Raises:
         ImageInputError: An argument names nothing or no image, a file is
-            not an image, or two images would get the same output name
-            (``x.png`` and ``x.jpg`` in one folder).
+            not an image, or two images would share an output name.
     """
     if not arguments:
         raise ImageInputError('no image given')
@@ -249,33 +204,17 @@ def find_images(arguments: Sequence[str],
 
 
 def output_paths(image: InputImage, out_dir: str) -> Tuple[str, str]:
-    """``(label PNG, overlay PNG)`` that :func:`segment_images` writes for
-    ``image``: ``<out_dir>/pred/<name>.png`` and ``<out_dir>/vis/<name>.png``.
-    """
+    """``(<out_dir>/pred/<name>.png, <out_dir>/vis/<name>.png)``."""
     return (osp.join(out_dir, PRED_DIR, image.name + '.png'),
             osp.join(out_dir, VIS_DIR, image.name + '.png'))
 
 
 def check_output_paths(images: Sequence[InputImage], out_dir: str,
                        option: str = 'out_dir') -> None:
-    """Raise unless every output of ``images`` stays inside ``out_dir`` and
-    none is another's.
-
-    A name is an image's path below the inputs' common folder, taken as
-    written: a pattern with ``..`` after a wildcard
-    (``'a/b/*/../../../x/*.png'``) matches images that are not below its
-    fixed part, and their names climb out of ``pred/`` and ``vis/`` (the
-    label PNG and the overlay then being one file outside ``out_dir``).
-    See ``ibnseg.engine.fileio.check_output_names``.
-
-    Args:
-        images (Sequence[InputImage]): From :func:`find_images`.
-        out_dir (str): The output folder.
-        option (str): Names it in the message ('--out' in tools/infer.py).
-
-    Raises:
-        OutputPathError: Naming the image, its output and ``out_dir``.
-    """
+    """Raise ``OutputPathError`` (naming the image, its output and
+    ``option``) unless every output stays inside ``out_dir`` and none is
+    another's: a pattern with ``..`` after a wildcard gives names that
+    climb out of ``pred/`` and ``vis/``."""
     check_output_names(
         ((image.path, path) for image in images
          for path in output_paths(image, out_dir)), out_dir, option)
@@ -291,8 +230,7 @@ def _check_header(path: str) -> None:
 
 
 def _dataset_cfg(cfg: Config) -> dict:
-    """The dataset whose classes the model predicts: the test dataloader's
-    (the first of a concatenation), else the training one's."""
+    """The test (else val, else train) dataset, unwrapped to the first."""
     for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
         dataset = (cfg.get(key) or {}).get('dataset')
         if dataset:
@@ -311,25 +249,13 @@ def _dataset_cfg(cfg: Config) -> dict:
 
 
 def inference_dataset_meta(cfg: Config) -> dict:
-    """Check ``cfg`` for inference; return its classes and palette.
-
-    mmseg's ``inference_model`` builds its pipeline from the config's
-    top-level ``test_pipeline``, which must therefore exist and load the
-    image from a file. The classes and palette are those of the config's
-    dataset class (its ``METAINFO``) updated with the dataset's
-    ``metainfo``, as the dataset itself would read them; no data is needed.
-
-    Args:
-        cfg (Config): A loaded config (not modified).
-
-    Returns:
-        dict: ``classes`` (tuple of str) and ``palette`` (list of
-        ``[r, g, b]``), one per class the model predicts.
+    """``dict(classes, palette)`` of ``cfg``'s dataset (its class's
+    ``METAINFO`` updated with its ``metainfo``; no data needed).
 
     Raises:
-        ValueError: No ``test_pipeline``, one without
-            ``LoadImageFromFile``, or classes that do not match the model's
-            ``decode_head.num_classes``; the message names the config.
+        ValueError: No top-level ``test_pipeline`` (what ``inference_model``
+            reads), one without ``LoadImageFromFile``, or classes that do
+            not match ``decode_head.num_classes``; naming the config.
     """
     pipeline = cfg.get('test_pipeline')
     if not pipeline:
@@ -350,14 +276,11 @@ def inference_dataset_meta(cfg: Config) -> dict:
     if dataset_class is None:
         raise ValueError(f'config {cfg.filename}: unknown dataset type '
                          f'{dataset_type!r}')
-    # mmengine's own reading of METAINFO + metainfo, without building the
-    # dataset (which would need the data on disk)
     meta = dataset_class._load_metainfo(dataset.get('metainfo'))
     classes = tuple(meta.get('classes') or ())
     palette = [list(c) for c in meta.get('palette') or ()]
     if len(palette) != len(classes):
-        # a class subset (metainfo=dict(classes=...)): as mmseg's datasets
-        # do, keep the colours of the chosen classes
+        # a class subset keeps its classes' colours, as mmseg's datasets do
         full = dict(zip(dataset_class.METAINFO.get('classes', ()),
                         dataset_class.METAINFO.get('palette', ())))
         if not all(name in full for name in classes):
@@ -390,12 +313,9 @@ def check_label_format(label_format: str, classes: Sequence[str]) -> None:
 
 
 def to_label_format(pred: np.ndarray, label_format: str) -> np.ndarray:
-    """A prediction (HxW class indices) as the uint8 values of a label PNG.
-
-    ``'trainid'`` keeps the indices; ``'labelid'`` maps trainId ``t`` to
-    ``ibnseg.datasets.labels.TRAIN_ID_LABEL_IDS[t]`` and anything else (the
-    ignore index) to 0, 'unlabeled', which the benchmark does not score.
-    """
+    """A prediction (HxW class indices) as a label PNG's uint8 values;
+    ``'labelid'`` maps anything but a trainId (the ignore index) to 0,
+    'unlabeled', which the benchmark does not score."""
     pred = np.asarray(pred)
     if pred.size and (pred.min() < 0 or pred.max() > 255):
         raise ValueError('a label PNG holds 0..255; the prediction has '
@@ -411,18 +331,8 @@ def to_label_format(pred: np.ndarray, label_format: str) -> np.ndarray:
 
 
 def load_segmentor(cfg: Config, checkpoint: str, device: str = 'cpu'):
-    """Build ``cfg.model`` and load ``checkpoint`` into it, strictly.
-
-    Args:
-        cfg (Config): The config (not modified).
-        checkpoint (str): An mmengine checkpoint (``{'state_dict': ...}``)
-            or a plain state dict.
-        device (str): Where the model runs.
-
-    Raises:
-        CheckpointMismatchError: See
-            :func:`ibnseg.utils.checkpoint.load_strictly`.
-    """
+    """``cfg.model`` (not modified) with ``checkpoint`` loaded strictly
+    (:func:`ibnseg.utils.checkpoint.load_strictly`), in eval mode."""
     model = init_model(copy.deepcopy(cfg), checkpoint=None, device='cpu')
     load_strictly(model, checkpoint, cfg.filename)
     if not is_distributed():
@@ -433,25 +343,20 @@ def load_segmentor(cfg: Config, checkpoint: str, device: str = 'cpu'):
 
 def init_segmentor(config, checkpoint: str, device: str = 'cpu',
                    cfg_options: Optional[dict] = None):
-    """Build a config's model and load a checkpoint into it, ready for
-    ``mmseg.apis.inference_model`` and :func:`segment_images`.
-
-    Unlike mmseg's ``init_model``, the checkpoint must match the model
-    exactly (:func:`load_segmentor`: strict, safe unpickling)
-    and ``model.dataset_meta`` comes from the config (see
-    :func:`inference_dataset_meta`), not from a guess by class count.
+    """mmseg's ``init_model``, but the checkpoint must match exactly
+    (:func:`load_segmentor`) and ``dataset_meta`` comes from the config
+    (:func:`inference_dataset_meta`), not a guess by class count.
 
     Args:
         config (str | Config): Config file or loaded config.
-        checkpoint (str): Checkpoint file (or URL).
+        checkpoint (str): Checkpoint file or URL.
         device (str): 'cpu', 'cuda', 'cuda:1' ...
-        cfg_options (dict, optional): Settings to override, as
-            ``--cfg-options`` gives them.
+        cfg_options (dict, optional): Settings to override.
 
     Raises:
         FileNotFoundError: The config or a local checkpoint is missing.
         ValueError: The config cannot serve inference.
-        CheckpointMismatchError: The checkpoint is for another model.
+        CheckpointError: The checkpoint is unusable or for another model.
     """
     if isinstance(config, Config):
         cfg = Config(config.to_dict(), filename=config.filename)
@@ -475,9 +380,8 @@ def _read_rgb(path: str) -> np.ndarray:
 
 def _batches(images: Sequence[InputImage], batch_size: int
              ) -> Iterator[List[Tuple[InputImage, np.ndarray]]]:
-    """Consecutive images of one size, at most ``batch_size`` at a time:
-    mmseg's data preprocessor stacks a test batch without padding, so its
-    images must share their size after the pipeline's resize."""
+    """Consecutive images of one size, at most ``batch_size``: mmseg stacks
+    a test batch without padding."""
     batch = []
     for image in images:
         rgb = _read_rgb(image.path)
@@ -498,36 +402,27 @@ def segment_images(model,
                    batch_size: int = 1,
                    with_labels: bool = False,
                    progress: bool = True) -> List[SegmentedImage]:
-    """Segment ``images`` with mmseg's ``inference_model``; write the results.
-
-    For each image, ``<out_dir>/pred/<name>.png`` is the prediction as an
-    8-bit grayscale PNG (see :func:`to_label_format`) and
-    ``<out_dir>/vis/<name>.png`` the image blended with the class colours
-    (mmseg's ``SegLocalVisualizer``), both at the image's size. Files are
-    written atomically: an interrupted run leaves no truncated PNG.
+    """Segment ``images`` with ``inference_model`` and write, atomically and
+    at each image's size, its label PNG (:func:`to_label_format`) and its
+    overlay (mmseg's ``SegLocalVisualizer``) at :func:`output_paths`.
 
     Args:
-        model: A segmentor with ``cfg`` and ``dataset_meta`` (from
-            :func:`init_segmentor`, or mmseg's ``init_model`` with a
-            checkpoint).
+        model: A segmentor with ``cfg`` and ``dataset_meta``.
         images (Sequence[InputImage]): From :func:`find_images`.
-        out_dir (str): Output folder (created if needed).
+        out_dir (str): Output folder.
         label_format (str): One of :data:`LABEL_FORMATS`.
-        opacity (float): Weight of the class colours in the overlay, in
-            (0, 1].
-        batch_size (int): Images per forward pass; only images of the same
-            size share one.
+        opacity (float): Weight of the class colours, in (0, 1].
+        batch_size (int): Images per forward pass (of one size).
         with_labels (bool): Write class names onto the overlay.
         progress (bool): Show mmengine's progress bar.
 
     Returns:
-        list[SegmentedImage]: The files written, in input order.
+        list[SegmentedImage]: In input order.
 
     Raises:
-        OutputPathError: An output would leave ``out_dir`` or be another's
-            (:func:`check_output_paths`); checked before any image is read.
-        ImageReadError: An image cannot be decoded, or the model's input
-            pipeline fails on it (the message names the files).
+        OutputPathError: Before any image is read (:func:`check_output_paths`).
+        ImageReadError: An image cannot be decoded or the pipeline fails on
+            it; the message names the files.
     """
     meta = getattr(model, 'dataset_meta', None)
     if not meta or not meta.get('classes') or not meta.get('palette'):

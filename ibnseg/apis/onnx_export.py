@@ -1,21 +1,14 @@
 """Export a segmentor to ONNX and check the file against PyTorch: the
 library behind ``tools/pytorch2onnx.py``.
 
-The exported graph is the whole model a deployment needs, so that nothing
-of mmseg has to be rebuilt around it: it takes images as they come from a
-decoder (``image``: float32, N x 3 x H x W, RGB, values 0-255), applies the
-config's ``data_preprocessor`` normalisation (and its channel order) inside,
-and returns logits at the input size (``logits``: float32, N x C x H x W),
-or with ``with_argmax`` the class index of every pixel (``labels``: int64,
-N x H x W). That is mmseg's whole-image inference without the test
-pipeline's resize, which stays outside (the runtime resizes the image,
-``ibnseg.apis.onnx_inference`` with the config's ``test_pipeline``).
-
-Batch, height and width are dynamic by default. An exporter can still fix
-them without a word (a size check in a layer that it turns into a guard),
-so :func:`export_onnx` reads the graph's input back and refuses a file
-fixed at the example's size; :func:`verify_onnx` runs onnxruntime at a
-second size, which is what catches a size fixed deeper in the graph.
+The graph takes decoded images (``image``: float32 N x 3 x H x W, RGB,
+0-255), normalises them as the config's ``data_preprocessor`` does and
+returns logits at the input size (``logits``: N x C x H x W) or, with
+``with_argmax``, labels (int64 N x H x W); the test pipeline's resize stays
+outside (``ibnseg.apis.onnx_inference``). Batch, height and width are
+dynamic by default; an exporter can fix them silently, so
+:func:`export_onnx` refuses an input fixed at the example's size and
+:func:`verify_onnx` runs a second size.
 """
 import copy
 import io
@@ -38,27 +31,23 @@ __all__ = [
     'second_shape', 'verify_onnx'
 ]
 
-#: ``'dynamo'``: torch's current exporter (``torch.onnx.export(...,
-#: dynamo=True)``, via ``torch.export``); ``'torchscript'``: the legacy one
-#: that traces with TorchScript (``dynamo=False``).
+#: ``torch.onnx.export(dynamo=True)`` or the legacy TorchScript exporter.
 EXPORTERS = ('dynamo', 'torchscript')
 
-#: Keys of the ONNX file's metadata (``metadata_props``) that say what the
-#: graph takes and gives; ``ibnseg.apis.onnx_inference`` reads them.
+#: Prefix of the file's ``metadata_props`` that onnx_inference reads.
 META_PREFIX = 'ibnseg.'
 
 INPUT_NAME = 'image'
 
 
 class ExportError(ValueError):
-    """A model or config that cannot be exported, or an export that failed
-    or came out wrong; the message says which and why in one line."""
+    """A model that cannot be exported, or an export that failed or came
+    out wrong; the message says why in one line."""
 
 
 def import_onnx_package(name: str):
-    """``onnx`` or ``onnxruntime``: ibnseg's test dependencies
-    (requirements/tests.txt), not its runtime ones; a missing one is an
-    :class:`ExportError` that says how to install it."""
+    """``onnx`` or ``onnxruntime`` (test dependencies, not runtime ones),
+    or an :class:`ExportError` that says how to install it."""
     import importlib
     try:
         return importlib.import_module(name)
@@ -70,17 +59,10 @@ def import_onnx_package(name: str):
 
 @dataclass(frozen=True)
 class ParityResult:
-    """onnxruntime against PyTorch on one batch of random images.
-
-    Attributes:
-        shape (tuple): The batch's (N, 3, H, W).
-        max_abs (float): Largest absolute difference of the logits (NaN for
-            a graph that outputs labels).
-        max_rel (float): ``max_abs`` over the largest absolute PyTorch
-            logit: an error relative to the logits' range, which an
-            element-wise ratio near zero-valued logits would not be.
-        agreement (float): Fraction of pixels whose argmax agrees.
-    """
+    """onnxruntime against PyTorch on one (N, 3, H, W) batch: the largest
+    absolute logit difference (NaN for a labels graph), that over the
+    largest absolute logit (element-wise ratios blow up near zero), and the
+    fraction of pixels whose argmax agrees."""
     shape: Tuple[int, ...]
     max_abs: float
     max_rel: float
@@ -96,12 +78,9 @@ class ParityResult:
 
 
 def check_exportable(cfg: Config) -> None:
-    """Raise :class:`ExportError` unless ``cfg``'s model is one the exported
-    graph computes exactly: mmseg's ``EncoderDecoder`` in whole-image test
-    mode, without test-time padding, with more than one output class.
-
-    Checked on the config, before anything is built or loaded.
-    """
+    """Raise :class:`ExportError` unless ``cfg``'s model is one the graph
+    computes exactly: an ``EncoderDecoder`` in whole-image test mode,
+    without test-time padding, with a logit per class."""
     model = cfg.get('model') or {}
     where = f'config {cfg.filename}'
     if model.get('type') != 'EncoderDecoder':
@@ -131,24 +110,22 @@ def check_exportable(cfg: Config) -> None:
 
 
 class SegmentorForExport(nn.Module):
-    """An mmseg ``EncoderDecoder`` from RGB 0-255 images to logits (or
-    labels) at the input size: the graph :func:`export_onnx` writes.
+    """An ``EncoderDecoder`` from RGB 0-255 images to logits (or labels) at
+    the input size: the graph :func:`export_onnx` writes.
 
     Args:
         segmentor (EncoderDecoder): In eval mode, on the CPU.
         with_argmax (bool): Output the argmax over classes (int64).
-        fp16 (bool): Run the network in float16 with its instance
-            normalisation layers (IBN and IN modules) in float32; the input
-            and the logits stay float32. The caller converts the
-            segmentor (see :func:`half_but_instance_norm`).
+        fp16 (bool): The network takes float16 (converted by
+            :func:`half_but_instance_norm`); input and logits stay float32.
     """
 
     def __init__(self, segmentor, with_argmax=False, fp16=False):
         super().__init__()
         preprocessor = segmentor.data_preprocessor
         self.segmentor = segmentor
-        # the data preprocessor flips BGR (what mmcv decodes) into the
-        # model's order; a model trained without the flip takes BGR
+        # the preprocessor flips mmcv's BGR; a model trained without the
+        # flip takes BGR
         self.rgb_to_model = not getattr(preprocessor, 'channel_conversion',
                                         False)
         normalize = getattr(preprocessor, '_enable_normalize', False)
@@ -175,8 +152,7 @@ class SegmentorForExport(nn.Module):
 
 
 def _instance_norm_modules(module: nn.Module) -> List[nn.Module]:
-    """The outermost modules that normalise per instance: IBN-Net's IBN
-    and ParallelIBN layers, and any ``nn.InstanceNorm2d`` outside them."""
+    """The outermost IBN, ParallelIBN and ``nn.InstanceNorm2d`` modules."""
     from ..models.layers.ibn import IBN, ParallelIBN
     found = []
 
@@ -192,17 +168,11 @@ def _instance_norm_modules(module: nn.Module) -> List[nn.Module]:
 
 
 def half_but_instance_norm(segmentor: nn.Module) -> int:
-    """Convert ``segmentor`` to float16 except its instance normalisation,
-    which stays float32 and casts its input up and its output back.
-
-    Why: the variance over a whole feature map is a sum of H x W squares,
-    which overflows or loses its small terms in float16; the IBN layers
-    (their IN and BN halves together, since the fused path computes both)
-    and IBN-b's IN are kept in float32 instead.
-
-    Returns:
-        int: How many modules were kept in float32.
-    """
+    """Convert ``segmentor`` to float16 except its instance normalisation
+    (whole IBN layers, whose fused path computes both halves), which stays
+    float32 and casts around itself: a variance over a whole feature map
+    overflows or loses its small terms in float16. Returns how many modules
+    were kept."""
     kept = _instance_norm_modules(segmentor)
     segmentor.half()
     for module in kept:
@@ -261,29 +231,23 @@ def export_onnx(segmentor, output_file: str, shape: Sequence[int],
                 with_argmax: bool = False, fp16: bool = False,
                 opset: Optional[int] = None,
                 metadata: Optional[dict] = None) -> dict:
-    """Export ``segmentor`` (:class:`SegmentorForExport`'s graph) to
-    ``output_file``, written atomically.
+    """Write :class:`SegmentorForExport`'s graph to ``output_file``,
+    atomically, and return the metadata written (``ibnseg.*`` keys).
 
     Args:
-        segmentor (EncoderDecoder): Loaded, in eval mode, on the CPU (not
-            modified: ``fp16`` converts a copy).
+        segmentor (EncoderDecoder): In eval mode, on the CPU (not modified).
         output_file (str): The ``.onnx`` file.
         shape (Sequence[int]): (H, W) of the example image.
         exporter (str): One of :data:`EXPORTERS`.
-        dynamic (bool): Batch, height and width dynamic (else fixed at 1 x
-            H x W).
+        dynamic (bool): Batch, height and width dynamic, else 1 x H x W.
         with_argmax (bool): Output labels instead of logits.
         fp16 (bool): See :class:`SegmentorForExport`.
-        opset (int, optional): ONNX opset (default: the exporter's own for
-            dynamo, 17 for torchscript).
-        metadata (dict, optional): More ``metadata_props`` (str values).
-
-    Returns:
-        dict: The metadata written (``ibnseg.*`` keys).
+        opset (int, optional): Default: dynamo's own, 17 for torchscript.
+        metadata (dict, optional): More ``metadata_props``.
 
     Raises:
-        ExportError: The exporter failed (its error in one line), or fixed
-            a dimension that was to be dynamic.
+        ExportError: The exporter failed (in one line), or fixed a
+            dimension that was to be dynamic.
     """
     if exporter not in EXPORTERS:
         raise ExportError(f'exporter {exporter!r}: expected one of '
@@ -330,9 +294,8 @@ def export_onnx(segmentor, output_file: str, shape: Sequence[int],
 
 
 def second_shape(shape: Sequence[int]) -> Tuple[int, int]:
-    """A second size for :func:`verify_onnx`: 3/4 of the height and 5/8 of
-    the width, multiples of 8 (at least 32), so that both dimensions and
-    the aspect ratio change."""
+    """3/4 of the height and 5/8 of the width, multiples of 8 (at least 32):
+    a second size that changes both sides and the aspect ratio."""
     h, w = shape
     return (max(32, 3 * h // 4 // 8 * 8), max(32, 5 * w // 8 // 8 * 8))
 
@@ -340,21 +303,13 @@ def second_shape(shape: Sequence[int]) -> Tuple[int, int]:
 def verify_onnx(onnx_file: str, reference: nn.Module,
                 shapes: Sequence[Tuple[int, int, int]],
                 seed: int = 0) -> List[ParityResult]:
-    """Run ``onnx_file`` with onnxruntime (CPU) and ``reference`` (a float32
-    :class:`SegmentorForExport` without argmax) on random images.
-
-    Args:
-        onnx_file (str): The exported file.
-        reference (nn.Module): The float32 PyTorch graph giving logits.
-        shapes (Sequence[tuple]): (N, H, W) of each batch.
-        seed (int): Of the random images (uniform 0-255).
-
-    Returns:
-        list[ParityResult]: One per batch.
+    """A :class:`ParityResult` per (N, H, W) in ``shapes``: ``onnx_file``
+    in onnxruntime (CPU) against ``reference`` (a float32 logits
+    :class:`SegmentorForExport`) on random 0-255 images from ``seed``.
 
     Raises:
-        ExportError: onnxruntime cannot load or run the file (e.g. a size
-            the graph was fixed at); the message names the size.
+        ExportError: onnxruntime cannot load or run the file; the message
+            names the size.
     """
     ort = import_onnx_package('onnxruntime')
     try:

@@ -1,14 +1,5 @@
-"""Segment images with an exported ONNX file in onnxruntime, without
-building the PyTorch model: ``tools/infer.py --backend onnxruntime``.
-
-:class:`OnnxSegmentor` answers the three things of a segmentor that
-mmseg's ``inference_model`` and :func:`ibnseg.apis.segment_images` use
-(``cfg``, ``dataset_meta``, ``test_step``), so the images go through the
-config's ``test_pipeline`` and the outputs through the same writers as with
-the PyTorch model. ``test_step`` does what mmseg's data preprocessor and
-``postprocess_result`` do around the network: the images as RGB float, the
-logits resized to each image's own size (bilinear, the head's
-``align_corners``), then the argmax.
+"""Segment images with an exported ONNX file in onnxruntime, without the
+PyTorch model: ``tools/infer.py --backend onnxruntime``.
 """
 import copy
 import json
@@ -26,8 +17,7 @@ from .onnx_export import (INPUT_NAME, META_PREFIX, ExportError,
 
 __all__ = ['BACKENDS', 'OnnxModelError', 'OnnxSegmentor']
 
-#: What runs the model in ``tools/infer.py``: ``'pytorch'`` builds it from
-#: the config and a checkpoint, ``'onnxruntime'`` runs an exported file.
+#: What runs the model in ``tools/infer.py``.
 BACKENDS = ('pytorch', 'onnxruntime')
 
 
@@ -37,8 +27,11 @@ class OnnxModelError(ValueError):
 
 
 class OnnxSegmentor:
-    """An exported ``tools/pytorch2onnx.py`` file, run by onnxruntime on the
-    CPU, in the shape mmseg's ``inference_model`` expects of a model.
+    """An exported ``tools/pytorch2onnx.py`` file run by onnxruntime on the
+    CPU, with what mmseg's ``inference_model`` and
+    :func:`ibnseg.apis.segment_images` use of a segmentor (``cfg``,
+    ``dataset_meta``, ``test_step``), so images go through the config's
+    ``test_pipeline`` and the same writers.
 
     Args:
         onnx_file (str): The exported file.
@@ -87,16 +80,15 @@ class OnnxSegmentor:
         self.labels_out = props['output'] == 'labels'
         self.align_corners = json.loads(props.get('align_corners', 'false'))
         self.cfg = copy.deepcopy(cfg)  # inference_model edits its pipeline
-        # the pipeline's transforms are looked up in the config's scope, as
-        # mmseg's init_model arranges for the PyTorch model
+        # the pipeline's transforms live in the config's scope (as
+        # init_model arranges for the PyTorch model)
         init_default_scope(cfg.get('default_scope', 'mmseg'))
         self.dataset_meta = dataset_meta
 
     def test_step(self, data: dict) -> List[SegDataSample]:
-        """Run the graph on a batch from the test pipeline (images of one
-        size, BGR uint8 as ``LoadImageFromFile`` decodes them)."""
-        # the graph takes RGB 0-255 and applies the model's channel order
-        # and normalisation itself
+        """What mmseg's preprocessor, network and ``postprocess_result`` do
+        for a batch of one size (BGR uint8 from ``LoadImageFromFile``); the
+        graph takes RGB and normalises itself."""
         images = torch.stack(data['inputs']).flip(1).float()
         output = torch.from_numpy(
             self.session.run(None, {INPUT_NAME: images.numpy()})[0])
@@ -104,8 +96,7 @@ class OnnxSegmentor:
         for i, sample in enumerate(data['data_samples']):
             size = sample.metainfo['ori_shape'][:2]
             if self.labels_out:
-                # labels are resized as labels: nearest, as mmseg does with
-                # label maps (logits-graph output is resized before argmax)
+                # labels resize as labels (nearest); logits before argmax
                 pred = F.interpolate(
                     output[i:i + 1, None].float(), size=size,
                     mode='nearest')[0].long()
