@@ -1,17 +1,13 @@
 """Test (and evaluate) a checkpoint: mmseg 1.2.2's ``tools/test.py`` with
 ibnseg loaded.
 
-Same command line as mmseg's; ibnseg is imported so its modules work
-without ``custom_imports``, distributed tests work on CPU-only machines,
-``--out`` writes a folder per domain with ``CrossDomainIoUMetric`` and
-``--show-dir`` names the pictures by domain (and paints the last batch of
-a test shorter than the visualization interval). The console shows the
-test's progress and its mIoU values; everything printed goes to
-``<work dir>/test.log`` (``--verbose`` prints it instead). Before the model
-is built, every output location (``--work-dir``, ``--out``, ``--show-dir``)
-is checked and the checkpoint loaded (safely, see ``ibnseg.utils.checkpoint``):
-an unreadable or refused checkpoint ends the tool with a one-line
-``error:``, a missing one is named before anything else.
+Same command line as mmseg's, plus ``--scale`` and ``--verbose``; ``--out``
+writes a folder per domain with ``CrossDomainIoUMetric`` and ``--show-dir``
+names the pictures by domain. Before the model is built, every output
+location is checked and the checkpoint loaded (safely, see
+``ibnseg.utils.checkpoint``). The console shows the test's progress and its
+mIoU values; everything printed goes to ``<work dir>/test.log``
+(``--verbose`` prints it instead).
 """
 import argparse
 import os.path as osp

@@ -1,24 +1,12 @@
 """Train a segmentor: mmseg 1.2.2's ``tools/train.py`` with ibnseg loaded.
 
-Same command line as mmseg's; differences: ibnseg is imported (its
-backbones, datasets and metrics work without ``custom_imports``), a
-``CheckpointHook`` in the config is swapped for ``AtomicCheckpointHook`` (a
-killed run always resumes), and distributed runs work on CPU-only machines
-(gloo backend, see ``ibnseg.engine.distributed``); a work dir that cannot be
-written is refused before anything is built. The console shows one line per
-phase (a training bar with an ETA, each validation with its mIoU values);
-everything mmengine and the libraries print goes to ``<work dir>/train.log``
-(mmengine's own log stays in ``<work dir>/<timestamp>/``); ``--verbose``
-prints it all instead.
-
-``load_from`` (or, with ``--resume``, the checkpoint it resumes from) is
-loaded before anything is built too (safely, see ``ibnseg.utils.checkpoint``:
-a missing, unreadable or refused checkpoint ends the tool with a one-line
-``error:``). ``load_from`` may name a run
-instead of a checkpoint: ``<work dir>/last_checkpoint`` is that run's latest
-checkpoint, which must come from a finished run. The fine-tune configs
-start from their source run this way (``check_load_from`` and
-``resume_after_load_from`` in ``ibnseg.engine.runner_setup``).
+Same command line as mmseg's, plus ``--crop-size``/``--scale``,
+``--tensorboard`` and ``--verbose``. Before anything is built, the work dir
+is checked and ``load_from`` or the checkpoint ``--resume`` continues from is
+loaded (safely, see ``ibnseg.utils.checkpoint``); a configured
+``CheckpointHook`` becomes ``AtomicCheckpointHook``. The console shows one
+line per phase; everything printed goes to ``<work dir>/train.log``
+(``--verbose`` prints it instead).
 """
 import argparse
 import os.path as osp
@@ -27,13 +15,12 @@ import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.engine.fileio import check_output_dir
 from ibnseg.engine.progress import run_with_console
 from ibnseg.engine.runner_setup import (add_runner_args, build_runner,
-                                        check_checkpoint_loads,
-                                        check_load_from, check_resumable,
-                                        check_vis_backends, enable_amp,
-                                        enable_tensorboard, exit_with_error,
-                                        load_config, parse_runner_args,
-                                        resume_after_load_from, run_or_exit,
-                                        set_work_dir, use_atomic_checkpoints)
+                                        check_load_from, check_vis_backends,
+                                        enable_amp, enable_tensorboard,
+                                        exit_with_error, load_config,
+                                        parse_runner_args, run_or_exit,
+                                        set_resume, set_work_dir,
+                                        use_atomic_checkpoints)
 from ibnseg.engine.sizes import add_size_args, apply_sizes
 from ibnseg.utils import CheckpointError
 
@@ -44,8 +31,8 @@ def parse_args():
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume', action='store_true',
-        help='resume from the latest checkpoint in the work_dir '
-        '(named by its last_checkpoint file)')
+        help='continue the run in the work_dir from the checkpoint its '
+        'last_checkpoint file names (none: start as without --resume)')
     parser.add_argument(
         '--amp', action='store_true',
         help='enable automatic-mixed-precision training (bfloat16 '
@@ -75,19 +62,12 @@ def main():
         if args.tensorboard:
             enable_tensorboard(cfg)
         check_vis_backends(cfg)
-        cfg.resume = args.resume
-        resume_after_load_from(cfg)
         check_output_dir(cfg.work_dir,
                          '--work-dir' if args.work_dir else 'work_dir')
-        option = ('--cfg-options load_from'
-                  if 'load_from' in (args.cfg_options or {}) else 'load_from')
+        set_resume(cfg, args.resume)
         if not cfg.resume:
-            check_load_from(cfg, option)
-        elif cfg.get('load_from') is not None:
-            # mmengine resumes from it: any point of a run is fine
-            check_checkpoint_loads(cfg.load_from, resume=True)
-        else:
-            check_resumable(cfg)
+            check_load_from(cfg, '--cfg-options load_from' if 'load_from' in (
+                args.cfg_options or {}) else 'load_from')
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     except CheckpointError as error:

@@ -1,16 +1,12 @@
 """A short console for long runs: one line per phase, the full logs in files.
 
-mmengine's Runner prints its environment, the whole config, the hook table
-and a line every few iterations; a run that trains several models buries the
-one table that matters under thousands of such lines. :class:`PhaseConsole`
-moves everything the libraries print (Python and C level, warnings included)
-into a log file and keeps the terminal for one line per phase: a label, and
-for counted phases a bar, the count, the elapsed time and an ETA.
-
-Why not mmengine's ``ProgressBar``: it has no label, and redraws with ``\\r``
-on every update even when the output is a file or a pipe, where each redraw
-becomes more text in the log. Here a terminal gets a redrawn line (at most a
-few times a second); a file or a pipe gets one line when the phase ends.
+mmengine's Runner prints its environment, the config, the hook table and a
+line every few iterations. :class:`PhaseConsole` moves everything printed
+(Python and C level) into a log file and keeps the terminal for one line per
+phase: a label, and for counted phases a bar, the count, the elapsed time and
+an ETA. Unlike mmengine's ``ProgressBar`` (no label, a ``\\r`` redraw on
+every update even into a file), a terminal gets a line redrawn at most a few
+times a second and a file or pipe one line when the phase ends.
 """
 import contextlib
 import numbers
@@ -47,13 +43,13 @@ class PhaseLine:
         label (str): What the phase does, e.g. ``'train ibn_b'``.
         stream (TextIO): Where the line goes.
         total (int, optional): Number of steps, for a bar and an ETA.
-        unit (str): Name of a step, e.g. ``'iters'``.
-        width (int): Characters of the label column.
+        unit (str): Name of a step. Defaults to 'iters'.
+        width (int): Characters of the label column. Defaults to 16.
         interactive (bool, optional): Redraw the line in place. Defaults to
-            whether ``stream`` is a terminal.
-        done (int, optional): Steps already done when the line starts (a
-            resumed run); the ETA counts only the steps after them. Defaults
-            to what the first :meth:`update` implies.
+            ``stream.isatty()``.
+        done (int, optional): Steps done before the line starts (a resumed
+            run), which the ETA leaves out. Defaults to what the first
+            :meth:`update` implies.
     """
     BAR = 24  # characters of the bar
     REDRAW = 0.25  # seconds between redraws in a terminal
@@ -70,7 +66,7 @@ class PhaseLine:
                             else interactive)
         self.done = done or 0
         self.note = ''  # printed after the final line
-        self.start_done: Optional[int] = done  # steps done before this run
+        self.start_done: Optional[int] = done
         self.start = time.monotonic()
         self._last_draw = 0.0
         if self.interactive:
@@ -87,8 +83,8 @@ class PhaseLine:
             self._draw(self._text())
 
     def finish(self, final: bool = True) -> None:
-        """End the phase's line, with :attr:`note` after it; ``final=False``
-        ends it where the phase pauses (with its ETA)."""
+        """End the line, with :attr:`note` after it; ``final=False`` ends it
+        where the phase pauses (with its ETA)."""
         text = self._text(final=final)
         if self.note:
             text += f'  {self.note}'
@@ -125,18 +121,6 @@ class PhaseLine:
         self.stream.flush()
 
 
-class TrainProgressHook(Hook):
-    """Moves a :class:`PhaseLine` with a Runner's training iterations."""
-    priority = 'LOWEST'
-
-    def __init__(self, line: PhaseLine):
-        self.line = line
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None) -> None:
-        self.line.update(runner.iter + 1)
-
-
 def format_metrics(metrics: Optional[dict]) -> str:
     """The mIoU values of an evaluation's metrics (every number when none
     is an mIoU), e.g. ``'cityscapes/mIoU 45.12  gta5/mIoU 30.01'``."""
@@ -148,30 +132,36 @@ def format_metrics(metrics: Optional[dict]) -> str:
 
 
 class RunnerProgressHook(Hook):
-    """A Runner's run on a :class:`PhaseConsole`: a ``train`` line (bar,
-    count, ETA), a ``val`` line at each validation with its mIoU values
-    (training goes on in a new ``train`` line), a ``test`` line with its
-    mIoU values. Only the main process draws."""
+    """Moves console lines with a Runner's run; only the main process draws.
+
+    Args:
+        train_line (PhaseLine, optional): A line its caller started and ends
+            (a :meth:`PhaseConsole.phase`), moved by the training
+            iterations; the hook draws nothing else.
+        console (PhaseConsole, optional): Instead: where the hook draws its
+            own lines: ``train`` (bar, count, ETA), ``val`` at each
+            validation (training goes on in a new ``train`` line) and
+            ``test``, the last two with their mIoU values.
+    """
     priority = 'LOWEST'
 
-    def __init__(self, console: 'PhaseConsole'):
+    def __init__(self, train_line: Optional[PhaseLine] = None,
+                 console: Optional['PhaseConsole'] = None):
+        self.train_line = train_line
         self.console = console
-        self.train_line: Optional[PhaseLine] = None
         self.eval_line: Optional[PhaseLine] = None
 
-    def _line(self, label: str, total: int, unit: str,
-              done: int = 0) -> PhaseLine:
-        return PhaseLine(label, self.console.out, total=total, unit=unit,
-                         width=8, done=done)
-
-    def _start_train(self, runner) -> None:
-        # resumed, or after a validation: the ETA counts from here
-        self.train_line = self._line('train', runner.max_iters, 'iters',
-                                     done=runner.iter)
+    def _line(self, label: str, total: int, unit: str, done: int = 0):
+        if self.console is not None and is_main_process():
+            return PhaseLine(label, self.console.out, total=total, unit=unit,
+                             width=8, done=done)
+        return None
 
     def before_train(self, runner) -> None:
-        if is_main_process():
-            self._start_train(runner)
+        if self.console is not None:
+            # resumed, or after a validation: the ETA counts from here
+            self.train_line = self._line('train', runner.max_iters, 'iters',
+                                         done=runner.iter)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
@@ -179,22 +169,17 @@ class RunnerProgressHook(Hook):
             self.train_line.update(runner.iter + 1)
 
     def after_train(self, runner) -> None:
-        if self.train_line is not None:
+        if self.console is not None and self.train_line is not None:
             self.train_line.finish()
             self.train_line = None
 
     def _start_eval(self, label: str, loader) -> None:
-        if not is_main_process():
-            return
+        self.eval_line = self._line(label, len(loader), 'batches')
         line = self.train_line
-        if line is not None:  # training pauses (or ends) for validation
+        if self.eval_line is not None and line is not None:
+            # training pauses (or ends) for validation
             line.finish(final=line.done >= line.total)
             self.train_line = None
-        self.eval_line = self._line(label, len(loader), 'batches')
-
-    def _eval_iter(self, batch_idx: int) -> None:
-        if self.eval_line is not None:
-            self.eval_line.update(batch_idx + 1)
 
     def _end_eval(self, metrics: Optional[dict]) -> None:
         if self.eval_line is not None:
@@ -207,40 +192,35 @@ class RunnerProgressHook(Hook):
 
     def after_val_iter(self, runner, batch_idx, data_batch=None,
                        outputs=None) -> None:
-        self._eval_iter(batch_idx)
+        if self.eval_line is not None:
+            self.eval_line.update(batch_idx + 1)
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         self._end_eval(metrics)
 
     def after_val(self, runner) -> None:
         loop = built_train_loop(runner)
-        if is_main_process() and loop is not None and \
-                loop.iter < loop.max_iters:
-            self._start_train(runner)
+        if loop is not None and loop.iter < loop.max_iters:
+            self.before_train(runner)
 
     def before_test(self, runner) -> None:
         self._start_eval('test', runner.test_dataloader)
 
-    def after_test_iter(self, runner, batch_idx, data_batch=None,
-                        outputs=None) -> None:
-        self._eval_iter(batch_idx)
+    after_test_iter = after_val_iter
+    after_test_epoch = after_val_epoch
 
-    def after_test_epoch(self, runner, metrics=None) -> None:
-        self._end_eval(metrics)
+
+# the name ibnseg.synthetic.benchmark imports: RunnerProgressHook(line)
+TrainProgressHook = RunnerProgressHook
 
 
 def run_with_console(build: Callable[[], object], run: str, log_file: str,
                      verbose: bool = False):
-    """Build a Runner and call its ``run`` method (``'train'``/``'test'``)
-    the way ``tools/train.py`` and ``tools/test.py`` show it: one line per
-    phase (:class:`RunnerProgressHook`), everything the libraries print in
-    ``log_file`` (mmengine's own log stays in the work dir's
-    ``<timestamp>/``). ``verbose``, and processes other than the first of a
-    distributed run, print everything as it comes instead.
-
-    Returns:
-        What ``run`` returns.
-    """
+    """Build a Runner and return what its ``run`` method (``'train'`` or
+    ``'test'``) returns, showing one line per phase
+    (:class:`RunnerProgressHook`) with everything printed in ``log_file``.
+    ``verbose``, and processes other than the first of a distributed run,
+    print everything as it comes instead."""
     rank = os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0'))
     console = PhaseConsole(log_file, verbose or rank != '0')
     if console.verbose:
@@ -248,7 +228,7 @@ def run_with_console(build: Callable[[], object], run: str, log_file: str,
     console.print(f'full log: {console.log_file}')
     with console.quiet():
         runner = build()
-        runner.register_hook(RunnerProgressHook(console))
+        runner.register_hook(RunnerProgressHook(console=console))
         return getattr(runner, run)()
 
 
@@ -256,8 +236,8 @@ class PhaseConsole:
     """The console of a multi-phase run.
 
     Args:
-        log_file (str): Where everything the libraries print goes while the
-            console is quiet (appended; its folder is created).
+        log_file (str): Where everything printed goes while the console is
+            quiet (appended; its folder is created).
         verbose (bool): Print everything as it comes instead (no phase
             lines, no capture).
         stream (TextIO, optional): The terminal. Defaults to ``sys.stdout``.
@@ -317,8 +297,8 @@ class PhaseConsole:
     @contextlib.contextmanager
     def phase(self, label: str, total: Optional[int] = None,
               unit: str = 'iters') -> Iterator[Optional[PhaseLine]]:
-        """A phase with its line (None when verbose). The line ends when the
-        phase does; ``line.note`` set inside the block is printed after it."""
+        """A phase with its line (None when verbose), ended with the block;
+        ``line.note`` set inside it is printed after the line."""
         if self.verbose:
             print(f'=== {label} ===', flush=True)
             yield None

@@ -1,8 +1,6 @@
-"""Config and Runner set-up shared by ``tools/train.py`` and ``tools/test.py``.
-
-Each function applies one command-line option to a config the way mmseg
-1.2.2's own tools do, with errors that name the file or option at fault.
-"""
+"""Config and Runner set-up shared by ``tools/train.py`` and ``tools/test.py``:
+each function applies one command-line option as mmseg 1.2.2's tools do,
+with errors that name the file or option at fault."""
 import argparse
 import ast
 import difflib
@@ -33,25 +31,21 @@ from .tta import tta_pipeline_for
 
 __all__ = [
     'LAST_CHECKPOINT', 'add_runner_args', 'build_runner', 'check_checkpoint',
-    'check_checkpoint_loads', 'check_load_from', 'check_resumable',
-    'check_vis_backends', 'enable_amp', 'enable_tensorboard', 'enable_tta',
-    'enable_visualization', 'exit_with_error',
-    'load_config', 'nearest_configs', 'parse_runner_args',
-    'read_last_checkpoint',
-    'resume_after_load_from', 'save_predictions', 'set_work_dir',
-    'use_atomic_checkpoints'
+    'check_checkpoint_loads', 'check_load_from', 'check_vis_backends',
+    'enable_amp', 'enable_tensorboard', 'enable_tta', 'enable_visualization',
+    'exit_with_error', 'load_config', 'nearest_configs', 'parse_runner_args',
+    'read_last_checkpoint', 'run_or_exit', 'save_predictions', 'set_resume',
+    'set_work_dir', 'use_atomic_checkpoints'
 ]
 
-#: The file mmengine's ``CheckpointHook`` keeps in a work dir; its one line
-#: is the path of the run's latest checkpoint. A ``load_from`` ending in it
-#: names a run rather than a checkpoint (see :func:`check_load_from`).
+#: The file in a work dir naming the run's latest checkpoint (mmengine's
+#: ``CheckpointHook`` writes it); a ``load_from`` ending in it names a run.
 LAST_CHECKPOINT = 'last_checkpoint'
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
-    """Add the options both tools share: ``--cfg-options`` (a malformed
-    pair is a usage error, see ``ibnseg.engine.cfg_options``),
-    ``--launcher`` and ``--local_rank``."""
+    """Add ``--cfg-options`` (:class:`CfgOptionsAction`), ``--launcher`` and
+    ``--local_rank``."""
     parser.add_argument(
         '--cfg-options', nargs='+', action=CfgOptionsAction,
         help=CFG_OPTIONS_HELP)
@@ -71,16 +65,15 @@ def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
 
 
 def _first_syntax_error(path: str, chain: tuple = ()):
-    """(path, the configs inheriting from it, SyntaxError) of the first
-    file of a config's inheritance chain that does not parse, walked the way
-    mmengine walks it (the file, then its ``_base_`` files in order)."""
-    if not path.endswith('.py') or any(
-            osp.samefile(path, p) for p in chain):
+    """(path, the configs inheriting from it, SyntaxError) of the first file
+    of a config's ``_base_`` chain that does not parse, in mmengine's order.
+    mmengine's own error says ``File "<unknown>"``."""
+    if not path.endswith('.py') or any(osp.samefile(path, p) for p in chain):
         return None
     with open(path, encoding='utf-8') as f:
         source = f.read()
     try:
-        compile(source, path, 'exec', ast.PyCF_ONLY_AST)
+        ast.parse(source, path)
     except SyntaxError as error:
         return path, chain, error
     for base in Config._get_base_files(path):
@@ -91,17 +84,37 @@ def _first_syntax_error(path: str, chain: tuple = ()):
     return None
 
 
-#: The shipped configs, for suggestions: the checkout's ``configs/`` (which
-#: ``ibnseg/.mim/configs`` links to) or the installed copy.
+def _syntax_error_message(config_path: str, error: SyntaxError) -> str:
+    """``'<file> (a base config of <config>, via ...), line <n>: <msg>'``
+    with the line and a caret below it."""
+    # bases of a lazy-import config are not walked: the line is still right
+    path, chain = f'{config_path} (or one of its base configs)', ()
+    try:
+        path, chain, error = _first_syntax_error(config_path) or (
+            path, chain, error)
+    except Exception:  # a missing base, say: mmengine's error is enough
+        pass
+    if chain:
+        via = ', via ' + ', '.join(chain[1:]) if len(chain) > 1 else ''
+        path += f' (a base config of {chain[0]}{via})'
+    text = (error.text or '').rstrip('\n')
+    indent = len(text) - len(text.lstrip())
+    if text and error.offset:
+        text = text.lstrip() + '\n    ' + ' ' * max(
+            error.offset - 1 - indent, 0) + '^'
+    return f'{path}, line {error.lineno}: {error.msg}' + (
+        f'\n    {text}' if text else '')
+
+
+#: The shipped configs, for suggestions (``ibnseg/.mim/configs`` links to
+#: the checkout's ``configs/``).
 CONFIGS_DIR = osp.realpath(configs_dir())
 
 
 def nearest_configs(config_path: str, count: int = 3) -> list:
-    """Up to ``count`` shipped configs whose file names are closest to
-    ``config_path``'s (difflib), as paths to type: relative to the current
-    folder when below it; bases (``_base_/``) are not runs. For
-    ``configs/ibn_b_cityscape.py``: ``configs/ibn_b_cityscapes.py`` first.
-    """
+    """Up to ``count`` shipped configs (not ``_base_/``) whose file names are
+    closest to ``config_path``'s, relative to the current folder when below
+    it."""
     by_name = {}
     for path in sorted(glob.glob(osp.join(CONFIGS_DIR, '**', '*.py'),
                                  recursive=True)):
@@ -118,22 +131,16 @@ def nearest_configs(config_path: str, count: int = 3) -> list:
 
 def load_config(config_path: str, cfg_options: Optional[dict] = None,
                 launcher: str = 'none') -> Config:
-    """Read a config file and apply ``--cfg-options`` and ``--launcher``.
-
-    ``default_scope`` defaults to 'mmseg': ibnseg registers its modules in
-    mmseg's registries, which a config without a scope would not search.
+    """Read a config file and apply ``--cfg-options`` and ``--launcher``;
+    ``default_scope`` defaults to 'mmseg', whose registries ibnseg fills.
 
     Raises:
         FileNotFoundError: ``config_path`` is not a file; the message
-            suggests the shipped configs of the nearest names.
-        ValueError: The config or one of its ``_base_`` files has a syntax
-            error; the message names that file and the line (mmengine's own
-            error says ``File "<unknown>"``). Or it reads an environment
-            variable (``{{$VAR:default}}``) that is set but empty, such as
-            an empty ``IBNSEG_<DATASET>_ROOT`` (mmengine: a ``KeyError``
-            saying it "cannot be found"). Or a ``cfg_options`` key does not
-            fit the config (a list index out of range, a key below a
-            number); the message names the option.
+            suggests the nearest shipped configs.
+        ValueError: A syntax error in the config or a base (naming that
+            file and line), an environment variable ``{{$VAR:default}}``
+            set but empty, or a ``cfg_options`` key the config cannot hold
+            (naming the option).
     """
     if not osp.isfile(config_path):
         near = nearest_configs(config_path)
@@ -149,24 +156,7 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
                 UserWarning)
             cfg = Config.fromfile(config_path)
     except SyntaxError as error:
-        # if the file is not found (bases of a lazy-import config are not
-        # walked), the line is still right: say where it may be
-        path, chain = f'{config_path} (or one of its base configs)', ()
-        try:
-            path, chain, error = _first_syntax_error(config_path) or (
-                path, chain, error)
-        except Exception:  # e.g. a base that is missing: mmengine's error
-            pass
-        if chain:
-            via = ', via ' + ', '.join(chain[1:]) if len(chain) > 1 else ''
-            path += f' (a base config of {chain[0]}{via})'
-        text = (error.text or '').rstrip('\n')
-        indent = len(text) - len(text.lstrip())
-        if text and error.offset:
-            text = text.lstrip() + '\n    ' + ' ' * max(
-                error.offset - 1 - indent, 0) + '^'
-        raise ValueError(f'{path}, line {error.lineno}: {error.msg}' +
-                         (f'\n    {text}' if text else '')) from None
+        raise ValueError(_syntax_error_message(config_path, error)) from None
     except KeyError as error:
         # mmengine 0.10.7's message for {{$VAR:default}} left empty
         unset = re.search(r'`(\w+)` cannot be found in `os.environ`',
@@ -201,15 +191,12 @@ def set_work_dir(cfg: Config, work_dir: Optional[str],
 
 
 def enable_amp(cfg: Config) -> None:
-    """``--amp``: turn the config's ``OptimWrapper`` into an
-    ``AmpOptimWrapper`` with dynamic loss scaling, or, where training runs
-    on CPU (mmengine's ``get_device()``; its ``AmpOptimWrapper`` needs a
-    GPU), into :class:`~ibnseg.engine.amp.CPUAmpOptimWrapper` (bfloat16
-    autocast).
+    """``--amp``: mmengine's ``AmpOptimWrapper`` with dynamic loss scaling,
+    or on CPU (where it needs a GPU) :class:`CPUAmpOptimWrapper`.
 
     Raises:
-        ValueError: The config's optimizer wrapper is another type, or the
-            run is on CPU and this torch cannot autocast to bfloat16 there.
+        ValueError: The optimizer wrapper is another type, or the run is on
+            CPU and this torch cannot autocast to bfloat16 there.
     """
     wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper_type in ('AmpOptimWrapper', 'CPUAmpOptimWrapper'):
@@ -233,8 +220,6 @@ def enable_amp(cfg: Config) -> None:
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
-#: mmengine's TensorBoard backend; it writes through torch.utils.tensorboard
-#: (the ``tensorboard`` package) or tensorboardX.
 TENSORBOARD_BACKEND = 'TensorboardVisBackend'
 TENSORBOARD_INSTALL = ("pip install tensorboard (or ibnseg's extra: pip "
                        "install 'ibnseg[tensorboard]')")
@@ -247,29 +232,29 @@ def _importable(name: str) -> bool:
         return False
 
 
+def _is_tensorboard(backend) -> bool:
+    return isinstance(backend, dict) and \
+        str(backend.get('type')).split('.')[-1] == TENSORBOARD_BACKEND
+
+
 def enable_tensorboard(cfg: Config) -> None:
     """``--tensorboard``: add mmengine's ``TensorboardVisBackend`` to the
-    visualizer's backends (its event files go to the run's
-    ``<timestamp>/vis_data/``). :func:`check_vis_backends` then checks that
-    it can write."""
+    visualizer's backends (event files in ``<timestamp>/vis_data/``)."""
     backends = list(cfg.visualizer.get('vis_backends') or [])
-    if not any(isinstance(b, dict) and str(b.get('type')).split('.')[-1]
-               == TENSORBOARD_BACKEND for b in backends):
+    if not any(map(_is_tensorboard, backends)):
         backends.append(dict(type=TENSORBOARD_BACKEND))
     cfg.visualizer.vis_backends = backends
 
 
 def check_vis_backends(cfg: Config) -> None:
-    """Check ``visualizer.vis_backends`` before anything is built: a list of
-    dicts (mmengine's visualizer says so only once built), and a
-    ``TensorboardVisBackend`` only where TensorBoard is installed (mmengine
-    fails at the first logged value, after the model and data are built).
+    """Check ``visualizer.vis_backends`` before anything is built (mmengine
+    finds out once built, or at the first logged value): a list of dicts,
+    and TensorBoard installed where a ``TensorboardVisBackend`` is asked for.
 
     Raises:
         ValueError: Naming the setting and what was expected.
     """
-    visualizer = cfg.get('visualizer') or {}
-    backends = visualizer.get('vis_backends')
+    backends = (cfg.get('visualizer') or {}).get('vis_backends')
     if backends is None:
         return
     if not isinstance(backends, (list, tuple)) or not all(
@@ -277,10 +262,8 @@ def check_vis_backends(cfg: Config) -> None:
         raise ValueError(
             f'visualizer.vis_backends must be a list of dicts with a type, '
             f"e.g. [dict(type='LocalVisBackend')]; got {backends!r}")
-    wants_tensorboard = any(str(b['type']).split('.')[-1] ==
-                            TENSORBOARD_BACKEND for b in backends)
-    if wants_tensorboard and not (_importable('tensorboard')
-                                  or _importable('tensorboardX')):
+    if any(map(_is_tensorboard, backends)) and not (
+            _importable('tensorboard') or _importable('tensorboardX')):
         raise ValueError(
             f'{TENSORBOARD_BACKEND} (--tensorboard or visualizer.'
             f'vis_backends) needs TensorBoard, which is not installed: '
@@ -288,44 +271,48 @@ def check_vis_backends(cfg: Config) -> None:
 
 
 def use_atomic_checkpoints(cfg: Config) -> None:
-    """Save checkpoints with ``AtomicCheckpointHook`` (same options) where
-    the config uses mmengine's ``CheckpointHook``, so that ``--resume``
-    always finds a complete checkpoint."""
+    """Make a configured ``CheckpointHook`` an ``AtomicCheckpointHook`` (same
+    options), so that ``--resume`` always finds a complete checkpoint."""
     hook = cfg.get('default_hooks', {}).get('checkpoint')
     if hook is not None and hook.get('type') == 'CheckpointHook':
         hook.type = 'AtomicCheckpointHook'
 
 
-def check_resumable(cfg: Config) -> None:
-    """``--resume``: fail early, naming the files, when the work dir's
-    ``last_checkpoint`` names a checkpoint that is not there or cannot be
-    resumed from (:func:`check_checkpoint_loads`; mmengine would fail deep
-    inside loading). No ``last_checkpoint`` is fine: training starts from
-    scratch, as in mmseg."""
-    if cfg.get('load_from') is not None:  # resumes from load_from instead
+def set_resume(cfg: Config, resume: bool) -> None:
+    """``--resume``: continue the run in ``cfg.work_dir`` from the checkpoint
+    its ``last_checkpoint`` names (mmengine's ``resume=True`` without
+    ``load_from``), checked before anything is built. ``load_from`` is what
+    a new run starts from, so a work dir without ``last_checkpoint`` starts
+    the run as without ``--resume``: a fine-tune run resumes itself, never
+    its source.
+
+    Raises:
+        FileNotFoundError: ``last_checkpoint`` names a missing file.
+        CheckpointError: The checkpoint cannot be resumed from
+            (:func:`check_checkpoint_loads`).
+    """
+    record = osp.join(cfg.work_dir, LAST_CHECKPOINT)
+    cfg.resume = bool(resume) and osp.isfile(record)
+    if not cfg.resume:
         return
-    record = osp.join(cfg.work_dir, 'last_checkpoint')
-    if not osp.isfile(record):
-        return
+    cfg.load_from = None
     with open(record) as f:
         checkpoint = f.read().strip()
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(
             f'--resume: {record} names {checkpoint!r}, which does not exist; '
-            'point it at an existing checkpoint of this run, or pass '
-            '--cfg-options load_from=<checkpoint> to resume from that one')
+            'point it at an existing checkpoint of this run, or train '
+            'without --resume')
     check_checkpoint_loads(checkpoint, resume=True)
 
 
 def read_last_checkpoint(record: str) -> str:
-    """The checkpoint a work dir's ``last_checkpoint`` file names.
-
-    The hook writes an absolute path. When that path does not exist but a
-    file of its name lies beside ``record`` (a work dir copied from another
-    machine or moved), that file is the one.
+    """The checkpoint a ``last_checkpoint`` file names, or the file of that
+    name beside ``record`` (a work dir copied or moved) when the path
+    written there does not exist.
 
     Raises:
-        FileNotFoundError: Neither exists; the message names both.
+        FileNotFoundError: Neither exists, or ``record`` is empty.
     """
     with open(record) as f:
         checkpoint = f.read().strip()
@@ -342,35 +329,9 @@ def read_last_checkpoint(record: str) -> str:
         f'{beside!r})')
 
 
-def _names_a_run(load_from) -> bool:
-    return isinstance(load_from, str) and \
-        osp.basename(load_from) == LAST_CHECKPOINT
-
-
-def resume_after_load_from(cfg: Config) -> None:
-    """``--resume`` with a ``load_from`` that names another run (its
-    ``last_checkpoint``, as the fine-tune configs do): that run is where
-    training starts, never a point to resume from (mmengine would resume
-    from it, restoring its iteration count, optimizer and schedule: a
-    fine-tune run would end at once). So the run continues from its own work
-    dir's ``last_checkpoint`` when there is one, and otherwise starts from
-    ``load_from`` as without ``--resume``.
-
-    A ``load_from`` naming a checkpoint file keeps mmengine's meaning:
-    ``--resume`` resumes from that file.
-    """
-    if not cfg.get('resume') or not _names_a_run(cfg.get('load_from')):
-        return
-    if osp.isfile(osp.join(cfg.work_dir, LAST_CHECKPOINT)):
-        cfg.load_from = None  # mmengine resumes from the work dir's record
-    else:
-        cfg.resume = False
-
-
 def _checkpoint_progress(checkpoint: str):
-    """(iterations done, iterations its run was set to) as an mmengine
-    checkpoint records them, or None for a file without that record (a
-    bare state dict, say). Loaded safely (tensors and mmengine's types)."""
+    """(iterations done, its run's ``max_iters``) as an mmengine checkpoint
+    records them, or None for a file without that record."""
     content = load_checkpoint_safely(checkpoint, map_location='cpu')
     try:
         done = int(content['meta']['iter'])
@@ -381,30 +342,20 @@ def _checkpoint_progress(checkpoint: str):
 
 
 def check_load_from(cfg: Config, option: str = 'load_from') -> None:
-    """Check ``load_from`` before anything is built, and resolve a run's
-    ``last_checkpoint`` to the checkpoint it names.
+    """Check ``load_from`` (the weights a run starts from) before anything
+    is built.
 
-    ``load_from`` may be a checkpoint file, or ``<work dir>/last_checkpoint``
-    meaning the latest checkpoint of the run in that work dir, whatever its
-    iteration count. The fine-tune configs (``configs/finetune/``) start
-    from ``work_dirs/<source config name>/last_checkpoint``, the work dir
-    ``tools/train.py <source config>`` writes, and name that config in
-    ``source_config`` so that a missing source says which command makes it.
-    ``cfg.load_from`` becomes the checkpoint's path.
-
-    The checkpoint's own record (iterations done, and its run's
-    ``max_iters``, both saved by mmengine) must show a finished run when it
-    was reached through ``last_checkpoint``: a run still going or killed
-    would otherwise hand over a half-trained model unnoticed. A checkpoint
-    file named explicitly is the user's choice: an unfinished one is only
-    warned about. URLs and ``open-mmlab://``-style names are only loaded
-    (:func:`check_checkpoint_loads`).
+    ``load_from`` may be a checkpoint, or ``<work dir>/last_checkpoint`` for
+    the latest checkpoint of that run, which must have finished: the
+    fine-tune configs start from ``work_dirs/<source config name>/
+    last_checkpoint`` and name that config in ``source_config``, quoted when
+    it is missing or unfinished. ``cfg.load_from`` becomes the checkpoint's
+    path. A named checkpoint of an unfinished run is only warned about.
 
     Args:
         cfg (Config): The config (``load_from`` is updated).
-        option (str): How messages name the setting: ``'load_from'`` (from
-            the config) or ``'--cfg-options load_from'``. Only for the
-            config's own ``load_from`` is ``source_config`` quoted.
+        option (str): How messages name the setting: ``'load_from'`` (the
+            config's) or ``'--cfg-options load_from'``.
 
     Raises:
         FileNotFoundError: The checkpoint or ``last_checkpoint`` is missing.
@@ -415,36 +366,33 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
     load_from = cfg.get('load_from')
     if load_from is None:
         return
-    if '://' in str(load_from):
-        check_checkpoint_loads(str(load_from))
-        return
     load_from = str(load_from)
-    by_run = _names_a_run(load_from)
-    other = ('to start from another checkpoint, pass --cfg-options '
-             'load_from=<checkpoint file>, or load_from=<work dir>/'
-             f'{LAST_CHECKPOINT} for the latest checkpoint of another run '
-             '(one trained with a long-name config or --work-dir, say)')
+    if '://' in load_from:
+        check_checkpoint_loads(load_from)
+        return
+    by_run = osp.basename(load_from) == LAST_CHECKPOINT
+    source = cfg.get('source_config') if option == 'load_from' else None
     if not osp.isfile(load_from):
-        source = cfg.get('source_config') if option == 'load_from' else None
         made_by = (f'this config fine-tunes the model that `python '
                    f'tools/train.py {source}` trains: run that first; '
                    if source else '')
         what = 'no run has saved a checkpoint there yet' if by_run else \
             'no such checkpoint'
-        raise FileNotFoundError(f'{option}: {load_from} does not exist '
-                                f'({what}). {made_by}{other}')
+        raise FileNotFoundError(
+            f'{option}: {load_from} does not exist ({what}). {made_by}to '
+            'start from another checkpoint, pass --cfg-options load_from='
+            f'<checkpoint file>, or load_from=<work dir>/{LAST_CHECKPOINT} '
+            'for the latest checkpoint of another run (one trained with a '
+            'long-name config or --work-dir, say)')
     checkpoint = read_last_checkpoint(load_from) if by_run else load_from
     progress = (None if '://' in checkpoint
                 else _checkpoint_progress(checkpoint))
     if progress is not None and progress[0] < progress[1]:
-        done, planned = progress
-        stopped = (f'{checkpoint} is from a run that stopped after {done} '
-                   f'of its {planned} iterations')
+        stopped = (f'{checkpoint} is from a run that stopped after '
+                   f'{progress[0]} of its {progress[1]} iterations')
         if by_run:
-            source = cfg.get('source_config')
-            finish = (f'`python tools/train.py {source} --resume`'
-                      if source and option == 'load_from' else
-                      'that run\'s training command with --resume')
+            finish = (f'`python tools/train.py {source} --resume`' if source
+                      else "that run's training command with --resume")
             raise ValueError(
                 f'{option}: {load_from} names {stopped} (still running, or '
                 f'killed). Finish it with {finish}, or use this checkpoint '
@@ -456,24 +404,20 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
 
 
 def check_checkpoint(checkpoint: str) -> None:
-    """Raise FileNotFoundError for a local ``checkpoint`` that is missing
-    (for a tool that loads it right after; see
-    :func:`check_checkpoint_loads` for one that builds a Runner first)."""
+    """FileNotFoundError for a local ``checkpoint`` that is missing."""
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
 
 
 def check_checkpoint_loads(checkpoint: str, resume: bool = False) -> None:
     """Load ``checkpoint`` as the Runner will (mmengine's
-    ``CheckpointLoader``, i.e. ibnseg's safe loaders; a URL is downloaded
-    into the cache the Runner then reads), before anything is built, so that
-    a missing, unreadable or refused file ends the tool at once, not after
-    the model and datasets are built.
+    ``CheckpointLoader``: ibnseg's safe loaders; a URL is downloaded into
+    the cache the Runner reads) before anything is built.
 
     Args:
         checkpoint (str): A path, URL or ``open-mmlab://``-style name.
         resume (bool): It is to be resumed from: it must hold the ``meta``
-            iteration and epoch that ``Runner.resume`` reads.
+            epoch and iteration ``Runner.resume`` reads.
 
     Raises:
         FileNotFoundError: A local ``checkpoint`` is missing.
@@ -496,15 +440,10 @@ def check_checkpoint_loads(checkpoint: str, resume: bool = False) -> None:
 def enable_visualization(cfg: Config, show: bool = False,
                          show_dir: Optional[str] = None,
                          wait_time: float = 2) -> None:
-    """``--show`` / ``--show-dir``: draw predictions with mmseg's
-    ``SegVisualizationHook`` (every ``interval``-th batch, 50 by default).
-
-    The painted images go to ``<show_dir>/vis_data/vis_image/``; a relative
-    ``show_dir`` is taken relative to ``cfg.work_dir`` (set it first), not
-    to the current folder as in mmseg. A ``SegVisualizationHook`` becomes
-    ibnseg's ``DomainSegVisualizationHook`` (same drawing), which puts each
-    sample's domain into the picture's name: images of the same file name
-    in two domains would otherwise overwrite each other.
+    """``--show`` / ``--show-dir``: draw predictions with
+    ``DomainSegVisualizationHook`` (mmseg's ``SegVisualizationHook`` with
+    pictures named by domain, which replaces it) into
+    ``<work_dir>/<show_dir>/vis_data/vis_image/`` (set the work dir first).
 
     Raises:
         ValueError: The config has no ``default_hooks.visualization``.
@@ -527,13 +466,9 @@ def enable_visualization(cfg: Config, show: bool = False,
 
 
 def enable_tta(cfg: Config) -> None:
-    """``--tta``: test with the config's ``tta_model`` (mmseg's
-    ``SegTTAModel``) and ``tta_pipeline``'s augmentations, applied to
-    ``test_dataloader`` and to every domain of the ``cross_domain`` section,
-    each keeping its own loading, scale and labels
-    (:func:`ibnseg.engine.tta.tta_pipeline_for`). Run after
-    :func:`ibnseg.engine.sizes.apply_sizes`: ``--scale`` sets the scale the
-    ratios multiply.
+    """``--tta``: test with the config's ``tta_model`` and ``tta_pipeline``'s
+    augmentations on ``test_dataloader`` and every ``cross_domain`` domain
+    (:func:`ibnseg.engine.tta.tta_pipeline_for`); after ``--scale``.
 
     Raises:
         ValueError: The config lacks ``tta_pipeline`` or ``tta_model``, or
@@ -557,22 +492,20 @@ def enable_tta(cfg: Config) -> None:
 
 
 def save_predictions(cfg: Config, out_dir: str) -> None:
-    """``--out``: have the test metric(s) write each prediction as a
-    ``<image name>.png`` of class indices into ``out_dir``."""
+    """``--out``: the test metric(s) write each prediction into ``out_dir``
+    as a PNG of class indices."""
     evaluators = cfg.test_evaluator
     for evaluator in (evaluators if isinstance(evaluators, (list, tuple))
                       else [evaluators]):
         evaluator['output_dir'] = out_dir
-        # mmseg's test.py sets this too; IoUMetric takes and ignores it.
+        # as mmseg's test.py sets it; IoUMetric takes and ignores it
         evaluator['keep_results'] = True
 
 
 def run_or_exit(run: Callable[[], object]):
-    """Call ``run`` (a Runner's ``train``/``test``); missing or unusable
-    data (a dataset's folder or file, named in its message) or a checkpoint
-    that cannot be used (a backbone's ``Pretrained`` weights, say) ends the
-    tool with that message and status 2 instead of a traceback from deep
-    inside the Runner. Other errors keep their traceback."""
+    """Call ``run``; missing or unusable data or checkpoints (named in the
+    message) end the tool with :func:`exit_with_error`, not a traceback from
+    deep inside the Runner. Other errors keep their traceback."""
     try:
         return run()
     except (FileNotFoundError, CheckpointError, DatasetError) as error:
@@ -586,8 +519,7 @@ def exit_with_error(error: Exception):
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Build the Runner as mmseg's tools do (``Runner.from_cfg``, or the
-    ``runner_type`` from the RUNNERS registry), after setting up distributed
+    """Build the Runner as mmseg's tools do, after setting up distributed
     CPU runs (:func:`ibnseg.engine.distributed.setup_cpu_distributed`)."""
     setup_cpu_distributed(cfg)
     if 'runner_type' in cfg:

@@ -11,8 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from ibnseg.engine.runner_setup import (check_load_from, read_last_checkpoint,
-                                        resume_after_load_from)
+from ibnseg.engine.runner_setup import check_load_from, read_last_checkpoint
 from ibnseg.utils import CheckpointDownloadError
 from tests.helpers.tools import REPO_ROOT, load_tool
 
@@ -129,25 +128,6 @@ def test_a_bare_state_dict_passes_and_urls_are_fetched(
     check_load_from(_cfg(None))
     with pytest.raises(FileNotFoundError, match='no such checkpoint'):
         check_load_from(_cfg(str(tmp_path / 'iter_9.pth')))
-
-
-def test_resume_continues_the_fine_tune_run_not_its_source(tmp_path):
-    source = _run(tmp_path / 'source',
-                  _save(tmp_path / 'source.pth', done=5, planned=5))
-    work = tmp_path / 'finetune'
-    cfg = _cfg(source, resume=True, work_dir=str(work))
-    resume_after_load_from(cfg)  # nothing to resume yet: start from source
-    assert (cfg.resume, cfg.load_from) == (False, source)
-
-    _run(work, work / 'iter_2.pth')
-    cfg = _cfg(source, resume=True, work_dir=str(work))
-    resume_after_load_from(cfg)  # mmengine resumes from work's record
-    assert (cfg.resume, cfg.load_from) == (True, None)
-
-    # a checkpoint file keeps mmengine's meaning: resume from it
-    cfg = _cfg('a.pth', resume=True, work_dir=str(work))
-    resume_after_load_from(cfg)
-    assert (cfg.resume, cfg.load_from) == (True, 'a.pth')
 
 
 def test_subset_finetune_configs_inherit_their_source():

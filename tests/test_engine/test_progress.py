@@ -3,11 +3,14 @@ import io
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
+from ibnseg.engine import progress
 from ibnseg.engine.progress import (PhaseConsole, PhaseLine,
-                                    TrainProgressHook, format_duration)
+                                    RunnerProgressHook, format_duration,
+                                    format_metrics)
 
 
 class Terminal(io.StringIO):
@@ -60,15 +63,65 @@ def test_a_resumed_run_estimates_from_the_steps_it_did():
     assert 'ETA 4s' in out.getvalue().split('\r')[-1]
 
 
-def test_train_progress_hook_follows_the_runner():
+def test_a_line_started_part_way_shows_its_count_from_the_start():
+    stream = io.StringIO()
+    line = PhaseLine('train', stream, total=4, interactive=True, done=2)
+    assert '2/4 iters' in stream.getvalue()
+    line.update(3)
+    assert line.start_done == 2  # the ETA counts from iteration 2
+    line.finish()
+    assert stream.getvalue().rstrip('\n').endswith('3/4 iters  0s\x1b[K')
+
+
+def test_progress_hook_moves_a_given_line_and_draws_nothing_else():
     out = io.StringIO()
     line = PhaseLine('train', out, total=3)
-    hook = TrainProgressHook(line)
-    runner = type('Runner', (), {'iter': 0})()
+    hook = RunnerProgressHook(line)
+    runner = type('Runner', (), {'iter': 0, 'val_dataloader': [1]})()
+    hook.before_train(runner)
     for it in range(3):
         runner.iter = it
         hook.after_train_iter(runner, it)
-    assert line.done == 3
+    hook.before_val(runner)
+    hook.after_train(runner)
+    assert (line.done, hook.train_line, out.getvalue()) == (3, line, '')
+
+
+def test_progress_hook_draws_train_val_and_test_lines(monkeypatch):
+    out = io.StringIO()
+    hook = RunnerProgressHook(console=PhaseConsole('x.log', stream=out))
+    runner = SimpleNamespace(iter=0, max_iters=4, val_dataloader=[0, 1],
+                             test_dataloader=[0])
+    loop = SimpleNamespace(iter=2, max_iters=4)
+    monkeypatch.setattr(progress, 'built_train_loop', lambda runner: loop)
+    hook.before_train(runner)
+    for runner.iter in range(4):
+        hook.after_train_iter(runner, runner.iter)
+        if runner.iter == 1:  # a validation after iteration 2
+            runner.iter = 2
+            hook.before_val(runner)
+            hook.after_val_iter(runner, 1)
+            hook.after_val_epoch(runner, {'a/mIoU': 50.0, 'a/aAcc': 9.0})
+            hook.after_val(runner)
+            runner.iter = 1
+    hook.after_train(runner)
+    hook.before_test(runner)
+    hook.after_test_iter(runner, 0)
+    hook.after_test_epoch(runner, {'a/mIoU': 40.0})
+    assert out.getvalue().splitlines() == [
+        f'train   [{"#" * 12}{"." * 12}] 2/4 iters  0s  ETA 0s',
+        f'val     [{"#" * 24}] 2/2 batches  0s  a/mIoU 50.00',
+        f'train   [{"#" * 24}] 4/4 iters  0s',
+        f'test    [{"#" * 24}] 1/1 batches  0s  a/mIoU 40.00']
+
+
+def test_metrics_show_the_miou_values_or_else_every_number():
+    assert format_metrics({'aAcc': 90.0, 'mIoU': 45.123, 'mAcc': 50.0}) == \
+        'mIoU 45.12'
+    assert format_metrics({'a/mIoU': 1.0, 'b/mIoU': 2.0, 'a/aAcc': 3.0,
+                           'per_class': 'table'}) == 'a/mIoU 1.00  b/mIoU 2.00'
+    assert format_metrics({'loss': 0.5}) == 'loss 0.50'
+    assert format_metrics(None) == ''
 
 
 @pytest.mark.slow
