@@ -1,19 +1,10 @@
-"""Atomic writes of local files, an mmengine file backend built on them, and
-the tools' check of their output locations.
+"""The project's one atomic writer of local files (:func:`atomic_write`),
+the mmengine file backend built on it, and the tools' checks of their output
+locations before any work (``check_output_*``).
 
-A file written in place (``open(path, 'wb')``) is truncated first and filled
-afterwards, so a process killed in between leaves a partial file where a
-good one used to be. :func:`atomic_write` writes to a temporary file in the
-same folder and renames it over the target: ``os.replace`` within one file
-system is atomic, so readers see the old bytes or the new ones, never a mix.
-
-A tool that finds out only after an hour of work that it cannot write its
-results loses the hour: :func:`check_output_dir` and
-:func:`check_output_file` say beforehand whether a location can be written,
-and :func:`check_output_options` turns a bad one into an argparse error.
-A tool that names its outputs after its inputs checks the names with
-:func:`check_output_names` before any work: a name could otherwise climb
-out of the output folder (``../``) or land on another output.
+A file written in place is truncated first, so a process killed midway
+leaves a partial file where a good one was; :func:`atomic_write` writes a
+temporary file in the same folder and renames it over the target.
 """
 import argparse
 import contextlib
@@ -32,13 +23,13 @@ __all__ = ['DISK_FULL_ERRNOS', 'PARTIAL_SUFFIX', 'AtomicLocalBackend',
            'check_output_file', 'check_output_names', 'check_output_options',
            'remove_partial_files']
 
-#: Name suffix of temporary files that :func:`atomic_write` has not yet
-#: renamed into place; any such file left on disk is from a killed writer.
+#: Name suffix of :func:`atomic_write`'s temporary files; one left on disk
+#: is from a killed writer.
 PARTIAL_SUFFIX = '.ibnseg-partial'
 
 
 def _fsync_dir(dirname: str) -> None:
-    """Make a rename in ``dirname`` survive a power loss (POSIX only)."""
+    """Make a rename in ``dirname`` survive a power loss (POSIX)."""
     try:
         fd = os.open(dirname, os.O_RDONLY)
     except OSError:  # e.g. Windows cannot open folders; rename is enough
@@ -51,14 +42,13 @@ def _fsync_dir(dirname: str) -> None:
         os.close(fd)
 
 
-#: errno values that mean "the disk (or the user's quota) is full".
+#: errno values of a full disk (or quota).
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 def _named_write_error(err: OSError, path: str) -> OSError:
-    """``err`` with a message naming ``path`` (and a full disk as such);
-    the errno (hence the OSError subclass) is kept, so callers can still
-    test for ``ENOSPC``. Errors that already name a file are kept as is."""
+    """``err`` (same errno) with a message naming ``path`` and a full disk
+    as such; errors that already name a file are kept."""
     if err.errno in DISK_FULL_ERRNOS:
         return OSError(
             err.errno, f'{err.strerror or os.strerror(err.errno)} while '
@@ -72,30 +62,24 @@ def _named_write_error(err: OSError, path: str) -> OSError:
 def atomic_write(filepath: Union[str, Path],
                  data: Union[bytes, str, Callable[[BinaryIO], Any]],
                  encoding: str = 'utf-8') -> str:
-    """Replace ``filepath`` with ``data`` in one step.
-
-    The data goes to ``.<name>.<pid>.<random>.ibnseg-partial`` next to the
-    target (same file system, so the rename is atomic), is flushed to disk,
-    then renamed over ``filepath``. If anything fails before the rename (an
-    exception, or ``KeyboardInterrupt``) the temporary file is removed and
-    ``filepath`` is left as it was.
+    """Replace ``filepath`` with ``data`` in one step: the data goes to
+    ``.<name>.<pid>.<random>.ibnseg-partial`` beside it, is flushed to disk
+    and renamed over it. On any failure before the rename the temporary file
+    is removed and ``filepath`` left as it was.
 
     Args:
         filepath (str | Path): File to write; its folder is created if needed.
         data (bytes | str | callable): Content; ``str`` is encoded with
-            ``encoding``. A callable is called with the temporary file open
-            for binary writing and writes the content itself, for writers
-            that want a file object, e.g.
-            ``lambda f: image.save(f, format='PNG')``.
+            ``encoding``; a callable is called with the temporary file (open
+            for binary writing), e.g. ``lambda f: image.save(f, 'PNG')``.
         encoding (str): Encoding for ``str`` data. Defaults to 'utf-8'.
 
     Returns:
-        str: ``filepath`` as given (as str).
+        str: ``filepath`` (as str).
 
     Raises:
-        OSError: a failed write, with the errno of the original error (which
-            is chained) and a message naming ``filepath``; a full disk is
-            said to be one.
+        OSError: A failed write (same errno, chained), naming ``filepath``
+            and a full disk as such.
     """
     if isinstance(data, str):
         data = data.encode(encoding)
@@ -130,16 +114,8 @@ def atomic_write(filepath: Union[str, Path],
 
 
 def remove_partial_files(dirname: Union[str, Path]) -> list:
-    """Delete temporary files that killed :func:`atomic_write` calls left.
-
-    Only names of the form ``.<name>.*.ibnseg-partial`` are touched.
-
-    Args:
-        dirname (str | Path): Folder to clean; a missing folder is fine.
-
-    Returns:
-        list[str]: Paths of the files removed.
-    """
+    """Delete the temporary files killed :func:`atomic_write` calls left in
+    ``dirname`` (a missing folder is fine); returns their paths."""
     dirname = os.fspath(dirname)
     if not osp.isdir(dirname):
         return []
@@ -155,20 +131,14 @@ def remove_partial_files(dirname: Union[str, Path]) -> list:
 
 @register_backend('atomic_local')
 class AtomicLocalBackend(LocalBackend):
-    """mmengine's ``LocalBackend`` whose writes are atomic.
-
-    Select it with ``backend_args=dict(backend='atomic_local')`` wherever
-    mmengine takes ``backend_args`` (e.g. ``CheckpointHook``); reads, listing
-    and removal are ``LocalBackend``'s.
-    """
+    """mmengine's ``LocalBackend`` whose writes go through
+    :func:`atomic_write`: ``backend_args=dict(backend='atomic_local')``."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        """Write bytes to ``filepath`` atomically (:func:`atomic_write`)."""
         atomic_write(filepath, obj)
 
     def put_text(self, obj: str, filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
-        """Write text to ``filepath`` atomically (:func:`atomic_write`)."""
         atomic_write(filepath, obj, encoding=encoding)
 
 
@@ -194,21 +164,10 @@ def _check_creatable(path: str, option: str) -> None:
 
 def check_output_dir(path: Optional[Union[str, Path]],
                      option: str) -> Optional[str]:
-    """Check, without creating anything, that ``path`` can hold outputs.
-
-    Fine: an existing folder this process may write in, or a missing one
-    whose nearest existing ancestor is such a folder. Refused: an existing
-    file (or broken link) at ``path`` or at an ancestor, and folders that
-    :func:`os.access` says cannot be written (as root that is only a
-    read-only file system: permissions do not stop root's writes).
-
-    Args:
-        path (str | Path, optional): The folder; None (an option not given)
-            passes.
-        option (str): Names the location in the message, e.g. '--out'.
-
-    Returns:
-        str | None: ``path`` as given (as str).
+    """Check, without creating anything, that folder ``path`` (None
+    passes) exists and can be written, or can be made in its nearest
+    existing ancestor; ``option`` names it in the message, e.g. '--out'.
+    Returns ``path`` (as str).
 
     Raises:
         OutputPathError: ``'<option> <path>: <why>'``.
@@ -231,19 +190,9 @@ def check_output_dir(path: Optional[Union[str, Path]],
 
 def check_output_file(path: Optional[Union[str, Path]],
                       option: str) -> Optional[str]:
-    """Check, without creating anything, that file ``path`` can be written.
-
-    Fine: an existing file this process may write (it will be replaced), or
-    a missing one whose folder exists or can be made (see
-    :func:`check_output_dir`). Refused: a folder at ``path``, an
-    unwritable file, and a folder that cannot be written or made.
-
-    Args:
-        path (str | Path, optional): The file; None passes.
-        option (str): Names the location in the message, e.g. '--out'.
-
-    Returns:
-        str | None: ``path`` as given (as str).
+    """Check, without creating anything, that file ``path`` (None passes)
+    can be written: not a folder, writable if it exists, in a folder that
+    can be written or made. Returns ``path`` (as str).
 
     Raises:
         OutputPathError: ``'<option> <path>: <why>'``.
@@ -258,7 +207,6 @@ def check_output_file(path: Optional[Union[str, Path]],
         if not os.access(full, os.W_OK):
             raise OutputPathError(
                 f'{option} {path}: no permission to write it')
-        # replaced by a rename, or written in place: the folder matters too
     folder = osp.dirname(full)
     if osp.isdir(folder):
         if not os.access(folder, os.W_OK | os.X_OK):
@@ -271,28 +219,20 @@ def check_output_file(path: Optional[Union[str, Path]],
 
 def check_output_names(outputs: Iterable[Tuple[str, str]],
                        folder: Union[str, Path], option: str) -> None:
-    """Check, before any work, the files a tool names after its inputs.
-
-    Each output is resolved as the write will find it (symbolic links of
-    its folders followed, ``..`` applied) and must lie inside ``folder``
-    (itself resolved), and no two may be the same file: one input's name
-    with ``..`` in it (a glob such as ``'a/*/../../x.png'``, a model named
-    ``..``) would otherwise overwrite a file outside the output folder, and
-    two inputs of one name would overwrite each other silently. The file
-    itself is not resolved: the atomic writes replace a link at the target
-    instead of writing through it.
+    """Check, before any work, the files a tool names after its inputs:
+    each, its folders resolved (links followed, ``..`` applied; the file
+    itself is replaced, not written through), must lie inside ``folder``,
+    and no two may be one file.
 
     Args:
         outputs (Iterable[tuple[str, str]]): ``(input, output file)`` pairs;
-            ``input`` names the output's source in messages (a file, a
-            model name); one input may have several outputs.
+            ``input`` (a file, a model name) names the output in messages.
         folder (str | Path): The output folder.
         option (str): Names the folder in messages, e.g. '--out'.
 
     Raises:
-        OutputPathError: ``'<input>: its output <file> would be written
-            outside <option> <folder>'``, or the two inputs whose outputs
-            are one file.
+        OutputPathError: An output outside ``folder``, or two inputs whose
+            outputs are one file.
     """
     root = osp.realpath(os.fspath(folder))
     inside = osp.join(root, '')
@@ -322,19 +262,14 @@ def check_output_names(outputs: Iterable[Tuple[str, str]],
 def check_output_options(parser: argparse.ArgumentParser,
                          dirs: Optional[Dict[str, object]] = None,
                          files: Optional[Dict[str, object]] = None) -> None:
-    """Check a tool's output options; the first bad one ends the tool with
-    ``parser.error`` (usage, ``<tool>: error: <option> <path>: <why>``,
-    status 2).
-
-    Call it right after parsing, before any work, e.g.::
-
-        check_output_options(parser, dirs={'--out': args.out},
-                             files={'--preview': args.preview})
+    """Check a tool's output options right after parsing; the first bad
+    one ends the tool with ``parser.error``
+    (``<tool>: error: <option> <path>: <why>``, status 2).
 
     Args:
         parser (ArgumentParser): The tool's parser.
         dirs (dict[str, str | None]): Option -> output folder (None: not
-            given, skipped); see :func:`check_output_dir`.
+            given); see :func:`check_output_dir`.
         files (dict[str, str | None]): Option -> output file; see
             :func:`check_output_file`.
     """
