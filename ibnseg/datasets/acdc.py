@@ -7,7 +7,7 @@ from mmseg.registry import DATASETS
 
 from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import LabelSourceMixin
-from .labels import CLASSES, PALETTE
+from .labels import CITYSCAPES_LABEL_ID_TABLE, CLASSES, PALETTE
 from .layouts import (ACDC_CONDITIONS, ACDC_IMG_DIR, ACDC_IMG_SUFFIX,
                       ACDC_LABEL_DIR, ACDC_LABEL_IDS_SUFFIX,
                       ACDC_TRAIN_IDS_SUFFIX)
@@ -45,8 +45,7 @@ class ACDCDataset(LabelSourceMixin, BaseSegDataset):
             the suffixes follow from ``condition`` and ``split``.
     """
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
-    # official label ids are -1..33: 255 marks a trainId map
-    REJECT_LABEL_IDS = (255, )
+    LABEL_ID_TABLE = CITYSCAPES_LABEL_ID_TABLE
 
     def __init__(self,
                  condition: str = 'fog',

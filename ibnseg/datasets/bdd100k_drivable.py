@@ -43,7 +43,6 @@ from .label_source import DATA_README, LabelSourceMixin
 from .labels import LabelIdTable, build_lut
 from .layouts import DatasetError, read_label_ids
 from .subsets import select_subset
-from .transforms.loading import LABEL_ID_TABLE_KEY
 
 SPLITS = ('train', 'val')
 #: ibnseg's classes are the current release's ids, in its order
@@ -86,13 +85,14 @@ VALUE_CHECK_FILES = 4
 
 
 def _release_table(release: str) -> LabelIdTable:
-    """The stored value -> class index table of ``release``; 255 (BDD's
-    evaluation treats it as ignored) and anything else -> 255."""
+    """The stored value -> class index table of ``release``: 255 is
+    ignored (as BDD's evaluation does), any other value refused."""
     values = RELEASE_VALUES[release]
     return LabelIdTable(
         f'BDD100K drivable area ({release} release)',
         build_lut({v: DRIVABLE_CLASSES.index(c) for v, c in values.items()}),
-        max(values))
+        max(values),
+        reject=tuple(range(len(DRIVABLE_CLASSES), IGNORE_INDEX)))
 
 
 RELEASE_TABLES = {r: _release_table(r) for r in RELEASE_VALUES}
@@ -216,9 +216,6 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
             the suffixes follow from ``release`` and ``split``.
     """
     METAINFO = dict(classes=DRIVABLE_CLASSES, palette=DRIVABLE_PALETTE)
-    #: Stored values no release has (255 is ignored, as BDD's evaluation
-    #: does); LoadLabelIdAnnotations refuses a file holding any.
-    REJECT_LABEL_IDS = tuple(range(len(DRIVABLE_CLASSES), IGNORE_INDEX))
 
     def __init__(self,
                  split: str = 'train',
@@ -341,11 +338,8 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
         return kept
 
     # -- labels -------------------------------------------------------------
-    def _choose_label_files(self, infos: List[dict]) -> None:
-        super()._choose_label_files(infos)
-        table = RELEASE_TABLES[self.release]
-        for info in infos:
-            info[LABEL_ID_TABLE_KEY] = table
+    def _label_id_table(self) -> LabelIdTable:
+        return RELEASE_TABLES[self.release]
 
     def _check_label_values(self, infos: Sequence[dict]) -> None:
         """Decode a few label files and refuse values outside the

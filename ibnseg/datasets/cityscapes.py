@@ -6,6 +6,7 @@ from mmseg.registry import DATASETS
 
 from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import LabelSourceMixin
+from .labels import CITYSCAPES_LABEL_ID_TABLE
 from .layouts import (CITYSCAPES_IMG_SUFFIX, CITYSCAPES_LABEL_IDS_SUFFIX,
                       CITYSCAPES_TRAIN_IDS_SUFFIX)
 
@@ -51,9 +52,7 @@ class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
         **kwargs: Other ``BaseSegDataset`` arguments.
     """
     LAYOUT = 'Cityscapes'
-    # official label ids are -1..33 and -1 is never stored: a
-    # _gtFine_labelIds.png holding 255 is a trainId map under the wrong name
-    REJECT_LABEL_IDS = (255, )
+    LABEL_ID_TABLE = CITYSCAPES_LABEL_ID_TABLE
 
     def __init__(self,
                  label_format: str = 'auto',

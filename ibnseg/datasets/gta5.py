@@ -6,7 +6,7 @@ from typing import List, Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .labels import CLASSES, PALETTE
+from .labels import CLASSES, GTA5_LABEL_ID_TABLE, PALETTE
 from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import DATA_README, LabelSourceMixin
 from .layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX, GTA5_LABEL_DIR,
@@ -84,6 +84,7 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
     LAYOUT = 'GTA5'
     SKIP_REPORT_TOOL = 'tools/convert_gta5_labels.py'
+    LABEL_ID_TABLE = GTA5_LABEL_ID_TABLE
     #: How to make a missing split file.
     SPLIT_HINT = ("make it from the dataset's split.mat with "
                   'tools/gta5_split_from_mat.py')

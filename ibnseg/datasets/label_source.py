@@ -1,25 +1,38 @@
-"""What GTA5Dataset and CityscapesLabelIdsDataset share: choosing each
-sample's label file (converted trainIds or raw label ids), checking the data
-root, seeded subsets, the converter's skip report, the first-pass check of
-the files and readable load errors.
+"""What the ibnseg datasets share: choosing each sample's label file
+(converted trainIds or raw label ids), checking the data root, seeded
+subsets, the converter's skip report, the first-pass check of the files and
+readable load errors.
 """
 import os
 import os.path as osp
 import warnings
 from collections import Counter
-from typing import List, Optional, Tuple
+from typing import List, Optional
+
+from mmseg.datasets.transforms import LoadAnnotations
 
 from .first_pass import DEFAULT_MAX_PIXELS, check_pairs
+from .labels import LabelIdTable
 from .layouts import DatasetError
 from .skip_report import SkippedSample, read_skip_report
 from .subsets import read_id_lines, select_subset, write_id_list
-from .transforms.loading import (REJECT_LABEL_IDS_KEY, SEG_MAP_FORMAT_KEY,
-                                 SEG_MAP_FORMATS, TRAIN_ID_LABEL_MAP_KEY,
-                                 UNKNOWN_LABEL_IDS_KEY, LabelValueError,
-                                 UnknownLabelIds, reads_id_channel)
+from .transforms.loading import (LABEL_ID_TABLE_KEY, LabelValueError,
+                                 LoadLabelIdAnnotations, UnknownLabelIds)
 
-LABEL_FORMATS = ('auto', ) + SEG_MAP_FORMATS
+LABEL_FORMATS = ('auto', 'label_ids', 'train_ids')
 DATA_README = 'data/README.md'
+
+
+def _label_loaders(step):
+    """The label-loading steps of a built pipeline ``step``, also those
+    inside wrappers (``Compose``, ``TestTimeAug``, ``RandomChoice``)."""
+    if isinstance(step, LoadAnnotations):
+        yield step
+    inner = getattr(step, 'transforms', None) or getattr(
+        step, 'subroutines', None)
+    for child in inner if isinstance(inner, (list, tuple)) else [inner]:
+        if child is not None:
+            yield from _label_loaders(child)
 
 
 class LabelSourceMixin:
@@ -28,30 +41,21 @@ class LabelSourceMixin:
 
     The subclass ``__init__`` calls ``_init_label_source`` before
     ``BaseSegDataset.__init__`` and may override ``_list_samples``; the
-    mixin's ``load_data_list`` then, in this order: lists the samples, keeps
-    the seeded subset, drops the skip report's samples (one warning), picks
-    each sample's label file and declares what it holds, and drops the pairs
-    the first-pass check finds broken (one warning; see
-    ``ibnseg.datasets.first_pass``).
-
-    The label files are read by the ``LoadLabelIdAnnotations`` transform,
-    which maps label ids to trainIds where a sample declares
-    ``seg_map_format='label_ids'``. The dataset never looks at its
-    pipeline; ``prepare_data`` looks at what the pipeline did to the sample
-    instead: a dataset with label-id files whose sample was loaded without
-    that transform (mmseg's plain ``LoadAnnotations``) raises rather than
-    train or score on label ids.
+    mixin's ``load_data_list`` then lists the samples, keeps the seeded
+    subset, drops the skip report's samples (one warning), picks each
+    sample's label file, and drops the pairs the first-pass check finds
+    broken (one warning; ``ibnseg.datasets.first_pass``). A label-id sample
+    carries the dataset's ``LabelIdTable`` (``LABEL_ID_TABLE``) for
+    ``LoadLabelIdAnnotations``; a pipeline that would load one with mmseg's
+    plain ``LoadAnnotations`` (training on raw ids) is refused.
     """
 
-    #: The dataset and its expected layout, named in layout errors (the
-    #: domain names of evaluations live in configs, not here).
+    #: The dataset and its expected layout, named in layout errors.
     LAYOUT = ''
     #: The converter whose skip report lists this dataset's broken pairs.
     SKIP_REPORT_TOOL: Optional[str] = None
-    #: Values a label-id file of this dataset can never hold;
-    #: LoadLabelIdAnnotations rejects a file holding any (see
-    #: ``REJECT_LABEL_IDS_KEY``).
-    REJECT_LABEL_IDS: Tuple[int, ...] = ()
+    #: The table that maps this dataset's label-id files.
+    LABEL_ID_TABLE: Optional[LabelIdTable] = None
 
     def _check_choice(self, name: str, value, choices, note: str = ''):
         """``value`` of option ``name`` if it is one of ``choices``."""
@@ -99,8 +103,6 @@ class LabelSourceMixin:
         self.first_pass_skipped: List[SkippedSample] = []
         #: How many samples have only a label-id file (set when listed).
         self.label_id_samples = 0
-        # what the loaded samples' label-id files held outside the table
-        self._unknown_label_ids = UnknownLabelIds()
 
     # -- listing ----------------------------------------------------------
     def _list_samples(self) -> List[dict]:
@@ -143,8 +145,8 @@ class LabelSourceMixin:
         infos = self._drop_skipped(infos)
         self._choose_label_files(infos)
         infos = self._drop_first_pass_broken(infos)
-        self.label_id_samples = sum(
-            info[SEG_MAP_FORMAT_KEY] == 'label_ids' for info in infos)
+        self.label_id_samples = sum(LABEL_ID_TABLE_KEY in i for i in infos)
+        self._check_label_loaders(len(infos))
         save_to = (self.subset or {}).get('save_to')
         if save_to:
             write_id_list(save_to, [i['sample_name'] for i in infos])
@@ -203,8 +205,11 @@ class LabelSourceMixin:
             owner=type(self).__name__,
             cache_dir=self.first_pass_cache,
             max_pixels=self.first_pass_max_pixels,
-            wide_labels={i['seg_map_path'] for i in infos
-                         if reads_id_channel(i)})
+            wide_labels={
+                i['seg_map_path'] for i in infos
+                if getattr(i.get(LABEL_ID_TABLE_KEY), 'channel', None)
+                is not None
+            })
         self.first_pass_skipped = skipped
         if not skipped:
             return infos
@@ -219,15 +224,17 @@ class LabelSourceMixin:
             f'list is in {where}')
 
     # -- label files --------------------------------------------------------
-    def _choose_label_files(self, infos: List[dict]) -> None:
-        """Point each sample at its trainId file or its label-id file.
+    def _label_id_table(self) -> LabelIdTable:
+        """The table of this dataset's label-id files (asked for only when
+        a sample has one)."""
+        return self.LABEL_ID_TABLE
 
-        'train_ids' needs the converted file, 'label_ids' the raw one;
-        'auto' takes the converted file where it exists, else the raw one.
-        A sample with neither, or a missing image, is an error here rather
-        than a crash in the middle of training.
-        """
-        missing_images, missing_labels = [], []
+    def _choose_label_files(self, infos: List[dict]) -> None:
+        """Point each sample at its trainId file or its label-id file:
+        'train_ids' needs the converted file, 'label_ids' the raw one,
+        'auto' takes the converted file where it exists. A missing image or
+        label is an error here rather than mid-training."""
+        missing_images, missing_labels, table = [], [], None
         for info in infos:
             if not osp.isfile(info['img_path']):
                 missing_images.append(info['img_path'])
@@ -236,18 +243,12 @@ class LabelSourceMixin:
                 self.label_ids_suffix
             if self.label_format != 'label_ids' and \
                     osp.isfile(train_ids_path):
-                info[SEG_MAP_FORMAT_KEY] = 'train_ids'
-            elif self.label_format != 'train_ids' and \
+                continue
+            if self.label_format != 'train_ids' and \
                     osp.isfile(label_ids_path):
                 info['seg_map_path'] = label_ids_path
-                info[SEG_MAP_FORMAT_KEY] = 'label_ids'
-                # a class-subset map (metainfo classes) works on trainIds:
-                # LoadAnnotations must not apply it to the raw ids, so
-                # LoadLabelIdAnnotations applies it after mapping
-                info[TRAIN_ID_LABEL_MAP_KEY] = info.get('label_map')
-                info['label_map'] = None
-                if self.REJECT_LABEL_IDS:
-                    info[REJECT_LABEL_IDS_KEY] = self.REJECT_LABEL_IDS
+                table = table or self._label_id_table()
+                info[LABEL_ID_TABLE_KEY] = table
             else:
                 wanted = {
                     'train_ids': [train_ids_path],
@@ -256,6 +257,22 @@ class LabelSourceMixin:
                 missing_labels.append(' or '.join(wanted))
         self._raise_missing('image', missing_images)
         self._raise_missing('label', missing_labels)
+
+    def _check_label_loaders(self, num_samples: int) -> None:
+        """Refuse a pipeline that would read label-id files with mmseg's
+        plain ``LoadAnnotations``: it would train and score on raw ids."""
+        plain = [step for step in _label_loaders(self.pipeline)
+                 if not isinstance(step, LoadLabelIdAnnotations)]
+        if plain and self.label_id_samples:
+            raise ValueError(
+                f'{type(self).__name__}: {self.label_id_samples} of '
+                f'{num_samples} samples '
+                f'have only label-id files ("*{self.label_ids_suffix}"), '
+                "which the pipeline's LoadAnnotations would train and score "
+                'on as if they were trainIds. Use '
+                "dict(type='LoadLabelIdAnnotations') in place of "
+                "dict(type='LoadAnnotations'), or convert the labels first "
+                f'({DATA_README}).')
 
     def _raise_missing(self, kind: str, missing: List[str]) -> None:
         if missing:
@@ -269,11 +286,10 @@ class LabelSourceMixin:
 
     # -- loading -----------------------------------------------------------
     def prepare_data(self, idx):
-        """Run the pipeline; on failure, say which files the sample has.
-        Then check that label ids were mapped, and count unknown ones."""
+        """Run the pipeline; on failure, say which files the sample has."""
         data_info = self.get_data_info(idx)
         try:
-            data = self.pipeline(data_info)
+            return self.pipeline(data_info)
         except Exception as err:
             # a label-value error says itself what was expected
             hint = '' if isinstance(err, LabelValueError) else (
@@ -284,38 +300,11 @@ class LabelSourceMixin:
                 f"(image {data_info.get('img_path')}, label "
                 f"{data_info.get('seg_map_path')}): {type(err).__name__}: "
                 f"{str(err).rstrip('.')}.{hint}") from err
-        self._check_label_loading(idx, data_info)
-        return data
-
-    def _check_label_loading(self, idx: int, results: dict) -> None:
-        """Look at the sample the pipeline worked on (mmcv's loading steps
-        add their keys to the dict they are given): labels loaded without
-        ``LoadLabelIdAnnotations``, which reports on every label it loads,
-        are an error in a dataset with label-id files; its report of label
-        ids outside the table is counted. A pipeline that loads no label
-        (inference) or copies the sample first (``TestTimeAug``) leaves
-        nothing to look at."""
-        if 'gt_seg_map' not in results:
-            return
-        if UNKNOWN_LABEL_IDS_KEY not in results:
-            if self.label_id_samples:
-                raise ValueError(
-                    f'{type(self).__name__}: sample {idx} (label '
-                    f"{results.get('seg_map_path')}) was loaded without "
-                    f'ibnseg\'s label mapping: {self.label_id_samples} of '
-                    f'{len(self)} samples have only label-id files '
-                    f'("*{self.label_ids_suffix}"), which the pipeline\'s '
-                    'LoadAnnotations would train and score on as if they '
-                    "were trainIds. Use dict(type='LoadLabelIdAnnotations') "
-                    "in place of dict(type='LoadAnnotations') (formerly "
-                    'LoadAnnotations + MapLabelIds), or convert the labels '
-                    f'first ({DATA_README}).')
-            return
-        self._unknown_label_ids.record(results['seg_map_path'],
-                                       results[UNKNOWN_LABEL_IDS_KEY])
 
     def unknown_label_ids_summary(self) -> str:
         """What the label-id files this dataset loaded held outside the
-        table, as ``LoadLabelIdAnnotations`` reported it (in this process:
-        DataLoader workers count their own)."""
-        return self._unknown_label_ids.summary()
+        table (in this process: DataLoader workers count their own)."""
+        for step in _label_loaders(self.pipeline):
+            if isinstance(step, LoadLabelIdAnnotations):
+                return step.unknown_label_ids_summary()
+        return UnknownLabelIds().summary()

@@ -6,7 +6,7 @@ Both datasets store *label ids* (0..33, the Cityscapes annotation ids); models
 train on the 19 *trainIds*. Class names and the 19 colours come from mmseg's
 ``CityscapesDataset.METAINFO`` so the two can never disagree.
 """
-from typing import Dict, NamedTuple, Optional, Sequence
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from mmseg.datasets import CityscapesDataset
@@ -81,32 +81,28 @@ def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
 
 
 class LabelIdTable(NamedTuple):
-    """How a dataset's label-id files become trainIds, per sample.
-
-    Datasets whose label files hold ids of their own (not Cityscapes label
-    ids) declare one for each label-id sample under
-    ``results['label_id_table']``; ``LoadLabelIdAnnotations`` maps with it
-    (without one: the Cityscapes table).
+    """How a dataset's label-id files become trainIds; a dataset sets it on
+    each label-id sample for ``LoadLabelIdAnnotations``.
 
     Attributes:
-        name (str): The table's name, for messages ('Mapillary Vistas
-            v1.2').
+        name (str): The table's name, for messages.
         lut (np.ndarray): 256-entry uint8 lookup, label id -> trainId (255
             for ids without one).
         max_label_id (int): The largest id the dataset defines; larger
             stored values are unknown (mapped to 255 and counted).
-        channel (int, optional): For label files of several channels, the
-            one (in RGB order) that holds the id; the file is then decoded
-            keeping 16 bits per channel. None: a single-channel file.
-        rejected_hint (str): Said after a file holding a rejected value:
-            what such a file usually is, for datasets that ship it in
-            another format too.
+        channel (int, optional): For multi-channel label files, the channel
+            (RGB order) holding the id, decoded keeping 16 bits; None: a
+            single-channel file.
+        rejected_hint (str): Said after a file holding a rejected value.
+        reject (tuple[int]): Values no label-id file of the dataset holds;
+            a file holding any is refused.
     """
     name: str
     lut: np.ndarray
     max_label_id: int
     channel: Optional[int] = None
     rejected_hint: str = ''
+    reject: Tuple[int, ...] = ()
 
 
 def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
@@ -122,14 +118,17 @@ def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
     return lut
 
 
-#: The official Cityscapes table as a LabelIdTable (GTA5, Cityscapes,
-#: ACDC's _gt_labelIds.png).
+#: The official Cityscapes table (Cityscapes, ACDC): 255 is no label id, so
+#: a label-id file holding it is a trainId map under the wrong name.
 CITYSCAPES_LABEL_ID_TABLE = LabelIdTable(
     'Cityscapes', LABEL_ID_TO_TRAIN_ID, MAX_LABEL_ID,
     rejected_hint=(
         'it looks like a trainId map saved under the label-id name, and '
         'mapping it again would score silently wrong. Use the official '
-        'label-id files, or name trainId files "*_labelTrainIds.png".'))
+        'label-id files, or name trainId files "*_labelTrainIds.png".'),
+    reject=(IGNORE_INDEX, ))
+#: GTA5's labels use the Cityscapes ids; 255 there is only unknown.
+GTA5_LABEL_ID_TABLE = CITYSCAPES_LABEL_ID_TABLE._replace(reject=())
 
 # -- SYNTHIA (RAND-CITYSCAPES) ---------------------------------------------
 #: SYNTHIA class id -> Cityscapes trainId. The ids are those of the

@@ -2,7 +2,7 @@
 Cityscapes classes, as the domain-generalisation literature evaluates it."""
 import json
 import os.path as osp
-from typing import List, Optional
+from typing import Optional
 
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
@@ -14,7 +14,6 @@ from .layouts import (MAPILLARY_CONFIGS, MAPILLARY_IMG_DIR,
                       MAPILLARY_IMG_SUFFIX, MAPILLARY_LABEL_DIRS,
                       MAPILLARY_LABEL_IDS_SUFFIX, MAPILLARY_TRAIN_IDS_SUFFIX)
 from .skip_report import SKIP_REPORT_NAME
-from .transforms.loading import LABEL_ID_TABLE_KEY, SEG_MAP_FORMAT_KEY
 
 SPLITS = ('training', 'validation')
 
@@ -142,16 +141,11 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
             data_prefix=dict(img_path=img_dir, seg_map_path=label_dir),
             **kwargs)
 
-    def _choose_label_files(self, infos: List[dict]) -> None:
-        super()._choose_label_files(infos)
-        raw = [i for i in infos if i[SEG_MAP_FORMAT_KEY] == 'label_ids']
-        if not raw:
-            return
+    def _label_id_table(self) -> LabelIdTable:
         self.label_id_table = load_mapillary_table(
             find_config(self.data_root or '', self.config),
             self.data_root or '')
-        for info in raw:
-            info[LABEL_ID_TABLE_KEY] = self.label_id_table
+        return self.label_id_table
 
 
 def convert_mapillary_label(task):

@@ -1,13 +1,10 @@
 """SYNTHIA RAND-CITYSCAPES (Ros et al., CVPR 2016) as an ibnseg domain."""
-from typing import List
-
 from mmseg.registry import DATASETS
 
 from .gta5 import GTA5Dataset
 from .labels import SYNTHIA_LABEL_ID_TABLE
 from .layouts import (SYNTHIA_IMG_DIR, SYNTHIA_IMG_SUFFIX, SYNTHIA_LABEL_DIR,
                       SYNTHIA_LABEL_IDS_SUFFIX, SYNTHIA_TRAIN_IDS_SUFFIX)
-from .transforms.loading import LABEL_ID_TABLE_KEY, SEG_MAP_FORMAT_KEY
 
 
 def synthia_id(index) -> str:
@@ -54,6 +51,7 @@ class SynthiaDataset(GTA5Dataset):
             with SYNTHIA's folders and suffixes as defaults.
     """
     SKIP_REPORT_TOOL = None  # no converter writes one
+    LABEL_ID_TABLE = SYNTHIA_LABEL_ID_TABLE
     LAYOUT = ('SYNTHIA RAND-CITYSCAPES (RGB/NNNNNNN.png + '
               'GT/LABELS/NNNNNNN.png)')
 
@@ -75,9 +73,3 @@ class SynthiaDataset(GTA5Dataset):
             label_ids_suffix=label_ids_suffix,
             data_prefix=data_prefix,
             **kwargs)
-
-    def _choose_label_files(self, infos: List[dict]) -> None:
-        super()._choose_label_files(infos)
-        for info in infos:
-            if info[SEG_MAP_FORMAT_KEY] == 'label_ids':
-                info[LABEL_ID_TABLE_KEY] = SYNTHIA_LABEL_ID_TABLE

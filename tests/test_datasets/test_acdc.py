@@ -31,7 +31,8 @@ def test_conditions_load_labels_as_cityscapes_train_ids(tmp_path,
         assert [dataset.get_data_info(i)['sample_name']
                 for i in range(len(dataset))] == acdc.names[group]
         for i, name in enumerate(acdc.names[group]):
-            assert dataset.get_data_info(i)['seg_map_format'] == label_format
+            raw = 'label_id_table' in dataset.get_data_info(i)
+            assert raw == (label_format == 'label_ids')
             np.testing.assert_array_equal(
                 gt_of(dataset[i]), lut[acdc.labels[f'{group}/{name}']])
 

@@ -37,7 +37,7 @@ def test_trains_from_label_ids_when_no_train_ids_exist(tmp_path):
     dataset = build(cs.root)
     assert names(dataset) == cs.names['train']
     for i, name in enumerate(cs.names['train']):
-        assert dataset.get_data_info(i)['seg_map_format'] == 'label_ids'
+        assert 'label_id_table' in dataset.get_data_info(i)
         np.testing.assert_array_equal(
             gt_of(dataset[i]), cs.train_ids('train', name))
 
@@ -47,7 +47,7 @@ def test_same_result_as_mmseg_dataset_on_converted_files(tmp_path):
     cs = make_cityscapes(
         tmp_path / 'cs', splits={'val': 2}, with_train_ids=True)
     ours = build(cs.root, split='val')
-    assert ours.get_data_info(0)['seg_map_format'] == 'train_ids'
+    assert 'label_id_table' not in ours.get_data_info(0)
     mmseg_pipeline = [
         dict(t, type='LoadAnnotations')
         if t['type'] == 'LoadLabelIdAnnotations' else t for t in TEST_PIPELINE
@@ -110,11 +110,11 @@ def test_class_subset_applies_to_train_ids_in_both_layouts(tmp_path):
     expected[train_ids == 13] = 1  # car
     metainfo = dict(classes=('road', 'car'))
     raw = build(cs.root, split='val', metainfo=metainfo)
-    assert raw.get_data_info(0)['seg_map_format'] == 'label_ids'
+    assert 'label_id_table' in raw.get_data_info(0)
     np.testing.assert_array_equal(gt_of(raw[0]), expected)
     make_cityscapes(tmp_path / 'cs', splits={'val': 1}, with_train_ids=True)
     converted = build(cs.root, split='val', metainfo=metainfo)
-    assert converted.get_data_info(0)['seg_map_format'] == 'train_ids'
+    assert 'label_id_table' not in converted.get_data_info(0)
     np.testing.assert_array_equal(gt_of(converted[0]), expected)
 
 

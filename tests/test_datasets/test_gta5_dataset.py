@@ -40,7 +40,7 @@ def test_raw_layout_maps_label_ids_to_train_ids(tmp_path):
     dataset = build(gta.root)
     assert names(dataset) == gta.ids
     for i, stem in enumerate(gta.ids):
-        assert dataset.get_data_info(i)['seg_map_format'] == 'label_ids'
+        assert dataset.get_data_info(i)['label_id_table'].reject == ()
         np.testing.assert_array_equal(gt_of(dataset[i]), gta.train_ids(stem))
         assert dataset[i]['data_samples'].metainfo['domain'] == 'test'
 
@@ -55,8 +55,8 @@ def test_auto_prefers_converted_files_per_frame(tmp_path):
     marker = gta5_label_path(gta.root, 2, True)
     save_png_atomic(marker, np.full((32, 64), 5, np.uint8))
     dataset = build(gta.root)
-    formats = [dataset.get_data_info(i)['seg_map_format'] for i in range(3)]
-    assert formats == ['train_ids', 'train_ids', 'label_ids']
+    raw = ['label_id_table' in dataset.get_data_info(i) for i in range(3)]
+    assert raw == [False, False, True]
     for i, stem in enumerate(gta.ids):
         expected = np.full((32, 64), 5) if stem == '00002' \
             else gta.train_ids(stem)
@@ -71,9 +71,8 @@ def test_auto_prefers_converted_files_per_frame(tmp_path):
 
 @pytest.mark.slow
 def test_raw_labels_need_the_label_id_loader_in_pipeline(tmp_path):
-    # the dataset does not look at its pipeline: a frame its pipeline loaded
-    # with mmseg's plain LoadAnnotations fails, whichever file it has, as
-    # soon as any frame of the dataset has only label ids
+    # mmseg's plain LoadAnnotations would train on raw ids: refused as soon
+    # as any frame of the dataset has only label ids
     gta = make_gta5(tmp_path / 'gta5', num_images=2)
     convert_label_file(
         gta5_label_path(gta.root, 1), gta5_label_path(gta.root, 1, True))
@@ -82,12 +81,18 @@ def test_raw_labels_need_the_label_id_loader_in_pipeline(tmp_path):
         dict(type='LoadAnnotations'),
         dict(type='PackSegInputs')
     ]
-    dataset = build(gta.root, pipeline=plain)
-    for i in range(2):  # frame 1 converted, frame 2 raw
-        with pytest.raises(ValueError,
-                           match=r'1 of 2 samples have only label-id files'
-                           r".*dict\(type='LoadLabelIdAnnotations'\)"):
-            dataset[i]
+    with pytest.raises(ValueError,
+                       match=r'^GTA5Dataset: 1 of 2 samples have only '
+                       r'label-id files \("\*\.png"\).*'
+                       r"dict\(type='LoadLabelIdAnnotations'\)"):
+        build(gta.root, pipeline=plain)
+    # also inside TestTimeAug
+    with pytest.raises(ValueError, match='1 of 2 samples'):
+        build(gta.root, pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='TestTimeAug', transforms=[[
+                dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]])
+        ])
     # converted files alone are mmseg's own route
     convert_label_file(
         gta5_label_path(gta.root, 2), gta5_label_path(gta.root, 2, True))
@@ -95,19 +100,6 @@ def test_raw_labels_need_the_label_id_loader_in_pipeline(tmp_path):
     for i, stem in enumerate(gta.ids):
         np.testing.assert_array_equal(gt_of(converted[i]),
                                       gta.train_ids(stem))
-
-
-def test_deprecated_map_label_ids_pair_gives_the_same_labels(tmp_path):
-    gta = make_gta5(tmp_path / 'gta5', num_images=2)
-    with pytest.warns(DeprecationWarning, match='LoadLabelIdAnnotations'):
-        old = build(gta.root, pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations'),
-            dict(type='MapLabelIds'),
-            dict(type='PackSegInputs')
-        ])
-    for i, stem in enumerate(gta.ids):
-        np.testing.assert_array_equal(gt_of(old[i]), gta.train_ids(stem))
 
 
 def test_split_file_selects_frames(tmp_path):

@@ -65,7 +65,7 @@ def test_raw_labels_mapped_by_class_name_on_the_fly(tmp_path):
     dataset = build(mv.root, split='training')
     assert names(dataset) == mv.names['training']
     for i, name in enumerate(mv.names['training']):
-        assert dataset.get_data_info(i)['seg_map_format'] == 'label_ids'
+        assert 'label_id_table' in dataset.get_data_info(i)
         np.testing.assert_array_equal(
             gt_of(dataset[i]),
             expected_train_ids(mv.root, mv.labels[f'training/{name}']))
@@ -143,7 +143,7 @@ def test_converter_parallel_atomic_idempotent(tmp_path, capsys):
     # the dataset prefers the converted files and honours the report
     dataset = build(mv.root, split='validation')
     assert names(dataset) == [other]
-    assert dataset.get_data_info(0)['seg_map_format'] == 'train_ids'
+    assert 'label_id_table' not in dataset.get_data_info(0)
     np.testing.assert_array_equal(
         gt_of(dataset[0]),
         expected_train_ids(mv.root, mv.labels[f'validation/{other}']))

@@ -76,7 +76,7 @@ def test_split_file_and_converted_labels(tmp_path):
     dataset = build(syn.root, split='splits/val.txt')
     assert [dataset.get_data_info(i)['sample_name'] for i in range(2)] == \
         ['0000002', '0000000']
-    assert dataset.get_data_info(0)['seg_map_format'] == 'train_ids'
+    assert 'label_id_table' not in dataset.get_data_info(0)
     np.testing.assert_array_equal(gt_of(dataset[0]), converted)
     with pytest.raises(FileNotFoundError, match=r'splits/train.txt.*split'):
         build(syn.root, split='splits/train.txt')

@@ -3,10 +3,10 @@ from .appearance import (APPEARANCE_SHIFTS, AppearanceShift, Blur,
                          GammaShift, GaussianNoise, HueRotate, NightShift,
                          insert_appearance_shift)
 from .formatting import PackDomainSegInputs
-from .loading import LoadLabelIdAnnotations, MapLabelIds
+from .loading import LoadLabelIdAnnotations
 
 __all__ = [
-    'PackDomainSegInputs', 'LoadLabelIdAnnotations', 'MapLabelIds',
+    'PackDomainSegInputs', 'LoadLabelIdAnnotations',
     'APPEARANCE_SHIFTS',
     'AppearanceShift', 'ChannelShift', 'ContrastBrightness', 'GammaShift',
     'HueRotate', 'Desaturate', 'Blur', 'GaussianNoise', 'NightShift',
