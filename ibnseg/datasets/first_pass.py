@@ -45,7 +45,6 @@ import os
 import os.path as osp
 import struct
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import (Callable, Collection, Dict, List, Optional, Sequence,
                     Tuple)
 
@@ -53,6 +52,7 @@ from mmengine.logging import print_log
 from PIL import Image, UnidentifiedImageError
 
 from ..engine.fileio import atomic_write
+from ..utils.parallel import parallel_map
 from .layouts import DatasetError, label_depth_problem
 from .skip_report import SkippedSample, write_skip_report
 
@@ -136,13 +136,10 @@ def cache_folders(base: str, cache_dir: Optional[str] = None) -> List[str]:
 
 
 def _parallel(func: Callable, items: Sequence, threads: int) -> List:
-    """``[func(i) for i in items]``, in chunks over a thread pool."""
-    chunks = [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-    if len(chunks) <= 1 or threads <= 1:
-        return [func(i) for i in items]
-    with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
-        done = pool.map(lambda chunk: [func(i) for i in chunk], chunks)
-        return [result for chunk in done for result in chunk]
+    """``[func(i) for i in items]``, in up to ``threads`` threads, chunks of
+    ``_CHUNK`` items each (a cached check costs less than a task)."""
+    workers = max(1, min(threads, -(-len(items) // _CHUNK)))
+    return parallel_map(func, items, workers, threads=True, chunksize=_CHUNK)
 
 
 def _read_cache(path: str) -> Optional[dict]:
