@@ -32,11 +32,10 @@ from .report import ModelResult, write_report
 @dataclass
 class DomainRun:
     """Besides its :class:`ModelResult`, a model's flat metric keys, the
-    domains' classes and palette, the samples evaluated per row and the
-    first few of each row (main process) for the sample strips."""
+    domains' palette and the first few samples of each row (main process)
+    for the sample strips."""
     metrics: Dict[str, float]
-    dataset_meta: dict
-    num_samples: Dict[str, int]
+    palette: Optional[list]
     samples: Dict[str, List[DomainSample]] = field(default_factory=dict)
 
 
@@ -88,13 +87,14 @@ def _test_runner(cfg: Config, loop: dict, work_dir: str,
                  log_interval: int) -> Runner:
     """A Runner testing ``cfg.model`` with ``loop``, without the config's
     training parts, custom hooks and checkpoint (loaded strictly later)."""
-    source, domains = parse_cross_domain(cfg.get('cross_domain'),
-                                         cfg.filename or 'the config')
+    source, _ = parse_cross_domain(cfg.get('cross_domain'),
+                                   cfg.filename or 'the config')
     return Runner(
         model=copy.deepcopy(cfg.model),
         work_dir=work_dir,
-        # the source's, as in the shipped configs; the loop builds the rows'
-        test_dataloader=domains[source].dataloader,
+        # the loop's rule (ibnseg.evaluation.loops): the source's
+        test_dataloader=copy.deepcopy(
+            cfg.cross_domain['domains'][source]['dataloader']),
         test_cfg=loop,
         test_evaluator=_evaluator(cfg, source),
         default_hooks=dict(logger=dict(type='LoggerHook',
@@ -156,30 +156,27 @@ def evaluate_checkpoint(cfg: Config,
         runner.register_hook(samples, 'LOWEST')
         metrics = runner.test()
     metric = test_loop.evaluator.metrics[0]
-    rows = list(test_loop.loaders)
-    # the source's; the loop checked that every row has its classes
-    dataset_meta = dict(metric.dataset_meta)
+    rows = test_loop.evaluated_rows()
     result = ModelResult(
         name=name,
         config=cfg.filename or 'the config',
         checkpoint=checkpoint,
         source=test_loop.source,
-        rows=rows,
-        classes=list(dataset_meta['classes']),
+        rows=list(rows),
+        # the source's; the loop checked that every row has its classes
+        classes=list(metric.dataset_meta['classes']),
         scores=metric.scores,
-        shifted={r: (test_loop.rows[r].domain, test_loop.rows[r].shift)
-                 for r in rows if test_loop.rows[r].shift is not None},
+        shifted={r: (row['domain'], row['shift'])
+                 for r, row in rows.items() if row['shift'] is not None},
         details=dict(
             targets=test_loop.targets,
             shifts=list(shifts),
             skipped=dict(test_loop.skipped),
-            num_samples={r: len(test_loop.loaders[r].dataset)
-                         for r in rows},
-            test_cfg={r: test_loop.rows[r].test_cfg for r in rows},
-            datasets={r: test_loop.rows[r].dataloader['dataset']
-                      for r in rows},
+            **{key: {r: row[key] for r, row in rows.items()}
+               for key in ('num_samples', 'test_cfg')},
+            datasets={r: row['dataset'] for r, row in rows.items()},
             shift_cfg={s: shift_cfgs[s] for s in shifts}))
-    run = DomainRun(metrics, dataset_meta, result.details['num_samples'],
+    run = DomainRun(metrics, metric.dataset_meta.get('palette'),
                     samples.samples if is_main_process() else {})
     return result, run
 
@@ -223,11 +220,10 @@ def write_outputs(out_dir: str,
         paths.append(osp.join(folder, 'per_class_iou.png'))
         plot_per_class_iou(paths[-1], result.classes, series,
                            title=f'{result.name}: per-class IoU')
-        palette = run.dataset_meta.get('palette')
         for row, samples in run.samples.items():
             if samples:
                 paths.append(
                     osp.join(folder, f'samples_{_file_name(row)}.png'))
-                write_sample_strip(paths[-1], samples, palette,
+                write_sample_strip(paths[-1], samples, run.palette,
                                    title=f'{result.name} on {row}')
     return paths

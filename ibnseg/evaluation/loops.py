@@ -1,26 +1,30 @@
 """The one evaluation route: mmengine's ``ValLoop``/``TestLoop`` over each
 row of the config's ``cross_domain`` section (a domain, possibly under an
 appearance shift; see :mod:`.domains`), each with its own dataloader and
-``test_cfg``, into one evaluator. Training validates with
+``test_cfg``, into one evaluator, whose metrics mmengine collects and
+computes (``Evaluator.evaluate``). Training validates with
 :class:`MultiDomainValLoop`; ``tools/test.py`` and
 ``tools/cross_domain_eval.py`` test with :class:`MultiDomainTestLoop`.
 Without a ``cross_domain`` section they are mmengine's loops.
 
-The config's ``val_dataloader``/``test_dataloader`` stay the source's plain
-ones (the Runner and mmseg's ``MMSegInferencer`` read them). While the rows
-run, hooks see ``runner.val_dataloader``/``runner.test_dataloader`` as
-:class:`RowsLoader`: its length is the batches of every row, and the batch
-index hooks get counts across rows (mmengine's log says ``Iter(test)
-[3/3]`` after 3 batches over 2 domains), its other attributes (``dataset``,
-``batch_size``) are the current row's.
+With a ``cross_domain`` section the rows are evaluated with the section's
+dataloaders, so the config's ``val_dataloader``/``test_dataloader`` must be
+the source domain's (its ``val_dataloader``, else its ``dataloader``): the
+Runner and mmseg's inference APIs read them. One that differs is not
+evaluated, and the loop says so with a warning naming it.
+
+While the rows run, hooks see ``runner.val_dataloader``/
+``runner.test_dataloader`` as :class:`RowsLoader`: its length is the
+batches of every row, and the batch index hooks get counts across rows
+(mmengine's log says ``Iter(test) [3/3]`` after 3 batches over 2 domains),
+its other attributes (``dataset``, ``batch_size``) are the current row's.
 """
 import copy
 import logging
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import ConfigDict
-from mmengine.dist import (broadcast_object_list, collect_results,
-                           is_main_process)
+from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import TestLoop, ValLoop
@@ -58,26 +62,6 @@ def _build_dataset(row: EvalDomain, dataloader: dict):
     return dataset
 
 
-def _compute(metrics, gathered: List[list]) -> dict:
-    """``BaseMetric.evaluate`` after the loop's own per-row collection: the
-    values (and a ``CrossDomainIoUMetric``'s ``scores``) on every process.
-    """
-    values = {}
-    for metric, results in zip(metrics, gathered):
-        payload = [None, None]
-        if is_main_process():
-            computed = metric.compute_metrics(results)
-            if metric.prefix:
-                computed = {f'{metric.prefix}/{key}': value
-                            for key, value in computed.items()}
-            payload = [computed, getattr(metric, 'scores', None)]
-        broadcast_object_list(payload)
-        values.update(payload[0])
-        if isinstance(metric, CrossDomainIoUMetric):
-            metric.scores = payload[1]
-    return values
-
-
 class RowsLoader:
     """The dataloaders of an evaluation's rows as the loop's one
     ``dataloader``: ``len`` is the batches of all rows (mmengine's
@@ -102,7 +86,8 @@ class _MultiDomainLoopMixin:
     """Runs evaluation rows (domains, shifted domains) through the loop's
     ``run_iter`` into its evaluator."""
 
-    def _init_rows(self, runner, domains: Optional[Sequence[str]] = None,
+    def _init_rows(self, runner, stage: str, dataloader,
+                   domains: Optional[Sequence[str]] = None,
                    shifts: Sequence[str] = (),
                    shift_cfgs: Optional[Dict[str, dict]] = None) -> None:
         section = runner.cfg.get('cross_domain')
@@ -111,11 +96,22 @@ class _MultiDomainLoopMixin:
         #: Row name -> why it was skipped (``skip_missing``).
         self.skipped: Dict[str, str] = {}
         self._datasets, self._loaders = {}, {}
-        if section is not None:
-            self.source, rows = evaluation_rows(
-                section, runner.cfg.get('filename') or 'config', domains,
-                shifts, shift_cfgs)
-            self.rows = {row.name: row for row in rows}
+        if section is None:
+            return
+        self.source, rows = evaluation_rows(
+            section, runner.cfg.get('filename') or 'config', domains,
+            shifts, shift_cfgs)
+        self.rows = {row.name: row for row in rows}
+        source = section['domains'][self.source]
+        key = 'val_dataloader' if stage == 'val' and \
+            'val_dataloader' in source else 'dataloader'
+        if isinstance(dataloader, dict) and dataloader != source[key]:
+            print_log(
+                f'{stage}_dataloader of the config is not evaluated: with a '
+                'cross_domain section each domain is evaluated with its own '
+                f'dataloader; set cross_domain.domains.{self.source}.{key} '
+                f'instead, and make {stage}_dataloader the same',
+                logger='current', level=logging.WARNING)
 
     def _row_loaders(self, runner, stage: str, subset: Optional[dict] = None,
                      skip_missing: bool = False) -> dict:
@@ -196,42 +192,43 @@ class _MultiDomainLoopMixin:
                            for name, loader in loaders.items())
         print_log(f'{stage}: {len(loaders)} domains on {what}: {counts}',
                   logger='current')
-        metrics = self._run_rows(loaders)
+        self._run_rows(loaders)
+        metrics = self.evaluator.evaluate(
+            sum(len(loader.dataset) for loader in loaders.values()))
         if losses:
             metrics.update(_parse_losses(losses, stage))
         self.runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
         self.runner.call_hook(f'after_{stage}')
         return metrics
 
-    def _run_rows(self, loaders: dict) -> dict:
+    def _run_rows(self, loaders: dict) -> None:
         model = self.runner.model
         model = model.module if is_model_wrapper(model) else model
         # --tta: mmseg's SegTTAModel runs the segmentor that holds test_cfg
         if isinstance(model, BaseTTAModel):
             model = model.module
         default_test_cfg = model.test_cfg
-        metrics = self.evaluator.metrics
-        gathered = [[] for _ in metrics]
-        rows, idx = self.dataloader, 0
+        rank, world_size = get_dist_info()
+        idx = 0
         try:
             for name, loader in loaders.items():
-                rows.current = loader
+                self.dataloader.current = loader
                 test_cfg = self.rows[name].test_cfg
                 model.test_cfg = ConfigDict(test_cfg) if test_cfg else \
                     default_test_cfg
+                starts = [len(m.results) for m in self.evaluator.metrics]
                 for data_batch in loader:
                     self.run_iter(idx, data_batch)
                     idx += 1
-                # per row: each row's sampler pads its own shard, and
-                # collect_results drops padding only at the end of a list
-                for metric, part in zip(metrics, gathered):
-                    part.extend(
-                        collect_results(metric.results, len(loader.dataset),
-                                        metric.collect_device) or [])
-                    metric.results.clear()
+                # Each row's sampler pads its own shard to an equal length
+                # (this rank holds samples rank, rank + world_size, ...);
+                # collect_results drops padding only at the end of the
+                # list, so drop this row's here (one result per sample).
+                kept = len(range(rank, len(loader.dataset), world_size))
+                for metric, start in zip(self.evaluator.metrics, starts):
+                    del metric.results[start + kept:]
         finally:
             model.test_cfg = default_test_cfg
-        return _compute(metrics, gathered)
 
 
 @LOOPS.register_module()
@@ -245,7 +242,8 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader | dict): The config's ``val_dataloader``;
-            evaluated only when the config has no ``cross_domain`` section.
+            evaluated only when the config has no ``cross_domain`` section
+            (module docstring).
         evaluator (Evaluator | dict | list): The evaluator, e.g. a
             ``CrossDomainIoUMetric``.
         subset (dict, optional): ``dict(count=N, seed=S)``: validate on at
@@ -260,7 +258,7 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
                  evaluator,
                  subset: Optional[dict] = DEFAULT_VAL_SUBSET,
                  fp16: bool = False):
-        self._init_rows(runner)
+        self._init_rows(runner, 'val', dataloader)
         if subset is not None and (set(subset) != {'count', 'seed'}):
             raise ValueError(
                 'MultiDomainValLoop: subset must be dict(count=<int>, '
@@ -293,7 +291,8 @@ class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader | dict): The config's ``test_dataloader``;
-            evaluated only when the config has no ``cross_domain`` section.
+            evaluated only when the config has no ``cross_domain`` section
+            (module docstring).
         evaluator (Evaluator | dict | list): The evaluator, e.g. a
             ``CrossDomainIoUMetric``.
         domains (Sequence[str], optional): Domains to evaluate (the source
@@ -316,18 +315,29 @@ class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
                  shift_cfgs: Optional[Dict[str, dict]] = None,
                  skip_missing: bool = False,
                  fp16: bool = False):
-        self._init_rows(runner, domains, shifts, shift_cfgs)
+        self._init_rows(runner, 'test', dataloader, domains, shifts,
+                        shift_cfgs)
         if self.rows is not None:
             dataloader = self._row_loaders(
                 runner, 'test', skip_missing=skip_missing)[self.source]
         super().__init__(runner, dataloader, evaluator, fp16)
 
-    @property
-    def loaders(self) -> dict:
-        """Row name -> the dataloader it is evaluated with."""
-        return self._row_loaders(self.runner, 'test')
+    def evaluated_rows(self) -> Dict[str, dict]:
+        """Row name -> what it is evaluated with, for a report: ``domain``,
+        ``shift``, ``test_cfg``, ``dataset`` (its config) and
+        ``num_samples``; skipped rows are left out."""
+        return {
+            name: dict(domain=self.rows[name].domain,
+                       shift=self.rows[name].shift,
+                       test_cfg=self.rows[name].test_cfg,
+                       dataset=self.rows[name].dataloader['dataset'],
+                       num_samples=len(loader.dataset))
+            for name, loader in self._row_loaders(self.runner,
+                                                  'test').items()
+        }
 
     def run(self) -> dict:
         if self.rows is None:
             return super().run()
-        return self._evaluate('test', self.loaders, None, self.test_loss)
+        return self._evaluate('test', self._row_loaders(self.runner, 'test'),
+                              None, self.test_loss)

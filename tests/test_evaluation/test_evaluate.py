@@ -72,7 +72,7 @@ def test_numbers_equal_mmseg_per_domain_with_each_test_cfg(tiny,
     # gta5 is configured with sliding windows, cityscapes with whole images
     assert sum(slide_calls) == NUM_SAMPLES['gta5']
     assert result.rows == ['cityscapes', 'gta5']
-    assert run.num_samples == NUM_SAMPLES
+    assert result.details['num_samples'] == NUM_SAMPLES
     slide_calls.clear()
     for domain in ('cityscapes', 'gta5'):
         expected = mmseg_metrics_alone(tiny, domain)

@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmengine.utils import mkdir_or_exist
@@ -191,8 +191,8 @@ class CrossDomainIoUMetric(BaseMetric):
             collect_device=collect_device, prefix=prefix,
             collect_dir=collect_dir)
         self.set_domains(source_domain, domains, target_domains)
-        #: The last evaluation's numbers, structured (module docstring); on
-        #: every process after ibnseg's loops, else on the main one.
+        #: The last evaluation's numbers, structured (module docstring), on
+        #: every process.
         self.scores: Dict[str, dict] = OrderedDict()
         self.ignore_index = ignore_index
         self.classwise = classwise
@@ -391,6 +391,14 @@ class CrossDomainIoUMetric(BaseMetric):
                 f'{_PIPELINE_HINT}')
         return [self.source_domain
                 ] + [d for d in present if d != self.source_domain]
+
+    def evaluate(self, size: int) -> dict:
+        """mmengine's, with ``scores`` broadcast from the main process."""
+        metrics = super().evaluate(size)
+        scores = [self.scores]
+        broadcast_object_list(scores)
+        self.scores = scores[0]
+        return metrics
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """The flat keys (see the module docstring) of the gathered
