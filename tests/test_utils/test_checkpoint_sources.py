@@ -1,15 +1,11 @@
-"""Every checkpoint source mmengine knows loads safely, not only local files.
-
-mmengine downloads ``http(s)://`` checkpoints (and the ``open-mmlab://``,
-``torchvision://``, ``mmcls://`` names that map to URLs) into torch's hub
-cache and unpickled them with ``weights_only=False``; the other schemes
-rely on torch's default, which an environment variable turns off. Each test
-offers a malicious pickle through one route (it must be refused, naming the
-source, without running) and a benign checkpoint through the same route
-(it must load).
+"""Every way a checkpoint arrives through mmengine's ``CheckpointLoader`` (a
+path, a URL and torch.hub's cache, each scheme that maps a name to a URL or
+a file) refuses a malicious pickle, naming the source, without running it,
+even where TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD makes torch's default unsafe;
+and loads a benign mmengine checkpoint through ``load_checkpoint``.
 """
 import json
-import os.path as osp
+import os
 import shutil
 import sys
 import types
@@ -28,27 +24,7 @@ from tests.helpers.served_checkpoints import (RunsCommand, assert_refused,
                                               malicious_checkpoint)
 
 
-def _weights():
-    torch.manual_seed(0)
-    return torch.nn.Linear(2, 2).state_dict()
-
-
-def _mmengine_checkpoint(state_dict):
-    """What mmengine's Runner saves: message hub buffers, numpy values."""
-    hub = MessageHub.get_instance('ibnseg-test-checkpoint-sources')
-    hub.update_scalar('train/loss', np.float64(0.5))
-    return dict(meta=dict(iter=3, seed=np.int64(7)), state_dict=state_dict,
-                message_hub=hub.state_dict())
-
-
-def _assert_loaded(checkpoint, state_dict):
-    loaded = checkpoint.get('state_dict', checkpoint)
-    for key, value in state_dict.items():
-        assert torch.equal(loaded[key], value), key
-
-
 def test_every_scheme_has_a_safe_loader():
-    """No scheme of CheckpointLoader is left with mmengine's own loader."""
     for prefix, loader in CheckpointLoader._schemes.items():
         assert loader is safe_checkpoint.SAFE_LOADERS.get(prefix), prefix
     # mmengine logs 'Loads checkpoint by <name[10:]> backend'.
@@ -56,111 +32,76 @@ def test_every_scheme_has_a_safe_loader():
                for loader in CheckpointLoader._schemes.values())
 
 
-@pytest.mark.parametrize('load', ['CheckpointLoader', 'load_checkpoint'])
-def test_http_url(server, caches, marker, load):
-    """A URL downloads into the hub cache and loads from there, safely;
-    a refused file stays refused when it is found in the cache later."""
-    if load == 'CheckpointLoader':
-        def load(url):
-            return CheckpointLoader.load_checkpoint(url, map_location='cpu')
-    else:
-        def load(url):
-            model = torch.nn.Linear(2, 2)
-            return load_checkpoint(model, url, map_location='cpu',
-                                   strict=True)
-
-    url = server.serve_malicious('evil.pth', marker)
-    assert_refused(lambda: load(url), marker, url, caches.hub / 'evil.pth')
-    assert osp.isfile(caches.hub / 'evil.pth')  # cached, as torch.hub does
-    # The second call finds the cached copy, not the server's.
-    shutil.move(server.path('evil.pth'), server.path('moved.pth'))
-    assert_refused(lambda: load(url), marker, url)
-
-    weights = _weights()
-    # An mmengine checkpoint (HistoryBuffer, numpy) loads: the allow-list
-    # applies to downloads as to local files.
-    url = server.serve('iter_3.pth', _mmengine_checkpoint(weights))
-    checkpoint = load(url)
-    _assert_loaded(checkpoint, weights)
-    buffer = checkpoint['message_hub']['log_scalars']['train/loss']
-    assert isinstance(buffer, HistoryBuffer)
-
-
-def test_cached_copy_loads_safely(server, caches, marker):
-    """A file already in torch's hub cache is not downloaded again; it is
-    loaded with the same safe loading (the server has neither file, so a
-    download would fail)."""
-    caches.hub.mkdir(parents=True)
-    cached = malicious_checkpoint(caches.hub / 'planted.pth', marker)
-    url = server.url('planted.pth')
-    assert_refused(lambda: CheckpointLoader.load_checkpoint(url, 'cpu'),
-                   marker, url, cached)
-
-    weights = _weights()
-    torch.save(weights, caches.hub / 'cached_ok.pth')
-    _assert_loaded(
-        CheckpointLoader.load_checkpoint(server.url('cached_ok.pth'), 'cpu'),
-        weights)
-
-
-def test_http_zip_of_old_checkpoint(server, caches, marker, tmp_path):
-    """torch.hub also takes a URL of a zip holding one checkpoint in the
-    format of torch < 1.6; it loads safely too."""
-
-    def serve_zipped(name, obj):
-        inner = tmp_path / f'{name}.pth'
-        torch.save(obj, inner, _use_new_zipfile_serialization=False)
-        with zipfile.ZipFile(server.path(f'{name}.zip'), 'w') as archive:
-            archive.write(inner, inner.name)
-        return server.url(f'{name}.zip')
-
-    url = serve_zipped('evil', {'payload': RunsCommand(marker)})
-    assert_refused(lambda: CheckpointLoader.load_checkpoint(url, 'cpu'),
-                   marker, url, caches.hub / 'evil.zip')
-    weights = _weights()
-    url = serve_zipped('ok', weights)
-    _assert_loaded(CheckpointLoader.load_checkpoint(url, 'cpu'), weights)
-
-
 class _Route(types.SimpleNamespace):
-    """What one scheme case needs: a server, caches, a marker, patching."""
+    """What one case needs: server, caches, marker, tmp_path, monkeypatch
+    and the benign checkpoint."""
 
-    def serve(self, name, obj=None):
-        """(url, path) of a served file; malicious unless ``obj`` given."""
-        if obj is None:
-            return self.server.serve_malicious(name, self.marker), None
-        return self.server.serve(name, obj), None
+    def local_pair(self, folder):
+        """(malicious, benign) files in ``folder``."""
+        os.makedirs(folder, exist_ok=True)
+        torch.save(self.benign, os.path.join(folder, 'ok.pth'))
+        return (malicious_checkpoint(os.path.join(folder, 'evil.pth'),
+                                     self.marker),
+                os.path.join(folder, 'ok.pth'))
 
     def open_mmlab_json(self, urls):
         self.caches.mmengine.mkdir(parents=True, exist_ok=True)
-        with open(self.caches.mmengine / 'open_mmlab.json', 'w') as f:
-            json.dump(urls, f)
+        (self.caches.mmengine / 'open_mmlab.json').write_text(
+            json.dumps(urls))
+
+
+def _local(route):
+    evil, ok = route.local_pair(route.tmp_path / 'local')
+    return evil, [], ok
+
+
+def _http(route):
+    """Downloaded into torch.hub's cache, and loaded from there."""
+    url = route.server.serve_malicious('evil.pth', route.marker)
+    return url, [route.caches.hub / 'evil.pth'], route.server.serve(
+        'ok.pth', route.benign)
+
+
+def _http_cached(route):
+    """Already in the hub cache: not downloaded again (the server has
+    neither file), loaded as safely."""
+    evil, _ = route.local_pair(route.caches.hub)
+    return route.server.url('evil.pth'), [evil], route.server.url('ok.pth')
+
+
+def _http_zip(route):
+    """torch.hub's zip holding one checkpoint of torch < 1.6."""
+    urls = []
+    for name, obj in [('evil', {'payload': RunsCommand(route.marker)}),
+                      ('ok', route.benign)]:
+        inner = route.tmp_path / f'{name}.pth'
+        torch.save(obj, inner, _use_new_zipfile_serialization=False)
+        with zipfile.ZipFile(route.server.path(f'{name}.zip'), 'w') as zf:
+            zf.write(inner, inner.name)
+        urls.append(route.server.url(f'{name}.zip'))
+    return urls[0], [route.caches.hub / 'evil.zip'], urls[1]
 
 
 def _via_url_table(prefix, table_function):
     """A scheme that maps names to URLs with ``table_function``."""
 
     def case(route):
-        evil_url, _ = route.serve('evil.pth')
-        ok_url, _ = route.serve('ok.pth', route.benign)
-        urls = {'ibnseg_evil': evil_url, 'ibnseg_ok': ok_url}
+        evil = route.server.serve_malicious('evil.pth', route.marker)
+        urls = {'ibnseg_evil': evil,
+                'ibnseg_ok': route.server.serve('ok.pth', route.benign)}
         if table_function == 'open_mmlab.json':
             route.open_mmlab_json(urls)
         else:  # torchvision is not installed; mmcls' table names no test
             route.monkeypatch.setattr(mmengine_checkpoint, table_function,
                                       lambda: urls)
-        return (f'{prefix}ibnseg_evil', [evil_url],
-                f'{prefix}ibnseg_ok')
+        return f'{prefix}ibnseg_evil', [evil], f'{prefix}ibnseg_ok'
 
     return case
 
 
 def _open_mmlab_local_file(route):
     """open_mmlab.json may name a file under mmengine's home instead."""
-    folder = route.caches.mmengine / 'weights'
-    folder.mkdir(parents=True)
-    evil = malicious_checkpoint(folder / 'evil.pth', route.marker)
-    torch.save(route.benign, folder / 'ok.pth')
+    evil, _ = route.local_pair(route.caches.mmengine / 'weights')
     route.open_mmlab_json({'ibnseg_evil': 'weights/evil.pth',
                            'ibnseg_ok': 'weights/ok.pth'})
     return 'open-mmlab://ibnseg_evil', [evil], 'open-mmlab://ibnseg_ok'
@@ -171,16 +112,12 @@ def _object_storage(prefix):
     (petrel_client is not installed: the backend is replaced)."""
 
     def case(route):
-        files = {f'{prefix}bucket/evil.pth':
-                 malicious_checkpoint(route.tmp_path / 'evil.pth',
-                                      route.marker),
-                 f'{prefix}bucket/ok.pth': str(route.tmp_path / 'ok.pth')}
-        torch.save(route.benign, route.tmp_path / 'ok.pth')
+        folder = route.tmp_path / 'bucket'
+        route.local_pair(folder)
 
         class Backend:
             def get(self, filename):
-                with open(files[filename], 'rb') as f:
-                    return f.read()
+                return (folder / filename.split('/')[-1]).read_bytes()
 
         route.monkeypatch.setattr(mmengine_checkpoint, 'get_file_backend',
                                   lambda *args, **kwargs: Backend())
@@ -191,18 +128,15 @@ def _object_storage(prefix):
 
 def _pavi(route):
     """pavi:// downloads through the pavi package (faked here)."""
-    files = {'evil': malicious_checkpoint(route.tmp_path / 'evil.pth',
-                                          route.marker),
-             'ok': str(route.tmp_path / 'ok.pth')}
-    torch.save(route.benign, files['ok'])
+    folder = route.tmp_path / 'pavi'
+    route.local_pair(folder)
 
     class Model:
-        def __init__(self, path):
-            self.name = f'{path}.pth'
-            self.path = path
+        def __init__(self, name):
+            self.name = f'{name}.pth'
 
         def download(self, destination):
-            shutil.copy(files[self.path], destination)
+            shutil.copy(folder / self.name, destination)
 
     pavi = types.ModuleType('pavi')
     pavi.modelcloud = types.SimpleNamespace(get=Model)
@@ -211,6 +145,10 @@ def _pavi(route):
 
 
 SCHEMES = {
+    'path': _local,
+    'http://': _http,
+    'http://(cached)': _http_cached,
+    'http://(zip)': _http_zip,
     'open-mmlab://(url)': _via_url_table('open-mmlab://', 'open_mmlab.json'),
     'openmmlab://(url)': _via_url_table('openmmlab://', 'open_mmlab.json'),
     'open-mmlab://(file)': _open_mmlab_local_file,
@@ -227,21 +165,40 @@ SCHEMES = {
 @pytest.mark.parametrize('scheme', SCHEMES)
 def test_scheme_loads_safely(scheme, server, caches, marker, tmp_path,
                              monkeypatch):
-    """Every scheme: refused with its name in the message, even where
-    TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD flips torch's default to unsafe
-    loading; a benign file loads."""
     monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
-    weights = _weights()
-    # mmcls:// keeps only the 'backbone.' entries, without the prefix.
-    benign = {'state_dict': {f'backbone.{k}': v for k, v in weights.items()}
-              } if scheme == 'mmcls://' else weights
+    torch.manual_seed(0)
+    weights = torch.nn.Linear(2, 2).state_dict()
+    hub = MessageHub.get_instance('ibnseg-test-checkpoint-sources')
+    hub.update_scalar('train/loss', np.float64(0.5))
+    # mmcls:// keeps only the 'backbone.' weights, without the prefix
+    benign = dict(meta=dict(iter=3, seed=np.int64(7)),
+                  message_hub=hub.state_dict(), state_dict={
+                      f'backbone.{k}' if scheme == 'mmcls://' else k: v
+                      for k, v in weights.items()})
     route = _Route(server=server, caches=caches, marker=marker,
                    tmp_path=tmp_path, monkeypatch=monkeypatch, benign=benign)
     evil, resolved, ok = SCHEMES[scheme](route)
 
     assert_refused(lambda: CheckpointLoader.load_checkpoint(evil, 'cpu'),
                    marker, evil, *resolved)
-    _assert_loaded(CheckpointLoader.load_checkpoint(ok, 'cpu'), weights)
+    model = torch.nn.Linear(2, 2)
+    checkpoint = load_checkpoint(model, ok, map_location='cpu', strict=True)
+    for key, value in weights.items():
+        assert torch.equal(model.state_dict()[key], value), key
+    if scheme != 'mmcls://':  # whose conversion keeps the weights only
+        assert isinstance(checkpoint['message_hub']['log_scalars']
+                          ['train/loss'], HistoryBuffer)
+        assert checkpoint['meta']['seed'] == 7
+
+
+def test_a_refused_download_stays_refused_from_the_cache(server, caches,
+                                                         marker):
+    url = server.serve_malicious('evil.pth', marker)
+    assert_refused(lambda: CheckpointLoader.load_checkpoint(url, 'cpu'),
+                   marker, url, caches.hub / 'evil.pth')
+    os.remove(server.path('evil.pth'))  # the second load finds the cache
+    assert_refused(lambda: CheckpointLoader.load_checkpoint(url, 'cpu'),
+                   marker, url, caches.hub / 'evil.pth')
 
 
 def test_unreachable_url_names_the_url_and_where_to_put_the_file(caches):
