@@ -1,21 +1,14 @@
-"""The routes a user takes to a checkpoint URL load it safely.
-
-``tools/test.py CONFIG URL``, ``mmseg.apis.init_model(config, URL)``, a
-backbone's ``init_cfg=dict(type='Pretrained', checkpoint=URL)`` and a work
-dir whose ``last_checkpoint`` holds a URL (resume) all end in mmengine's
-``CheckpointLoader``; each must refuse a malicious pickle served on
-127.0.0.1 before it runs and still load a benign checkpoint.
+"""The routes a user takes to a checkpoint URL (``tools/test.py``,
+``init_model``, ``init_cfg`` ``Pretrained``, resume from a
+``last_checkpoint``) refuse a malicious pickle served on 127.0.0.1 before it
+runs, and load a benign checkpoint.
 """
-import itertools
 import shlex
 
 import pytest
 import torch
-from mmengine.model import BaseModel
-from mmengine.runner import Runner
 from mmseg.apis import init_model
 from mmseg.registry import MODELS
-from torch.utils.data import Dataset
 
 import ibnseg  # noqa: F401  (installs the safe loaders)
 from ibnseg.utils import load_checkpoint_safely
@@ -23,6 +16,7 @@ from tests.helpers.served_checkpoints import assert_refused
 from tests.helpers.tiny_experiment import (RESNET18_TINY, make_tiny_cityscapes,
                                            write_tiny_config)
 from tests.helpers.tools import run_tool
+from tests.helpers.toy_runner import toy_runner
 
 
 def _tiny_segmentor_checkpoint(config):
@@ -69,50 +63,9 @@ def test_backbone_pretrained_url(server, marker, backbone):
         assert torch.equal(value, weights[key]), key
 
 
-class _ToyModel(BaseModel):
-
-    def __init__(self):
-        super().__init__()
-        self.linear = torch.nn.Linear(4, 1)
-
-    def forward(self, inputs, targets, mode='tensor'):
-        out = self.linear(torch.stack(inputs))
-        if mode == 'loss':
-            return dict(loss=((out - torch.stack(targets))**2).mean())
-        return out
-
-
-class _ToyDataset(Dataset):
-
-    def __len__(self):
-        return 4
-
-    def __getitem__(self, index):
-        return dict(inputs=torch.full((4, ), float(index)),
-                    targets=torch.tensor([1.0]))
-
-
-_RUN_IDS = itertools.count()
-
-
 def _train(work_dir, max_iters, resume):
-    runner = Runner(
-        model=_ToyModel(),
-        work_dir=str(work_dir),
-        train_dataloader=dict(
-            dataset=_ToyDataset(), batch_size=2, num_workers=0,
-            sampler=dict(type='InfiniteSampler', shuffle=True)),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                            interval=1),
-            logger=dict(type='LoggerHook', interval=100)),
-        randomness=dict(seed=0),
-        default_scope='mmseg',
-        resume=resume,
-        # mmengine keeps loggers and message hubs by experiment name.
-        experiment_name=f'checkpoint_routes_{next(_RUN_IDS)}')
+    runner = toy_runner(work_dir, max_iters, resume=resume,
+                        hook_type='CheckpointHook', max_keep_ckpts=-1)
     runner.train()
     return runner
 
@@ -140,9 +93,8 @@ def test_resume_from_url_in_last_checkpoint(server, marker, tmp_path):
 
 
 def test_resume_does_not_run_config_text(server, marker, tmp_path):
-    """mmengine's Runner.resume executes the checkpoint's meta['config']
-    text as a Python config: text, not a pickled object, so unpickling
-    safely lets it through; the safe loaders drop it."""
+    """Runner.resume executes meta['config'] text, which unpickling safely
+    lets through: the safe loaders drop it."""
     first = tmp_path / 'first_run'
     _train(first, 1, resume=False)
     checkpoint = load_checkpoint_safely(first / 'iter_1.pth')
@@ -158,9 +110,8 @@ def test_resume_does_not_run_config_text(server, marker, tmp_path):
 
 @pytest.mark.slow
 def test_tools_test_url(server, marker, tmp_path):
-    """``tools/test.py CONFIG URL``: a refusal ends the run with the
-    message in one line, before the runner is built; a benign checkpoint is
-    tested."""
+    """A refusal ends ``tools/test.py CONFIG URL`` with one line before the
+    runner is built; a benign checkpoint is tested."""
     data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=0, val=1)
     config = write_tiny_config(tmp_path / 'tiny.py', data.root)
     url = server.serve_malicious('evil.pth', marker)

@@ -1,10 +1,5 @@
-"""The stand-in for mmcv's compiled ops (ibnseg/utils/mmcv_ext_placeholder.py).
-
-The default set-up (mmcv-lite) runs the whole suite with the placeholder
-active; CI also runs this file in a venv with the compiled mmcv wheel
-(``IBNSEG_WHEEL_DIR``), where the tests of the other build are the ones that
-run. Each environment-specific test says which build it needs.
-"""
+"""The stand-in for mmcv's compiled ops. CI also runs this file in a venv
+with the compiled mmcv, where the other build's test runs."""
 import importlib.util
 import os
 import subprocess
@@ -30,14 +25,16 @@ COMPILED = not placeholder.is_placeholder(_mmcv_ext())
 
 
 def _placeholder_module():
-    """A fresh placeholder module, made the way the import system makes it."""
     spec = placeholder._PlaceholderFinder().find_spec('mmcv._ext')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_placeholder_op_raises_error_naming_op_and_the_compiled_build():
+def test_placeholder_ops_raise_an_error_naming_op_and_the_compiled_build():
+    finder = placeholder._PlaceholderFinder()
+    assert finder.find_spec('mmcv.ops') is None
+    assert finder.find_spec('mmcv._ext_other') is None
     module = _placeholder_module()
     assert placeholder.is_placeholder(module)
     op = module.sigmoid_focal_loss_forward  # load_ext's hasattr check passes
@@ -47,13 +44,6 @@ def test_placeholder_op_raises_error_naming_op_and_the_compiled_build():
     message = str(error.value)
     assert "'sigmoid_focal_loss_forward'" in message
     assert 'IBNSEG_MMCV=full' in message and 'IBNSEG_WHEEL_DIR' in message
-
-
-def test_placeholder_answers_only_for_mmcv_ext_and_not_for_dunders():
-    finder = placeholder._PlaceholderFinder()
-    assert finder.find_spec('mmcv.ops') is None
-    assert finder.find_spec('mmcv._ext_other') is None
-    module = _placeholder_module()
     # Python's protocols (copy, pickle, inspect) must see plain attributes
     with pytest.raises(AttributeError):
         module.__wrapped__  # noqa: B018
@@ -70,18 +60,17 @@ def test_install_is_idempotent():
 
 
 def test_never_shadows_a_real_mmcv_ext(tmp_path):
-    """A real ``mmcv._ext`` on the path wins over the placeholder, whichever
-    was installed first (here: a fake mmcv package first on sys.path)."""
+    """A real ``mmcv._ext`` (a fake mmcv first on sys.path) wins."""
     fake = tmp_path / 'mmcv'
     fake.mkdir()
     (fake / '__init__.py').write_text('')
     (fake / '_ext.py').write_text('REAL = True\n')
-    # the placeholder is loaded by path: importing the ibnseg package would
-    # import mmseg, which rejects the fake mmcv
+    # loaded by path: importing ibnseg would import mmseg, which rejects
+    # the fake mmcv
     script = textwrap.dedent('''
-        import importlib.util, sys
-        spec = importlib.util.spec_from_file_location('placeholder', sys.argv[1])
-        p = importlib.util.module_from_spec(spec)
+        import importlib.util as u, sys
+        spec = u.spec_from_file_location('placeholder', sys.argv[1])
+        p = u.module_from_spec(spec)
         spec.loader.exec_module(p)
         p.install()
         import mmcv._ext
@@ -99,8 +88,7 @@ def test_never_shadows_a_real_mmcv_ext(tmp_path):
 @pytest.mark.slow
 def test_pth_line_activates_placeholder_at_start_up_under_its_own_name(
         tmp_path):
-    """What setup_env.sh writes into site-packages: run by ``site`` at
-    start-up, before anything imports mmseg or ibnseg."""
+    """What setup_env.sh writes into site-packages, run by ``site``."""
     site_dir = tmp_path / 'site'
     site_dir.mkdir()
     (site_dir / 'ibnseg-mmcv-ext-placeholder.pth').write_text(
@@ -150,16 +138,14 @@ def test_compiled_setup_real_op_works_and_no_placeholder_is_active():
     ext = _mmcv_ext()
     assert ext.__file__.endswith('.so')
     assert not os.path.exists(PTH_FILE)
-    # import ibnseg installs the finder before mmcv._ext is first imported:
-    # the compiled module must still be the one found
+    # ibnseg's finder, installed before mmcv._ext is imported, must not win
     proc = subprocess.run(
         [sys.executable, '-c', 'import ibnseg, mmcv._ext; '
          'print(mmcv._ext.__file__)'], capture_output=True, text=True,
         timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip() == ext.__file__
-    # a compiled op with a CPU kernel: NMS keeps the better of two
-    # overlapping boxes and the separate one
+    # NMS keeps the better of two overlapping boxes and the separate one
     boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.],
                           [20., 20., 30., 30.]])
     scores = torch.tensor([0.9, 0.8, 0.7])
