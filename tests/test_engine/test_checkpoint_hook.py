@@ -4,10 +4,11 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.fileio.backends import local_backend
+from mmengine.hooks import CheckpointHook
 
 from ibnseg.engine import fileio as ibnseg_fileio
 from ibnseg.engine.fileio import PARTIAL_SUFFIX
-from ibnseg.engine.hooks import RNG_STATE_KEY
+from ibnseg.engine.hooks import RNG_STATE_KEY, AtomicCheckpointHook
 from ibnseg.utils import load_checkpoint_safely
 from tests.helpers.toy_runner import RecordRNGHook, toy_runner
 
@@ -57,7 +58,10 @@ def _break_nth_checkpoint_write(monkeypatch, writer_module, nth):
 
 
 def test_saves_keeps_and_points_at_last(tmp_path):
+    leftover = tmp_path / f'.iter_3.pth.99.0000abcd{PARTIAL_SUFFIX}'
+    leftover.write_bytes(b'half a checkpoint of a killed save')
     toy_runner(tmp_path, max_iters=3, max_keep_ckpts=2).train()
+    assert not leftover.exists()
     assert _checkpoints(tmp_path) == ['iter_2.pth', 'iter_3.pth']
     assert _last_checkpoint(tmp_path) == str(tmp_path / 'iter_3.pth')
     checkpoint = load_checkpoint_safely(tmp_path / 'iter_3.pth')
@@ -93,13 +97,6 @@ def test_mmengine_hook_loses_the_run_on_the_same_fault(tmp_path, monkeypatch):
     assert not osp.exists(_last_checkpoint(tmp_path))  # iter_2, deleted
 
 
-def test_partial_files_of_a_killed_save_are_removed(tmp_path):
-    leftover = tmp_path / f'.iter_3.pth.99.0000abcd{PARTIAL_SUFFIX}'
-    leftover.write_bytes(b'half a checkpoint')
-    toy_runner(tmp_path, max_iters=1).train()
-    assert not leftover.exists()
-
-
 def test_resume_restores_rng_state_but_load_from_does_not(tmp_path):
     toy_runner(tmp_path, max_iters=2).train()
     saved = load_checkpoint_safely(
@@ -111,8 +108,24 @@ def test_resume_restores_rng_state_but_load_from_does_not(tmp_path):
                custom_hooks=[probe]).train()
     assert torch.equal(probe.state, saved)
 
+    # Runner.resume without cfg.resume, as a script driving the runner does
+    probe = RecordRNGHook()
+    runner = toy_runner(tmp_path / 'resumed_by_call', max_iters=3,
+                        custom_hooks=[probe])
+    runner.resume(str(tmp_path / 'iter_2.pth'))
+    runner.train()
+    assert runner.iter == 3 and torch.equal(probe.state, saved)
+
     probe = RecordRNGHook()
     toy_runner(tmp_path / 'finetuned', max_iters=1,
                load_from=str(tmp_path / 'iter_2.pth'),
                custom_hooks=[probe]).train()
     assert not torch.equal(probe.state, saved)
+
+
+def test_refuses_an_mmengine_without_the_replaced_method(monkeypatch):
+    monkeypatch.delattr(CheckpointHook, '_save_checkpoint_with_step')
+    with pytest.raises(RuntimeError,
+                       match=r'mmengine .*_save_checkpoint_with_step\(\).*'
+                       r'mmengine 0\.10\.7'):
+        AtomicCheckpointHook(interval=1)

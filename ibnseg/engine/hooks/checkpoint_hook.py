@@ -16,61 +16,38 @@ from ..fileio import atomic_write, remove_partial_files
 ATOMIC_BACKEND_ARGS = dict(backend='atomic_local')
 #: Checkpoint key of the torch random number generator states.
 RNG_STATE_KEY = 'torch_rng_state'
-#: The CheckpointHook method this hook replaces (see the comment on it).
+#: The private CheckpointHook method this hook replaces.
 _OVERRIDDEN = '_save_checkpoint_with_step'
 
 
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
-    """mmengine's ``CheckpointHook`` that never leaves a broken checkpoint.
+    """mmengine's ``CheckpointHook`` whose ``last_checkpoint`` always names a
+    complete checkpoint, so that a run killed at any moment resumes
+    (``tools/train.py --resume``, which swaps a configured ``CheckpointHook``
+    for this one).
 
-    Killed at any point (``SIGKILL``, out of memory, a pre-empted job), a run
-    that used this hook can be continued with ``tools/train.py --resume``:
-    ``last_checkpoint`` always names a complete checkpoint file. mmengine's
-    hook does not guarantee that: it writes files in place, and with
-    ``max_keep_ckpts`` it deletes the oldest checkpoint *before* saving the
-    new one, so a kill in between leaves ``last_checkpoint`` naming a
-    deleted file. This hook differs from it in four ways:
-
-    1. Checkpoints are written through the ``'atomic_local'`` file backend
-       (:class:`ibnseg.engine.fileio.AtomicLocalBackend`): a temporary file
-       in the same folder, renamed into place once complete.
-    2. ``last_checkpoint`` (what ``--resume`` reads) is replaced atomically,
-       and only after the checkpoint it names is complete.
-    3. Checkpoints beyond ``max_keep_ckpts`` are deleted only after that.
-       A kill just before the deletion leaves one outdated file behind,
-       which costs disk space, never progress.
-    4. Temporary files of a killed save are removed before training starts.
-
-    It also makes a resumed run continue exactly as the uninterrupted run
-    would have (same seed, deterministic ops): the checkpoint keeps torch's
-    random generator states, which a resume restores. Without them, dropout
-    after a resume draws different masks. numpy's and Python's generators
-    need no saving: they only drive the data pipeline, which mmengine
-    replays up to the resumed iteration (with an ``InfiniteSampler``, as
-    mmseg's configs use).
-
-    Use it in place of ``CheckpointHook``, e.g. ``default_hooks = dict(
-    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
-    interval=4000))``; ``tools/train.py`` swaps a configured
-    ``CheckpointHook`` for it.
+    mmengine's hook writes files in place and, with ``max_keep_ckpts``,
+    deletes the oldest checkpoint before saving the new one. Here
+    checkpoints are written through the ``'atomic_local'`` backend
+    (:func:`ibnseg.engine.fileio.atomic_write`), ``last_checkpoint`` is
+    replaced atomically after the checkpoint it names, outdated checkpoints
+    are deleted only then, and temporary files of a killed save are removed
+    before training. The checkpoints also keep torch's random generator
+    states, so a resumed run continues as the uninterrupted one would
+    (dropout masks included; numpy's and Python's generators only drive the
+    data pipeline, which mmengine replays).
 
     Args:
-        save_rng_state (bool): Save torch's random generator states (CPU and
-            CUDA) in each checkpoint under ``'torch_rng_state'`` and restore
-            them on resume (``resume=True`` or a call of ``Runner.resume``:
-            training starts at the checkpoint's epoch and iteration), not
-            when ``load_from`` only loads the weights. Not restored when
-            ``randomness.diff_rank_seed`` is set: only rank 0's states are
-            saved. Defaults to True.
+        save_rng_state (bool): Save torch's generator states (CPU and CUDA)
+            under ``'torch_rng_state'`` and restore them on a resume (not
+            when ``load_from`` only loads weights, nor with
+            ``randomness.diff_rank_seed``: only rank 0's are saved).
+            Defaults to True.
         backend_args (dict, optional): As in ``CheckpointHook``. Defaults to
-            None, which means ``dict(backend='atomic_local')`` when the
-            checkpoints go to a local folder. Other storages (``s3://``, ...)
-            use mmengine's backend for their prefix, whose writes are only as
-            atomic as that storage's uploads.
-        **kwargs: Every other ``CheckpointHook`` option (``interval``,
-            ``by_epoch``, ``max_keep_ckpts``, ``save_best``, ``out_dir``,
-            ``filename_tmpl``, ...), with the same meaning and defaults.
+            ``dict(backend='atomic_local')`` for a local folder; other
+            storages use mmengine's backend for their prefix.
+        **kwargs: Every other ``CheckpointHook`` option, same meaning.
     """
 
     def __init__(self, save_rng_state: bool = True, **kwargs):
@@ -119,10 +96,8 @@ class AtomicCheckpointHook(CheckpointHook):
         if not self.save_rng_state or loaded is None:
             return
         epoch, step, state = loaded
-        # Only a resume continues a run; loading weights to fine-tune leaves
-        # the generators alone. A resume (Runner.resume) is what sets the
-        # loop to the checkpoint's epoch and iteration; a load_from starts
-        # at 0 while the checkpoint was saved at iteration >= 1.
+        # only a resume (not load_from, which starts at 0) puts the loop at
+        # the checkpoint's epoch and iteration
         if state is None or (runner.epoch, runner.iter) != (epoch, step):
             return
         if runner.cfg.get('randomness', {}).get('diff_rank_seed', False):
@@ -138,17 +113,11 @@ class AtomicCheckpointHook(CheckpointHook):
         runner.logger.info('Restored the random generator states saved '
                            'with the checkpoint.')
 
-    # An override of a private method of mmengine 0.10.7's CheckpointHook,
-    # which every save (interval, last, best) goes through: it deletes the
-    # outdated checkpoint before saving and writes last_checkpoint in place
-    # with open(), and no public hook runs between those steps (there is
-    # before_save_checkpoint, no after_save_checkpoint) nor does a file
-    # backend see the last_checkpoint write. __init__ refuses an mmengine
-    # without this method rather than silently losing the guarantees.
+    # Every save of mmengine 0.10.7's hook goes through this private method,
+    # and no public hook or file backend sees its steps in between.
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         """Save checkpoint ``step``, then point ``last_checkpoint`` at it,
-        then delete outdated checkpoints: this order keeps a complete
-        checkpoint named by ``last_checkpoint`` at every moment."""
+        then delete outdated checkpoints."""
         outdated_steps = self._keep_step(runner, step)
         filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
@@ -164,8 +133,7 @@ class AtomicCheckpointHook(CheckpointHook):
             by_epoch=self.by_epoch,
             backend_args=self.backend_args,
             **self.args)
-        # Model-parallel runs save shards on every rank; the bookkeeping
-        # below is the main process's alone.
+        # model-parallel runs save shards on every rank; bookkeeping is one
         if not is_main_process():
             return
         atomic_write(
@@ -174,12 +142,8 @@ class AtomicCheckpointHook(CheckpointHook):
             self._remove_checkpoint(self.filename_tmpl.format(outdated))
 
     def _keep_step(self, runner, step) -> List[int]:
-        """Record ``step`` among the kept checkpoints (``max_keep_ckpts``).
-
-        Returns:
-            list[int]: The steps that fell out and are to be deleted once
-            the new checkpoint is safely on disk.
-        """
+        """Record ``step`` among the ``max_keep_ckpts`` kept; returns the
+        steps that fell out, deleted once the new checkpoint is saved."""
         if self.max_keep_ckpts <= 0 or (
                 self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
             # A best-checkpoint save re-saves the step just kept.
