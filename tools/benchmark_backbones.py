@@ -1,46 +1,23 @@
 """Cost of IBN-Net backbones against their plain counterparts, interleaved.
 
-Builds the ResNet-D8 segmentation backbone of mmseg's configs (dilations
-(1, 1, 2, 4), strides (1, 2, 1, 1), contract_dilation) as plain (``ibn=None``),
-IBN-a and IBN-b, plus IBN-a running the published split -> IN/BN ->
-concatenate layer ("ref-a") and a second, separately built plain model
-("plain-copy", the control: its ratio to plain is the noise floor), and
-times, round after round in one process (variants in a rotating order), an
-eval-mode forward and a train-mode forward + backward. Reports the median
-time per variant, its ratio to plain, the minor page faults of a step (CPU)
-and the peak memory of one step (measured in a separate, untimed pass).
-
-``--backbone densenet`` does the same for the DenseNet-D8 of ibnseg's
-DenseNet configs (``IBNDenseNet``, strides (1, 2, 1, 1), dilations (1, 1,
-2, 4); default depth 121): plain, IBN-a (its IBN layers put the BN part
-first, as published), ref-a and the control; the paper defines no IBN-b for
-DenseNet.
+Builds the D8 segmentation backbone of the configs (ResNet-50 or, with
+``--backbone densenet``, DenseNet-121; strides (1, 2, 1, 1), dilations (1, 1,
+2, 4)) as plain, IBN-a, IBN-b (ResNet only), IBN-a running the published
+split -> IN/BN -> concatenate layer ("ref-a") and a second plain model
+("plain-copy": its ratio to plain is the noise floor), and times them round
+after round in one process (in a rotating order): an eval forward and a train
+forward + backward. Reports the median time, its ratio to plain, the minor
+page faults of a step (CPU), the peak memory of one untimed step (CUDA: max
+allocated; CPU: peak RSS growth) and, with ``--profile``, the time in the
+normalisation layers. ``--malloc retain`` (default) keeps freed memory in
+glibc so that the timings measure compute, not page faults; see
+docs/benchmarks.md.
 
 Examples::
 
     python tools/benchmark_backbones.py --size 256x512 --rounds 3
-    python tools/benchmark_backbones.py --size 512x1024 256x512 --rounds 5
     python tools/benchmark_backbones.py --device cuda --amp
-    python tools/benchmark_backbones.py --size 256x512 --profile
     python tools/benchmark_backbones.py --backbone densenet --size 256x512
-
-Allocator (CPU): glibc's malloc returns every large block (above its
-adaptive mmap threshold, at most 32 MiB) to the system when it is freed, so
-each training step maps its activations afresh and pays a page fault per
-4 KiB page: on a 2-core VM a ResNet-50-D8 training step at 512x1024 takes
-1.5x as long as with memory kept, by an amount that jumps between runs and
-models with the order of allocations (two identical plain models differ by
-several percent). ``--malloc retain`` (the default) makes glibc keep freed
-memory (``mallopt``: no mmap, no trimming, one arena), as jemalloc or
-tcmalloc would, so that the timings measure the layers' compute;
-``--malloc system`` leaves glibc as it is. The page-fault column shows which
-regime a run was in.
-
-Memory: on CUDA, ``max_memory_allocated`` over the step minus what was
-allocated before it. On CPU, the peak resident set size (RSS, sampled every
-millisecond by a thread) over the step minus the RSS before it, after
-returning freed heap memory to the system (glibc ``malloc_trim``); it counts
-the step's activations, gradients and workspaces, not the model.
 """
 import argparse
 import ctypes
@@ -73,19 +50,10 @@ BACKBONES = {
 
 
 def build(backbone, depth, ibn, split_layer=False):
-    if backbone == 'densenet':
-        model = IBNDenseNet(
-            depth=depth,
-            ibn=ibn,
-            dilations=(1, 1, 2, 4),
-            strides=(1, 2, 1, 1))
-    else:
-        model = IBNResNet(
-            depth=depth,
-            ibn=ibn,
-            dilations=(1, 1, 2, 4),
-            strides=(1, 2, 1, 1),
-            contract_dilation=True)
+    layout = dict(depth=depth, ibn=ibn, dilations=(1, 1, 2, 4),
+                  strides=(1, 2, 1, 1))
+    model = (IBNDenseNet(**layout) if backbone == 'densenet' else
+             IBNResNet(contract_dilation=True, **layout))
     model.init_weights()
     for module in model.modules():
         if isinstance(module, IBN) and split_layer:
@@ -227,16 +195,10 @@ def run(args, size):
         steps = {n: make_step(models[n], mode, x, args.amp) for n in names}
         for n in names:  # warm-up (allocator, kernels, page faults)
             steps[n]()
-        times = {n: [] for n in names}
-        cpu_times = {n: [] for n in names}
-        faults = {n: [] for n in names}
+        samples = {n: [] for n in names}  # (wall, cpu, faults) per round
         for r in range(args.rounds):
-            order = names[r % len(names):] + names[:r % len(names)]
-            for n in order:
-                wall, cpu, fault_count = timed(steps[n], device)
-                times[n].append(wall)
-                cpu_times[n].append(cpu)
-                faults[n].append(fault_count)
+            for n in names[r % len(names):] + names[:r % len(names)]:
+                samples[n].append(timed(steps[n], device))
         memory = {n: peak_memory(steps[n], device) for n in names}
         norm = dict.fromkeys(names)
         if args.profile:
@@ -244,14 +206,13 @@ def run(args, size):
                 norm_layer_time(steps[n], device)
             norm = {n: norm_layer_time(steps[n], device) for n in names}
         for n in names:
+            wall, cpu, faults = zip(*samples[n])
+            on_cpu = device.type != 'cuda'
             results[mode, n] = dict(
-                time=statistics.median(times[n]),
-                cpu=None if device.type == 'cuda' else statistics.median(
-                    cpu_times[n]),
-                faults=None if device.type == 'cuda' else statistics.median(
-                    faults[n]),
-                memory=memory[n],
-                norm=norm[n])
+                time=statistics.median(wall),
+                cpu=statistics.median(cpu) if on_cpu else None,
+                faults=statistics.median(faults) if on_cpu else None,
+                memory=memory[n], norm=norm[n])
     return names, results
 
 

@@ -1,11 +1,6 @@
-"""Feature-divergence analysis (IBN-Net paper, Sec. 3.1 / Fig. 2).
-
-How far apart two image sets are in each residual layer of a backbone:
-:mod:`.divergence` (the statistics and formula), :mod:`.layer_hooks` (which
-layers, recorded how), :mod:`.image_sets` (appearance / content / domain
-pairs), :mod:`.runner` (running models over pairs), :mod:`.report` (CSV,
-JSON, PNG). ``tools/feature_divergence.py`` is the command line.
-"""
+"""Feature-divergence analysis (IBN-Net paper, Sec. 3.1 / Fig. 2): how far
+apart two image sets are in each residual layer of a backbone.
+``tools/feature_divergence.py`` is the command line."""
 from .divergence import (DEFAULT_EPS, ChannelMeanStats, feature_divergence,
                          gaussian_symmetric_kl)
 from .runner import (LayerDivergence, ModelSpec, collect_set_stats,

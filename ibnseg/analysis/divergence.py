@@ -1,55 +1,33 @@
-"""Per-channel feature statistics of an image set and their divergence.
+"""Per-channel feature statistics of an image set and their divergence
+(IBN-Net paper, Sec. 3.1 / Fig. 2).
 
-The IBN-Net paper (Pan et al., ECCV 2018, Sec. 3.1 / Fig. 2) measures how far
-apart two image sets are in a layer's feature space as follows:
+Each image's channels are pooled to their spatial means; over a set, each
+channel is fitted a Gaussian ``N(mu, var)`` (population variance); per
+channel, ``D = KL(a || b) + KL(b || a)``, whose log terms cancel for 1-D
+Gaussians::
 
-1. For every image, take each channel's mean activation over space, giving
-   one number per channel and image.
-2. Over an image set, model each channel's values as a 1-D Gaussian
-   ``N(mu, var)`` (maximum-likelihood fit: ``var`` is the population
-   variance, ``sum((x - mu)**2) / n``).
-3. Per channel, the symmetric KL divergence between the two sets' Gaussians,
-   ``D = KL(a || b) + KL(b || a)``; the layer's divergence is the mean of
-   ``D`` over channels.
+    D = 0.5 * (var_a / var_b + var_b / var_a - 2)
+      + 0.5 * (mu_a - mu_b)**2 * (1 / var_a + 1 / var_b)
 
-For 1-D Gaussians the log terms of the two KL directions cancel::
-
-    KL(a || b) = 0.5 * (log(var_b / var_a) + (var_a + (mu_a - mu_b)**2) / var_b - 1)
-    D          = 0.5 * (var_a / var_b + var_b / var_a - 2)
-               + 0.5 * (mu_a - mu_b)**2 * (1 / var_a + 1 / var_b)
-
-A channel whose per-image means do not vary (a ReLU output that is always 0,
-say) has variance 0 and ``D`` would be 0 / 0; so ``eps`` (default
-``DEFAULT_EPS``) is ADDED to both variances before the formula. That keeps
-``D`` finite and leaves it exactly 0 for identical statistics; it only matters
-for channels whose variance is comparable to ``eps``.
-
-Only ``count``, ``sum`` and ``sum of squares`` per channel are accumulated
-(float64), so statistics can be gathered batch by batch without keeping any
-feature map, and the result does not depend on the batch size. The variance
-``sum_sq / n - mean**2`` loses about ``1e-16 * mean**2`` to cancellation,
-far below ``eps`` for any realistic activation scale.
+and the layer's divergence is the mean of ``D`` over channels. ``eps`` is
+added to both variances: a channel that never varies (a dead ReLU) would
+give 0 / 0; identical statistics still give exactly 0. Only count, sum and
+sum of squares are kept (float64), so the result does not depend on the
+batch size and no feature map is kept.
 """
 from typing import Optional
 
 import numpy as np
 import torch
 
-__all__ = ['DEFAULT_EPS', 'ChannelMeanStats', 'gaussian_symmetric_kl',
-           'feature_divergence']
-
 #: Added to both variances before the symmetric KL (see the module docstring).
 DEFAULT_EPS = 1e-6
 
 
 class ChannelMeanStats:
-    """Running Gaussian fit of the per-image channel means of one layer.
-
-    Feed it feature maps (``update``) or already pooled per-image channel
-    means (``update_channel_means``); read ``count``, ``mean`` and
-    ``variance`` (population variance, float64 numpy arrays of length C).
-    Sums stay on the device of the features until read.
-    """
+    """Running Gaussian fit of the per-image channel means of one layer:
+    ``count``, and ``mean`` and ``variance`` (population variance) as
+    float64 arrays of length C. Sums stay on the features' device."""
 
     def __init__(self):
         self.count = 0
@@ -67,11 +45,9 @@ class ChannelMeanStats:
             raise ValueError(
                 'ChannelMeanStats.update expects feature maps shaped '
                 f'(N, C, H, W), got {shape}')
-        # Sum each row in the map's own precision (at least float32), then
-        # the row sums in float64: as precise as pooling in float64, but
-        # without the float64 copy of the whole map that a dtype= argument
-        # costs (torch converts the input first), which would double the
-        # memory of a 1024x2048 forward pass.
+        # Rows summed in the map's precision (at least float32), the row
+        # sums in float64: as precise as float64 pooling without a float64
+        # copy of the whole map (double the memory of a 1024x2048 pass).
         features = features.detach()
         low_precision = features.dtype in (torch.float16, torch.bfloat16)
         row_sums = features.sum(
@@ -118,15 +94,8 @@ class ChannelMeanStats:
 
 
 def gaussian_symmetric_kl(mu_a, var_a, mu_b, var_b) -> np.ndarray:
-    """``KL(a || b) + KL(b || a)`` of 1-D Gaussians, elementwise.
-
-    Args:
-        mu_a, var_a, mu_b, var_b (array-like): Means and (strictly positive)
-            variances of Gaussians ``a`` and ``b``; broadcast together.
-
-    Returns:
-        np.ndarray: The symmetric divergence, float64.
-    """
+    """``KL(a || b) + KL(b || a)`` of 1-D Gaussians (means and variances
+    > 0, broadcast together), elementwise, float64."""
     mu_a, var_a, mu_b, var_b = (np.asarray(v, dtype=np.float64)
                                 for v in (mu_a, var_a, mu_b, var_b))
     if np.any(var_a <= 0) or np.any(var_b <= 0):
@@ -139,16 +108,8 @@ def gaussian_symmetric_kl(mu_a, var_a, mu_b, var_b) -> np.ndarray:
 def feature_divergence(stats_a: ChannelMeanStats,
                        stats_b: ChannelMeanStats,
                        eps: float = DEFAULT_EPS) -> float:
-    """The paper's layer divergence between two image sets.
-
-    Mean over channels of :func:`gaussian_symmetric_kl` of the two sets'
-    per-channel Gaussians, with ``eps`` added to every variance.
-
-    Args:
-        stats_a, stats_b (ChannelMeanStats): Statistics of the same layer
-            for the two sets; each needs at least 2 images.
-        eps (float): Added to both variances; must be > 0.
-    """
+    """The paper's layer divergence between two sets' statistics of one
+    layer (each of 2 images or more), ``eps`` (> 0) added to the variances."""
     if not eps > 0:
         raise ValueError(f'feature_divergence: eps must be > 0, got {eps}')
     for name, stats in (('a', stats_a), ('b', stats_b)):

@@ -1,30 +1,19 @@
-"""The image sets and pairs that feature divergence compares.
-
-The paper contrasts two kinds of pairs:
-
-- appearance pairs: the same content seen differently, either the same images
-  with an appearance shift applied to the second set
-  (:func:`appearance_pair`, using ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``)
-  or two domains (:func:`domain_pair`, two folders);
-- content pairs: two disjoint sets of images from one domain
-  (:func:`content_pair`, one folder split in two seeded halves).
+"""The image sets and pairs that feature divergence compares: appearance
+pairs (the same images, the second set under an appearance shift of
+``APPEARANCE_SHIFTS``; or two domains' folders) and content pairs (two
+disjoint seeded halves of one folder).
 """
 import copy
 import os.path as osp
-import random
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
 import torch
+from mmengine.runner import set_random_seed
 from mmengine.utils import scandir
 from mmseg.registry import TRANSFORMS
-
-__all__ = ['IMAGE_SUFFIXES', 'PAIR_TYPES', 'ImageSet', 'ImageSetPair',
-           'list_images', 'split_in_halves', 'resolve_appearance_shift',
-           'domain_pair', 'appearance_pair', 'content_pair',
-           'iter_image_batches']
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 PAIR_TYPES = ('domain', 'appearance', 'content')
@@ -32,14 +21,9 @@ PAIR_TYPES = ('domain', 'appearance', 'content')
 
 @dataclass
 class ImageSet:
-    """Image files, optionally seen through an appearance shift.
-
-    Args:
-        name (str): Human-readable label (which folder, half, shift).
-        paths (tuple[str]): Image files, read in this order.
-        shift (dict, optional): Transform config applied to every image
-            after resizing (acts on ``results['img']``, BGR uint8).
-    """
+    """Image files (read in order) named ``name``, optionally seen through
+    ``shift``, a transform config applied to every image (BGR uint8) after
+    resizing."""
     name: str
     paths: Tuple[str, ...]
     shift: Optional[dict] = field(default=None, compare=False)
@@ -47,14 +31,9 @@ class ImageSet:
 
 @dataclass
 class ImageSetPair:
-    """Two image sets to compare, and what kind of difference they show.
-
-    Args:
-        name (str): Label in outputs: ``'domain'``, ``'content'`` or
-            ``'appearance:<shift>'``.
-        pair_type (str): One of :data:`PAIR_TYPES`.
-        set_a, set_b (ImageSet): The two sets.
-    """
+    """Two image sets to compare; ``name`` labels outputs (``'domain'``,
+    ``'content'`` or ``'appearance:<shift>'``), ``pair_type`` is one of
+    :data:`PAIR_TYPES`."""
     name: str
     pair_type: str
     set_a: ImageSet
@@ -76,11 +55,8 @@ def list_images(folder: str) -> List[str]:
 
 def split_in_halves(paths: Sequence[str],
                     seed: int) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
-    """Two disjoint, equally large random halves of ``paths``.
-
-    With an odd count one image is left out, so both sets have the same size
-    (the variance estimates are then equally noisy on both sides).
-    """
+    """Two disjoint, equally large random halves of ``paths`` (one image
+    is left out of an odd count: equally noisy variances on both sides)."""
     if len(paths) < 4:
         raise ValueError(f'a content pair needs at least 4 images (2 per '
                          f'half), got {len(paths)}')
@@ -92,12 +68,7 @@ def split_in_halves(paths: Sequence[str],
 
 
 def resolve_appearance_shift(name: str) -> dict:
-    """A copy of the transform config of a named appearance shift.
-
-    Args:
-        name (str): A key of ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``
-            (e.g. ``'rgb+50'``, ``'night0.5'``).
-    """
+    """A copy of the transform config of ``APPEARANCE_SHIFTS[name]``."""
     from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
     if name not in APPEARANCE_SHIFTS:
         raise ValueError(f'unknown appearance shift {name!r}; choose from '
@@ -145,20 +116,6 @@ def _read_image(path: str, size: Optional[Tuple[int, int]]) -> np.ndarray:
     return image
 
 
-def _apply_shift(transform, image: np.ndarray, path: str) -> np.ndarray:
-    # img_path lets shifts that draw noise seed it per image (ibnseg's
-    # GaussianNoise does), so the same file always gets the same noise.
-    shifted = transform(dict(img=image, img_path=path))['img']
-    if not (isinstance(shifted, np.ndarray) and shifted.shape == image.shape
-            and shifted.dtype == np.uint8):
-        raise ValueError(
-            f'appearance shift {transform!r} on {path!r} returned '
-            f'{getattr(shifted, "shape", None)} '
-            f'{getattr(shifted, "dtype", type(shifted).__name__)}; expected a '
-            f'uint8 image shaped {image.shape}')
-    return shifted
-
-
 def iter_image_batches(image_set: ImageSet,
                        batch_size: int,
                        size: Optional[Tuple[int, int]] = None,
@@ -166,30 +123,27 @@ def iter_image_batches(image_set: ImageSet,
     """Load ``image_set`` in batches of (3, H, W) uint8 BGR tensors.
 
     Args:
-        image_set (ImageSet): What to load.
         batch_size (int): Images per batch (the last may be smaller).
         size (tuple[int, int], optional): Resize every image to
-            (width, height); without it all images of a batch must already
-            have the same size.
-        seed (int): Seeds python, numpy and torch before the first image so
-            that a shift drawing from the global generators gives the
-            same images on every pass (every model sees the very same set).
+            (width, height); without it a batch's images must match in size.
+        seed (int): Seeds the global generators before a shift draws from
+            them, so every model sees the very same images.
     """
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     transform = None
     if image_set.shift is not None:
         transform = TRANSFORMS.build(image_set.shift)
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
+        set_random_seed(seed)
     for start in range(0, len(image_set.paths), batch_size):
         paths = image_set.paths[start:start + batch_size]
         images = []
         for path in paths:
             image = _read_image(path, size)
             if transform is not None:
-                image = _apply_shift(transform, image, path)
+                # img_path lets a shift that draws noise seed it per image
+                # (ibnseg's GaussianNoise does): the same file, same noise.
+                image = transform(dict(img=image, img_path=path))['img']
             images.append(image)
         shapes = {image.shape for image in images}
         if len(shapes) > 1:

@@ -1,10 +1,7 @@
-"""Find a ResNet-style backbone's residual layers and record their outputs.
-
-Works for any model whose backbone follows mmseg's ``ResNet`` layout (mmseg
-``ResNet``/``ResNetV1c``/``ResNetV1d``/``ResNeXt``, ibnseg's ``IBNResNet``
-family): stages listed in ``backbone.res_layers`` or, failing that, children
-named ``layer1``, ``layer2``, ..., each stage a sequence of residual blocks.
-"""
+"""Find a ResNet-style backbone's residual layers and record their outputs:
+stages listed in ``backbone.res_layers`` (mmseg's ResNets, ibnseg's
+IBNResNet family) or, failing that, children named ``layer1``, ``layer2``,
+..., each stage a sequence of residual blocks."""
 import re
 from collections import OrderedDict
 from typing import Dict
@@ -13,9 +10,6 @@ import torch
 from torch import nn
 
 from .divergence import ChannelMeanStats
-
-__all__ = ['LAYER_LEVELS', 'get_backbone', 'find_residual_layers',
-           'ChannelStatsRecorder']
 
 #: ``'block'``: every residual block (``layerX.i``); ``'stage'``: every stage
 #: (``layerX``, i.e. the output of its last block).
@@ -42,16 +36,9 @@ def _stage_names(backbone: nn.Module) -> list:
 
 def find_residual_layers(model: nn.Module,
                          level: str = 'block') -> Dict[str, nn.Module]:
-    """The backbone's residual blocks or stages, in forward order.
-
-    Args:
-        model (nn.Module): A segmentor with a ``backbone`` or a backbone.
-        level (str): One of :data:`LAYER_LEVELS`.
-
-    Returns:
-        OrderedDict[str, nn.Module]: ``'layer1.0'``, ``'layer1.1'``, ... for
-        blocks; ``'layer1'``, ... for stages (names relative to the backbone).
-    """
+    """The residual blocks (``'layer1.0'``, ...) or stages (``'layer1'``,
+    ...) of a segmentor's backbone or of a backbone, in forward order;
+    ``level`` is one of :data:`LAYER_LEVELS`."""
     if level not in LAYER_LEVELS:
         raise ValueError(
             f'level must be one of {LAYER_LEVELS}, got {level!r}')
@@ -78,40 +65,26 @@ def find_residual_layers(model: nn.Module,
 
 
 class ChannelStatsRecorder:
-    """Forward hooks that fold each layer's output into ChannelMeanStats.
+    """Forward hooks folding each layer's output into ``stats`` (layer name
+    -> :class:`ChannelMeanStats`), pooled inside the hook so that no feature
+    map outlives its layer; registered on ``with``, removed on exit."""
 
-    Use as a context manager: hooks are registered on enter and removed on
-    exit. Within it, ``record_into(stats)`` selects the dict (layer name ->
-    :class:`ChannelMeanStats`) that the next forward passes update; with no
-    target selected the hooks do nothing. Each output is pooled to per-image
-    channel means inside the hook, so no feature map outlives its layer.
-
-    Args:
-        layers (dict[str, nn.Module]): Layers to hook, e.g. from
-            :func:`find_residual_layers`.
-    """
-
-    def __init__(self, layers: Dict[str, nn.Module]):
-        self.layers = layers
-        self._target = None
-        self._handles = []
-
-    def record_into(self, stats: Dict[str, ChannelMeanStats]) -> None:
-        missing = set(self.layers) - set(stats)
+    def __init__(self, layers: Dict[str, nn.Module],
+                 stats: Dict[str, ChannelMeanStats]):
+        missing = set(layers) - set(stats)
         if missing:
             raise KeyError(f'no ChannelMeanStats for layers {sorted(missing)}')
-        self._target = stats
+        self.layers, self.stats = layers, stats
+        self._handles = []
 
     def _make_hook(self, name: str):
 
         def hook(module, inputs, output):
-            if self._target is None:
-                return
             if not isinstance(output, torch.Tensor):
                 raise TypeError(
                     f'layer {name} returned {type(output).__name__}; feature '
                     'statistics need a tensor output shaped (N, C, H, W)')
-            self._target[name].update(output)
+            self.stats[name].update(output)
 
         return hook
 
@@ -126,4 +99,3 @@ class ChannelStatsRecorder:
         for handle in self._handles:
             handle.remove()
         self._handles = []
-        self._target = None

@@ -1,19 +1,13 @@
-"""Write feature-divergence results: CSV, JSON and a divergence-vs-depth plot.
-
-Each file is rendered in memory and written with
-:func:`ibnseg.engine.atomic_write` (temporary file + ``os.replace``), so a
-reader never sees a half-written file.
-"""
+"""Write feature-divergence results (CSV, JSON and a divergence-vs-depth
+plot), each with :func:`ibnseg.engine.atomic_write`."""
 import csv
 import io
 import json
+from dataclasses import asdict
 from typing import Dict, List, Sequence
 
 from ibnseg.engine import atomic_write
 from .runner import LayerDivergence
-
-__all__ = ['CSV_COLUMNS', 'write_divergence_csv', 'write_divergence_json',
-           'divergence_figure', 'plot_divergence_vs_depth']
 
 CSV_COLUMNS = tuple(LayerDivergence.__dataclass_fields__)
 
@@ -23,7 +17,7 @@ def write_divergence_csv(path: str, rows: Sequence[LayerDivergence]) -> None:
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS)
     writer.writeheader()
-    writer.writerows(row.to_dict() for row in rows)
+    writer.writerows(asdict(row) for row in rows)
     atomic_write(path, text.getvalue())
 
 
@@ -32,7 +26,7 @@ def write_divergence_json(path: str, rows: Sequence[LayerDivergence],
     """``{**metadata, 'rows': [...]}``; metadata says how it was computed."""
     if 'rows' in metadata:
         raise ValueError("metadata must not have a 'rows' key")
-    document = dict(metadata, rows=[row.to_dict() for row in rows])
+    document = dict(metadata, rows=[asdict(row) for row in rows])
     atomic_write(path, json.dumps(document, indent=2) + '\n')
 
 
@@ -57,20 +51,10 @@ def plot_divergence_vs_depth(path: str, rows: Sequence[LayerDivergence],
 def divergence_figure(rows: Sequence[LayerDivergence],
                       title: str = 'Feature divergence per layer',
                       log_scale: bool = False):
-    """Line plot (a matplotlib ``Figure``): x = layer depth, y = divergence.
-
-    One line per (model, pair): colour by model, line style by pair. A
-    model measured without trained weights (``random_weights`` rows) is
-    drawn thin and faded, its legend entries say "random weights", and the
-    title says so too: its divergences are not comparable with trained
-    models' ones (often orders of magnitude apart).
-
-    Args:
-        rows (Sequence[LayerDivergence]): Results to draw.
-        title (str): Figure title.
-        log_scale (bool): Logarithmic y axis (appearance and content
-            divergences can differ by orders of magnitude).
-    """
+    """A matplotlib ``Figure`` of divergence against layer depth: a line
+    per (model, pair), colour by model, style by pair; a model with random
+    weights is drawn faded and named so in the legend and title (its values
+    are not comparable). ``log_scale``: logarithmic y axis."""
     if not rows:
         raise ValueError('plot_divergence_vs_depth: no rows to plot')
     # The object-oriented Figure renders with Agg and touches no global

@@ -1,15 +1,9 @@
-"""Run models over image-set pairs and compute the per-layer divergence.
-
-Each image set is run through the model's ``data_preprocessor`` (the config's
-mean/std/bgr_to_rgb) and its backbone only, with forward hooks on every
-residual block or stage (:mod:`.layer_hooks`) folding outputs into
-:class:`~.divergence.ChannelMeanStats`. Memory is one forward pass of one
-batch; statistics of a set are computed once per model and reused by every
-pair that contains it.
-"""
+"""Run models' backbones over image-set pairs (each image through the
+model's ``data_preprocessor``) and compute the per-layer divergence; a set's
+statistics are computed once per model for all the pairs holding it."""
 import os.path as osp
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -23,9 +17,6 @@ from .image_sets import ImageSet, ImageSetPair, iter_image_batches
 from .layer_hooks import (ChannelStatsRecorder, find_residual_layers,
                           get_backbone)
 
-__all__ = ['ModelSpec', 'LayerDivergence', 'load_model', 'preprocess_images',
-           'collect_set_stats', 'compute_model_divergence']
-
 _MODEL_SPEC = re.compile(
     r'^(?:(?P<label>[^=:]+)=)?(?P<config>.+?\.(?:py|json|ya?ml))'
     r'(?::(?P<checkpoint>.+))?$')
@@ -33,14 +24,9 @@ _MODEL_SPEC = re.compile(
 
 @dataclass
 class ModelSpec:
-    """A model to analyse: ``[LABEL=]CONFIG[:CHECKPOINT]``.
-
-    Args:
-        label (str): Name in outputs (default: the config file's stem).
-        config (str): mmseg config file.
-        checkpoint (str, optional): Weights; without them the model keeps
-            its initialisation.
-    """
+    """A model to analyse, ``[LABEL=]CONFIG[:CHECKPOINT]``: ``label`` names
+    it in outputs (default: the config's stem); without ``checkpoint`` it
+    keeps its initialisation."""
     label: str
     config: str
     checkpoint: Optional[str] = None
@@ -82,37 +68,22 @@ class LayerDivergence:
     divergence: float
     random_weights: bool = False
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def load_model(spec: ModelSpec, device: str = 'cpu') -> nn.Module:
-    """Build ``spec``'s model, in eval mode, with its weights if it has any.
-
-    With a checkpoint this is :func:`ibnseg.apis.load_segmentor`, the
-    loader ``tools/cross_domain_eval.py`` uses: safe (tensors only) and
-    strict, so a checkpoint that does not fit the config is an error naming
-    the keys, never a half-loaded model measured as if it were trained.
-    Without one the model keeps the initialisation mmseg's ``init_model``
-    gives it (random for the backbones analysed here). SyncBN layers are
-    reverted to plain BN (the Runner does the same when not distributed), so
-    a config written for multi-GPU training runs here.
-
-    Raises:
-        FileNotFoundError: The config or checkpoint file does not exist.
-        CheckpointMismatchError: The checkpoint does not fit the model.
-    """
-    from mmengine.config import Config
+    """``spec``'s model in eval mode: with a checkpoint, loaded safely and
+    strictly by :func:`ibnseg.apis.load_segmentor` (a checkpoint that does
+    not fit is a ``CheckpointMismatchError``); without one, with the
+    initialisation of mmseg's ``init_model``, SyncBN reverted to BN.
+    A missing file is a FileNotFoundError naming it."""
     from mmseg.apis import init_model
 
     from ibnseg.apis import load_segmentor
-    for what, path in (('config', spec.config),
-                       ('checkpoint', spec.checkpoint)):
-        if path is not None and not osp.isfile(path):
-            raise FileNotFoundError(
-                f'model {spec.label!r}: {what} file {path!r} does not exist')
-    cfg = Config.fromfile(spec.config)
+    from ibnseg.engine.runner_setup import load_config
+    cfg = load_config(spec.config)
     if spec.checkpoint is not None:
+        if not osp.isfile(spec.checkpoint):
+            raise FileNotFoundError(f'model {spec.label!r}: checkpoint file '
+                                    f'{spec.checkpoint!r} does not exist')
         return load_segmentor(cfg, spec.checkpoint, device)
     model = revert_sync_batchnorm(init_model(cfg, None, device='cpu'))
     return model.to(device).eval()
@@ -120,11 +91,9 @@ def load_model(spec: ModelSpec, device: str = 'cpu') -> nn.Module:
 
 def preprocess_images(model: nn.Module,
                       images: List[torch.Tensor]) -> torch.Tensor:
-    """Normalise a batch with the model's ``data_preprocessor``.
-
-    Refuses a preprocessor that pads (a config's ``test_cfg`` with ``size`` or
-    ``size_divisor``): padded borders would enter the channel means.
-    """
+    """Normalise a batch with the model's ``data_preprocessor``; one that
+    pads (``test_cfg`` with ``size``/``size_divisor``) is refused, as the
+    borders would enter the channel means."""
     preprocessor = getattr(model, 'data_preprocessor', None)
     if preprocessor is None:
         raise ValueError(f'{type(model).__name__} has no data_preprocessor '
@@ -155,21 +124,13 @@ def collect_set_stats(model: nn.Module,
                       seed: int = 0,
                       progress: Optional[ProgressBar] = None
                       ) -> Dict[str, ChannelMeanStats]:
-    """Per-layer :class:`ChannelMeanStats` of ``image_set``.
-
-    Args:
-        model (nn.Module): Segmentor with ``data_preprocessor`` and
-            ``backbone``; ``layers`` must belong to its backbone.
-        layers (dict[str, nn.Module]): Layers to record.
-        image_set (ImageSet): Images to run.
-        batch_size, size, seed: As in
-            :func:`~.image_sets.iter_image_batches`.
-        progress (ProgressBar, optional): Advanced once per image.
-    """
+    """Per-layer :class:`ChannelMeanStats` of ``image_set`` for ``layers``
+    of ``model``'s backbone; ``batch_size``, ``size``, ``seed`` as in
+    :func:`~.image_sets.iter_image_batches`; ``progress`` advances per
+    image."""
     stats = {name: ChannelMeanStats() for name in layers}
     backbone = get_backbone(model)
-    with ChannelStatsRecorder(layers) as recorder:
-        recorder.record_into(stats)
+    with ChannelStatsRecorder(layers, stats):
         for images in iter_image_batches(image_set, batch_size, size, seed):
             backbone(preprocess_images(model, images))
             for _ in images:
@@ -189,28 +150,20 @@ def compute_model_divergence(model: nn.Module,
                              show_progress: bool = False,
                              random_weights: bool = False
                              ) -> List[LayerDivergence]:
-    """Divergence per layer of one model for every pair.
+    """Divergence rows of ``model`` (in eval mode) for every pair, pairs in
+    order, layers by depth.
 
     Args:
-        model (nn.Module): Segmentor in eval mode (see :func:`load_model`).
         model_label (str): ``model`` column of the rows.
-        pairs (Sequence[ImageSetPair]): Pairs to compare.
-        level (str): ``'block'`` or ``'stage'`` (see
-            :func:`~.layer_hooks.find_residual_layers`).
+        level (str): ``'block'`` or ``'stage'``.
         batch_size (int): Images per forward pass.
         size (tuple[int, int], optional): Resize to (width, height).
         eps (float): Added to the variances (see :mod:`.divergence`).
         seed (int): Seed of random appearance shifts.
         show_progress (bool): Print an mmengine progress bar.
-        random_weights (bool): ``model`` has no trained weights; copied into
-            every row (the reports mark such a model).
-
-    Returns:
-        list[LayerDivergence]: Pairs in the given order, layers by depth.
+        random_weights (bool): Marks every row (the model is untrained).
     """
     layers = find_residual_layers(model, level)
-    # A set shared by several pairs (the unshifted folder of several
-    # appearance pairs, say) is run once.
     sets = {}
     for pair in pairs:
         for image_set in (pair.set_a, pair.set_b):

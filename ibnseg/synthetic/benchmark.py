@@ -1,11 +1,8 @@
-"""The embedded synthetic cross-domain benchmark behind ``tools/demo.py``.
-
-One run: generate the synthetic domains in the real on-disk layouts, train
-the plain, IBN-a and IBN-b demo models from scratch on the source style with
-mmengine's Runner, evaluate each on every style (and under appearance shifts)
-with the cross-domain evaluation, and summarise over seeds. Every step uses
-the same configs, datasets and evaluation code as real data.
-"""
+"""The embedded synthetic cross-domain benchmark behind ``tools/demo.py``:
+generate the domains in the real on-disk layouts, train the plain, IBN-a
+and IBN-b demo models on the source style with mmengine's Runner, evaluate
+each on every style (and under appearance shifts) with the cross-domain
+evaluation, and summarise over seeds."""
 import json
 import math
 import os.path as osp
@@ -70,17 +67,10 @@ def _relocate(node, old: str, new: str):
 
 def demo_config(model: str, data_root: str, iters: int, seed: int,
                 work_dir: str, adaptive_threads: bool = True) -> Config:
-    """The demo config of ``model`` for one run.
-
-    Args:
-        model (str): A key of ``DEMO_CONFIGS``.
-        data_root (str): Folder holding the generated domains.
-        iters (int): Training iterations (the schedule follows).
-        seed (int): Training seed (initialisation and data order).
-        work_dir (str): Where checkpoints and logs go.
-        adaptive_threads (bool): Keep the config's AdaptiveThreadsHook
-            (False: the caller fixed torch's threads).
-    """
+    """The demo config of ``model`` (a key of ``DEMO_CONFIGS``) reading
+    ``data_root``, training ``iters`` iterations with ``seed`` into
+    ``work_dir``; ``adaptive_threads=False`` drops the config's
+    AdaptiveThreadsHook (the caller fixed torch's threads)."""
     cfg = load_config(osp.join(REPO_ROOT, DEMO_CONFIGS[model]))
     root = data_root.rstrip('/') + '/'
     for key in ('train_dataloader', 'cross_domain'):
@@ -101,36 +91,31 @@ def demo_config(model: str, data_root: str, iters: int, seed: int,
     return cfg
 
 
-def generate_data(data_root: str,
-                  preset: Preset,
-                  targets: Sequence[str],
-                  seed: int = 0,
-                  nproc: int = 2,
+def generate_data(data_root: str, preset: Preset, targets: Sequence[str],
+                  seed: int = 0, nproc: int = 2,
                   progress: bool = True) -> int:
-    """Write the source (GTA5 layout) and target (Cityscapes layout) styles.
-
-    Existing data made with the same settings is kept (seconds to check).
-
-    Returns:
-        int: The number of samples written (0: all were there).
-    """
-    written = generate_domain_dataset(
-        osp.join(data_root, SOURCE_DOMAIN), SOURCE_DOMAIN, preset.num_train,
-        preset.num_val, size=preset.size, seed=seed, layout='gta5',
-        nproc=nproc, progress=progress)['written']
-    for domain in targets:
+    """Write the source (GTA5 layout) and target (Cityscapes layout) styles,
+    keeping data made with the same settings; returns the samples written."""
+    written = 0
+    for domain in (SOURCE_DOMAIN, *targets):
+        source = domain == SOURCE_DOMAIN
         written += generate_domain_dataset(
-            osp.join(data_root, domain), domain, 0, preset.num_val,
-            size=preset.size, seed=seed, layout='cityscapes', nproc=nproc,
+            osp.join(data_root, domain), domain,
+            preset.num_train if source else 0, preset.num_val,
+            size=preset.size, seed=seed,
+            layout='gta5' if source else 'cityscapes', nproc=nproc,
             progress=progress)['written']
     return written
 
 
-def train(cfg: Config, hooks: Sequence = ()) -> str:
-    """Train (or resume) one model; returns its final checkpoint.
+def final_checkpoint(cfg: Config) -> str:
+    """Where training ``cfg`` leaves its last checkpoint."""
+    return osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
 
-    ``hooks`` are registered on the Runner besides the config's own.
-    """
+
+def train(cfg: Config, hooks: Sequence = ()) -> str:
+    """Train (or resume) one model with extra Runner ``hooks``; returns its
+    final checkpoint, without training when that exists."""
     final = final_checkpoint(cfg)
     if osp.exists(final):
         print_log(f'{final} exists: not training again', logger='current')
@@ -143,38 +128,21 @@ def train(cfg: Config, hooks: Sequence = ()) -> str:
     return final
 
 
-def final_checkpoint(cfg: Config) -> str:
-    """Where training ``cfg`` leaves its last checkpoint."""
-    return osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
-
-
 def run_name(preset: Preset, data_seed: int = 0) -> str:
     """The folder of a training run below ``seed<k>/<model>/``, named by the
-    settings the trained model depends on (``600iters-128x256-400frames``).
-
-    A run resumes from, and is reused as, only what a run of the same
-    settings saved there: runs of other presets or ``--iters`` into the same
-    output folder (whose ``last_checkpoint`` would otherwise be resumed)
-    each keep their own folder.
-    """
+    settings the trained model depends on (``600iters-128x256-400frames``),
+    so that only a run of the same settings is resumed or reused."""
     height, width = preset.size
     name = f'{preset.iters}iters-{height}x{width}-{preset.num_train}frames'
     return name if data_seed == 0 else f'{name}-data{data_seed}'
 
 
-def run_seed(out_dir: str, data_root: str, preset: Preset, seed: int,
-             models: Sequence[str], targets: Sequence[str],
-             shifts: Sequence[str],
-             console: Optional[PhaseConsole] = None,
-             adaptive_threads: bool = True,
-             data_seed: int = 0) -> List[ModelResult]:
-    """Train and evaluate every model with one seed; writes the report.
-
-    Model ``m`` trains in ``<out_dir>/seed<seed>/<m>/<run name>/`` (see
-    :func:`run_name`); the report and pictures go to ``seed<seed>/``.
-    """
-    console = console or PhaseConsole(osp.join(out_dir, 'demo.log'),
-                                      verbose=True)
+def _run_seed(out_dir: str, data_root: str, preset: Preset, seed: int,
+              models: Sequence[str], targets: Sequence[str],
+              shifts: Sequence[str], console: PhaseConsole,
+              adaptive_threads: bool, data_seed: int) -> List[ModelResult]:
+    """Train and evaluate every model with one seed; writes the report of
+    ``<out_dir>/seed<seed>/``."""
     evaluations = []
     for model in models:
         name = DISPLAY_NAMES.get(model, model)
@@ -198,57 +166,48 @@ def run_seed(out_dir: str, data_root: str, preset: Preset, seed: int,
     return [result for result, _ in evaluations]
 
 
-def _miou_note(result: ModelResult) -> str:
-    """``'mIoU: source 56.7, target 13.6'`` (the rows that exist)."""
-    parts = [f'{row} {_number(result.value(row, "mIoU")):.1f}'
-             for row in (SOURCE_DOMAIN, 'target')
-             if _number(result.value(row, 'mIoU')) is not None]
-    return 'mIoU: ' + ', '.join(parts) if parts else ''
-
-
 def _number(value) -> Optional[float]:
     """A float, or None for a missing or NaN value (JSON has no NaN)."""
     return None if value is None or math.isnan(value) else float(value)
 
 
-def _mean_std(values: List[Optional[float]]):
-    """Mean and sample standard deviation of the values that are there
-    (None where there are too few)."""
-    values = [v for v in values if v is not None]
-    if not values:
-        return None, None
-    return (statistics.mean(values),
-            statistics.stdev(values) if len(values) > 1 else None)
+def _miou_note(result: ModelResult) -> str:
+    """``'mIoU: source 56.7, target 13.6'`` (the rows that exist)."""
+    values = [(row, _number(result.value(row, 'mIoU')))
+              for row in (SOURCE_DOMAIN, 'target')]
+    parts = [f'{row} {value:.1f}' for row, value in values
+             if value is not None]
+    return 'mIoU: ' + ', '.join(parts) if parts else ''
 
 
 def summarize(results_by_seed: Dict[int, List[ModelResult]],
               metric: str = 'mIoU') -> dict:
-    """Mean and sample standard deviation over seeds, per model and row."""
+    """Mean and sample standard deviation over seeds, per model and row
+    (None where too few seeds have a value)."""
     seeds = sorted(results_by_seed)
-    first = results_by_seed[seeds[0]]
     summary = OrderedDict()
-    for index, result in enumerate(first):
+    for index, result in enumerate(results_by_seed[seeds[0]]):
         rows = OrderedDict()
         for row in result.summary_rows:
             values = [_number(results_by_seed[s][index].value(row, metric))
                       for s in seeds]
-            mean, std = _mean_std(values)
-            rows[row] = dict(mean=mean, std=std, values=values)
+            present = [v for v in values if v is not None]
+            rows[row] = dict(
+                mean=statistics.mean(present) if present else None,
+                std=statistics.stdev(present) if len(present) > 1 else None,
+                values=values)
         summary[result.name] = rows
     return dict(metric=metric, seeds=seeds, models=summary)
 
 
 def summary_markdown(summary: dict) -> str:
     """The over-seeds table: rows are domains, columns models."""
-    models = list(summary['models'])
-    rows = list(next(iter(summary['models'].values())))
-    n = len(summary['seeds'])
-    header = ['test'] + [f'{m} {summary["metric"]}' for m in models]
+    models = summary['models']
+    seeds = summary['seeds']
     body = []
-    for row in rows:
+    for row in next(iter(models.values())):
         cells = [row]
-        for model in models:
-            entry = summary['models'][model][row]
+        for entry in (rows[row] for rows in models.values()):
             if entry['mean'] is None:
                 cells.append('-')
             elif entry['std'] is None:
@@ -256,9 +215,10 @@ def summary_markdown(summary: dict) -> str:
             else:
                 cells.append(f'{entry["mean"]:.2f} ± {entry["std"]:.2f}')
         body.append(cells)
-    note = (f'mean ± sample standard deviation over {n} seeds '
-            f'({", ".join(map(str, summary["seeds"]))})' if n > 1 else
-            f'seed {summary["seeds"][0]}')
+    note = (f'mean ± sample standard deviation over {len(seeds)} seeds '
+            f'({", ".join(map(str, seeds))})' if len(seeds) > 1 else
+            f'seed {seeds[0]}')
+    header = ['test'] + [f'{m} {summary["metric"]}' for m in models]
     return (markdown_table(header, body) +
             f'\n\n{summary["metric"]} (%), {note}.\n')
 
@@ -276,10 +236,11 @@ def run_benchmark(out_dir: str,
                   adaptive_threads: bool = True) -> dict:
     """Generate, train, evaluate and summarise; returns the summary.
 
-    Writes ``<out_dir>/seed<k>/`` (checkpoints, logs, the per-seed report
-    and pictures) and ``<out_dir>/summary.{md,json}``. ``console`` shows a
-    line per phase; by default everything is printed as it comes.
-    ``adaptive_threads``: see :func:`demo_config`.
+    Writes ``<out_dir>/seed<k>/`` (checkpoints and logs in
+    ``<model>/<run_name>/``, the per-seed report and pictures) and
+    ``<out_dir>/summary.{md,json}``. ``console`` shows a line per phase
+    (default: everything printed as it comes); ``adaptive_threads``: see
+    :func:`demo_config`.
     """
     unknown = [m for m in models if m not in DEMO_CONFIGS]
     if unknown:
@@ -297,18 +258,15 @@ def run_benchmark(out_dir: str,
     for seed in seeds:
         if console.verbose or len(seeds) > 1:
             console.print(f'seed {seed}:')
-        results[seed] = run_seed(out_dir, data_root, preset, seed, models,
-                                 targets, shifts, console, adaptive_threads,
-                                 data_seed)
+        results[seed] = _run_seed(out_dir, data_root, preset, seed, models,
+                                  targets, shifts, console, adaptive_threads,
+                                  data_seed)
         if console.verbose:
             print(f'\nSeed {seed}:\n{summary_table(results[seed])}\n')
     summary = summarize(results)
-    summary['preset'] = asdict(preset)
-    summary['targets'] = list(targets)
-    summary['shifts'] = list(shifts)
-    text = summary_markdown(summary)
-    atomic_write(osp.join(out_dir, 'summary.md'), text.encode())
-    atomic_write(
-        osp.join(out_dir, 'summary.json'),
-        json.dumps(summary, indent=2).encode())
+    summary.update(preset=asdict(preset), targets=list(targets),
+                   shifts=list(shifts))
+    atomic_write(osp.join(out_dir, 'summary.md'), summary_markdown(summary))
+    atomic_write(osp.join(out_dir, 'summary.json'),
+                 json.dumps(summary, indent=2))
     return summary

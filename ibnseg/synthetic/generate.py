@@ -1,27 +1,13 @@
-"""Synthetic samples, and whole datasets in the GTA5 and Cityscapes layouts.
+"""Synthetic samples, and datasets of one domain in the GTA5 or Cityscapes
+layout (written with :mod:`ibnseg.datasets.layouts`, so the real datasets
+and configs read them).
 
-Seeding: the layout of sample ``index`` of ``split`` depends only on
-``(seed, split, index)``; its appearance also on the domain name. So domains
-generated with the same seed are *paired*: their val sets show the same
-scenes (same label maps) in different appearances, which isolates the
-appearance shift. Use different seeds for independent layouts.
-
-Datasets are written with the real layout writers of
-:mod:`ibnseg.datasets.layouts`, so GTA5Dataset and CityscapesLabelIdsDataset
-(and their configs) read them like the real data:
-
-- ``layout='gta5'``: ``images/NNNNN.png``, ``labels/NNNNN.png`` (palette
-  label ids), train frames numbered from 1, val frames after them, and the
-  split files ``splits/train.txt``, ``splits/val.txt``.
-- ``layout='cityscapes'``: ``leftImg8bit/<split>/<city>/<city>_000000_
-  NNNNNN_leftImg8bit.png`` and ``gtFine/<split>/<city>/..._gtFine_labelIds
-  .png``; the city is the domain name (lower-case letters and digits).
-
-A manifest (``synthetic.json``) records how a folder was generated. Running
-again with the same settings only writes the samples that are missing (an
-interrupted run resumes); different settings are refused unless ``force``,
-which rewrites every sample and removes the ones the old settings wrote that
-the new ones do not.
+The layout of sample ``index`` of ``split`` depends only on
+``(seed, split, index)``, its appearance also on the domain: domains
+generated with one seed are paired (same label maps, other appearance).
+A manifest (``synthetic.json``) records the settings of a folder: the same
+settings again only write the missing samples (an interrupted run
+resumes); other settings are refused unless ``force``.
 """
 import json
 import os
@@ -38,9 +24,10 @@ from ibnseg.datasets.layouts import (CITYSCAPES_IMG_DIR, CITYSCAPES_IMG_SUFFIX,
                                      CITYSCAPES_LABEL_IDS_SUFFIX,
                                      cityscapes_stem, gta5_id, gta5_paths,
                                      write_cityscapes_sample,
-                                     write_gta5_sample, write_text_atomic)
+                                     write_gta5_sample)
 from ibnseg.datasets.roots import GTA5_SPLIT_DIR
 from ibnseg.datasets.subsets import write_id_list
+from ibnseg.engine.fileio import atomic_write
 from ibnseg.utils.parallel import parallel_map
 from .render import render_scene
 from .scene import _check_size, sample_scene
@@ -67,26 +54,22 @@ def _check_split(split: str) -> int:
     return SPLITS.index(split)
 
 
+def _sample_key(seed: int, split: str, index: int) -> list:
+    return [_check_index(seed, 'seed'), _check_split(split),
+            _check_index(index, 'index')]
+
+
 def layout_rng(seed: int, split: str, index: int) -> np.random.Generator:
     """The generator that lays out sample ``index`` of ``split``."""
-    return np.random.default_rng([
-        _check_index(seed, 'seed'),
-        _check_split(split),
-        _check_index(index, 'index')
-    ])
+    return np.random.default_rng(_sample_key(seed, split, index))
 
 
 def appearance_rng(seed: int, split: str, index: int,
                    domain: str) -> np.random.Generator:
     """The generator that renders sample ``index`` of ``split`` in
-    ``domain`` (independent of the layout's, so layouts match across
-    domains)."""
-    return np.random.default_rng([
-        _check_index(seed, 'seed'),
-        _check_split(split),
-        _check_index(index, 'index'),
-        zlib.crc32(domain.encode('utf-8'))
-    ])
+    ``domain`` (apart from the layout's, so layouts match across domains)."""
+    return np.random.default_rng(_sample_key(seed, split, index) +
+                                 [zlib.crc32(domain.encode('utf-8'))])
 
 
 def generate_sample(
@@ -96,22 +79,11 @@ def generate_sample(
         seed: int = 0,
         split: str = 'train',
         style: Optional[Mapping] = None) -> Tuple[np.ndarray, np.ndarray]:
-    """One synthetic sample.
+    """Sample ``index`` of ``split``: HxWx3 uint8 RGB image and HxW uint8
+    Cityscapes label ids.
 
-    Args:
-        index (int): Sample number within ``split``.
-        domain (str): Appearance domain; a key of ``DOMAIN_STYLES`` unless
-            ``style`` is given.
-        size (tuple[int, int]): (height, width).
-        seed (int): Dataset seed (>= 0).
-        split (str): 'train', 'val' or 'test'.
-        style (Mapping, optional): A style dict to render ``domain`` with
-            (see :mod:`.styles`); the domain name still seeds the
-            appearance.
-
-    Returns:
-        tuple[np.ndarray, np.ndarray]: HxWx3 uint8 RGB image and HxW uint8
-        Cityscapes label ids.
+    ``domain`` is a key of ``DOMAIN_STYLES``, or names ``style`` (a style
+    dict, see :mod:`.styles`); the name seeds the appearance either way.
     """
     style = resolve_style(domain if style is None else style)
     scene = sample_scene(size, layout_rng(seed, split, index))
@@ -145,6 +117,12 @@ def _sample_files(root: str, layout: str, domain: str, split: str, index: int,
             dict(split=split, city=city, seq=0, frame=index))
 
 
+def _samples(num_train: int, num_val: int) -> list:
+    return [(split, index)
+            for split, count in (('train', num_train), ('val', num_val))
+            for index in range(count)]
+
+
 def _write_sample(task: tuple) -> bool:
     """Generate and write one sample; False if it existed and was kept."""
     (root, layout, domain, style, size, seed, split, index, num_train,
@@ -154,13 +132,8 @@ def _write_sample(task: tuple) -> bool:
     if not overwrite and osp.isfile(image_path) and osp.isfile(label_path):
         return False  # writes are atomic: an existing file is complete
     image, label_ids = generate_sample(index, domain, size, seed, split, style)
-    if layout == 'gta5':
-        write_gta5_sample(root, where['index'], image, label_ids)
-    else:
-        write_cityscapes_sample(root,
-                                image_rgb=image,
-                                label_ids=label_ids,
-                                **where)
+    write = write_gta5_sample if layout == 'gta5' else write_cityscapes_sample
+    write(root, image_rgb=image, label_ids=label_ids, **where)
     return True
 
 
@@ -173,19 +146,6 @@ def _init_worker():
 def _describe_task(task: tuple) -> str:
     root, layout, domain, _, _, _, split, index = task[:8]
     return f'{domain} {split} sample {index} ({layout} layout in {root})'
-
-
-def _manifest(domain, layout, size, seed, num_train, num_val, style) -> dict:
-    return dict(
-        generator_version=GENERATOR_VERSION,
-        domain=domain,
-        layout=layout,
-        size=list(size),
-        seed=seed,
-        num_train=num_train,
-        num_val=num_val,
-        # JSON round trip: tuples become lists, as when read back
-        style=json.loads(json.dumps(style)))
 
 
 def _read_manifest(root: str) -> Optional[dict]:
@@ -209,14 +169,10 @@ def _read_manifest(root: str) -> Optional[dict]:
 def _planned_files(root: str, manifest: Mapping) -> set:
     """Every image and label file the manifest's settings write."""
     files = set()
-    for split, count in (('train', manifest['num_train']),
-                         ('val', manifest['num_val'])):
-        for index in range(count):
-            image_path, label_path, _ = _sample_files(root, manifest['layout'],
-                                                      manifest['domain'],
-                                                      split, index,
-                                                      manifest['num_train'])
-            files.update((image_path, label_path))
+    for split, index in _samples(manifest['num_train'], manifest['num_val']):
+        files.update(_sample_files(root, manifest['layout'],
+                                   manifest['domain'], split, index,
+                                   manifest['num_train'])[:2])
     return files
 
 
@@ -231,22 +187,11 @@ def generate_domain_dataset(root: str,
                             force: bool = False,
                             nproc: int = 1,
                             progress: bool = True) -> Dict[str, object]:
-    """Write a synthetic dataset of one domain in a real on-disk layout.
-
-    Args:
-        root (str): Dataset folder (created; must be new, empty or made by
-            this function).
-        domain (str): Appearance domain (see ``DOMAIN_STYLES``), or the name
-            of ``style``.
-        num_train (int), num_val (int): Samples per split (>= 0).
-        size (tuple[int, int]): (height, width) of every sample.
-        seed (int): Dataset seed (>= 0); see the module notes on pairing.
-        layout (str): 'gta5' or 'cityscapes'.
-        style (Mapping, optional): Style dict for a custom domain.
-        force (bool): Regenerate everything even if present or made with
-            other settings.
-        nproc (int): Worker processes.
-        progress (bool): Show mmengine's progress bar.
+    """Write ``num_train`` and ``num_val`` samples of ``domain`` (rendered
+    with ``style`` when given) to ``root`` in ``layout`` ('gta5' or
+    'cityscapes'); ``root`` must be new, empty or made by this function.
+    ``force`` rewrites everything, also over other settings; ``nproc``
+    worker processes; ``progress`` shows mmengine's progress bar.
 
     Returns:
         dict: ``root``, ``layout``, ``written`` and ``skipped`` counts, and
@@ -268,8 +213,11 @@ def generate_domain_dataset(root: str,
     if layout == 'cityscapes':
         cityscapes_city(domain)  # fail before writing anything
     resolved = resolve_style(domain if style is None else style)
-    manifest = _manifest(domain, layout, size, seed, num_train, num_val,
-                         resolved)
+    manifest = dict(generator_version=GENERATOR_VERSION, domain=domain,
+                    layout=layout, size=list(size), seed=seed,
+                    num_train=num_train, num_val=num_val,
+                    # JSON round trip: tuples become lists, as when read back
+                    style=json.loads(json.dumps(resolved)))
 
     old = _read_manifest(root)
     if old is not None and old != manifest:
@@ -290,19 +238,16 @@ def generate_domain_dataset(root: str,
     os.makedirs(root, exist_ok=True)
     # the manifest goes first: an interrupted run is then recognised and
     # resumed by the next one with the same settings
-    write_text_atomic(osp.join(root, MANIFEST_NAME),
-                      json.dumps(manifest, indent=1) + '\n')
+    atomic_write(osp.join(root, MANIFEST_NAME),
+                 json.dumps(manifest, indent=1) + '\n')
 
     tasks = [(root, layout, domain, resolved, size, seed, split, index,
               num_train, force)
-             for split, count in (('train', num_train), ('val', num_val))
-             for index in range(count)]
+             for split, index in _samples(num_train, num_val)]
     written = parallel_map(_write_sample, tasks, nproc, progress=progress,
                            initializer=_init_worker, chunksize=4,
                            describe=_describe_task)
-    summary = dict(root=root,
-                   layout=layout,
-                   written=int(sum(written)),
+    summary = dict(root=root, layout=layout, written=int(sum(written)),
                    skipped=len(written) - int(sum(written)))
     if layout == 'gta5':
         summary['split_files'] = {}

@@ -1,17 +1,11 @@
-"""Procedural street layouts: the *content* of a synthetic scene.
+"""Procedural street layouts: the content (and so the labels) of a scene.
 
-A scene is laid out in 3D, in units of the camera height (the camera stands
-at height 1 and looks down a straight street along +Z), and projected with a
-pinhole camera. The street is a road between two sidewalks, lined by facade
-planes that are cut into buildings (with a window grid), vegetation and gaps;
-a backdrop of buildings or trees closes the street at the far end. Cars,
-persons, poles (some carrying traffic signs) and trees stand on the ground.
-Because everything is placed in 3D, sizes shrink with distance, everything
-converges to one vanishing point, and nearer things occlude farther ones.
-
-Only geometry is decided here; colours, textures, lighting and noise are the
-renderer's job (:mod:`.render`), so one layout can be rendered in every
-appearance domain and keep exactly the same label map.
+Laid out in 3D in units of the camera height (camera at height 1, looking
+down the street along +Z) and projected with a pinhole camera: a road between
+sidewalks, facades cut into buildings, vegetation and gaps, a backdrop, and
+cars, persons, poles (some with signs) and trees, so sizes shrink with
+distance and nearer things occlude farther ones. Colours are the renderer's
+(:mod:`.render`): one layout renders in every domain with one label map.
 """
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
@@ -36,16 +30,13 @@ class Scene:
     """The geometry of one synthetic street scene.
 
     Attributes:
-        material (np.ndarray): HxW uint8 material index per pixel (see
-            :data:`ibnseg.synthetic.materials.MATERIALS`).
-        region (np.ndarray): HxW int32 id of the surface each pixel belongs to
-            (one building, one car's body, one person's clothes, ...). The
-            renderer gives every region its own colour.
-        region_material (np.ndarray): (R,) uint8, the material each region was
-            created with; pixels whose material differs from their region's
-            (windows on a wall, marks on the road) are details of it.
-        depth (np.ndarray): HxW float32 distance along the view axis in camera
-            heights; ``inf`` for the sky.
+        material (np.ndarray): HxW uint8 index into ``MATERIALS``.
+        region (np.ndarray): HxW int32 surface id (one building, one car's
+            body, ...); the renderer gives each region its own colour.
+        region_material (np.ndarray): (R,) uint8 material of each region;
+            pixels of another material are its details (windows, marks).
+        depth (np.ndarray): HxW float32 distance along the view axis in
+            camera heights; ``inf`` for the sky.
         horizon (float): Image row of the horizon.
     """
     material: np.ndarray
@@ -106,11 +97,8 @@ class _Canvas:
     def project(self, x, y, z) -> np.ndarray:
         """Image coordinates (N, 2) of 3D points (camera-height units)."""
         x, y, z = (np.asarray(v, np.float64) for v in (x, y, z))
-        return np.stack([
-            self.center_x + self.focal * x / z, self.horizon + self.focal *
-            (1.0 - y) / z
-        ],
-                        axis=-1)
+        return np.stack([self.center_x + self.focal * x / z,
+                         self.horizon + self.focal * (1.0 - y) / z], axis=-1)
 
     def ground_row(self, z: float) -> float:
         return self.horizon + self.focal / z
@@ -137,8 +125,8 @@ class _Canvas:
         """Fill an ellipse on the plane at depth ``z`` facing the camera."""
         center = self.project(x, y, z)
         scale = self.focal / z
-        axes = (max(int(round(radius_x * scale * _ONE)),
-                    1), max(int(round(radius_y * scale * _ONE)), 1))
+        axes = tuple(max(int(round(r * scale * _ONE)), 1)
+                     for r in (radius_x, radius_y))
         cv2.ellipse(
             self.region,
             (int(round(center[0] * _ONE)), int(round(center[1] * _ONE))), axes,
@@ -471,20 +459,10 @@ def _place_objects(canvas: _Canvas, rng: np.random.Generator, street: _Street,
 
 
 def sample_scene(size: Tuple[int, int], rng: np.random.Generator) -> Scene:
-    """Lay out one random street scene.
-
-    Args:
-        size (tuple[int, int]): (height, width) in pixels, each >= 16.
-        rng (np.random.Generator): Source of all randomness; the same
-            generator state gives the same scene.
-
-    Returns:
-        Scene: material, region and depth maps.
-    """
+    """Lay out one street scene of ``size`` (height, width), each >= 16,
+    drawing every random number from ``rng``."""
     height, width = _check_size(size)
-    canvas = _Canvas(height,
-                     width,
-                     focal=width * rng.uniform(0.5, 0.65),
+    canvas = _Canvas(height, width, focal=width * rng.uniform(0.5, 0.65),
                      horizon=height * rng.uniform(0.36, 0.5),
                      center_x=width * rng.uniform(0.38, 0.62))
     street = _Street(canvas, rng)
@@ -502,10 +480,8 @@ def sample_scene(size: Tuple[int, int], rng: np.random.Generator) -> Scene:
     objects = canvas.region >= first_object
     material[objects] = region_material[canvas.region[objects]]
     depth[objects] = region_depth[canvas.region[objects]]
-    return Scene(material=material,
-                 region=canvas.region,
-                 region_material=region_material,
-                 depth=depth,
+    return Scene(material=material, region=canvas.region,
+                 region_material=region_material, depth=depth,
                  horizon=canvas.horizon)
 
 

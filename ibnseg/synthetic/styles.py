@@ -1,157 +1,129 @@
 """Appearance domains: how a scene looks, as data.
 
-A *style* is a dict of rendering parameters. :data:`SOURCE_STYLE` is complete
-and describes the source domain; every other domain in :data:`DOMAIN_STYLES`
-lists only what it changes, on top of the domain named by its ``'base'`` key
-(the source when absent). :func:`resolve_style` merges and validates.
-
-The domains model the two shifts the IBN-Net paper studies, and change only
-appearance; the layouts (and so the label statistics) come from the same
-sampler in every domain:
-
-- ``'source'``: synthetic-looking, like GTA5: saturated colours, clean
-  surfaces, hard contrast, no sensor blur or noise, sunny sky.
-- ``'real'``: like Cityscapes: an overcast palette that is muted and greyer
-  (road and sidewalk closer in colour), rougher textures, softer contrast,
-  a camera's blur, noise and vignetting.
-- ``'dusk'``: the source world at dusk: dim blue ambient light, a warm
-  horizon, lit windows and tail lights, low contrast, low-light noise.
-- ``'fog'``: the source world in fog: contrast falls with distance to a
-  grey veil.
+A style is a dict of rendering parameters. :data:`SOURCE_STYLE` is complete
+(the GTA5-like source: saturated, clean, sunny); every domain of
+:data:`DOMAIN_STYLES` lists what it changes on top of its ``'base'`` (default
+the source): ``'real'`` (Cityscapes-like: muted, overcast, a camera's blur
+and noise), ``'dusk'`` (dim blue light, lit windows) and ``'fog'``
+(contrast falls with distance). Layouts are the same in every domain.
 
 Style keys:
 
-- ``materials``: per material (see :mod:`.materials`) a dict with
-  ``colors`` (list of RGB choices; each region picks one), ``jitter``
-  (std of the per-region RGB offset) and ``texture`` (amplitudes of fine,
-  medium and coarse luminance noise, as fractions of the colour).
-- ``sky_horizon``: RGB choices for the sky at the horizon (the sky
-  material's colours are its zenith). ``clouds``: cloud brightness, 0..1.
-- ``ambient``: RGB light on every lit surface (the sky, tail lights and
-  lit windows emit instead). ``lit_windows``: fraction of windows lit,
-  ``lit_window_colors``: their RGB choices.
-- ``haze``: extinction per camera height of distance; ``haze_color``: RGB
-  the view fades to.
+- ``materials``: per material (:mod:`.materials`) ``colors`` (RGB choices,
+  one per region), ``jitter`` (std of a per-region RGB offset) and
+  ``texture`` (fine, medium, coarse luminance noise, fractions of the colour).
+- ``sky_horizon``: RGB choices at the horizon (the sky colours are the
+  zenith); ``clouds``: cloud brightness, 0..1.
+- ``ambient``: RGB light on lit surfaces; ``lit_windows``: share of windows
+  lit, in ``lit_window_colors``.
+- ``haze``: extinction per camera height of distance, towards ``haze_color``.
 - ``texture_gain``: multiplies every texture amplitude.
-- ``saturation``, ``contrast``, ``brightness``, ``gamma`` (> 0) and
+- ``saturation``, ``contrast``, ``brightness``, ``gamma`` (> 0),
   ``white_balance`` (per-channel gains): the camera's colour response.
 - ``vignette`` (0..1 darkening at the corners), ``blur`` (Gaussian sigma in
-  pixels at 256 px width; scaled with the image), ``sensor_noise`` (std in
-  8-bit levels).
-- ``jitter``: per-image random variation within the domain: log-normal
-  std of ``brightness``, ``contrast`` and ``haze``, and of each
-  ``white_balance`` channel.
+  pixels at 256 px width), ``sensor_noise`` (std in 8-bit levels).
+- ``jitter``: per-image log-normal std of ``brightness``, ``contrast``,
+  ``haze`` and each ``white_balance`` channel.
 """
+import copy
 from typing import Mapping, Union
 
 from .materials import MATERIAL_NAMES
 
-
-def _frozen(value):
-    """Lists and tuples (colours, triples) as nested tuples, so resolved
-    styles can share them with the constants below without aliasing."""
-    if isinstance(value, Mapping):
-        return {key: _frozen(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return tuple(_frozen(item) for item in value)
-    return value
-
-
 #: The complete style of the source domain; other styles override it.
-SOURCE_STYLE = _frozen(
-    dict(
-        materials=dict(
-            sky=dict(colors=[(60, 130, 235), (85, 150, 240)],
-                     jitter=8,
-                     texture=(0.0, 0.0, 0.0)),
-            road=dict(colors=[(72, 72, 78)],
-                      jitter=6,
-                      texture=(0.03, 0.04, 0.06)),
-            road_marking=dict(colors=[(235, 235, 230), (240, 210, 60)],
-                              jitter=5,
-                              texture=(0.02, 0.02, 0.0)),
-            sidewalk=dict(colors=[(175, 165, 155), (160, 160, 168),
-                                  (192, 176, 150)],
-                          jitter=8,
-                          texture=(0.03, 0.05, 0.04)),
-            curb=dict(colors=[(205, 205, 200)],
-                      jitter=5,
-                      texture=(0.02, 0.0, 0.0)),
-            building_wall=dict(colors=[(200, 160, 120), (165, 165, 175),
-                                       (215, 195, 150), (150, 95, 75),
-                                       (125, 135, 160), (230, 225, 215)],
-                               jitter=12,
-                               texture=(0.02, 0.05, 0.05)),
-            building_window=dict(colors=[(55, 85, 130), (40, 60, 90)],
-                                 jitter=8,
-                                 texture=(0.02, 0.04, 0.0)),
-            vegetation=dict(colors=[(55, 140, 40), (75, 155, 45),
-                                    (40, 115, 50)],
-                            jitter=10,
-                            texture=(0.10, 0.22, 0.12)),
-            tree_trunk=dict(colors=[(95, 65, 40)],
-                            jitter=8,
-                            texture=(0.05, 0.08, 0.0)),
-            pole=dict(colors=[(125, 125, 130), (90, 95, 100)],
-                      jitter=6,
-                      texture=(0.02, 0.0, 0.0)),
-            sign_face=dict(colors=[(215, 30, 30), (30, 80, 200),
-                                   (240, 200, 20), (245, 245, 245)],
-                           jitter=6,
-                           texture=(0.01, 0.0, 0.0)),
-            sign_border=dict(colors=[(240, 240, 240), (200, 20, 20)],
-                             jitter=5,
-                             texture=(0.01, 0.0, 0.0)),
-            car_body=dict(colors=[(200, 25, 25),
-                                  (25, 60, 180), (235, 235, 235), (30, 30, 30),
-                                  (230, 180, 25), (40, 140, 60),
-                                  (150, 150, 155)],
-                          jitter=10,
-                          texture=(0.01, 0.02, 0.0)),
-            car_window=dict(colors=[(35, 45, 65)],
-                            jitter=6,
-                            texture=(0.02, 0.05, 0.0)),
-            car_wheel=dict(colors=[(22, 22, 22)],
-                           jitter=3,
-                           texture=(0.02, 0.0, 0.0)),
-            car_light=dict(colors=[(255, 45, 35)],
-                           jitter=5,
-                           texture=(0.0, 0.0, 0.0)),
-            person_top=dict(colors=[(200, 40, 40), (40, 80, 200),
-                                    (230, 230, 230), (30, 30, 30),
-                                    (60, 160, 70), (240, 170, 30)],
-                            jitter=15,
-                            texture=(0.03, 0.05, 0.0)),
-            person_bottom=dict(colors=[(40, 50, 90), (30, 30, 30),
-                                       (120, 100, 80), (80, 80, 85)],
-                               jitter=10,
-                               texture=(0.03, 0.05, 0.0)),
-            person_skin=dict(colors=[(235, 190, 150), (190, 140, 100),
-                                     (120, 80, 55)],
+SOURCE_STYLE = dict(
+    materials=dict(
+        sky=dict(colors=[(60, 130, 235), (85, 150, 240)],
+                 jitter=8,
+                 texture=(0.0, 0.0, 0.0)),
+        road=dict(colors=[(72, 72, 78)],
+                  jitter=6,
+                  texture=(0.03, 0.04, 0.06)),
+        road_marking=dict(colors=[(235, 235, 230), (240, 210, 60)],
+                          jitter=5,
+                          texture=(0.02, 0.02, 0.0)),
+        sidewalk=dict(colors=[(175, 165, 155), (160, 160, 168),
+                              (192, 176, 150)],
+                      jitter=8,
+                      texture=(0.03, 0.05, 0.04)),
+        curb=dict(colors=[(205, 205, 200)],
+                  jitter=5,
+                  texture=(0.02, 0.0, 0.0)),
+        building_wall=dict(colors=[(200, 160, 120), (165, 165, 175),
+                                   (215, 195, 150), (150, 95, 75),
+                                   (125, 135, 160), (230, 225, 215)],
+                           jitter=12,
+                           texture=(0.02, 0.05, 0.05)),
+        building_window=dict(colors=[(55, 85, 130), (40, 60, 90)],
                              jitter=8,
-                             texture=(0.01, 0.0, 0.0)),
-        ),
-        sky_horizon=[(185, 215, 250)],
-        clouds=0.15,
-        ambient=(1.0, 1.0, 1.0),
-        lit_windows=0.0,
-        lit_window_colors=[(255, 205, 120)],
-        haze=0.004,
-        haze_color=(200, 215, 235),
-        texture_gain=1.0,
-        saturation=1.15,
-        contrast=1.1,
-        brightness=1.0,
-        gamma=1.0,
-        white_balance=(1.0, 1.0, 1.0),
-        vignette=0.0,
-        blur=0.0,
-        sensor_noise=0.0,
-        jitter=dict(brightness=0.08,
-                    contrast=0.05,
-                    haze=0.2,
-                    white_balance=0.02),
-    ))
+                             texture=(0.02, 0.04, 0.0)),
+        vegetation=dict(colors=[(55, 140, 40), (75, 155, 45),
+                                (40, 115, 50)],
+                        jitter=10,
+                        texture=(0.10, 0.22, 0.12)),
+        tree_trunk=dict(colors=[(95, 65, 40)],
+                        jitter=8,
+                        texture=(0.05, 0.08, 0.0)),
+        pole=dict(colors=[(125, 125, 130), (90, 95, 100)],
+                  jitter=6,
+                  texture=(0.02, 0.0, 0.0)),
+        sign_face=dict(colors=[(215, 30, 30), (30, 80, 200),
+                               (240, 200, 20), (245, 245, 245)],
+                       jitter=6,
+                       texture=(0.01, 0.0, 0.0)),
+        sign_border=dict(colors=[(240, 240, 240), (200, 20, 20)],
+                         jitter=5,
+                         texture=(0.01, 0.0, 0.0)),
+        car_body=dict(colors=[(200, 25, 25),
+                              (25, 60, 180), (235, 235, 235), (30, 30, 30),
+                              (230, 180, 25), (40, 140, 60),
+                              (150, 150, 155)],
+                      jitter=10,
+                      texture=(0.01, 0.02, 0.0)),
+        car_window=dict(colors=[(35, 45, 65)],
+                        jitter=6,
+                        texture=(0.02, 0.05, 0.0)),
+        car_wheel=dict(colors=[(22, 22, 22)],
+                       jitter=3,
+                       texture=(0.02, 0.0, 0.0)),
+        car_light=dict(colors=[(255, 45, 35)],
+                       jitter=5,
+                       texture=(0.0, 0.0, 0.0)),
+        person_top=dict(colors=[(200, 40, 40), (40, 80, 200),
+                                (230, 230, 230), (30, 30, 30),
+                                (60, 160, 70), (240, 170, 30)],
+                        jitter=15,
+                        texture=(0.03, 0.05, 0.0)),
+        person_bottom=dict(colors=[(40, 50, 90), (30, 30, 30),
+                                   (120, 100, 80), (80, 80, 85)],
+                           jitter=10,
+                           texture=(0.03, 0.05, 0.0)),
+        person_skin=dict(colors=[(235, 190, 150), (190, 140, 100),
+                                 (120, 80, 55)],
+                         jitter=8,
+                         texture=(0.01, 0.0, 0.0)),
+    ),
+    sky_horizon=[(185, 215, 250)],
+    clouds=0.15,
+    ambient=(1.0, 1.0, 1.0),
+    lit_windows=0.0,
+    lit_window_colors=[(255, 205, 120)],
+    haze=0.004,
+    haze_color=(200, 215, 235),
+    texture_gain=1.0,
+    saturation=1.15,
+    contrast=1.1,
+    brightness=1.0,
+    gamma=1.0,
+    white_balance=(1.0, 1.0, 1.0),
+    vignette=0.0,
+    blur=0.0,
+    sensor_noise=0.0,
+    jitter=dict(brightness=0.08,
+                contrast=0.05,
+                haze=0.2,
+                white_balance=0.02),
+)
 
 #: Overrides per domain (merged onto ``'base'``, default the source style).
 DOMAIN_STYLES = dict(
@@ -175,25 +147,19 @@ DOMAIN_STYLES = dict(
                             texture=(0.15, 0.30, 0.15)),
             tree_trunk=dict(colors=[(70, 60, 50)]),
             pole=dict(colors=[(110, 110, 105)]),
-            sign_face=dict(colors=[(170, 40, 40), (40, 70,
-                                                   140), (200, 170,
-                                                          40), (210, 210,
-                                                                205)]),
+            sign_face=dict(colors=[(170, 40, 40), (40, 70, 140),
+                                   (200, 170, 40), (210, 210, 205)]),
             sign_border=dict(colors=[(210, 210, 205)]),
-            car_body=dict(colors=[(110, 110,
-                                   115), (40, 40,
-                                          45), (190, 190,
-                                                190), (80, 90,
-                                                       110), (120, 40, 40)]),
+            car_body=dict(colors=[(110, 110, 115), (40, 40, 45),
+                                  (190, 190, 190), (80, 90, 110),
+                                  (120, 40, 40)]),
             car_window=dict(colors=[(40, 45, 50)]),
             car_light=dict(colors=[(200, 60, 50)]),
-            person_top=dict(colors=[(60, 60,
-                                     70), (90, 80,
-                                           70), (150, 150,
-                                                 155), (40, 50,
-                                                        80), (120, 50, 50)]),
-            person_bottom=dict(colors=[(35, 35, 45), (60, 60, 70), (90, 80,
-                                                                    70)]),
+            person_top=dict(colors=[(60, 60, 70), (90, 80, 70),
+                                    (150, 150, 155), (40, 50, 80),
+                                    (120, 50, 50)]),
+            person_bottom=dict(colors=[(35, 35, 45), (60, 60, 70),
+                                       (90, 80, 70)]),
             person_skin=dict(colors=[(210, 170, 140), (170, 125, 95)]),
         ),
         sky_horizon=[(215, 218, 220)],
@@ -251,19 +217,9 @@ _UNIT_KEYS = ('clouds', 'lit_windows', 'vignette')
 
 
 def resolve_style(style: Union[str, Mapping]) -> dict:
-    """The complete, validated style of a domain name or style dict.
-
-    Args:
-        style (str | Mapping): A key of :data:`DOMAIN_STYLES`, or a dict of
-            overrides (optionally with ``'base'``: a domain name, default
-            ``'source'``).
-
-    Returns:
-        dict: Every style key filled in (a new dict; safe to modify).
-
-    Raises:
-        ValueError: naming the domain and key that is unknown or invalid.
-    """
+    """The complete, validated style (a new dict) of a key of
+    :data:`DOMAIN_STYLES` or of a dict of overrides (with an optional
+    ``'base'`` domain); a ValueError names the domain and the bad key."""
     return _resolve(style, chain=())
 
 
@@ -281,26 +237,13 @@ def _resolve(style, chain) -> dict:
     else:
         raise TypeError('style: expected a domain name or a dict, got '
                         f'{type(style).__name__}')
-    overrides = dict(overrides)
+    overrides = copy.deepcopy(dict(overrides))
     base = overrides.pop('base', None)
-    if base is None:
-        resolved = _copy_style(SOURCE_STYLE)
-    else:
-        resolved = _resolve(base, chain + (name, ))
+    resolved = (copy.deepcopy(SOURCE_STYLE) if base is None else
+                _resolve(base, chain + (name, )))
     _merge(resolved, overrides, name)
     _validate(resolved, name)
     return resolved
-
-
-def _copy_style(style: Mapping) -> dict:
-    # two levels of dicts are all a merge modifies; values are immutable
-    copied = dict(style)
-    copied['materials'] = {
-        name: dict(spec)
-        for name, spec in style['materials'].items()
-    }
-    copied['jitter'] = dict(style['jitter'])
-    return copied
 
 
 def _merge(resolved: dict, overrides: Mapping, name: str) -> None:
@@ -319,7 +262,7 @@ def _merge(resolved: dict, overrides: Mapping, name: str) -> None:
                     raise ValueError(
                         f'style {name!r}: material {material!r} has unknown '
                         f'keys {sorted(unknown)}; expected {_MATERIAL_KEYS}')
-                resolved['materials'][material].update(_frozen(spec))
+                resolved['materials'][material].update(spec)
         elif key == 'jitter':
             unknown = set(value) - set(SOURCE_STYLE['jitter'])
             if unknown:
@@ -328,7 +271,7 @@ def _merge(resolved: dict, overrides: Mapping, name: str) -> None:
                     f'expected {sorted(SOURCE_STYLE["jitter"])}')
             resolved['jitter'].update(value)
         else:
-            resolved[key] = _frozen(value)
+            resolved[key] = value
 
 
 def _check_rgb_list(colors, where):

@@ -5,6 +5,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from dataclasses import asdict
 
 import cv2
 import numpy as np
@@ -79,7 +80,7 @@ def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
     assert document['eps'] == 1e-6 and document['level'] == 'block'
     assert [(m['label'], m['random_weights']) for m in document['models']
             ] == [('tiny_r18', True), ('trained', False)]
-    assert document['rows'] == [row.to_dict() for row in rows]
+    assert document['rows'] == [asdict(row) for row in rows]
 
     plot = cv2.imread(osp.join(out_dir, 'feature_divergence.png'))
     assert plot is not None and plot.shape[0] > 200 and plot.shape[1] > 300

@@ -88,14 +88,11 @@ def test_recorder_statistics_equal_direct_outputs_and_hooks_go_away():
         handle.remove()
 
     stats = {name: ChannelMeanStats() for name in layers}
-    with ChannelStatsRecorder(layers) as recorder:
-        model.backbone(images)  # no target yet: nothing recorded
-        assert all(s.count == 0 for s in stats.values())
-        recorder.record_into(stats)
+    with ChannelStatsRecorder(layers, stats):
         model.backbone(images[:2])
         model.backbone(images[2:])
     assert all(not module._forward_hooks for module in layers.values())
-    model.backbone(images)  # after exit: nothing recorded either
+    model.backbone(images)  # after exit: nothing recorded
 
     for name, output in outputs.items():
         per_image = output.mean(dim=(2, 3)).double().numpy()
@@ -109,10 +106,9 @@ def test_recorder_statistics_equal_direct_outputs_and_hooks_go_away():
 def test_recorder_needs_stats_for_every_layer_and_tensor_outputs():
     layers = {'pair': nn.Sequential()}
     layers['pair'].forward = lambda x: (x, x)
-    with ChannelStatsRecorder(layers) as recorder:
-        with pytest.raises(KeyError, match='pair'):
-            recorder.record_into({})
-        recorder.record_into({'pair': ChannelMeanStats()})
+    with pytest.raises(KeyError, match='pair'):
+        ChannelStatsRecorder(layers, {})
+    with ChannelStatsRecorder(layers, {'pair': ChannelMeanStats()}):
         with pytest.raises(TypeError, match='layer pair returned tuple'):
             layers['pair'](torch.ones(2, 3, 4, 4))
 
@@ -140,8 +136,7 @@ def test_a_stage_records_what_its_last_block_records():
     stages = find_residual_layers(backbone, 'stage')
     layers = {'layer1.1': blocks['layer1.1'], 'layer1': stages['layer1']}
     stats = {name: ChannelMeanStats() for name in layers}
-    with ChannelStatsRecorder(layers) as recorder:
-        recorder.record_into(stats)
+    with ChannelStatsRecorder(layers, stats):
         backbone(torch.randn(4, 3, 64, 64))
     np.testing.assert_array_equal(stats['layer1'].mean,
                                   stats['layer1.1'].mean)
