@@ -21,14 +21,15 @@ from typing import (Callable, Dict, Iterable, List, Optional, Sequence,
 import numpy as np
 from PIL import Image
 
-from ..engine.fileio import (OutputPathError, check_output_dir,
-                             check_output_file)
+from ..engine.fileio import (DISK_FULL_ERRNOS, OutputPathError,
+                             check_output_dir, check_output_file,
+                             remove_partial_files)
 from ..utils.parallel import parallel_map
 from .labels import LABEL_ID_TO_TRAIN_ID
 from .layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX, GTA5_LABEL_DIR,
                       GTA5_LABEL_IDS_SUFFIX, GTA5_TRAIN_IDS_SUFFIX,
-                      DISK_FULL_ERRNOS, gta5_paths, read_label_ids,
-                      read_png_size, remove_temporary_files, save_png_atomic)
+                      gta5_paths, read_label_ids, read_png_size,
+                      save_png_atomic)
 from .skip_report import SkippedSample, write_skip_report
 
 CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED = ('converted',
@@ -64,7 +65,7 @@ def remove_leftovers(folders: Iterable[str]) -> int:
     how many (printed when there were any)."""
     removed = []
     for folder in sorted(set(folders)):
-        removed.extend(remove_temporary_files(folder))
+        removed.extend(remove_partial_files(folder))
     if removed:
         print(f'removed {len(removed)} partial file(s) left by an '
               f'interrupted run, e.g. {removed[0]}')
@@ -218,8 +219,8 @@ def run_pair_conversion(func: Callable, tasks: Sequence, nproc: int,
 
 
 # -- Cityscapes ---------------------------------------------------------------
-def convert_label_file_task(task: Tuple[str, str, bool]) -> Tuple[str, str,
-                                                                 str]:
+def convert_label_file_task(
+        task: Tuple[str, str, bool]) -> Tuple[str, str, str]:
     """(src, dst, force) -> (src, status, error message or '').
 
     A full disk is raised rather than returned (the run stops there)."""

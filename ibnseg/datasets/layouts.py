@@ -3,7 +3,7 @@
 GTA5 (public download)::
 
     <root>/images/00001.png                   RGB image
-    <root>/labels/00001.png                   palette ("P") PNG, index = label id
+    <root>/labels/00001.png                   palette PNG, index = label id
     <root>/labels/00001_labelTrainIds.png     grayscale trainIds (converted)
 
 Cityscapes::
@@ -12,29 +12,18 @@ Cityscapes::
     <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png
     <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelTrainIds.png
 
-Every writer here is atomic (``ibnseg.engine.fileio.atomic_write``): it writes
-a hidden temporary file in the target folder and renames it over the target,
-so an interrupted run leaves either the old file or the complete new one,
-never a truncated PNG. The temporary names are
-``.<name>.<pid>.<random>.ibnseg-partial``, so no dataset listing picks them up
-and ``remove_temporary_files`` (which the converters call on every folder they
-write) removes what a killed process left. A write that fails names the file,
-and says so when the disk is full.
+The writers go through ``ibnseg.engine.fileio.atomic_write``, so an
+interrupted run leaves the old file or the complete new one, never a
+truncated PNG; ``remove_partial_files`` cleans what a killed one left.
 """
-import contextlib
-import os
 import os.path as osp
-import re
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..engine.fileio import (DISK_FULL_ERRNOS, PARTIAL_SUFFIX,  # noqa: F401
-                             atomic_write, remove_partial_files)
-from .labels import (CLASSES, IGNORE_INDEX, LABEL_ID_COLORS,  # noqa: F401
-                     LABEL_ID_TO_TRAIN_ID, PALETTE, TRAIN_ID_LABEL_IDS,
-                     label_ids_to_train_ids)
+from ..engine.fileio import atomic_write
+from .labels import LABEL_ID_COLORS, LABEL_ID_TO_TRAIN_ID  # noqa: F401
 
 
 class DatasetError(ValueError):
@@ -96,13 +85,6 @@ ACDC_IMG_SUFFIX = '_rgb_anon.png'
 ACDC_TRAIN_IDS_SUFFIX = '_gt_labelTrainIds.png'
 ACDC_LABEL_IDS_SUFFIX = '_gt_labelIds.png'
 
-#: Suffix of the writers' temporary files (that of ``ibnseg.engine.fileio``).
-TEMP_SUFFIX = PARTIAL_SUFFIX
-#: Temporary files of the writers before they used ``TEMP_SUFFIX``:
-#: ``.<name>.<8 random chars>.tmp`` (``tempfile.mkstemp``).
-_LEGACY_TEMP_NAME = re.compile(
-    r'^\.[^/]+\.(png|tsv|txt|json)\.[a-z0-9_]{8}\.tmp$')
-
 
 def gta5_id(index) -> str:
     """The file stem of GTA5 frame ``index`` (``7`` or ``'7'`` -> ``'00007'``).
@@ -157,33 +139,6 @@ def save_png_atomic(path: str,
         image = Image.frombytes('P', (width, height), array.tobytes())
         image.putpalette(np.asarray(palette, np.uint8).reshape(-1).tolist())
     return atomic_write(path, lambda f: image.save(f, format='PNG'))
-
-
-def write_text_atomic(path: str, text: str) -> str:
-    """Write ``text`` (UTF-8) to ``path`` atomically; create its folder."""
-    return atomic_write(path, text)
-
-
-def remove_temporary_files(folder: str) -> List[str]:
-    """Delete the temporary files that killed writers left in ``folder``.
-
-    Removes ``ibnseg.engine.fileio.remove_partial_files``'s names (this
-    module's writers use them) and those of older versions of this module
-    (``.<name>.png.<8 chars>.tmp``); nothing else, and not recursively. A
-    missing folder is fine.
-
-    Returns:
-        list[str]: Paths of the files removed.
-    """
-    removed = remove_partial_files(folder)
-    if osp.isdir(folder):
-        for name in os.listdir(folder):
-            if _LEGACY_TEMP_NAME.match(name):
-                path = osp.join(folder, name)
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(path)
-                    removed.append(path)
-    return removed
 
 
 def read_png_size(path: str) -> Tuple[int, int]:

@@ -12,7 +12,7 @@ A tab-separated text file, written atomically by the GTA5 label converter::
 import os.path as osp
 from typing import Dict, Iterable, NamedTuple
 
-from .layouts import write_text_atomic
+from ..engine.fileio import atomic_write
 
 #: Default file name of the report, in the dataset's data root.
 SKIP_REPORT_NAME = 'skipped_pairs.tsv'
@@ -39,7 +39,7 @@ def write_skip_report(path: str, skipped: Iterable[SkippedSample],
                              f'of {PROBLEMS}')
         detail = ' '.join(str(item.detail).split())  # no tabs or newlines
         lines.append(f'{item.sample_id}\t{item.problem}\t{detail}')
-    return write_text_atomic(path, '\n'.join(lines) + '\n')
+    return atomic_write(path, '\n'.join(lines) + '\n')
 
 
 def read_skip_report(path: str) -> Dict[str, SkippedSample]:

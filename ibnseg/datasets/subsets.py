@@ -23,7 +23,8 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from .layouts import DatasetError, write_text_atomic
+from ..engine.fileio import atomic_write
+from .layouts import DatasetError
 
 
 def read_id_lines(path: str, what: str = 'id list',
@@ -87,7 +88,7 @@ def read_id_list(path: str, what: str = 'id list') -> List[str]:
 
 def write_id_list(path: str, names: Sequence[str]) -> str:
     """Write ``names`` one per line, atomically. Returns ``path``."""
-    return write_text_atomic(path, ''.join(f'{n}\n' for n in names))
+    return atomic_write(path, ''.join(f'{n}\n' for n in names))
 
 
 def subset_size(total: int,

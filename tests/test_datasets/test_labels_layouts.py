@@ -77,21 +77,6 @@ def test_writers_reject_bad_arrays(tmp_path):
                                   np.full((4, 4), 300))
 
 
-def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
-    path = str(tmp_path / 'a.png')
-    layouts.save_png_atomic(path, np.full((3, 3), 7, np.uint8))
-
-    def crash(src, dst):
-        raise KeyboardInterrupt  # as if the run were interrupted
-
-    monkeypatch.setattr(layouts.os, 'replace', crash)
-    with pytest.raises(KeyboardInterrupt):
-        layouts.save_png_atomic(path, np.full((3, 3), 9, np.uint8))
-    monkeypatch.undo()
-    np.testing.assert_array_equal(layouts.read_label_ids(path), 7)
-    assert os.listdir(tmp_path) == ['a.png']
-
-
 def test_readers_name_the_file(tmp_path):
     missing = str(tmp_path / 'nope.png')
     with pytest.raises(FileNotFoundError, match='nope.png'):
