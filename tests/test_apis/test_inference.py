@@ -11,7 +11,8 @@ from PIL import Image
 from ibnseg.apis import (ImageInputError, InputImage, check_label_format,
                          find_images, inference_dataset_meta,
                          to_label_format)
-from ibnseg.apis.inference import _batches, _glob_root
+from ibnseg.apis.inference import _batches
+from ibnseg.datasets.labels import CLASSES, PALETTE
 
 #: Cityscapes label id of each trainId, typed in from the official table
 #: (cityscapesscripts' labels.py), not taken from ibnseg.
@@ -19,104 +20,71 @@ OFFICIAL_LABEL_IDS = (7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26,
                       27, 28, 31, 32, 33)
 
 
-def _png(path, size=(8, 6)):
-    """A ``size`` = (width, height) RGB PNG at ``path``."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    Image.new('RGB', size, (10, 20, 30)).save(path)
-    return str(path)
-
-
 def _names(images):
     return [image.name for image in images]
 
 
-def test_a_folder_is_searched_recursively_and_sorted(tmp_path):
-    root = tmp_path / 'photos'
-    for rel in ['b/2.png', 'a/1.JPG', 'a/0.jpeg', 'c.png', 'b/.hidden.png',
-                '.cache/x.png', 'notes.txt']:
+def _make(root, files):
+    for rel in files:
+        path = root / rel
+        os.makedirs(path.parent, exist_ok=True)
         if rel.endswith('.txt'):
-            (root / rel).write_text('not an image')
-        elif rel.endswith('.JPG') or rel.endswith('.jpeg'):
-            os.makedirs(osp.dirname(root / rel), exist_ok=True)
-            Image.new('RGB', (4, 4)).save(root / rel, format='JPEG')
-        else:
-            _png(root / rel)
-    images = find_images([str(root)])
-    assert _names(images) == [
-        osp.join('a', '0'), osp.join('a', '1'), osp.join('b', '2'), 'c']
-    assert images[0].path == osp.join(str(root), 'a', '0.jpeg')
+            path.write_text('not an image')
+        elif rel.startswith('fake'):
+            path.write_bytes(b'not a png at all')
+        else:  # the format follows the ending
+            Image.new('RGB', (8, 6), (10, 20, 30)).save(path)
 
 
-def test_files_from_two_folders_keep_their_folders(tmp_path):
-    first = _png(tmp_path / 'a' / 'x.png')
-    second = _png(tmp_path / 'b' / 'x.png')
-    assert _names(find_images([first, second])) == [
-        osp.join('a', 'x'), osp.join('b', 'x')]
-    # one file alone is just its stem; given twice it is segmented once
-    assert find_images([first, first]) == [InputImage(first, 'x')]
+PHOTOS = ['photos/b/2.png', 'photos/a/1.JPG', 'photos/a/0.jpeg',
+          'photos/c.png', 'photos/b/.hidden.png', 'photos/.cache/x.png',
+          'photos/notes.txt']
+SETS = ['set/a/1.png', 'set/b/2.png', 'set/b/3.jpg', 'other/4.png']
 
 
-def test_a_glob_expands_below_its_fixed_part(tmp_path):
-    for rel in ['set/a/1.png', 'set/b/2.png', 'set/b/3.jpg', 'other/4.png']:
-        _png(tmp_path / rel)
-    pattern = str(tmp_path / 'set' / '**' / '*.png')
-    assert _glob_root(pattern) == str(tmp_path / 'set')
-    assert _names(find_images([pattern])) == [
-        osp.join('a', '1'), osp.join('b', '2')]
-    # a pattern matching folders takes their images
-    assert _names(find_images([str(tmp_path / 's*')])) == [
-        osp.join('set', 'a', '1'), osp.join('set', 'b', '2'),
-        osp.join('set', 'b', '3')]
-
-
-def test_mixed_arguments_mirror_paths_below_their_common_folder(tmp_path):
-    _png(tmp_path / 'folder' / 'sub' / 'x.png')
-    _png(tmp_path / 'globbed' / 'y.png')
-    single = _png(tmp_path / 'single' / 'berlin_000000_000019_leftImg8bit.png')
-    images = find_images([
-        str(tmp_path / 'folder'), str(tmp_path / 'globbed' / '*.png'), single
-    ])
-    assert _names(images) == [
-        osp.join('folder', 'sub', 'x'), osp.join('globbed', 'y'),
-        osp.join('single', 'berlin_000000_000019_leftImg8bit')]
-
-
-def test_relative_arguments_work_from_the_current_folder(tmp_path,
-                                                         monkeypatch):
-    _png(tmp_path / 'imgs' / 'a.png')
-    monkeypatch.chdir(tmp_path)
-    images = find_images(['imgs/*.png', 'imgs'])
-    assert images == [InputImage(osp.join('imgs', 'a.png'), 'a')]
-
-
-@pytest.mark.parametrize('argument, message', [
-    ('missing.png', 'missing.png: no such file or folder'),
-    ('empty', 'empty: no image in this folder'),
-    ('*.gif', '*.gif: the pattern matches no image'),
+@pytest.mark.parametrize('files, arguments, names', [
+    # folders: recursive, sorted, hidden files and other endings skipped
+    (PHOTOS, ['photos'], ['a/0', 'a/1', 'b/2', 'c']),
+    # files from two folders keep their folders; one file is its stem, once
+    (['a/x.png', 'b/x.png'], ['a/x.png', 'b/x.png'], ['a/x', 'b/x']),
+    (['a/x.png'], ['a/x.png', 'a/x.png'], ['x']),
+    # a pattern mirrors paths below its fixed part; folders it matches
+    # give their images
+    (SETS, ['set/**/*.png'], ['a/1', 'b/2']),
+    (SETS, ['s*'], ['set/a/1', 'set/b/2', 'set/b/3']),
+    (['folder/sub/x.png', 'globbed/y.png', 'single/b_leftImg8bit.png'],
+     ['folder', 'globbed/*.png', 'single/b_leftImg8bit.png'],
+     ['folder/sub/x', 'globbed/y', 'single/b_leftImg8bit']),
+    (['imgs/a.png'], ['imgs/*.png', 'imgs'], ['a']),
 ])
-def test_an_argument_naming_no_image_is_an_error_naming_it(
-        tmp_path, monkeypatch, argument, message):
+def test_images_and_their_output_names(tmp_path, monkeypatch, files,
+                                       arguments, names):
+    _make(tmp_path, files)
     monkeypatch.chdir(tmp_path)
-    _png(tmp_path / 'fine.png')
-    (tmp_path / 'empty').mkdir()
-    (tmp_path / 'empty' / 'readme.txt').write_text('no images here')
-    with pytest.raises(ImageInputError, match=message.replace('*', r'\*')):
-        find_images(['fine.png', argument])
+    for absolute in (False, True):
+        if absolute:
+            arguments = [str(tmp_path / a) for a in arguments]
+        images = find_images(arguments)
+        assert _names(images) == [osp.join(*n.split('/')) for n in names]
+        for image in images:
+            assert osp.splitext(image.path)[0].endswith(image.name)
+            assert osp.isabs(image.path) == absolute
 
 
-def test_a_file_that_is_no_image_fails_before_any_model(tmp_path):
-    fake = tmp_path / 'fake.png'
-    fake.write_bytes(b'not a png at all')
-    with pytest.raises(ImageInputError, match='fake.png: not a readable'):
-        find_images([str(fake)])
-
-
-def test_two_images_with_one_output_name_are_refused(tmp_path):
-    _png(tmp_path / 'x.png')
-    Image.new('RGB', (4, 4)).save(tmp_path / 'x.jpg')
-    with pytest.raises(ImageInputError, match=r'would both be written as '
-                       r'x\.png'):
-        find_images([str(tmp_path)])
+@pytest.mark.parametrize('files, arguments, message', [
+    ([], ['missing.png'], 'missing.png: no such file or folder'),
+    (['empty/readme.txt'], ['empty'], 'empty: no image in this folder'),
+    ([], ['*.gif'], r'\*.gif: the pattern matches no image'),
+    (['fake.png'], ['fake.png'], 'fake.png: not a readable image'),
+    (['d/x.png', 'd/x.jpg'], ['d'], r'would both be written as d.x\.png'),
+    ([], [], 'no image given'),
+])
+def test_arguments_naming_no_image_are_errors_naming_them(
+        tmp_path, monkeypatch, files, arguments, message):
+    _make(tmp_path, ['fine.png', *files])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ImageInputError, match=message):
+        find_images((['fine.png'] if arguments else []) + arguments)
 
 
 def test_label_formats_against_the_official_table():
@@ -143,18 +111,13 @@ PIPELINE = ("test_pipeline = [dict(type='LoadImageFromFile'), "
 
 
 def test_dataset_meta_comes_from_the_configs_dataset(tmp_path):
-    from ibnseg.datasets.labels import CLASSES, PALETTE
     cfg = _write_config(tmp_path / 'cfg.py', PIPELINE + (
         "model = dict(decode_head=dict(num_classes=19))\n"
         "test_dataloader = dict(dataset=dict(type='ConcatDataset', datasets=["
         "dict(type='GTA5Dataset'), dict(type='CityscapesDataset')]))\n"))
-    meta = inference_dataset_meta(cfg)
-    assert meta['classes'] == CLASSES
-    assert meta['palette'] == PALETTE
-
-
-def test_a_class_subset_keeps_its_classes_colours(tmp_path):
-    from ibnseg.datasets.labels import PALETTE
+    assert inference_dataset_meta(cfg) == dict(classes=CLASSES,
+                                               palette=PALETTE)
+    # a class subset keeps its classes' colours
     cfg = _write_config(tmp_path / 'cfg.py', PIPELINE + (
         "model = dict(decode_head=dict(num_classes=2))\n"
         "test_dataloader = dict(dataset=dict(type='CityscapesDataset', "
@@ -188,11 +151,10 @@ def test_a_config_that_cannot_serve_inference_is_named(tmp_path, body,
 
 
 def test_batches_hold_consecutive_images_of_one_size(tmp_path):
-    sizes = [(8, 6), (8, 6), (8, 6), (6, 6), (8, 6)]
-    images = [
-        InputImage(_png(tmp_path / f'{i}.png', size), str(i))
-        for i, size in enumerate(sizes)
-    ]
+    images = []
+    for i, size in enumerate([(8, 6), (8, 6), (8, 6), (6, 6), (8, 6)]):
+        Image.new('RGB', size).save(tmp_path / f'{i}.png')
+        images.append(InputImage(str(tmp_path / f'{i}.png'), str(i)))
     batches = [[image.name for image, _ in batch]
                for batch in _batches(images, batch_size=2)]
     assert batches == [['0', '1'], ['2'], ['3'], ['4']]
@@ -203,10 +165,8 @@ def test_batches_hold_consecutive_images_of_one_size(tmp_path):
 def test_output_folders_are_not_taken_as_inputs(tmp_path):
     """``photos/ --out photos/seg`` run twice: the second run must not
     segment the first run's label maps and overlays."""
-    _png(tmp_path / 'photos' / 'a.png')
-    _png(tmp_path / 'photos' / 'seg' / 'pred' / 'a.png')
-    _png(tmp_path / 'photos' / 'seg' / 'vis' / 'a.png')
-    _png(tmp_path / 'photos' / 'seg' / 'other.png')
+    _make(tmp_path, ['photos/a.png', 'photos/seg/pred/a.png',
+                     'photos/seg/vis/a.png', 'photos/seg/other.png'])
     out = tmp_path / 'photos' / 'seg'
     exclude = [str(out / 'pred'), str(out / 'vis')]
     assert _names(find_images([str(tmp_path / 'photos')],
@@ -218,7 +178,7 @@ def test_output_folders_are_not_taken_as_inputs(tmp_path):
 
 
 def test_a_link_to_an_ancestor_folder_is_walked_once(tmp_path):
-    _png(tmp_path / 'photos' / 'sub' / 'a.png')
+    _make(tmp_path, ['photos/sub/a.png'])
     os.symlink(tmp_path / 'photos', tmp_path / 'photos' / 'sub' / 'loop')
     assert _names(find_images([str(tmp_path / 'photos')])) == [
         osp.join('sub', 'a')]
