@@ -1,24 +1,13 @@
 """``ibnseg::`` config paths: ``_base_ = ['ibnseg::ibn_b_cityscapes.py']``.
 
-mmengine 0.10.7 resolves ``<package>::<path>`` in ``_base_`` only for the
-OpenMMLab packages in its own table (``_get_package_and_cfg_path`` asserts
-``package in MODULE2PACKAGE``) and only for paths with a folder in them. This
-module adds ibnseg to ``Config._get_cfg_path``: ``ibnseg::<path>`` is
-``<path>`` under the configs installed with ibnseg, ``ibnseg/.mim/configs``
-(where mmengine and mim look for a package's configs; a link to the
-checkout's ``configs/`` in the source tree, a copy in a wheel). The base is
-read as a file of the user's own project would be, without a ``_scope_``:
-ibnseg's configs are mmseg configs whose types ibnseg registers in mmseg's
-registries (``default_scope = 'mmseg'``).
-
-mmengine reads a config's ``_base_`` chain before it runs its
-``custom_imports``, so waiting for ``import ibnseg`` would be too late for
-mmseg's own tools. ``ibnseg-config-scope.pth``, which the build puts next to
-the package in site-packages (wheel and editable installs alike, see
-setup.py), calls :func:`install` when Python starts. That only appends a
-finder that patches ``mmengine.config.config`` once something imports it,
-so this file imports only the standard library and never mmengine itself.
-``import ibnseg`` calls :func:`install` too (it is idempotent).
+mmengine 0.10.7 resolves ``<package>::<path>`` bases only for the packages
+in its own table. :func:`install` makes ``Config._get_cfg_path`` resolve
+``ibnseg::<path>`` under ``ibnseg/.mim/configs`` (the checkout's
+``configs/``, or a wheel's copy), read without a ``_scope_``. mmengine reads
+the ``_base_`` chain before a config's ``custom_imports``, so
+``ibnseg-config-scope.pth`` (put into site-packages by setup.py) calls
+:func:`install` at interpreter start: this module imports only the standard
+library and patches mmengine's config module when it is imported.
 """
 import difflib
 import importlib.abc
@@ -34,11 +23,9 @@ TARGET = 'mmengine.config.config'
 #: This module's import name (also when the ``.pth`` file loads it by path).
 MODULE_NAME = 'ibnseg.config_scope'
 PTH_NAME = 'ibnseg-config-scope.pth'
-#: The ``.pth`` line: loads this file by path from wherever ``ibnseg`` is
-#: found (without importing the package, which would import torch and mmseg
-#: at every interpreter start) and calls install(); nothing happens if
-#: ibnseg cannot be found. ``site`` runs .pth files in name order, after
-#: setuptools' ``__editable__.*.pth`` finder of an editable install.
+#: The ``.pth`` line: loads this file by path where ``ibnseg`` is found (not
+#: the package, which imports torch) and calls install(); ``site`` runs it
+#: after the ``__editable__.*.pth`` finder of an editable install.
 PTH_LINE = (
     "import os, sys, importlib.util as u; s = u.find_spec('ibnseg'); "
     "d = s and list(s.submodule_search_locations or ()); "
@@ -97,8 +84,6 @@ def _patch(config_module) -> None:
         return original(cfg_path, filename)
 
     _get_cfg_path.ibnseg_config_scope = True
-    _get_cfg_path.__wrapped__ = original
-    _get_cfg_path.__doc__ = original.__doc__
     config_cls._get_cfg_path = staticmethod(_get_cfg_path)
 
 

@@ -1,13 +1,6 @@
-"""``--amp`` on CPU: bfloat16 autocast.
-
-mmengine's ``AmpOptimWrapper`` asserts a GPU (or NPU, MLU, MUSA) when it is
-built, i.e. after the model and datasets, and its ``GradScaler`` is for
-float16. On CPU, torch autocasts to bfloat16, which has float32's exponent
-range and needs no loss scaling: :class:`CPUAmpOptimWrapper` is mmengine's
-``OptimWrapper`` run under mmengine's ``autocast(device_type='cpu',
-dtype=torch.bfloat16)``. :func:`cpu_bf16_autocast_problem` says, before
-anything is built, why this torch cannot do it.
-"""
+"""``--amp`` on CPU: mmengine's ``AmpOptimWrapper`` needs a GPU and its
+``GradScaler`` is for float16; on CPU torch autocasts to bfloat16, which
+needs no loss scaling."""
 from contextlib import contextmanager
 from typing import Optional
 

@@ -2,24 +2,13 @@
 one-line errors.
 
 mmengine's ``DictAction`` ends a tool with a traceback on a pair without
-``=`` (``ValueError: not enough values to unpack``), on a value whose
-brackets do not balance (an ``AssertionError``) and on one whose brackets
-balance in number but not in order (``(1,[2)]``: a ``RecursionError``
-after a thousand frames); an empty key part
-(``model..x=1``) it passes on, and the config then gains a key named ''.
-:class:`CfgOptionsAction` parses the same way and turns each of these into
-argparse's usage error (status 2) naming the pair and what was expected.
-Whether a well-formed key fits the config is known only once the config is
-loaded: ``ibnseg.engine.runner_setup.load_config`` names a key that does not,
-saying why (:func:`key_problem`) where mmengine's ``merge_from_dict`` speaks
-of child and base configs or of list indices.
-
-mmengine's parser also cannot express a dict: ``[dict(type='A',x=1)]``
-recurses forever and ``[dict(type='A')]`` becomes a list holding the string
-``"dict(type='A')"`` (so ``visualizer.vis_backends=[dict(...)]`` ends in the
-visualizer's ``TypeError``). A value containing ``dict(`` or ``{`` is read
-here as a Python literal with ``dict(key=value, ...)`` calls, as a config
-file writes it.
+``=``, on unbalanced or misordered brackets (an ``AssertionError``, or a
+``RecursionError`` for ``(1,[2)]``), and passes an empty key part
+(``model..x=1``) on; here each is argparse's usage error naming the pair.
+Its parser cannot express a dict either (``[dict(type='A')]`` becomes a
+string): a value with ``dict(`` or ``{`` is read as a Python literal, as a
+config file writes it. :func:`key_problem` says why a well-formed key does
+not fit a loaded config.
 """
 import argparse
 import ast
@@ -125,10 +114,8 @@ class CfgOptionsAction(DictAction):
 
 def key_problem(cfg: Mapping, key: str) -> Optional[str]:
     """Why the dotted ``key`` of a ``--cfg-options`` pair cannot be set in
-    ``cfg`` (a loaded config's ``to_dict()``), or None when nothing on its path
-    is in the way. mmengine's merge walks the key through dicts (creating
-    missing keys) and lists (a number picks an item); anything else on the
-    path cannot hold the next part."""
+    ``cfg`` (a loaded config's ``to_dict()``), or None. mmengine's merge
+    walks it through dicts (creating keys) and lists (by index)."""
     node = cfg
     parts = key.split('.')
     for depth, part in enumerate(parts[:-1]):

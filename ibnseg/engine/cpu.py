@@ -1,25 +1,15 @@
 """CPU training that holds up on a shared machine: threads and allocator.
 
-Threads. torch runs each op on all cores with OpenMP, whose threads wait
-for each other at the end of every parallel region. When another program
-takes a core, one of those threads is descheduled and the others spin until
-it runs again: on the 2-core demo machine, one busy process made a demo
-training step 3.7x slower with 2 threads (0.77 s against 0.21 s idle), while
-1 thread took 0.37 s (docs/demo.md has the table and the command,
-``tools/benchmark_demo_cpu.py``).
-:class:`~ibnseg.engine.hooks.AdaptiveThreadsHook` therefore measures how much CPU the *other*
-processes use (``/proc/stat`` minus this process's own CPU time, over the
-interval between two checks: nothing extra is sampled) and gives torch the
-cores they leave free, re-checking every ``interval`` iterations.
+Threads: OpenMP threads wait for each other at the end of every parallel
+region, so one core taken by another program slows every op (a demo step
+3.7x slower with 2 threads, 1.8x with 1; docs/demo.md).
+:class:`~ibnseg.engine.hooks.AdaptiveThreadsHook` gives torch the cores the
+other processes leave free, measured by :class:`OtherCpuLoad`.
 
-Allocator. glibc returns every large freed block (above its mmap threshold,
-at most 32 MiB) to the system, so each training step maps its activations
-afresh and pays a page fault per 4 KiB page (docs/benchmarks.md: 1.5x the
-step time for ResNet-50-D8 at 512x1024). :func:`retain_freed_memory` makes
-glibc keep freed memory for reuse, as jemalloc or tcmalloc do. It is safe
-for a process that allocates the same sizes step after step (its memory
-stays at its peak instead of shrinking between steps), and a no-op
-elsewhere.
+Allocator: glibc returns large freed blocks to the system, so each training
+step pays page faults for its activations afresh (docs/benchmarks.md: 1.5x
+the step time for ResNet-50-D8 at 512x1024); :func:`retain_freed_memory`
+keeps them for reuse.
 """
 import ctypes
 import os
@@ -36,15 +26,9 @@ M_ARENA_MAX = -8
 
 
 def retain_freed_memory() -> bool:
-    """Make glibc's malloc keep freed memory for reuse.
-
-    No block is served by mmap (each would be unmapped on free), the heap
-    top is never trimmed (-1 is SIZE_MAX to glibc), and threads share the
-    main heap (their own arenas would be mmap'd heaps that shrink again).
-
-    Returns:
-        bool: False (and nothing changed) where the C library is not glibc.
-    """
+    """Make glibc's malloc keep freed memory: no mmap'd blocks, no trimming
+    of the heap top (-1 is SIZE_MAX to glibc), one arena for all threads.
+    False (nothing changed) where the C library is not glibc."""
     try:
         mallopt = ctypes.CDLL('libc.so.6').mallopt
     except (OSError, AttributeError):
@@ -71,12 +55,9 @@ def threads_for_load(cores: int, other_load: float) -> int:
 
 
 class OtherCpuLoad:
-    """How many cores other processes kept busy since the last call.
-
-    Linux only (``/proc/stat``): :meth:`sample` returns None elsewhere. The
-    machine's busy time minus this process's CPU time (all its threads;
-    children such as data workers count as others) over the wall time.
-    """
+    """Cores other processes kept busy since the last :meth:`sample`: the
+    machine's busy time (``/proc/stat``; None elsewhere) minus this
+    process's CPU time (children count as others), over the wall time."""
     STAT = '/proc/stat'
 
     def __init__(self):

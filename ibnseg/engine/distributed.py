@@ -1,11 +1,9 @@
 """Distributed runs on machines whose torch has no CUDA (gloo over CPU).
 
-mmengine's distributed runner assumes GPUs in two places: its launcher
-set-up (``mmengine.dist.init_dist``) calls ``torch.cuda.set_device`` before
-creating the process group, and its model wrapper passes
-``device_ids=[LOCAL_RANK]``, which ``DistributedDataParallel`` refuses for a
-CPU model. :func:`setup_cpu_distributed` works around both *before* the
-Runner is built, so the rest is mmengine's own distributed training.
+mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and its model
+wrapper passes ``device_ids=[LOCAL_RANK]``, which ``DistributedDataParallel``
+refuses for a CPU model: :func:`setup_cpu_distributed` avoids both before
+the Runner is built.
 """
 import datetime
 import logging
@@ -23,18 +21,13 @@ __all__ = ['CPUDistributedDataParallel', 'setup_cpu_distributed']
 
 @MODEL_WRAPPERS.register_module()
 class CPUDistributedDataParallel(MMDistributedDataParallel):
-    """``MMDistributedDataParallel`` for a model that stays on the CPU.
-
-    SyncBN layers are reverted to plain BN first: torch's SyncBatchNorm has
-    no CPU implementation, so on CPU each process normalises with its own
-    batch statistics (gradients are still averaged over all processes).
+    """``MMDistributedDataParallel`` for a model on the CPU; SyncBN becomes
+    BN (torch has no CPU SyncBatchNorm).
 
     Args:
         module (nn.Module): The model, on the CPU.
-        device_ids: Ignored. mmengine's Runner passes ``[LOCAL_RANK]``, which
-            only makes sense for a GPU model.
-        **kwargs: Other ``DistributedDataParallel`` options, e.g.
-            ``find_unused_parameters``, ``broadcast_buffers``.
+        device_ids: Ignored (mmengine's Runner passes ``[LOCAL_RANK]``).
+        **kwargs: Other ``DistributedDataParallel`` options.
     """
 
     def __init__(self, module, device_ids=None, **kwargs):
@@ -43,27 +36,15 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
 
 
 def setup_cpu_distributed(cfg: Config) -> bool:
-    """Make ``cfg`` run distributed on CPU when torch has no CUDA.
-
-    With ``cfg.launcher == 'pytorch'`` (torchrun, ``tools/dist_train.sh``)
-    and no CUDA, this
-
-    - uses the gloo backend: ``env_cfg.dist_cfg.backend`` 'nccl' (mmseg's
-      default, which needs GPUs) becomes 'gloo', with a warning; set
-      ``--cfg-options env_cfg.dist_cfg.backend=gloo`` to silence it;
-    - creates the process group from torchrun's environment (``RANK``,
-      ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``) with the other
-      ``dist_cfg`` options (``timeout`` in seconds), so the Runner finds it
-      initialised and skips mmengine's CUDA-only set-up;
-    - wraps the model in :class:`CPUDistributedDataParallel` (a configured
-      ``MMDistributedDataParallel`` wrapper keeps its options).
-
-    Args:
-        cfg (Config): The run's config, with ``launcher`` set. Modified.
+    """With ``cfg.launcher == 'pytorch'`` and no CUDA: use gloo (an 'nccl'
+    ``env_cfg.dist_cfg.backend`` is replaced, with a warning), create the
+    process group from torchrun's environment with the other ``dist_cfg``
+    options (``timeout`` in seconds), so the Runner skips mmengine's CUDA
+    set-up, and wrap the model in :class:`CPUDistributedDataParallel` (a
+    configured ``MMDistributedDataParallel`` keeps its options).
 
     Returns:
-        bool: True if the run was set up for distributed CPU, False if
-        nothing was needed (not distributed, or CUDA available).
+        bool: Whether the run was set up for distributed CPU.
 
     Raises:
         RuntimeError: A launcher other than 'pytorch' without CUDA, or a

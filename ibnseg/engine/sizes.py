@@ -1,25 +1,16 @@
 """One setting for image sizes: ``--crop-size`` and ``--scale``.
 
-A config names sizes in many places: the training crop (``RandomCrop``) and
-the padding of the model's ``data_preprocessor``; the ``Resize`` scale of the
-training pipeline, of ``val_dataloader``/``test_dataloader``, of the
-inference ``test_pipeline`` and of every domain of the ``cross_domain``
-section (each at its own resolution: Cityscapes 2048x1024, GTA5 1914x1052,
-...). A ``--cfg-options`` key reaches one of them. The tools' options set
-them all, through :func:`apply_sizes`, right after the config is loaded
-(``--cfg-options`` first, then these):
+A config names sizes in many places (training crop, ``data_preprocessor``
+padding, the ``Resize`` of every pipeline and of each ``cross_domain``
+domain at its own resolution); :func:`apply_sizes` sets them all, after
+``--cfg-options``:
 
-- ``--crop-size HEIGHT WIDTH`` (``tools/train.py``), mmseg's ``crop_size``
-  order: every ``RandomCrop`` of the training pipeline(s),
-  ``model.data_preprocessor.size`` and the config's ``crop_size`` variable;
-- ``--scale WIDTH HEIGHT`` (all three tools), mmseg's ``Resize`` ``scale``:
-  every top-level ``Resize``/``RandomResize`` of every pipeline, training
-  (``RandomResize`` keeps its ``ratio_range``) and evaluation (each domain,
-  validation and test, and ``test_pipeline``/``tta_pipeline``). With
-  ``keep_ratio`` (as in every shipped config) the image keeps its aspect
-  ratio and fits within WIDTHxHEIGHT (long side <= max, short side <= min of
-  the two). A pipeline without a resize step gets ``Resize`` right after it
-  loads the image (before its labels: scores stay at the labels' own size).
+- ``--crop-size HEIGHT WIDTH`` (mmseg's ``crop_size`` order): every training
+  ``RandomCrop``, ``model.data_preprocessor.size`` and ``crop_size``;
+- ``--scale WIDTH HEIGHT`` (mmseg's ``Resize`` order): every top-level
+  ``Resize``/``RandomResize`` of every pipeline (``RandomResize`` keeps its
+  ``ratio_range``); a pipeline without one gets a ``Resize`` (keep_ratio)
+  right after it loads the image.
 """
 import argparse
 from typing import Iterator, List, Optional, Sequence, Tuple

@@ -1,16 +1,7 @@
-"""``tools/test.py --tta``: mmseg's test-time augmentation on every domain.
-
-mmseg's ``--tta`` puts the config's ``tta_pipeline`` into
-``test_dataloader`` and wraps the model in ``tta_model``. ibnseg's configs
-test every domain of their ``cross_domain`` section, each with its own
-loading, resolution and labels, so one pipeline cannot serve them all.
-:func:`tta_pipeline_for` builds each domain's from its own test pipeline and
-the augmentations of ``tta_pipeline``: the domain's steps up to its resize
-(its test scale, or ``--scale``), then ``TestTimeAug`` over the
-``tta_pipeline``'s resize and flip choices (ratios of that scale), then the
-domain's own later steps (its label loading, its packing) in the same
-``TestTimeAug``.
-"""
+"""``tools/test.py --tta`` on every domain: each ``cross_domain`` domain has
+its own test pipeline (loading, resolution, labels), so
+:func:`tta_pipeline_for` puts ``tta_pipeline``'s resize and flip choices
+into each, after the domain's own resize."""
 import copy
 from typing import List
 
@@ -23,16 +14,14 @@ _AUGMENTATIONS = RESIZES + ('RandomFlip', )
 
 def tta_pipeline_for(test_pipeline: List[dict], tta_pipeline: List[dict],
                      where: str = 'test pipeline') -> List[dict]:
-    """``test_pipeline`` with ``tta_pipeline``'s augmentations.
+    """``test_pipeline`` up to its resize, then one ``TestTimeAug`` over
+    ``tta_pipeline``'s resize (ratios of that scale) and flip choices and
+    the rest of ``test_pipeline``.
 
     Args:
-        test_pipeline (list[dict]): A domain's test pipeline, e.g.
-            ``[LoadImageFromFile, Resize(scale), LoadLabelIdAnnotations,
-            PackSegInputs]``.
-        tta_pipeline (list[dict]): mmseg's form: a ``TestTimeAug`` step whose
-            ``transforms`` lists hold the resize choices (``scale_factor``:
-            ratios of the domain's scale) and the flip choices; its other
-            lists (label loading, packing) are the domain's own here.
+        test_pipeline (list[dict]): A domain's test pipeline.
+        tta_pipeline (list[dict]): mmseg's form; of its ``TestTimeAug``
+            lists only the resize and flip choices are used.
         where (str): Names the pipeline in errors.
 
     Raises:

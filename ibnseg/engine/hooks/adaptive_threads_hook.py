@@ -11,13 +11,9 @@ from ..cpu import OtherCpuLoad, available_cores, threads_for_load
 
 @HOOKS.register_module()
 class AdaptiveThreadsHook(Hook):
-    """Give torch the CPU cores other processes leave free, during training.
-
-    Every ``interval`` training iterations, the CPU time the other processes
-    took since the previous check decides ``torch.set_num_threads``. Use it
-    for training on a CPU that is shared (a laptop, a CI machine):
-    ``custom_hooks = [dict(type='AdaptiveThreadsHook')]``. Does nothing on
-    a GPU or where ``/proc/stat`` is missing.
+    """Every ``interval`` training iterations, give torch the CPU cores the
+    other processes left free since the last check (``ibnseg.engine.cpu``);
+    nothing on a GPU or without ``/proc/stat``.
 
     Args:
         interval (int): Training iterations between checks. Defaults to 20.

@@ -1,17 +1,6 @@
-"""mmseg's visualization hook, with pictures named by domain.
-
-``tools/test.py --show-dir`` draws predictions with mmseg's
-``SegVisualizationHook``, which names each picture ``<mode>_<image file
-name>``; mmengine's ``LocalVisBackend`` saves it as ``<name>_<step>.png``,
-the step being the training iteration (0 in ``tools/test.py``). A cross-domain
-test set can hold the same file name in two domains (a domain and the same
-images under an appearance shift, or two datasets numbering their frames
-alike), and the later picture would overwrite the earlier one.
-
-mmseg paints every ``interval``-th batch (50 by default), so a test of fewer
-batches than that painted nothing, silently; here the interval is shortened
-to the number of batches then (the last one is painted) and the log says so.
-"""
+"""mmseg's visualization hook with pictures named by domain: a cross-domain
+test can hold one file name in two domains, whose pictures would otherwise
+overwrite each other."""
 import logging
 import os.path as osp
 from typing import Sequence
@@ -42,17 +31,10 @@ def _current_iter(runner) -> int:
 
 @HOOKS.register_module()
 class DomainSegVisualizationHook(SegVisualizationHook):
-    """mmseg's ``SegVisualizationHook`` (same arguments and drawing) that
-    puts the sample's domain (``metainfo['domain']``, see
-    ``PackDomainSegInputs``) into the picture's name, so pictures of
-    different domains never overwrite each other, e.g.
-    ``test_gta5_00001.png_0.png``. ``tools/test.py --show/--show-dir`` uses
-    it in place of ``SegVisualizationHook``.
-
-    An evaluation of fewer batches than ``interval`` paints its last batch
-    (with a warning in the log) instead of nothing. :attr:`painted` counts
-    the pictures of the last evaluation.
-    """
+    """mmseg's ``SegVisualizationHook`` (same arguments) naming pictures
+    ``<mode>_<domain>_<file name>`` (:func:`picture_name`). An evaluation of
+    fewer batches than ``interval`` paints its last batch, with a warning,
+    instead of nothing; :attr:`painted` counts the last one's pictures."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
