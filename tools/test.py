@@ -51,10 +51,6 @@ def parse_args():
     add_size_args(parser, crop=False)
     add_runner_args(parser)
     parser.add_argument(
-        '--verbose', action='store_true',
-        help="print mmengine's whole log (config, hooks, every logged "
-        'line) instead of one line per phase')
-    parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
     return parser, parse_runner_args(parser)
 

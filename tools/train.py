@@ -44,10 +44,6 @@ def parse_args():
         "pip install tensorboard or the extra 'ibnseg[tensorboard]'")
     add_size_args(parser)
     add_runner_args(parser)
-    parser.add_argument(
-        '--verbose', action='store_true',
-        help="print mmengine's whole log (config, hooks, every logged "
-        'line) instead of one line per phase')
     return parser, parse_runner_args(parser)
 
 

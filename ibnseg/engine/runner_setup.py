@@ -11,6 +11,7 @@ import os
 import os.path as osp
 import re
 import sys
+import traceback
 import warnings
 from typing import Callable, Optional
 
@@ -44,8 +45,8 @@ LAST_CHECKPOINT = 'last_checkpoint'
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
-    """Add ``--cfg-options`` (:class:`CfgOptionsAction`), ``--launcher`` and
-    ``--local_rank``."""
+    """Add ``--cfg-options`` (:class:`CfgOptionsAction`), ``--launcher``,
+    ``--local_rank`` and ``--verbose``."""
     parser.add_argument(
         '--cfg-options', nargs='+', action=CfgOptionsAction,
         help=CFG_OPTIONS_HELP)
@@ -54,6 +55,10 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
         default='none', help='job launcher')
     # torch >= 2.0's launcher passes --local-rank, older ones --local_rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--verbose', action='store_true',
+        help="print mmengine's whole log (config, hooks, every logged "
+        'line) instead of one line per phase')
 
 
 def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -85,8 +90,8 @@ def _first_syntax_error(path: str, chain: tuple = ()):
 
 
 def _syntax_error_message(config_path: str, error: SyntaxError) -> str:
-    """``'<file> (a base config of <config>, via ...), line <n>: <msg>'``
-    with the line and a caret below it."""
+    """``'<file> (a base config of <config>, via ...), line <n>: <msg>'``,
+    then the line with Python's caret."""
     # bases of a lazy-import config are not walked: the line is still right
     path, chain = f'{config_path} (or one of its base configs)', ()
     try:
@@ -97,13 +102,9 @@ def _syntax_error_message(config_path: str, error: SyntaxError) -> str:
     if chain:
         via = ', via ' + ', '.join(chain[1:]) if len(chain) > 1 else ''
         path += f' (a base config of {chain[0]}{via})'
-    text = (error.text or '').rstrip('\n')
-    indent = len(text) - len(text.lstrip())
-    if text and error.offset:
-        text = text.lstrip() + '\n    ' + ' ' * max(
-            error.offset - 1 - indent, 0) + '^'
-    return f'{path}, line {error.lineno}: {error.msg}' + (
-        f'\n    {text}' if text else '')
+    shown = traceback.format_exception_only(SyntaxError, error)[1:-1]
+    return f'{path}, line {error.lineno}: {error.msg}' + ''.join(
+        '\n' + line.rstrip('\n') for line in shown)
 
 
 #: The shipped configs, for suggestions (``ibnseg/.mim/configs`` links to

@@ -12,8 +12,6 @@ from mmengine.hooks import CheckpointHook
 from mmseg.registry import HOOKS
 from ..fileio import atomic_write, remove_partial_files
 
-#: ``backend_args`` that make mmengine write checkpoints atomically.
-ATOMIC_BACKEND_ARGS = dict(backend='atomic_local')
 #: Checkpoint key of the torch random number generator states.
 RNG_STATE_KEY = 'torch_rng_state'
 #: The private CheckpointHook method this hook replaces.
@@ -68,7 +66,7 @@ class AtomicCheckpointHook(CheckpointHook):
             else runner.work_dir
         if (self.backend_args is None and self.file_client_args is None
                 and isinstance(get_file_backend(out_dir), LocalBackend)):
-            self.backend_args = dict(ATOMIC_BACKEND_ARGS)
+            self.backend_args = dict(backend='atomic_local')
         super().before_train(runner)
         if is_main_process() and isinstance(self.file_backend, LocalBackend):
             for folder in {runner.work_dir, self.out_dir}:
