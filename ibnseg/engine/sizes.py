@@ -13,7 +13,7 @@ domain at its own resolution); :func:`apply_sizes` sets them all, after
   right after it loads the image.
 """
 import argparse
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -110,48 +110,37 @@ def _set_scale(pipeline: list, scale: Tuple[int, int]) -> None:
 
 def apply_sizes(cfg: Config,
                 crop_size: Optional[Sequence[int]] = None,
-                scale: Optional[Sequence[int]] = None) -> List[str]:
+                scale: Optional[Sequence[int]] = None) -> None:
     """Apply ``--crop-size`` (HEIGHT, WIDTH) and ``--scale`` (WIDTH, HEIGHT)
     to every place of ``cfg`` that holds them (see the module docstring).
-
-    Returns:
-        list[str]: The config keys changed, for the log.
 
     Raises:
         ValueError: ``--crop-size`` is given but the training pipeline has
             no ``RandomCrop`` (the config would not crop at all).
     """
-    changed = []
     found = list(pipelines(cfg))
+    said = []
     if crop_size is not None:
         crop_size = tuple(crop_size)
-        crops = [(key, step) for key, pipeline, train in found if train
+        crops = [step for _, pipeline, train in found if train
                  for step in pipeline if step_type(step) == 'RandomCrop']
         if not crops:
             raise ValueError('--crop-size: the config\'s training pipeline '
                              'has no RandomCrop step to set')
-        for key, step in crops:
+        for step in crops:
             step['crop_size'] = crop_size
-            changed.append(f'{key} RandomCrop')
         preprocessor = cfg.get('model', {}).get('data_preprocessor')
         if isinstance(preprocessor, dict):
             preprocessor['size'] = crop_size
-            changed.append('model.data_preprocessor.size')
         if 'crop_size' in cfg:
             cfg.crop_size = crop_size
+        said.append(f'crop_size {crop_size} (HxW) in the training crop and '
+                    'model.data_preprocessor.size')
     if scale is not None:
         scale = tuple(scale)
-        for key, pipeline, _ in found:
+        for _, pipeline, _ in found:
             _set_scale(pipeline, scale)
-            changed.append(key)
-    if changed:
-        said = []
-        if crop_size:
-            said.append(f'crop_size {crop_size} (HxW) in the training crop '
-                        'and model.data_preprocessor.size')
-        if scale:
-            said.append(f'Resize scale {scale} (WxH) in {len(found)} '
-                        'pipelines')
+        said.append(f'Resize scale {scale} (WxH) in {len(found)} pipelines')
+    if said:
         print_log('--crop-size/--scale: ' + '; '.join(said),
                   logger='current')
-    return changed
