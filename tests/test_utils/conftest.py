@@ -8,10 +8,8 @@ from tests.helpers.served_checkpoints import CheckpointServer
 
 @pytest.fixture
 def caches(tmp_path, monkeypatch):
-    """Download caches in ``tmp_path``, never the user's: torch's hub cache
-    (``$TORCH_HOME/hub/checkpoints``) and mmengine's home (``open_mmlab.json``
-    and ``open-mmlab://`` files). Subprocesses inherit them. Requests to
-    127.0.0.1 never go through a proxy."""
+    """torch's hub cache and mmengine's home in ``tmp_path``, never the
+    user's (subprocesses inherit them); no proxy for 127.0.0.1."""
     torch_home = tmp_path / 'torch_home'
     mmengine_home = tmp_path / 'mmengine_home'
     monkeypatch.setenv('TORCH_HOME', str(torch_home))

@@ -1,6 +1,5 @@
 """``_base_ = ['ibnseg::...']``: ibnseg's configs as an mmengine config
-scope, in this process (after ``import ibnseg``) and in a fresh one that
-never imports ibnseg before reading the config (the installed .pth file)."""
+scope, after ``import ibnseg`` and in a fresh process that has not."""
 import os
 import subprocess
 import sys
@@ -63,8 +62,7 @@ def test_other_packages_are_left_to_mmengine(tmp_path):
 
 @pytest.mark.slow
 def test_fresh_interpreter_resolves_before_ibnseg_is_imported(tmp_path):
-    """What mmseg's own tools do: read the config first; its custom_imports
-    import ibnseg only after the _base_ chain was read."""
+    """As mmseg's tools: custom_imports import ibnseg after _base_."""
     write_config(tmp_path, "_base_ = ['ibnseg::ibn_a_cityscapes.py']\n")
     script = ('import sys; from mmengine.config import Config; '
               "assert 'ibnseg' not in sys.modules; "
