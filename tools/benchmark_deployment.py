@@ -13,6 +13,7 @@ median) run and each model's ratio to its baseline. docs/deployment.md has
 a table it printed.
 """
 import argparse
+import os
 import os.path as osp
 import platform
 import statistics
@@ -26,6 +27,7 @@ from mmengine.model import revert_sync_batchnorm
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.apis.onnx_export import SegmentorForExport, export_onnx
 from ibnseg.engine.runner_setup import load_config
+from ibnseg.utils.markdown import markdown_table
 
 #: Seconds between two timed runs, for the threads of the last to go idle.
 PAUSE = 0.2
@@ -83,7 +85,7 @@ def _time(run) -> float:
 def main(argv=None):
     args = parse_args(argv)
     import onnxruntime as ort
-    threads = args.threads or len(__import__('os').sched_getaffinity(0))
+    threads = args.threads or len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -127,10 +129,7 @@ def main(argv=None):
     print(f'{h}x{w}, batch 1, {threads} thread(s), {args.repeats} rounds; '
           f'torch {torch.__version__}, onnxruntime '
           f'{ort.__version__}, {platform.processor() or platform.machine()}')
-    print()
-    print('| model | PyTorch ms, fastest (median) | ratio | onnxruntime ms, '
-          'fastest (median) | ratio | onnxruntime / PyTorch |')
-    print('|---|---|---|---|---|---|')
+    rows = []
     for name in runners:
         base = MODELS[name][1]
         cells = [name]
@@ -141,8 +140,11 @@ def main(argv=None):
             cells.append(f'{value / fastest[base][runtime]:.3f} ({base})'
                          if base in fastest else '1')
         speed = fastest[name]['onnxruntime'] / fastest[name]['pytorch']
-        cells.append(f'{speed:.2f}')
-        print('| ' + ' | '.join(cells) + ' |')
+        rows.append(cells + [f'{speed:.2f}'])
+    print('\n' + markdown_table(
+        ['model', 'PyTorch ms, fastest (median)', 'ratio',
+         'onnxruntime ms, fastest (median)', 'ratio', 'onnxruntime / PyTorch'],
+        rows))
     return 0
 
 

@@ -118,16 +118,9 @@ def _inside(path: str, folders: Sequence[str]) -> bool:
 
 def _glob_root(pattern: str) -> str:
     """The folder part of ``pattern`` before its first wildcard."""
-    parts = []
-    for part in pattern.split(os.sep):
-        if glob.has_magic(part):
-            break
-        parts.append(part)
-    root = os.sep.join(parts)
-    # 'imgs/x*.png' -> 'imgs'; '/a/*.png' -> '/a'; '*.png' -> '.'
-    if parts == [''] and pattern.startswith(os.sep):
-        return os.sep
-    return root or '.'
+    while glob.has_magic(pattern):
+        pattern = osp.dirname(pattern)
+    return pattern or '.'
 
 
 def _expand(argument: str,

@@ -28,7 +28,7 @@ from ..engine.fileio import atomic_write
 __all__ = [
     'EXPORTERS', 'ExportError', 'ParityResult', 'SegmentorForExport',
     'check_exportable', 'export_onnx', 'import_onnx_package',
-    'second_shape', 'verify_onnx'
+    'onnx_session', 'second_shape', 'verify_onnx'
 ]
 
 #: ``torch.onnx.export(dynamo=True)`` or the legacy TorchScript exporter.
@@ -55,6 +55,18 @@ def import_onnx_package(name: str):
         raise ExportError(
             f'{name} is not installed: pip install -r requirements/tests.txt '
             '(the ONNX packages ibnseg is tested with)') from None
+
+
+def onnx_session(onnx_file: str):
+    """An onnxruntime CPU session of ``onnx_file``, or an ExportError."""
+    ort = import_onnx_package('onnxruntime')
+    try:
+        return ort.InferenceSession(onnx_file,
+                                    providers=['CPUExecutionProvider'])
+    except Exception as error:  # onnxruntime raises its own types
+        raise ExportError(
+            f'{onnx_file}: onnxruntime cannot load it: '
+            f'{str(error).strip().splitlines()[0]}') from None
 
 
 @dataclass(frozen=True)
@@ -311,14 +323,7 @@ def verify_onnx(onnx_file: str, reference: nn.Module,
         ExportError: onnxruntime cannot load or run the file; the message
             names the size.
     """
-    ort = import_onnx_package('onnxruntime')
-    try:
-        session = ort.InferenceSession(
-            onnx_file, providers=['CPUExecutionProvider'])
-    except Exception as error:
-        raise ExportError(
-            f'{onnx_file}: onnxruntime cannot load it: '
-            f'{str(error).strip().splitlines()[0]}') from error
+    session = onnx_session(onnx_file)
     generator = torch.Generator().manual_seed(seed)
     results = []
     for n, h, w in shapes:

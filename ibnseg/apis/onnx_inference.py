@@ -12,8 +12,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from .onnx_export import (INPUT_NAME, META_PREFIX, ExportError,
-                          import_onnx_package)
+from .onnx_export import INPUT_NAME, META_PREFIX, ExportError, onnx_session
 
 __all__ = ['BACKENDS', 'OnnxModelError', 'OnnxSegmentor']
 
@@ -48,16 +47,9 @@ class OnnxSegmentor:
 
     def __init__(self, onnx_file: str, cfg: Config, dataset_meta: dict):
         try:
-            ort = import_onnx_package('onnxruntime')
+            self.session = onnx_session(onnx_file)
         except ExportError as error:
             raise OnnxModelError(str(error)) from None
-        try:
-            self.session = ort.InferenceSession(
-                onnx_file, providers=['CPUExecutionProvider'])
-        except Exception as error:  # onnxruntime raises its own types
-            raise OnnxModelError(
-                f'{onnx_file}: onnxruntime cannot load it: '
-                f'{str(error).strip().splitlines()[0]}') from None
         props = {
             key[len(META_PREFIX):]: value for key, value in
             self.session.get_modelmeta().custom_metadata_map.items()
