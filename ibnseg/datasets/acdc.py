@@ -1,11 +1,8 @@
 """ACDC, the Adverse Conditions Dataset with Correspondences (Sakaridis et
 al., ICCV 2021), one weather condition per dataset."""
-from typing import Optional
-
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import LabelSourceMixin
 from .labels import CITYSCAPES_LABEL_ID_TABLE, CLASSES, PALETTE
 from .layouts import (ACDC_CONDITIONS, ACDC_IMG_DIR, ACDC_IMG_SUFFIX,
@@ -25,24 +22,16 @@ class ACDCDataset(LabelSourceMixin, BaseSegDataset):
         gt/{condition}/{split}/<seq>/<name>_gt_labelTrainIds.png
         gt/{condition}/{split}/<seq>/<name>_gt_labelIds.png
 
-    ACDC's labels follow Cityscapes: each frame uses its
-    ``_gt_labelTrainIds.png`` and, where that is missing (``label_format=
-    'auto'``), its ``_gt_labelIds.png``, mapped with the Cityscapes table by
-    ``LoadLabelIdAnnotations``. A ``_gt_labelIds.png`` holding 255 (no
-    label id is 255) fails when loaded, naming it. Seeded subsets, skip
-    report and first-pass check as in ``CityscapesLabelIdsDataset``.
+    The labels follow Cityscapes: ``_gt_labelIds.png`` is mapped with its
+    table where no trainId file exists, and one holding 255 fails when
+    loaded, naming it.
 
     Args:
         condition (str): 'fog', 'night', 'rain' or 'snow'.
-        split (str): 'train' or 'val' (the test labels are withheld: the
-            DG literature evaluates on val).
-        label_format (str): 'auto', 'train_ids' or 'label_ids'.
-        subset (dict, optional), skip_report (str, optional),
-            first_pass (bool), first_pass_cache (str, optional),
-            first_pass_max_pixels (int, optional): As in
-            ``CityscapesLabelIdsDataset``.
-        **kwargs: Other ``BaseSegDataset`` arguments; ``data_prefix`` and
-            the suffixes follow from ``condition`` and ``split``.
+        split (str): 'train' or 'val' (the test labels are withheld).
+        **kwargs: ``LabelSourceMixin`` options (``label_format``,
+            ``subset``, ...) and ``BaseSegDataset`` ones; ``data_prefix``
+            and the suffixes follow from ``condition`` and ``split``.
     """
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
     LABEL_ID_TABLE = CITYSCAPES_LABEL_ID_TABLE
@@ -50,12 +39,6 @@ class ACDCDataset(LabelSourceMixin, BaseSegDataset):
     def __init__(self,
                  condition: str = 'fog',
                  split: str = 'val',
-                 label_format: str = 'auto',
-                 subset: Optional[dict] = None,
-                 skip_report: Optional[str] = None,
-                 first_pass: bool = True,
-                 first_pass_cache: Optional[str] = None,
-                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                  **kwargs) -> None:
         self._check_choice('condition', condition, ACDC_CONDITIONS)
         self._check_choice('split', split, SPLITS,
@@ -68,10 +51,8 @@ class ACDCDataset(LabelSourceMixin, BaseSegDataset):
         self.LAYOUT = (f'ACDC ({img_dir}/<seq>/*{ACDC_IMG_SUFFIX} + '
                        f'{label_dir}/<seq>/*{ACDC_TRAIN_IDS_SUFFIX} or '
                        f'*{ACDC_LABEL_IDS_SUFFIX})')
-        self._init_label_source(label_format, ACDC_LABEL_IDS_SUFFIX, subset,
-                                skip_report, first_pass, first_pass_cache,
-                                first_pass_max_pixels)
         super().__init__(
+            label_ids_suffix=ACDC_LABEL_IDS_SUFFIX,
             img_suffix=ACDC_IMG_SUFFIX,
             seg_map_suffix=ACDC_TRAIN_IDS_SUFFIX,
             data_prefix=dict(img_path=img_dir, seg_map_path=label_dir),

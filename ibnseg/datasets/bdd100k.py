@@ -7,7 +7,6 @@ from typing import Optional
 from mmseg.datasets import BDD100KDataset
 from mmseg.registry import DATASETS
 
-from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import DATA_README, LabelSourceMixin
 from .layouts import BDD100K_LAYOUTS
 
@@ -34,39 +33,24 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
                           seg/labels/{split}/<name>_train_id.png
 
     Classes and palette are mmseg's ``BDD100KDataset`` (the 19 Cityscapes
-    classes). Labels load with ``LoadLabelIdAnnotations`` (or mmseg's
-    ``LoadAnnotations``: there is nothing to map), which checks they hold
-    trainIds. Like ``GTA5Dataset``: a seeded subset, the skip report and
-    the first-pass check of broken pairs at construction.
+    classes); ``LoadLabelIdAnnotations`` checks that the labels hold
+    trainIds.
 
     Args:
         split (str): 'train' (7,000 images) or 'val' (1,000); the test
             split's labels are not published.
         layout (str): 'auto' (default: whichever layout ``data_root``
-            holds for ``split``; an error naming both when neither), '10k'
-            or 'seg'.
-        subset (dict, optional): ``dict(fraction=... or count=..., seed=0,
-            save_to=None)``, as in ``GTA5Dataset``.
-        skip_report (str, optional): A skip report (relative to
-            ``data_root`` unless absolute); None: none.
-        first_pass (bool): Check the pairs at construction. Defaults to
-            True.
-        first_pass_cache (str, optional): Folder of the first-pass cache.
-        first_pass_max_pixels (int, optional): As in ``GTA5Dataset``.
-        **kwargs: Other ``BaseSegDataset`` arguments (``data_root``,
-            ``pipeline``, ``test_mode``, ...); ``data_prefix`` and the
-            suffixes follow from ``layout`` and ``split``.
+            holds for ``split``, the '10k' one when both), '10k' or 'seg'.
+        **kwargs: ``LabelSourceMixin`` options (``subset``,
+            ``skip_report``, ``first_pass``, ...) and ``BaseSegDataset``
+            ones; ``data_prefix`` and the suffixes follow from ``layout``
+            and ``split``.
     """
     LAYOUT = 'BDD100K'
 
     def __init__(self,
                  split: str = 'train',
                  layout: str = 'auto',
-                 subset: Optional[dict] = None,
-                 skip_report: Optional[str] = None,
-                 first_pass: bool = True,
-                 first_pass_cache: Optional[str] = None,
-                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                  **kwargs) -> None:
         self._check_choice('split', split, SPLITS,
                            ' (the test labels are not published)')
@@ -79,12 +63,8 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
         spec = BDD100K_LAYOUTS[self.layout]
         self.LAYOUT = (f'BDD100K (layout {_describe_layout(self.layout)}, '
                        f'split {split!r})')
-        # labels are trainIds only: there are no label-id files to fall
-        # back to
-        self._init_label_source('train_ids', '', subset, skip_report,
-                                first_pass, first_pass_cache,
-                                first_pass_max_pixels)
         super().__init__(
+            label_format='train_ids',  # BDD100K publishes trainIds only
             img_suffix=spec['img_suffix'],
             seg_map_suffix=spec['seg_map_suffix'],
             data_prefix=dict(

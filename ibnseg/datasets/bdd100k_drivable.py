@@ -3,29 +3,13 @@ IBN-Net won), in either published release, with BDD's image attributes
 (time of day, weather, scene) as a filter, so that each condition is a
 domain of its own.
 
-Sources of the facts below (checked, not from memory):
-
-- Current release layout: BDD100K's download docs (bdd100k/bdd100k
-  ``doc/source/download.rst``, doc.bdd100k.com/download.html):
-  ``images/100k/{train,val,test}`` and ``labels/drivable/{masks,colormaps}/
-  {train,val}`` + ``labels/drivable/polygons/drivable_{train,val}.json``.
-  Mask values: doc.bdd100k.com/format.html, "Drivable Area": 0 direct,
-  1 alternative, 2 background (bdd100k/bdd100k ``bdd100k/label/label.py``
-  ``drivables`` gives the same ids and the colours used for the palette).
-- 2018 release: the ucbdrive/bdd100k README ("There are 3 possible labels
-  on the maps: 0 for background, 1 for direct drivable area and 2 for
-  alternative drivable area", under ``bdd100k/drivable_maps``) and its
-  ``bdd_data/show_labels.py``, which writes ``<name>_drivable_id.png`` (and
-  ``_drivable_color.png``); the image-level labels are
-  ``labels/bdd100k_labels_images_{train,val}.json`` (same README).
-- Frame attributes and their values: ucbdrive/bdd100k ``doc/format.md`` and
-  doc.bdd100k.com/format.html ("Frame attributes"): weather, scene,
-  timeofday, the values in ``ATTRIBUTE_VALUES``.
-- That the current release's ``labels/det_20/det_{split}.json`` carries the
-  frame attributes is the Scalabel label format (doc.bdd100k.com/format.html)
-  and the download page (det_20 is the 2020 image-level label set of the same
-  100K images); not checked on the files themselves. ``attributes_file``
-  takes any such JSON (the 2018 image labels name the same images).
+Sources: the layouts and mask values of the current release are BDD100K's
+download and format docs (doc.bdd100k.com, bdd100k/bdd100k
+``bdd100k/label/label.py``), those of the 2018 release the ucbdrive/bdd100k
+README and ``bdd_data/show_labels.py``; the frame attributes and their
+values are ``doc/format.md``. That ``labels/det_20/det_{split}.json``
+carries the attributes is the Scalabel format's description, not checked
+on the files; ``attributes_file`` takes any such JSON.
 """
 import json
 import os
@@ -38,7 +22,6 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import DATA_README, LabelSourceMixin
 from .labels import LabelIdTable, build_lut
 from .layouts import DatasetError, read_label_ids
@@ -207,13 +190,10 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
         attributes_file (str, optional): The image-level label JSON holding
             the attributes (relative to ``data_root`` unless absolute);
             default: the release's (above). Read only when filtering.
-        subset (dict, optional), skip_report (str, optional),
-            first_pass (bool), first_pass_cache (str, optional),
-            first_pass_max_pixels (int, optional): As in
-            ``BDD100KSegDataset``; a subset is drawn after the attribute
-            filter.
-        **kwargs: Other ``BaseSegDataset`` arguments; ``data_prefix`` and
-            the suffixes follow from ``release`` and ``split``.
+        **kwargs: ``LabelSourceMixin`` options (``subset``, drawn after the
+            attribute filter, ``skip_report``, ``first_pass``, ...) and
+            ``BaseSegDataset`` ones; ``data_prefix`` and the suffixes follow
+            from ``release`` and ``split``.
     """
     METAINFO = dict(classes=DRIVABLE_CLASSES, palette=DRIVABLE_PALETTE)
 
@@ -222,11 +202,6 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
                  release: str = 'auto',
                  attributes: Optional[dict] = None,
                  attributes_file: Optional[str] = None,
-                 subset: Optional[dict] = None,
-                 skip_report: Optional[str] = None,
-                 first_pass: bool = True,
-                 first_pass_cache: Optional[str] = None,
-                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                  **kwargs) -> None:
         self._check_choice('split', split, SPLITS,
                            ' (the test labels are not published)')
@@ -244,12 +219,10 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
             spec['attributes_file'].format(split=split)
         self.LAYOUT = (f'BDD100K drivable area (release '
                        f'{describe_release(self.release, split)})')
-        # The masks hold the release's own values, mapped per sample by
-        # LoadLabelIdAnnotations: the 'label id' route with the file as is.
-        self._init_label_source('label_ids', spec['seg_map_suffix'], subset,
-                                skip_report, first_pass, first_pass_cache,
-                                first_pass_max_pixels)
+        # the masks hold the release's own values, mapped by its table
         super().__init__(
+            label_format='label_ids',
+            label_ids_suffix=spec['seg_map_suffix'],
             img_suffix=spec['img_suffix'],
             seg_map_suffix=spec['seg_map_suffix'],
             data_prefix=dict(

@@ -1,42 +1,25 @@
 """The datasets' first-pass check: broken image/label pairs found at
 construction rather than hours into training.
 
-For every sample the dataset will use it reads, without decoding any pixel:
+For every file it reads, without decoding any pixel, the size (a PNG's IHDR
+chunk, else PIL's header-only ``Image.open``), a PNG's bit depth and colour
+type, and whether the file is complete (a PNG ends with IEND, a JPEG with
+FFD9; only the last kilobyte is read). A pair is then ``size_mismatch``,
+``unreadable_image`` or ``unreadable_label`` (the skip report's problems).
+The facts are cached per file by (path, size, mtime), so a second start only
+stats the files.
 
-- both files' sizes from their headers (a PNG's IHDR chunk, else PIL's
-  ``Image.open(...).size``, which reads only the header), and a PNG's bit
-  depth and colour type (IHDR too);
-- whether each file is complete: a PNG must end with its IEND chunk, a JPEG
-  with the FFD9 marker (only the last kilobyte is read);
-
-and reports a pair as ``size_mismatch``, ``unreadable_image`` or
-``unreadable_label`` (the converter's skip-report problems). The files are
-read by a thread pool, and the facts are cached per file by (path, size,
-mtime): a second start only stats the files, and a file whose size or mtime
-changed is read again.
-
-Two findings are errors rather than pairs to skip, since the data is not
-broken but would be read wrongly or not at all:
-
-- a file of more than ``max_pixels`` pixels (default
-  :data:`DEFAULT_MAX_PIXELS`, about 9459x9459): decoding it, and evaluating
-  a model at its size, could exhaust the memory hours into a run (a PNG
-  header can claim 30000x30000 in a few hundred bytes). The largest images
-  of the supported datasets are far smaller (Cityscapes, ACDC and GTA5
-  about 2 megapixels, Mapillary Vistas' phone and camera photos a few tens
-  at most); datasets take ``first_pass_max_pixels`` to change it;
-- a label PNG that does not store 8 bits per sample (a palette PNG: at most
-  8): mmseg's ``LoadAnnotations`` casts a 16-bit label to 8 bits (values
-  modulo 256) and PIL scales a 4-bit grayscale one, so the classes would be
-  silently wrong. Labels that ``LoadLabelIdAnnotations`` decodes keeping 16
-  bits (SYNTHIA's raw labels) may have 16.
+Two findings are errors, as the data would be read wrongly or not at all: a
+file of more than ``max_pixels`` pixels (a PNG header can claim 30000x30000
+in a few hundred bytes; decoding it exhausts the memory), and a label PNG
+that does not store 8 bits per sample (mmseg casts 16-bit labels to 8 bits,
+PIL scales 1- to 4-bit grayscale ones), except the 16-bit labels that
+``LoadLabelIdAnnotations`` decodes keeping 16 bits (SYNTHIA).
 
 The cache, ``.ibnseg_first_pass_cache.json``, lives in the data root when it
-can be written there, else under ``$IBNSEG_CACHE/first_pass/<hash of the
-data root>/`` (``IBNSEG_CACHE`` defaults to ``~/.cache/ibnseg``), and is
-written atomically. Next to it, ``first_pass_skipped.tsv`` (a skip report,
-``ibnseg.datasets.skip_report`` format) lists every broken pair found on that
-data root; it is written only when there are any.
+can be written there, else under ``$IBNSEG_CACHE/first_pass/<hash>/``
+(default ``~/.cache/ibnseg``); ``first_pass_skipped.tsv`` next to it lists
+the broken pairs found on that data root (written when there are any).
 """
 import hashlib
 import json
@@ -58,7 +41,7 @@ from .skip_report import SkippedSample, write_skip_report
 
 CACHE_NAME = '.ibnseg_first_pass_cache.json'
 REPORT_NAME = 'first_pass_skipped.tsv'
-#: 2 added each PNG's bit depth and colour type to the facts.
+#: Caches of another version are read again from the files.
 CACHE_VERSION = 2
 #: Pixels (width x height) a file may have, by default: PIL's own default
 #: ``Image.MAX_IMAGE_PIXELS``, beyond which it warns of a decompression

@@ -14,7 +14,7 @@ from mmseg.datasets.transforms import LoadAnnotations
 from .first_pass import DEFAULT_MAX_PIXELS, check_pairs
 from .labels import LabelIdTable
 from .layouts import DatasetError
-from .skip_report import SkippedSample, read_skip_report
+from .skip_report import SKIP_REPORT_NAME, SkippedSample, read_skip_report
 from .subsets import read_id_lines, select_subset, write_id_list
 from .transforms.loading import (LABEL_ID_TABLE_KEY, LabelValueError,
                                  LoadLabelIdAnnotations, UnknownLabelIds)
@@ -36,18 +36,34 @@ def _label_loaders(step):
 
 
 class LabelSourceMixin:
-    """Mixin for a ``BaseSegDataset`` whose labels may exist as trainIds
-    (``seg_map_suffix``) and/or as raw label ids (``label_ids_suffix``).
+    """What every ibnseg dataset adds to mmseg's ``BaseSegDataset``: it
+    lists the samples (``_list_samples``), keeps a seeded subset, drops the
+    skip report's samples (one warning), picks each sample's label file,
+    and drops the pairs the first-pass check finds broken (one warning;
+    ``ibnseg.datasets.first_pass``). A label-id sample carries the
+    dataset's ``LABEL_ID_TABLE`` for ``LoadLabelIdAnnotations``; a pipeline
+    that would load it with mmseg's plain ``LoadAnnotations`` is refused.
 
-    The subclass ``__init__`` calls ``_init_label_source`` before
-    ``BaseSegDataset.__init__`` and may override ``_list_samples``; the
-    mixin's ``load_data_list`` then lists the samples, keeps the seeded
-    subset, drops the skip report's samples (one warning), picks each
-    sample's label file, and drops the pairs the first-pass check finds
-    broken (one warning; ``ibnseg.datasets.first_pass``). A label-id sample
-    carries the dataset's ``LabelIdTable`` (``LABEL_ID_TABLE``) for
-    ``LoadLabelIdAnnotations``; a pipeline that would load one with mmseg's
-    plain ``LoadAnnotations`` (training on raw ids) is refused.
+    Args:
+        label_format (str): Which label file each sample uses: 'auto' (the
+            converted trainId file, ``seg_map_suffix``, where it exists,
+            else the raw label-id file, ``label_ids_suffix``), 'train_ids'
+            or 'label_ids' (only those files).
+        label_ids_suffix (str): Suffix of the raw label-id files.
+        subset (dict, optional): A seeded subset, the same on every machine
+            (``ibnseg.datasets.subsets``), chosen before the skip report:
+            ``dict(fraction=0.1, seed=0)`` or ``dict(count=500, seed=0)``,
+            plus ``save_to='path.txt'`` to write the names finally used.
+        skip_report (str, optional): A skip report of broken pairs, relative
+            to ``data_root`` unless absolute; a missing file skips nothing;
+            None ignores any.
+        first_pass (bool): Run the first-pass check at construction.
+        first_pass_cache (str, optional): Folder of the first-pass cache;
+            None: ``data_root`` if writable, else under ``$IBNSEG_CACHE``.
+        first_pass_max_pixels (int, optional): The first pass refuses,
+            naming it, a file of more pixels (default about 9459x9459) or a
+            label PNG of another bit depth than 8; None: any size.
+        **kwargs: ``BaseSegDataset`` arguments.
     """
 
     #: The dataset and its expected layout, named in layout errors.
@@ -57,34 +73,16 @@ class LabelSourceMixin:
     #: The table that maps this dataset's label-id files.
     LABEL_ID_TABLE: Optional[LabelIdTable] = None
 
-    def _check_choice(self, name: str, value, choices, note: str = ''):
-        """``value`` of option ``name`` if it is one of ``choices``."""
-        if value not in choices:
-            raise ValueError(f'{type(self).__name__}: {name} must be one of '
-                             f'{tuple(choices)}, got {value!r}{note}')
-        return value
-
-    def _refuse_derived_layout(self, kwargs: dict, derived_from: str,
-                               hint: str = '') -> None:
-        """Refuse the folder and suffix options of a dataset that derives
-        them from its own options (``derived_from``)."""
-        for key in ('data_prefix', 'img_suffix', 'seg_map_suffix'):
-            if key in kwargs:
-                raise ValueError(f'{type(self).__name__}: {key} follows '
-                                 f'from {derived_from}{hint}')
-
-    def _init_label_source(self,
-                           label_format: str,
-                           label_ids_suffix: str,
-                           subset: Optional[dict],
-                           skip_report: Optional[str],
-                           first_pass: bool = True,
-                           first_pass_cache: Optional[str] = None,
-                           first_pass_max_pixels: Optional[int] = (
-                               DEFAULT_MAX_PIXELS)) -> None:
-        if label_format not in LABEL_FORMATS:
-            raise ValueError(f'{type(self).__name__}: label_format must be one'
-                             f' of {LABEL_FORMATS}, got {label_format!r}')
+    def __init__(self,
+                 label_format: str = 'auto',
+                 label_ids_suffix: str = '',
+                 subset: Optional[dict] = None,
+                 skip_report: Optional[str] = SKIP_REPORT_NAME,
+                 first_pass: bool = True,
+                 first_pass_cache: Optional[str] = None,
+                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+                 **kwargs) -> None:
+        self._check_choice('label_format', label_format, LABEL_FORMATS)
         if subset is not None:
             unknown = set(subset) - {'fraction', 'count', 'seed', 'save_to'}
             if unknown:
@@ -103,6 +101,23 @@ class LabelSourceMixin:
         self.first_pass_skipped: List[SkippedSample] = []
         #: How many samples have only a label-id file (set when listed).
         self.label_id_samples = 0
+        super().__init__(**kwargs)
+
+    def _check_choice(self, name: str, value, choices, note: str = ''):
+        """``value`` of option ``name`` if it is one of ``choices``."""
+        if value not in choices:
+            raise ValueError(f'{type(self).__name__}: {name} must be one of '
+                             f'{tuple(choices)}, got {value!r}{note}')
+        return value
+
+    def _refuse_derived_layout(self, kwargs: dict, derived_from: str,
+                               hint: str = '') -> None:
+        """Refuse the folder and suffix options of a dataset that derives
+        them from its own options (``derived_from``)."""
+        for key in ('data_prefix', 'img_suffix', 'seg_map_suffix'):
+            if key in kwargs:
+                raise ValueError(f'{type(self).__name__}: {key} follows '
+                                 f'from {derived_from}{hint}')
 
     # -- listing ----------------------------------------------------------
     def _list_samples(self) -> List[dict]:

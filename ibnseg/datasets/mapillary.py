@@ -7,13 +7,11 @@ from typing import Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .first_pass import DEFAULT_MAX_PIXELS
 from .label_source import DATA_README, LabelSourceMixin
 from .labels import CLASSES, PALETTE, LabelIdTable, mapillary_label_id_table
 from .layouts import (MAPILLARY_CONFIGS, MAPILLARY_IMG_DIR,
                       MAPILLARY_IMG_SUFFIX, MAPILLARY_LABEL_DIRS,
                       MAPILLARY_LABEL_IDS_SUFFIX, MAPILLARY_TRAIN_IDS_SUFFIX)
-from .skip_report import SKIP_REPORT_NAME
 
 SPLITS = ('training', 'validation')
 
@@ -80,46 +78,30 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
         data_root/{split}/labels/<key>_trainIds.png     converted trainIds
 
     (the v2.0 download's ``config_v1.2.json`` and ``{split}/v1.2/labels``
-    are found too). Each image uses its ``_trainIds.png`` (written by
-    tools/convert_mapillary_labels.py) when it exists, else (``label_format
-    ='auto'``) its raw label, which ``LoadLabelIdAnnotations`` maps with the
-    table built from config.json BY CLASS NAME
-    (``ibnseg.datasets.labels.MAPILLARY_TO_CITYSCAPES``); ids above 65 are
-    unknown (255, counted). The config file is read only when a raw label
-    is used, and a missing one is an error at construction.
-
-    mmseg's ``MapillaryDataset_v1`` keeps the 66 classes; this dataset has
-    the 19 Cityscapes ones (classes and palette of ``GTA5Dataset``) so a
-    Cityscapes-trained model is scored on it directly. Seeded subsets, skip
-    report and first-pass check as in ``GTA5Dataset``.
+    are found too). A raw label is mapped with the table built from
+    config.json BY CLASS NAME (``ibnseg.datasets.labels.
+    MAPILLARY_TO_CITYSCAPES``; ids above 65 are unknown) where no
+    ``_trainIds.png`` (tools/convert_mapillary_labels.py) exists; the config
+    file is read only then. Unlike mmseg's ``MapillaryDataset_v1`` (66
+    classes) it has the 19 Cityscapes classes, so a Cityscapes-trained model
+    is scored on it directly.
 
     Args:
         split (str): 'training' (18,000 images) or 'validation' (2,000).
-        label_format (str): 'auto', 'train_ids' or 'label_ids'.
         config (str, optional): The v1.2 config file, relative to
             ``data_root`` unless absolute; None: config.json or
             config_v1.2.json in ``data_root``.
-        skip_report (str, optional): The converter's report of broken
-            pairs (keys are unique across splits), relative to
-            ``data_root`` unless absolute; a missing file skips nothing.
-        subset (dict, optional), first_pass (bool), first_pass_cache (str,
-            optional), first_pass_max_pixels (int, optional): As in
-            ``GTA5Dataset``.
-        **kwargs: Other ``BaseSegDataset`` arguments; ``data_prefix`` and
-            the suffixes follow from ``split``.
+        **kwargs: ``LabelSourceMixin`` options (``label_format``,
+            ``subset``, ``skip_report`` (keys are unique across splits),
+            ...) and ``BaseSegDataset`` ones; ``data_prefix`` and the
+            suffixes follow from ``split``.
     """
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
     SKIP_REPORT_TOOL = 'tools/convert_mapillary_labels.py'
 
     def __init__(self,
                  split: str = 'validation',
-                 label_format: str = 'auto',
                  config: Optional[str] = None,
-                 subset: Optional[dict] = None,
-                 skip_report: Optional[str] = SKIP_REPORT_NAME,
-                 first_pass: bool = True,
-                 first_pass_cache: Optional[str] = None,
-                 first_pass_max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                  **kwargs) -> None:
         self._check_choice('split', split, SPLITS)
         self._refuse_derived_layout(kwargs, 'split')
@@ -132,10 +114,8 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
                        f'{label_dir}/*.png and config.json)')
         #: The id -> trainId table (set when a raw label is used).
         self.label_id_table: Optional[LabelIdTable] = None
-        self._init_label_source(label_format, MAPILLARY_LABEL_IDS_SUFFIX,
-                                subset, skip_report, first_pass,
-                                first_pass_cache, first_pass_max_pixels)
         super().__init__(
+            label_ids_suffix=MAPILLARY_LABEL_IDS_SUFFIX,
             img_suffix=MAPILLARY_IMG_SUFFIX,
             seg_map_suffix=MAPILLARY_TRAIN_IDS_SUFFIX,
             data_prefix=dict(img_path=img_dir, seg_map_path=label_dir),
