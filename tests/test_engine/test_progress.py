@@ -63,16 +63,6 @@ def test_a_resumed_run_estimates_from_the_steps_it_did():
     assert 'ETA 4s' in out.getvalue().split('\r')[-1]
 
 
-def test_a_line_started_part_way_shows_its_count_from_the_start():
-    stream = io.StringIO()
-    line = PhaseLine('train', stream, total=4, interactive=True, done=2)
-    assert '2/4 iters' in stream.getvalue()
-    line.update(3)
-    assert line.start_done == 2  # the ETA counts from iteration 2
-    line.finish()
-    assert stream.getvalue().rstrip('\n').endswith('3/4 iters  0s\x1b[K')
-
-
 def test_progress_hook_moves_a_given_line_and_draws_nothing_else():
     out = io.StringIO()
     line = PhaseLine('train', out, total=3)

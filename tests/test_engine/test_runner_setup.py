@@ -10,8 +10,8 @@ from mmengine.config import Config
 import ibnseg.engine.runner_setup
 from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
                                         check_checkpoint_loads, enable_amp,
-                                        enable_tta, enable_visualization,
-                                        load_config, parse_runner_args,
+                                        enable_tta, load_config,
+                                        parse_runner_args,
                                         save_predictions, set_resume,
                                         set_work_dir, use_atomic_checkpoints)
 from ibnseg.utils import CheckpointError
@@ -139,15 +139,6 @@ def test_use_atomic_checkpoints():
     use_atomic_checkpoints(_config())  # no hooks at all: nothing to do
 
 
-def test_check_checkpoint(tmp_path):
-    path = tmp_path / 'iter_1.pth'
-    path.write_bytes(b'')
-    check_checkpoint(str(path))
-    check_checkpoint('https://example.org/weights.pth')  # loaded right after
-    with pytest.raises(FileNotFoundError, match='checkpoint not found: '):
-        check_checkpoint(str(tmp_path / 'missing.pth'))
-
-
 def test_check_checkpoint_loads(tmp_path):
     """Loaded before a Runner is built: missing, unreadable and (for
     --resume) not-from-training files are named at once."""
@@ -168,20 +159,7 @@ def test_check_checkpoint_loads(tmp_path):
         check_checkpoint_loads(str(empty))
     with pytest.raises(FileNotFoundError, match='checkpoint not found: '):
         check_checkpoint_loads(str(tmp_path / 'missing.pth'))
-
-
-def test_enable_visualization():
-    cfg = _config(
-        work_dir='work', visualizer=dict(type='SegLocalVisualizer'),
-        default_hooks=dict(visualization=dict(type='SegVisualizationHook')))
-    enable_visualization(cfg, show=True, show_dir='painted', wait_time=0.5)
-    hook = cfg.default_hooks.visualization
-    assert hook.draw and hook.show and hook.wait_time == 0.5
-    assert cfg.visualizer.save_dir == osp.join('work', 'painted')
-    enable_visualization(cfg, show_dir='/abs/painted')
-    assert cfg.visualizer.save_dir == '/abs/painted'
-    with pytest.raises(ValueError, match='default_hooks.visualization'):
-        enable_visualization(_config(default_hooks={}), show=True)
+    check_checkpoint('https://example.org/w.pth')  # the loader fetches it
 
 
 TTA_PIPELINE = [

@@ -54,31 +54,24 @@ def test_scale_alone_leaves_crops_alone():
                for found in _resize_scales(cfg).values())
 
 
-@pytest.mark.parametrize('args,message', [
-    (['--crop-size', '0', '128'],
+NO_CROP = ("train_dataloader['dataset']['pipeline'] = "
+           "[dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]\n")
+
+
+@pytest.mark.parametrize('args,extra,message', [
+    (['--crop-size', '0', '128'], '',
      "argument --crop-size: '0' is not a positive whole number of pixels"),
-    (['--scale', '256', 'x'],
+    (['--scale', '256', 'x'], '',
      "argument --scale: 'x' is not a positive whole number of pixels"),
-    (['--scale', '256'], 'argument --scale: expected 2 arguments'),
+    (['--scale', '256'], '', 'argument --scale: expected 2 arguments'),
+    (['--crop-size', '32', '32'], NO_CROP, "--crop-size: the config's "
+     'training pipeline has no RandomCrop step to set'),
 ])
-def test_bad_sizes_are_usage_errors(args, message, tmp_path, monkeypatch,
-                                    capsys):
-    config = write_tiny_config(tmp_path / 'tiny.py', tmp_path / 'no_data')
+def test_bad_sizes_are_usage_errors(args, extra, message, tmp_path,
+                                    monkeypatch, capsys):
+    config = write_tiny_config(tmp_path / 'tiny.py', tmp_path / 'no_data',
+                               extra=extra)
     status, err = run_in_process('train.py', [config, *args], monkeypatch,
                                  capsys)
     assert status == 2
     assert err.strip().splitlines()[-1] == f'train.py: error: {message}'
-
-
-def test_crop_size_on_a_config_that_does_not_crop(
-        tmp_path, monkeypatch, capsys):
-    config = write_tiny_config(
-        tmp_path / 'tiny.py', tmp_path / 'no_data',
-        extra="train_dataloader['dataset']['pipeline'] = "
-        "[dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]\n")
-    status, err = run_in_process(
-        'train.py', [config, '--crop-size', '32', '32'], monkeypatch, capsys)
-    assert status == 2
-    assert err.strip().splitlines()[-1] == (
-        "train.py: error: --crop-size: the config's training pipeline has "
-        'no RandomCrop step to set')

@@ -75,11 +75,18 @@ def test_same_file_names_in_two_domains_make_two_pictures(tmp_path):
     ('mmseg.SegVisualizationHook', 'mmseg.DomainSegVisualizationHook'),
     ('MyHook', 'MyHook'),  # a hook of the user's own is left alone
 ])
-def test_show_dir_uses_the_domain_hook(hook_type, expected):
+def test_show_and_show_dir_use_the_domain_hook(hook_type, expected):
     cfg = Config(dict(
         work_dir='work', visualizer=dict(type='SegLocalVisualizer'),
         default_hooks=dict(visualization=dict(type=hook_type))))
-    enable_visualization(cfg, show_dir='painted')
-    assert cfg.default_hooks.visualization.type == expected
+    enable_visualization(cfg, show=True, show_dir='painted', wait_time=0.5)
+    assert cfg.default_hooks.visualization == dict(
+        type=expected, draw=True, show=True, wait_time=0.5)
+    assert cfg.visualizer.save_dir == os.path.join('work', 'painted')
+    enable_visualization(cfg, show_dir='/abs/painted')
+    assert cfg.visualizer.save_dir == '/abs/painted'
     assert HOOKS.get('DomainSegVisualizationHook') is \
         DomainSegVisualizationHook
+    with pytest.raises(ValueError, match='--show/--show-dir need default_'
+                       'hooks.visualization in the config'):
+        enable_visualization(Config(dict(default_hooks={})), show=True)
