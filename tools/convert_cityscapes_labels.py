@@ -1,4 +1,4 @@
-"""Convert Cityscapes ``_gtFine_labelIds.png`` to ``_gtFine_labelTrainIds.png``.
+"""Convert Cityscapes label-id PNGs to ``_gtFine_labelTrainIds.png``.
 
 Reads the official label-id PNGs (no polygon json needed) and writes the
 trainId PNGs next to them, atomically; files already converted are skipped
@@ -10,21 +10,17 @@ the file.
     python tools/convert_cityscapes_labels.py data/cityscapes --nproc 8
 """
 import argparse
+import os
 import os.path as osp
 import sys
-import time
 
-from ibnseg.datasets.label_conversion import (FAILED,
-                                              add_conversion_arguments,
+from ibnseg.datasets.label_conversion import (add_conversion_arguments,
                                               convert_label_file_task,
-                                              find_files, is_disk_full,
-                                              remove_leftovers, run_tasks,
-                                              summarize)
+                                              run_conversion)
 from ibnseg.datasets.layouts import (CITYSCAPES_LABEL_DIR,
                                      CITYSCAPES_LABEL_IDS_SUFFIX,
                                      CITYSCAPES_TRAIN_IDS_SUFFIX)
 from ibnseg.datasets.roots import data_root_arg, data_root_help
-from ibnseg.engine.fileio import OutputPathError, check_output_dir
 
 
 def parse_args(argv=None):
@@ -48,7 +44,10 @@ def main(argv=None) -> int:
     sources = []
     for split in args.splits:
         folder = osp.join(args.data_root, CITYSCAPES_LABEL_DIR, split)
-        found = find_files(folder, CITYSCAPES_LABEL_IDS_SUFFIX)
+        found = sorted(
+            osp.join(parent, name) for parent, _, names in os.walk(folder)
+            for name in names if name.endswith(CITYSCAPES_LABEL_IDS_SUFFIX)
+            and not name.startswith('.'))
         if not found:
             print(
                 f'error: no "*{CITYSCAPES_LABEL_IDS_SUFFIX}" files under '
@@ -56,34 +55,15 @@ def main(argv=None) -> int:
                 'data/README.md', file=sys.stderr)
             return 2
         sources.extend(found)
-    # the trainId files go next to their sources: check those folders before
-    # any work, and clean what a killed run left in them
-    folders = sorted({osp.dirname(src) for src in sources})
-    try:
-        for folder in folders:
-            check_output_dir(
-                folder, 'data_root (converted labels are written next to '
-                'the label-id files):')
-    except OutputPathError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    remove_leftovers(folders)
-    started = time.time()
-    try:
-        results = run_tasks(convert_label_file_task, [
-            (src, src[:-len(CITYSCAPES_LABEL_IDS_SUFFIX)] +
-             CITYSCAPES_TRAIN_IDS_SUFFIX, args.force) for src in sources
-        ], args.nproc)
-    except OSError as err:
-        if not is_disk_full(err):
-            raise
-        print(f'\nerror: {err}', file=sys.stderr)
-        return 1
-    print('\n' + summarize([status for _, status, _ in results], started))
-    failed = [(src, msg) for src, status, msg in results if status == FAILED]
-    for src, msg in failed:
-        print(f'failed: {msg}', file=sys.stderr)
-    return 1 if failed else 0
+    # the trainId files go next to their sources
+    return run_conversion(
+        convert_label_file_task,
+        [(src, src[:-len(CITYSCAPES_LABEL_IDS_SUFFIX)] +
+          CITYSCAPES_TRAIN_IDS_SUFFIX, args.force) for src in sources],
+        args.nproc,
+        out_dirs=sorted({osp.dirname(src) for src in sources}),
+        out_dirs_option='data_root (converted labels are written next to '
+        'the label-id files):')
 
 
 if __name__ == '__main__':

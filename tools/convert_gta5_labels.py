@@ -15,10 +15,12 @@ import os.path as osp
 import sys
 
 from ibnseg.datasets.label_conversion import (add_conversion_arguments,
-                                              check_and_convert_gta5_frame,
-                                              list_gta5_frames,
-                                              run_pair_conversion)
-from ibnseg.datasets.layouts import GTA5_LABEL_DIR
+                                              convert_pair_task, list_stems,
+                                              run_conversion)
+from ibnseg.datasets.labels import LABEL_ID_TO_TRAIN_ID
+from ibnseg.datasets.layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX,
+                                     GTA5_LABEL_DIR, GTA5_LABEL_IDS_SUFFIX,
+                                     GTA5_TRAIN_IDS_SUFFIX, gta5_paths)
 from ibnseg.datasets.roots import data_root_arg, data_root_help
 from ibnseg.datasets.skip_report import SKIP_REPORT_NAME
 
@@ -43,7 +45,10 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    frames = list_gta5_frames(args.data_root)
+    frames = list_stems(
+        [(osp.join(args.data_root, GTA5_IMG_DIR), GTA5_IMG_SUFFIX),
+         (osp.join(args.data_root, GTA5_LABEL_DIR), GTA5_LABEL_IDS_SUFFIX)],
+        GTA5_TRAIN_IDS_SUFFIX)
     if not frames:
         print(
             f'error: no GTA5 frames under {args.data_root!r} (expected '
@@ -52,10 +57,10 @@ def main(argv=None) -> int:
         return 2
     report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
     label_dir = osp.join(args.data_root, GTA5_LABEL_DIR)
-    return run_pair_conversion(
-        check_and_convert_gta5_frame,
-        [(args.data_root, f, args.force, args.verify_images)
-         for f in frames], args.nproc,
+    return run_conversion(
+        convert_pair_task,
+        [(f, *gta5_paths(args.data_root, f), LABEL_ID_TO_TRAIN_ID,
+          args.force, args.verify_images) for f in frames], args.nproc,
         out_dirs=[label_dir],
         out_dirs_option='data_root (labels are written to '
         f'DATA_ROOT/{GTA5_LABEL_DIR}):',

@@ -14,18 +14,17 @@ honours. A full disk stops the run naming the file.
     python tools/convert_mapillary_labels.py data/mapillary --nproc 8
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 from ibnseg.datasets.label_conversion import (add_conversion_arguments,
-                                              run_pair_conversion)
+                                              convert_pair_task, list_stems,
+                                              run_conversion)
 from ibnseg.datasets.layouts import (MAPILLARY_IMG_DIR, MAPILLARY_IMG_SUFFIX,
                                      MAPILLARY_LABEL_IDS_SUFFIX,
                                      MAPILLARY_TRAIN_IDS_SUFFIX)
-from ibnseg.datasets.mapillary import (SPLITS, convert_mapillary_label,
-                                       find_config, find_label_dir,
-                                       load_mapillary_table)
+from ibnseg.datasets.mapillary import (SPLITS, find_config,
+                                       find_label_dir, load_mapillary_table)
 from ibnseg.datasets.roots import data_root_arg, data_root_help
 from ibnseg.datasets.skip_report import SKIP_REPORT_NAME
 
@@ -56,15 +55,10 @@ def list_tasks(root, splits, lut, force):
     for split in splits:
         img_dir = osp.join(root, MAPILLARY_IMG_DIR.format(split=split))
         label_dir = osp.join(root, find_label_dir(root, split))
-        keys = set()
-        for folder, suffix in ((img_dir, MAPILLARY_IMG_SUFFIX),
-                               (label_dir, MAPILLARY_LABEL_IDS_SUFFIX)):
-            if osp.isdir(folder):
-                keys.update(
-                    n[:-len(suffix)] for n in os.listdir(folder)
-                    if n.endswith(suffix) and not n.startswith('.')
-                    and not n.endswith(MAPILLARY_TRAIN_IDS_SUFFIX))
-        for key in sorted(keys):
+        keys = list_stems([(img_dir, MAPILLARY_IMG_SUFFIX),
+                           (label_dir, MAPILLARY_LABEL_IDS_SUFFIX)],
+                          MAPILLARY_TRAIN_IDS_SUFFIX)
+        for key in keys:
             tasks.append(
                 (key, osp.join(img_dir, key + MAPILLARY_IMG_SUFFIX),
                  osp.join(label_dir, key + MAPILLARY_LABEL_IDS_SUFFIX),
@@ -90,8 +84,8 @@ def main(argv=None) -> int:
             file=sys.stderr)
         return 2
     report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
-    return run_pair_conversion(
-        convert_mapillary_label, tasks, args.nproc,
+    return run_conversion(
+        convert_pair_task, tasks, args.nproc,
         out_dirs=sorted({osp.dirname(t[3]) for t in tasks}),
         out_dirs_option='data_root (trainId labels are written beside the '
         'labels):',

@@ -1,13 +1,11 @@
-"""Label-id -> trainId conversion and pair checking, for the converters.
+"""Label-id -> trainId conversion and pair checking, for the converters
+(tools/convert_*_labels.py).
 
-The per-file steps are module-level functions so that
-``ibnseg.utils.parallel.parallel_map`` can run them in worker processes.
-Every output goes through ``save_png_atomic``: an interrupted run leaves
-complete files or none, and a re-run skips what is already converted and
-removes the temporary files a killed run left (``remove_leftovers``). The
-tools check their output folders before any work
-(``ibnseg.engine.fileio.check_output_dir``) and stop at the first full-disk
-error, naming the file.
+The per-file steps are module-level functions so that ``parallel_map`` can
+run them in worker processes. Outputs are written atomically; a re-run skips
+converted files and first removes the partial files a killed run left. The
+output folders are checked before any work, and a full disk stops the run,
+naming the file.
 """
 import argparse
 import os
@@ -15,8 +13,7 @@ import os.path as osp
 import sys
 import time
 from collections import Counter
-from typing import (Callable, Dict, Iterable, List, Optional, Sequence,
-                    Tuple)
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -26,10 +23,7 @@ from ..engine.fileio import (DISK_FULL_ERRNOS, OutputPathError,
                              remove_partial_files)
 from ..utils.parallel import parallel_map
 from .labels import LABEL_ID_TO_TRAIN_ID
-from .layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX, GTA5_LABEL_DIR,
-                      GTA5_LABEL_IDS_SUFFIX, GTA5_TRAIN_IDS_SUFFIX,
-                      gta5_paths, read_label_ids, read_png_size,
-                      save_png_atomic)
+from .layouts import read_label_ids, read_png_size, save_png_atomic
 from .skip_report import SkippedSample, write_skip_report
 
 CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED = ('converted',
@@ -49,6 +43,19 @@ def convert_label_file(src: str, dst: str, force: bool = False) -> str:
     return CONVERTED
 
 
+def convert_label_file_task(
+        task: Tuple[str, str, bool]) -> Tuple[str, str, str]:
+    """(src, dst, force) -> (src, status, error message or ''); a full disk
+    is raised (every later file would fail too)."""
+    src, dst, force = task
+    try:
+        return src, convert_label_file(src, dst, force), ''
+    except (OSError, ValueError) as err:
+        if getattr(err, 'errno', None) in DISK_FULL_ERRNOS:
+            raise
+        return src, FAILED, str(err)
+
+
 def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
     """The converters' shared options: --nproc and --force."""
     parser.add_argument(
@@ -60,46 +67,18 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         '--force', action='store_true', help='rewrite converted labels')
 
 
-def remove_leftovers(folders: Iterable[str]) -> int:
-    """Remove the temporary files a killed run left in ``folders`` and say
-    how many (printed when there were any)."""
-    removed = []
-    for folder in sorted(set(folders)):
-        removed.extend(remove_partial_files(folder))
-    if removed:
-        print(f'removed {len(removed)} partial file(s) left by an '
-              f'interrupted run, e.g. {removed[0]}')
-    return len(removed)
-
-
-def is_disk_full(err: BaseException) -> bool:
-    """Whether ``err`` is an ``OSError`` saying the disk or quota is full."""
-    return isinstance(err, OSError) and err.errno in DISK_FULL_ERRNOS
-
-
-def run_tasks(func: Callable, tasks: Sequence, nproc: int) -> List:
-    """``func`` over ``tasks`` with a progress bar, in ``nproc`` processes
-    (in this process when ``nproc`` is 1); see
-    :func:`ibnseg.utils.parallel.parallel_map`."""
-    # The platform's start method (fork on Linux, as mmengine's
-    # track_parallel_progress used): the workers only run PIL and numpy, so
-    # forking is safe, and they start at once instead of importing ibnseg.
-    return parallel_map(func, tasks, nproc, progress=True, start_method=None)
-
-
-# -- GTA5 ---------------------------------------------------------------------
-def list_gta5_frames(root: str) -> List[str]:
-    """Stems of every frame with an image or a raw label under ``root``."""
+def list_stems(sources: Sequence[Tuple[str, str]],
+               exclude_suffix: str) -> List[str]:
+    """Sorted stems of the non-hidden files of each ``(folder, suffix)`` in
+    ``sources`` (missing folders are empty), but for names ending with
+    ``exclude_suffix`` (the converted files)."""
     stems = set()
-    for folder, suffix in ((GTA5_IMG_DIR, GTA5_IMG_SUFFIX),
-                           (GTA5_LABEL_DIR, GTA5_LABEL_IDS_SUFFIX)):
-        path = osp.join(root, folder)
-        if not osp.isdir(path):
-            continue
-        stems.update(
-            name[:-len(suffix)] for name in os.listdir(path)
-            if name.endswith(suffix) and not name.startswith('.')
-            and not name.endswith(GTA5_TRAIN_IDS_SUFFIX))
+    for folder, suffix in sources:
+        if osp.isdir(folder):
+            stems.update(
+                name[:-len(suffix)] for name in os.listdir(folder)
+                if name.endswith(suffix) and not name.startswith('.')
+                and not name.endswith(exclude_suffix))
     return sorted(stems)
 
 
@@ -166,93 +145,70 @@ def check_and_convert_pair(
     return key, CONVERTED, None
 
 
-def check_and_convert_gta5_frame(
-        task: Tuple[str, str, bool, bool]
-) -> Tuple[str, str, Optional[SkippedSample]]:
-    """One task of tools/convert_gta5_labels.py: (root, frame stem, force,
-    verify_images) -> :func:`check_and_convert_pair` of that frame."""
-    root, stem, force, verify_images = task
-    img_path, label_path, train_ids_path = gta5_paths(root, stem)
-    return check_and_convert_pair(stem, img_path, label_path,
-                                  train_ids_path, LABEL_ID_TO_TRAIN_ID,
-                                  force, verify_images)
+def convert_pair_task(
+        task: tuple) -> Tuple[str, str, Optional[SkippedSample]]:
+    """``check_and_convert_pair(*task)``, one task of ``parallel_map``."""
+    return check_and_convert_pair(*task)
 
 
-def run_pair_conversion(func: Callable, tasks: Sequence, nproc: int,
-                        out_dirs: Sequence[str], out_dirs_option: str,
-                        report: str, report_option: str,
-                        comment: str) -> int:
-    """The pair converters' run (GTA5, Mapillary): the output folders and
-    the skip report checked before any work, what a killed run left in them
-    removed, ``func`` over ``tasks`` in ``nproc`` processes, the skipped
-    pairs written to ``report``, a summary printed.
+def run_conversion(func: Callable,
+                   tasks: Sequence,
+                   nproc: int,
+                   out_dirs: Sequence[str],
+                   out_dirs_option: str,
+                   report: Optional[str] = None,
+                   report_option: str = '',
+                   comment: str = '') -> int:
+    """A converter's run: the output folders (and the skip report) checked
+    before any work, what a killed run left in them removed, ``func`` over
+    ``tasks`` in ``nproc`` processes (each returns ``(name, status,
+    SkippedSample or error message)``), the skipped pairs written to
+    ``report``, a summary printed.
 
     Returns:
-        int: The tool's exit status (2: unusable output, 1: disk full).
+        int: The exit status: 0, 1 (a failed file, a full disk) or 2 (an
+        unusable output location).
     """
     try:  # before any work, not after hours of it
         for folder in out_dirs:
             check_output_dir(folder, out_dirs_option)
-        check_output_file(report, report_option)
+        if report:
+            check_output_file(report, report_option)
     except OutputPathError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    remove_leftovers(list(out_dirs) + [osp.dirname(osp.abspath(report))])
+    removed = [
+        path for folder in sorted(set(out_dirs) | (
+            {osp.dirname(osp.abspath(report))} if report else set()))
+        for path in remove_partial_files(folder)
+    ]
+    if removed:
+        print(f'removed {len(removed)} partial file(s) left by an '
+              f'interrupted run, e.g. {removed[0]}')
     started = time.time()
     try:
-        results = run_tasks(func, tasks, nproc)
+        # fork: the workers run only PIL and numpy, and start at once
+        results = parallel_map(func, tasks, nproc, progress=True,
+                               start_method=None)
         skipped = [item for _, status, item in results if status == SKIPPED]
-        write_skip_report(report, skipped, comment=comment)
+        if report:
+            write_skip_report(report, skipped, comment=comment)
     except OSError as err:
-        if not is_disk_full(err):
+        if err.errno not in DISK_FULL_ERRNOS:
             raise
         print(f'\nerror: {err}', file=sys.stderr)
         return 1
-    problems = Counter(item.problem for item in skipped)
-    print('\n' + summarize(
-        [status for _, status, _ in results], started,
-        dict(skip_report=report, **{
-            f'skipped ({p})': n
-            for p, n in sorted(problems.items())
-        })))
-    return 0
-
-
-# -- Cityscapes ---------------------------------------------------------------
-def convert_label_file_task(
-        task: Tuple[str, str, bool]) -> Tuple[str, str, str]:
-    """(src, dst, force) -> (src, status, error message or '').
-
-    A full disk is raised rather than returned (the run stops there)."""
-    src, dst, force = task
-    try:
-        return src, convert_label_file(src, dst, force), ''
-    except (OSError, ValueError) as err:
-        if is_disk_full(err):
-            raise  # every later file would fail too: stop the run
-        return src, FAILED, str(err)
-
-
-def find_files(folder: str, suffix: str) -> List[str]:
-    """Every non-hidden file under ``folder`` whose name ends with
-    ``suffix``, sorted."""
-    found = []
-    for parent, _, names in os.walk(folder):
-        found.extend(
-            osp.join(parent, n) for n in names
-            if n.endswith(suffix) and not n.startswith('.'))
-    return sorted(found)
-
-
-# -- summaries ----------------------------------------------------------------
-def summarize(statuses: Sequence[str], started: float,
-              extra: Dict[str, object] = None) -> str:
-    """One readable paragraph: counts per status, time, extra facts."""
-    counts = Counter(statuses)
-    lines = [f'{len(statuses)} label file(s) in {time.time() - started:.1f}s:']
-    for status in (CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED):
-        if counts.get(status):
-            lines.append(f'  {status}: {counts[status]}')
-    for key, value in (extra or {}).items():
-        lines.append(f'  {key}: {value}')
-    return '\n'.join(lines)
+    counts = Counter(status for _, status, _ in results)
+    lines = [f'{len(results)} label file(s) in {time.time() - started:.1f}s:']
+    lines += [f'  {status}: {counts[status]}'
+              for status in (CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED)
+              if counts[status]]
+    if report:
+        lines.append(f'  skip_report: {report}')
+        problems = Counter(item.problem for item in skipped)
+        lines += [f'  skipped ({p}): {n}' for p, n in sorted(problems.items())]
+    print('\n' + '\n'.join(lines))
+    failed = [message for _, status, message in results if status == FAILED]
+    for message in failed:
+        print(f'failed: {message}', file=sys.stderr)
+    return 1 if failed else 0

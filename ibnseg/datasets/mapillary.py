@@ -126,13 +126,3 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
             find_config(self.data_root or '', self.config),
             self.data_root or '')
         return self.label_id_table
-
-
-def convert_mapillary_label(task):
-    """One task of tools/convert_mapillary_labels.py: (key, image path,
-    label path, trainId path, lookup table (256 uint8), force) ->
-    ``check_and_convert_pair`` of that pair (module level, so worker
-    processes can run it)."""
-    from .label_conversion import check_and_convert_pair
-    key, img_path, label_path, dst, lut, force = task
-    return check_and_convert_pair(key, img_path, label_path, dst, lut, force)
