@@ -1,20 +1,17 @@
 """Training speed of the demo model on a CPU that other programs also use.
 
     python tools/benchmark_demo_cpu.py                      # the full grid
-    python tools/benchmark_demo_cpu.py --load 0 1 --threads all auto \\
+    python tools/benchmark_demo_cpu.py --load 0 1 --threads all auto \
         --malloc system --iters 30
 
-For every cell of the grid (other load x thread policy x allocator) one
-child process trains the demo's plain model (configs/demo/, 128x256, batch
-8) for ``--iters`` iterations on generated data and reports the median step
-time after ``--warmup`` steps. The other load is ``L`` processes spinning
-on the CPU, started before the child and stopped after it. Thread policies:
-``all`` (torch's default: one thread per core), ``1``, and ``auto``
-(AdaptiveThreadsHook: the cores the other processes leave free). Allocators:
-``system`` (glibc as it is) and ``retain`` (ibnseg.engine.cpu
-.retain_freed_memory). Each cell runs in its own process because the
-allocator setting cannot be undone; the ratio column is against the
-``all``/``system`` cell at no load, run by this same command.
+Each cell of the grid (other load x thread policy x allocator) trains the
+demo's plain model for ``--iters`` iterations in a child process of its own
+(the allocator setting cannot be undone) and reports the median step time
+after ``--warmup`` steps. The load is ``L`` processes spinning on the CPU.
+Thread policies: ``all`` (torch's default), ``1`` and ``auto``
+(AdaptiveThreadsHook); allocators: ``system`` and ``retain``
+(ibnseg.engine.cpu.retain_freed_memory). Ratios are against the
+``all``/``system`` cell at no load, run by the same command.
 """
 import argparse
 import itertools

@@ -1,23 +1,11 @@
 """The embedded default: a synthetic cross-domain benchmark on a laptop CPU.
 
-    python tools/demo.py [--preset default|long|smoke] [--seeds 0 1 2]
-        [--out outputs/demo] [--data-root data/synthetic]
-        [--models plain ibn_a ibn_b] [--targets real dusk fog]
-        [--shifts night0.5 rgb+50] [--iters N] [--threads auto|N]
-        [--malloc retain|system] [--verbose]
-
-Generates street scenes in a GTA5-like source style (GTA5 layout) and in
-target styles (Cityscapes layout), trains a small plain ResNet, IBN-a and
-IBN-b from scratch on the source, evaluates all of them on every style and
-under appearance shifts, and prints the cross-domain table. Outputs: per seed
-``<out>/seed<k>/`` (results.md/json/csv, per-class IoU and sample PNGs,
-checkpoints and logs in ``<model>/<run name>/``, a folder per preset and
-``--iters``), and ``<out>/summary.md|json`` over the seeds. Re-running
-reuses the data and finished trainings, and resumes an interrupted one of
-the same settings. See docs/demo.md.
-
-The console shows one line per phase; everything mmengine and the other
-libraries print goes to ``<out>/demo.log`` (``--verbose`` prints it instead).
+Generates street scenes in a GTA5-like source style and in target styles,
+trains a small plain ResNet, IBN-a and IBN-b from scratch on the source,
+evaluates them on every style and under appearance shifts, and prints the
+cross-domain table; one console line per phase, the libraries' output in
+``<out>/demo.log``. Re-running reuses the data and finished trainings and
+resumes an interrupted one. See docs/demo.md.
 """
 import argparse
 import dataclasses

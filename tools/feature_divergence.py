@@ -145,11 +145,10 @@ def build_pairs(args):
 
 
 def main(argv=None):
-    """Run the tool; bad folders, images or models end it with a one-line
-    message naming what was wrong instead of a traceback."""
+    """Run the tool; bad folders, images or models end it with one line
+    naming what was wrong."""
     args = parse_args(argv)
     try:
-        # no_grad as a context: callers (tests, notebooks) keep their mode
         with torch.no_grad():
             return run(args)
     except (FileNotFoundError, ValueError, CheckpointError) as error:

@@ -1,13 +1,11 @@
 """Generate the synthetic cross-domain datasets of the embedded benchmark.
 
-Each domain is written to ``<out>/<domain>``: the source domain in the GTA5
-layout (train and val frames plus ``splits/train.txt``, ``splits/val.txt``),
-every other domain in the Cityscapes layout (val, and train when
-``--target-num-train`` > 0). With one seed the domains are paired: sample i
-of a split has the same layout (and label map) in every domain.
-
-Running it again with the same options only fills in what is missing;
-different options for an existing folder are refused unless ``--force``.
+Each domain goes to ``<out>/<domain>``: the source domain in the GTA5 layout
+(train and val, with ``splits/*.txt``), the others in the Cityscapes layout
+(val, and train with ``--target-num-train``). With one seed the domains are
+paired: sample i of a split has the same label map in every domain. Running
+again with the same options only fills in what is missing; other options
+over an existing folder are refused unless ``--force``.
 
 Example::
 
@@ -31,53 +29,33 @@ def parse_args(argv=None):
         'domains, written in the GTA5 (source) and Cityscapes (targets) '
         'layouts.')
     parser.add_argument('--out',
-                        help='output folder; one sub-folder per '
-                        'domain')
-    parser.add_argument('--num-train',
-                        type=int,
-                        default=400,
+                        help='output folder; one sub-folder per domain')
+    parser.add_argument('--num-train', type=int, default=400,
                         help='source-domain training samples')
-    parser.add_argument('--num-val',
-                        type=int,
-                        default=100,
+    parser.add_argument('--num-val', type=int, default=100,
                         help='validation samples per domain')
-    parser.add_argument('--target-num-train',
-                        type=int,
-                        default=0,
+    parser.add_argument('--target-num-train', type=int, default=0,
                         help='training samples per target domain (for '
                         'fine-tuning); 0 writes val only')
-    parser.add_argument('--size',
-                        type=int,
-                        nargs=2,
-                        default=(128, 256),
-                        metavar=('H', 'W'),
-                        help='image height and width')
+    parser.add_argument('--size', type=int, nargs=2, default=(128, 256),
+                        metavar=('H', 'W'), help='image height and width')
     parser.add_argument('--seed', type=int, default=0, help='dataset seed')
-    parser.add_argument('--domains',
-                        nargs='+',
+    parser.add_argument('--domains', nargs='+',
                         default=['source', 'real', 'dusk'],
                         help=f'domains to write; known: '
                         f'{", ".join(DOMAIN_STYLES)}')
-    parser.add_argument('--source-domain',
-                        default='source',
+    parser.add_argument('--source-domain', default='source',
                         help='the domain written in the GTA5 layout')
-    parser.add_argument('--nproc',
-                        type=int,
-                        default=2,
+    parser.add_argument('--nproc', type=int, default=2,
                         help='worker processes')
-    parser.add_argument('--force',
-                        action='store_true',
+    parser.add_argument('--force', action='store_true',
                         help='regenerate even existing samples, also over a '
                         'folder made with other options')
-    parser.add_argument('--preview',
-                        metavar='PATH',
+    parser.add_argument('--preview', metavar='PATH',
                         help='also write a PNG contact sheet of the domains')
-    parser.add_argument('--preview-num',
-                        type=int,
-                        default=4,
+    parser.add_argument('--preview-num', type=int, default=4,
                         help='samples (rows) in the contact sheet')
-    parser.add_argument('--quiet',
-                        action='store_true',
+    parser.add_argument('--quiet', action='store_true',
                         help='no progress bars')
     args = parser.parse_args(argv)
     if args.out is None and args.preview is None:
@@ -103,31 +81,24 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     size = tuple(args.size)
     try:
-        if args.out is not None:
-            for domain in args.domains:
-                is_source = domain == args.source_domain
-                root = osp.join(args.out, domain)
-                start = time.perf_counter()
-                summary = generate_domain_dataset(
-                    root,
-                    domain,
-                    num_train=(args.num_train
-                               if is_source else args.target_num_train),
-                    num_val=args.num_val,
-                    size=size,
-                    seed=args.seed,
-                    layout='gta5' if is_source else 'cityscapes',
-                    force=args.force,
-                    nproc=args.nproc,
-                    progress=not args.quiet)
-                print(f'{domain}: {summary["layout"]} layout in {root}: '
-                      f'{summary["written"]} written, {summary["skipped"]} '
-                      f'already there ({time.perf_counter() - start:.1f} s)')
+        for domain in args.domains if args.out is not None else ():
+            is_source = domain == args.source_domain
+            root = osp.join(args.out, domain)
+            start = time.perf_counter()
+            summary = generate_domain_dataset(
+                root, domain,
+                num_train=(args.num_train
+                           if is_source else args.target_num_train),
+                num_val=args.num_val, size=size, seed=args.seed,
+                layout='gta5' if is_source else 'cityscapes',
+                force=args.force, nproc=args.nproc,
+                progress=not args.quiet)
+            print(f'{domain}: {summary["layout"]} layout in {root}: '
+                  f'{summary["written"]} written, {summary["skipped"]} '
+                  f'already there ({time.perf_counter() - start:.1f} s)')
         if args.preview is not None:
-            save_contact_sheet(args.preview,
-                               args.domains,
-                               num_samples=args.preview_num,
-                               size=size,
+            save_contact_sheet(args.preview, args.domains,
+                               num_samples=args.preview_num, size=size,
                                seed=args.seed)
             print(f'contact sheet: {args.preview}')
     except ValueError as err:

@@ -45,7 +45,8 @@ def workspace(tmp_path_factory):
                 wider=wider, trained=trained)
 
 
-def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
+def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace,
+                                                               capsys):
     root = workspace['root']
     out_dir = str(root / 'out')
     set_a, set_b = str(root / 'domain_a'), str(root / 'domain_b')
@@ -57,7 +58,16 @@ def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace):
             '--batch-size', '4', '--device', 'cpu', '--out-dir', out_dir]
     rows = load_tool('feature_divergence').main(argv)
 
+    printed = capsys.readouterr().out
+    assert 'tiny_r18: ' + workspace['config'] + \
+        ' (RANDOM WEIGHTS (--allow-random))' in printed
+    table = [line.split() for line in printed.splitlines()
+             if ' content ' in line]
+    for line in table:  # model pair layer divergence [(random weights)]
+        assert (line[0] == 'tiny_r18') == \
+            (line[-2:] == ['(random', 'weights)'])
     models, pairs, layers = 2, 3, 8
+    assert len(table) == models * layers
     with open(osp.join(out_dir, 'feature_divergence.csv')) as file:
         table = list(csv.DictReader(file))
     assert len(table) == len(rows) == models * pairs * layers
@@ -121,6 +131,10 @@ def test_tool_stage_level_and_resize(workspace):
     (['--content', '--models', 'a.py', 'b/a.py'], "labels ['a'] repeat"),
     (['--content', '--batch-size', '0'], 'batch-size must be >= 1'),
     (['--content', '--eps', '0'], 'eps must be > 0'),
+    # refused before any work: untrained models' divergences are not
+    # comparable with trained ones'
+    (['--content'], "model(s) ['tiny_r18'] have no checkpoint"),
+    (['--content'], '--allow-random'),
 ])
 def test_tool_rejects_bad_options(workspace, capsys, extra, message):
     with pytest.raises(SystemExit):
@@ -169,30 +183,3 @@ def test_checkpoints_load_strictly(workspace):
                        match='(?s)wider.pth does not match.*size mismatch'):
         load_model(ModelSpec('wider', workspace['config'],
                              workspace['wider']))
-
-
-def test_a_model_without_weights_needs_allow_random(workspace, capsys):
-    root = workspace['root']
-    out_dir = root / 'refused'
-    argv = ['--models', f'plain={workspace["config"]}',
-            f'trained={workspace["config"]}:{workspace["checkpoint"]}',
-            '--set-a', str(root / 'domain_a'), '--content', '--device', 'cpu',
-            '--out-dir', str(out_dir)]
-    with pytest.raises(SystemExit) as exit_info:
-        load_tool('feature_divergence').main(argv)
-    assert exit_info.value.code == 2
-    error = capsys.readouterr().err
-    assert "model(s) ['plain'] have no checkpoint" in error
-    assert '--allow-random' in error
-    assert not out_dir.exists()  # refused before any work
-
-    rows = load_tool('feature_divergence').main(argv + ['--allow-random'])
-    assert {(row.model, row.random_weights) for row in rows} == {
-        ('plain', True), ('trained', False)}
-    printed = capsys.readouterr().out
-    assert 'RANDOM WEIGHTS' in printed
-    table = [line.split() for line in printed.splitlines()
-             if ' content ' in line]
-    assert len(table) == len(rows) == 2 * 8
-    for line in table:  # model pair layer divergence [(random weights)]
-        assert (line[0] == 'plain') == (line[-2:] == ['(random', 'weights)'])

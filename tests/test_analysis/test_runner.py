@@ -74,6 +74,7 @@ def test_set_statistics_equal_a_whole_batch_forward(image_folders):
         handle.remove()
 
     stats = collect_set_stats(model, layers, image_set, batch_size=4)
+    assert all(not module._forward_hooks for module in layers.values())
     for name, output in outputs.items():
         per_image = output.mean(dim=(2, 3)).double().numpy()
         np.testing.assert_allclose(stats[name].mean, per_image.mean(0),
