@@ -3,7 +3,6 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.fileio.backends import local_backend
 from mmengine.hooks import CheckpointHook
 
 from ibnseg.engine import fileio as ibnseg_fileio
@@ -86,15 +85,6 @@ def test_interrupted_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
     runner.train()
     assert runner.iter == 4
     assert _checkpoints(tmp_path) == ['iter_4.pth']
-
-
-def test_mmengine_hook_loses_the_run_on_the_same_fault(tmp_path, monkeypatch):
-    """Why the hook exists: mmengine's deletes the old checkpoint first."""
-    _break_nth_checkpoint_write(monkeypatch, local_backend, nth=3)
-    with pytest.raises(OSError, match='killed midway'):
-        toy_runner(tmp_path, max_iters=4, hook_type='CheckpointHook').train()
-    assert _checkpoints(tmp_path) == ['iter_3.pth']  # truncated
-    assert not osp.exists(_last_checkpoint(tmp_path))  # iter_2, deleted
 
 
 def test_resume_restores_rng_state_but_load_from_does_not(tmp_path):

@@ -36,13 +36,25 @@ def test_atomic_write_bytes_and_text(tmp_path):
 
 
 @pytest.mark.parametrize('old', [b'complete old checkpoint', None])
-def test_interrupted_write_keeps_previous_file(tmp_path, monkeypatch, old):
+@pytest.mark.parametrize('error', [OSError('disk vanished'),
+                                   ValueError('encoder failed'),
+                                   KeyboardInterrupt()])
+def test_a_failure_before_the_rename_keeps_the_previous_file(
+        tmp_path, monkeypatch, old, error):
+    """An OSError from fsync (the last step before the rename, when a kill
+    does the most damage), or a callback writer raising halfway."""
     target = tmp_path / 'checkpoint.pth'
     if old is not None:
         atomic_write(target, old)
-    _fail_fsync(monkeypatch)
-    with pytest.raises(OSError, match='disk vanished'):
-        atomic_write(target, b'new checkpoint that never completes')
+
+    def write(f):
+        f.write(b'half of the ')
+        raise error
+
+    if isinstance(error, OSError):
+        _fail_fsync(monkeypatch)
+    with pytest.raises(type(error), match=str(error)):
+        atomic_write(target, b'new' if isinstance(error, OSError) else write)
     assert os.listdir(tmp_path) == ([] if old is None else ['checkpoint.pth'])
     assert old is None or target.read_bytes() == old
 
@@ -60,22 +72,6 @@ def test_atomic_write_callback_gets_the_temporary_file(tmp_path):
     assert target.read_bytes() == b'from a callback'
     assert seen[0] != str(target) and seen[0].endswith(PARTIAL_SUFFIX)
     assert os.path.dirname(seen[0]) == str(tmp_path)  # same file system
-
-
-@pytest.mark.parametrize('error', [ValueError('encoder failed'),
-                                   KeyboardInterrupt()])
-def test_failing_callback_keeps_previous_file(tmp_path, error):
-    target = tmp_path / 'label.png'
-    atomic_write(target, b'old')
-
-    def write(f):
-        f.write(b'half of the ')
-        raise error
-
-    with pytest.raises(type(error)):
-        atomic_write(target, write)
-    assert target.read_bytes() == b'old'
-    assert os.listdir(tmp_path) == ['label.png']
 
 
 def test_write_errors_name_the_file_and_keep_errno(tmp_path, monkeypatch):
