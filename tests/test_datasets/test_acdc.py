@@ -1,20 +1,14 @@
+from functools import partial
+
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
-from mmseg.registry import DATASETS
 
-import ibnseg  # noqa: F401
 from ibnseg.datasets.layouts import save_png_atomic
-from tests.helpers.data_factory import corrupt_file, make_acdc
-from tests.helpers.datasets import (TEST_PIPELINE, build_domain_datasets,
-                                    gt_of, official_lut)
+from tests.helpers.data_factory import make_acdc
+from tests.helpers.datasets import build_domain_datasets, gt_of, official_lut
+from tests.test_datasets.util import build as build_dataset
 
-init_default_scope('mmseg')
-
-
-def build(root, **kwargs):
-    kwargs.setdefault('pipeline', TEST_PIPELINE)
-    return DATASETS.build(dict(type='ACDCDataset', data_root=root, **kwargs))
+build = partial(build_dataset, 'ACDCDataset')
 
 
 @pytest.mark.slow
@@ -55,17 +49,6 @@ def test_bad_options_and_wrong_layout(tmp_path):
     with pytest.raises(FileNotFoundError,
                        match=r'rgb_anon/night/val.*_rgb_anon.png.*README'):
         build(acdc.root, condition='night')
-
-
-def test_broken_label_skipped_by_first_pass(tmp_path):
-    acdc = make_acdc(tmp_path / 'acdc', ('night', ), {'val': 3},
-                     with_label_ids=False)
-    broken = acdc.names['night/val'][1]
-    corrupt_file(acdc.label_paths[f'night/val/{broken}'])
-    with pytest.warns(UserWarning, match='first-pass check'):
-        dataset = build(acdc.root, condition='night')
-    assert len(dataset) == 2
-    assert dataset.first_pass_skipped[0].sample_id == broken
 
 
 @pytest.mark.slow

@@ -1,29 +1,16 @@
 import os
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
-from mmseg.registry import DATASETS
 
-import ibnseg  # noqa: F401
 from ibnseg.datasets.skip_report import SkippedSample, write_skip_report
 from tests.helpers.data_factory import make_bdd100k, truncate_file
-from tests.helpers.datasets import TEST_PIPELINE, build_domain_datasets, gt_of
+from tests.helpers.datasets import build_domain_datasets, gt_of
+from tests.test_datasets.util import build as build_dataset, names
 
-init_default_scope('mmseg')
-
-
-def build(root, **kwargs):
-    kwargs.setdefault('pipeline', TEST_PIPELINE)
-    return DATASETS.build(
-        dict(type='BDD100KSegDataset', data_root=root, **kwargs))
-
-
-def names(dataset):
-    return [
-        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
-    ]
+build = partial(build_dataset, 'BDD100KSegDataset')
 
 
 @pytest.mark.parametrize('layout', ['10k', 'seg'])

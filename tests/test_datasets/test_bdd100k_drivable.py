@@ -7,16 +7,12 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
-from mmseg.registry import DATASETS
 
-import ibnseg  # noqa: F401
-from ibnseg.datasets import BDD100KDrivableDataset, DatasetError
+from ibnseg.datasets import DatasetError
 from ibnseg.datasets.bdd100k_drivable import ATTRIBUTE_VALUES
 from ibnseg.datasets.layouts import save_png_atomic
 from tests.helpers.data_factory import make_bdd100k_drivable
-
-init_default_scope('mmseg')
+from tests.test_datasets.util import build as build_dataset
 
 #: Typed from BDD's documentation, not from the code under test:
 #: doc.bdd100k.com/format.html, "Drivable Area" (current release) ...
@@ -33,16 +29,11 @@ DOC_ATTRIBUTES = {
               'city street', 'gas stations', 'highway'},
     'timeofday': {'daytime', 'night', 'dawn/dusk', 'undefined'},
 }
-PIPELINE = [dict(type='LoadImageFromFile'),
-            dict(type='LoadLabelIdAnnotations'),
-            dict(type='PackSegInputs')]
 
 
 def build(root, **kwargs):
     kwargs.setdefault('split', 'val')
-    kwargs.setdefault('pipeline', PIPELINE)
-    return DATASETS.build(dict(type='BDD100KDrivableDataset',
-                               data_root=str(root), **kwargs))
+    return build_dataset('BDD100KDrivableDataset', root, **kwargs)
 
 
 def test_attribute_values_are_the_documented_ones():
@@ -191,7 +182,3 @@ def test_derived_options_are_refused(tmp_path):
         build(tmp_path, data_prefix=dict(img_path='x'))
     with pytest.raises(ValueError, match='split'):
         build(tmp_path, split='test')
-
-
-def test_registered_class():
-    assert DATASETS.get('BDD100KDrivableDataset') is BDD100KDrivableDataset

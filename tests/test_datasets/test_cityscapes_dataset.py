@@ -3,33 +3,20 @@ import re
 
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-import ibnseg  # noqa: F401
 from ibnseg.datasets.layouts import save_png_atomic
 from tests.helpers.data_factory import make_cityscapes, write_split_file
 from tests.helpers.datasets import TEST_PIPELINE, gt_of
-
-init_default_scope('mmseg')
+from tests.test_datasets.util import build as build_dataset, names
 
 
 def build(root, split='train', **kwargs):
-    kwargs.setdefault('pipeline', TEST_PIPELINE)
-    return DATASETS.build(
-        dict(
-            type='CityscapesLabelIdsDataset',
-            data_root=root,
-            data_prefix=dict(
-                img_path=f'leftImg8bit/{split}',
-                seg_map_path=f'gtFine/{split}'),
-            **kwargs))
-
-
-def names(dataset):
-    return [
-        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
-    ]
+    return build_dataset(
+        'CityscapesLabelIdsDataset', root,
+        data_prefix=dict(img_path=f'leftImg8bit/{split}',
+                         seg_map_path=f'gtFine/{split}'),
+        **kwargs)
 
 
 def test_trains_from_label_ids_when_no_train_ids_exist(tmp_path):

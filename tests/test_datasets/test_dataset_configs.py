@@ -172,13 +172,13 @@ def test_tiny_model_trains_on_generated_domain(name, domains, tmp_path):
     after = list(runner.model.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(after, before))
     assert runner.iter == 3
-    metrics = runner.test()
-    assert 0.0 <= metrics['mIoU'] <= 100.0
+    assert sorted(runner.test()) == ['aAcc', 'mAcc', 'mIoU']
 
 
-def gta5_with_bad_train_ids(root):
-    """Converted GTA5 frames whose first _labelTrainIds.png holds 30."""
-    gta = make_gta5(root, num_images=2, size=SIZE)
+def test_bad_train_id_file_named_by_config_pipeline(tmp_path):
+    """The error names the file and its values, not 'IndexError: Target 30
+    is out of bounds' from the loss."""
+    gta = make_gta5(str(tmp_path / 'gta5'), num_images=2, size=SIZE)
     for stem in gta.ids:
         convert_label_file(gta5_label_path(gta.root, stem),
                            gta5_label_path(gta.root, stem, True))
@@ -186,12 +186,7 @@ def gta5_with_bad_train_ids(root):
     train_ids = gta.train_ids('00001')
     train_ids[:8] = 30  # an id no trainId map can hold
     save_png_atomic(bad, train_ids)
-    split = write_split_file(osp.join(root, 'train.txt'), gta.ids)
-    return gta, bad, split
-
-
-def test_bad_train_id_file_named_by_config_pipeline(tmp_path):
-    gta, bad, split = gta5_with_bad_train_ids(str(tmp_path / 'gta5'))
+    split = write_split_file(osp.join(gta.root, 'train.txt'), gta.ids)
     cfg = Config.fromfile(osp.join(CONFIG_DIR, 'gta5.py'))
     dataset_cfg = cfg.train_dataloader.dataset
     dataset_cfg.update(data_root=gta.root, split=split)
@@ -200,32 +195,3 @@ def test_bad_train_id_file_named_by_config_pipeline(tmp_path):
                        match=rf'{re.escape(bad)}.* 30 \(\d+ px\)'):
         dataset[0]
     gt_of(dataset[1])
-
-
-@pytest.mark.slow
-def test_bad_train_id_file_named_in_training_not_the_loss(tmp_path):
-    """Through a Runner train step: the error names the file and its
-    values, not 'IndexError: Target 30 is out of bounds' from the loss."""
-    gta, bad, split = gta5_with_bad_train_ids(str(tmp_path / 'gta5'))
-    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'gta5.py'))
-    shrink_scales(cfg.train_dataloader.dataset.pipeline)
-    cfg.train_dataloader.update(num_workers=0, persistent_workers=False,
-                                batch_size=2)
-    cfg.train_dataloader.sampler = dict(type='DefaultSampler', shuffle=False)
-    cfg.train_dataloader.dataset.update(data_root=gta.root, split=split)
-    model = tiny_model()
-    model['data_preprocessor']['size'] = tuple(
-        v // 16 for v in cfg.crop_size)
-    runner = Runner(
-        model=model,
-        work_dir=str(tmp_path / 'work'),
-        train_dataloader=cfg.train_dataloader,
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=1),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
-                                           interval=100)),
-        default_scope='mmseg',
-        log_level='WARNING')
-    with pytest.raises(RuntimeError) as info:
-        runner.train()
-    assert bad in str(info.value) and ' 30 (' in str(info.value)

@@ -5,23 +5,20 @@ import os
 import os.path as osp
 import re
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
 from PIL import Image
-from mmseg.registry import DATASETS
 
-import ibnseg  # noqa: F401
 from ibnseg.datasets import first_pass
 from ibnseg.datasets.layouts import gta5_paths, save_png_atomic
 from ibnseg.datasets.skip_report import read_skip_report
 from tests.helpers.data_factory import (claim_png_size, corrupt_file,
                                         make_cityscapes, make_gta5,
                                         truncate_file)
-from tests.helpers.datasets import TEST_PIPELINE, gt_of
-
-init_default_scope('mmseg')
+from tests.helpers.datasets import gt_of
+from tests.test_datasets.util import build as build_dataset, names
 
 
 @pytest.fixture(autouse=True)
@@ -32,15 +29,7 @@ def cache_home(tmp_path, monkeypatch):
     return home
 
 
-def build(root, type='GTA5Dataset', **kwargs):
-    kwargs.setdefault('pipeline', TEST_PIPELINE)
-    return DATASETS.build(dict(type=type, data_root=root, **kwargs))
-
-
-def names(dataset):
-    return [
-        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
-    ]
+build = partial(build_dataset, 'GTA5Dataset')
 
 
 def skip_warnings(record):
@@ -143,8 +132,8 @@ def test_converted_labels_and_cityscapes_are_checked_too(tmp_path):
     corrupt_file(cs.label_path('train', cs.names['train'][2],
                                train_ids=True))
     with pytest.warns(UserWarning) as record:
-        dataset = build(
-            cs.root, type='CityscapesLabelIdsDataset',
+        dataset = build_dataset(
+            'CityscapesLabelIdsDataset', cs.root,
             data_prefix=dict(img_path='leftImg8bit/train',
                              seg_map_path='gtFine/train'))
     messages = skip_warnings(record)
@@ -228,6 +217,6 @@ def test_a_label_of_another_bit_depth_is_refused_naming_it(tmp_path, bits,
     with pytest.raises(ValueError, match=re.escape(
             f'CityscapesLabelIdsDataset: label {path} is a {bits}-bit {kind} '
             'PNG; expected 8 bits per sample')):
-        build(cs.root, type='CityscapesLabelIdsDataset',
-              data_prefix=dict(img_path='leftImg8bit/train',
-                               seg_map_path='gtFine/train'))
+        build_dataset('CityscapesLabelIdsDataset', cs.root,
+                      data_prefix=dict(img_path='leftImg8bit/train',
+                                       seg_map_path='gtFine/train'))

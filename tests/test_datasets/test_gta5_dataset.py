@@ -1,12 +1,10 @@
 import os
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
-from mmseg.registry import DATASETS
 
-import ibnseg  # noqa: F401
 from ibnseg.datasets import GTA5Dataset
 from ibnseg.datasets.label_conversion import convert_label_file
 from ibnseg.datasets.layouts import gta5_paths, save_png_atomic
@@ -14,20 +12,10 @@ from ibnseg.datasets.skip_report import SkippedSample, write_skip_report
 from ibnseg.datasets.subsets import read_id_list
 from tests.helpers.data_factory import (gta5_label_path, make_gta5,
                                         truncate_file, write_split_file)
-from tests.helpers.datasets import TEST_PIPELINE, gt_of
+from tests.helpers.datasets import gt_of
+from tests.test_datasets.util import build as build_dataset, names
 
-init_default_scope('mmseg')
-
-
-def build(root, **kwargs):
-    kwargs.setdefault('pipeline', TEST_PIPELINE)
-    return DATASETS.build(dict(type='GTA5Dataset', data_root=root, **kwargs))
-
-
-def names(dataset):
-    return [
-        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
-    ]
+build = partial(build_dataset, 'GTA5Dataset')
 
 
 def test_metainfo_is_cityscapes_19_classes():

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 from scipy.io import savemat
 
-from ibnseg.datasets import label_conversion
 from ibnseg.engine import fileio
 from ibnseg.datasets.layouts import read_label_ids
 from ibnseg.datasets.skip_report import (SkippedSample, read_skip_report,
@@ -192,11 +191,6 @@ def test_skip_report_round_trip_and_bad_lines(tmp_path):
         read_skip_report(path)
     with pytest.raises(ValueError, match='unknown problem'):
         write_skip_report(path, [SkippedSample('1', 'weird')])
-
-
-def test_run_tasks_rejects_bad_nproc():
-    with pytest.raises(ValueError, match='nproc'):
-        label_conversion.run_tasks(abs, [1], 0)
 
 
 def run_killed(target, args, kill_on_save=2):

@@ -1,20 +1,20 @@
 import json
 import os
 import os.path as osp
+from functools import partial
 
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
-from mmseg.registry import DATASETS
 
-import ibnseg  # noqa: F401
 from ibnseg.datasets.skip_report import read_skip_report
 from ibnseg.engine.fileio import PARTIAL_SUFFIX
 from tests.helpers.data_factory import make_mapillary
-from tests.helpers.datasets import TEST_PIPELINE, build_domain_datasets, gt_of
+from tests.helpers.datasets import build_domain_datasets, gt_of
 from tests.helpers.tools import load_tool
+from tests.test_datasets.util import build as build_dataset, names
 
-init_default_scope('mmseg')
+build = partial(build_dataset, 'MapillaryToCityscapesDataset')
+
 
 # The mapping typed in independently of ibnseg's table: Mapillary
 # "readable" class name -> Cityscapes class (RobustNet's
@@ -46,18 +46,6 @@ def expected_train_ids(root, label_ids):
         if label['readable'] in EXPECTED:
             lut[label_id] = CITYSCAPES.index(EXPECTED[label['readable']])
     return lut[label_ids]
-
-
-def build(root, **kwargs):
-    kwargs.setdefault('pipeline', TEST_PIPELINE)
-    return DATASETS.build(
-        dict(type='MapillaryToCityscapesDataset', data_root=root, **kwargs))
-
-
-def names(dataset):
-    return [
-        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
-    ]
 
 
 def test_raw_labels_mapped_by_class_name_on_the_fly(tmp_path):
