@@ -28,7 +28,7 @@ from ibnseg.apis import (LABEL_FORMATS, PRED_DIR, VIS_DIR, ImageInputError,
                          segment_images)
 from ibnseg.apis.onnx_inference import (BACKENDS, OnnxModelError,
                                         OnnxSegmentor)
-from ibnseg.engine.cfg_options import CfgOptionsAction
+from ibnseg.engine.cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction
 from ibnseg.engine.fileio import OutputPathError, check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
 from ibnseg.utils import CheckpointError
@@ -84,8 +84,7 @@ def parse_args(argv=None):
         help='device to run on: cpu (default), cuda, cuda:N')
     parser.add_argument(
         '--cfg-options', nargs='+', action=CfgOptionsAction,
-        help='override config settings, key=value pairs such as '
-        'test_pipeline.1.scale="(1024,512)"')
+        help=CFG_OPTIONS_HELP)
     parser.add_argument(
         '--no-progress', action='store_true', help='no progress bar')
     parser.add_argument(

@@ -249,8 +249,6 @@ def load_from_http(filename, map_location=None, model_dir=None,
 
 def load_from_pavi(filename, map_location=None):
     """``pavi://``: downloaded by pavi's model cloud to a temporary file."""
-    assert filename.startswith('pavi://'), \
-        f'Expected filename startswith `pavi://`, but get {filename}'
     try:
         from pavi import modelcloud
     except ImportError:
