@@ -1,12 +1,18 @@
-"""The demo's benchmark end to end at a tiny size, and its summary maths."""
+"""The demo's benchmark: configs, run folders, resume, summary maths, and a
+tiny run end to end."""
+import glob
 import json
 import os.path as osp
 
 import pytest
+from mmengine.hooks import Hook
 
 from ibnseg.evaluation.report import ModelResult
-from ibnseg.synthetic.benchmark import (Preset, demo_config, run_benchmark,
-                                        summarize, summary_markdown)
+from ibnseg.synthetic.benchmark import (Preset, demo_config, generate_data,
+                                        run_benchmark, run_name, summarize,
+                                        summary_markdown, train)
+
+PRESET = Preset(size=(32, 64), num_train=4, num_val=2, iters=4)
 
 
 def _result(name, source_miou, target_miou):
@@ -22,17 +28,20 @@ def _result(name, source_miou, target_miou):
 def test_summary_is_mean_and_sample_std_over_seeds():
     summary = summarize({
         0: [_result('plain', 50.0, 10.0), _result('ibn_b', 48.0, 30.0)],
-        1: [_result('plain', 54.0, 14.0), _result('ibn_b', 50.0, float('nan'))],
+        1: [_result('plain', 54.0, 14.0),
+            _result('ibn_b', 50.0, float('nan'))],
     })
     plain, ibn_b = summary['models']['plain'], summary['models']['ibn_b']
     assert plain['source']['mean'] == pytest.approx(52.0)
     assert plain['source']['std'] == pytest.approx(2 ** 0.5 * 2)
     assert plain['drop']['mean'] == pytest.approx(40.0)
     # a NaN seed is left out (and written as null), not averaged in
-    assert ibn_b['dusk']['mean'] == pytest.approx(30.0)
-    assert ibn_b['dusk']['values'] == [30.0, None]
+    assert ibn_b['dusk'] == dict(mean=30.0, std=None, values=[30.0, None])
     table = summary_markdown(summary)
-    assert '52.00 ± 2.83' in table and 'over 2 seeds' in table
+    assert '| source | 52.00 ± 2.83 | 49.00 ± 1.41 |' in table
+    assert '| dusk | 12.00 ± 2.83 | 30.00 |' in table
+    assert table.endswith('mIoU (%), mean ± sample standard deviation over '
+                          '2 seeds (0, 1).\n')
     json.dumps(summary, allow_nan=False)
 
 
@@ -40,10 +49,10 @@ def test_demo_config_points_at_the_data_and_run(tmp_path):
     cfg = demo_config('ibn_a', str(tmp_path / 'd'), iters=7, seed=3,
                       work_dir=str(tmp_path / 'w'))
     assert cfg.model.backbone.ibn == 'a'
-    assert cfg.train_dataloader.dataset.data_root == f'{tmp_path}/d/source/'
     # GTA5Dataset reads a relative split from the data root
-    train = cfg.train_dataloader.dataset
-    assert osp.join(train.data_root, train.split) == \
+    train_set = cfg.train_dataloader.dataset
+    assert train_set.data_root == f'{tmp_path}/d/source/'
+    assert osp.join(train_set.data_root, train_set.split) == \
         f'{tmp_path}/d/source/splits/train.txt'
     fog = cfg.cross_domain.domains.fog.dataloader.dataset
     assert fog.data_root == f'{tmp_path}/d/fog/'
@@ -51,31 +60,81 @@ def test_demo_config_points_at_the_data_and_run(tmp_path):
     assert cfg.randomness.seed == 3 and cfg.val_cfg is None
 
 
+def test_run_name_tells_settings_apart():
+    names = {run_name(PRESET), run_name(Preset((32, 64), 4, 2, 6)),
+             run_name(Preset((64, 64), 4, 2, 4)),
+             run_name(Preset((32, 64), 8, 2, 4)), run_name(PRESET, 1)}
+    assert len(names) == 5
+    assert run_name(PRESET) == '4iters-32x64-4frames'
+    assert run_name(PRESET, 1) == '4iters-32x64-4frames-data1'
+    # validation frames are not trained on: same run
+    assert run_name(Preset((32, 64), 4, 9, 4)) == run_name(PRESET)
+
+
+def test_unknown_models_are_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown demo model\(s\) \['r50'\]"):
+        run_benchmark(str(tmp_path), str(tmp_path), PRESET, models=['r50'])
+
+
+class _Interrupt(Hook):
+    """Stops training after iteration 3 as a Ctrl-C would."""
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if runner.iter + 1 == 3:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_of_the_same_settings_resumes(tmp_path):
+    data = str(tmp_path / 'data')
+    generate_data(data, PRESET, ['dusk'], nproc=1, progress=False)
+    work_dir = str(tmp_path / 'out' / 'seed0' / 'plain' / run_name(PRESET))
+
+    def config():
+        return demo_config('plain', data, PRESET.iters, 0, work_dir,
+                           adaptive_threads=False)
+
+    cfg = config()
+    cfg.default_hooks.checkpoint.interval = 2
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, [_Interrupt()])
+    assert not osp.exists(osp.join(work_dir, 'iter_4.pth'))
+
+    assert train(config()) == osp.join(work_dir, 'iter_4.pth')
+    assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
+    log = open(sorted(glob.glob(osp.join(work_dir, '*', '*.log')))[-1]).read()
+    assert 'Auto resumed from the latest checkpoint' in log
+    assert 'iter_2.pth' in log
+
+
 @pytest.mark.slow
 def test_tiny_benchmark_end_to_end(tmp_path):
     preset = Preset(size=(32, 64), num_train=4, num_val=2, iters=2)
-    summary = run_benchmark(
-        str(tmp_path / 'out'), str(tmp_path / 'data'), preset, seeds=[0, 1],
-        models=['ibn_b'], targets=['dusk'], shifts=['grey'], nproc=1)
+    out = tmp_path / 'out'
+
+    def run():
+        return run_benchmark(
+            str(out), str(tmp_path / 'data'), preset, seeds=[0, 1],
+            models=['ibn_b'], targets=['dusk'], shifts=['grey'], nproc=1)
+
+    summary = run()
     # (several models side by side: tests/e2e/test_demo.py)
-    assert list(summary['models']) == ['ibn_b']
     rows = summary['models']['ibn_b']
     assert list(rows) == ['source', 'dusk', 'target', 'drop', 'source@grey',
                           'dusk@grey']
-    for row in ('source', 'dusk'):
-        assert len(rows[row]['values']) == 2
-        assert 0 <= rows[row]['mean'] <= 100
-    out = tmp_path / 'out'
-    assert json.loads((out / 'summary.json').read_text())['seeds'] == [0, 1]
-    assert 'ibn_b mIoU' in (out / 'summary.md').read_text()
     for seed in (0, 1):
-        assert (out / f'seed{seed}' / 'results.md').is_file()
+        report = json.loads((out / f'seed{seed}' / 'results.json').read_text())
+        scores = report['models'][0]['results']
+        # the summary holds each seed's evaluation of each row
+        assert [rows[row]['values'][seed] for row in rows] == [
+            scores[row]['mIoU'] for row in rows]
         assert (out / f'seed{seed}' / 'ibn_b' / '2iters-32x64-4frames' /
                 'iter_2.pth').is_file()
         # one model: its pictures beside results.md
         assert (out / f'seed{seed}' / 'per_class_iou.png').is_file()
+    assert json.loads((out / 'summary.json').read_text()) == \
+        json.loads(json.dumps(summary))
+    assert (out / 'summary.md').read_text() == summary_markdown(summary)
     # a second run reuses data and checkpoints and gives the same numbers
-    again = run_benchmark(
-        str(tmp_path / 'out'), str(tmp_path / 'data'), preset, seeds=[0, 1],
-        models=['ibn_b'], targets=['dusk'], shifts=['grey'], nproc=1)
-    assert again['models'] == summary['models']
+    assert run()['models'] == summary['models']
