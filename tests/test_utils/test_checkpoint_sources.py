@@ -114,13 +114,10 @@ def _object_storage(prefix):
     def case(route):
         folder = route.tmp_path / 'bucket'
         route.local_pair(folder)
-
-        class Backend:
-            def get(self, filename):
-                return (folder / filename.split('/')[-1]).read_bytes()
-
+        backend = types.SimpleNamespace(
+            get=lambda name: (folder / name.split('/')[-1]).read_bytes())
         route.monkeypatch.setattr(mmengine_checkpoint, 'get_file_backend',
-                                  lambda *args, **kwargs: Backend())
+                                  lambda *args, **kwargs: backend)
         return f'{prefix}bucket/evil.pth', [], f'{prefix}bucket/ok.pth'
 
     return case
@@ -131,16 +128,12 @@ def _pavi(route):
     folder = route.tmp_path / 'pavi'
     route.local_pair(folder)
 
-    class Model:
-        def __init__(self, name):
-            self.name = f'{name}.pth'
+    def get(name):
+        return types.SimpleNamespace(name=f'{name}.pth', download=lambda to:
+                                     shutil.copy(folder / f'{name}.pth', to))
 
-        def download(self, destination):
-            shutil.copy(folder / self.name, destination)
-
-    pavi = types.ModuleType('pavi')
-    pavi.modelcloud = types.SimpleNamespace(get=Model)
-    route.monkeypatch.setitem(sys.modules, 'pavi', pavi)
+    route.monkeypatch.setitem(sys.modules, 'pavi', types.SimpleNamespace(
+        modelcloud=types.SimpleNamespace(get=get)))
     return 'pavi://evil', [], 'pavi://ok'
 
 
