@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ibnseg.evaluation.metrics import (BDDDrivableIoUMetric,
-                                       CrossDomainDrivableIoUMetric)
+from ibnseg.evaluation.metrics import CrossDomainDrivableIoUMetric
 
 CLASSES = ('direct', 'alternative', 'background')
 META = dict(classes=CLASSES, palette=[[0, 0, 0]] * 3)
@@ -48,69 +47,46 @@ def bdd_reference(pairs, num_classes=3):
     return np.mean(ious[:-1][sorted(gt_ids)]) * 100
 
 
-def sample(gt, pred, domain=None, name='a.jpg'):
-    data_sample = dict(
-        img_path=name,
-        gt_sem_seg=dict(data=torch.as_tensor(gt)[None]),
-        pred_sem_seg=dict(data=torch.as_tensor(pred)[None]))
-    if domain is not None:
-        data_sample['domain'] = domain
-    return data_sample
+def sample(gt, pred, domain='x'):
+    return dict(img_path='a.jpg', domain=domain,
+                gt_sem_seg=dict(data=torch.as_tensor(gt)[None]),
+                pred_sem_seg=dict(data=torch.as_tensor(pred)[None]))
 
 
-def test_reference_gives_the_hand_computed_number():
-    assert bdd_reference([(GT, PRED)]) == pytest.approx(BDD_MIOU)
-
-
-def test_iou_metric_reports_both():
-    metric = BDDDrivableIoUMetric()
+def evaluate(*samples, **kwargs):
+    metric = CrossDomainDrivableIoUMetric(**{'source_domain': 'x', **kwargs})
     metric.dataset_meta = META
-    metric.process({}, [sample(GT, PRED)])
-    values = metric.compute_metrics(metric.results)
-    assert values['mIoU'] == pytest.approx(PLAIN_MIOU, abs=0.005)
-    assert values['bdd_mIoU'] == pytest.approx(BDD_MIOU, abs=0.005)
+    metric.process({}, list(samples))
+    return metric, metric.compute_metrics(metric.results)
 
 
-def test_mean_is_over_classes_in_the_ground_truth():
+@pytest.mark.parametrize('gt, pred, plain, bdd', [
+    (GT, PRED, PLAIN_MIOU, BDD_MIOU),
     # no alternative in the ground truth, but predicted: BDD averages
     # direct alone; the plain mean counts alternative's IoU of 0
-    gt, pred = np.array([[0, 0, 2]]), np.array([[0, 1, 1]])
-    metric = BDDDrivableIoUMetric()
-    metric.dataset_meta = META
-    metric.process({}, [sample(gt, pred)])
-    values = metric.compute_metrics(metric.results)
-    assert values['bdd_mIoU'] == pytest.approx(50.0)
-    assert values['bdd_mIoU'] == pytest.approx(bdd_reference([(gt, pred)]))
-    assert values['mIoU'] == pytest.approx((50 + 0 + 0) / 3, abs=0.005)
+    (np.array([[0, 0, 2]]), np.array([[0, 1, 1]]), 50 / 3, 50.0),
+])
+def test_reports_both(gt, pred, plain, bdd):
+    assert bdd_reference([(gt, pred)]) == pytest.approx(bdd)
+    _, values = evaluate(sample(gt, pred))
+    assert values['x/mIoU'] == pytest.approx(plain)
+    assert values['x/bdd_mIoU'] == pytest.approx(bdd)
 
 
 def test_random_batches_match_bdd_reference():
     rng = np.random.default_rng(0)
     pairs = [(rng.choice([0, 1, 2, 255], size=(9, 13), p=[.3, .2, .4, .1]),
               rng.integers(0, 3, size=(9, 13))) for _ in range(5)]
-    metric = BDDDrivableIoUMetric()
-    metric.dataset_meta = META
-    metric.process({}, [sample(g, p) for g, p in pairs[:2]])
-    metric.process({}, [sample(g, p) for g, p in pairs[2:]])
-    values = metric.compute_metrics(metric.results)
-    assert values['bdd_mIoU'] == pytest.approx(bdd_reference(pairs),
-                                               abs=0.005)
-    cross = CrossDomainDrivableIoUMetric(source_domain='all')
-    cross.dataset_meta = META
-    cross.process({}, [sample(g, p, 'all') for g, p in pairs])
-    assert cross.compute_metrics(cross.results)['all/bdd_mIoU'] == \
-        pytest.approx(bdd_reference(pairs))
+    _, values = evaluate(*(sample(g, p) for g, p in pairs))
+    assert values['x/bdd_mIoU'] == pytest.approx(bdd_reference(pairs))
 
 
 def test_cross_domain_rows_target_and_drop():
-    metric = CrossDomainDrivableIoUMetric(
+    metric, values = evaluate(
+        sample(GT, np.where(GT == 255, 0, GT), 'day'),
+        sample(GT, PRED, 'night'),
+        sample(np.array([[0, 0, 2]]), np.array([[0, 1, 1]]), 'rainy'),
         source_domain='day', domains=['day', 'night', 'rainy'])
-    metric.dataset_meta = META
-    perfect = sample(GT, np.where(GT == 255, 0, GT), 'day')
-    metric.process({}, [perfect, sample(GT, PRED, 'night'),
-                        sample(np.array([[0, 0, 2]]), np.array([[0, 1, 1]]),
-                               'rainy')])
-    values = metric.compute_metrics(metric.results)
     assert values['day/bdd_mIoU'] == pytest.approx(100)
     assert values['night/bdd_mIoU'] == pytest.approx(BDD_MIOU)
     assert values['night/mIoU'] == pytest.approx(PLAIN_MIOU)
@@ -123,10 +99,8 @@ def test_cross_domain_rows_target_and_drop():
 
 
 def test_no_driving_pixels_is_nan():
-    metric = CrossDomainDrivableIoUMetric(source_domain='x')
-    metric.dataset_meta = META
-    metric.process({}, [sample(np.array([[2, 2]]), np.array([[0, 2]]), 'x')])
-    assert math.isnan(metric.compute_metrics(metric.results)['x/bdd_mIoU'])
+    _, values = evaluate(sample(np.array([[2, 2]]), np.array([[0, 2]])))
+    assert math.isnan(values['x/bdd_mIoU'])
 
 
 def test_background_class_must_exist():
