@@ -6,28 +6,13 @@
         [--cfg-options K=V ...] [--scale WIDTH HEIGHT] [--device cpu|cuda]
         [--launcher ...]
 
-Each domain of the config's ``cross_domain`` section (see
-``ibnseg/evaluation/domains.py``) is run with its own test pipeline and
-``test_cfg`` (whole image or sliding window). Writes to ``--out``:
-
-- ``results.md`` (also printed): for several checkpoints the DG papers'
-  comparison (a row per model, e.g. ResNet-50 / IBN-a / IBN-b; a column
-  per domain: source, each target, target mean, drop), the Table-4 style
-  mIoU/aAcc table, and per checkpoint its targets table (the same columns,
-  a row per metric) and per-class IoU; the class-subset metrics of the
-  config's evaluator (mIoU16, mIoU13 when the source is SYNTHIA) get their
-  own columns and tables;
-- ``results.json`` (config, checkpoint, domains, every number) and
-  ``results.csv``;
-- ``per_class_iou.png``: per-class IoU of the source and each target;
-- ``samples_<domain>.png``: image | ground truth | prediction strips.
-
-Several checkpoints give one comparison table (their pictures go to
-``--out/<name>/``). A checkpoint trained with another config is given as
-``CONFIG.py:CHECKPOINT``; the others use the first argument's config.
-An ``--out`` that cannot be written (a file, or under one), and model names
-whose folders would leave it (``--names ..``) or be one folder (``a/b`` and
-``a_b``), are refused before anything is evaluated.
+Each domain of the config's ``cross_domain`` section is run with its own
+test pipeline and ``test_cfg``. Writes to ``--out``: ``results.md`` (also
+printed), ``results.json``, ``results.csv``, ``per_class_iou.png`` and
+``samples_<domain>.png`` (for several checkpoints, one comparison report
+and the pictures in ``--out/<name>/``). ``CONFIG.py:CHECKPOINT`` pairs a
+checkpoint with its own config. An unwritable ``--out`` and model names
+whose folders would leave it or coincide are refused before any work.
 """
 import argparse
 import os

@@ -12,13 +12,11 @@ A config names its evaluation domains here and nowhere else::
                       test_cfg=dict(mode='slide', crop_size=(512, 512),
                                     stride=(341, 341)))))
 
-Each domain has a test dataloader config (its pipeline sets the resolution),
-optionally a ``val_dataloader`` for validation in training (default: the test
-one) and a ``test_cfg`` replacing ``model.test_cfg`` for it; :func:`tag_domain`
-tags its pipelines with its name. :mod:`.loops` evaluates the section in
-training and ``tools/test.py``; ``tools/cross_domain_eval.py`` reads it too.
-A config file gets the matching evaluator as
-``cross_domain_evaluator(cross_domain)`` (from ``ibnseg.evaluation``).
+Each domain has a test dataloader (its pipeline sets the resolution), an
+optional ``val_dataloader`` for validation in training (default: the test
+one) and an optional ``test_cfg`` replacing ``model.test_cfg``; its
+pipelines are tagged with its name (:func:`tag_domain`). :mod:`.loops`
+evaluates the section; :func:`cross_domain_evaluator` is its evaluator.
 """
 import copy
 from collections import OrderedDict
@@ -55,18 +53,12 @@ class EvalDomain:
 
 def tag_domain(pipeline: Sequence[dict], domain: str,
                rename: bool = False) -> List[dict]:
-    """A copy of ``pipeline`` whose last step records ``domain`` (or, for a
-    pipeline ending in ``TestTimeAug``, each packing step of its last list).
-
-    A final ``PackSegInputs`` becomes ``PackDomainSegInputs`` (same
-    ``meta_keys``); a final ``PackDomainSegInputs`` must name ``domain``,
-    unless ``rename`` (used to derive a shifted row from a tagged domain).
-    """
+    """A copy of ``pipeline`` whose packing (the last step, or each of a
+    final ``TestTimeAug``'s last list) is ``PackDomainSegInputs(domain)``;
+    one already naming another domain is an error unless ``rename``."""
     check_domain_name(domain)
     pipeline = copy.deepcopy(list(pipeline))
     last_step = pipeline[-1] if pipeline else dict(type='nothing')
-    # --tta (ibnseg.engine.tta): the packing is the last choice of a final
-    # TestTimeAug
     augmented = str(last_step.get('type')).split('.')[-1] == 'TestTimeAug'
     packs = (list(last_step['transforms'][-1]) if augmented
              and last_step.get('transforms') else [last_step])
@@ -97,16 +89,8 @@ def _tagged(dataloader: dict, domain: str, name: str, shift_cfg=None):
 
 
 def parse_cross_domain(cross_domain: dict, where: str = 'config'):
-    """Check a ``cross_domain`` section and return its source and domains.
-
-    Args:
-        cross_domain (dict): The section (see the module docstring).
-        where (str): Names the config in error messages.
-
-    Returns:
-        tuple[str, OrderedDict[str, EvalDomain]]: The source domain and the
-        domains, tagged, in report order.
-    """
+    """The source and the domains (tagged, in report order) of a checked
+    ``cross_domain`` section; ``where`` names the config in errors."""
     form = ('dict(dataloader=..., val_dataloader=...(optional), '
             'test_cfg=...(optional))')
     if not isinstance(cross_domain, dict):
@@ -140,14 +124,8 @@ def parse_cross_domain(cross_domain: dict, where: str = 'config'):
 
 def with_shift(domain: EvalDomain, shift: str,
                shifts: Dict[str, dict]) -> EvalDomain:
-    """The row evaluating ``domain`` under appearance shift ``shift``.
-
-    Args:
-        domain (EvalDomain): A clean domain from :func:`parse_cross_domain`.
-        shift (str): A key of ``shifts``.
-        shifts (dict[str, dict]): Shift name -> transform config, e.g.
-            ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
-    """
+    """The row evaluating ``domain`` under ``shifts[shift]`` (shift name
+    -> transform config, e.g. ``APPEARANCE_SHIFTS``)."""
     if shift not in shifts:
         raise KeyError(f'unknown appearance shift {shift!r}; known: '
                        f'{", ".join(shifts)}')
@@ -180,19 +158,9 @@ def evaluation_rows(cross_domain: dict,
                     domains: Optional[Sequence[str]] = None,
                     shifts: Sequence[str] = (),
                     shift_cfgs: Optional[Dict[str, dict]] = None):
-    """The rows to evaluate: the domains, then each under each shift.
-
-    Args:
-        cross_domain (dict): The section.
-        where (str): Names the config in error messages.
-        domains (Sequence[str], optional): Domains to keep; default all.
-        shifts (Sequence[str]): Appearance shifts, keys of ``shift_cfgs``.
-        shift_cfgs (dict[str, dict], optional): Shift name -> transform
-            config; default ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
-
-    Returns:
-        tuple[str, list[EvalDomain]]: The source domain and the rows.
-    """
+    """The source and the rows: the ``domains`` kept (default all), then
+    each under each of ``shifts`` (keys of ``shift_cfgs``, default
+    ``APPEARANCE_SHIFTS``)."""
     source, configured = parse_cross_domain(cross_domain, where)
     clean = select_domains(source, configured, domains, where)
     shift_cfgs = APPEARANCE_SHIFTS if shift_cfgs is None else shift_cfgs
@@ -201,12 +169,8 @@ def evaluation_rows(cross_domain: dict,
 
 
 def cross_domain_evaluator(cross_domain: dict, **kwargs) -> dict:
-    """A val/test evaluator reporting the section's domains in order.
-
-    Args:
-        cross_domain (dict): The config's ``cross_domain`` section.
-        **kwargs: Other ``CrossDomainIoUMetric`` options.
-    """
+    """A ``CrossDomainIoUMetric`` config reporting the section's domains in
+    order; ``kwargs``: its other options."""
     source, domains = parse_cross_domain(cross_domain)
     return dict(type='CrossDomainIoUMetric', source_domain=source,
                 domains=list(domains), **kwargs)

@@ -1,8 +1,5 @@
-"""The work behind ``tools/cross_domain_eval.py``: each checkpoint is tested
-by a Runner with :class:`~.loops.MultiDomainTestLoop` (the loop of
-training-time validation and ``tools/test.py``); the report reads the
-metric's structured scores, the pictures the first samples of each row.
-"""
+"""``tools/cross_domain_eval.py``: each checkpoint tested by a Runner with
+:class:`~.loops.MultiDomainTestLoop`, then the report and pictures."""
 import copy
 import os.path as osp
 import re
@@ -40,8 +37,7 @@ class DomainRun:
 
 
 class _FirstSamples(Hook):
-    """Keeps the first ``count`` samples of each evaluated row (image at the
-    prediction's size, ground truth, prediction) for the sample strips."""
+    """Keeps the first ``count`` samples of each row for the strips."""
 
     def __init__(self, count: int):
         self.count = count
@@ -55,8 +51,7 @@ class _FirstSamples(Hook):
                 continue
             pred = output.pred_sem_seg.data[0].cpu().numpy()
             gt = output.gt_sem_seg.data[0].cpu().numpy()
-            # The pipeline's image (after any resize or shift), BGR as mmcv
-            # loads it, shown at the size the prediction is evaluated at.
+            # the pipeline's BGR image at the evaluated size
             image = inputs.cpu().numpy().transpose(1, 2, 0)[..., ::-1]
             image = cv2.resize(
                 np.ascontiguousarray(image), (pred.shape[1], pred.shape[0]),
@@ -65,10 +60,8 @@ class _FirstSamples(Hook):
 
 
 def _evaluator(cfg: Config, source: str) -> dict:
-    """The config's ``CrossDomainIoUMetric`` (or a subclass of it, e.g. one
-    adding BDD's drivable mIoU) with its options saying what to compute
-    (e.g. ``class_subsets``); which rows and where predictions go are this
-    evaluation's."""
+    """The config's ``CrossDomainIoUMetric`` (or subclass) with its options
+    (e.g. ``class_subsets``); rows and outputs are this evaluation's."""
     evaluator = cfg.get('test_evaluator')
     metric_type = evaluator.get('type') if isinstance(evaluator,
                                                       dict) else None
@@ -119,26 +112,16 @@ def evaluate_checkpoint(cfg: Config,
                         progress: bool = True,
                         work_dir: Optional[str] = None
                         ) -> Tuple[ModelResult, DomainRun]:
-    """Evaluate one checkpoint on the domains of ``cfg.cross_domain``.
+    """Evaluate ``checkpoint`` on the domains of ``cfg.cross_domain``.
 
     Args:
-        cfg (Config): The checkpoint's config, with a ``cross_domain``
-            section (see :mod:`ibnseg.evaluation.domains`).
-        checkpoint (str): The checkpoint.
         name (str): The model's name in the report.
-        domains (Sequence[str], optional): Domains to evaluate; default all.
-        shifts (Sequence[str]): Appearance shifts; each adds a
-            ``<domain>@<shift>`` row per domain.
-        shift_cfgs (dict[str, dict], optional): Shift name -> transform
-            config; default ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
-        skip_missing (bool): Skip (and report) target domains whose data is
-            missing instead of failing.
+        domains, shifts, shift_cfgs, skip_missing: As
+            :class:`~.loops.MultiDomainTestLoop`'s.
         device (str): Where the model runs (not distributed).
         num_show (int): Samples per row kept for the sample strips.
-        progress (bool): Log progress every 50 batches, counted over all
-            rows.
-        work_dir (str, optional): The Runner's folder (its log); default:
-            a temporary one.
+        progress (bool): Log progress every 50 batches.
+        work_dir (str, optional): The Runner's folder; default temporary.
     """
     shift_cfgs = APPEARANCE_SHIFTS if shift_cfgs is None else shift_cfgs
     loop = dict(type='MultiDomainTestLoop', domains=domains,
@@ -186,11 +169,9 @@ def _file_name(text: str) -> str:
 
 
 def picture_folders(out_dir: str, names: Sequence[str]) -> Dict[str, str]:
-    """Model name -> the folder :func:`write_outputs` puts its pictures in:
-    ``out_dir`` for one model, ``<out_dir>/<model name>/`` for several (the
-    name with characters other than letters, digits and ``.@+-`` replaced
-    by ``_``, so ``..`` stays ``..``: tools check the folders with
-    ``ibnseg.engine.fileio.check_output_names`` before any work)."""
+    """Model name -> its pictures' folder: ``out_dir`` for one model, else
+    ``<out_dir>/<name>`` (characters but letters, digits and ``.@+-`` as
+    ``_``; ``..`` stays, for ``check_output_names`` to refuse)."""
     if len(names) == 1:
         return {names[0]: out_dir}
     return {name: osp.join(out_dir, _file_name(name)) for name in names}
@@ -199,15 +180,9 @@ def picture_folders(out_dir: str, names: Sequence[str]) -> Dict[str, str]:
 def write_outputs(out_dir: str,
                   evaluations: Sequence[Tuple[ModelResult, DomainRun]]
                   ) -> List[str]:
-    """Write the report and each model's pictures under ``out_dir``.
-
-    One model: ``per_class_iou.png`` and ``samples_<row>.png`` next to
-    ``results.{md,json,csv}``; several: the pictures go to
-    ``<out_dir>/<model name>/`` (:func:`picture_folders`).
-
-    Returns:
-        list[str]: The files written.
-    """
+    """Write the report, and ``per_class_iou.png`` and
+    ``samples_<row>.png`` per model (:func:`picture_folders`); returns the
+    files written."""
     paths = list(
         write_report(out_dir, [result for result, _ in evaluations]).values())
     folders = picture_folders(out_dir,

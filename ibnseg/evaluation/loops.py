@@ -1,23 +1,19 @@
 """The one evaluation route: mmengine's ``ValLoop``/``TestLoop`` over each
 row of the config's ``cross_domain`` section (a domain, possibly under an
-appearance shift; see :mod:`.domains`), each with its own dataloader and
-``test_cfg``, into one evaluator, whose metrics mmengine collects and
-computes (``Evaluator.evaluate``). Training validates with
-:class:`MultiDomainValLoop`; ``tools/test.py`` and
-``tools/cross_domain_eval.py`` test with :class:`MultiDomainTestLoop`.
-Without a ``cross_domain`` section they are mmengine's loops.
+appearance shift; :mod:`.domains`), each with its own dataloader and
+``test_cfg``, into one evaluator (mmengine's ``Evaluator.evaluate``).
+Training validates with :class:`MultiDomainValLoop`, ``tools/test.py`` and
+``tools/cross_domain_eval.py`` test with :class:`MultiDomainTestLoop`;
+without a ``cross_domain`` section they are mmengine's loops.
 
-With a ``cross_domain`` section the rows are evaluated with the section's
-dataloaders, so the config's ``val_dataloader``/``test_dataloader`` must be
-the source domain's (its ``val_dataloader``, else its ``dataloader``): the
-Runner and mmseg's inference APIs read them. One that differs is not
-evaluated, and the loop says so with a warning naming it.
+With the section the rows use its dataloaders: the config's
+``val_dataloader``/``test_dataloader`` (read by the Runner and mmseg's
+inference APIs) must be the source domain's ``val_dataloader`` (else
+``dataloader``)/``dataloader``; one that differs is not evaluated, and the
+loop warns, naming it.
 
-While the rows run, hooks see ``runner.val_dataloader``/
-``runner.test_dataloader`` as :class:`RowsLoader`: its length is the
-batches of every row, and the batch index hooks get counts across rows
-(mmengine's log says ``Iter(test) [3/3]`` after 3 batches over 2 domains),
-its other attributes (``dataset``, ``batch_size``) are the current row's.
+While the rows run, ``runner.<stage>_dataloader`` is a :class:`RowsLoader`:
+hooks count batches over all rows and see the current row's ``dataset``.
 """
 import copy
 import logging
@@ -63,10 +59,8 @@ def _build_dataset(row: EvalDomain, dataloader: dict):
 
 
 class RowsLoader:
-    """The dataloaders of an evaluation's rows as the loop's one
-    ``dataloader``: ``len`` is the batches of all rows (mmengine's
-    ``LoggerHook`` and ``IterTimerHook`` count with it), the rest is the
-    row being evaluated (:attr:`current`)."""
+    """The rows' dataloaders as one: ``len`` is the batches of all rows,
+    other attributes are the current row's."""
 
     def __init__(self, loaders: Dict[str, object]):
         self.loaders = loaders
@@ -83,8 +77,7 @@ class RowsLoader:
 
 
 class _MultiDomainLoopMixin:
-    """Runs evaluation rows (domains, shifted domains) through the loop's
-    ``run_iter`` into its evaluator."""
+    """Runs the rows through the loop's ``run_iter`` into its evaluator."""
 
     def _init_rows(self, runner, stage: str, dataloader,
                    domains: Optional[Sequence[str]] = None,
@@ -115,11 +108,9 @@ class _MultiDomainLoopMixin:
 
     def _row_loaders(self, runner, stage: str, subset: Optional[dict] = None,
                      skip_missing: bool = False) -> dict:
-        """Row name -> dataloader, built once per (stage, subset), from the
-        full datasets (built when the loop is: missing data fails at
-        start-up; every row must have the first row's classes). With
-        ``skip_missing`` a target without data is left out with a warning.
-        """
+        """Row name -> dataloader, once per (stage, subset); every row must
+        have the first row's classes. With ``skip_missing`` a target without
+        data is left out with a warning."""
         key = (stage, subset is not None)
         if key in self._loaders:
             return self._loaders[key]
@@ -130,8 +121,7 @@ class _MultiDomainLoopMixin:
             dataloader = copy.deepcopy(
                 row.val_dataloader if stage == 'val' else row.dataloader)
             try:
-                # the full dataset once per stage: the validation's subset
-                # and its final full-split run share it
+                # the subset and the full-split validation share it
                 if (stage, name) not in self._datasets:
                     self._datasets[stage, name] = _build_dataset(
                         row, dataloader)
@@ -166,21 +156,17 @@ class _MultiDomainLoopMixin:
 
     @property
     def targets(self) -> List[str]:
-        """The rows averaged as targets: evaluated clean domains but the
-        source (a shifted row is not another domain)."""
+        """The evaluated clean rows but the source."""
         return [name for name, row in self.rows.items()
                 if row.shift is None and name != self.source
                 and name not in self.skipped]
 
     def _evaluate(self, stage: str, loaders: dict, subset: Optional[dict],
                   losses: dict) -> dict:
-        """``ValLoop.run``/``TestLoop.run`` over the rows, with the same
-        hooks; the metrics are told the rows and targets they get."""
+        """``ValLoop.run``/``TestLoop.run`` over the rows."""
         for metric in self.evaluator.metrics:
             if isinstance(metric, CrossDomainIoUMetric):
                 metric.set_domains(self.source, list(loaders), self.targets)
-        # hooks read runner.<stage>_dataloader and the batch index: counted
-        # over all rows
         self.dataloader = RowsLoader(loaders)
         self.runner.call_hook(f'before_{stage}')
         self.runner.call_hook(f'before_{stage}_epoch')
@@ -220,10 +206,9 @@ class _MultiDomainLoopMixin:
                 for data_batch in loader:
                     self.run_iter(idx, data_batch)
                     idx += 1
-                # Each row's sampler pads its own shard to an equal length
-                # (this rank holds samples rank, rank + world_size, ...);
-                # collect_results drops padding only at the end of the
-                # list, so drop this row's here (one result per sample).
+                # Each row's sampler pads its own shard (this rank holds
+                # samples rank, rank + world_size, ...) and collect_results
+                # drops padding only at the end: drop this row's here.
                 kept = len(range(rank, len(loader.dataset), world_size))
                 for metric, start in zip(self.evaluator.metrics, starts):
                     del metric.results[start + kept:]
@@ -233,22 +218,18 @@ class _MultiDomainLoopMixin:
 
 @LOOPS.register_module()
 class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
-    """mmengine's ``ValLoop`` over every domain of ``cfg.cross_domain``:
-    during training on a seeded subset of each validation split (the
-    domain's ``val_dataloader``, else its ``dataloader``), after the last
-    training iteration and outside training on the full splits (the log
-    says which, with each domain's sample count).
+    """mmengine's ``ValLoop`` over every domain of ``cfg.cross_domain``
+    (its ``val_dataloader``, else ``dataloader``): during training on a
+    seeded subset, after the last iteration on the full splits.
 
     Args:
         runner (Runner): The runner.
-        dataloader (DataLoader | dict): The config's ``val_dataloader``;
-            evaluated only when the config has no ``cross_domain`` section
+        dataloader (DataLoader | dict): The config's ``val_dataloader``
             (module docstring).
-        evaluator (Evaluator | dict | list): The evaluator, e.g. a
-            ``CrossDomainIoUMetric``.
-        subset (dict, optional): ``dict(count=N, seed=S)``: validate on at
-            most N samples per domain during training. None validates on the
-            full splits every time. Defaults to ``dict(count=500, seed=0)``.
+        evaluator (Evaluator | dict | list): E.g. a CrossDomainIoUMetric.
+        subset (dict, optional): ``dict(count=N, seed=S)``: at most N
+            samples per domain during training; None: the full splits.
+            Defaults to ``dict(count=500, seed=0)``.
         fp16 (bool): Validate under autocast. Defaults to False.
     """
 
@@ -265,7 +246,7 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
                 f'seed=<int>) or None, got {subset!r}')
         self.subset = None if subset is None else dict(subset)
         if self.rows is not None:
-            # finds missing data now, not at the first validation
+            # missing data fails now, not at the first validation
             dataloader = self._row_loaders(runner, 'val',
                                            self.subset)[self.source]
         super().__init__(runner, dataloader, evaluator, fp16)
@@ -284,25 +265,22 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
 
 @LOOPS.register_module()
 class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
-    """mmengine's ``TestLoop`` over every domain of ``cfg.cross_domain``
-    (or a selection, each also under appearance shifts: ``--domains``/
-    ``--shifts`` of ``tools/cross_domain_eval.py``), on the full test splits.
+    """mmengine's ``TestLoop`` over the domains of ``cfg.cross_domain``,
+    each also under appearance shifts, on the full test splits.
 
     Args:
         runner (Runner): The runner.
-        dataloader (DataLoader | dict): The config's ``test_dataloader``;
-            evaluated only when the config has no ``cross_domain`` section
+        dataloader (DataLoader | dict): The config's ``test_dataloader``
             (module docstring).
-        evaluator (Evaluator | dict | list): The evaluator, e.g. a
-            ``CrossDomainIoUMetric``.
+        evaluator (Evaluator | dict | list): E.g. a CrossDomainIoUMetric.
         domains (Sequence[str], optional): Domains to evaluate (the source
             among them); default: all of the section.
         shifts (Sequence[str]): Appearance shifts; each adds a
             ``<domain>@<shift>`` row per domain, not averaged as a target.
         shift_cfgs (dict[str, dict], optional): Shift name -> transform
             config; default ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
-        skip_missing (bool): Leave out (with a warning; ``skipped`` says
-            why) target domains whose data is missing instead of failing.
+        skip_missing (bool): Leave out (with a warning, in ``skipped``)
+            target domains whose data is missing instead of failing.
         fp16 (bool): Test under autocast. Defaults to False.
     """
 
@@ -323,9 +301,8 @@ class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
         super().__init__(runner, dataloader, evaluator, fp16)
 
     def evaluated_rows(self) -> Dict[str, dict]:
-        """Row name -> what it is evaluated with, for a report: ``domain``,
-        ``shift``, ``test_cfg``, ``dataset`` (its config) and
-        ``num_samples``; skipped rows are left out."""
+        """Evaluated row name -> its ``domain``, ``shift``, ``test_cfg``,
+        ``dataset`` (config) and ``num_samples``, for a report."""
         return {
             name: dict(domain=self.rows[name].domain,
                        shift=self.rows[name].shift,

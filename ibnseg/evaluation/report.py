@@ -17,7 +17,6 @@ from .metrics.cross_domain_iou_metric import (CLASS_IOU, DROP,
                                               SUMMARY_METRICS, TARGET_MEAN)
 
 ROW_LABELS = {TARGET_MEAN: 'target mean', DROP: 'drop (source - target)'}
-#: Column titles of the domain-generalisation tables' summary columns.
 DG_COLUMNS = {TARGET_MEAN: 'target mean', DROP: 'drop'}
 
 
@@ -36,9 +35,8 @@ class ModelResult:
             :mod:`.metrics.cross_domain_iou_metric`).
         shifted (dict[str, tuple[str, str]]): Row -> (domain, appearance
             shift) for the shifted rows.
-        details (dict): Anything else for ``results.json`` (test settings,
-            sample counts, skipped domains, shifts, cfg options);
-            ``targets``, when given, lists the target domains.
+        details (dict): Anything else for ``results.json``; ``targets``,
+            when given, lists the target domains.
     """
     name: str
     config: str
@@ -59,8 +57,7 @@ class ModelResult:
 
     @property
     def targets(self) -> List[str]:
-        """The target domains: ``details['targets']`` (the loop's), else
-        every clean row but the source."""
+        """``details['targets']``, else every clean row but the source."""
         if 'targets' in self.details:
             return list(self.details['targets'])
         return [r for r in self.rows
@@ -68,8 +65,7 @@ class ModelResult:
 
     @property
     def subset_metrics(self) -> List[str]:
-        """Names of the class-subset metrics in the scores (``mIoU16``,
-        ``mIoU13``), in the metric's order; empty without class subsets."""
+        """The class-subset metrics in the scores (``mIoU16``, ...)."""
         known = (*SUMMARY_METRICS, CLASS_IOU)
         return [name for name in self.scores.get(self.source, {})
                 if name not in known]
@@ -119,10 +115,9 @@ def _fmt(value: Optional[float]) -> str:
 
 
 def summary_table(results: Sequence[ModelResult]) -> str:
-    """The IBN-Net paper's Table 4: one row per (train domain, test domain),
-    then the target mean and the source-to-target drop, then any
-    appearance-shifted rows; a column group per model: mIoU, any
-    class-subset metrics (mIoU16, mIoU13), aAcc."""
+    """The IBN-Net paper's Table 4: a row per (train, test) domain, the
+    target mean, the drop, the shifted rows; per model its
+    :attr:`~ModelResult.table_metrics`."""
     keys = {}  # (train, test row) -> label, in first-seen order
     for result in results:
         for row in result.summary_rows:
@@ -140,8 +135,8 @@ def summary_table(results: Sequence[ModelResult]) -> str:
 
 def _dg_markdown(first: str, group: Sequence[ModelResult],
                  lines: Sequence[Tuple[str, ModelResult, str]]) -> str:
-    """:func:`dg_table`'s columns for ``group`` (one source's models; their
-    targets in first-seen order), a line per ``(label, model, metric)``."""
+    """A column per domain of ``group`` (one source's models), the target
+    mean and the drop; a line per ``(label, model, metric)``."""
     targets = dict.fromkeys(t for r in group for t in r.targets)
     columns = [group[0].source, *targets, TARGET_MEAN, DROP]
     rows = []
@@ -158,25 +153,16 @@ def _dg_markdown(first: str, group: Sequence[ModelResult],
 
 
 def dg_table(result: ModelResult) -> str:
-    """One checkpoint as the DG papers lay it out: a column per domain
-    (source, each target), the target mean and the drop; a row per metric
-    (mIoU, any class subsets, mAcc, aAcc). Appearance-shifted rows are
-    not targets and stay in :func:`summary_table`."""
+    """One checkpoint in the DG papers' layout: a row per metric."""
     metrics = ['mIoU', *result.subset_metrics, 'mAcc', 'aAcc']
     return _dg_markdown('metric', [result], [(m, result, m) for m in metrics])
 
 
 def dg_comparison_tables(results: Sequence[ModelResult]
                          ) -> List[Tuple[str, str, str]]:
-    """Several checkpoints side by side, as the DG papers print them: a
-    row per model (e.g. ResNet-50 / IBN-a / IBN-b), a column per domain,
-    the target mean and the drop; one table per training domain (GTA5 and
-    SYNTHIA models are not compared) and metric: mIoU, then the class
-    subsets the models of that source have (mIoU16, mIoU13).
-
-    Returns:
-        list[tuple[str, str, str]]: ``(source, metric, table)``.
-    """
+    """Several checkpoints in the DG papers' layout, a row per model: one
+    ``(source, metric, table)`` per training domain and metric (mIoU, the
+    class subsets)."""
     tables = []
     for source in dict.fromkeys(r.source for r in results):
         group = [r for r in results if r.source == source]
@@ -198,9 +184,8 @@ def per_class_table(result: ModelResult) -> str:
 
 
 def markdown_report(results: Sequence[ModelResult]) -> str:
-    """The whole Markdown report: for several checkpoints the DG papers'
-    comparison (models by rows, target domains by columns), the Table-4
-    style table, then per checkpoint its targets and per-class IoU."""
+    """The Markdown report: the DG comparison (several checkpoints), the
+    Table-4 style table, per checkpoint its targets and per-class IoU."""
     parts = ['# Cross-domain evaluation', '']
     if len(results) > 1:
         for source, metric, table in dg_comparison_tables(results):
@@ -234,8 +219,8 @@ def results_json(results: Sequence[ModelResult]) -> str:
 
 
 def results_csv(results: Sequence[ModelResult]) -> str:
-    """One line per (model, row): summary metrics, the class-subset metrics
-    of every model (empty for the others), then per-class IoU."""
+    """A line per (model, row): summary and class-subset metrics (empty
+    where a model lacks one), per-class IoU."""
     classes = results[0].classes if results else []
     metrics = dict.fromkeys(
         [*SUMMARY_METRICS, *(m for r in results for m in r.subset_metrics)])
@@ -256,12 +241,7 @@ def results_csv(results: Sequence[ModelResult]) -> str:
 
 
 def write_report(out_dir: str, results: Sequence[ModelResult]) -> dict:
-    """Write ``results.md``, ``results.json`` and ``results.csv``, each
-    atomically.
-
-    Returns:
-        dict[str, str]: Kind ('md', 'json', 'csv') -> path written.
-    """
+    """Write ``results.{md,json,csv}`` atomically; returns kind -> path."""
     texts = dict(md=markdown_report(results), json=results_json(results),
                  csv=results_csv(results))
     paths = {kind: osp.join(out_dir, f'results.{kind}') for kind in texts}

@@ -1,9 +1,6 @@
-"""Pictures of a cross-domain evaluation: per-class IoU bars and sample
-strips (image | ground truth | prediction, in the dataset's palette).
-
-Both are written atomically as PNG. Matplotlib is used through its object
-API with the Agg canvas, so no global backend is switched.
-"""
+"""Pictures of a cross-domain evaluation, written atomically as PNG: per-class
+IoU bars (matplotlib's object API: no global backend is switched) and sample
+strips (image | ground truth | prediction)."""
 import io
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -27,26 +24,13 @@ class DomainSample:
     pred: np.ndarray
 
 
-def _write_png(path: str, image_rgb: np.ndarray) -> None:
-    ok, encoded = cv2.imencode('.png', image_rgb[..., ::-1])
-    if not ok:
-        raise RuntimeError(f'could not encode {path} as PNG')
-    atomic_write(path, encoded.tobytes())
-
-
 def plot_per_class_iou(path: str,
                        classes: Sequence[str],
                        series: dict,
                        title: str = '') -> None:
-    """Grouped bars of per-class IoU, one colour per domain.
-
-    Args:
-        path (str): PNG to write.
-        classes (Sequence[str]): Class names (x axis).
-        series (dict[str, Sequence[float | None]]): Legend label -> IoU (%)
-            per class, e.g. ``{'cityscapes (source)': [...], 'gta5':
-            [...]}``. NaN/None (class absent) draws no bar.
-    """
+    """Write grouped bars of per-class IoU to ``path``: ``series`` maps a
+    legend label to the IoU (%) per class of ``classes`` (None/NaN: no
+    bar)."""
     figure = Figure(figsize=(max(8, 0.6 * len(classes)), 4.5), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -72,8 +56,8 @@ def plot_per_class_iou(path: str,
 
 def colorize(label: np.ndarray, palette: Sequence[Sequence[int]],
              ignore_color=(0, 0, 0)) -> np.ndarray:
-    """An RGB image of a class-index map; indices without a colour (the
-    ignore index) get ``ignore_color``."""
+    """An RGB image of a class-index map; indices without a colour get
+    ``ignore_color``."""
     lookup = np.zeros((256, 3), dtype=np.uint8)
     lookup[:] = ignore_color
     colors = np.asarray(palette, dtype=np.uint8)[:256]
@@ -92,18 +76,8 @@ def sample_strip(samples: Sequence,
                  palette: Optional[Sequence[Sequence[int]]] = None,
                  height: int = 192,
                  title: str = '') -> np.ndarray:
-    """Stack samples as rows of image | ground truth | prediction.
-
-    Args:
-        samples (Sequence[DomainSample]): Images (RGB) with ground truth
-            and prediction (class indices) of the same height and width.
-        palette: RGB colour per class; default the Cityscapes palette.
-        height (int): Height of each row in pixels.
-        title (str): Written above the column headers.
-
-    Returns:
-        np.ndarray: The RGB strip.
-    """
+    """An RGB image of ``samples`` (:class:`DomainSample`), a row each,
+    ``height`` pixels high, in ``palette`` (default Cityscapes')."""
     if not samples:
         raise ValueError('sample_strip: no samples to show')
     palette = get_palette('cityscapes') if palette is None else palette
@@ -137,4 +111,5 @@ def sample_strip(samples: Sequence,
 def write_sample_strip(path: str, samples: Sequence, palette=None,
                        title: str = '') -> None:
     """Write :func:`sample_strip` as a PNG."""
-    _write_png(path, sample_strip(samples, palette, title=title))
+    strip = sample_strip(samples, palette, title=title)
+    atomic_write(path, cv2.imencode('.png', strip[..., ::-1])[1].tobytes())

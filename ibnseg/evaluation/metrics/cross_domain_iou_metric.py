@@ -1,24 +1,15 @@
-"""IoU metric of several domains in one pass: each sample names its domain
-in ``metainfo['domain']`` (``PackDomainSegInputs``, which the
-``cross_domain`` section puts at the end of each domain's pipeline).
+"""IoU of several domains in one pass: each sample names its domain in
+``metainfo['domain']`` (``PackDomainSegInputs``, which the ``cross_domain``
+section puts at the end of each domain's pipeline).
 
-Keys returned by :meth:`CrossDomainIoUMetric.compute_metrics` (percent, not
-rounded, so they agree with the official evaluation to float precision;
-build them with :func:`metric_key`):
-
-- ``<domain>/aAcc``, ``<domain>/mIoU``, ``<domain>/mAcc`` for every domain;
-- ``<domain>/IoU.<class>`` per class when ``classwise=True`` (NaN for a class
-  absent from both ground truth and prediction, as in mmseg's ``IoUMetric``);
-- ``<domain>/<subset>`` for each of the ``class_subsets`` option's names:
-  the mean IoU over that subset of classes, skipping NaN (e.g.
-  ``synthia/mIoU16``, the 16 classes SYNTHIA shares with Cityscapes);
-- ``target/<m>``: the mean of ``<m>`` over the target domains, and
-  ``drop/<m>``: source minus that mean, for ``m`` in aAcc, mIoU, mAcc and
-  the class subsets (left out when only the source was evaluated).
-
-Reports read the same numbers, structured, from the metric's ``scores``:
-``{domain: {aAcc, mIoU, mAcc, IoU: [per class], <subset>...}, 'target':
-{aAcc, mIoU, mAcc, <subset>...}, 'drop': {...}}``.
+Flat keys (:func:`metric_key`; percent, unrounded, as mmseg computes them):
+``<domain>/{aAcc,mIoU,mAcc}``, ``<domain>/IoU.<class>`` (``classwise``; NaN
+for a class absent from ground truth and prediction), ``<domain>/<subset>``
+per ``class_subsets`` name (mean IoU of those classes, NaN skipped), and,
+when a target was evaluated, ``target/<m>`` (mean over the targets) and
+``drop/<m>`` (source minus that mean). Reports read the same numbers from
+``scores``: ``{domain: {aAcc, mIoU, mAcc, IoU: [per class], <subset>...},
+'target': {...}, 'drop': {...}}``.
 """
 import os.path as osp
 from collections import Counter, OrderedDict
@@ -36,8 +27,7 @@ from mmseg.registry import METRICS
 SUMMARY_METRICS = ('aAcc', 'mIoU', 'mAcc')
 TARGET_MEAN = 'target'
 DROP = 'drop'
-#: Per-class entry of a row of ``scores``; neither it nor the summary
-#: metrics can name a class subset.
+#: Per-class entry of a row of ``scores``.
 CLASS_IOU = 'IoU'
 _PIPELINE_HINT = ("end the domain's val/test pipeline with "
                   "dict(type='PackDomainSegInputs', domain='<name>')")
@@ -51,10 +41,8 @@ def metric_key(domain: str, name: str, class_name: Optional[str] = None):
 
 
 def check_domain_name(domain) -> str:
-    """Raise unless ``domain`` can be used as a metric-key prefix and as
-    the name of a folder inside ``output_dir`` (``tools/test.py --out``):
-    ``.`` and ``..`` would put a domain's predictions beside the others' or
-    outside the folder."""
+    """Raise unless ``domain`` can prefix metric keys and name a folder
+    inside ``output_dir`` (``.`` and ``..`` would leave it)."""
     if not isinstance(domain, str) or not domain or '/' in domain or \
             domain in ('.', '..'):
         raise ValueError(f"domain names must be non-empty strings without "
@@ -67,8 +55,7 @@ def check_domain_name(domain) -> str:
 
 
 def check_class_subsets(class_subsets) -> Dict[str, tuple]:
-    """The ``class_subsets`` option checked (its class names against the
-    dataset's later): ``{metric name: tuple of class names}``, in order."""
+    """``class_subsets`` checked: ``{metric name: tuple of class names}``."""
     if class_subsets is None:
         return OrderedDict()
     if not isinstance(class_subsets, dict):
@@ -97,8 +84,7 @@ def check_class_subsets(class_subsets) -> Dict[str, tuple]:
 
 def _subset_indices(class_names: Sequence[str],
                     class_subsets: Dict[str, tuple]) -> Dict[str, List[int]]:
-    """Subset name -> the indices of its classes in ``class_names``;
-    a class the dataset does not have is an error."""
+    """Subset name -> the indices of its classes in ``class_names``."""
     class_names = list(class_names)
     for name, classes in class_subsets.items():
         unknown = [c for c in classes if c not in class_names]
@@ -112,13 +98,9 @@ def _subset_indices(class_names: Sequence[str],
 
 
 def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
-    """aAcc, per-class IoU and Acc (fractions) of one confusion matrix.
-
-    The areas mmseg's ``IoUMetric.intersect_and_union`` would sum are read
-    off the matrix, and mmseg's own ``total_area_to_metrics`` turns them into
-    metrics, so the numbers are mmseg's by construction (in float64: mmseg's
-    float32 histograms lose exactness past 2**24 pixels per class).
-    """
+    """aAcc, per-class IoU and Acc (fractions) of one confusion matrix, by
+    mmseg's ``total_area_to_metrics`` on the areas read off the matrix (in
+    float64: float32 areas lose exactness past 2**24 pixels per class)."""
     confusion = confusion.to(torch.float64)
     area_intersect = confusion.diagonal()
     area_label = confusion.sum(dim=1)
@@ -131,47 +113,31 @@ def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
 @METRICS.register_module()
 class CrossDomainIoUMetric(BaseMetric):
     """Per-domain IoU, the target mean and the source-to-target drop (keys:
-    see the module docstring); a batch may mix domains and image sizes.
+    module docstring); a batch may mix domains and image sizes.
 
     Args:
-        source_domain (str): The domain the model was trained on, the drop's
-            reference; it must be among the evaluated domains.
-        domains (Sequence[str], optional): The domains, in report order.
-            A sample of another domain is an error, and so is a listed
-            domain that got no sample. Defaults to None: the source first,
-            then the others in the order their first sample arrived.
+        source_domain (str): The domain trained on, the drop's reference.
+        domains (Sequence[str], optional): The domains in report order; a
+            sample of another one, or a listed one without samples, is an
+            error. Default: the source, then others as they arrive.
         target_domains (Sequence[str], optional): The domains averaged into
-            ``target/*``. Defaults to None: every evaluated domain but the
-            source; set it when some are not targets (e.g. the source under
-            an appearance shift).
-        ignore_index (int): Ground-truth value not evaluated. Defaults to 255.
-        classwise (bool): Whether to return ``<domain>/IoU.<class>`` keys.
-            Defaults to True.
-        class_subsets (dict[str, list[str]], optional): Extra mean-IoU
-            metrics over subsets of the classes, by metric name, e.g.
-            ``dict(mIoU16=[16 class names], mIoU13=[13 class names])`` for a
-            SYNTHIA-trained model (configs/_base_/datasets/synthia_to_cbm.py).
-            Every name must be a class of the dataset (checked when the
-            evaluator is given the dataset's classes). Defaults to None.
-        output_dir (str, optional): Where to write each prediction as
-            mmseg's ``IoUMetric`` does (``<image name>.png``, class indices
-            at the image's size, plus 1 for a ``reduce_zero_label``
-            dataset), but in ``<output_dir>/<domain>/``, so that images of
-            the same name in two domains (e.g. a domain and the same images
-            under an appearance shift) do not overwrite each other.
-            ``tools/test.py --out`` sets it. Defaults to None: no files.
-        format_only (bool): Only write the predictions (needs
-            ``output_dir``; for a test set without ground truth): no ground
-            truth is read and :meth:`compute_metrics` returns ``{}``, as in
-            mmseg's ``IoUMetric``. Defaults to False.
-        keep_results (bool): Set by mmseg's ``tools/test.py --out``; no
-            effect, as in mmseg's ``IoUMetric``. Defaults to False.
-        collect_device (str): Device used to collect results across ranks,
-            'cpu' or 'gpu'. Defaults to 'cpu'.
-        collect_dir (str, optional): Folder for collecting results across
-            ranks when ``collect_device='cpu'``. Defaults to None.
-        prefix (str, optional): Prefix mmengine adds to every key. Defaults
-            to None.
+            ``target/*``. Default: every evaluated domain but the source.
+        ignore_index (int): Ground truth not evaluated. Defaults to 255.
+        classwise (bool): Return ``<domain>/IoU.<class>``. Defaults to True.
+        class_subsets (dict[str, list[str]], optional): Extra mean IoUs over
+            classes of the dataset, by name, e.g. SYNTHIA's
+            ``dict(mIoU16=[...], mIoU13=[...])``. Defaults to None.
+        output_dir (str, optional): Write predictions as mmseg's
+            ``IoUMetric`` does, in ``<output_dir>/<domain>/`` (so equal
+            file names of two domains stay apart). Defaults to None.
+        format_only (bool): Only write predictions (needs ``output_dir``);
+            no metrics. Defaults to False.
+        keep_results (bool): Set by ``tools/test.py --out``; no effect, as
+            in mmseg's ``IoUMetric``. Defaults to False.
+        collect_device (str): 'cpu' or 'gpu'. Defaults to 'cpu'.
+        collect_dir (str, optional): mmengine's folder for collecting on
+            'cpu'. Defaults to None.
+        prefix (str, optional): Prefix of every key. Defaults to None.
     """
 
     def __init__(self,
@@ -202,7 +168,7 @@ class CrossDomainIoUMetric(BaseMetric):
                              'output_dir, the folder the predictions go to')
         self.output_dir = output_dir
         self.format_only = format_only
-        self.keep_results = keep_results  # no effect, see the docstring
+        self.keep_results = keep_results
         if output_dir and is_main_process():
             mkdir_or_exist(output_dir)
 
@@ -210,8 +176,7 @@ class CrossDomainIoUMetric(BaseMetric):
                     source_domain: str,
                     domains: Optional[Sequence[str]] = None,
                     target_domains: Optional[Sequence[str]] = None) -> None:
-        """Set (and check) the ``__init__`` arguments of these names; the
-        multi-domain loops call it with the rows they evaluate."""
+        """Set the ``__init__`` options of these names (the loops do)."""
         self.source_domain = check_domain_name(source_domain)
         self.domains = self._check_names('domains', domains)
         self.target_domains = self._check_names('target_domains',
@@ -241,15 +206,14 @@ class CrossDomainIoUMetric(BaseMetric):
 
     @BaseMetric.dataset_meta.setter
     def dataset_meta(self, dataset_meta: dict) -> None:
-        # set when the loop is built: a class subset naming a class the
-        # dataset lacks fails at start-up, not at the first evaluation
+        # set when the loop is built: a bad class subset fails at start-up
         if dataset_meta and 'classes' in dataset_meta:
             _subset_indices(dataset_meta['classes'], self.class_subsets)
         self._dataset_meta = dataset_meta
 
     @property
     def metric_names(self) -> List[str]:
-        """A row's summary metrics: aAcc, mIoU, mAcc, the class subsets."""
+        """A row's summary metrics."""
         return [*SUMMARY_METRICS, *self.class_subsets]
 
     @property
@@ -261,12 +225,9 @@ class CrossDomainIoUMetric(BaseMetric):
         return len(self.dataset_meta['classes'])
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Add a ``(domain, confusion)`` pair per sample (a ``(C, C)`` int64
-        matrix, rows: ground truth), from one ``torch.bincount`` of the
-        batch's ``sample * C * C + label * C + prediction`` codes. One entry
-        per sample: ``collect_results`` drops the distributed sampler's
-        padding by count. With ``format_only``, the domain alone.
-        """
+        """One ``(domain, confusion)`` result per sample (``(C, C)`` int64,
+        rows: ground truth), from one ``bincount`` over the batch; with
+        ``format_only`` the domain alone."""
         if not data_samples:
             return
         num_classes = self.num_classes
@@ -298,8 +259,6 @@ class CrossDomainIoUMetric(BaseMetric):
                            data_samples: Sequence[dict]) -> None:
         """mmseg's ``IoUMetric(format_only=True)`` in each domain's folder."""
         for domain in dict.fromkeys(domains):
-            # set_domains checked the names when given; samples may carry
-            # others when they were not
             folder = osp.join(self.output_dir, check_domain_name(domain))
             # on every rank: IoUMetric makes its folder on rank 0 only
             mkdir_or_exist(folder)
@@ -350,8 +309,7 @@ class CrossDomainIoUMetric(BaseMetric):
 
     def _check_values(self, pred, label, sample_index, data_samples,
                       num_classes):
-        """Refuse class indices that would silently fall out of the counts,
-        in one reduction over the batch (the culprit is found on failure)."""
+        """Refuse class indices that would fall out of the counts."""
         bad_pred = (pred < 0) | (pred >= num_classes)
         if bad_pred.any():
             first = int(bad_pred.nonzero()[0, 0])
@@ -401,8 +359,7 @@ class CrossDomainIoUMetric(BaseMetric):
         return metrics
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """The flat keys (see the module docstring) of the gathered
-        ``(domain, confusion)`` pairs; empty with ``format_only``."""
+        """The flat keys of the results; empty with ``format_only``."""
         if self.format_only:
             print_log(
                 'predictions written to ' + ', '.join(
@@ -415,7 +372,6 @@ class CrossDomainIoUMetric(BaseMetric):
                       logger='current')
         confusions: Dict[str, torch.Tensor] = OrderedDict()
         for domain, confusion in results:
-            # a new tensor: the gathered results are left as they are
             confusions[domain] = confusions.get(domain, 0) + confusion
         order = self.domain_order(list(confusions))
         subsets = _subset_indices(self.dataset_meta['classes'],
@@ -432,11 +388,6 @@ class CrossDomainIoUMetric(BaseMetric):
             scores[TARGET_MEAN] = means
             scores[DROP] = {n: source[n] - m for n, m in means.items()}
         self.scores = scores
-        return self.flat_metrics(scores)
-
-    def flat_metrics(self, scores: Dict[str, dict]) -> Dict[str, float]:
-        """mmengine's flat keys (see the module docstring) of ``scores``,
-        for the logger; reports read the structured ``scores``."""
         metrics = {}
         class_names = self.dataset_meta['classes']
         for row, summary in scores.items():
@@ -450,8 +401,8 @@ class CrossDomainIoUMetric(BaseMetric):
     @staticmethod
     def _summarize(confusion: torch.Tensor,
                    subsets: Dict[str, List[int]]) -> dict:
-        """Percent values like mmseg's (means skip NaN classes), unrounded;
-        ``subsets``: the class subsets' class indices."""
+        """Percent values (means skip NaN classes); ``subsets``: class
+        indices of each class subset."""
         ret = confusion_to_metrics(confusion)
         iou, acc = ret['IoU'] * 100, ret['Acc'] * 100
         summary = dict(
