@@ -4,7 +4,6 @@ import copy
 import itertools
 import math
 import os
-import re
 
 import numpy as np
 import pytest
@@ -22,7 +21,6 @@ from PIL import Image
 
 import ibnseg  # noqa: F401  (registers the metric)
 from ibnseg.evaluation import CrossDomainIoUMetric, metric_key
-from tests.helpers.distributed import run_distributed
 
 CLASSES = CityscapesDataset.METAINFO['classes']
 NUM_CLASSES = len(CLASSES)
@@ -67,6 +65,14 @@ def interleave(*domains):
     """Mix the domains' samples so that batches hold several domains."""
     return [s for group in itertools.zip_longest(*domains) for s in group
             if s is not None]
+
+
+def seg_data_sample(domain, img_path, pred):
+    """A SegDataSample as a model's test_step returns it."""
+    data_sample = SegDataSample(
+        metainfo=dict(domain=domain, img_path=img_path))
+    data_sample.pred_sem_seg = PixelData(data=pred)
+    return data_sample
 
 
 def as_data_sample(sample):
@@ -198,32 +204,6 @@ def test_target_mean_and_drop():
     assert set(alone) == {'gta5/aAcc', 'gta5/mIoU', 'gta5/mAcc'}
 
 
-def test_through_mmengine_evaluator_with_seg_data_samples(domains):
-    """The path of mmengine's ValLoop: SegDataSample -> Evaluator."""
-    evaluator = Evaluator(
-        METRICS.build(
-            dict(type='CrossDomainIoUMetric', source_domain='cityscapes')))
-    evaluator.dataset_meta = dict(classes=CLASSES)
-    mixed = interleave(domains['cityscapes'], domains['gta5'])
-    for start in range(0, len(mixed), 2):
-        batch = []
-        for sample in mixed[start:start + 2]:
-            data_sample = SegDataSample(
-                metainfo=dict(domain=sample['domain'],
-                              img_path=sample['img_path']))
-            data_sample.pred_sem_seg = PixelData(
-                data=torch.from_numpy(sample['pred'])[None])
-            data_sample.gt_sem_seg = PixelData(
-                data=torch.from_numpy(sample['gt'])[None])
-            batch.append(data_sample)
-        evaluator.process(batch, {})
-    metrics = evaluator.evaluate(len(mixed))
-    _, direct = run_metric(mixed, 1, source_domain='cityscapes')
-    assert metrics.keys() == direct.keys()
-    np.testing.assert_allclose(
-        list(metrics.values()), list(direct.values()), equal_nan=True)
-
-
 def _sample(domain='a', pred=((0, 1), ), gt=((0, 1), ), **extra):
     return dict(
         domain=domain,
@@ -272,36 +252,17 @@ def test_missing_domains_are_errors():
     (dict(source_domain='a', domains=['b']), r"\['a'\] not in domains"),
     (dict(source_domain='a', domains='ab'), 'list of domain names'),
     (dict(source_domain='a', target_domains=['a']), 'cannot also be'),
+    # predictions go to <output_dir>/<domain>/: '..' would leave it, '.'
+    # be among the other domains' folders
+    (dict(source_domain='a', domains=['a', '..'], output_dir='out'),
+     r"other than '.' and '..', got '\.\.'"),
+    (dict(source_domain='a', domains=['a', '.'], output_dir='out'),
+     r"other than '.' and '..', got '\.'"),
+    (dict(source_domain='a', format_only=True), 'format_only.*output_dir'),
 ])
 def test_bad_options(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         CrossDomainIoUMetric(**kwargs)
-
-
-def _evaluate_shard(samples):
-    """This rank's share of a 2-process evaluation, as DefaultSampler
-    splits it: padded to a multiple of the world size, then every
-    world_size-th index."""
-    rank = torch.distributed.get_rank()
-    world_size = torch.distributed.get_world_size()
-    total = math.ceil(len(samples) / world_size) * world_size
-    indices = (list(range(len(samples))) * 2)[:total][rank::world_size]
-    metric = CrossDomainIoUMetric(source_domain='cityscapes')
-    metric.dataset_meta = dict(classes=CLASSES)
-    for start in range(0, len(indices), 2):
-        metric.process({}, [
-            as_data_sample(samples[i]) for i in indices[start:start + 2]])
-    return metric.evaluate(len(samples))
-
-
-@pytest.mark.slow
-def test_distributed_collection_drops_only_padding(domains, tmp_path):
-    mixed = interleave(domains['cityscapes'], domains['gta5'])  # 9: padded
-    distributed = run_distributed(_evaluate_shard, (mixed, ), tmp_path)
-    _, single = run_metric(mixed, 2, source_domain='cityscapes')
-    assert distributed.keys() == single.keys()
-    np.testing.assert_allclose(
-        list(distributed.values()), list(single.values()), equal_nan=True)
 
 
 def read_label_png(path):
@@ -331,65 +292,24 @@ def test_output_dir_writes_a_png_per_sample_in_its_domain_folder(
             np.testing.assert_array_equal(written, sample['pred'])
 
 
-def test_same_image_names_in_two_domains_do_not_overwrite(tmp_path):
-    metric = _metric(output_dir=str(tmp_path))
-    both = [[0, 1], [1, 0]]
-    metric.process({}, [_sample('a', pred=both, gt=both),
-                        _sample('b', pred=[[2, 2], [2, 2]], gt=both)])
-    assert read_label_png(tmp_path / 'a' / 'x.png')[0].tolist() == both
-    assert read_label_png(tmp_path / 'b' / 'x.png')[0].tolist() == [[2, 2],
-                                                                    [2, 2]]
-
-
-def test_format_only_writes_predictions_and_computes_nothing(tmp_path):
-    """For a test set without ground truth: files only, no metrics."""
-    metric = _metric(output_dir=str(tmp_path), format_only=True)
-    no_gt = [dict(domain=d, img_path=f'/data/{d}/img_{i}.jpg',
-                  pred_sem_seg=dict(data=torch.full((1, 2, 3), i)))
-             for d in ('a', 'b') for i in range(2)]
-    metric.process({}, no_gt[:3])
-    metric.process({}, no_gt[3:])
-    assert metric.compute_metrics(metric.results) == {}
-    for domain in ('a', 'b'):
-        assert sorted(os.listdir(tmp_path / domain)) == ['img_0.png',
-                                                         'img_1.png']
-        written, _ = read_label_png(tmp_path / domain / 'img_1.png')
-        np.testing.assert_array_equal(written, np.ones((2, 3)))
-
-
-def test_format_only_through_the_evaluator_reports_no_metrics(tmp_path):
+def test_format_only_writes_each_domains_predictions_apart(tmp_path):
+    """A test set without ground truth, through mmengine's Evaluator: files
+    only, in <output_dir>/<domain>/ (equal names stay apart), no metrics."""
     evaluator = Evaluator(
         METRICS.build(
             dict(type='CrossDomainIoUMetric', source_domain='a',
                  domains=['a', 'b'], output_dir=str(tmp_path),
                  format_only=True)))
     evaluator.dataset_meta = dict(classes=('c0', 'c1', 'c2'))
-    batch = []
-    for domain in ('a', 'b'):
-        data_sample = SegDataSample(
-            metainfo=dict(domain=domain, img_path=f'{domain}.png'))
-        data_sample.pred_sem_seg = PixelData(data=torch.ones(1, 4, 5))
-        batch.append(data_sample)
-    evaluator.process(batch, {})
-    assert evaluator.evaluate(2) == {}
-    assert os.path.isfile(tmp_path / 'a' / 'a.png')
-    assert os.path.isfile(tmp_path / 'b' / 'b.png')
-
-
-@pytest.mark.parametrize('name', ['..', '.'])
-def test_a_domain_named_dot_or_dot_dot_is_refused_when_built(name, tmp_path):
-    """Predictions go to <output_dir>/<domain>/ (tools/test.py --out): '..'
-    would put them outside it, '.' among the other domains' folders."""
-    out = tmp_path / 'out'
-    with pytest.raises(ValueError, match=f"other than '.' and '..', got "
-                       f"'{re.escape(name)}'"):
-        METRICS.build(dict(type='CrossDomainIoUMetric', source_domain='a',
-                           domains=['a', name], output_dir=str(out)))
-
-
-def test_format_only_needs_output_dir():
-    with pytest.raises(ValueError, match='format_only.*output_dir'):
-        _metric(format_only=True)
+    batch = [seg_data_sample(d, f'/{d}/{i}.jpg', torch.full((1, 2, 3), v + i))
+             for v, d in enumerate(('a', 'b')) for i in range(2)]
+    evaluator.process(batch[:3], {})
+    evaluator.process(batch[3:], {})
+    assert evaluator.evaluate(4) == {}
+    for value, domain in enumerate(('a', 'b')):
+        assert sorted(os.listdir(tmp_path / domain)) == ['0.png', '1.png']
+        written, _ = read_label_png(tmp_path / domain / '1.png')
+        np.testing.assert_array_equal(written, np.full((2, 3), value + 1))
 
 
 # SYNTHIA's evaluation classes (the DG literature's mIoU16 / mIoU13),

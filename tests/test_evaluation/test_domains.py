@@ -6,12 +6,12 @@ import pytest
 from mmengine.config import ConfigDict
 
 from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
-from ibnseg.evaluation import (cross_domain_evaluator,
-                               parse_cross_domain, select_domains,
-                               tag_domain, with_shift)
+from ibnseg.evaluation import (cross_domain_evaluator, evaluation_rows,
+                               parse_cross_domain, tag_domain, with_shift)
 from tests.helpers.tiny_setup import cross_domain_section
 
 ROOTS = dict(cityscapes='data/cityscapes', gta5='data/gta5')
+SECTION = cross_domain_section(ROOTS)
 
 
 def pipeline_of(domain):
@@ -53,6 +53,9 @@ def test_parse_keeps_order_and_tags_every_domain():
 
 @pytest.mark.parametrize('section, message', [
     (None, 'x.py has no cross_domain section'),
+    ((SECTION, ['cityscapes', 'bdd']), '--domains bdd: not in'),
+    ((SECTION, ['gta5']), "--domains must include the source domain "
+     "'cityscapes'"),
     (dict(source='a', domains={}), 'non-empty dict'),
     (dict(source='b', domains=dict(a=dict(dataloader={}))),
      "source 'b' is not one of"),
@@ -65,9 +68,11 @@ def test_parse_keeps_order_and_tags_every_domain():
     (dict(source='a@b', domains={'a@b': dict(dataloader={})}),
      "may not contain '@'"),
 ])
-def test_parse_errors_say_what_to_fix(section, message):
+def test_errors_say_what_to_fix(section, message):
+    section, domains = section if isinstance(section, tuple) else (section,
+                                                                   None)
     with pytest.raises(ValueError, match=message):
-        parse_cross_domain(section, 'x.py')
+        evaluation_rows(section, 'x.py', domains)
 
 
 def test_shifted_row_inserts_the_shift_after_loading():
@@ -83,16 +88,12 @@ def test_shifted_row_inserts_the_shift_after_loading():
         with_shift(domains['gta5'], 'nope', APPEARANCE_SHIFTS)
 
 
-def test_select_domains():
-    source, domains = parse_cross_domain(cross_domain_section(ROOTS))
-    assert [d.name for d in select_domains(source, domains, None, 'x.py')
-            ] == ['cityscapes', 'gta5']
-    assert [d.name for d in select_domains(source, domains, ['cityscapes'],
-                                           'x.py')] == ['cityscapes']
-    with pytest.raises(ValueError, match='--domains bdd: not in'):
-        select_domains(source, domains, ['cityscapes', 'bdd'], 'x.py')
-    with pytest.raises(ValueError, match="source domain 'cityscapes'"):
-        select_domains(source, domains, ['gta5'], 'x.py')
+def test_rows_are_the_selected_domains_then_their_shifts():
+    source, rows = evaluation_rows(SECTION, 'x.py', ['cityscapes'],
+                                   ['grey', 'blur2'])
+    assert source == 'cityscapes'
+    assert [r.name for r in rows] == ['cityscapes', 'cityscapes@grey',
+                                      'cityscapes@blur2']
 
 
 def test_evaluator_and_validation_loaders():

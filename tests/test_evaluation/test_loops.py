@@ -15,7 +15,8 @@ from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
 from ibnseg.datasets.subsets import seeded_subset, select_subset
-from ibnseg.evaluation import cross_domain_evaluator, evaluate_checkpoint
+from ibnseg.evaluation import (cross_domain_evaluator, evaluate_checkpoint,
+                               loops)
 from tests.helpers.tiny_setup import (IMAGE_SIZE, cross_domain_section,
                                       make_domains, save_checkpoint,
                                       tiny_model, write_config)
@@ -55,7 +56,7 @@ def runner_for(section, work_dir, model=None, **kwargs):
         val_dataloader=source,
         val_cfg=kwargs.pop('val_cfg', dict(type='MultiDomainValLoop')),
         val_evaluator=evaluator,
-        test_dataloader=source,
+        test_dataloader=kwargs.pop('test_dataloader', source),
         test_cfg=dict(type='MultiDomainTestLoop'),
         test_evaluator=evaluator,
         default_scope='mmseg',
@@ -122,25 +123,36 @@ def test_test_loop_numbers_are_the_offline_evaluation(roots, tmp_path):
 
 
 @pytest.mark.slow
-def test_missing_domain_data_fails_when_the_loop_is_built(roots, tmp_path):
-    section = copy.deepcopy(cross_domain_section(roots))
-    section['domains']['gta5']['dataloader']['dataset']['data_root'] = str(
-        tmp_path / 'nowhere')
-    runner = runner_for(section, tmp_path)
-    with pytest.raises(FileNotFoundError,
-                       match="domain 'gta5' of the cross_domain section"):
-        runner.test()
-
-
-@pytest.mark.slow
-def test_domains_with_other_classes_fail_when_the_loop_is_built(
-        roots, tmp_path):
+@pytest.mark.parametrize('gta5_dataset, error, message', [
+    (dict(data_root='nowhere'), FileNotFoundError,
+     "domain 'gta5' of the cross_domain section"),
     # the metric would count one domain's class indices as the other's
+    (dict(metainfo=dict(classes=('road', 'sidewalk'))), ValueError,
+     "domains 'cityscapes' and 'gta5' have different classes"),
+])
+def test_bad_domains_fail_when_the_loop_is_built(roots, tmp_path,
+                                                 gta5_dataset, error,
+                                                 message):
     section = copy.deepcopy(cross_domain_section(roots))
-    gta5 = section['domains']['gta5']['dataloader']['dataset']
-    gta5['metainfo'] = dict(classes=('road', 'sidewalk'))
-    runner = runner_for(section, tmp_path)
-    with pytest.raises(ValueError,
-                       match="domains 'cityscapes' and 'gta5' have "
-                       'different classes'):
-        runner.test()
+    section['domains']['gta5']['dataloader']['dataset'].update(gta5_dataset)
+    with pytest.raises(error, match=message):
+        runner_for(section, tmp_path).test()
+
+
+def test_a_config_dataloader_that_is_not_evaluated_is_named(
+        roots, tmp_path, monkeypatch):
+    """The rows use the section's dataloaders: a test_dataloader that is not
+    the source's (here its batch size) would be ignored silently."""
+    logged = []
+    monkeypatch.setattr(loops, 'print_log',
+                        lambda message, **kwargs: logged.append(message))
+    section = cross_domain_section(roots)
+    source = section['domains']['cityscapes']['dataloader']
+    runner = runner_for(section, tmp_path,
+                        test_dataloader=dict(source, batch_size=4))
+    assert runner.val_loop.source == runner.test_loop.source == 'cityscapes'
+    assert [m for m in logged if 'not evaluated' in m] == [
+        'test_dataloader of the config is not evaluated: with a '
+        'cross_domain section each domain is evaluated with its own '
+        'dataloader; set cross_domain.domains.cityscapes.dataloader '
+        'instead, and make test_dataloader the same']

@@ -12,21 +12,22 @@ from ibnseg.evaluation.report import dg_comparison_tables, dg_table
 CLASSES = ['road', 'car']
 
 
-def make_result(name, source, values, shifted=()):
-    """A ModelResult whose scores are given per row as (mIoU, aAcc, IoUs).
-
-    Targets are every clean row but the source; rows named ``d@s`` are
-    domain ``d`` under shift ``s``.
+def make_result(name, source, values, subsets=None):
+    """A ModelResult whose scores are given per row as (mIoU, aAcc, IoUs),
+    mAcc = mIoU + 1; ``subsets`` adds ``{metric: {row: value}}``. Targets
+    are the clean rows but the source; ``d@s`` is domain d under shift s.
     """
-    scores = {
-        row: dict(mIoU=miou, aAcc=aacc, mAcc=miou + 1, IoU=list(ious))
-        for row, (miou, aacc, ious) in values.items()
-    }
+    scores = {row: dict(mIoU=miou, aAcc=aacc, mAcc=miou + 1, IoU=list(ious))
+              for row, (miou, aacc, ious) in values.items()}
+    for metric, by_row in (subsets or {}).items():
+        for row, v in by_row.items():
+            scores[row][metric] = v
     shifted = {r: tuple(r.split('@')) for r in values if '@' in r}
     targets = [r for r in values if r != source and r not in shifted]
     if targets:
+        names = ['mIoU', 'aAcc', 'mAcc', *(subsets or {})]
         means = {m: sum(scores[t][m] for t in targets) / len(targets)
-                 for m in ('mIoU', 'aAcc', 'mAcc')}
+                 for m in names}
         scores['target'] = means
         scores['drop'] = {m: scores[source][m] - v for m, v in means.items()}
     return ModelResult(name, f'{name}.py', f'{name}.pth', source,
@@ -113,7 +114,7 @@ def test_json_has_every_number_and_no_nan():
 
 def test_csv_one_line_per_model_and_row():
     lines = list(csv.DictReader(io.StringIO(results_csv([R50, IBN_B]))))
-    assert [(l['model'], l['test']) for l in lines] == [
+    assert [(line['model'], line['test']) for line in lines] == [
         ('r50', 'cityscapes'), ('r50', 'gta5'), ('r50', 'target'),
         ('r50', 'drop'), ('r50', 'gta5@grey'), ('ibn_b', 'cityscapes'),
         ('ibn_b', 'gta5'), ('ibn_b', 'target'), ('ibn_b', 'drop')
@@ -136,22 +137,10 @@ def test_write_report(tmp_path):
 # G -> C, B, M as the DG papers print it (RobustNet's Table 1 layout):
 # known numbers, the target mean and drop worked out by hand below.
 def make_dg_result(name, source, values, subsets=None):
-    """A ModelResult whose scores are ``{row: mIoU}`` (aAcc = mIoU + 30,
-    mAcc = mIoU + 1); ``subsets`` adds ``{metric: {row: value}}``."""
-    scores = {row: dict(mIoU=v, aAcc=v + 30, mAcc=v + 1, IoU=[v, v])
-              for row, v in values.items()}
-    for metric, by_row in (subsets or {}).items():
-        for row, v in by_row.items():
-            scores[row][metric] = v
-    targets = [r for r in values if r != source]
-    names = ['mIoU', 'aAcc', 'mAcc', *(subsets or {})]
-    means = {m: sum(scores[t][m] for t in targets) / len(targets)
-             for m in names}
-    scores['target'] = means
-    scores['drop'] = {m: scores[source][m] - means[m] for m in names}
-    return ModelResult(name, f'{name}.py', f'{name}.pth', source,
-                       list(values), CLASSES, scores, {},
-                       dict(targets=targets, skipped={}))
+    """mIoU per row; aAcc = mIoU + 30, both classes' IoU = mIoU."""
+    return make_result(name, source,
+                       {r: (v, v + 30, [v, v]) for r, v in values.items()},
+                       subsets)
 
 
 DG_R50 = make_dg_result('r50', 'gta5', {
@@ -232,8 +221,8 @@ def test_subset_columns_in_table4_json_and_csv():
         '| train | test | syn_ibn mIoU | syn_ibn mIoU16 | syn_ibn mIoU13 | '
         'syn_ibn aAcc | r50 mIoU | r50 aAcc |')
     rows = {(r[0], r[1]): r[2:] for r in table_rows(table)}
-    assert rows[('synthia', 'bdd100k')] == ['20.00', '24.00', '28.00',
-                                           '50.00', '-', '-']
+    assert rows[('synthia', 'bdd100k')] == [
+        '20.00', '24.00', '28.00', '50.00', '-', '-']
     assert rows[('synthia', 'drop (source - target)')][1] == '43.00'
     document = json.loads(results_json([SYNTHIA_IBN, DG_R50]))
     synthia = document['models'][0]['results']
@@ -242,7 +231,7 @@ def test_subset_columns_in_table4_json_and_csv():
     assert 'mIoU16' not in document['models'][1]['results']['gta5']
     lines = list(csv.DictReader(io.StringIO(
         results_csv([DG_R50, SYNTHIA_IBN]))))
-    by_row = {(l['model'], l['test']): l for l in lines}
+    by_row = {(line['model'], line['test']): line for line in lines}
     assert float(by_row[('syn_ibn', 'mapillary')]['mIoU13']) == 34.0
     assert float(by_row[('syn_ibn', 'drop')]['mIoU16']) == 43.0
     assert by_row[('r50', 'mapillary')]['mIoU16'] == ''
