@@ -1,24 +1,19 @@
-"""Construction-time checks of the options of ibnseg's backbones and layers.
+"""Construction-time checks of the backbones' and layers' options.
 
-A wrong option (``depth='50'`` from a config, ``ibn=['a']``, a bool where a
-number is meant) would otherwise fail deep inside torch or mmseg with a
-message that names neither the option nor the value, or, worse, be taken
-silently (``True`` is an ``int`` and a number to Python). Every check here
-raises at once with one message format::
+A wrong option would otherwise fail deep inside torch or mmseg without
+naming the option, or be taken silently (``True`` is an int to Python), so
+each check raises at once, in one format::
 
     IBNResNet: depth must be an int, one of (18, 34, 50), got '50' (str)
 
-(the choices shortened here).
-
-``TypeError`` when the value has the wrong type, ``ValueError`` when it has
-the right type but a value outside the allowed ones. ``bool`` is never taken
-for an int or a number. Each check returns the value (ints as ``int``).
+``TypeError`` for a wrong type, ``ValueError`` for a wrong value of the
+right type; a bool is never an int or a number. Each returns the value.
 """
 from numbers import Integral, Real
 
 __all__ = [
     'check_bool', 'check_bools', 'check_choice', 'check_dict', 'check_int',
-    'check_number', 'check_not_given'
+    'check_ints', 'check_number', 'check_not_given'
 ]
 
 
@@ -28,14 +23,13 @@ def _fail(error, owner, name, expected, value):
 
 
 def _interval(minimum, maximum, min_open=False):
-    low = '(' if min_open else '['
     if maximum is None:
         return f'> {minimum}' if min_open else f'>= {minimum}'
-    return f'in {low}{minimum}, {maximum}]'
+    return f'in {"(" if min_open else "["}{minimum}, {maximum}]'
 
 
 def check_int(owner, name, value, choices=None, minimum=None, maximum=None):
-    """An int (not a bool), one of ``choices`` or in [minimum, maximum]."""
+    """An int, one of ``choices`` or in [minimum, maximum]."""
     if choices is not None:
         expected = f'an int, one of {tuple(choices)}'
     elif minimum is not None:
@@ -53,8 +47,8 @@ def check_int(owner, name, value, choices=None, minimum=None, maximum=None):
 
 
 def check_number(owner, name, value, minimum, maximum=None, min_open=False):
-    """A real number (not a bool) in [minimum, maximum] (``min_open``:
-    (minimum, maximum]); NaN is refused."""
+    """A real number in [minimum, maximum] (``min_open``: (minimum,
+    maximum]); NaN is refused."""
     expected = f'a number {_interval(minimum, maximum, min_open)}'
     if not isinstance(value, Real) or isinstance(value, bool):
         _fail(TypeError, owner, name, expected, value)
@@ -65,15 +59,14 @@ def check_number(owner, name, value, minimum, maximum=None, min_open=False):
 
 
 def check_bool(owner, name, value):
-    """``True`` or ``False`` (not 0/1, not a string)."""
     if not isinstance(value, bool):
         _fail(TypeError, owner, name, 'a bool (True or False)', value)
     return value
 
 
 def check_choice(owner, name, value, choices):
-    """One of ``choices`` (compared with ``==``, so unhashable values get
-    this message too)."""
+    """One of ``choices``, of the same type (``==`` only, so unhashable
+    values get this message too)."""
     if not any(type(value) is type(c) and value == c for c in choices):
         known_type = any(type(value) is type(c) for c in choices)
         _fail(ValueError if known_type else TypeError, owner, name,
@@ -81,14 +74,31 @@ def check_choice(owner, name, value, choices):
     return value
 
 
-def check_bools(owner, name, value, length, what='one per stage'):
-    """A list or tuple of ``length`` bools."""
-    expected = f'a list or tuple of {length} bools ({what})'
+def _check_sequence(owner, name, value, length, expected):
     if not isinstance(value, (list, tuple)):
         _fail(TypeError, owner, name, expected, value)
-    if len(value) != length or not all(isinstance(v, bool) for v in value):
+    if length is not None and len(value) != length:
+        _fail(ValueError, owner, name, expected, value)
+
+
+def check_bools(owner, name, value, length, what='one per stage'):
+    """A list or tuple of ``length`` bools, as a tuple."""
+    expected = f'a list or tuple of {length} bools ({what})'
+    _check_sequence(owner, name, value, length, expected)
+    if not all(isinstance(v, bool) for v in value):
         _fail(ValueError, owner, name, expected, value)
     return tuple(value)
+
+
+def check_ints(owner, name, value, choices=None, length=None):
+    """A list or tuple of ints (``length`` of them when given), each from
+    ``choices`` or >= 1, as a tuple."""
+    what = f'one of {tuple(choices)}' if choices else '>= 1'
+    _check_sequence(owner, name, value, length,
+                    f'a list or tuple of {length or "some"} ints, each {what}')
+    return tuple(
+        check_int(owner, f'each of {name}', v, choices=choices,
+                  minimum=None if choices else 1) for v in value)
 
 
 def check_dict(owner, name, value, key='type'):
@@ -102,8 +112,8 @@ def check_dict(owner, name, value, key='type'):
 
 
 def check_not_given(owner, kwargs, **fixed):
-    """Refuse options that ``owner`` fixes itself (``fixed``: name -> the
-    value it uses), instead of Python's "got multiple values" error."""
+    """Refuse options that ``owner`` fixes itself (name -> its value),
+    instead of Python's "got multiple values" error."""
     for name, value in fixed.items():
         if name in kwargs:
             raise TypeError(

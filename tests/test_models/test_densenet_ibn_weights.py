@@ -18,7 +18,6 @@ import ibnseg  # noqa: F401
 from ibnseg.models import describe_state_dict
 from tests.helpers.published_layout import PublishedResNet, randomize
 
-torch.set_num_threads(1)
 init_default_scope('mmseg')
 
 # stem channels, growth rate, layers per block
@@ -104,9 +103,6 @@ def legacy_keys(state_dict):
     """torchvision's DenseNet files: 'denselayer1.norm.1.weight'."""
     return {re.sub(r'(denselayer\d+\.(?:norm|conv))([12])\.', r'\1.\2.', k):
             v for k, v in state_dict.items()}
-
-
-pytestmark = pytest.mark.usefixtures('quiet_init_log')
 
 
 def _build(path, **cfg):

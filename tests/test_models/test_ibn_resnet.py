@@ -8,9 +8,7 @@ from mmseg.models.backbones import ResNet
 from mmseg.registry import MODELS
 
 from ibnseg.models import (IBN, IBNResNet, IBNResNetV1c, IBNResNetV1d,
-                           IBNResNeXt, InstanceNormSizeError)
-
-torch.set_num_threads(1)
+                           IBNResNeXt)
 
 VARIANTS = [None, 'a', 'b', 'c', 'd', 'a&d', 'ax2']
 
@@ -23,8 +21,8 @@ def _params(model, with_fc=True):
 
 
 @pytest.mark.parametrize('ibn', VARIANTS)
-@pytest.mark.parametrize('depth', [18, 34, 50, 101, 152])
-def test_every_depth_and_variant_builds_and_runs(depth, ibn):
+@pytest.mark.parametrize('depth', [18, 50])
+def test_both_block_types_and_every_variant_build_and_run(depth, ibn):
     model = MODELS.build(
         dict(type='IBNResNet', depth=depth, ibn=ibn, base_channels=8,
              stem_channels=8)).train()
@@ -35,12 +33,14 @@ def test_every_depth_and_variant_builds_and_runs(depth, ibn):
     assert all(torch.isfinite(o).all() for o in outs)
 
 
-# Key counts (with fc) and parameter counts (with fc) of REFERENCE.md s.2.
+# Key counts (with fc) and parameter counts (with fc) of REFERENCE.md s.2:
+# IBN-a adds no parameter, IBN-b the IN of the stem and of two stages.
 @pytest.mark.parametrize('depth,ibn,keys,params', [
-    (18, 'a', 134, 11_689_512), (34, 'a', 244, 21_797_672),
+    (18, None, 122, 11_689_512), (18, 'a', 134, 11_689_512),
+    (18, 'b', 123, 11_689_512 + 2 * (64 + 128)), (34, 'a', 244, 21_797_672),
     (50, 'a', 346, 25_557_032), (101, 'a', 686, 44_549_160),
-    (152, 'a', None, 60_192_808), (18, 'b', 123, None),
-    (34, 'b', 219, None), (50, 'b', 321, 25_558_568),
+    (152, 'a', None, 60_192_808), (34, 'b', 219, None),
+    (50, 'b', 321, 25_557_032 + 2 * (256 + 512)),
     (101, 'b', 627, 44_550_696), (50, None, 320, 25_557_032)
 ])
 def test_published_key_and_parameter_counts(depth, ibn, keys, params):
@@ -60,59 +60,32 @@ def test_resnext_and_se_resnet_parameter_counts():
     assert se.state_dict()['layer3.0.se.fc.0.weight'].shape == (64, 1024)
 
 
-@pytest.mark.parametrize('depth', [18, 50])
-def test_ibn_a_adds_no_parameter_and_ibn_b_adds_the_published_amount(depth):
-    plain = _params(IBNResNet(depth=depth, ibn=None))
-    assert _params(IBNResNet(depth=depth, ibn='a')) == plain
-    extra = 2 * (256 + 512) if depth >= 50 else 2 * (64 + 128)
-    assert _params(IBNResNet(depth=depth, ibn='b')) == plain + extra
+# IBN-a's IN (on half the channels) in ResNet-18, stages 1-3
+A18 = {f'layer{s}.{b}.bn1.IN': 16 * 2**s for s in (1, 2, 3) for b in (0, 1)}
 
 
-def test_ibn_a_and_b_key_names_and_shapes():
-    a = IBNResNet(depth=50, ibn='a').state_dict()
-    for stage, half in ((1, 32), (2, 64), (3, 128)):
-        for part in ('IN.weight', 'IN.bias', 'BN.weight', 'BN.running_var'):
-            assert a[f'layer{stage}.1.bn1.{part}'].shape == (half, )
-    assert 'layer4.0.bn1.weight' in a and 'layer4.0.bn1.IN.weight' not in a
-    assert a['bn1.running_mean'].shape == (64, )
-    b = IBNResNet(depth=50, ibn='b').state_dict()
-    assert b['bn1.weight'].shape == (64, ) and 'bn1.running_mean' not in b
-    assert b['layer1.2.IN.weight'].shape == (256, )
-    assert b['layer2.3.IN.bias'].shape == (512, )
-    assert not any('.IN.' in k for k in b if k.startswith(('layer3',
-                                                            'layer4')))
-    b18 = IBNResNet(depth=18, ibn='b').state_dict()
-    assert {k for k in b18 if '.IN.' in k} == {
-        'layer1.1.IN.weight', 'layer1.1.IN.bias', 'layer2.1.IN.weight',
-        'layer2.1.IN.bias'
-    }
-
-
-def test_other_variants_layouts():
-    c = IBNResNet(depth=50, ibn='c')
-    assert c.layer1[0].conv2.in_channels == 128
-    assert c.layer1[0].bn1.IN.num_features == 64
-    assert c.layer4[0].conv2.in_channels == 512
-    d = IBNResNet(depth=50, ibn='d').state_dict()
-    assert d['bn1.IN.weight'].shape == (32, )
-    assert d['layer1.2.IN.weight'].shape == (128, )
-    assert 'layer1.1.IN.weight' not in d
-    ad = IBNResNet(depth=50, ibn='a&d').state_dict()
-    assert 'layer3.0.bn1.IN.weight' in ad and 'layer2.3.IN.weight' in ad
-    ax2 = IBNResNet(depth=18, ibn='ax2').state_dict()
-    assert ax2['layer3.1.bn2.IN.weight'].shape == (128, )
-    assert 'layer4.1.bn2.IN.weight' not in ax2
-
-
-def test_stage_override_and_ratio():
-    model = IBNResNet(
-        depth=18, ibn='a', ibn_ratio=0.25, ibn_stages=(True, False, False,
-                                                       True))
-    sd = model.state_dict()
-    assert sd['layer1.0.bn1.IN.weight'].shape == (16, )
-    assert sd['layer4.1.bn1.IN.weight'].shape == (128, )
-    assert 'layer2.0.bn1.IN.weight' not in sd
-    assert 'layer3.0.bn1.IN.weight' not in sd
+@pytest.mark.parametrize('kwargs,widths', [
+    (dict(ibn=None), {}),
+    (dict(ibn='a'), A18),
+    (dict(ibn='ax2'), {**A18, **{k.replace('bn1', 'bn2'): v
+                                 for k, v in A18.items()}}),
+    (dict(ibn='b'), {'bn1': 64, 'layer1.1.IN': 64, 'layer2.1.IN': 128}),
+    (dict(ibn='c'), {k: 2 * v for k, v in A18.items()}),
+    (dict(ibn='d'), {'bn1.IN': 32, 'layer1.1.IN': 32, 'layer2.1.IN': 64}),
+    (dict(ibn='a&d'), {**A18, 'bn1.IN': 32, 'layer1.1.IN': 32,
+                       'layer2.1.IN': 64}),
+    (dict(ibn='a', ibn_ratio=0.25, ibn_stages=(True, False, False, True)),
+     {'layer1.0.bn1.IN': 16, 'layer1.1.bn1.IN': 16, 'layer4.0.bn1.IN': 128,
+      'layer4.1.bn1.IN': 128}),
+    (dict(depth=50, ibn='b'), {'bn1': 64, 'layer1.2.IN': 256,
+                               'layer2.3.IN': 512}),
+])
+def test_where_each_variant_puts_instance_norm(kwargs, widths):
+    """Every IN of the model (IBN-c's and the IBN-b stem's on all channels
+    of their norm), by module name, with its number of channels."""
+    model = IBNResNet(**dict(dict(depth=18), **kwargs))
+    assert {name: m.num_features for name, m in model.named_modules()
+            if isinstance(m, nn.InstanceNorm2d)} == widths
 
 
 def test_odd_widths_of_a_small_backbone():
@@ -123,37 +96,6 @@ def test_odd_widths_of_a_small_backbone():
     assert outs[0].shape == (2, 15, 16, 12)
     outs[-1].sum().backward()
     assert model.layer1[0].bn1.IN.weight.grad is not None
-
-
-@pytest.mark.parametrize('ibn,kwargs,message', [
-    ('e', {}, r"ibn must be one of \(None, 'a', .*got 'e'"),
-    ('a', dict(ibn_ratio=-0.1), r'ibn_ratio must be a number in \[0, 1\]'),
-    ('a', dict(ibn_stages=(True, False)),
-     'ibn_stages must be a list or tuple of 4 bools'),
-    ('d', dict(ibn_ratio=0.0), 'needs ibn_ratio > 0'),
-    ('a', dict(depth=42), r'depth must be an int, one of \(18, .*got 42'),
-])
-def test_bad_options_are_refused(ibn, kwargs, message):
-    kwargs.setdefault('depth', 18)
-    with pytest.raises(ValueError, match=message):
-        IBNResNet(ibn=ibn, **kwargs)
-
-
-def test_resnext_refuses_basic_block_depths():
-    with pytest.raises(ValueError,
-                       match=r'IBNResNeXt: depth .*\(50, .*got 18'):
-        IBNResNeXt(depth=18)
-
-
-def test_instance_norm_on_a_single_element_names_stage_and_size():
-    model = IBNResNet(depth=18, ibn='a', base_channels=8, stem_channels=8)
-    model(torch.randn(2, 3, 17, 17))  # stage 3 output is 2x2: fine
-    with pytest.raises(InstanceNormSizeError,
-                       match=r'stage 3 \(layer3\).*16x16 input.*at least 17'):
-        model(torch.randn(2, 3, 16, 16))
-    b = IBNResNet(depth=18, ibn='b', base_channels=8, stem_channels=8)
-    with pytest.raises(InstanceNormSizeError, match='stage 2'):
-        b.eval()(torch.randn(1, 3, 8, 8))
 
 
 def test_d8_layout_with_contract_dilation_and_out_indices():
@@ -176,7 +118,8 @@ def test_frozen_stages_freeze_in_affine_parameters_and_stem_in():
     a = IBNResNet(depth=18, ibn='a', frozen_stages=2).train()
     assert not a.layer2[0].bn1.IN.weight.requires_grad
     assert not a.layer2[0].bn1.BN.training
-    assert a.layer3[0].bn1.IN.weight.requires_grad and a.layer3[0].bn1.BN.training
+    assert a.layer3[0].bn1.IN.weight.requires_grad
+    assert a.layer3[0].bn1.BN.training
 
 
 def test_norm_eval_keeps_bn_halves_in_eval_and_their_stats_fixed():
@@ -190,14 +133,6 @@ def test_norm_eval_keeps_bn_halves_in_eval_and_their_stats_fixed():
     torch.testing.assert_close(bn_half.running_mean, before)
     outs[0].sum().backward()  # IN affine still learns
     assert model.layer1[0].bn1.IN.weight.grad.abs().sum() > 0
-
-
-def test_train_mode_updates_bn_half_running_stats():
-    model = IBNResNet(depth=18, ibn='a', base_channels=8, stem_channels=8)
-    bn_half = model.layer2[1].bn1.BN
-    model.train()(torch.randn(2, 3, 64, 64))
-    assert int(bn_half.num_batches_tracked) == 1
-    assert bn_half.running_mean.abs().sum() > 0
 
 
 def test_syncbn_builds_and_reverts_to_bn_with_equal_outputs():
@@ -214,16 +149,6 @@ def test_syncbn_builds_and_reverts_to_bn_with_equal_outputs():
     for a, b in zip(reverted(x), plain.eval()(x)):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
     reverted.train()(x)  # trains on one device after the revert
-
-
-def test_eval_features_of_a_sample_do_not_depend_on_the_batch():
-    model = IBNResNet(
-        depth=18, ibn='a', base_channels=8, stem_channels=8).eval()
-    batch = torch.randn(3, 3, 64, 64)
-    alone = model(batch[2:])
-    mixed = model(torch.cat([batch[:2] * 4 + 1, batch[2:]]))
-    for a, b in zip(mixed, alone):
-        torch.testing.assert_close(a[2:], b, atol=1e-5, rtol=0)
 
 
 def test_with_cp_gives_the_same_outputs_and_gradients():

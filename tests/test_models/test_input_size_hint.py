@@ -5,10 +5,9 @@ import re
 import pytest
 import torch
 
-from ibnseg.models import IBNResNet, IBNResNetV1c, IBNResNeXt
-from ibnseg.models import InstanceNormSizeError
+from ibnseg.models import (IBNResNet, IBNResNetV1c, IBNResNeXt,
+                           InstanceNormSizeError)
 
-torch.set_num_threads(1)
 
 SMALL = dict(base_channels=8, stem_channels=8)
 D8 = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
@@ -53,14 +52,6 @@ def test_suggested_size_runs_through_the_whole_backbone(
     # and it is the smallest square that does
     with pytest.raises(InstanceNormSizeError):
         model(torch.randn(2, 3, stride, stride))
-
-
-def test_a_4x4_input_no_longer_gets_the_8x8_hint_that_fails_in_stage_2():
-    model = IBNResNet(depth=18, ibn='a', **SMALL).eval()
-    message, size = _suggested(model, 4, 4)
-    assert size == (17, 17), message
-    with pytest.raises(InstanceNormSizeError, match=r'stage 2 \(layer2\)'):
-        model(torch.randn(1, 3, 8, 8))
 
 
 def test_a_batch_of_one_in_training_needs_batch_norm_to_work_too():

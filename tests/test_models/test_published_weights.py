@@ -9,11 +9,6 @@ from mmseg.registry import MODELS
 from ibnseg.models import describe_state_dict
 from tests.helpers.published_layout import PublishedResNet, randomize
 
-torch.set_num_threads(1)
-
-
-pytestmark = pytest.mark.usefixtures('quiet_init_log')
-
 
 def _save(state_dict, path, wrapped):
     if wrapped:  # the older DataParallel .pth.tar format

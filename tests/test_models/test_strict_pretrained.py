@@ -8,12 +8,8 @@ from mmseg.registry import MODELS
 
 import ibnseg  # noqa: F401
 
-torch.set_num_threads(1)
 init_default_scope('mmseg')
 SMALL = dict(depth=18, base_channels=8, stem_channels=8)
-
-
-pytestmark = pytest.mark.usefixtures('quiet_init_log')
 
 
 def _randomized_weights(cfg, seed=0):

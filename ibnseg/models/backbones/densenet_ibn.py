@@ -12,30 +12,18 @@ from mmseg.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..arg_checks import (check_bool, check_bools, check_choice, check_dict,
-                          check_int, check_number)
+                          check_int, check_ints, check_number)
 from ..layers import IBN, InstanceNormSizeError, spatial_size
 from .ibn_resnet import _ibn_init_cfg
 from .ibn_weights import _REVISE_KEYS, DENSENET_LEGACY_KEYS
 
 
 class DenseLayer(nn.Module):
-    """One pre-activation dense layer: norm1 -> ReLU -> 1x1 conv1 (to
-    ``bn_size * growth_rate`` channels) -> norm2 -> ReLU -> 3x3 conv2 (to
-    ``growth_rate`` channels), on the concatenation of all earlier feature
-    maps of its block. Module names as torchvision's ``_DenseLayer``.
-
-    Args:
-        in_channels (int): Channels of the concatenated input.
-        growth_rate (int): Channels it adds.
-        bn_size (int): Width factor of the bottleneck.
-        dilation (int): Dilation (and padding) of the 3x3 conv.
-        norm1 (nn.Module): The first norm (BN or an IBN layer).
-        conv_cfg (dict, optional): Config of the convs.
-        norm_cfg (dict): Config of ``norm2``.
-        with_cp (bool): Recompute the concatenation and the bottleneck in
-            backward instead of keeping them (torchvision's
-            ``memory_efficient``).
-    """
+    """torchvision's ``_DenseLayer``: norm1 -> ReLU -> 1x1 conv1 (to
+    ``bn_size * growth_rate``) -> norm2 -> ReLU -> 3x3 conv2 (to
+    ``growth_rate``, dilated by ``dilation``) on the concatenation of the
+    block's earlier maps; ``norm1`` is given (BN or IBN), ``with_cp``
+    recomputes the concatenation and bottleneck in backward."""
 
     def __init__(self, in_channels, growth_rate, bn_size, dilation, norm1,
                  conv_cfg, norm_cfg, with_cp):
@@ -56,7 +44,6 @@ class DenseLayer(nn.Module):
         return self.conv1(self.relu1(self.norm1(torch.cat(features, 1))))
 
     def forward(self, features):
-        """The new feature map from the list of the block's earlier ones."""
         if self.with_cp and any(f.requires_grad for f in features):
             out = cp.checkpoint(self._bottleneck, *features,
                                 use_reentrant=False)
@@ -78,58 +65,27 @@ class DenseBlock(nn.ModuleDict):
 
 @MODELS.register_module()
 class IBNDenseNet(BaseModule):
-    """DenseNet-BC ("Densely Connected Convolutional Networks", Huang et al.,
-    CVPR 2017) and DenseNet-IBN-a ("Two at Once: Enhancing Learning and
-    Generalization Capacities via IBN-Net", Pan et al., ECCV 2018) as an
-    mmseg backbone.
+    """DenseNet-BC (Huang et al., CVPR 2017) and DenseNet-IBN-a (Pan et al.,
+    ECCV 2018) as an mmseg backbone, with torchvision's key names under
+    ``features.``: stem ``conv0``/``norm0``/``pool0``, ``denseblock1-4`` of
+    :class:`DenseLayer` s, ``transition1-3`` (norm, ReLU, 1x1 conv halving
+    the channels, 2x2 average pool), ``norm5``.
 
-    Layout (torchvision's, and the published IBN-Net files' key names, all
-    under ``features.``): the stem ``conv0`` (7x7, stride 2), ``norm0``,
-    ReLU, ``pool0`` (3x3 max pool, stride 2); ``denseblock1`` ...
-    ``denseblock4`` of :class:`DenseLayer` s (``denselayer1`` ...);
-    ``transition1`` ... ``transition3`` between them (``norm``, ReLU, 1x1
-    ``conv`` halving the channels, 2x2 average pool); ``norm5`` after the
-    last block. Widths by ``depth`` (stem channels, growth rate, layers per
-    block): 121: 64, 32, (6, 12, 24, 16); 161: 96, 48, (6, 12, 36, 24);
-    169: 64, 32, (6, 12, 32, 32); 201: 64, 32, (6, 12, 48, 32); bottleneck
-    width 4 x growth rate.
+    ``ibn='a'`` (as published): ``norm1`` of dense layers 1, 4, 7, ... of
+    blocks 1-3 is an :class:`~ibnseg.models.layers.IBN` layer with
+    ``order='BN-IN'`` (keys ``norm1.BN.*``, ``norm1.IN.*``).
 
-    ``ibn='a'`` is the published placement: ``norm1`` of every third dense
-    layer (``denselayer1``, ``denselayer4``, ``denselayer7``, ...) of the
-    IBN stages (default: blocks 1-3) is an :class:`~ibnseg.models.layers.IBN`
-    layer with ``order='BN-IN'``: BN on the first ``int(C * (1 -
-    ibn_ratio))`` channels, affine IN on the rest (keys ``norm1.BN.*``,
-    ``norm1.IN.*``). The stem, the transitions, ``norm5`` and block 4 stay
-    BN. ``ibn=None`` is torchvision's DenseNet with the same key names.
+    Stage ``i`` is ``denseblock{i+1}`` with the transition before it; its
+    output is the block's concatenated maps, the last one through ``norm5``
+    and ReLU. ``strides[i] == 1`` drops the transition's pool, and
+    ``dilations[i]`` dilates the block's 3x3 convs: ``strides=(1, 2, 1, 1),
+    dilations=(1, 1, 2, 4)`` gives output stride 8 (default: 4, 8, 16, 32).
 
-    Stage ``i`` (0-based, as in ``out_indices``) is ``denseblock{i+1}`` with
-    the transition before it; its output is the block's output: the raw
-    concatenated maps (DenseNet normalises them in the next transition), and
-    for the last stage ``relu(norm5(...))``, the features the classifier
-    sees. Channels (``out_channels``): DenseNet-121 (256, 512, 1024, 1024),
-    161 (384, 768, 2112, 2208), 169 (256, 512, 1280, 1664), 201 (256, 512,
-    1792, 1920).
-
-    Output strides: the stem reduces by 4, a stage with ``strides[i] == 2``
-    by 2 more (its transition's average pool); with ``strides[i] == 1`` the
-    transition has no pool and ``dilations[i]`` dilates the 3x3 convs of
-    its block instead. Default ``strides=(1, 2, 2, 2)``: outputs at 4, 8,
-    16, 32 (ImageNet DenseNet); ``strides=(1, 2, 1, 1), dilations=(1, 1, 2,
-    4)``: 4, 8, 8, 8 (output stride 8, as mmseg's ResNet-D8 configs);
-    ``strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)``: 4, 8, 16, 16. A map's
-    size is ``ceil(H / 4)`` after the stem and halves, rounded down, at
-    every pool.
-
-    Weights: ``init_cfg=dict(type='Pretrained', checkpoint=PATH_OR_URL)``
-    loads strictly (as ``StrictPretrained``, see
-    :class:`~ibnseg.models.backbones.ibn_weights.StrictPretrainedInit`):
-    the published densenet121_ibn_a / densenet169_ibn_a files and
-    torchvision's DenseNet files, with current key names
-    (``denselayer1.norm1.weight``) or the older ``denselayer1.norm.1.weight``
-    ones (mapped after the init_cfg's ``revise_keys``); ``classifier.*`` is
-    left over. A file of another model raises, naming the keys and what the
-    file and the model look like. With no init_cfg, convs get Kaiming init
-    and every norm's affine parameters 1 and 0 (as torchvision).
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` loads strictly
+    (:class:`~ibnseg.models.backbones.ibn_weights.StrictPretrainedInit`),
+    the published and torchvision files, with torchvision's older key names
+    (``denselayer1.norm.1.weight``) too; ``classifier.*`` is left over.
+    Without an init_cfg: Kaiming convs, norms 1 and 0 (as torchvision).
 
     Args:
         depth (int): 121, 161, 169 or 201. Default: 121.
@@ -145,10 +101,8 @@ class IBNDenseNet(BaseModule):
             convs, >= 1. Default: (1, 1, 1, 1).
         out_indices (Sequence[int]): Stages whose outputs ``forward``
             returns, from 0-3. Default: (0, 1, 2, 3).
-        frozen_stages (int): Freeze (eval mode, no gradient) the stem for 0,
-            the stem and stages 1 to ``frozen_stages`` (1-based, with their
-            transitions; ``norm5`` with stage 4) for more; -1: none.
-            Default: -1.
+        frozen_stages (int): Freeze the stem and stages 1 to this (with their
+            transitions; ``norm5`` with stage 4); -1: none. Default: -1.
         conv_cfg (dict, optional): Config of the convs. Default: None.
         norm_cfg (dict): Config of every BN and of the BN parts of the IBN
             layers (``BN``, ``SyncBN``, ...). Default: dict(type='BN').
@@ -156,8 +110,7 @@ class IBNDenseNet(BaseModule):
             Default: False.
         with_cp (bool): Recompute each dense layer's concatenation and
             bottleneck in backward, to save memory. Default: False.
-        init_cfg (dict | list[dict], optional): Initialization config.
-            Default: None (the init above).
+        init_cfg (dict | list[dict], optional): Default: None.
     """
 
     arch_settings = {
@@ -193,13 +146,13 @@ class IBNDenseNet(BaseModule):
         ibn_stages = ((True, True, True, False) if ibn_stages is None else
                       check_bools(name, 'ibn_stages', ibn_stages, 4))
         in_channels = check_int(name, 'in_channels', in_channels, minimum=1)
-        self.strides = _check_ints(name, 'strides', strides, (1, 2))
+        self.strides = check_ints(name, 'strides', strides, (1, 2), 4)
         if self.strides[0] != 1:
             raise ValueError(f'{name}: strides[0] must be 1 (the stem has its '
                              f'own stride 4), got strides={strides!r}')
-        self.dilations = _check_ints(name, 'dilations', dilations, None)
-        self.out_indices = _check_ints(name, 'out_indices', out_indices,
-                                       (0, 1, 2, 3), length=None)
+        self.dilations = check_ints(name, 'dilations', dilations, length=4)
+        self.out_indices = check_ints(name, 'out_indices', out_indices,
+                                      (0, 1, 2, 3))
         if not self.out_indices or len(set(self.out_indices)) != len(
                 self.out_indices):
             raise ValueError(f'{name}: out_indices must be distinct stage '
@@ -323,7 +276,6 @@ class IBNDenseNet(BaseModule):
             f'least {smallest}x{smallest} pixels')
 
     def forward(self, x):
-        """The outputs of the stages in ``out_indices``, as a tuple."""
         self._check_input_size(x)
         f = self.features
         x = f.pool0(f.relu0(f.norm0(f.conv0(x))))
@@ -350,28 +302,9 @@ class IBNDenseNet(BaseModule):
         return self
 
 
-def _check_ints(owner, name, value, choices, length=4):
-    """A list or tuple of ints (``length`` of them, from ``choices`` or
-    >= 1 when None), as a tuple."""
-    what = f'one of {tuple(choices)}' if choices else '>= 1'
-    expected = (f'a list or tuple of {length or "some"} ints, each {what}')
-    if not isinstance(value, (list, tuple)) or (length and
-                                                len(value) != length):
-        raise (TypeError if not isinstance(value, (list, tuple)) else
-               ValueError)(f'{owner}: {name} must be {expected}, got '
-                           f'{value!r} ({type(value).__name__})')
-    for item in value:
-        if choices:
-            check_int(owner, f'each of {name}', item, choices=choices)
-        else:
-            check_int(owner, f'each of {name}', item, minimum=1)
-    return tuple(int(v) for v in value)
-
-
 def _densenet_init_cfg(init_cfg):
-    """The IBN backbones' init_cfg (strict ``Pretrained``, last; constant
-    norm init covering IN), with the older torchvision key names
-    (``denselayer1.norm.1``) mapped after the config's ``revise_keys``."""
+    """:func:`_ibn_init_cfg`, mapping torchvision's older key names after the
+    config's ``revise_keys``."""
     cfgs = _ibn_init_cfg(init_cfg) or []
     for cfg in cfgs:
         if cfg['type'] == 'StrictPretrained':

@@ -6,12 +6,8 @@ from typing import Optional, Tuple
 
 from ..arg_checks import check_bools, check_choice, check_int, check_number
 
-# What each variant of the paper changes (see IBNResNet's docstring):
-#   block_norms: indices k of the block norms ``normk`` that become IBN
-#   parallel:    every block's norm1 becomes IN and BN side by side (IBN-c)
-#   post_add:    IN after the residual addition of a stage's last block, on
-#                'all' channels or on the IBN 'ratio' slice
-#   stem:        the stem's norm becomes 'IN' or an 'IBN' layer
+# What each variant changes (post_add: IN after the addition on 'all'
+# channels or on the 'ratio' slice; the other fields as in the layouts).
 _Variant = namedtuple('_Variant', 'block_norms parallel post_add stem',
                       defaults=((), False, None, None))
 VARIANTS = {
@@ -23,25 +19,22 @@ VARIANTS = {
     'a&d': _Variant(block_norms=(1, ), post_add='ratio', stem='IBN'),
     'ax2': _Variant(block_norms=(1, 2)),
 }
-# The paper's stages: the in-block part in stages 1-3, the post-addition
-# part in stages 1-2.
+# The paper's stages of the in-block part and of the post-addition part.
 _IN_BLOCK_STAGES = (True, True, True, False)
 _POST_ADD_STAGES = (True, True, False, False)
 
 
 @dataclass(frozen=True)
 class StageLayout:
-    """The IN of one stage (the default: none, a plain ResNet stage).
+    """The IN of one stage (default: none).
 
     Args:
-        block_norms (tuple[int]): Indices ``k`` of the norms ``normk`` of
-            every block that are :class:`~ibnseg.models.layers.IBN` layers.
+        block_norms (tuple[int]): ``k`` of every block's norms ``normk``
+            that are IBN layers, with IN fraction ``ratio``.
         ratio (float): IN fraction of those IBN layers.
-        parallel (bool): Every block's ``norm1`` is a
-            :class:`~ibnseg.models.layers.ParallelIBN` (IBN-c).
+        parallel (bool): Every block's ``norm1`` is a ParallelIBN (IBN-c).
         post_add_ratio (float, optional): IN after the residual addition of
-            the stage's last block, on ``int(C * post_add_ratio)`` channels;
-            None for none.
+            the last block, on ``int(C * post_add_ratio)`` channels.
     """
 
     block_norms: Tuple[int, ...] = ()
@@ -56,11 +49,11 @@ class StageLayout:
 
 @dataclass(frozen=True)
 class IBNLayout:
-    """The IN of a whole IBN ResNet: the stem's norm and each stage's.
+    """The IN of an IBN ResNet.
 
     Args:
-        stem (str, optional): The stem's norm: ``'IN'`` (affine IN),
-            ``'IBN'`` (an IBN layer with ``ratio``) or None (unchanged).
+        stem (str, optional): The stem's norm: ``'IN'``, ``'IBN'`` (with
+            ``ratio``) or None (unchanged).
         ratio (float): The IBN ratio of the variant.
         stages (tuple[StageLayout]): One per stage.
     """
@@ -75,12 +68,9 @@ class IBNLayout:
 
     @classmethod
     def resolve(cls, owner, ibn, ratio, ibn_stages, num_stages):
-        """The layout of variant ``ibn`` (see :class:`IBNResNet`), checking
-        the options and naming ``owner`` in errors.
-
-        ``ibn_stages`` (one flag per stage) replaces the paper's stages of
-        every part of the variant; None keeps them.
-        """
+        """The layout of variant ``ibn``; ``ibn_stages`` (one flag per
+        stage) replaces the paper's stages of every part. Errors name
+        ``owner``."""
         check_choice(owner, 'ibn', ibn, tuple(VARIANTS))
         check_number(owner, 'ibn_ratio', ratio, 0, 1)
         num_stages = check_int(owner, 'num_stages', num_stages, minimum=1,

@@ -14,21 +14,16 @@ from .ibn_layout import IBNLayout, StageLayout
 
 
 class IBNBlockMixin:
-    """IBN options for an mmseg residual block.
-
-    Mixed in front of mmseg's ``BasicBlock``/``Bottleneck``/ResNeXt
-    ``Bottleneck``; with no option set the block computes exactly what the
-    mmseg block computes, with the same parameter names.
+    """IBN options for mmseg's ``BasicBlock``/``Bottleneck``/ResNeXt
+    ``Bottleneck``; with none set, the mmseg block's computation and names.
 
     Args:
-        ibn_layout (StageLayout): Which norms of the block become
-            :class:`IBN` (``block_norms``, ``ratio``) or :class:`ParallelIBN`
-            (``parallel``: IBN-c, ``conv2`` then takes twice the channels).
-            ``post_add_ratio`` is the stage's: see :meth:`add_post_add_norm`.
-            Default: ``StageLayout()`` (none).
-        se_reduction (int, optional): Squeeze-and-excitation with this
-            reduction on the residual branch before the addition, as module
-            ``se``. Default: None.
+        ibn_layout (StageLayout): Which norms become :class:`IBN`
+            (``block_norms``) or :class:`ParallelIBN` (``parallel``; conv2
+            then takes twice the channels). The stage's ``post_add_ratio``
+            is applied by :meth:`add_post_add_norm`. Default: none.
+        se_reduction (int, optional): Squeeze-and-excitation (module ``se``)
+            with this reduction before the addition. Default: None.
         **kwargs: The arguments of the mmseg block.
     """
 
@@ -131,49 +126,27 @@ _IBN_BLOCKS = {
 class IBNResNet(ResNet):
     """IBN-Net ResNet: mmseg's ``ResNet`` with Instance Normalization placed
     as in "Two at Once: Enhancing Learning and Generalization Capacities via
-    IBN-Net" (Pan et al., ECCV 2018).
+    IBN-Net" (Pan et al., ECCV 2018). ``ibn`` picks the variant:
 
-    ``ibn`` picks the variant; "IBN stages" are ``ibn_stages`` (default:
-    stages 1-3 for the in-block part, stages 1-2 for the post-addition part):
+    - ``None``: a plain ResNet with the same key names (torchvision weights).
+    - ``'a'``: ``bn1`` of every block of stages 1-3 is an :class:`IBN`
+      layer (keys ``bn1.IN.*``, ``bn1.BN.*``); no extra parameter.
+    - ``'b'``: the stem norm is affine IN, and affine IN (``IN``) follows
+      the residual addition of the last block of stages 1-2.
+    - ``'c'``: ``bn1`` of every block of stages 1-3 is a
+      :class:`ParallelIBN`; conv2 takes twice the channels.
+    - ``'d'``: ``'b'`` on a channel slice: the stem norm is an :class:`IBN`
+      layer, the post-addition IN covers ``int(C * ibn_ratio)`` channels.
+    - ``'a&d'``: both; ``'ax2'``: ``'a'`` in ``bn2`` too.
 
-    - ``None``: no IN; a plain ResNet with the same stem and key names (the
-      fair baseline; torchvision ResNet weights load into it).
-    - ``'a'``: the norm after the first conv of EVERY block of the IBN stages
-      (``layerX.Y.bn1``) is an :class:`IBN` layer: IN on the first
-      ``int(C * ibn_ratio)`` channels, BN on the rest (keys ``bn1.IN.*``,
-      ``bn1.BN.*``). No extra parameter. As published.
-    - ``'b'``: the stem norm (``bn1``) is affine IN; affine IN (``IN``) after
-      the residual addition, before the ReLU, of the LAST block of each IBN
-      stage (default stages 1-2). As published.
-    - ``'c'``: in every block of the IBN stages, the output of the first conv
-      is normalised by IN and by BN side by side (all channels each), the
-      two maps are concatenated, and the second conv takes twice the
-      channels (keys ``bn1.IN.*``, ``bn1.BN.*``).
-    - ``'d'``: IBN-b on a channel slice: the stem norm is an :class:`IBN`
-      layer, and after the addition of the last block of each IBN stage
-      (default 1-2) affine IN normalises the first ``int(C * ibn_ratio)``
-      channels while the other channels pass unchanged (``IN``).
-    - ``'a&d'``: ``'a'`` (default stages 1-3) and ``'d'`` (default 1-2).
-    - ``'ax2'``: ``'a'`` plus an :class:`IBN` layer in the second norm of the
-      block too (``bn1`` and ``bn2``).
+    ``layout`` (:class:`IBNLayout`) holds the resolved placement. ``forward``
+    refuses an input for which some IN would see a single element, naming
+    the stage and the smallest input that works.
 
-    An explicit ``ibn_stages`` applies to every part of the variant. IN never
-    sees a map with one spatial element: ``forward`` checks the input size
-    and names the stage and the smallest input that works.
-
-    The published ImageNet weights (plain state_dict or
-    ``{'state_dict': {'module.' + key: ...}}``) load with
-    ``init_cfg=dict(type='Pretrained', checkpoint=PATH_OR_URL)``, which this
-    backbone loads strictly (as ``StrictPretrained``, see
-    :class:`~ibnseg.models.backbones.ibn_weights.StrictPretrainedInit`): a
-    file that does not fit raises, naming missing/unexpected keys and the
-    model it looks like. Only ``fc.*`` may be left over. ``prefix`` in that
-    init_cfg selects a sub-module of a bigger checkpoint (e.g.
-    ``'backbone.'``), ``revise_keys`` renames keys first as in mmengine's
-    ``load_checkpoint``. mmseg's default init (no init_cfg) gives the IN
-    affine parameters the constant init of the BN ones.
-
-    ``layout`` (:class:`IBNLayout`) holds where the variant put IN, per stage.
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` loads strictly
+    (:class:`~ibnseg.models.backbones.ibn_weights.StrictPretrainedInit`,
+    with its ``prefix`` and ``revise_keys``); only ``fc.*`` may be left
+    over. mmseg's default constant norm init covers the IN parameters too.
 
     Args:
         depth (int): Depth of the ResNet, from {18, 34, 50, 101, 152}.
@@ -181,13 +154,10 @@ class IBNResNet(ResNet):
             ``'ax2'`` or None. Default: 'a'.
         ibn_ratio (float): Fraction of channels with IN in IBN layers and the
             IBN-d slice, in [0, 1]. Default: 0.5.
-        ibn_stages (Sequence[bool], optional): Which stages get the variant's
-            IN (one flag per stage). Default: None (the paper's placement).
-        **kwargs: Every option of mmseg's ``ResNet`` (``strides``,
-            ``dilations``, ``contract_dilation``, ``out_indices``,
-            ``frozen_stages`` (freezes the IN affine parameters too),
-            ``norm_eval`` (puts the BN parts in eval mode), ``with_cp``,
-            ``norm_cfg`` (``BN``, ``SyncBN``, ...), ``init_cfg``, ...).
+        ibn_stages (Sequence[bool], optional): Which stages get every part
+            of the variant (one flag per stage). Default: None (the paper's).
+        **kwargs: The options of mmseg's ``ResNet``; ``frozen_stages``
+            freezes the IN parameters too, ``norm_eval`` the BN parts only.
     """
 
     # Squeeze-and-excitation reduction of every block (IBNSEResNet sets it).
@@ -226,8 +196,6 @@ class IBNResNet(ResNet):
             self.add_module(self.norm1_name, layer)
 
     def make_res_layer(self, block, **kwargs):
-        """Build a stage from the IBN version of mmseg's block, laid out as
-        the stage's entry of ``layout`` says."""
         # mmseg's __init__ builds the stages in order and appends each one's
         # name to res_layers once built: this is stage len(res_layers).
         stage = self.layout.stages[len(self.res_layers)]
@@ -241,11 +209,9 @@ class IBNResNet(ResNet):
         return res_layer
 
     def _norm_places(self):
-        """``(total stride, name, module, has IN)`` of the stem's norm and of
-        each stage, in forward order. Every norm of a stage but the first
-        block's ``bn1`` (which may see the stage's input) works at the
-        stage's stride, and each conv keeps ``ceil(size / stride)``, so a
-        place's map is ``ceil(H / stride) x ceil(W / stride)``."""
+        """``(total stride, name, module, has IN)`` of the stem and of each
+        stage; a place's smallest map is ``ceil(H / stride) x ceil(W /
+        stride)``."""
         stem = self.stem if self.deep_stem else self.norm1
         places = [(2, 'the stem', stem, self.layout.stem is not None)]
         stride = 4
@@ -298,22 +264,20 @@ class IBNResNet(ResNet):
             f'{needed + 1} pixels, e.g. {needed + 1}x{needed + 1}')
 
     def forward(self, x):
-        """Forward function (mmseg's), after the input size check."""
         if self.layout.has_in:
             self._check_input_size(x)
         return super().forward(x)
 
     def train(self, mode=True):
-        """mmseg's ``train`` (frozen stages, ``norm_eval``), returning self
-        like ``nn.Module.train`` so that ``model.eval()`` chains."""
+        """mmseg's ``train``, returning self so that ``model.eval()``
+        chains."""
         super().train(mode)
         return self
 
 
 def _ibn_init_cfg(init_cfg):
-    """An IBN backbone's init_cfg: ``Pretrained`` loads strictly, last, and
-    a ``Constant`` init of ``_BatchNorm`` (mmseg's default, which knows
-    nothing of IN) covers ``_InstanceNorm`` too."""
+    """``Pretrained`` loads strictly and last; a ``Constant`` init of
+    ``_BatchNorm`` (mmseg's default) covers ``_InstanceNorm`` too."""
     cfgs = []
     for cfg in init_cfg if isinstance(init_cfg, list) else [init_cfg]:
         if not cfg:
@@ -335,9 +299,8 @@ def _ibn_init_cfg(init_cfg):
 
 @MODELS.register_module()
 class IBNResNetV1c(IBNResNet):
-    """:class:`IBNResNet` with mmseg's ResNetV1c deep stem (three 3x3
-    convs); for IBN-b/d the deep stem's last norm becomes IN/IBN. Takes
-    mmseg's V1c weights, not the published (7x7-stem) IBN-Net weights."""
+    """:class:`IBNResNet` with mmseg's ResNetV1c deep stem, whose last norm
+    is the IN/IBN of IBN-b/d (mmseg's V1c weights, not IBN-Net's)."""
 
     def __init__(self, **kwargs):
         check_not_given(

@@ -1,7 +1,6 @@
-"""Loading (published) ResNet/DenseNet/IBN-Net weights strictly, and saying
-which model a weight file was made for when it does not fit: the
-``StrictPretrained`` weight initializer (mmengine's WEIGHT_INITIALIZERS) and
-:func:`load_checkpoint_strictly`."""
+"""Loading ResNet/DenseNet/IBN-Net weights strictly, saying which model a
+file that does not fit was made for: the ``StrictPretrained`` initializer
+and :func:`load_checkpoint_strictly`."""
 import os.path as osp
 import re
 from collections import OrderedDict
@@ -12,23 +11,8 @@ from mmengine.model.weight_init import PretrainedInit, update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
 from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 
-# Published IBN-Net files (github.com/XingangPan/IBN-Net releases v1.0) and
-# torchvision ResNets, keyed by what describe_state_dict finds in them.
-_PUBLISHED = {
-    ('ResNet', 18, 'a'): 'resnet18_ibn_a',
-    ('ResNet', 34, 'a'): 'resnet34_ibn_a',
-    ('ResNet', 50, 'a'): 'resnet50_ibn_a',
-    ('ResNet', 101, 'a'): 'resnet101_ibn_a',
-    ('ResNet', 18, 'b'): 'resnet18_ibn_b',
-    ('ResNet', 34, 'b'): 'resnet34_ibn_b',
-    ('ResNet', 50, 'b'): 'resnet50_ibn_b',
-    ('ResNet', 101, 'b'): 'resnet101_ibn_b',
-    ('ResNeXt 32x4d', 101, 'a'): 'resnext101_ibn_a',
-    ('SE-ResNet', 101, 'a'): 'se_resnet101_ibn_a',
-    ('DenseNet', 121, 'a'): 'densenet121_ibn_a',
-    ('DenseNet', 169, 'a'): 'densenet169_ibn_a',
-}
-# Where the weight files named in ibnseg's configs come from.
+# Where the weight files named in ibnseg's configs come from: IBN-Net's
+# release and torchvision.
 _IBN_RELEASE = 'https://github.com/XingangPan/IBN-Net/releases/download/v1.0/'
 WEIGHT_URLS = {
     name: _IBN_RELEASE + name
@@ -49,33 +33,41 @@ WEIGHT_URLS.update({
                  'densenet161-8d451a50.pth', 'densenet169-b2777c0a.pth',
                  'densenet201-c1103571.pth')
 })
+_PUBLISHED = {name.split('-')[0] for name in WEIGHT_URLS if '_ibn_' in name}
+_FILE_PREFIX = {'ResNet': 'resnet', 'ResNeXt 32x4d': 'resnext',
+                'SE-ResNet': 'se_resnet', 'DenseNet': 'densenet'}
 _BLOCK_KEY = re.compile(r'^layer(\d)\.(\d+)\.')
 _DENSE_KEY = re.compile(r'^features\.denseblock(\d)\.denselayer(\d+)\.')
 _MAX_LISTED = 8
-# Classifier heads a backbone leaves over: torchvision ResNet's and
-# DenseNet's.
+# The classifier heads of torchvision's ResNet and DenseNet.
 _HEAD_PREFIXES = ('fc.', 'classifier.')
-# torchvision's DenseNet files (and IBN-Net's first DenseNet-IBN-a code) name
-# a dense layer's modules 'norm.1', 'conv.2', ...; current code 'norm1'. A
-# (pattern, replacement) for revise_keys: IBNDenseNet appends it to its
-# init_cfg's.
+# torchvision's DenseNet files name a dense layer's modules 'norm.1',
+# 'conv.2', ...: a revise_keys entry that IBNDenseNet appends to its own.
 DENSENET_LEGACY_KEYS = (r'(\.denselayer\d+\.(?:norm|relu|conv))\.([12])\.',
                         r'\1\2.')
 
 
-def _stages(indices):
-    return 'stages ' + ','.join(str(i) for i in sorted(indices))
+def _known_layout(family, depth, variant):
+    """': the layout of ...' for a published IBN-Net or torchvision model."""
+    prefix = _FILE_PREFIX.get(family)
+    if f'{prefix}{depth}_ibn_{variant}' in _PUBLISHED:
+        return f': the layout of the published {prefix}{depth}_ibn_{variant}'
+    if variant == 'plain' and family in ('ResNet', 'DenseNet'):
+        return f': the layout of torchvision {prefix}{depth}'
+    return ''
+
+
+def _stages_with(keys, pattern):
+    """The stage numbers of the keys ``layer<stage>.<block>.<pattern>``."""
+    pattern = re.compile(r'^layer(\d)\.\d+\.' + pattern)
+    return {int(m.group(1)) for m in map(pattern.match, keys) if m}
 
 
 def describe_state_dict(state_dict):
     """One line saying which ResNet/DenseNet/IBN-Net layout ``state_dict``
-    holds (DenseNets: see :func:`_describe_densenet`).
-
-    Depth from the number of blocks per stage, bottleneck from ``conv3``,
-    ResNeXt groups/width from ``layer1.0.conv2``, SE from ``.se.``, the IBN
-    variant from ``bnK.IN.*`` (in-block IBN), ``layerX.Y.IN.*`` (IN after
-    the addition) and the stem norm (IN when it has no running stats).
-    """
+    holds: depth from the blocks per stage, bottleneck from ``conv3``,
+    ResNeXt from ``layer1.0.conv2``, SE from ``.se.``, the IBN variant from
+    where ``IN`` keys are and the stem norm (IN: no running statistics)."""
     keys = list(state_dict)
     if not any(_BLOCK_KEY.match(k) or _DENSE_KEY.match(k)
                for k in keys) and any(
@@ -87,11 +79,8 @@ def describe_state_dict(state_dict):
     if any(_DENSE_KEY.match(k) for k in keys):
         return _describe_densenet(state_dict)
     blocks = {}
-    for key in keys:
-        match = _BLOCK_KEY.match(key)
-        if match:
-            blocks.setdefault(int(match.group(1)), set()).add(
-                int(match.group(2)))
+    for match in filter(None, map(_BLOCK_KEY.match, keys)):
+        blocks.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
     if not blocks:
         return f'no ResNet layout ({len(keys)} keys, none like "layerX.Y.")'
     bottleneck = 'layer1.0.conv3.weight' in state_dict
@@ -99,14 +88,15 @@ def describe_state_dict(state_dict):
     depth = sum(counts) * (3 if bottleneck else 2) + 2
     family = 'ResNet'
     conv2 = state_dict.get('layer1.0.conv2.weight')
-    if bottleneck and conv2 is not None and conv2.shape[0] != conv2.shape[1]:
+    # grouped convs have fewer inputs than outputs (IBN-c's conv2 more)
+    if bottleneck and conv2 is not None and conv2.shape[0] > conv2.shape[1]:
         groups = conv2.shape[0] // conv2.shape[1]
         family = f'ResNeXt {groups}x{conv2.shape[0] // groups}d'
     if any('.se.' in k for k in keys):
         family = 'SE-' + family
-    in_block = {int(k[5]) for k in keys if re.match(r'^layer\d\.\d+\.bn1\.IN\.', k)}
-    in_block2 = {int(k[5]) for k in keys if re.match(r'^layer\d\.\d+\.bn2\.IN\.', k)}
-    post_add = {int(k[5]) for k in keys if re.match(r'^layer\d\.\d+\.IN\.weight', k)}
+    in_block = _stages_with(keys, r'bn1\.IN\.')
+    in_block2 = _stages_with(keys, r'bn2\.IN\.')
+    post_add = _stages_with(keys, r'IN\.weight')
     if 'stem.0.weight' in state_dict:
         stem = 'deep stem (mmseg V1c/V1d)'
     elif 'bn1.IN.weight' in state_dict:
@@ -117,10 +107,11 @@ def describe_state_dict(state_dict):
         stem = '7x7 stem'
     parts = []
     if in_block:
-        inst = state_dict[next(k for k in keys if re.match(r'^layer\d\.\d+\.bn1\.IN\.weight', k))]
-        parts.append(f'IBN in bn1 of {_stages(in_block)}'
-                     + (f' and bn2 of {_stages(in_block2)}' if in_block2 else '')
-                     + f' ({inst.numel()} IN channels in layer{min(in_block)})')
+        inst = state_dict[next(
+            k for k in keys if re.match(r'^layer\d\.\d+\.bn1\.IN\.w', k))]
+        bn2 = f' and bn2 of {_stages(in_block2)}' if in_block2 else ''
+        parts.append(f'IBN in bn1 of {_stages(in_block)}{bn2} ({inst.numel()} '
+                     f'IN channels in layer{min(in_block)})')
     if post_add:
         parts.append(f'IN after the addition in {_stages(post_add)}')
     variant = None
@@ -131,20 +122,19 @@ def describe_state_dict(state_dict):
         variant = 'b'
     elif not in_block and not post_add and stem == '7x7 stem':
         variant = 'plain'
-    text = (f'{family}-{depth} ({"x".join(map(str, counts))} blocks), {stem}, '
-            + ('; '.join(parts) if parts else 'no IN'))
-    published = _PUBLISHED.get((family, depth, variant))
-    if published:
-        text += f': the layout of the published {published}'
-    elif variant == 'plain' and family == 'ResNet':
-        text += f': the layout of torchvision resnet{depth}'
-    return text
+    return (f'{family}-{depth} ({"x".join(map(str, counts))} blocks), {stem}, '
+            + ('; '.join(parts) if parts else 'no IN')
+            + _known_layout(family, depth, variant))
+
+
+def _stages(indices):
+    return 'stages ' + ','.join(str(i) for i in sorted(indices))
 
 
 def _describe_densenet(state_dict):
     """One line for a torchvision-named DenseNet (IBN-a) state_dict: depth
     from the layers per block, growth rate from ``conv2``, where ``norm1``
-    is an IBN layer (``norm1.IN.*``)."""
+    is an IBN layer."""
     layers = {}
     ibn = {}
     for key in state_dict:
@@ -175,12 +165,7 @@ def _describe_densenet(state_dict):
     else:
         text += 'no IN'
         variant = 'plain'
-    published = _PUBLISHED.get(('DenseNet', depth, variant))
-    if published:
-        text += f': the layout of the published {published}'
-    elif variant == 'plain':
-        text += f': the layout of torchvision densenet{depth}'
-    return text
+    return text + _known_layout('DenseNet', depth, variant)
 
 
 def _listing(names):
@@ -207,15 +192,12 @@ _REVISE_KEYS = ((r'^module\.', ''), )
 
 def read_state_dict(filename, map_location='cpu', prefix=None,
                     revise_keys=_REVISE_KEYS):
-    """The tensors of a weight file (path or URL), as a flat state_dict.
-
-    Read with mmengine's ``_load_checkpoint`` (every scheme goes through
-    :mod:`ibnseg.utils.checkpoint`'s safe loaders: tensors only), unwrapped
-    from ``{'state_dict': ...}``, keys renamed by ``revise_keys`` as in
-    mmengine's ``load_checkpoint``, then with ``prefix`` only the keys under
-    it, without it. (mmengine's ``_load_checkpoint_with_prefix`` selects
-    before dropping ``module.`` and fails with a bare assertion.)
-    """
+    """The tensors of a weight file (path or URL) as a flat state_dict:
+    read by mmengine's ``_load_checkpoint`` (through ibnseg's safe loaders),
+    unwrapped from ``{'state_dict': ...}``, keys renamed by ``revise_keys``,
+    then only those under ``prefix``, without it. (mmengine's
+    ``_load_checkpoint_with_prefix`` selects before renaming, and fails
+    with a bare assertion.)"""
     _check_local_file(filename)
     checkpoint = _load_checkpoint(filename, map_location=map_location)
     if not isinstance(checkpoint, dict):
@@ -241,14 +223,10 @@ def read_state_dict(filename, map_location='cpu', prefix=None,
 
 def load_checkpoint_strictly(model, filename, map_location='cpu',
                              prefix=None, revise_keys=_REVISE_KEYS):
-    """Load a weight file into ``model``; only a classifier head (``fc.*``,
-    ``classifier.*``) may be left over.
-
-    Checks before copying anything: raises ``ValueError`` naming the
-    missing, unexpected and wrongly shaped keys and the layouts of both the
-    file and the model when they differ. Arguments as
-    :func:`read_state_dict`.
-    """
+    """Load a weight file into ``model``, of which only a classifier head
+    may be left over; else, before copying anything, raise ``ValueError``
+    naming the missing, unexpected and wrongly shaped keys and the layouts
+    of the file and the model. Arguments as :func:`read_state_dict`."""
     state_dict = read_state_dict(filename, map_location, prefix, revise_keys)
     own = model.state_dict()
     missing = [
@@ -281,20 +259,13 @@ def load_checkpoint_strictly(model, filename, map_location='cpu',
 
 @WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')
 class StrictPretrainedInit(PretrainedInit):
-    """mmengine's ``Pretrained`` initializer, loading strictly
-    (:func:`load_checkpoint_strictly`): a file that does not fit raises,
-    naming the keys and what the file and the module look like; only a
-    classifier head (``fc.*``, ``classifier.*``) may be left over.
+    """mmengine's ``Pretrained``, loading with
+    :func:`load_checkpoint_strictly`. IBN backbones turn their init_cfg's
+    ``Pretrained`` into it; any module's init_cfg may name it.
 
-    IBN backbones turn their ``init_cfg``'s ``type='Pretrained'`` into this
-    one; any module's ``init_cfg`` may name it, as
-    ``dict(type='StrictPretrained', checkpoint=...)``.
-
-    Having set every parameter (strictly), it marks the module's
-    sub-modules as initialised: mmengine initialises them after the
-    module's own init_cfg (it defers only its own ``Pretrained`` to the
-    end), and their ``init_weights`` (mmcv plugins, DCN offsets) would
-    overwrite the loaded values.
+    It marks the sub-modules as initialised: mmengine initialises them after
+    the module's own init_cfg, and their ``init_weights`` (mmcv plugins, DCN
+    offsets) would overwrite the loaded values.
 
     Args:
         checkpoint (str): Path or URL of the weight file.

@@ -1,14 +1,5 @@
-"""The IBN norm layer: Instance Normalization on a leading channel slice, the
-configured Batch Normalization on the rest (or, ``order='BN-IN'``, the other
-way round, as in the published DenseNet-IBN-a).
-
-Its split path (slice -> IN, slice -> BN -> ``torch.cat``, the published
-layout) is the reference; fused paths with the same numbers
-(:mod:`.ibn_fused`) serve the common case (stock BN, fp32/fp64).
-
-Every layer here traces (``torch.jit.trace``) and exports (``torch.export``,
-ONNX) with the image size left symbolic.
-"""
+"""The norm layers of IBN-Net. Every one traces (``torch.jit.trace``) and
+exports (``torch.export``, ONNX) with the image size left symbolic."""
 import math
 
 import torch
@@ -27,30 +18,20 @@ class InstanceNormSizeError(ValueError):
 
 
 def spatial_size(x):
-    """The spatial sizes of ``x`` (``x.shape[2:]``) for a size check that
-    must not fix the size of a traced or exported model.
-
-    Under ``torch.export`` they are the symbolic sizes: a condition on them
-    becomes a guard or an assertion on the input size (``torch.Size.numel()``
-    would specialise them to the example's). Under ``torch.jit.trace``, which
-    gives sizes as tensors (a check on those warns that the trace takes its
-    result as a constant), they are read as numbers through
-    ``torch.Size.numel()``: the traced graph does not keep a Python check.
-    """
+    """``x.shape[2:]`` for a size check that must not fix the size of a
+    traced or exported model: symbolic under ``torch.export`` (a condition
+    becomes an assertion on the input size); read as numbers through
+    ``numel()`` under ``torch.jit.trace``, whose sizes are tensors (a check
+    on those would warn and be recorded as a constant)."""
     if torch.jit.is_tracing():
         return tuple(x.shape[i:i + 1].numel() for i in range(2, x.dim()))
     return tuple(x.shape[2:])
 
 
 def check_instance_norm_size(x, where):
-    """Raise :class:`InstanceNormSizeError` if ``x`` has one spatial element.
-
-    Instance statistics over a single value are meaningless (the output would
-    be the bias alone), so like ``F.instance_norm`` this refuses such input.
-    ``torch._check_with`` raises it in eager mode and records it as an
-    assertion on the symbolic size under ``torch.export``, leaving the size
-    free (see :func:`spatial_size`).
-    """
+    """Raise :class:`InstanceNormSizeError` if ``x`` has one spatial element
+    (instance statistics of one value leave the bias alone), in eager mode;
+    under ``torch.export`` an assertion on the symbolic size."""
     size_ok = math.prod(spatial_size(x)) > 1
     if torch.compiler.is_dynamo_compiling():
         # Dynamo (torch.compile, strict torch.export) records a torch._check
@@ -68,35 +49,26 @@ def check_instance_norm_size(x, where):
 class IBN(nn.Module):
     """Instance-Batch Normalization (the norm of IBN-Net's IBN-a block).
 
-    The first ``int(num_features * ratio)`` channels go through affine
-    Instance Normalization (no running statistics), the remaining channels
-    through the norm built from ``norm_cfg``; the output keeps the channel
-    order. The parts are the submodules ``IN`` and ``BN`` (the key names of
-    the published weights); a part with zero channels is ``None``.
+    Affine IN (no running statistics) on ``int(num_features * ratio)``
+    leading channels, the norm of ``norm_cfg`` on the rest, as submodules
+    ``IN`` and ``BN`` (the published key names; ``None`` when empty).
+    ``order='BN-IN'`` (the published DenseNet-IBN-a) puts BN first, on
+    ``int(num_features * (1 - ratio))`` channels. ``_abbr_`` makes
+    ``build_norm_layer`` name it ``bn<postfix>``, the torchvision key names.
 
-    ``order='BN-IN'`` puts the parts the other way round, as the published
-    DenseNet-IBN-a does: the first ``int(num_features * (1 - ratio))``
-    channels go through BN, the remaining ones through IN (``ratio`` stays
-    the IN fraction; the BN part is the one counted, rounded down, as there).
-
-    The attribute name that ``mmcv.cnn.build_norm_layer`` gives this layer is
-    ``bn<postfix>`` (``_abbr_``), so ``norm_cfg=dict(type='IBN')`` in a
-    backbone keeps the torchvision key names.
+    The published split path (slice -> IN/BN -> ``torch.cat``) is the
+    reference; the fused paths of :mod:`.ibn_fused` compute the same numbers
+    faster for a stock ``_BatchNorm`` on fp32/fp64 input.
 
     Args:
-        num_features (int): Number of channels (any, odd too).
-        ratio (float): Fraction of channels that get IN, in [0, 1].
-            Default: 0.5.
-        norm_cfg (dict): Config of the norm for the remaining channels
-            (``BN``, ``SyncBN``, ...). Default: dict(type='BN').
+        num_features (int): Number of channels.
+        ratio (float): Fraction of channels with IN, in [0, 1]. Default: 0.5.
+        norm_cfg (dict): Config of the BN part (``BN``, ``SyncBN``, ...).
+            Default: dict(type='BN').
         eps (float): Epsilon of the IN part. Default: 1e-5.
-        fused (bool): Use the fused paths (:mod:`.ibn_fused`) when the BN
-            part is a stock ``_BatchNorm``: a single normalisation pass in
-            training, one affine map per channel in inference. ``False``
-            forces the published split -> IN/BN -> concatenate path
-            (numerically the same; for benchmarks). Default: True.
-        order (str): Which part takes the leading channels: ``'IN-BN'``
-            (IBN-Net's ResNets) or ``'BN-IN'`` (its DenseNets).
+        fused (bool): Take the fused paths where they apply; ``False``
+            forces the split path (for benchmarks). Default: True.
+        order (str): ``'IN-BN'`` (ResNets) or ``'BN-IN'`` (DenseNets).
             Default: 'IN-BN'.
     """
 
@@ -137,19 +109,15 @@ class IBN(nn.Module):
             self.num_in, eps=eps, affine=True) if self.num_in else None
         self.BN = build_norm_layer(norm_cfg, num_bn)[1] if num_bn else None
 
-    def _fusable(self, x):
-        return self.fused and fusable(x, self.BN)
-
     def forward(self, x):
         if self.IN is not None:
             check_instance_norm_size(x, f'IBN({self.num_features})')
-        if self._fusable(x):
+        if self.fused and fusable(x, self.BN):
             return fused_ibn(x, self.IN, self.BN,
                              in_first=self.order == 'IN-BN')
         return self._forward_split(x)
 
     def _forward_split(self, x):
-        """The published computation: the reference of the fused path."""
         parts = [(self.IN, self.num_in),
                  (self.BN, self.num_features - self.num_in)]
         if self.order == 'BN-IN':
@@ -169,11 +137,9 @@ class IBN(nn.Module):
 
 
 class ParallelIBN(nn.Module):
-    """IN and BN side by side on all channels, outputs concatenated (IBN-c).
-
-    The output has ``2 * num_features`` channels: the IN-normalised map
-    followed by the BN-normalised map of the same input. Submodules ``IN``
-    (affine, no running statistics) and ``BN`` (from ``norm_cfg``).
+    """IN and BN side by side on all channels, concatenated (IBN-c): the
+    output has ``2 * num_features`` channels. Submodules ``IN`` (affine) and
+    ``BN`` (from ``norm_cfg``).
 
     Args:
         num_features (int): Number of input channels.
@@ -199,12 +165,9 @@ class ParallelIBN(nn.Module):
 
 
 class PartialInstanceNorm(nn.InstanceNorm2d):
-    """Affine IN on the first ``int(num_features * ratio)`` channels; the
-    other channels pass through unchanged (the post-addition norm of IBN-d).
-
-    With ``ratio=1`` this is an affine ``InstanceNorm2d`` (IBN-b, and the
-    IBN-b stem), computed through the faster native group norm. The
-    parameters are ``weight`` and ``bias`` of the normalised channels only.
+    """Affine IN on the first ``int(num_features * ratio)`` channels, the
+    others unchanged: IBN-d's post-addition norm; with ``ratio=1`` IBN-b's
+    (and its stem's). ``weight`` and ``bias`` cover the normalised channels.
 
     Args:
         num_features (int): Number of channels of the input.

@@ -1,26 +1,14 @@
-"""The fast paths of the :class:`~ibnseg.models.layers.IBN` layer.
+"""The fast paths of the :class:`~ibnseg.models.layers.IBN` layer, with the
+numbers of its split path (measured in docs/benchmarks.md):
 
-Both give the numbers of the layer's split path (slice -> IN, slice -> BN ->
-``torch.cat``, the published layout and the reference the tests compare
-against), for either part order, and are measured in docs/benchmarks.md:
-
-- Training (and eager inference that needs gradients): one native group-norm
-  pass (one group per channel) yields the per-(sample, channel) statistics
-  and the final IN output; the BN channels are then one in-place affine map
-  away from their BN output. No split copies, no concatenation; the backward
-  is written by hand for the same reason (:class:`_FusedIBNFunction`).
-- Inference (BN on its running statistics, no gradient needed), and BN on
-  its running statistics under a tracer or compiler: the layer is one affine
-  map per (sample, channel) plane, from the IN channels' own statistics and
-  the BN running statistics, in plain ops that ``torch.jit.trace``,
-  ``torch.export``, ``torch.compile`` and both ONNX exporters record
-  (:func:`_affine_ibn`). ``torch.jit.trace`` and the TorchScript ONNX
-  exporter fail on the ``autograd.Function`` or keep it as a Python call;
-  in training mode they get the split path.
-
-They serve a stock ``_BatchNorm`` BN part (``BN``, and ``SyncBN`` after
-mmengine's ``revert_sync_batchnorm``) on fp32/fp64 input; everything else
-takes the split path (:func:`fusable`).
+- Training: one native group-norm pass gives every plane's statistics and
+  the IN output; each BN plane is then one in-place affine map away from
+  its BN output, with a hand-written backward (:class:`_FusedIBNFunction`).
+  No split copies, no concatenation.
+- BN on its running statistics without gradients, or under a tracer or
+  compiler: one affine map per (sample, channel) plane in plain ops, which
+  every tracer and exporter records (:func:`_affine_ibn`); they fail on
+  the ``autograd.Function``, so in training they get the split path.
 """
 import torch
 import torch.nn.functional as F
@@ -32,9 +20,8 @@ __all__ = ['fusable', 'fused_ibn']
 def fusable(x, bn):
     """Whether :func:`fused_ibn` computes an IBN layer with BN part ``bn``
     (``None``: no BN channels) on ``x``."""
-    # Low precision (AMP) takes the split path: the native norms there
-    # handle mixed dtypes, the fused arithmetic here assumes one dtype.
-    # SyncBN across devices needs its own forward to all-reduce statistics.
+    # The arithmetic here assumes one dtype (AMP mixes them), and SyncBN
+    # needs its own forward to all-reduce the statistics.
     if x.dim() != 4 or x.dtype not in (torch.float32, torch.float64):
         return False
     if bn is None:
@@ -42,10 +29,8 @@ def fusable(x, bn):
     if not (isinstance(bn, _BatchNorm) and bn.affine
             and type(bn).forward is _BatchNorm.forward):
         return False
-    # Traced, the training path's autograd.Function stays a Python call,
-    # which torch.jit.save refuses (and with running statistics the tracer
-    # fails on it): in training a tracer gets the split path, in eval the
-    # inference path's plain ops.
+    # Traced, the autograd.Function stays a Python call that torch.jit.save
+    # refuses; in eval a tracer gets _affine_ibn's plain ops instead.
     return not (torch.jit.is_tracing() and _batch_statistics(bn))
 
 
@@ -88,21 +73,16 @@ def fused_ibn(x, instance_norm, bn, in_first=True):
 
 
 def _affine_ibn(x, instance_norm, bn, in_first):
-    """The layer with BN on its running statistics: every (sample, channel)
-    plane gets one affine map, ``y = x * scale + shift``, from the plane's
-    own mean and variance on the IN channels and from the running ones on
-    the BN channels.
+    """The layer with BN on its running statistics: one affine map per
+    (sample, channel) plane, from the plane's own statistics on the IN
+    channels and the running ones on the BN channels.
 
-    The IN statistics take two passes (the mean, then the norm of the
-    centred plane), numerically sound where the one-pass ``E[x^2] -
-    E[x]^2`` in float32 loses a nearly constant plane, and several times
-    faster than ``torch.var_mean`` (Welford) on CPU. The map runs as
-    ``F.batch_norm`` in eval mode over the planes as channels of one sample,
-    with mean 0 and variance 1: its per-channel kernel is about twice as fast
-    on CPU as a broadcasting ``addcmul``, ONNX has it as
-    ``BatchNormalization``, and its weight and bias carry autograd (a traced
-    model stays differentiable). Sizes stay symbolic: nothing here reads
-    them as numbers.
+    The IN variance takes two passes (mean, then the norm of the centred
+    plane): the one-pass ``E[x^2] - E[x]^2`` loses a nearly constant plane
+    in float32, and ``torch.var_mean`` is several times slower on CPU. The
+    map runs as eval-mode ``F.batch_norm`` over the planes as channels
+    (mean 0, variance 1): twice as fast on CPU as ``addcmul``, one ONNX
+    ``BatchNormalization``, differentiable in weight and bias.
     """
     n, c, h, w = x.shape
     scales, shifts = [], []
@@ -156,18 +136,15 @@ def _channel_parts(c, num_in, in_first):
 
 
 class _FusedIBNFunction(torch.autograd.Function):
-    """IN on ``num_in`` channels (the leading ones, or with ``in_first``
-    False the trailing ones), BN on the others, in one normalisation pass.
+    """IN on ``num_in`` channels (leading, or trailing without
+    ``in_first``), BN on the others, in one normalisation pass.
 
-    ``native_group_norm`` with one group per channel gives the per-(sample,
-    channel) mean and rstd of every plane and, in the same pass, the final
-    IN output for the IN channels (the BN channels get weight 1, bias 0).
-    Each BN plane is then one in-place affine map away from its BN output:
-    ``bn = xhat_inst * (g * rstd_c / rstd_nc) + g * rstd_c * (mu_nc - mu_c)
-    + b``, where the batch mean/variance come from the per-instance ones
-    (law of total variance over equally sized planes) or are the running
-    statistics. ``bn_stats`` holds those per-channel BN statistics
-    ``(mean, var)`` or ``None`` to compute them from ``x``.
+    ``native_group_norm`` with one group per channel gives every plane's
+    mean and rstd and the final IN output (BN channels: weight 1, bias 0).
+    Then ``bn = xhat_inst * (g * rstd_c / rstd_nc) + g * rstd_c * (mu_nc -
+    mu_c) + b``, with the batch statistics from the per-plane ones (law of
+    total variance over equal planes) or ``bn_stats``, the running
+    ``(mean, var)``.
     """
 
     @staticmethod

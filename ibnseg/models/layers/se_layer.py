@@ -25,8 +25,8 @@ class SqueezeExcitation(nn.Module):
                               minimum=1)
         hidden = int(channels / reduction)
         if hidden < 1:
-            raise ValueError(f'SqueezeExcitation: reduction {reduction} leaves '
-                             f'no hidden unit for {channels} channels')
+            raise ValueError(f'SqueezeExcitation: reduction {reduction} '
+                             f'leaves no hidden unit for {channels} channels')
         self.fc = nn.Sequential(
             nn.Linear(channels, hidden, bias=False), nn.ReLU(inplace=True),
             nn.Linear(hidden, channels, bias=False), nn.Sigmoid())
