@@ -1,13 +1,10 @@
 """BDD100K 10K semantic segmentation (Yu et al., CVPR 2020) as an ibnseg
 domain: mmseg's ``BDD100KDataset`` with both published layouts, a split
 argument and ibnseg's checks."""
-import os.path as osp
-from typing import Optional
-
 from mmseg.datasets import BDD100KDataset
 from mmseg.registry import DATASETS
 
-from .label_source import DATA_README, LabelSourceMixin
+from .label_source import LabelSourceMixin
 from .layouts import BDD100K_LAYOUTS
 
 SPLITS = ('train', 'val')
@@ -59,7 +56,12 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
             kwargs, 'layout and split',
             f'; give layout= ({", ".join(LAYOUTS)}) instead')
         self.split = split
-        self.layout = self._resolve_layout(layout, kwargs.get('data_root'))
+        # both present: the current download wins, as mmseg's configs use it
+        self.layout = layout if layout != 'auto' else self._detect_layout(
+            kwargs.get('data_root'),
+            {n: s['img_dir'].format(split=split)
+             for n, s in BDD100K_LAYOUTS.items()},
+            [_describe_layout(n) for n in BDD100K_LAYOUTS], 'BDD100K layout')
         spec = BDD100K_LAYOUTS[self.layout]
         self.LAYOUT = (f'BDD100K (layout {_describe_layout(self.layout)}, '
                        f'split {split!r})')
@@ -71,21 +73,3 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
                 img_path=spec['img_dir'].format(split=split),
                 seg_map_path=spec['label_dir'].format(split=split)),
             **kwargs)
-
-    def _resolve_layout(self, layout: str, data_root: Optional[str]) -> str:
-        if layout != 'auto':
-            return layout
-        root = data_root or ''
-        found = [
-            name for name, spec in BDD100K_LAYOUTS.items()
-            if osp.isdir(osp.join(root, spec['img_dir'].format(
-                split=self.split)))
-        ]
-        if not found:
-            raise FileNotFoundError(
-                f'BDD100KSegDataset: data_root {data_root!r} holds neither '
-                f'BDD100K layout for split {self.split!r}; expected '
-                + ' or '.join(_describe_layout(n) for n in BDD100K_LAYOUTS)
-                + f' (see {DATA_README})')
-        # both present: the current download wins, as mmseg's configs use it
-        return found[0]

@@ -233,28 +233,18 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
     def _resolve_release(self, release: str, data_root: Optional[str]) -> str:
         if release != 'auto':
             return release
-        root = data_root or ''
-        found = [
-            name for name, spec in RELEASE_LAYOUTS.items()
-            if osp.isdir(osp.join(root, spec['label_dir'].format(
-                split=self.split)))
-        ]
-        looked_for = ' and '.join(
-            describe_release(n, self.split) for n in RELEASE_LAYOUTS)
-        if len(found) > 1:
-            # the two releases store the classes in reverse order: never
-            # pick one silently
+        folders = {n: spec['label_dir'].format(split=self.split)
+                   for n, spec in RELEASE_LAYOUTS.items()}
+        looked_for = [describe_release(n, self.split) for n in folders]
+        if all(osp.isdir(osp.join(data_root or '', f))
+               for f in folders.values()):
+            # the releases store the classes in reverse order: never guess
             raise DatasetError(
                 f'{type(self).__name__}: data_root {data_root!r} holds both '
-                f'BDD100K drivable-area releases ({looked_for}); set '
-                "release='current' or release='2018'")
-        if not found:
-            raise FileNotFoundError(
-                f'{type(self).__name__}: data_root {data_root!r} holds '
-                f'neither BDD100K drivable-area release for split '
-                f'{self.split!r}; looked for {looked_for} (see '
-                f'{DATA_README})')
-        return found[0]
+                f'BDD100K drivable-area releases ({" and ".join(looked_for)})'
+                "; set release='current' or release='2018'")
+        return self._detect_layout(data_root, folders, looked_for,
+                                   'BDD100K drivable-area release')
 
     # -- listing ------------------------------------------------------------
     def load_data_list(self) -> List[dict]:

@@ -43,16 +43,14 @@ CACHE_NAME = '.ibnseg_first_pass_cache.json'
 REPORT_NAME = 'first_pass_skipped.tsv'
 #: Caches of another version are read again from the files.
 CACHE_VERSION = 2
-#: Pixels (width x height) a file may have, by default: PIL's own default
-#: ``Image.MAX_IMAGE_PIXELS``, beyond which it warns of a decompression
-#: bomb (about 9459x9459, 0.27 GB as 8-bit RGB).
+#: Pixels a file may have by default: PIL's decompression-bomb threshold
+#: ``Image.MAX_IMAGE_PIXELS`` (about 9459x9459).
 DEFAULT_MAX_PIXELS = 89_478_485
 #: Environment variable of ibnseg's cache folder (also used by setup_env.sh).
 CACHE_ENV = 'IBNSEG_CACHE'
 #: Threads reading headers and tails (the work is waiting for I/O).
 NUM_THREADS = 16
-#: Files per thread-pool task (one future per file would cost more than a
-#: cached check itself).
+#: Files per pool task (a task per file costs more than a cached check).
 _CHUNK = 256
 #: How many bytes from the end are searched for the end marker.
 _TAIL_BYTES = 1024
@@ -66,9 +64,7 @@ FileFacts = Tuple[int, int, str, int, int]
 
 
 def inspect_file(path: str) -> FileFacts:
-    """(width, height, problem, bit depth, colour type) of an image file,
-    from its header and its last bytes; ``problem`` is '' when the file
-    looks complete; depth and colour type are a PNG's (0 for others)."""
+    """The ``FileFacts`` of an image file, from its header and last bytes."""
     try:
         with open(path, 'rb') as f:
             head = f.read(26)
@@ -109,9 +105,9 @@ def cache_home() -> str:
 
 
 def cache_folders(base: str, cache_dir: Optional[str] = None) -> List[str]:
-    """Where the cache of data root ``base`` may live, in order of
-    preference: ``cache_dir`` if given; else ``base`` itself, then a folder
-    of its own under ``cache_home()``."""
+    """Where the cache of data root ``base`` may live, in order:
+    ``cache_dir`` if given, else ``base``, then a folder under
+    ``cache_home()``."""
     if cache_dir:
         return [cache_dir]
     key = hashlib.sha1(osp.abspath(base).encode('utf-8')).hexdigest()[:16]
@@ -168,9 +164,8 @@ class _PairChecker:
             self.cache = dict(version=CACHE_VERSION, files={}, broken={})
 
     def key(self, path: str) -> str:
-        """``path`` relative to the data root (string slicing when it starts
-        with it, as dataset paths do: ``relpath`` would cost more than the
-        rest of a cached check)."""
+        """``path`` relative to the data root (sliced where it can be:
+        ``relpath`` costs more than the rest of a cached check)."""
         for prefix in self.prefixes:
             if path.startswith(prefix):
                 return path[len(prefix):]
@@ -247,7 +242,7 @@ def _refuse_unusable(pairs: Sequence[Tuple[str, str, str]],
                      max_pixels: Optional[int],
                      wide_labels: Collection[str]) -> None:
     """Raise for files beyond ``max_pixels`` and labels of a bit depth the
-    loaders do not read as stored (see the module docstring)."""
+    loaders do not read as stored."""
     too_large, too_deep = [], []
     for _, img_path, label_path in pairs:
         for path in (img_path, label_path):
@@ -288,35 +283,28 @@ def check_pairs(pairs: Sequence[Tuple[str, str, str]],
                 max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                 wide_labels: Collection[str] = ()
                 ) -> Tuple[List[SkippedSample], Optional[str]]:
-    """Find the broken ones among ``(sample name, image, label)`` pairs,
-    and refuse files the loaders cannot use (module docstring).
+    """Find the broken ones among ``(sample name, image, label)`` pairs
+    (every file exists), and refuse files the loaders cannot use.
 
     Args:
-        pairs: The pairs; every file must exist (the datasets check that
-            first).
-        base (str): The data root: the cache is keyed by paths relative to
-            it and lives there when writable.
+        pairs: The pairs.
+        base (str): The data root: the cache keys are paths relative to it,
+            and the cache lives there when writable.
         owner (str): Name for messages, e.g. 'GTA5Dataset'.
         cache_dir (str, optional): Keep the cache in this folder instead.
         threads (int): Threads reading the files.
-        max_pixels (int, optional): Pixels an image or label may have; None:
-            any number.
-        wide_labels (Collection[str]): Labels that may store 16 bits per
-            sample (those ``LoadLabelIdAnnotations`` decodes keeping them).
+        max_pixels (int, optional): Pixels a file may have; None: any.
+        wide_labels (Collection[str]): Labels that may store 16 bits.
 
     Returns:
-        (list[SkippedSample], str or None): the broken pairs (``problem`` one
-        of ``size_mismatch``, ``unreadable_image``, ``unreadable_label``;
-        ``detail`` names the file and what is wrong), and the report listing
-        every broken pair known on ``base`` (None when nothing is broken or
-        nothing could be written).
+        (list[SkippedSample], str or None): the broken pairs (``detail``
+        names the file and what is wrong) and the report of every broken
+        pair known on ``base`` (None when none, or it could not be written).
 
     Raises:
-        ValueError: A file of a pair that is not broken has more than
-            ``max_pixels`` pixels, or its label another bit depth than 8 (a
-            palette: at most 8; ``wide_labels``: 16 too); the message names
-            the file, its size or depth, and the option. Raised after the
-            cache is saved, so the next start reads nothing again.
+        DatasetError: a file of a good pair beyond ``max_pixels`` or a label
+            of another bit depth, naming the file and the option; raised
+            after the cache is saved.
     """
     started = time.perf_counter()
     checker = _PairChecker(base, owner, cache_dir, threads)

@@ -110,6 +110,20 @@ class LabelSourceMixin:
                              f'{tuple(choices)}, got {value!r}{note}')
         return value
 
+    def _detect_layout(self, data_root: Optional[str], folders: dict,
+                       looked_for: List[str], what: str) -> str:
+        """For an 'auto' option: the name of the layout whose folder
+        (``folders``: name -> folder under ``data_root``, first preferred)
+        exists; none is an error naming ``looked_for``."""
+        found = [name for name, folder in folders.items()
+                 if osp.isdir(osp.join(data_root or '', folder))]
+        if not found:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: data_root {data_root!r} holds '
+                f'neither {what} for split {self.split!r}; looked for '
+                f'{" and ".join(looked_for)} (see {DATA_README})')
+        return found[0]
+
     def _refuse_derived_layout(self, kwargs: dict, derived_from: str,
                                hint: str = '') -> None:
         """Refuse the folder and suffix options of a dataset that derives

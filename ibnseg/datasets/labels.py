@@ -1,11 +1,7 @@
-"""The Cityscapes label table shared by GTA5 and Cityscapes, and the tables
-that map the other domains' label ids (SYNTHIA, Mapillary Vistas) to the same
-19 trainIds.
-
-Both datasets store *label ids* (0..33, the Cityscapes annotation ids); models
-train on the 19 *trainIds*. Class names and the 19 colours come from mmseg's
-``CityscapesDataset.METAINFO`` so the two can never disagree.
-"""
+"""The Cityscapes label table (GTA5 and Cityscapes store its label ids
+0..33; models train on its 19 trainIds) and the tables that map the other
+domains' ids to the same trainIds. Class names and colours are mmseg's
+``CityscapesDataset.METAINFO``."""
 from typing import Dict, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -18,19 +14,15 @@ CLASSES = tuple(CityscapesDataset.METAINFO['classes'])
 #: RGB colour of each trainId (list of [r, g, b]), as mmseg draws them.
 PALETTE = [list(c) for c in CityscapesDataset.METAINFO['palette']]
 
-#: The largest label id of the official table. Its ids are -1..33, and -1
-#: ('license plate') is never stored in a label file, so a stored label id
-#: is 0..33; anything larger is unknown (and 255, the trainId ignore value,
-#: is the sign of a trainId map).
+#: The largest label id of the official table (-1..33; -1 is never stored).
 MAX_LABEL_ID = 33
 
 #: Label id of each trainId: ``TRAIN_ID_LABEL_IDS[train_id] == label_id``.
 TRAIN_ID_LABEL_IDS = (7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27,
                       28, 31, 32, 33)
 
-# Colours of the label ids that have no trainId (void and rare classes), as in
-# the official table; ids without an entry here or in TRAIN_ID_LABEL_IDS are
-# black, like 'unlabeled'.
+# Colours of the label ids without a trainId, as in the official table;
+# other ids are black, like 'unlabeled'.
 _VOID_LABEL_COLORS = {
     5: (111, 74, 0), 6: (81, 0, 81), 9: (250, 170, 160), 10: (230, 150, 140),
     14: (180, 165, 180), 15: (150, 100, 100), 16: (150, 120, 90),
@@ -64,11 +56,8 @@ LABEL_ID_COLORS = _build_label_id_colors()
 
 
 def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
-    """Map an integer array of label ids to a uint8 array of trainIds.
-
-    Values outside 0..255 cannot come from an 8-bit label file; they raise
-    rather than wrap around silently.
-    """
+    """The uint8 trainIds of an integer array of label ids; values outside
+    0..255 (no 8-bit file holds them) raise rather than wrap around."""
     label_ids = np.asarray(label_ids)
     if not np.issubdtype(label_ids.dtype, np.integer):
         raise TypeError(
@@ -131,27 +120,19 @@ CITYSCAPES_LABEL_ID_TABLE = LabelIdTable(
 GTA5_LABEL_ID_TABLE = CITYSCAPES_LABEL_ID_TABLE._replace(reject=())
 
 # -- SYNTHIA (RAND-CITYSCAPES) ---------------------------------------------
-#: SYNTHIA class id -> Cityscapes trainId. The ids are those of the
-#: dataset's README (0 void, 1 sky, 2 building, 3 road, 4 sidewalk, 5 fence,
-#: 6 vegetation, 7 pole, 8 car, 9 traffic sign, 10 pedestrian, 11 bicycle,
-#: 12 motorcycle, 13 parking-slot, 14 road-work, 15 traffic light,
-#: 16 terrain, 17 rider, 18 truck, 19 bus, 20 train, 21 wall,
-#: 22 lanemarking). The table is DAFormer's tools/convert_datasets/
-#: synthia.py (the same as RobustNet's datasets/synthia.py): it also maps
-#: 16 terrain, 18 truck and 20 train, which REFERENCE.md section 6 leaves
-#: out. RAND-CITYSCAPES holds (almost) no pixels of them, which is why
-#: results are reported over the 16 (or 13) classes below, not 19.
+#: SYNTHIA class id (the dataset's README: 1 sky, 2 building, 3 road, ...,
+#: 22 lanemarking) -> Cityscapes trainId, as DAFormer's and RobustNet's
+#: converters map them (terrain, truck and train too, though
+#: RAND-CITYSCAPES has almost no such pixels: results are read over 16 or
+#: 13 classes).
 SYNTHIA_ID_TO_TRAIN_ID = {
     3: 0, 4: 1, 2: 2, 21: 3, 5: 4, 7: 5, 15: 6, 9: 7, 6: 8, 16: 9, 1: 10,
     10: 11, 17: 12, 8: 13, 18: 14, 19: 15, 20: 16, 12: 17, 11: 18
 }
 #: The largest class id of SYNTHIA's README (22, lanemarking).
 SYNTHIA_MAX_LABEL_ID = 22
-#: SYNTHIA labels are 16-bit PNGs of several channels; the class id is in
-#: the first (R) one, the instance id in the second. DAFormer reads
-#: ``cv2.imread(file, cv2.IMREAD_UNCHANGED)[:, :, -1]`` (the last of cv2's
-#: BGR order), RobustNet ``imageio.imread(..., format='PNG-FI')[:, :, 0]``:
-#: the same channel.
+#: SYNTHIA labels are 16-bit multi-channel PNGs with the class id in the
+#: first (R) channel, as DAFormer and RobustNet read them.
 SYNTHIA_LABEL_CHANNEL = 0
 SYNTHIA_LABEL_ID_TABLE = LabelIdTable(
     'SYNTHIA', build_lut(SYNTHIA_ID_TO_TRAIN_ID), SYNTHIA_MAX_LABEL_ID,
@@ -165,12 +146,9 @@ SYNTHIA_13_CLASSES = tuple(
     c for c in SYNTHIA_16_CLASSES if c not in ('wall', 'fence', 'pole'))
 
 # -- Mapillary Vistas v1.2 -------------------------------------------------
-#: Mapillary Vistas v1.2 classes with a Cityscapes class, by the
-#: ``name`` field of the dataset's config.json (with its ``readable``
-#: field): the mapping of RobustNet's datasets/mapillary.py and of the
-#: mmseg-style converters derived from it (also REFERENCE.md section 6).
-#: Every other class -> 255. Ids are looked up by name in the dataset's own
-#: config.json, never assumed.
+#: Mapillary Vistas v1.2 classes with a Cityscapes class, by the ``name``
+#: (and ``readable``) field of the dataset's config.json, as RobustNet maps
+#: them; every other class -> 255. Ids are looked up in the config by name.
 MAPILLARY_TO_CITYSCAPES = (
     ('construction--flat--road', 'Road', 'road'),
     ('marking--general', 'Lane Marking - General', 'road'),

@@ -87,10 +87,8 @@ ACDC_LABEL_IDS_SUFFIX = '_gt_labelIds.png'
 
 
 def gta5_id(index) -> str:
-    """The file stem of GTA5 frame ``index`` (``7`` or ``'7'`` -> ``'00007'``).
-
-    Stems that are not numbers are returned unchanged.
-    """
+    """The file stem of GTA5 frame ``index`` (``7`` -> ``'00007'``); stems
+    that are not numbers are returned unchanged."""
     text = str(index).strip()
     return f'{int(text):05d}' if text.isdigit() else text
 
@@ -111,18 +109,9 @@ def cityscapes_stem(city: str, seq: int, frame: int) -> str:
 def save_png_atomic(path: str,
                     array: np.ndarray,
                     palette: Optional[np.ndarray] = None) -> str:
-    """Write ``array`` as a PNG at ``path`` atomically; create its folder.
-
-    Args:
-        path (str): Target file.
-        array (np.ndarray): HxW uint8 (grayscale, or palette indices when
-            ``palette`` is given) or HxWx3 uint8 in RGB order.
-        palette (np.ndarray, optional): (N, 3) uint8 RGB colours; the PNG is
-            then a palette ("P") image whose pixel values are the indices.
-
-    Returns:
-        str: ``path``.
-    """
+    """Write an HxW (grayscale, or indices into ``palette``, (N, 3) RGB)
+    or HxWx3 RGB uint8 ``array`` as a PNG at ``path``, atomically; returns
+    ``path``."""
     array = np.asarray(array)
     if array.dtype != np.uint8 or not (array.ndim == 2 or
                                        (array.ndim == 3
@@ -142,12 +131,8 @@ def save_png_atomic(path: str,
 
 
 def read_png_size(path: str) -> Tuple[int, int]:
-    """(height, width) of an image from its header, without decoding it.
-
-    Raises:
-        FileNotFoundError / ValueError naming ``path`` when it is missing or
-        not an image.
-    """
+    """(height, width) of an image from its header; a missing file or one
+    that is no image raises, naming it."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: file not found')
     try:
@@ -181,12 +166,9 @@ def read_png_depth(path: str) -> Tuple[int, int]:
 def label_depth_problem(depth: int, color_type: int,
                         wide: bool = False) -> Optional[str]:
     """What is wrong with a label PNG of this bit depth and colour type, or
-    None: the loaders read 8 bits per sample as stored (palette indices at
-    any depth up to 8), but mmseg's ``LoadAnnotations`` casts 16-bit values
-    to 8 bits (modulo 256) and PIL scales 1- to 4-bit grayscale ones, so
-    such a label's classes would be silently wrong. ``wide``: a label that
-    ``LoadLabelIdAnnotations`` decodes keeping 16 bits (SYNTHIA's raw
-    labels), which may have 16. Depth 0 (no PNG) passes."""
+    None: only 8 bits per sample (a palette: up to 8) are read as stored.
+    ``wide``: a label decoded keeping 16 bits (SYNTHIA's), which may have
+    16. Depth 0 (no PNG) passes."""
     if not depth or depth == 8 or (wide and depth == 16) or (
             color_type == PNG_PALETTE and depth < 8):
         return None
@@ -199,16 +181,10 @@ def label_depth_problem(depth: int, color_type: int,
 
 
 def read_label_ids(path: str) -> np.ndarray:
-    """Decode a label-id PNG (palette or grayscale) to an HxW uint8 array.
-
-    The values are the stored indices, not colours: for a palette PNG that is
-    the label id, whatever its palette says.
-
-    Raises:
-        FileNotFoundError / ValueError naming ``path`` when it is missing,
-        cannot be decoded, is not a single-channel label image, or stores
-        another bit depth than 8 (:func:`label_depth_problem`).
-    """
+    """The stored values (for a palette PNG: the indices, whatever the
+    palette) of a palette or grayscale label PNG, HxW uint8. A missing or
+    undecodable file, another mode or another bit depth than 8
+    (:func:`label_depth_problem`) raises, naming it."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: label file not found')
     depth_problem = label_depth_problem(*read_png_depth(path))
@@ -247,23 +223,10 @@ def _check_sample_arrays(image_rgb: np.ndarray, label_ids: np.ndarray):
 
 def write_gta5_sample(root: str, index, image_rgb: np.ndarray,
                       label_ids: np.ndarray) -> Tuple[str, str]:
-    """Write one GTA5 frame as the public download stores it.
-
-    Writes ``root/images/{index:05d}.png`` (RGB) and
-    ``root/labels/{index:05d}.png``, a palette PNG whose indices are the
-    label ids and whose palette holds the Cityscapes label colours. The
-    image and label sizes are not required to match (the real data has a
-    few pairs that differ).
-
-    Args:
-        root (str): GTA5 data root; folders are created as needed.
-        index (int | str): Frame number (or stem).
-        image_rgb (np.ndarray): HxWx3 uint8, RGB order.
-        label_ids (np.ndarray): HxW integer label ids in 0..255.
-
-    Returns:
-        tuple[str, str]: (image path, label path).
-    """
+    """Write GTA5 frame ``index`` as the download stores it: the HxWx3 RGB
+    image, and the HxW label ids (0..255) as a palette PNG of the Cityscapes
+    label colours (the sizes may differ, as in the real data). Returns
+    (image path, label path)."""
     image_rgb, label_ids = _check_sample_arrays(image_rgb, label_ids)
     img_path, label_path, _ = gta5_paths(root, index)
     save_png_atomic(img_path, image_rgb)
@@ -274,23 +237,9 @@ def write_gta5_sample(root: str, index, image_rgb: np.ndarray,
 def write_cityscapes_sample(root: str, split: str, city: str, seq: int,
                             frame: int, image_rgb: np.ndarray,
                             label_ids: np.ndarray) -> Tuple[str, str]:
-    """Write one Cityscapes frame as the official download stores it.
-
-    Writes ``root/leftImg8bit/<split>/<city>/<city>_<seq:06d>_<frame:06d>
-    _leftImg8bit.png`` (RGB) and ``root/gtFine/<split>/<city>/..._gtFine_
-    labelIds.png`` (grayscale uint8 label ids).
-
-    Args:
-        root (str): Cityscapes data root; folders are created as needed.
-        split (str): 'train', 'val' or 'test'.
-        city (str): City name, e.g. 'aachen'.
-        seq (int), frame (int): Sequence and frame numbers.
-        image_rgb (np.ndarray): HxWx3 uint8, RGB order.
-        label_ids (np.ndarray): HxW integer label ids in 0..255.
-
-    Returns:
-        tuple[str, str]: (image path, label path).
-    """
+    """Write a Cityscapes frame as the download stores it: the HxWx3 RGB
+    ``_leftImg8bit.png`` and the HxW label ids (0..255) as a grayscale
+    ``_gtFine_labelIds.png``. Returns (image path, label path)."""
     image_rgb, label_ids = _check_sample_arrays(image_rgb, label_ids)
     stem = cityscapes_stem(city, seq, frame)
     img_path = osp.join(root, CITYSCAPES_IMG_DIR, split, city,

@@ -1,19 +1,14 @@
 """Id lists and seeded fine-tuning subsets.
 
 An id list is a text file with one sample name per line (a GTA5 split file,
-an mmseg ``ann_file``, a chosen fine-tuning subset); blank lines and lines
-starting with '#' are ignored. A name is a path below the folders it is
-joined to (``00001``, ``aachen/aachen_000000_000019``): an absolute path or
-one that climbs out with ``..`` would read files outside the data root and
-fail, or read the wrong data, mid-run, so it is refused when the list is
-read, naming the file and the line.
+an mmseg ``ann_file``, a chosen subset); blank lines and '#' lines are
+ignored. A name that is absolute or climbs out with ``..`` would read files
+outside the data root, so it is refused naming the file and the line.
 
-Subsets are chosen so that the same seed gives the same files on every
-machine: the names are sorted (by their text, never by absolute path or
-listing order), then ``numpy.random.default_rng(seed).permutation`` orders
-them and the first ``k`` are kept. Because the permutation depends only on
-the seed and the number of names, a smaller fraction with the same seed is a
-subset of a larger one (the 10% images are among the 20% ones).
+A subset is the same on every machine: the names are sorted by their text,
+``numpy.random.default_rng(seed).permutation`` orders them and the first
+``k`` are kept, so a smaller fraction with the same seed is a subset of a
+larger one.
 """
 import math
 import os
@@ -29,20 +24,10 @@ from .layouts import DatasetError
 
 def read_id_lines(path: str, what: str = 'id list',
                   comments: bool = True) -> List[Tuple[int, str]]:
-    """``(line number, name)`` of each name in an id list file, every name
-    checked to stay below the folders it is joined to.
-
-    Args:
-        path (str): The text file.
-        what (str): What the file is, for error messages (e.g. 'split file').
-        comments (bool): Skip lines starting with '#'; False for files read
-            by mmseg, which takes every line as a name.
-
-    Raises:
-        FileNotFoundError: naming ``path``.
-        DatasetError: an absolute name, or one that climbs out with
-            ``..``; the message names ``path`` and the line.
-    """
+    """``(line number, name)`` of each name in the id list ``path`` (``what``
+    names it in errors); ``comments=False`` for files mmseg reads, where a
+    '#' line is a name. A missing file, or a name leading outside the
+    folders (``DatasetError``, naming the line), raises."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} {path} not found')
     with open(path, encoding='utf-8') as f:
@@ -62,17 +47,8 @@ def read_id_lines(path: str, what: str = 'id list',
 
 
 def read_id_list(path: str, what: str = 'id list') -> List[str]:
-    """Read the names in an id list file (:func:`read_id_lines`).
-
-    Args:
-        path (str): The text file.
-        what (str): What the file is, for error messages (e.g. 'split file').
-
-    Raises:
-        FileNotFoundError: naming ``path``.
-        ValueError: when it holds no names, repeats one, or holds one that
-            leads outside the dataset's folders (naming the line).
-    """
+    """The names in an id list file (:func:`read_id_lines`); an empty list
+    or a repeated name raises too."""
     names = [name for _, name in read_id_lines(path, what)]
     if not names:
         raise ValueError(f'{what} {path} is empty; expected one sample name '
@@ -118,18 +94,8 @@ def select_subset(names: Sequence[str],
                   fraction: Optional[float] = None,
                   count: Optional[int] = None,
                   seed: int = 0) -> List[str]:
-    """Choose a seeded, machine-independent subset of ``names``.
-
-    Args:
-        names (Sequence[str]): Sample names (relative, e.g. '00001' or
-            'aachen/aachen_000000_000019'); must be unique.
-        fraction (float, optional): Share of the names to keep.
-        count (int, optional): Number of names to keep.
-        seed (int): Seed of the choice.
-
-    Returns:
-        list[str]: The chosen names, sorted.
-    """
+    """The sorted, seeded subset of the unique ``names`` keeping
+    ``fraction`` or ``count`` of them (:func:`subset_size`), logged."""
     chosen = _choose(names, fraction, count, seed)
     # a fine-tuning run's log says how many frames its subset holds
     how = f'fraction {fraction}' if fraction is not None else f'count {count}'

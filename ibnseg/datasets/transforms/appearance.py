@@ -100,7 +100,7 @@ class ChannelShift(AppearanceShift):
             ``channel=None`` is the paper's "RGB+50".
         channel (str, optional): 'R', 'G' or 'B' to shift one channel only;
             None shifts all three.
-        channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
+        channel_order (str): 'bgr' or 'rgb'.
     """
     _repr_keys = ('strength', 'channel')
 
@@ -122,7 +122,6 @@ class ChannelShift(AppearanceShift):
         return img
 
 
-
 @TRANSFORMS.register_module()
 class ContrastBrightness(AppearanceShift):
     """Scale contrast about the image's mean grey level, then brightness.
@@ -135,7 +134,7 @@ class ContrastBrightness(AppearanceShift):
             0.5 halves every pixel's distance from the mean, 0 gives a flat
             grey image.
         brightness (float): Brightness factor, >= 0; 1 leaves it unchanged.
-        channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
+        channel_order (str): 'bgr' or 'rgb'.
     """
     _repr_keys = ('strength', 'brightness')
 
@@ -152,7 +151,6 @@ class ContrastBrightness(AppearanceShift):
         return ((img - mean) * self.strength + mean) * self.brightness
 
 
-
 @TRANSFORMS.register_module()
 class GammaShift(AppearanceShift):
     """Gamma curve: ``out = 255 * (img / 255) ** strength``.
@@ -160,7 +158,7 @@ class GammaShift(AppearanceShift):
     Args:
         strength (float): Gamma, > 0; 1 leaves the image unchanged, > 1
             darkens the mid-tones, < 1 brightens them. Black and white stay.
-        channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
+        channel_order (str): 'bgr' or 'rgb'.
     """
 
     def __init__(self, strength: float, channel_order: str = 'bgr'):
@@ -180,7 +178,7 @@ class HueRotate(AppearanceShift):
     Args:
         strength (float): Rotation in degrees on the HSV hue circle (any
             sign; 360 is a full turn, 120 maps red to green to blue).
-        channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
+        channel_order (str): 'bgr' or 'rgb'.
     """
 
     def shift(self, img, results):
@@ -209,7 +207,7 @@ class Desaturate(AppearanceShift):
     Args:
         strength (float): In [0, 1]; 0 leaves the image unchanged, 1 makes it
             grey (all channels equal).
-        channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
+        channel_order (str): 'bgr' or 'rgb'.
     """
 
     def __init__(self, strength: float, channel_order: str = 'bgr'):
@@ -229,7 +227,7 @@ class Blur(AppearanceShift):
         strength (float): Standard deviation of the Gaussian in pixels, >= 0
             (0 leaves the image unchanged); the kernel spans about
             +-3 sigma. Borders are reflected.
-        channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
+        channel_order (str): 'bgr' or 'rgb'.
     """
 
     def __init__(self, strength: float, channel_order: str = 'bgr'):
@@ -259,7 +257,7 @@ class GaussianNoise(AppearanceShift):
         strength (float): Standard deviation of the noise in grey levels,
             >= 0 (0 leaves the image unchanged).
         seed (int): Base seed.
-        channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
+        channel_order (str): 'bgr' or 'rgb'.
     """
     _repr_keys = ('strength', 'seed')
 
@@ -280,7 +278,6 @@ class GaussianNoise(AppearanceShift):
         return img + self.strength * noise
 
 
-
 @TRANSFORMS.register_module()
 class NightShift(AppearanceShift):
     """A night look: darken, and cast blue by dimming red most, green half.
@@ -295,7 +292,7 @@ class NightShift(AppearanceShift):
             and less of red and green).
         blue_cast (float): In [0, 1]; how much more red is dimmed than blue
             at ``strength=1``.
-        channel_order (str): Channel order of the image, 'bgr' or 'rgb'.
+        channel_order (str): 'bgr' or 'rgb'.
     """
     _repr_keys = ('strength', 'blue_cast')
 
@@ -314,7 +311,6 @@ class NightShift(AppearanceShift):
         tint[_channel_index('R', self.channel_order)] = 1.0 - dim
         tint[_channel_index('G', self.channel_order)] = 1.0 - dim / 2
         return img * (1.0 - self.strength) * tint
-
 
 
 #: Named appearance shifts for the evaluation and analysis tools' --shifts.
