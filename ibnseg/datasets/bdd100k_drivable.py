@@ -259,13 +259,8 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
             infos = self._filter_by_attributes(infos)
         return infos
 
-    def _attributes_path(self) -> str:
-        if osp.isabs(self.attributes_file) or not self.data_root:
-            return self.attributes_file
-        return osp.join(self.data_root, self.attributes_file)
-
     def _filter_by_attributes(self, infos: List[dict]) -> List[dict]:
-        path = self._attributes_path()
+        path = self._under_root(self.attributes_file)
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'{type(self).__name__}: attributes={self.attributes} need '

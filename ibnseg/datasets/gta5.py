@@ -64,11 +64,6 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
             data_prefix=data_prefix,
             **kwargs)
 
-    def _split_path(self) -> str:
-        if osp.isabs(self.split) or not self.data_root:
-            return self.split
-        return osp.join(self.data_root, self.split)
-
     @staticmethod
     def frame_id(index) -> str:
         """The file stem of frame ``index`` as a split file lists it."""
@@ -76,7 +71,7 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
 
     def _frame_ids(self, img_dir: str) -> List[str]:
         if self.split is not None:
-            split = self._split_path()
+            split = self._under_root(self.split)
             if not osp.isfile(split):
                 relative = '' if split == self.split else (
                     f' (split={self.split!r} is taken from data_root)')
@@ -98,9 +93,9 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
         ids = self._frame_ids(img_dir)
         if len(set(ids)) != len(ids):
             raise ValueError(
-                f'{type(self).__name__}: split file {self._split_path()} '
-                'names a frame twice (ids are compared as numbers); '
-                'expected unique ids')
+                f'{type(self).__name__}: split file '
+                f'{self._under_root(self.split)} names a frame twice (ids '
+                'are compared as numbers); expected unique ids')
         return [
             dict(
                 sample_name=frame,

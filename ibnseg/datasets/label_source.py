@@ -191,16 +191,16 @@ class LabelSourceMixin:
             select_subset([i['sample_name'] for i in infos], **options))
         return [i for i in infos if i['sample_name'] in chosen]
 
-    def _skip_report_path(self) -> Optional[str]:
-        if not self.skip_report:
-            return None
-        if osp.isabs(self.skip_report) or self.data_root is None:
-            return self.skip_report
-        return osp.join(self.data_root, self.skip_report)
+    def _under_root(self, path: str) -> str:
+        """An option's ``path``, relative to ``data_root`` unless absolute,
+        as mmengine takes ``ann_file``."""
+        if osp.isabs(path) or not self.data_root:
+            return path
+        return osp.join(self.data_root, path)
 
     def _drop_skipped(self, infos: List[dict]) -> List[dict]:
-        path = self._skip_report_path()
-        if path is None or not osp.isfile(path):
+        path = self.skip_report and self._under_root(self.skip_report)
+        if not path or not osp.isfile(path):
             return infos
         skipped = read_skip_report(path)
         return self._drop(infos, skipped,
