@@ -344,14 +344,10 @@ def _checkpoint_progress(checkpoint: str):
 
 def check_load_from(cfg: Config, option: str = 'load_from') -> None:
     """Check ``load_from`` (the weights a run starts from) before anything
-    is built.
-
-    ``load_from`` may be a checkpoint, or ``<work dir>/last_checkpoint`` for
-    the latest checkpoint of that run, which must have finished: the
-    fine-tune configs start from ``work_dirs/<source config name>/
-    last_checkpoint`` and name that config in ``source_config``, quoted when
-    it is missing or unfinished. ``cfg.load_from`` becomes the checkpoint's
-    path. A named checkpoint of an unfinished run is only warned about.
+    is built: a checkpoint (of an unfinished run: a warning), or
+    ``<work dir>/last_checkpoint`` for the latest checkpoint of that run,
+    which must have finished, as the fine-tune configs start from their
+    ``source_config``'s run. ``cfg.load_from`` becomes the checkpoint.
 
     Args:
         cfg (Config): The config (``load_from`` is updated).
@@ -411,14 +407,10 @@ def check_checkpoint(checkpoint: str) -> None:
 
 
 def check_checkpoint_loads(checkpoint: str, resume: bool = False) -> None:
-    """Load ``checkpoint`` as the Runner will (mmengine's
-    ``CheckpointLoader``: ibnseg's safe loaders; a URL is downloaded into
-    the cache the Runner reads) before anything is built.
-
-    Args:
-        checkpoint (str): A path, URL or ``open-mmlab://``-style name.
-        resume (bool): It is to be resumed from: it must hold the ``meta``
-            epoch and iteration ``Runner.resume`` reads.
+    """Load ``checkpoint`` (a path, URL or ``open-mmlab://`` name) as the
+    Runner will, with ibnseg's safe loaders, before anything is built; with
+    ``resume``, it must hold the ``meta`` epoch and iteration
+    ``Runner.resume`` reads.
 
     Raises:
         FileNotFoundError: A local ``checkpoint`` is missing.
