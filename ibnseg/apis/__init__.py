@@ -1,6 +1,4 @@
-"""Inference on one's own images, next to ``mmseg.apis`` (which serves
-ibnseg's configs as they are): finding the images, loading a checkpoint
-strictly, writing label PNGs and colour overlays (``tools/infer.py``)."""
+"""Inference on one's own images (``tools/infer.py``), next to mmseg.apis."""
 from .inference import (IMAGE_EXTENSIONS, LABEL_FORMATS, PRED_DIR, VIS_DIR,
                         ImageInputError, ImageReadError, InputImage,
                         SegmentedImage, check_label_format,

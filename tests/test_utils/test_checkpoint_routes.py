@@ -40,13 +40,12 @@ def test_init_model_url(server, marker, tmp_path):
     assert model.dataset_meta['classes'][0] == '0'
 
 
-@pytest.mark.parametrize('backbone', ['ResNet', 'IBNResNet'])
+@pytest.mark.parametrize('backbone', [
+    dict(type='ResNet'), dict(type='IBNResNet', ibn='a')])
 def test_backbone_pretrained_url(server, marker, backbone):
     """mmengine's PretrainedInit (ResNet) and ibnseg's strict loader
     (IBNResNet) both take a URL as ``init_cfg.checkpoint``."""
-    cfg = dict(RESNET18_TINY, type=backbone)
-    if backbone == 'IBNResNet':
-        cfg['ibn'] = 'a'
+    cfg = dict(RESNET18_TINY, **backbone)
     url = server.serve_malicious('evil.pth', marker)
     model = MODELS.build(
         dict(cfg, init_cfg=dict(type='Pretrained', checkpoint=url)))
