@@ -24,8 +24,8 @@ from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import TestLoop, ValLoop
-from mmengine.runner.loops import _parse_losses
 from mmseg.registry import DATASETS, LOOPS
+from torch.utils.data import ConcatDataset
 
 from ibnseg.datasets.subsets import seeded_subset
 from ibnseg.engine.runner_state import built_train_loop
@@ -59,15 +59,35 @@ def _build_dataset(row: EvalDomain, dataloader: dict):
 
 
 class RowsLoader:
-    """The rows' dataloaders as one: ``len`` is the batches of all rows,
-    other attributes are the current row's."""
+    """The rows' dataloaders as the one that mmengine's ``ValLoop.run``/
+    ``TestLoop.run`` iterate: the rows in order, each under its own
+    ``test_cfg`` (set on ``model``); ``len`` is the batches of all rows,
+    ``dataset`` all their samples, other attributes the current row's."""
 
-    def __init__(self, loaders: Dict[str, object]):
-        self.loaders = loaders
+    def __init__(self, loop, loaders: Dict[str, object], model):
+        self.loop, self.loaders, self.model = loop, loaders, model
         self.current = next(iter(loaders.values()))
+        self.dataset = ConcatDataset([x.dataset for x in loaders.values()])
 
     def __len__(self) -> int:
         return sum(len(loader) for loader in self.loaders.values())
+
+    def __iter__(self):
+        rank, world_size = get_dist_info()
+        metrics = self.loop.evaluator.metrics
+        for name, loader in self.loaders.items():
+            self.current = loader
+            test_cfg = self.loop.rows[name].test_cfg
+            self.model.test_cfg = ConfigDict(test_cfg) if test_cfg else \
+                self.loop.default_test_cfg
+            starts = [len(metric.results) for metric in metrics]
+            yield from loader
+            # Each row's sampler pads its own shard (this rank holds
+            # samples rank, rank + world_size, ...) and collect_results
+            # drops padding only at the end: drop this row's here.
+            kept = len(range(rank, len(loader.dataset), world_size))
+            for metric, start in zip(metrics, starts):
+                del metric.results[start + kept:]
 
     def __getattr__(self, name):
         # only called for what this class does not define
@@ -84,6 +104,7 @@ class _MultiDomainLoopMixin:
                    shifts: Sequence[str] = (),
                    shift_cfgs: Optional[Dict[str, dict]] = None) -> None:
         section = runner.cfg.get('cross_domain')
+        self._stage = stage
         #: The rows in report order, None without a cross_domain section.
         self.rows: Optional[Dict[str, EvalDomain]] = None
         #: Row name -> why it was skipped (``skip_missing``).
@@ -106,12 +127,12 @@ class _MultiDomainLoopMixin:
                 f'instead, and make {stage}_dataloader the same',
                 logger='current', level=logging.WARNING)
 
-    def _row_loaders(self, runner, stage: str, subset: Optional[dict] = None,
+    def _row_loaders(self, runner, subset: Optional[dict] = None,
                      skip_missing: bool = False) -> dict:
-        """Row name -> dataloader, once per (stage, subset); every row must
-        have the first row's classes. With ``skip_missing`` a target without
-        data is left out with a warning."""
-        key = (stage, subset is not None)
+        """Row name -> dataloader, once with and once without ``subset``;
+        every row must have the first row's classes. With ``skip_missing``
+        a target without data is left out with a warning."""
+        stage, key = self._stage, subset is not None
         if key in self._loaders:
             return self._loaders[key]
         loaders, classes = {}, None
@@ -122,8 +143,8 @@ class _MultiDomainLoopMixin:
                 row.val_dataloader if stage == 'val' else row.dataloader)
             try:
                 # the subset and the full-split validation share it
-                if (stage, name) not in self._datasets:
-                    self._datasets[stage, name] = _build_dataset(
+                if name not in self._datasets:
+                    self._datasets[name] = _build_dataset(
                         row, dataloader)
             except MissingDomainDataError as error:
                 source = row.domain == self.source
@@ -139,7 +160,7 @@ class _MultiDomainLoopMixin:
                           level=logging.WARNING)
                 self.skipped[name] = str(error)
                 continue
-            dataset = self._datasets[stage, name]
+            dataset = self._datasets[name]
             if classes is None:
                 first, classes = name, tuple(dataset.metainfo['classes'])
             elif tuple(dataset.metainfo['classes']) != classes:
@@ -161,59 +182,29 @@ class _MultiDomainLoopMixin:
                 if row.shift is None and name != self.source
                 and name not in self.skipped]
 
-    def _evaluate(self, stage: str, loaders: dict, subset: Optional[dict],
-                  losses: dict) -> dict:
-        """``ValLoop.run``/``TestLoop.run`` over the rows."""
+    def _run_rows(self, run, loaders: dict, subset: Optional[dict]) -> dict:
+        """mmengine's ``run`` over the rows (:class:`RowsLoader`), the
+        metrics told the rows and targets they get."""
         for metric in self.evaluator.metrics:
             if isinstance(metric, CrossDomainIoUMetric):
                 metric.set_domains(self.source, list(loaders), self.targets)
-        self.dataloader = RowsLoader(loaders)
-        self.runner.call_hook(f'before_{stage}')
-        self.runner.call_hook(f'before_{stage}_epoch')
-        self.runner.model.eval()
-        losses.clear()
         what = (f"a seeded subset (at most {subset['count']} samples, seed "
                 f"{subset['seed']})" if subset else 'the full splits')
         counts = ', '.join(f'{name} {len(loader.dataset)}'
                            for name, loader in loaders.items())
-        print_log(f'{stage}: {len(loaders)} domains on {what}: {counts}',
-                  logger='current')
-        self._run_rows(loaders)
-        metrics = self.evaluator.evaluate(
-            sum(len(loader.dataset) for loader in loaders.values()))
-        if losses:
-            metrics.update(_parse_losses(losses, stage))
-        self.runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
-        self.runner.call_hook(f'after_{stage}')
-        return metrics
-
-    def _run_rows(self, loaders: dict) -> None:
+        print_log(f'{self._stage}: {len(loaders)} domains on {what}: '
+                  f'{counts}', logger='current')
         model = self.runner.model
         model = model.module if is_model_wrapper(model) else model
         # --tta: mmseg's SegTTAModel runs the segmentor that holds test_cfg
         if isinstance(model, BaseTTAModel):
             model = model.module
-        default_test_cfg = model.test_cfg
-        rank, world_size = get_dist_info()
-        idx = 0
+        self.default_test_cfg = model.test_cfg
+        self.dataloader = RowsLoader(self, loaders, model)
         try:
-            for name, loader in loaders.items():
-                self.dataloader.current = loader
-                test_cfg = self.rows[name].test_cfg
-                model.test_cfg = ConfigDict(test_cfg) if test_cfg else \
-                    default_test_cfg
-                starts = [len(m.results) for m in self.evaluator.metrics]
-                for data_batch in loader:
-                    self.run_iter(idx, data_batch)
-                    idx += 1
-                # Each row's sampler pads its own shard (this rank holds
-                # samples rank, rank + world_size, ...) and collect_results
-                # drops padding only at the end: drop this row's here.
-                kept = len(range(rank, len(loader.dataset), world_size))
-                for metric, start in zip(self.evaluator.metrics, starts):
-                    del metric.results[start + kept:]
+            return run(self)
         finally:
-            model.test_cfg = default_test_cfg
+            model.test_cfg = self.default_test_cfg
 
 
 @LOOPS.register_module()
@@ -247,8 +238,7 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
         self.subset = None if subset is None else dict(subset)
         if self.rows is not None:
             # missing data fails now, not at the first validation
-            dataloader = self._row_loaders(runner, 'val',
-                                           self.subset)[self.source]
+            dataloader = self._row_loaders(runner, self.subset)[self.source]
         super().__init__(runner, dataloader, evaluator, fp16)
 
     def _during_training(self) -> bool:
@@ -259,8 +249,8 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
         if self.rows is None:
             return super().run()
         subset = self.subset if self._during_training() else None
-        return self._evaluate('val', self._row_loaders(
-            self.runner, 'val', subset), subset, self.val_loss)
+        return self._run_rows(ValLoop.run, self._row_loaders(
+            self.runner, subset), subset)
 
 
 @LOOPS.register_module()
@@ -297,7 +287,7 @@ class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
                         shift_cfgs)
         if self.rows is not None:
             dataloader = self._row_loaders(
-                runner, 'test', skip_missing=skip_missing)[self.source]
+                runner, skip_missing=skip_missing)[self.source]
         super().__init__(runner, dataloader, evaluator, fp16)
 
     def evaluated_rows(self) -> Dict[str, dict]:
@@ -309,12 +299,11 @@ class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
                        test_cfg=self.rows[name].test_cfg,
                        dataset=self.rows[name].dataloader['dataset'],
                        num_samples=len(loader.dataset))
-            for name, loader in self._row_loaders(self.runner,
-                                                  'test').items()
+            for name, loader in self._row_loaders(self.runner).items()
         }
 
     def run(self) -> dict:
         if self.rows is None:
             return super().run()
-        return self._evaluate('test', self._row_loaders(self.runner, 'test'),
-                              None, self.test_loss)
+        return self._run_rows(TestLoop.run,
+                              self._row_loaders(self.runner), None)
