@@ -1,63 +1,55 @@
-"""Tiny GTA5 and Cityscapes datasets in their real on-disk layouts, for tests.
+"""Small datasets in the real on-disk layouts, written through
+``ibnseg.datasets.layouts`` so they have the formats the downloads have.
 
-Everything is written through ``ibnseg.datasets.layouts`` so generated data
-has exactly the formats the real downloads have: GTA5 labels are palette PNGs
-whose indices are Cityscapes label ids, Cityscapes labels are grayscale
-``_gtFine_labelIds.png``. Images are random noise; labels are random label
-ids drawn from the whole table (the 19 trained classes, the void classes)
-plus ids that the table does not know (34, 99, 200, 254), which must all
-become 255.
-
-Example::
-
-    from tests.helpers.data_factory import make_gta5, make_cityscapes
-    gta = make_gta5(tmp_path / 'gta5', num_images=4, mismatched=[2])
-    cs = make_cityscapes(tmp_path / 'cityscapes', splits={'train': 2,
-                                                          'val': 1})
-
-then point a config's ``data_root`` at ``gta.root`` / ``cs.root``.
+Images are random noise. Cityscapes/GTA5/ACDC labels are label ids drawn
+from the whole table plus ids it does not know (34, 99, 200, 254: all
+become 255), the first pixels running through every one of them.
+``size`` arguments are (height, width).
 """
 import json
 import os
 import os.path as osp
+import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from ibnseg.datasets.layouts import (CITYSCAPES_TRAIN_IDS_SUFFIX,
-                                     LABEL_ID_TO_TRAIN_ID,
-                                     CITYSCAPES_LABEL_IDS_SUFFIX, gta5_id,
+from ibnseg.datasets.layouts import (CITYSCAPES_LABEL_IDS_SUFFIX,
+                                     CITYSCAPES_TRAIN_IDS_SUFFIX,
+                                     LABEL_ID_TO_TRAIN_ID, gta5_id,
                                      gta5_paths, save_png_atomic,
                                      write_cityscapes_sample,
                                      write_gta5_sample)
 
-#: Label ids that are not in the Cityscapes table at all.
 UNUSED_LABEL_IDS = (34, 99, 200, 254)
-#: Every label id a generated label may contain.
 GENERATED_LABEL_IDS = tuple(range(34)) + UNUSED_LABEL_IDS
-#: Bytes that no image decoder accepts.
 GARBAGE_BYTES = b'this is not an image file\x00\x01\x02' * 8
 
 
 def random_image(rng: np.random.Generator, size: Tuple[int, int]):
-    """HxWx3 uint8 RGB noise of ``size`` = (height, width)."""
+    """HxWx3 uint8 RGB noise."""
     return rng.integers(0, 256, size=(*size, 3), dtype=np.uint8)
 
 
-def random_label_ids(rng: np.random.Generator, size: Tuple[int, int]):
-    """HxW uint8 label ids of ``size`` = (height, width).
-
-    Each pixel is drawn from ``GENERATED_LABEL_IDS``; the first 38 pixels (in
-    raster order) run through all of them, so every id occurs in every label
-    that is at least 38 pixels large.
-    """
-    ids = np.asarray(GENERATED_LABEL_IDS, dtype=np.uint8)
-    label = rng.choice(ids, size=size).astype(np.uint8)
-    flat = label.reshape(-1)
-    count = min(flat.size, ids.size)
-    flat[:count] = ids[:count]
+def _covering(rng, values, size, dtype=np.uint8):
+    """Values drawn from ``values``, the first pixels running through all."""
+    values = np.asarray(values, dtype=dtype)
+    label = rng.choice(values, size=size).astype(dtype)
+    count = min(label.size, values.size)
+    label.reshape(-1)[:count] = values[:count]
     return label
+
+
+def random_label_ids(rng: np.random.Generator, size: Tuple[int, int]):
+    """HxW uint8 label ids from ``GENERATED_LABEL_IDS``."""
+    return _covering(rng, GENERATED_LABEL_IDS, size)
+
+
+def random_train_ids(rng: np.random.Generator, size: Tuple[int, int]):
+    """HxW uint8 trainIds (0..18 and 255)."""
+    return _covering(rng, list(range(19)) + [255], size)
 
 
 def corrupt_file(path: str) -> str:
@@ -68,8 +60,7 @@ def corrupt_file(path: str) -> str:
 
 
 def truncate_file(path: str, keep_fraction: float = 0.5) -> str:
-    """Cut ``path`` to its first ``keep_fraction`` of bytes (a broken PNG
-    whose header still reads)."""
+    """Cut ``path`` to its first ``keep_fraction`` of bytes."""
     with open(path, 'rb') as f:
         data = f.read()
     with open(path, 'wb') as f:
@@ -78,12 +69,8 @@ def truncate_file(path: str, keep_fraction: float = 0.5) -> str:
 
 
 def claim_png_size(path: str, width: int, height: int) -> str:
-    """Rewrite the IHDR chunk of the PNG at ``path`` (with a valid CRC) so
-    that its header claims ``width`` x ``height``; the pixel data stays as
-    it was. A file of a few hundred bytes then passes for a huge image
-    until it is decoded, as a crafted file would."""
-    import struct
-    import zlib
+    """Make the PNG's IHDR (CRC valid) claim ``width`` x ``height``; the
+    pixel data stay: a small file passing for a huge image until decoded."""
     with open(path, 'rb') as f:
         data = bytearray(f.read())
     assert data[12:16] == b'IHDR', f'{path}: no IHDR chunk first'
@@ -95,28 +82,25 @@ def claim_png_size(path: str, width: int, height: int) -> str:
 
 
 def write_split_file(path: str, ids: Sequence) -> str:
-    """Write one id per line (a GTA5 split file or an mmseg ``ann_file``)."""
+    """One id per line (a GTA5 split file or an mmseg ``ann_file``)."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(path, 'w') as f:
         f.writelines(f'{i}\n' for i in ids)
     return str(path)
 
 
+def _save_jpeg(path: str, image_rgb: np.ndarray) -> str:
+    from PIL import Image
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    Image.fromarray(image_rgb).save(path, format='JPEG', quality=90)
+    return path
+
+
 @dataclass
 class GeneratedGTA5:
-    """What ``make_gta5`` wrote.
-
-    Attributes:
-        root (str): The data root.
-        ids (list[str]): Stems of every frame number generated, sorted,
-            including the broken ones (e.g. ``['00001', '00002']``).
-        good_ids (list[str]): Stems of complete, readable, same-size pairs.
-        label_ids (dict[str, np.ndarray]): The label ids written for every
-            frame that has a label file (before any corruption).
-        problems (dict[str, str]): Stem -> which fault was injected
-            ('mismatched', 'missing_label', 'missing_image', 'corrupt_image',
-            'corrupt_label').
-    """
+    """``ids``: every frame stem written, sorted; ``good_ids``: those
+    without a fault; ``label_ids``: stem -> label ids written (frames with
+    a label file); ``problems``: stem -> the fault injected."""
     root: str
     ids: List[str]
     good_ids: List[str]
@@ -124,42 +108,19 @@ class GeneratedGTA5:
     problems: Dict[str, str]
 
     def train_ids(self, stem: str) -> np.ndarray:
-        """The expected trainId map of frame ``stem``."""
         return LABEL_ID_TO_TRAIN_ID[self.label_ids[stem]]
 
 
-def make_gta5(root,
-              num_images: int = 4,
-              size: Tuple[int, int] = (32, 64),
-              seed: int = 0,
-              first_index: int = 1,
+def make_gta5(root, num_images: int = 4, size: Tuple[int, int] = (32, 64),
+              seed: int = 0, first_index: int = 1,
               mismatched: Sequence[int] = (),
               missing_labels: Sequence[int] = (),
               missing_images: Sequence[int] = (),
               corrupt_images: Sequence[int] = (),
               corrupt_labels: Sequence[int] = ()) -> GeneratedGTA5:
-    """Write a GTA5 dataset in the public download's layout.
-
-    Writes ``root/images/NNNNN.png`` and ``root/labels/NNNNN.png`` (palette
-    PNG of label ids) for frames ``first_index .. first_index+num_images-1``.
-    The fault arguments take frame numbers:
-
-    Args:
-        root: Target folder (created).
-        num_images (int): Number of frames.
-        size (tuple[int, int]): (height, width) of every image.
-        seed (int): Seed of the random images and labels.
-        first_index (int): Number of the first frame.
-        mismatched: Frames whose label is 2 px taller and 3 px wider than
-            the image.
-        missing_labels: Frames written without a label file.
-        missing_images: Frames written without an image file.
-        corrupt_images: Frames whose image file is replaced by garbage.
-        corrupt_labels: Frames whose label file is replaced by garbage.
-
-    Returns:
-        GeneratedGTA5: paths, ids and the label ids written.
-    """
+    """GTA5's download: ``images/NNNNN.png`` and ``labels/NNNNN.png``
+    (palette PNGs of label ids). The fault arguments take frame numbers;
+    a mismatched label is 2 px taller and 3 px wider than its image."""
     root = str(root)
     rng = np.random.default_rng(seed)
     faults = {}
@@ -174,12 +135,10 @@ def make_gta5(root,
     for frame in range(first_index, first_index + num_images):
         stem = gta5_id(frame)
         fault = faults.get(stem)
-        label_size = (size[0] + 2, size[1] + 3) \
-            if fault == 'mismatched' else size
-        label = random_label_ids(rng, label_size)
-        img_path, label_path = write_gta5_sample(root, frame,
-                                                 random_image(rng, size),
-                                                 label)
+        label = random_label_ids(rng, (size[0] + 2, size[1] + 3)
+                                 if fault == 'mismatched' else size)
+        img_path, label_path = write_gta5_sample(
+            root, frame, random_image(rng, size), label)
         ids.append(stem)
         if fault == 'missing_label':
             os.remove(label_path)
@@ -187,77 +146,49 @@ def make_gta5(root,
             label_ids[stem] = label
         if fault == 'missing_image':
             os.remove(img_path)
-        elif fault == 'corrupt_image':
-            corrupt_file(img_path)
-        elif fault == 'corrupt_label':
-            corrupt_file(label_path)
+        elif fault in ('corrupt_image', 'corrupt_label'):
+            corrupt_file(img_path if fault == 'corrupt_image' else label_path)
     unknown = set(faults) - set(ids)
     if unknown:
         raise ValueError(f'make_gta5: fault frames {sorted(unknown)} are '
                          f'outside {first_index}..'
                          f'{first_index + num_images - 1}')
-    return GeneratedGTA5(
-        root=root,
-        ids=ids,
-        good_ids=[i for i in ids if i not in faults],
-        label_ids=label_ids,
-        problems=faults)
+    return GeneratedGTA5(root, ids, [i for i in ids if i not in faults],
+                         label_ids, faults)
+
+
+def gta5_label_path(root, frame, train_ids=False) -> str:
+    """Path of frame ``frame``'s label-id (or trainId) PNG under ``root``."""
+    _, label_ids_path, train_ids_path = gta5_paths(str(root), frame)
+    return train_ids_path if train_ids else label_ids_path
 
 
 @dataclass
 class GeneratedCityscapes:
-    """What ``make_cityscapes`` wrote.
-
-    Attributes:
-        root (str): The data root.
-        names (dict[str, list[str]]): Split -> sorted sample names relative
-            to ``leftImg8bit/<split>`` without suffix
-            (``'aachen/aachen_000000_000000'``), the form of an mmseg
-            ``ann_file`` line.
-        label_ids (dict[str, np.ndarray]): ``'<split>/<name>'`` -> the label
-            ids written.
-    """
+    """``names``: split -> sorted names relative to ``leftImg8bit/<split>``
+    without suffix (an mmseg ``ann_file`` line); ``label_ids``:
+    '<split>/<name>' -> the label ids written."""
     root: str
     names: Dict[str, List[str]]
     label_ids: Dict[str, np.ndarray] = field(repr=False)
 
     def train_ids(self, split: str, name: str) -> np.ndarray:
-        """The expected trainId map of sample ``name`` of ``split``."""
         return LABEL_ID_TO_TRAIN_ID[self.label_ids[f'{split}/{name}']]
 
     def label_path(self, split: str, name: str, train_ids=False) -> str:
-        """Path of the label-id (or, with ``train_ids``, trainId) PNG."""
         suffix = CITYSCAPES_TRAIN_IDS_SUFFIX if train_ids \
             else CITYSCAPES_LABEL_IDS_SUFFIX
         return osp.join(self.root, 'gtFine', split, name + suffix)
 
 
-def make_cityscapes(root,
-                    splits: Dict[str, int] = None,
+def make_cityscapes(root, splits: Dict[str, int] = None,
                     cities: Sequence[str] = ('aachen', 'bremen'),
-                    size: Tuple[int, int] = (32, 64),
-                    seed: int = 0,
+                    size: Tuple[int, int] = (32, 64), seed: int = 0,
                     with_train_ids: bool = False) -> GeneratedCityscapes:
-    """Write a Cityscapes dataset in the official layout.
-
-    Writes ``leftImg8bit/<split>/<city>/<city>_000000_<frame:06d>_
-    leftImg8bit.png`` and the matching ``gtFine/..._gtFine_labelIds.png``;
-    samples of a split are dealt to ``cities`` in turn.
-
-    Args:
-        root: Target folder (created).
-        splits (dict[str, int]): Split name -> number of frames. Defaults to
-            ``{'train': 3, 'val': 2}``.
-        cities (Sequence[str]): City folder names.
-        size (tuple[int, int]): (height, width) of every image.
-        seed (int): Seed of the random images and labels.
-        with_train_ids (bool): Also write ``_gtFine_labelTrainIds.png`` (what
-            a conversion would produce), so mmseg's own
-            ``CityscapesDataset`` can read the data.
-
-    Returns:
-        GeneratedCityscapes: sample names and the label ids written.
-    """
+    """Cityscapes' layout: ``leftImg8bit/<split>/<city>/..._leftImg8bit.png``
+    and ``gtFine/..._gtFine_labelIds.png`` (and ``_labelTrainIds.png``, as
+    a conversion writes it, with ``with_train_ids``); frames dealt to
+    ``cities`` in turn. ``splits`` defaults to {'train': 3, 'val': 2}."""
     root = str(root)
     splits = {'train': 3, 'val': 2} if splits is None else splits
     rng = np.random.default_rng(seed)
@@ -269,61 +200,26 @@ def make_cityscapes(root,
             label = random_label_ids(rng, size)
             _, label_path = write_cityscapes_sample(
                 root, split, city, 0, frame, random_image(rng, size), label)
-            name = f'{city}/{osp.basename(label_path)}'[:-len(
-                CITYSCAPES_LABEL_IDS_SUFFIX)]
+            stem = label_path[:-len(CITYSCAPES_LABEL_IDS_SUFFIX)]
+            name = f'{city}/{osp.basename(stem)}'
             names[split].append(name)
             label_ids[f'{split}/{name}'] = label
             if with_train_ids:
-                save_png_atomic(
-                    label_path[:-len(CITYSCAPES_LABEL_IDS_SUFFIX)] +
-                    CITYSCAPES_TRAIN_IDS_SUFFIX, LABEL_ID_TO_TRAIN_ID[label])
+                save_png_atomic(stem + CITYSCAPES_TRAIN_IDS_SUFFIX,
+                                LABEL_ID_TO_TRAIN_ID[label])
         names[split].sort()
-    return GeneratedCityscapes(root=root, names=names, label_ids=label_ids)
-
-
-def gta5_label_path(root, frame, train_ids=False) -> str:
-    """Path of frame ``frame``'s label-id (or trainId) PNG under ``root``."""
-    _, label_ids_path, train_ids_path = gta5_paths(str(root), frame)
-    return train_ids_path if train_ids else label_ids_path
-
-
-# -- the domain-generalisation targets ----------------------------------------
-def _save_jpeg(path: str, image_rgb: np.ndarray) -> str:
-    """Write an RGB JPEG (BDD100K and Mapillary images are JPEGs)."""
-    from PIL import Image
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    Image.fromarray(image_rgb).save(path, format='JPEG', quality=90)
-    return path
-
-
-def random_train_ids(rng: np.random.Generator, size: Tuple[int, int]):
-    """HxW uint8 trainIds (0..18 and 255); the first 20 pixels run through
-    all of them."""
-    values = np.array(list(range(19)) + [255], np.uint8)
-    label = rng.choice(values, size=size).astype(np.uint8)
-    flat = label.reshape(-1)
-    count = min(flat.size, values.size)
-    flat[:count] = values[:count]
-    return label
+    return GeneratedCityscapes(root, names, label_ids)
 
 
 @dataclass
 class GeneratedSplits:
-    """What ``make_bdd100k`` / ``make_mapillary`` / ``make_acdc`` wrote.
-
-    Attributes:
-        root (str): The data root.
-        names (dict[str, list[str]]): Split (for ACDC '<condition>/<split>')
-            -> sorted sample names, relative to the image folder and
-            without suffix (ACDC: '<sequence>/<name>').
-        labels (dict[str, np.ndarray]): '<split>/<name>' -> what the label
-            file holds (trainIds for BDD100K; label ids for Mapillary; for
-            ACDC the Cityscapes label ids of its ``_gt_labelIds.png``).
-        label_paths (dict[str, str]): '<split>/<name>' -> label file.
-        image_paths (dict[str, str]): '<split>/<name>' -> image file.
-        layout (str): BDD100K's layout ('10k' or 'seg'); '' otherwise.
-        config (list[dict]): Mapillary's config.json ``labels``; [] else.
-    """
+    """What ``make_bdd100k``/``make_mapillary``/``make_acdc``/
+    ``make_bdd100k_drivable`` wrote. ``names``: split (ACDC:
+    '<condition>/<split>') -> sorted names relative to the image folder
+    without suffix; ``labels``, ``label_paths``, ``image_paths``:
+    '<split>/<name>' -> what the label file holds, the files; ``layout``:
+    BDD100K's layout or release; ``config``: Mapillary's config.json
+    ``labels``, or the drivable task's attribute frames."""
     root: str
     names: Dict[str, List[str]]
     labels: Dict[str, np.ndarray] = field(repr=False)
@@ -333,32 +229,13 @@ class GeneratedSplits:
     config: List[dict] = field(default_factory=list, repr=False)
 
 
-def make_bdd100k(root,
-                 layout: str = '10k',
-                 splits: Dict[str, int] = None,
+def make_bdd100k(root, layout: str = '10k', splits: Dict[str, int] = None,
                  size: Tuple[int, int] = (36, 64),
                  seed: int = 0) -> GeneratedSplits:
-    """Write BDD100K 10K semantic segmentation in one published layout.
-
-    ``layout='10k'``: ``images/10k/<split>/<name>.jpg`` and
-    ``labels/sem_seg/masks/<split>/<name>.png``; ``layout='seg'``: the older
-    ``seg/images/<split>/<name>.jpg`` and
-    ``seg/labels/<split>/<name>_train_id.png``. Labels are grayscale
-    trainIds (0..18, 255), as BDD100K publishes them; names look like the
-    real ones ('7d2f7975-e0c1c5a7').
-
-    Args:
-        root: Target folder (created).
-        layout (str): '10k' or 'seg'.
-        splits (dict[str, int]): Split -> number of images. Defaults to
-            ``{'train': 2, 'val': 2}``.
-        size (tuple[int, int]): (height, width); the real images are
-            720x1280.
-        seed (int): Seed of images, labels and names.
-
-    Returns:
-        GeneratedSplits: names and the trainIds written.
-    """
+    """BDD100K 10K semantic segmentation, ``layout`` '10k'
+    (``images/10k/<split>/<name>.jpg``, ``labels/sem_seg/masks/<split>/
+    <name>.png``) or 'seg' (``seg/images/...``, ``seg/labels/<split>/
+    <name>_train_id.png``); grayscale trainIds, names like the real ones."""
     from ibnseg.datasets.layouts import BDD100K_LAYOUTS
     root = str(root)
     spec = BDD100K_LAYOUTS[layout]
@@ -384,44 +261,38 @@ def make_bdd100k(root,
                            layout=layout)
 
 
-#: The ``name`` of each Mapillary Vistas v1.2 class, in id order, as in the
-#: dataset's config.json; the ``readable`` names and colours are mmseg's
-#: MapillaryDataset_v1 METAINFO, which copies the same file.
-MAPILLARY_V12_NAMES = (
-    'animal--bird', 'animal--ground-animal', 'construction--barrier--curb',
-    'construction--barrier--fence', 'construction--barrier--guard-rail',
-    'construction--barrier--other-barrier', 'construction--barrier--wall',
-    'construction--flat--bike-lane', 'construction--flat--crosswalk-plain',
-    'construction--flat--curb-cut', 'construction--flat--parking',
-    'construction--flat--pedestrian-area', 'construction--flat--rail-track',
-    'construction--flat--road', 'construction--flat--service-lane',
-    'construction--flat--sidewalk', 'construction--structure--bridge',
-    'construction--structure--building', 'construction--structure--tunnel',
-    'human--person', 'human--rider--bicyclist', 'human--rider--motorcyclist',
-    'human--rider--other-rider', 'marking--crosswalk-zebra',
-    'marking--general', 'nature--mountain', 'nature--sand', 'nature--sky',
-    'nature--snow', 'nature--terrain', 'nature--vegetation', 'nature--water',
-    'object--banner', 'object--bench', 'object--bike-rack',
-    'object--billboard', 'object--catch-basin', 'object--cctv-camera',
-    'object--fire-hydrant', 'object--junction-box', 'object--mailbox',
-    'object--manhole', 'object--phone-booth', 'object--pothole',
-    'object--street-light', 'object--support--pole',
-    'object--support--traffic-sign-frame', 'object--support--utility-pole',
-    'object--traffic-light', 'object--traffic-sign--back',
-    'object--traffic-sign--front', 'object--trash-can',
-    'object--vehicle--bicycle', 'object--vehicle--boat',
-    'object--vehicle--bus', 'object--vehicle--car',
-    'object--vehicle--caravan', 'object--vehicle--motorcycle',
-    'object--vehicle--on-rails', 'object--vehicle--other-vehicle',
-    'object--vehicle--trailer', 'object--vehicle--truck',
-    'object--vehicle--wheeled-slow', 'void--car-mount', 'void--ego-vehicle',
-    'void--unlabeled')
+#: Mapillary Vistas v1.2 class names in id order, as in its config.json
+#: (the readable names and colours are mmseg's MapillaryDataset_v1's).
+MAPILLARY_V12_NAMES = tuple('''
+animal--bird animal--ground-animal construction--barrier--curb
+construction--barrier--fence construction--barrier--guard-rail
+construction--barrier--other-barrier construction--barrier--wall
+construction--flat--bike-lane construction--flat--crosswalk-plain
+construction--flat--curb-cut construction--flat--parking
+construction--flat--pedestrian-area construction--flat--rail-track
+construction--flat--road construction--flat--service-lane
+construction--flat--sidewalk construction--structure--bridge
+construction--structure--building construction--structure--tunnel
+human--person human--rider--bicyclist human--rider--motorcyclist
+human--rider--other-rider marking--crosswalk-zebra marking--general
+nature--mountain nature--sand nature--sky nature--snow nature--terrain
+nature--vegetation nature--water object--banner object--bench
+object--bike-rack object--billboard object--catch-basin object--cctv-camera
+object--fire-hydrant object--junction-box object--mailbox object--manhole
+object--phone-booth object--pothole object--street-light
+object--support--pole object--support--traffic-sign-frame
+object--support--utility-pole object--traffic-light
+object--traffic-sign--back object--traffic-sign--front object--trash-can
+object--vehicle--bicycle object--vehicle--boat object--vehicle--bus
+object--vehicle--car object--vehicle--caravan object--vehicle--motorcycle
+object--vehicle--on-rails object--vehicle--other-vehicle
+object--vehicle--trailer object--vehicle--truck object--vehicle--wheeled-slow
+void--car-mount void--ego-vehicle void--unlabeled'''.split())
 
 
 def mapillary_v12_config() -> dict:
-    """A Mapillary Vistas v1.2 config.json as the download has it:
-    ``labels`` in id order, each with color, instances, readable, name and
-    evaluate (only 'Unlabeled' is not evaluated)."""
+    """Mapillary Vistas v1.2's config.json (only 'Unlabeled' not
+    evaluated)."""
     from mmseg.datasets import MapillaryDataset_v1
     meta = MapillaryDataset_v1.METAINFO
     labels = [
@@ -435,34 +306,14 @@ def mapillary_v12_config() -> dict:
                 folder_structure='{split}/{content}/{key:.{22}}.{ext}')
 
 
-def make_mapillary(root,
-                   splits: Dict[str, int] = None,
-                   size: Tuple[int, int] = (40, 56),
-                   with_config: bool = True,
+def make_mapillary(root, splits: Dict[str, int] = None,
+                   size: Tuple[int, int] = (40, 56), with_config: bool = True,
                    seed: int = 0,
                    sizes: Sequence[Tuple[int, int]] = ()) -> GeneratedSplits:
-    """Write Mapillary Vistas v1.2 in its download's layout.
-
-    ``<split>/images/<key>.jpg``, ``<split>/labels/<key>.png`` (palette PNG
-    whose indices are the class ids 0..65, palette = the class colours) and
-    ``config.json`` (see ``mapillary_v12_config``). Keys are 22 characters
-    like the real ones. Every id 0..65 occurs in every label (the first 66
-    pixels run through them).
-
-    Args:
-        root: Target folder (created).
-        splits (dict[str, int]): 'training' / 'validation' -> number of
-            images. Defaults to ``{'training': 2, 'validation': 2}``.
-        size (tuple[int, int]): (height, width) of every image, unless
-            ``sizes`` gives one per image (the real sizes vary).
-        with_config (bool): Write config.json.
-        seed (int): Seed.
-        sizes: Optional (height, width) per image, in generation order.
-
-    Returns:
-        GeneratedSplits: names, the label ids written and the config
-        ``labels``.
-    """
+    """Mapillary Vistas v1.2: ``<split>/images/<key>.jpg``,
+    ``<split>/labels/<key>.png`` (palette PNG of class ids 0..65, every id
+    in every label) and ``config.json``; 22-character keys. ``sizes``: a
+    size per image, in generation order (else ``size``)."""
     root = str(root)
     splits = {'training': 2, 'validation': 2} if splits is None else splits
     config = mapillary_v12_config()
@@ -500,22 +351,14 @@ def make_mapillary(root,
                            config=config['labels'])
 
 
-#: Values a generated SYNTHIA class channel holds: every class id of the
-#: README (0..22) and ids it does not define (23, 40; 300 needs 16 bits).
+#: SYNTHIA class ids generated: the README's 0..22 and undefined ones.
 SYNTHIA_GENERATED_IDS = tuple(range(23)) + (23, 40, 300)
 
 
 @dataclass
 class GeneratedSynthia:
-    """What ``make_synthia`` wrote.
-
-    Attributes:
-        root (str): The data root.
-        ids (list[str]): Frame stems ('0000000', ...), sorted.
-        class_ids (dict[str, np.ndarray]): Stem -> the class-id channel
-            written (uint16).
-        instance_ids (dict[str, np.ndarray]): Stem -> the instance channel.
-    """
+    """``ids``: frame stems, sorted; ``class_ids``, ``instance_ids``:
+    stem -> the channels written (uint16)."""
     root: str
     ids: List[str]
     class_ids: Dict[str, np.ndarray] = field(repr=False)
@@ -528,40 +371,19 @@ class GeneratedSynthia:
         return osp.join(self.root, 'RGB', stem + '.png')
 
 
-def make_synthia(root,
-                 num_images: int = 3,
-                 size: Tuple[int, int] = (38, 64),
+def make_synthia(root, num_images: int = 3, size: Tuple[int, int] = (38, 64),
                  seed: int = 0) -> GeneratedSynthia:
-    """Write SYNTHIA RAND-CITYSCAPES in its download's layout.
-
-    ``RGB/<7 digits>.png`` (8-bit RGB) and ``GT/LABELS/<7 digits>.png``: a
-    16-bit PNG of three channels, in file (RGB) order the class id, the
-    instance id (random 16-bit values, so reading the wrong channel or only
-    8 bits gives different labels) and zeros. Class ids are drawn from
-    ``SYNTHIA_GENERATED_IDS``, the first pixels running through all of
-    them. Frames are numbered from 0000000, as in the download.
-
-    Args:
-        root: Target folder (created).
-        num_images (int): Number of frames.
-        size (tuple[int, int]): (height, width); the real frames are
-            760x1280.
-        seed (int): Seed.
-
-    Returns:
-        GeneratedSynthia: stems and the channels written.
-    """
+    """SYNTHIA RAND-CITYSCAPES: ``RGB/<7 digits>.png`` and
+    ``GT/LABELS/<7 digits>.png``, 16-bit, in file (RGB) order the class id,
+    a random 16-bit instance id (so reading the wrong channel or 8 bits
+    gives other labels) and zeros; frames from 0000000."""
     import cv2
     root = str(root)
     rng = np.random.default_rng(seed)
-    values = np.array(SYNTHIA_GENERATED_IDS, np.uint16)
     ids, class_ids, instance_ids = [], {}, {}
     for frame in range(num_images):
         stem = f'{frame:07d}'
-        classes = rng.choice(values, size=size).astype(np.uint16)
-        flat = classes.reshape(-1)
-        flat[:min(values.size, flat.size)] = values[:min(values.size,
-                                                         flat.size)]
+        classes = _covering(rng, SYNTHIA_GENERATED_IDS, size, np.uint16)
         instances = rng.integers(256, 65536, size=size).astype(np.uint16)
         # cv2 writes BGR: the class id goes last to be the file's first
         bgr = np.stack([np.zeros_like(classes), instances, classes], -1)
@@ -579,34 +401,14 @@ def make_synthia(root,
 
 def make_acdc(root,
               conditions: Sequence[str] = ('fog', 'night', 'rain', 'snow'),
-              splits: Dict[str, int] = None,
-              size: Tuple[int, int] = (27, 48),
-              seed: int = 0,
-              with_train_ids: bool = True,
+              splits: Dict[str, int] = None, size: Tuple[int, int] = (27, 48),
+              seed: int = 0, with_train_ids: bool = True,
               with_label_ids: bool = True) -> GeneratedSplits:
-    """Write ACDC in its download's layout.
-
-    ``rgb_anon/<condition>/<split>/<seq>/<seq>_frame_<n:06d>_rgb_anon.png``
-    and, beside it under ``gt/``, ``..._gt_labelIds.png`` (Cityscapes label
-    ids, from ``random_label_ids``) and ``..._gt_labelTrainIds.png`` (the
-    same mapped with the official table), as the download has both. Frames
-    of a split are dealt to two sequences.
-
-    Args:
-        root: Target folder (created).
-        conditions: Subset of fog, night, rain, snow.
-        splits (dict[str, int]): Split -> frames per condition. Defaults to
-            ``{'val': 2}``.
-        size (tuple[int, int]): (height, width); the real ones are
-            1080x1920.
-        seed (int): Seed.
-        with_train_ids (bool), with_label_ids (bool): Which label files to
-            write.
-
-    Returns:
-        GeneratedSplits: names per '<condition>/<split>' ('<seq>/<name>')
-        and the label ids written.
-    """
+    """ACDC: ``rgb_anon/<condition>/<split>/<seq>/<seq>_frame_<n:06d>_
+    rgb_anon.png`` and under ``gt/`` ``..._gt_labelIds.png`` and
+    ``..._gt_labelTrainIds.png``; frames dealt to two sequences.
+    ``splits``: frames per condition, default {'val': 2}; ``names`` by
+    '<condition>/<split>' ('<seq>/<name>'), ``labels`` the label ids."""
     root = str(root)
     splits = {'val': 2} if splits is None else splits
     rng = np.random.default_rng(seed)
@@ -637,9 +439,8 @@ def make_acdc(root,
     return GeneratedSplits(root, names, labels, label_paths, image_paths)
 
 
-#: Frame attributes ``make_bdd100k_drivable`` cycles through by default:
-#: one frame for each condition row of the drivable configs (8 frames cover
-#: them all), clear daytime first.
+#: Frame attributes cycled by ``make_bdd100k_drivable``: one frame per
+#: condition row of the drivable configs, clear daytime first.
 BDD_DRIVABLE_ATTRIBUTES = (
     dict(timeofday='daytime', weather='clear', scene='city street'),
     dict(timeofday='night', weather='clear', scene='highway'),
@@ -652,41 +453,20 @@ BDD_DRIVABLE_ATTRIBUTES = (
 )
 
 
-def make_bdd100k_drivable(root,
-                          release: str = 'current',
+def make_bdd100k_drivable(root, release: str = 'current',
                           splits: Dict[str, int] = None,
                           size: Tuple[int, int] = (36, 64),
                           attributes: Sequence[dict] = BDD_DRIVABLE_ATTRIBUTES,
                           with_attributes: bool = True,
                           seed: int = 0) -> GeneratedSplits:
-    """Write BDD100K's drivable-area task in one release's layout.
-
-    ``release='current'``: ``images/100k/<split>/<name>.jpg``,
-    ``labels/drivable/masks/<split>/<name>.png`` (0 direct, 1 alternative,
-    2 background) and ``labels/det_20/det_<split>.json``; ``'2018'``: the
-    same images, ``drivable_maps/labels/<split>/<name>_drivable_id.png``
-    (0 background, 1 direct, 2 alternative) and
-    ``labels/bdd100k_labels_images_<split>.json``. Masks are grayscale with
-    every stored value in each (the first 3 pixels run through them); the
-    JSON lists each image as ``{"name": "<name>.jpg", "attributes": {...},
-    "labels": []}``.
-
-    Args:
-        root: Target folder (created).
-        release (str): 'current' or '2018'.
-        splits (dict[str, int]): Split -> number of images. Defaults to
-            ``{'train': 2, 'val': 2}``.
-        size (tuple[int, int]): (height, width); the real images are
-            720x1280.
-        attributes (Sequence[dict]): Frame attributes, cycled over each
-            split's images in the order they are written.
-        with_attributes (bool): Write the attribute JSON.
-        seed (int): Seed of images, labels and names.
-
-    Returns:
-        GeneratedSplits: names, the stored mask values written, and in
-        ``config`` the frames of the attribute JSON (every split).
-    """
+    """BDD100K's drivable-area task in one ``release``'s layout ('current':
+    ``labels/drivable/masks/<split>/<name>.png`` of 0 direct, 1 alternative,
+    2 background and ``labels/det_20/det_<split>.json``; '2018':
+    ``drivable_maps/labels/<split>/<name>_drivable_id.png`` of 0
+    background, 1 direct, 2 alternative and ``labels/bdd100k_labels_images_
+    <split>.json``), images ``images/100k/<split>/<name>.jpg``. Every mask
+    holds each value; each frame's ``attributes`` cycle over a split. The
+    attribute frames of every split are returned in ``config``."""
     from ibnseg.datasets.bdd100k_drivable import RELEASE_LAYOUTS
     root = str(root)
     spec = RELEASE_LAYOUTS[release]
@@ -709,10 +489,8 @@ def make_bdd100k_drivable(root,
                          name + spec['seg_map_suffix']), label)
             labels[key] = label
             names[split].append(name)
-            frames.append(dict(name=name + '.jpg',
-                               attributes=dict(
-                                   attributes[index % len(attributes)]),
-                               labels=[]))
+            frames.append(dict(name=name + '.jpg', attributes=dict(
+                attributes[index % len(attributes)]), labels=[]))
         names[split].sort()
         if with_attributes:
             path = osp.join(root, spec['attributes_file'].format(split=split))
