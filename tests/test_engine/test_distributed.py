@@ -30,14 +30,11 @@ def single_process_group_env(monkeypatch):
         torch_dist.destroy_process_group()
 
 
-def test_not_distributed_is_left_alone():
+@needs_cpu_only
+def test_not_distributed_is_left_alone_and_other_launchers_need_cuda():
     cfg = Config(dict(launcher='none'))
     assert setup_cpu_distributed(cfg) is False
-    assert 'model_wrapper_cfg' not in cfg
-
-
-@needs_cpu_only
-def test_other_launchers_need_cuda():
+    assert cfg.to_dict() == dict(launcher='none')
     with pytest.raises(RuntimeError, match="launcher 'slurm' needs CUDA"):
         setup_cpu_distributed(Config(dict(launcher='slurm')))
 
