@@ -30,11 +30,14 @@ def single_process_group_env(monkeypatch):
         torch_dist.destroy_process_group()
 
 
-@needs_cpu_only
-def test_not_distributed_is_left_alone_and_other_launchers_need_cuda():
+def test_not_distributed_is_left_alone():
     cfg = Config(dict(launcher='none'))
     assert setup_cpu_distributed(cfg) is False
     assert cfg.to_dict() == dict(launcher='none')
+
+
+@needs_cpu_only
+def test_other_launchers_need_cuda():
     with pytest.raises(RuntimeError, match="launcher 'slurm' needs CUDA"):
         setup_cpu_distributed(Config(dict(launcher='slurm')))
 
