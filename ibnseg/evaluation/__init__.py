@@ -1,8 +1,7 @@
 """Cross-domain evaluation: the ``cross_domain`` config section, the loops
 that evaluate its domains, the per-domain metric and the report."""
 from .domains import (EvalDomain, cross_domain_evaluator, evaluation_rows,
-                      parse_cross_domain, select_domains, tag_domain,
-                      with_shift)
+                      parse_cross_domain, tag_domain, with_shift)
 from .evaluate import DomainRun, evaluate_checkpoint, write_outputs
 from .loops import (MissingDomainDataError, MultiDomainTestLoop,
                     MultiDomainValLoop)
@@ -16,6 +15,6 @@ __all__ = [
     'MultiDomainValLoop', 'confusion_to_metrics', 'cross_domain_evaluator',
     'evaluate_checkpoint', 'evaluation_rows', 'markdown_report',
     'metric_key', 'parse_cross_domain', 'per_class_table', 'results_csv',
-    'results_json', 'select_domains', 'summary_table', 'tag_domain',
-    'with_shift', 'write_outputs', 'write_report'
+    'results_json', 'summary_table', 'tag_domain', 'with_shift',
+    'write_outputs', 'write_report'
 ]

@@ -135,12 +135,16 @@ def with_shift(domain: EvalDomain, shift: str,
                       domain.test_cfg, shift)
 
 
-def select_domains(source: str, configured: Dict[str, EvalDomain],
-                   names: Optional[Sequence[str]],
-                   where: str) -> List[EvalDomain]:
-    """The configured domains named in ``names`` (all if None), in the
-    config's order; the source must stay (the drop is measured from it)."""
-    names = names or list(configured)
+def evaluation_rows(cross_domain: dict,
+                    where: str = 'config',
+                    domains: Optional[Sequence[str]] = None,
+                    shifts: Sequence[str] = (),
+                    shift_cfgs: Optional[Dict[str, dict]] = None):
+    """The source and the rows: the ``domains`` kept (default all, the
+    source among them), then each under each of ``shifts`` (keys of
+    ``shift_cfgs``, default ``APPEARANCE_SHIFTS``)."""
+    source, configured = parse_cross_domain(cross_domain, where)
+    names = domains or list(configured)
     unknown = [n for n in names if n not in configured]
     if unknown:
         raise ValueError(f'--domains {", ".join(unknown)}: not in '
@@ -150,19 +154,7 @@ def select_domains(source: str, configured: Dict[str, EvalDomain],
         raise ValueError(f"--domains must include the source domain "
                          f"'{source}' of {where}: the drop is measured "
                          'against it')
-    return [d for name, d in configured.items() if name in names]
-
-
-def evaluation_rows(cross_domain: dict,
-                    where: str = 'config',
-                    domains: Optional[Sequence[str]] = None,
-                    shifts: Sequence[str] = (),
-                    shift_cfgs: Optional[Dict[str, dict]] = None):
-    """The source and the rows: the ``domains`` kept (default all), then
-    each under each of ``shifts`` (keys of ``shift_cfgs``, default
-    ``APPEARANCE_SHIFTS``)."""
-    source, configured = parse_cross_domain(cross_domain, where)
-    clean = select_domains(source, configured, domains, where)
+    clean = [d for name, d in configured.items() if name in names]
     shift_cfgs = APPEARANCE_SHIFTS if shift_cfgs is None else shift_cfgs
     rows = [with_shift(d, s, shift_cfgs) for d in clean for s in shifts]
     return source, clean + rows
