@@ -5,7 +5,7 @@ import pytest
 
 from ibnseg.datasets.layouts import save_png_atomic
 from tests.helpers.data_factory import make_acdc
-from tests.helpers.datasets import build_domain_datasets, gt_of, official_lut
+from tests.helpers.datasets import gt_of, official_lut
 from tests.test_datasets.util import build as build_dataset
 
 build = partial(build_dataset, 'ACDCDataset')
@@ -49,20 +49,3 @@ def test_bad_options_and_wrong_layout(tmp_path):
     with pytest.raises(FileNotFoundError,
                        match=r'rgb_anon/night/val.*_rgb_anon.png.*README'):
         build(acdc.root, condition='night')
-
-
-@pytest.mark.slow
-def test_domain_config_builds_four_conditions(tmp_path, monkeypatch):
-    acdc = make_acdc(tmp_path / 'acdc', splits={'val': 1})
-    built, _ = build_domain_datasets('acdc.py', 'IBNSEG_ACDC_ROOT',
-                                     acdc.root, monkeypatch)
-    assert sorted(built) == [
-        f'acdc_{c}_test_dataloader' for c in ('fog', 'night', 'rain', 'snow')
-    ]
-    for key, dataset in built.items():
-        condition = key.split('_')[1]
-        assert dataset.condition == condition and len(dataset) == 1
-        name = acdc.names[f'{condition}/val'][0]
-        np.testing.assert_array_equal(
-            gt_of(dataset[0]),
-            official_lut()[acdc.labels[f'{condition}/val/{name}']])

@@ -7,7 +7,7 @@ import pytest
 
 from ibnseg.datasets.skip_report import SkippedSample, write_skip_report
 from tests.helpers.data_factory import make_bdd100k, truncate_file
-from tests.helpers.datasets import build_domain_datasets, gt_of
+from tests.helpers.datasets import gt_of
 from tests.test_datasets.util import build as build_dataset, names
 
 build = partial(build_dataset, 'BDD100KSegDataset')
@@ -65,20 +65,3 @@ def test_seeded_subset(tmp_path):
     first = names(build(bdd.root, subset=dict(count=2, seed=3)))
     assert len(first) == 2
     assert first == names(build(bdd.root, subset=dict(count=2, seed=3)))
-
-
-@pytest.mark.slow
-def test_domain_config_builds_on_generated_data(tmp_path, monkeypatch):
-    bdd = make_bdd100k(tmp_path / 'bdd', '10k', {'train': 2, 'val': 1})
-    built, cfg = build_domain_datasets('bdd100k.py', 'IBNSEG_BDD100K_ROOT',
-                                       bdd.root, monkeypatch)
-    assert set(built) == {
-        'bdd100k_train_dataloader', 'bdd100k_val_dataloader',
-        'bdd100k_test_dataloader'
-    }
-    assert len(built['bdd100k_train_dataloader']) == 2
-    assert len(built['bdd100k_val_dataloader']) == 1
-    assert cfg.bdd100k_test_pipeline[-1]['type'] == 'PackSegInputs'
-    sample = built['bdd100k_val_dataloader'][0]
-    name = bdd.names['val'][0]
-    np.testing.assert_array_equal(gt_of(sample), bdd.labels[f'val/{name}'])

@@ -16,9 +16,11 @@ import ibnseg  # noqa: F401
 from ibnseg.datasets.label_conversion import convert_label_file
 from ibnseg.datasets.layouts import save_png_atomic
 from ibnseg.datasets.subsets import read_id_list
-from tests.helpers.data_factory import (gta5_label_path, make_cityscapes,
-                                        make_gta5, write_split_file)
-from tests.helpers.datasets import gt_of
+from tests.helpers.data_factory import (gta5_label_path, make_acdc,
+                                        make_bdd100k, make_cityscapes,
+                                        make_gta5, make_mapillary,
+                                        make_synthia, write_split_file)
+from tests.helpers.datasets import build_domain_datasets, gt_of
 from tests.helpers.tiny_setup import tiny_model
 from tests.helpers.tools import REPO_ROOT, load_tool
 
@@ -195,3 +197,43 @@ def test_bad_train_id_file_named_by_config_pipeline(tmp_path):
                        match=rf'{re.escape(bad)}.* 30 \(\d+ px\)'):
         dataset[0]
     gt_of(dataset[1])
+
+
+def synthia_with_val_split(root):
+    make_synthia(root, num_images=3)
+    write_split_file(osp.join(root, 'splits', 'val.txt'), ['1'])
+
+
+#: configs/_base_/datasets/domains/ part -> (its root variable, a maker of
+#: generated data, the samples of each dataloader it defines)
+DOMAINS = {
+    'acdc.py': ('IBNSEG_ACDC_ROOT', lambda root: make_acdc(
+        root, splits={'val': 1}), {
+            f'acdc_{c}_test_dataloader': 1
+            for c in ('fog', 'night', 'rain', 'snow')}),
+    'bdd100k.py': ('IBNSEG_BDD100K_ROOT', lambda root: make_bdd100k(
+        root, '10k', {'train': 2, 'val': 1}), dict(
+            bdd100k_train_dataloader=2, bdd100k_val_dataloader=1,
+            bdd100k_test_dataloader=1)),
+    'mapillary.py': ('IBNSEG_MAPILLARY_ROOT', lambda root: make_mapillary(
+        root, {'training': 2, 'validation': 1}), dict(
+            mapillary_train_dataloader=2, mapillary_val_dataloader=1,
+            mapillary_test_dataloader=1)),
+    'synthia.py': ('IBNSEG_SYNTHIA_ROOT', synthia_with_val_split, dict(
+        synthia_train_dataloader=3, synthia_val_dataloader=1,
+        synthia_test_dataloader=1)),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', sorted(DOMAINS))
+def test_domain_config_builds_on_generated_data(name, tmp_path,
+                                                monkeypatch):
+    variable, make, sizes = DOMAINS[name]
+    root = str(tmp_path / 'data')
+    make(root)
+    built, _ = build_domain_datasets(name, variable, root, monkeypatch)
+    assert {key: len(dataset) for key, dataset in built.items()} == sizes
+    for dataset in built.values():
+        gt = gt_of(dataset[0])  # through the config's own pipeline
+        assert set(np.unique(gt)) <= set(range(19)) | {255}

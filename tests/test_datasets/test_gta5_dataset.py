@@ -5,7 +5,6 @@ from functools import partial
 import numpy as np
 import pytest
 
-from ibnseg.datasets import GTA5Dataset
 from ibnseg.datasets.label_conversion import convert_label_file
 from ibnseg.datasets.layouts import gta5_paths, save_png_atomic
 from ibnseg.datasets.skip_report import SkippedSample, write_skip_report
@@ -16,11 +15,6 @@ from tests.helpers.datasets import gt_of
 from tests.test_datasets.util import build as build_dataset, names
 
 build = partial(build_dataset, 'GTA5Dataset')
-
-
-def test_metainfo_is_cityscapes_19_classes():
-    assert len(GTA5Dataset.METAINFO['classes']) == 19
-    assert GTA5Dataset.METAINFO['palette'][0] == [128, 64, 128]
 
 
 def test_raw_layout_maps_label_ids_to_train_ids(tmp_path):

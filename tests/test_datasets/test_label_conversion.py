@@ -262,22 +262,16 @@ def test_disk_full_names_the_file(tmp_path, monkeypatch, capsys):
     assert hidden_files(gta.root) == [] and hidden_files(cs.root) == []
 
 
-def test_gta5_report_location_checked_before_work(tmp_path, capsys):
+def test_unusable_outputs_refused_before_work(tmp_path, capsys,
+                                              monkeypatch):
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
     gta = make_gta5(tmp_path / 'gta5', num_images=2)
     blocker = tmp_path / 'a_file'
     blocker.write_text('x')
     for report in (str(blocker / 'report.tsv'), str(tmp_path)):
         assert convert_gta5.main(
             [gta.root, '--nproc', '1', '--report', report]) == 2
-        err = capsys.readouterr().err
-        assert '--report' in err and str(tmp_path) in err
-        assert not osp.exists(gta5_label_path(gta.root, 1, True))
-
-
-def test_unwritable_output_folders_checked_before_work(tmp_path, capsys,
-                                                       monkeypatch):
-    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
-    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+        assert f'--report {report}: ' in capsys.readouterr().err
     label_dirs = (osp.join(cs.root, 'gtFine', 'train', 'aachen'),
                   osp.join(gta.root, 'labels'))
     real_access = os.access
@@ -290,10 +284,9 @@ def test_unwritable_output_folders_checked_before_work(tmp_path, capsys,
     monkeypatch.setattr(os, 'access', access)
     assert convert_cityscapes.main([cs.root, '--nproc', '1', '--splits',
                                     'train']) == 2
-    err = capsys.readouterr().err
-    assert 'data_root' in err and label_dirs[0] in err
-    assert not osp.exists(cs.label_path('train', cs.names['train'][1],
-                                        train_ids=True))
+    assert f'data_root (converted labels are written next to the label-id ' \
+        f'files): {label_dirs[0]}: no permission' in capsys.readouterr().err
     assert convert_gta5.main([gta.root, '--nproc', '1']) == 2
-    err = capsys.readouterr().err
-    assert 'data_root' in err and label_dirs[1] in err
+    assert f'{label_dirs[1]}: no permission' in capsys.readouterr().err
+    assert hidden_files(tmp_path) == [] and not osp.exists(
+        gta5_label_path(gta.root, 1, True))

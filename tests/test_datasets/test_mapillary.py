@@ -9,7 +9,7 @@ import pytest
 from ibnseg.datasets.skip_report import read_skip_report
 from ibnseg.engine.fileio import PARTIAL_SUFFIX
 from tests.helpers.data_factory import make_mapillary
-from tests.helpers.datasets import build_domain_datasets, gt_of
+from tests.helpers.datasets import gt_of
 from tests.helpers.tools import load_tool
 from tests.test_datasets.util import build as build_dataset, names
 
@@ -135,24 +135,3 @@ def test_converter_parallel_atomic_idempotent(tmp_path, capsys):
     np.testing.assert_array_equal(
         gt_of(dataset[0]),
         expected_train_ids(mv.root, mv.labels[f'validation/{other}']))
-
-
-@pytest.mark.slow
-def test_domain_config_builds_on_generated_data(tmp_path, monkeypatch):
-    mv = make_mapillary(tmp_path / 'mv', {'training': 2, 'validation': 1})
-    built, cfg = build_domain_datasets('mapillary.py',
-                                       'IBNSEG_MAPILLARY_ROOT', mv.root,
-                                       monkeypatch)
-    assert set(built) == {
-        'mapillary_train_dataloader', 'mapillary_val_dataloader',
-        'mapillary_test_dataloader'
-    }
-    assert len(built['mapillary_train_dataloader']) == 2
-    resize = cfg.mapillary_test_pipeline[1]
-    assert resize['type'] == 'Resize' and resize['keep_ratio']
-    assert min(resize['scale']) == 1536
-    sample = built['mapillary_val_dataloader'][0]
-    name = mv.names['validation'][0]
-    np.testing.assert_array_equal(
-        gt_of(sample),
-        expected_train_ids(mv.root, mv.labels[f'validation/{name}']))

@@ -1,5 +1,3 @@
-import os
-import re
 import warnings
 from functools import partial
 
@@ -10,7 +8,7 @@ from ibnseg.datasets import SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
 from ibnseg.datasets.layouts import save_png_atomic
 from tests.helpers.data_factory import (make_synthia, truncate_file,
                                         write_split_file)
-from tests.helpers.datasets import build_domain_datasets, gt_of
+from tests.helpers.datasets import gt_of
 from tests.test_datasets.util import build as build_dataset
 
 build = partial(build_dataset, 'SynthiaDataset')
@@ -67,18 +65,6 @@ def test_split_file_and_converted_labels(tmp_path):
         build(syn.root, split='splits/train.txt')
 
 
-def test_an_absolute_split_entry_is_refused_naming_the_line(tmp_path):
-    syn = make_synthia(tmp_path / 'syn', num_images=2)
-    other = make_synthia(tmp_path / 'other', num_images=2)
-    entry = os.path.join(other.root, 'RGB', '0000001')
-    split = write_split_file(tmp_path / 'syn' / 'splits' / 'val.txt',
-                             ['0', entry])
-    with pytest.raises(ValueError, match=re.escape(
-            f'SynthiaDataset split file {split}, line 2: {entry!r} leads '
-            "outside the dataset's folders")):
-        build(syn.root, split='splits/val.txt')
-
-
 def test_broken_pairs_skipped_and_wrong_layout(tmp_path):
     syn = make_synthia(tmp_path / 'syn', num_images=3)
     truncate_file(syn.label_path('0000001'))
@@ -100,16 +86,3 @@ def test_evaluated_class_subsets():
     assert set(SYNTHIA_16_CLASSES) - set(SYNTHIA_13_CLASSES) == {
         'wall', 'fence', 'pole'
     }
-
-
-@pytest.mark.slow
-def test_domain_config_builds_on_generated_data(tmp_path, monkeypatch):
-    syn = make_synthia(tmp_path / 'syn', num_images=3)
-    write_split_file(tmp_path / 'syn' / 'splits' / 'val.txt', ['1'])
-    built, _ = build_domain_datasets('synthia.py', 'IBNSEG_SYNTHIA_ROOT',
-                                     syn.root, monkeypatch)
-    assert len(built['synthia_train_dataloader']) == 3
-    assert len(built['synthia_val_dataloader']) == 1
-    np.testing.assert_array_equal(
-        gt_of(built['synthia_val_dataloader'][0]),
-        expected(syn.class_ids['0000001']))
