@@ -108,8 +108,7 @@ def fuzz(base: str, count: int, seed: int, scratch: str) -> dict:
     return counts
 
 
-def test_mutants_load_or_raise_checkpoint_error(tmp_path):
-    marker = tmp_path / 'payload-ran'
+def test_mutants_load_or_raise_checkpoint_error(tmp_path, marker):
     base = tmp_path / 'base.pth'
     _base_checkpoint(base, marker)
     count = int(os.environ.get('IBNSEG_FUZZ_MUTANTS', QUICK_MUTANTS))

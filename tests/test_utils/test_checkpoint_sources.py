@@ -1,9 +1,6 @@
-"""Every way a checkpoint arrives through mmengine's ``CheckpointLoader`` (a
-path, a URL and torch.hub's cache, each scheme that maps a name to a URL or
-a file) refuses a malicious pickle, naming the source, without running it,
-even where TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD makes torch's default unsafe;
-and loads a benign mmengine checkpoint through ``load_checkpoint``.
-"""
+"""Every way a checkpoint arrives through mmengine's ``CheckpointLoader``
+refuses a malicious pickle, naming the source, without running it, and
+loads a benign mmengine checkpoint."""
 import json
 import os
 import shutil
@@ -33,8 +30,8 @@ def test_every_scheme_has_a_safe_loader():
 
 
 class _Route(types.SimpleNamespace):
-    """What one case needs: server, caches, marker, tmp_path, monkeypatch
-    and the benign checkpoint."""
+    """What a case needs: server, caches, marker, tmp_path, monkeypatch,
+    benign."""
 
     def local_pair(self, folder):
         """(malicious, benign) files in ``folder``."""
@@ -63,8 +60,7 @@ def _http(route):
 
 
 def _http_cached(route):
-    """Already in the hub cache: not downloaded again (the server has
-    neither file), loaded as safely."""
+    """Already in the hub cache (the server has neither file)."""
     evil, _ = route.local_pair(route.caches.hub)
     return route.server.url('evil.pth'), [evil], route.server.url('ok.pth')
 
@@ -158,7 +154,7 @@ SCHEMES = {
 @pytest.mark.parametrize('scheme', SCHEMES)
 def test_scheme_loads_safely(scheme, server, caches, marker, tmp_path,
                              monkeypatch):
-    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')  # unsafe
     torch.manual_seed(0)
     weights = torch.nn.Linear(2, 2).state_dict()
     hub = MessageHub.get_instance('ibnseg-test-checkpoint-sources')

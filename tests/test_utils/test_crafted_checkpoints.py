@@ -39,10 +39,8 @@ def _refused(path, *words):
 
 @pytest.mark.slow
 def test_the_tools_end_with_one_line_naming_the_file(tmp_path, marker):
-    """``train.py --resume`` meets a numpy scalar standing in for ``meta``
-    that answers ``'config' in meta`` with Python text ``Runner.resume``
-    would execute; the other tools an object dtype whose bytes numpy would
-    read as a pointer (a segmentation fault)."""
+    """A scalar ``meta`` whose ``'config' in meta`` is text Runner.resume
+    would run; an object dtype numpy would read as a pointer (a crash)."""
     data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
     config = write_tiny_config(tmp_path / 'tiny.py', data.root)
     domains_config = write_config(tmp_path / 'domains.py',

@@ -67,14 +67,12 @@ def test_never_shadows_a_real_mmcv_ext(tmp_path):
         p.install()
         import mmcv._ext
         assert mmcv._ext.REAL and not p.is_placeholder(mmcv._ext), mmcv._ext
-        print('REAL_EXT_USED')
     ''')
     proc = subprocess.run(
         [sys.executable, '-c', script, placeholder.__file__],
         env=dict(os.environ, PYTHONPATH=str(tmp_path)), capture_output=True,
         text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert 'REAL_EXT_USED' in proc.stdout
 
 
 @pytest.mark.slow
@@ -95,13 +93,11 @@ def test_pth_line_activates_placeholder_at_start_up_under_its_own_name(
         site.main()  # now the venv's packages (-S left them out)
         import ibnseg.utils.mmcv_ext_placeholder as later
         assert later is sys.modules[name]
-        print('ACTIVE')
     ''')
     # -S: nothing else runs at start-up (not the venv's own .pth files)
     proc = subprocess.run([sys.executable, '-S', '-c', script, str(site_dir)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert 'ACTIVE' in proc.stdout
     # a moved checkout: the line does nothing instead of failing start-up
     line = placeholder.pth_line(str(tmp_path / 'gone.py'))
     namespace = {}
@@ -115,11 +111,9 @@ def test_default_setup_mmseg_imports_and_a_compiled_op_says_so():
     import mmcv.ops
     import mmseg.models  # noqa: F401  (imports mmcv.ops at load time)
     assert os.path.isfile(PTH_FILE), 'setup_env.sh writes the .pth file'
-    logits = torch.randn(4, 3)
-    labels = torch.tensor([0, 1, 2, 1])
     with pytest.raises(placeholder.MMCVOpsUnavailableError,
                        match="'sigmoid_focal_loss_forward'"):
-        mmcv.ops.sigmoid_focal_loss(logits, labels)
+        mmcv.ops.sigmoid_focal_loss(torch.randn(2, 3), torch.tensor([0, 1]))
 
 
 @pytest.mark.skipif(not COMPILED, reason='needs the compiled mmcv '
