@@ -86,8 +86,19 @@ def test_fused_matches_split_and_by_hand(channels, ratio, num_in,
     for a, b in zip(fused.buffers(), split.buffers()):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
     if mode == 'eval':
-        # without gradients: one affine map per plane in plain ops, never
-        # the autograd.Function (which torch.jit.trace cannot record)
+        # without gradients (or traced): one affine map per plane in plain
+        # ops, never the autograd.Function, which tracers cannot record;
+        # differentiable, for a traced model
+        x_affine = x.detach().clone().requires_grad_()
+        out = ibn_fused._affine_ibn(x_affine, fused.IN, fused.BN,
+                                    order == 'IN-BN')
+        torch.testing.assert_close(out, expected, atol=1e-5, rtol=0)
+        fused.zero_grad()
+        (out * grad).sum().backward()
+        torch.testing.assert_close(x_affine.grad, x_split.grad, atol=1e-5,
+                                   rtol=1e-5)
+        for p, q in zip(fused.parameters(), split.parameters()):
+            torch.testing.assert_close(p.grad, q.grad, atol=1e-4, rtol=1e-5)
         monkeypatch.setattr(ibn_fused._FusedIBNFunction, 'apply', None)
         with torch.no_grad():
             torch.testing.assert_close(fused(x), expected, atol=1e-5,
@@ -98,24 +109,6 @@ def test_fused_matches_split_and_by_hand(channels, ratio, num_in,
         out64 = copy.deepcopy(fused).double()(x64)
     torch.testing.assert_close(out64, _by_hand(fused.double(), x64), rtol=0,
                                atol=1e-12)
-
-
-@pytest.mark.parametrize('order', IBN.ORDERS)
-def test_inference_path_is_differentiable(order):
-    """A traced or compiled model in eval mode runs the inference path with
-    autograd on: its gradients are the split path's."""
-    layer = _randomized(IBN(7, 0.5, order=order)).eval()
-    split = copy.deepcopy(layer)
-    split.fused = False
-    x = torch.randn(2, 7, 4, 5, requires_grad=True)
-    x_split = x.detach().clone().requires_grad_()
-    out = ibn_fused._affine_ibn(x, layer.IN, layer.BN, order == 'IN-BN')
-    grad = torch.randn_like(out)
-    (out * grad).sum().backward()
-    (split(x_split) * grad).sum().backward()
-    torch.testing.assert_close(x.grad, x_split.grad, atol=1e-5, rtol=1e-5)
-    for p, q in zip(layer.parameters(), split.parameters()):
-        torch.testing.assert_close(p.grad, q.grad, atol=1e-4, rtol=1e-5)
 
 
 def test_inference_statistics_hold_on_nearly_constant_planes():

@@ -252,28 +252,28 @@ class IBNDenseNet(BaseModule):
 
     def _check_input_size(self, x):
         """Refuse an input for which an IBN layer would normalise a single
-        element (or nothing), naming the block and the smallest square
-        input that works."""
+        element, naming the block and the smallest square input that
+        works."""
         if not any(self.ibn_stages) or self.ibn_ratio == 0:
             return
 
-        def fails(height, width):
-            return any(h * w <= 1 for (h, w), has_in in zip(
-                self._map_sizes(height, width), self.ibn_stages) if has_in)
+        def failing_block(height, width):
+            return next((i for i, ((h, w), has_in) in enumerate(
+                zip(self._map_sizes(height, width), self.ibn_stages))
+                         if has_in and h * w <= 1), None)
 
         height, width = spatial_size(x)
-        if not fails(height, width):
+        block = failing_block(height, width)
+        if block is None:
             return
-        block = next(i + 1 for i, ((h, w), has_in) in enumerate(
-            zip(self._map_sizes(height, width), self.ibn_stages))
-                     if has_in and h * w <= 1)
-        smallest = next(n for n in range(1, 4096) if not fails(n, n))
+        smallest = next(n for n in range(1, 4096)
+                        if failing_block(n, n) is None)
+        size = 'x'.join(map(str, self._map_sizes(height, width)[block]))
         raise InstanceNormSizeError(
             f'{type(self).__name__}(ibn={self.ibn!r}): the IBN layers of '
-            f'denseblock{block} would normalise a '
-            f'{"x".join(map(str, self._map_sizes(height, width)[block - 1]))}'
-            f' feature map for a {height}x{width} input; use an input of at '
-            f'least {smallest}x{smallest} pixels')
+            f'denseblock{block + 1} would normalise a {size} feature map for '
+            f'a {height}x{width} input; use an input of at least '
+            f'{smallest}x{smallest} pixels')
 
     def forward(self, x):
         self._check_input_size(x)

@@ -1,4 +1,6 @@
 """IBN-Net ResNets on top of mmseg's ResNet: every variant of the paper."""
+from operator import itemgetter
+
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_conv_layer, is_norm
 from mmseg.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
@@ -162,6 +164,8 @@ class IBNResNet(ResNet):
 
     # Squeeze-and-excitation reduction of every block (IBNSEResNet sets it).
     se_reduction = None
+    # mmseg ResNet options that a subclass fixes (V1c, V1d).
+    fixed_options = {}
 
     def __init__(self,
                  depth,
@@ -170,6 +174,8 @@ class IBNResNet(ResNet):
                  ibn_stages=None,
                  **kwargs):
         name = type(self).__name__
+        check_not_given(name, kwargs, **self.fixed_options)
+        kwargs.update(self.fixed_options)
         depth = check_int(name, 'depth', depth,
                           choices=sorted(self.arch_settings))
         # Set before mmseg's __init__, which builds the stem and the stages
@@ -225,20 +231,16 @@ class IBNResNet(ResNet):
     def _check_input_size(self, x):
         """Refuse inputs for which some IN would see a single element, and
         suggest the smallest input that the whole backbone takes."""
-        batch = x.shape[0]
         height, width = spatial_size(x)
-
-        def one_element(stride):
-            return -(-height // stride) * -(-width // stride) <= 1
-
         places = self._norm_places()
         with_in = [(s, where) for s, where, _, has_in in places if has_in]
-        failed = [(s, where) for s, where in with_in if one_element(s)]
+        failed = [(s, where) for s, where in with_in
+                  if -(-height // s) * -(-width // s) <= 1]
         if not failed:
             return
         stride, where = failed[0]
-        deepest = max(s for s, _ in with_in)
-        deepest_where = [w for s, w in with_in if s == deepest][-1]
+        # the last of the deepest places
+        deepest, deepest_where = max(reversed(with_in), key=itemgetter(0))
         message = (
             f'{type(self).__name__}(ibn={self.ibn!r}): {where} applies '
             f'instance normalization to a 1x1 feature map for a '
@@ -248,13 +250,12 @@ class IBNResNet(ResNet):
         # Training batch normalization needs more than one value per
         # channel too, which a batch of one gets only from the map itself.
         training_bn = [(s, w) for s, w, module, _ in places
-                       if batch == 1 and any(
+                       if x.shape[0] == 1 and any(
                            isinstance(m, _BatchNorm) and m.training
                            for m in module.modules())]
         needed = deepest
-        if training_bn and max(s for s, _ in training_bn) > deepest:
-            needed = max(s for s, _ in training_bn)
-            bn_where = [w for s, w in training_bn if s == needed][-1]
+        if training_bn and max(training_bn)[0] > deepest:
+            needed, bn_where = max(reversed(training_bn), key=itemgetter(0))
             message += (
                 f', and with a batch of one in training, batch normalization '
                 f'in {bn_where} (total stride {needed}) needs more than one '
@@ -302,10 +303,7 @@ class IBNResNetV1c(IBNResNet):
     """:class:`IBNResNet` with mmseg's ResNetV1c deep stem, whose last norm
     is the IN/IBN of IBN-b/d (mmseg's V1c weights, not IBN-Net's)."""
 
-    def __init__(self, **kwargs):
-        check_not_given(
-            type(self).__name__, kwargs, deep_stem=True, avg_down=False)
-        super().__init__(deep_stem=True, avg_down=False, **kwargs)
+    fixed_options = dict(deep_stem=True, avg_down=False)
 
 
 @MODELS.register_module()
@@ -313,7 +311,4 @@ class IBNResNetV1d(IBNResNet):
     """:class:`IBNResNetV1c` plus average-pool downsampling in the shortcut
     (mmseg's ResNetV1d)."""
 
-    def __init__(self, **kwargs):
-        check_not_given(
-            type(self).__name__, kwargs, deep_stem=True, avg_down=True)
-        super().__init__(deep_stem=True, avg_down=True, **kwargs)
+    fixed_options = dict(deep_stem=True, avg_down=True)
