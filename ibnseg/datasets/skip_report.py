@@ -1,6 +1,6 @@
 """The skip report: samples a converter found broken, for datasets to skip.
 
-A tab-separated text file, written atomically by the GTA5 label converter::
+A tab-separated text file, written atomically::
 
     # comment lines
     id<TAB>problem<TAB>detail

@@ -12,12 +12,8 @@ __all__ = ['parallel_map']
 
 
 class _NamedCall:
-    """``func(task)``, whose exceptions say which task raised them.
-
-    A class (not a closure) so that spawned workers can unpickle it. The
-    exception keeps its type, arguments and errno (callers test for them);
-    the task goes into a note, which survives the trip from a worker.
-    """
+    """``func(task)``, whose exceptions keep their type, arguments and errno
+    and get a note naming the task (a class: spawned workers unpickle it)."""
 
     def __init__(self, func: Callable, describe: Optional[Callable]):
         self.func = func
@@ -51,9 +47,8 @@ def parallel_map(func: Callable[[Any], Any],
     """``[func(task) for task in tasks]`` in ``nproc`` workers, in order.
 
     Args:
-        func (callable): Applied to each task. In worker processes it (and
-            each task and result) must be picklable: a module-level
-            function, not a lambda or a closure.
+        func (callable): Applied to each task; module-level (picklable,
+            with its tasks and results) for worker processes.
         tasks (Iterable): The tasks; consumed into a list first.
         nproc (int): Workers (at most one per task). 1 runs everything in
             this process, without ``initializer``, where a debugger sees it.

@@ -2,6 +2,7 @@
 mapping label ids to trainIds where the dataset names a label table, and
 checking that the label holds what its format allows."""
 import warnings
+from collections import Counter
 from typing import Dict, Optional
 
 import mmcv
@@ -37,15 +38,14 @@ class UnknownLabelIds(dict):
     (the first few file names)."""
 
     def __init__(self) -> None:
-        super().__init__(files=0, pixels={}, examples=[])
+        super().__init__(files=0, pixels=Counter(), examples=[])
 
     def record(self, path: str, pixels: Dict[int, int]) -> bool:
         """Count one file's unknown ids; True for the first such file."""
         if not pixels:
             return False
         self['files'] += 1
-        for value, count in pixels.items():
-            self['pixels'][value] = self['pixels'].get(value, 0) + count
+        self['pixels'].update(pixels)
         if len(self['examples']) < _MAX_LISTED:
             self['examples'].append(path)
         return self['files'] == 1
@@ -55,13 +55,11 @@ class UnknownLabelIds(dict):
         their pixel counts) and the first files."""
         if not self['files']:
             return 'no label file held label ids outside the table'
-        pixels = self['pixels']
-        values = np.array(sorted(pixels), int)
         counts = np.zeros(256, np.int64)
-        counts[values] = [pixels[v] for v in values]
+        counts[list(self['pixels'])] = list(self['pixels'].values())
         return (f'{self["files"]} label file(s) held label ids outside their '
                 "dataset's label table (mapped to 255): "
-                f'{_describe(values, counts)}; e.g. '
+                f'{_describe(np.flatnonzero(counts), counts)}; e.g. '
                 f'{", ".join(self["examples"])}')
 
 
