@@ -29,15 +29,6 @@ def test_class_ids_are_the_official_cityscapes_label_ids():
             ] == [CLASS_LABEL_IDS[cls] for _, cls in MATERIALS]
 
 
-def test_same_rng_same_scene_other_seed_other_scene():
-    first, again, other = _scene(3), _scene(3), _scene(4)
-    for name in ('material', 'region', 'region_material', 'depth'):
-        np.testing.assert_array_equal(getattr(first, name),
-                                      getattr(again, name))
-    assert first.horizon == again.horizon
-    assert (first.label_ids != other.label_ids).mean() > 0.05
-
-
 def test_labels_are_the_materials_and_regions_belong_to_one_class(scenes):
     for scene in scenes:
         label = scene.label_ids
