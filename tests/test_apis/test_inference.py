@@ -94,17 +94,19 @@ def test_arguments_naming_no_image_are_errors_naming_them(
 
 
 def test_label_formats_against_the_official_table():
-    pred = np.arange(19, dtype=np.int64).reshape(1, 19).repeat(3, axis=0)
-    assert to_label_format(pred, 'trainid').dtype == np.uint8
-    np.testing.assert_array_equal(to_label_format(pred, 'trainid'), pred)
-    label_ids = to_label_format(pred, 'labelid')
-    assert label_ids.dtype == np.uint8
-    np.testing.assert_array_equal(
-        label_ids, np.array(OFFICIAL_LABEL_IDS)[pred])
+    pred = np.array([[*range(19), 255]])
     # the ignore index has no label id: 0 ('unlabeled'), never scored
-    assert to_label_format(np.array([[255]]), 'labelid')[0, 0] == 0
-    with pytest.raises(ValueError, match='label format'):
+    for label_format, expected in [('trainid', pred),
+                                   ('labelid', [[*OFFICIAL_LABEL_IDS, 0]])]:
+        label = to_label_format(pred, label_format)
+        assert label.dtype == np.uint8
+        np.testing.assert_array_equal(label, expected)
+    with pytest.raises(ValueError, match=r"label format 'colour': expected "
+                       r"one of \('trainid', 'labelid'\)"):
         to_label_format(pred, 'colour')
+    with pytest.raises(ValueError, match=r'holds 0\.\.255; the prediction '
+                       r'has values 0\.\.256'):
+        to_label_format(np.array([[0, 256]]), 'trainid')
 
 
 def _write_config(path, body):

@@ -30,8 +30,7 @@ INTEGERS = [0, 1, 2, 3, -1, 8, 63, 255, 1 << 30, -(1 << 31)]
 
 
 def _base_checkpoint(path, marker):
-    """What mmengine's Runner saves after one iteration, with config text
-    that would touch ``marker`` if it ever ran."""
+    """A Runner's checkpoint with config text that would touch marker."""
     toy_runner(path.parent, 1, hook_type='CheckpointHook').train()
     checkpoint = torch.load(path.parent / 'iter_1.pth', weights_only=False)
     checkpoint['meta']['config'] = checkpoint['meta']['cfg'] = touch(marker)

@@ -19,7 +19,6 @@ from tests.helpers.toy_runner import toy_runner
 
 
 def _tiny_segmentor_checkpoint(config):
-    """A checkpoint of the tiny config's model, as mmseg saves one."""
     torch.manual_seed(1)
     model = init_model(config, checkpoint=None, device='cpu')
     return dict(state_dict=model.state_dict(),

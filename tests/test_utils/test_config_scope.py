@@ -25,9 +25,8 @@ def test_top_level_and_nested_configs_resolve_from_any_folder(tmp_path):
         _base_ = ['ibnseg::ibn_b_cityscapes.py']
         model = dict(decode_head=dict(num_classes=3))
     '''))
-    assert cfg.model.backbone.type == 'IBNResNet'
-    assert cfg.model.backbone.ibn == 'b'
-    assert cfg.model.decode_head.num_classes == 3
+    assert (cfg.model.backbone.type, cfg.model.backbone.ibn,
+            cfg.model.decode_head.num_classes) == ('IBNResNet', 'b', 3)
     assert cfg.custom_imports['imports'] == ['ibnseg']
 
     cfg = Config.fromfile(write_config(tmp_path, '''
