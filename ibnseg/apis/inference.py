@@ -1,14 +1,6 @@
-"""Segment one's own images with a trained model: the library behind
-``tools/infer.py``, around mmseg's ``inference_model`` (which does the
-pipeline and the forward pass).
-
-mmseg's ``MMSegInferencer`` names its outputs by count
-(``00000000_pred.png``); here each image's outputs mirror its path below
-the inputs' common folder (:func:`find_images`), the model is loaded
-strictly and safely (:func:`load_segmentor`), its classes and palette come
-from the config (:func:`inference_dataset_meta`), and label PNGs (trainIds
-or Cityscapes label ids) and overlays are written atomically
-(:func:`segment_images`).
+"""Segment one's own images around mmseg's ``inference_model``: outputs
+named after the images (``MMSegInferencer`` numbers them), the model loaded
+strictly and safely, classes and palette from the config.
 """
 import copy
 import glob
@@ -42,8 +34,8 @@ __all__ = [
     'segment_images', 'to_label_format'
 ]
 
-#: Endings taken from folders and glob matches (any case); files named one
-#: by one are taken whatever their ending.
+#: Endings taken from folders and patterns; files named one by one are
+#: taken whatever their ending.
 IMAGE_EXTENSIONS = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff',
                     '.webp')
 
@@ -58,8 +50,8 @@ VIS_DIR = 'vis'
 
 
 class ImageInputError(ValueError):
-    """An image argument that names no image, or two inputs that would
-    write the same output; the message names the argument or files."""
+    """An image argument that names no image, or two inputs with one output
+    name; the message names them."""
 
 
 class ImageReadError(ValueError):
@@ -88,9 +80,8 @@ def _is_image_file(path: str) -> bool:
 
 
 def _images_in(folder: str, exclude: Sequence[str] = ()) -> List[str]:
-    """Image files below ``folder``, sorted; hidden files and folders
-    (temporary files, macOS ``._x.png``) and the real paths ``exclude``
-    skipped."""
+    """Image files below ``folder``, sorted, but hidden ones (temporary
+    files, macOS ``._x.png``) and those below ``exclude`` (real paths)."""
     found = []
     # links are followed (datasets are often linked in), each real folder
     # once: a link to an ancestor would never end
@@ -336,15 +327,10 @@ def load_segmentor(cfg: Config, checkpoint: str, device: str = 'cpu'):
 
 def init_segmentor(config, checkpoint: str, device: str = 'cpu',
                    cfg_options: Optional[dict] = None):
-    """mmseg's ``init_model``, but the checkpoint must match exactly
+    """mmseg's ``init_model`` (``config`` a file or a Config, ``cfg_options``
+    overrides), but the checkpoint must match exactly
     (:func:`load_segmentor`) and ``dataset_meta`` comes from the config
     (:func:`inference_dataset_meta`), not a guess by class count.
-
-    Args:
-        config (str | Config): Config file or loaded config.
-        checkpoint (str): Checkpoint file or URL.
-        device (str): 'cpu', 'cuda', 'cuda:1' ...
-        cfg_options (dict, optional): Settings to override.
 
     Raises:
         FileNotFoundError: The config or a local checkpoint is missing.

@@ -217,11 +217,9 @@ def _export_proto(wrapper: nn.Module, example: torch.Tensor, exporter: str,
         dynamic_axes={INPUT_NAME: axes, output_name: out_axes}
         if dynamic else None,
         opset_version=opset if opset is not None else 17,
-        # torch 2.13's pass that merges initializers of equal value (the
-        # IN weights of an untrained IBN-a model, all ones) leaves nodes
-        # naming the merged-away ones, a file onnxruntime refuses; keeping
-        # initializers as inputs skips that pass, and they are taken out
-        # of the inputs again below
+        # torch 2.13 merges equal initializers (an untrained IBN-a's IN
+        # weights) but leaves nodes naming the merged ones, which onnxruntime
+        # refuses; initializers as inputs skip that pass (undone below)
         keep_initializers_as_inputs=True)
     proto = onnx.load_from_string(buffer.getvalue())
     initializers = {init.name for init in proto.graph.initializer}
@@ -243,12 +241,10 @@ def export_onnx(segmentor, output_file: str, shape: Sequence[int],
                 with_argmax: bool = False, fp16: bool = False,
                 opset: Optional[int] = None,
                 metadata: Optional[dict] = None) -> dict:
-    """Write :class:`SegmentorForExport`'s graph to ``output_file``,
-    atomically, and return the metadata written (``ibnseg.*`` keys).
+    """Write :class:`SegmentorForExport`'s graph of ``segmentor`` (eval, CPU,
+    not modified) to ``output_file`` atomically; return the metadata written.
 
     Args:
-        segmentor (EncoderDecoder): In eval mode, on the CPU (not modified).
-        output_file (str): The ``.onnx`` file.
         shape (Sequence[int]): (H, W) of the example image.
         exporter (str): One of :data:`EXPORTERS`.
         dynamic (bool): Batch, height and width dynamic, else 1 x H x W.

@@ -286,14 +286,10 @@ def load_from_torchvision(filename, map_location=None):
         raise CheckpointError(f'{filename}: torchvision:// names need '
                               f'torchvision installed ({error})') from None
     if filename.startswith('modelzoo://'):
-        print_log(
-            'The URL scheme of "modelzoo://" is deprecated, please '
-            'use "torchvision://" instead',
-            logger='current', level=logging.WARNING)
-        model_name = filename[11:]
-    else:
-        model_name = filename[14:]
-    url = _model_url(model_urls, model_name, filename,
+        print_log('The URL scheme of "modelzoo://" is deprecated, please '
+                  'use "torchvision://" instead', logger='current',
+                  level=logging.WARNING)
+    url = _model_url(model_urls, filename.split('://', 1)[1], filename,
                      "torchvision's table")
     return load_from_http(url, map_location=map_location, source=filename)
 
@@ -302,10 +298,8 @@ def load_from_openmmlab(filename, map_location=None):
     """``open-mmlab://NAME``: the URL mmengine's table gives, or a file
     under mmengine's home."""
     model_urls = mmengine_checkpoint.get_external_models()
-    prefix = 'open-mmlab://'
-    if not filename.startswith(prefix):
-        prefix = 'openmmlab://'
-    model_name = filename[len(prefix):]
+    scheme, model_name = filename.split('://', 1)
+    prefix = scheme + '://'
     deprecated = mmengine_checkpoint.get_deprecated_model_names()
     if model_name in deprecated:
         print_log(
