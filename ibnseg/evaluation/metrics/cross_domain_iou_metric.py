@@ -12,7 +12,7 @@ when a target was evaluated, ``target/<m>`` (mean over the targets) and
 'target': {...}, 'drop': {...}}``.
 """
 import os.path as osp
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -360,16 +360,11 @@ class CrossDomainIoUMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """The flat keys of the results; empty with ``format_only``."""
-        if self.format_only:
-            print_log(
-                'predictions written to ' + ', '.join(
-                    f'{osp.join(self.output_dir, d)} ({n})'
-                    for d, n in Counter(results).items()) +
-                '; format_only: no metrics computed', logger='current')
-            return OrderedDict()
         if self.output_dir is not None:
             print_log(f'predictions written to {self.output_dir}/<domain>/',
                       logger='current')
+        if self.format_only:
+            return OrderedDict()
         confusions: Dict[str, torch.Tensor] = OrderedDict()
         for domain, confusion in results:
             confusions[domain] = confusions.get(domain, 0) + confusion
