@@ -106,8 +106,8 @@ def test_class_subset_applies_to_train_ids_in_both_layouts(tmp_path):
 
 
 def test_label_ids_file_holding_train_ids_fails_naming_it(tmp_path):
-    # a _gtFine_labelIds.png that actually holds trainIds (it has 255, which
-    # no Cityscapes label id has) used to be mapped again, silently wrong
+    # a _gtFine_labelIds.png that holds trainIds (255 is no Cityscapes label
+    # id) would be mapped a second time, silently wrong
     cs = make_cityscapes(tmp_path / 'cs', splits={'val': 2})
     name = cs.names['val'][1]
     wrong = cs.label_path('val', name)

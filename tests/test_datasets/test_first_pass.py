@@ -174,10 +174,8 @@ def test_inspect_file_finds_truncation_from_the_tail(tmp_path, kind):
 
 
 def test_images_beyond_the_pixel_budget_are_refused_naming_them(tmp_path):
-    """A pair whose headers claim 30000x30000 (a few hundred bytes each)
-    passed the first pass; its decoding and evaluation exhaust the memory.
-    The default budget refuses it at construction; the dataset option
-    first_pass_max_pixels moves the budget (None: none)."""
+    """Headers can claim 30000x30000 in a few hundred bytes; decoding such a
+    file exhausts the memory. first_pass_max_pixels moves the budget."""
     gta = make_gta5(tmp_path / 'gta5', num_images=3)
     img2, label2, _ = gta5_paths(gta.root, 2)
     for path in (img2, label2):
@@ -200,10 +198,8 @@ def test_images_beyond_the_pixel_budget_are_refused_naming_them(tmp_path):
 @pytest.mark.parametrize('bits, kind', [(16, 'grayscale'), (4, 'grayscale')])
 def test_a_label_of_another_bit_depth_is_refused_naming_it(tmp_path, bits,
                                                            kind):
-    """mmseg's LoadAnnotations cast a 16-bit label to 8 bits (values modulo
-    256) and PIL scales a 4-bit one (1 becomes 17): the classes were
-    silently wrong. SYNTHIA's 16-bit raw labels stay allowed
-    (test_synthia)."""
+    """mmseg's LoadAnnotations casts a 16-bit label to 8 bits and PIL scales
+    a 4-bit one (1 becomes 17): the classes would be silently wrong."""
     cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2},
                          with_train_ids=True)
     path = cs.label_path('train', cs.names['train'][1], train_ids=True)

@@ -106,9 +106,7 @@ def test_split_naming_missing_frames_is_an_error(tmp_path):
 
 def test_split_entries_leading_out_of_data_root_are_refused(tmp_path):
     """A split entry is joined to images/ and labels/: '../' or an absolute
-    path read (here: a complete pair of) another folder's files, found
-    nowhere before the run; now the dataset is not built, and the message
-    names the split file and the line."""
+    path would read another folder's files (here a complete pair)."""
     gta = make_gta5(tmp_path / 'gta5', num_images=2)
     make_gta5(tmp_path / 'elsewhere', num_images=2)
     outside = str(tmp_path / 'elsewhere' / 'images' / '00002')

@@ -138,8 +138,7 @@ def test_cityscapes_unreadable_label_fails_with_name(tmp_path, capsys):
 
 
 def test_cityscapes_label_of_4_bits_fails_naming_its_depth(tmp_path, capsys):
-    """PIL scales a 4-bit grayscale PNG (label id 7 became 119): the
-    converter wrote wrong trainIds without a word."""
+    """PIL scales a 4-bit grayscale PNG (label id 7 becomes 119)."""
     cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
     bad = cs.label_path('train', cs.names['train'][0])
     label_ids = np.array(Image.open(bad))
