@@ -184,15 +184,6 @@ def test_running_stats_follow_batchnorm_including_cumulative_average():
     torch.testing.assert_close(layer.BN.running_var, reference.running_var)
 
 
-def test_eval_features_of_a_sample_do_not_depend_on_the_batch():
-    layer = _randomized(IBN(10, 0.5)).eval()
-    batch = torch.randn(4, 10, 6, 6)
-    alone = layer(batch[1:2])
-    torch.testing.assert_close(layer(batch)[1:2], alone, atol=1e-6, rtol=0)
-    other = torch.cat([batch[:1] * 5, batch[1:2], batch[2:] - 3])
-    torch.testing.assert_close(layer(other)[1:2], alone, atol=1e-6, rtol=0)
-
-
 @pytest.mark.parametrize('mode', ['train', 'eval'])
 def test_one_spatial_element_is_refused(mode):
     for order in IBN.ORDERS:

@@ -221,24 +221,16 @@ class IBNDenseNet(BaseModule):
             layers['pool'] = nn.AvgPool2d(kernel_size=2, stride=2)
         return nn.Sequential(layers)
 
-    def _stage_modules(self, stage):
-        """The modules of stage ``stage`` (1-based; 0: the stem)."""
-        f = self.features
-        if stage == 0:
-            return [f.conv0, f.norm0]
-        modules = [getattr(f, f'denseblock{stage}')]
-        if stage > 1:
-            modules.insert(0, getattr(f, f'transition{stage - 1}'))
-        if stage == 4:
-            modules.append(f.norm5)
-        return modules
-
     def _freeze_stages(self):
+        f = self.features
         for stage in range(self.frozen_stages + 1):
-            for module in self._stage_modules(stage):
+            # the stem, or a block with the transition before it (norm5)
+            modules = [f.conv0, f.norm0] if stage == 0 else [
+                getattr(f, f'transition{stage - 1}', None),
+                getattr(f, f'denseblock{stage}'), stage == 4 and f.norm5]
+            for module in filter(None, modules):
                 module.eval()
-                for param in module.parameters():
-                    param.requires_grad = False
+                module.requires_grad_(False)
 
     def _map_sizes(self, height, width):
         """Each block's feature map size for an input of this size."""

@@ -122,12 +122,9 @@ class IBN(nn.Module):
                  (self.BN, self.num_features - self.num_in)]
         if self.order == 'BN-IN':
             parts.reverse()
-        outs = []
-        start = 0
-        for part, width in parts:
-            if part is not None:
-                outs.append(part(x[:, start:start + width].contiguous()))
-            start += width
+        chunks = x.split([width for _, width in parts], dim=1)
+        outs = [part(chunk.contiguous())
+                for (part, _), chunk in zip(parts, chunks) if part is not None]
         return outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
 
     def extra_repr(self):

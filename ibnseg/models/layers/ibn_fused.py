@@ -128,13 +128,6 @@ def _update_running_stats(bn, batch_mean, batch_var, count, channels):
         batch_var * (count / (count - 1)), alpha=factor)
 
 
-def _channel_parts(c, num_in, in_first):
-    """The slices of the IN and of the BN channels among ``c``."""
-    if in_first:
-        return slice(0, num_in), slice(num_in, c)
-    return slice(c - num_in, c), slice(0, c - num_in)
-
-
 class _FusedIBNFunction(torch.autograd.Function):
     """IN on ``num_in`` channels (leading, or trailing without
     ``in_first``), BN on the others, in one normalisation pass.
@@ -152,7 +145,7 @@ class _FusedIBNFunction(torch.autograd.Function):
                 bn_stats):
         n, c, h, w = x.shape
         k = num_in
-        ins, bns = _channel_parts(c, k, in_first)
+        bns = slice(k, c) if in_first else slice(0, c - k)
         x = x.contiguous()
         # the IN channels' weight and bias, 1 and 0 on the BN channels
         gn_weight, gn_bias = weight.clone(), bias.clone()
