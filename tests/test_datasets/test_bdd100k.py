@@ -58,10 +58,3 @@ def test_broken_pairs_skipped_and_reported(tmp_path):
     assert 'skip report' in messages and 'first-pass' in messages
     assert dataset.first_pass_skipped[0].sample_id == broken
     assert os.path.isfile(tmp_path / 'bdd' / 'first_pass_skipped.tsv')
-
-
-def test_seeded_subset(tmp_path):
-    bdd = make_bdd100k(tmp_path / 'bdd', 'seg', {'train': 5})
-    first = names(build(bdd.root, subset=dict(count=2, seed=3)))
-    assert len(first) == 2
-    assert first == names(build(bdd.root, subset=dict(count=2, seed=3)))

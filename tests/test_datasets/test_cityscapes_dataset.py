@@ -53,14 +53,10 @@ def test_same_result_as_mmseg_dataset_on_converted_files(tmp_path):
     assert ours.metainfo['classes'] == theirs.metainfo['classes']
 
 
-@pytest.mark.slow
-def test_ann_file_and_subset(tmp_path):
-    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 6})
-    ann = write_split_file(tmp_path / 'ann.txt', cs.names['train'][:4])
-    assert names(build(cs.root, ann_file=ann)) == cs.names['train'][:4]
-    chosen = names(build(cs.root, subset=dict(fraction=0.5, seed=0)))
-    assert len(chosen) == 3
-    assert chosen == names(build(cs.root, subset=dict(count=3, seed=0)))
+def test_ann_file_lists_the_samples(tmp_path):
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3})
+    ann = write_split_file(tmp_path / 'ann.txt', cs.names['train'][:2])
+    assert names(build(cs.root, ann_file=ann)) == cs.names['train'][:2]
 
 
 def test_an_ann_file_line_leading_out_of_the_folders_is_refused(tmp_path):
