@@ -149,7 +149,7 @@ def test_wrong_option_names_option_value_and_expectation(
         build()
 
 
-def test_right_options_still_build():
+def test_right_options_build():
     model = _small(depth=18, ibn='a', ibn_ratio=1, ibn_stages=[True] * 4)
     assert all(isinstance(getattr(model, f'layer{i}')[-1].bn1, IBN)
                for i in range(1, 5))
