@@ -20,10 +20,6 @@ OFFICIAL_LABEL_IDS = (7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26,
                       27, 28, 31, 32, 33)
 
 
-def _names(images):
-    return [image.name for image in images]
-
-
 def _make(root, files):
     for rel in files:
         path = root / rel
@@ -66,15 +62,15 @@ def test_images_and_their_output_names(tmp_path, monkeypatch, files,
                                        arguments, names):
     _make(tmp_path, files)
     monkeypatch.chdir(tmp_path)
-    for absolute in (False, True):
-        if absolute:
-            arguments = [str(tmp_path / a) for a in arguments]
-        images = find_images(arguments, exclude=[
+    absolute = [str(tmp_path / a) for a in arguments]
+    for given in (arguments, absolute):
+        images = find_images(given, exclude=[
             osp.join('photos', 'seg', d) for d in ('pred', 'vis')])
-        assert _names(images) == [osp.join(*n.split('/')) for n in names]
+        assert [i.name for i in images] == [osp.join(*n.split('/'))
+                                            for n in names]
         for image in images:
             assert osp.splitext(image.path)[0].endswith(image.name)
-            assert osp.isabs(image.path) == absolute
+            assert osp.isabs(image.path) == (given is absolute)
 
 
 @pytest.mark.parametrize('files, arguments, message', [
@@ -173,5 +169,5 @@ def test_batches_hold_consecutive_images_of_one_size(tmp_path):
 def test_a_link_to_an_ancestor_folder_is_walked_once(tmp_path):
     _make(tmp_path, ['photos/sub/a.png'])
     os.symlink(tmp_path / 'photos', tmp_path / 'photos' / 'sub' / 'loop')
-    assert _names(find_images([str(tmp_path / 'photos')])) == [
+    assert [i.name for i in find_images([str(tmp_path / 'photos')])] == [
         osp.join('sub', 'a')]

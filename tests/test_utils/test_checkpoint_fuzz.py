@@ -13,6 +13,7 @@ import pickletools
 import random
 import subprocess
 import sys
+import time
 import zipfile
 
 import torch
@@ -93,6 +94,7 @@ def fuzz(base: str, count: int, seed: int, scratch: str) -> dict:
     rng = random.Random(seed)
     counts = dict(loaded=0, refused=0, unreadable=0)
     path = os.path.join(scratch, 'mutant.pth')
+    start = time.perf_counter()
     for index in range(count):
         with open(path, 'wb') as f:
             f.write(_mutant(original, rng))
@@ -104,6 +106,7 @@ def fuzz(base: str, count: int, seed: int, scratch: str) -> dict:
             counts['refused'] += 1
         except CheckpointError:
             counts['unreadable'] += 1
+    counts['seconds'] = round(time.perf_counter() - start, 1)
     return counts
 
 
@@ -121,6 +124,7 @@ def test_mutants_load_or_raise_checkpoint_error(tmp_path, marker):
         f'exit {proc.returncode} at mutant {lines[-1] if lines else None} '
         f'(seed 0):\n{proc.stderr[-3000:]}')
     counts = json.loads(lines[-1])
+    print(counts)  # with -s, as docs/security.md runs it
     # every outcome is reached: the checks are tested, not only the zip
     assert min(counts['loaded'], counts['refused'], counts['unreadable']) \
         > 0, counts
