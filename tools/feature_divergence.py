@@ -35,11 +35,8 @@ def parse_args(argv=None):
         description='Hook the residual blocks (or stages) of mmseg models and '
         'measure, layer by layer, how far apart two image sets are in feature '
         'space (IBN-Net paper, Fig. 2). ' + FORMULA,
-        epilog='Pairs: --set-b compares two folders (e.g. two domains); '
-        '--appearance compares --set-a with itself under an appearance shift; '
-        '--content compares two disjoint seeded halves of --set-a. Several '
-        'can be given at once. Writes feature_divergence.{csv,json,png} to '
-        '--out-dir. See docs/analysis.md.')
+        epilog='Writes feature_divergence.{csv,json,png} to --out-dir. See '
+        'docs/analysis.md.')
     parser.add_argument('config', nargs='?', help='mmseg config of a model')
     parser.add_argument('checkpoint', nargs='?',
                         help='its weights, loaded strictly (required unless '

@@ -1,11 +1,6 @@
-"""Procedural street scenes in several appearance domains: the data of the
-embedded synthetic cross-domain benchmark (see tools/generate_synthetic.py).
-
-Layouts (:mod:`.scene`) decide the content and the labels; styles
-(:mod:`.styles`) and the renderer (:mod:`.render`) decide the appearance;
-:mod:`.generate` seeds them and writes datasets in the GTA5 and Cityscapes
-layouts.
-"""
+"""Procedural street scenes in several appearance domains, the data of the
+embedded synthetic cross-domain benchmark: layouts (:mod:`.scene`) decide
+the labels, styles (:mod:`.styles`) and :mod:`.render` the appearance."""
 from .generate import (LAYOUTS, MANIFEST_NAME, appearance_rng, cityscapes_city,
                        generate_domain_dataset, generate_sample, layout_rng)
 from .materials import CLASS_LABEL_IDS, MATERIAL_LABEL_IDS, MATERIALS

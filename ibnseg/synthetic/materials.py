@@ -1,12 +1,7 @@
-"""What the synthetic scenes are made of: materials and their label ids.
-
-A scene is drawn as a map of *materials* (road, road marking, car body, car
-window, ...). Each material belongs to exactly one Cityscapes class, so the
-label map is a lookup of the material map and can never disagree with what
-was drawn. Materials finer than classes exist because a class's parts look
-different (a car's windows are dark, its body is painted), which is the
-texture a segmentation network has to learn.
-"""
+"""What the synthetic scenes are made of: materials (a class's parts, which
+look different: a car's windows and body) and their Cityscapes label ids.
+Each material belongs to one class, so the label map is a lookup of the
+material map and cannot disagree with what was drawn."""
 import numpy as np
 
 #: Cityscapes *label ids* (not trainIds) of the classes the scenes contain.
@@ -48,11 +43,7 @@ MATERIAL_NAMES = tuple(name for name, _ in MATERIALS)
 MATERIAL_INDEX = {name: index for index, name in enumerate(MATERIAL_NAMES)}
 
 
-def _material_label_ids() -> np.ndarray:
-    lut = np.array([CLASS_LABEL_IDS[cls] for _, cls in MATERIALS], np.uint8)
-    lut.flags.writeable = False  # shared constant
-    return lut
-
-
 #: ``MATERIAL_LABEL_IDS[material_map]`` is the label-id map.
-MATERIAL_LABEL_IDS = _material_label_ids()
+MATERIAL_LABEL_IDS = np.array([CLASS_LABEL_IDS[cls] for _, cls in MATERIALS],
+                              np.uint8)
+MATERIAL_LABEL_IDS.flags.writeable = False  # a shared constant

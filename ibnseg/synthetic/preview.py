@@ -18,16 +18,9 @@ def make_contact_sheet(domains: Sequence[str],
                        size: Tuple[int, int] = (128, 256),
                        seed: int = 0,
                        split: str = 'val') -> np.ndarray:
-    """Label colours and every domain's rendering of the same layouts.
-
-    Args:
-        domains (Sequence[str]): Domain names, one column each.
-        num_samples (int): Rows (samples 0..num_samples-1 of ``split``).
-        size (tuple[int, int]): (height, width) of each sample.
-        seed (int), split (str): As in :func:`generate_sample`.
-
-    Returns:
-        np.ndarray: RGB uint8 sheet with a header naming the columns.
+    """An RGB uint8 sheet: a row per sample (0..num_samples-1 of
+    ``split``), a column of label colours and one per domain, under a header
+    naming them; ``size``, ``seed``, ``split`` as in :func:`generate_sample`.
     """
     if not domains:
         raise ValueError('make_contact_sheet: expected at least one domain')

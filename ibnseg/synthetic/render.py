@@ -1,11 +1,7 @@
-"""Render a :class:`~.scene.Scene` in an appearance domain.
-
-The steps follow how a camera image forms: surface colour (one per region,
-drawn from the domain's palette) with its texture, then light, then the
-atmosphere, then the camera's colour response, optics and sensor noise.
-Every random choice comes from the ``rng`` passed in, so a scene, a style and
-a seed give the same image bit for bit.
-"""
+"""Render a :class:`~.scene.Scene` in an appearance domain, in the order a
+camera image forms: surface colour and texture, light, atmosphere, then the
+camera's colour response, optics and noise; every random draw comes from the
+``rng`` passed in."""
 from statistics import NormalDist
 from typing import Mapping, Union
 
@@ -47,8 +43,7 @@ def _log_normal(rng, std, size=None):
 
 def _fast_normal(rng, shape) -> np.ndarray:
     """Approximately standard normal float32 noise, several times faster than
-    ``standard_normal``: the sum of four uniform bytes (Irwin-Hall), which
-    is all per-pixel texture and sensor noise needs."""
+    ``standard_normal``: the sum of four uniform bytes (Irwin-Hall)."""
     total = rng.integers(0, 256, (4, ) + tuple(shape),
                          np.uint8).sum(0, dtype=np.int16)
     # four uniform bytes: mean 4 * 127.5, variance 4 * (256**2 - 1) / 12
@@ -73,18 +68,8 @@ def _camera_matrix(style, rng) -> np.ndarray:
 
 def render_scene(scene: Scene, style: Union[str, Mapping],
                  rng: np.random.Generator) -> np.ndarray:
-    """Render ``scene`` in ``style``.
-
-    Args:
-        scene (Scene): The layout.
-        style (str | Mapping): Domain name or style dict (see
-            :mod:`.styles`).
-        rng (np.random.Generator): Source of the appearance randomness
-            (colours picked from the palette, noise, per-image jitter).
-
-    Returns:
-        np.ndarray: HxWx3 uint8 RGB image.
-    """
+    """``scene`` in ``style`` (a domain name or style dict, see
+    :mod:`.styles`) as an HxWx3 uint8 RGB image."""
     style = resolve_style(style)
     materials = style['materials']
     height, width = scene.size
