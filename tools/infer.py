@@ -129,25 +129,21 @@ def main(argv=None):
         else:
             model = load_segmentor(cfg, args.checkpoint, device=args.device)
             model.dataset_meta = meta
-    except (CheckpointError, OnnxModelError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
-    print_log(f'segmenting {len(images)} image(s) with '
-              f'{osp.basename(args.config)}', logger='current')
-    try:
+        print_log(f'segmenting {len(images)} image(s) with '
+                  f'{osp.basename(args.config)}', logger='current')
         written = segment_images(
             model, images, args.out, label_format=args.label_format,
             opacity=args.opacity, batch_size=args.batch_size,
             with_labels=args.with_labels, progress=not args.no_progress)
-    except ImageReadError as error:
+    except (CheckpointError, OnnxModelError, ImageReadError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     what = 'trainIds' if args.label_format == 'trainid' else \
         'Cityscapes label ids'
     print_log(
         f'wrote {len(written)} label PNG(s) ({what}) to '
-        f'{osp.join(args.out, "pred")} and overlays to '
-        f'{osp.join(args.out, "vis")}', logger='current')
+        f'{osp.join(args.out, PRED_DIR)} and overlays to '
+        f'{osp.join(args.out, VIS_DIR)}', logger='current')
     return 0
 
 

@@ -109,28 +109,24 @@ def main(argv=None):
         check_checkpoint(args.checkpoint)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    try:
-        model = load_segmentor(cfg, args.checkpoint, device='cpu')
-    except CheckpointError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
     shape = tuple(args.shape)
     what = [f'static 1x3x{shape[0]}x{shape[1]}' if args.static else
             'dynamic batch, height and width',
             'labels' if args.with_argmax else 'logits']
     if args.fp16:
         what.append('fp16 with IN in fp32')
-    print_log(
-        f'exporting {osp.basename(args.config)} with the {args.exporter} '
-        f'exporter ({", ".join(what)})', logger='current')
     try:
+        model = load_segmentor(cfg, args.checkpoint, device='cpu')
+        print_log(
+            f'exporting {osp.basename(args.config)} with the {args.exporter} '
+            f'exporter ({", ".join(what)})', logger='current')
         export_onnx(
             model, args.output_file, shape, exporter=args.exporter,
             dynamic=not args.static, with_argmax=args.with_argmax,
             fp16=args.fp16, opset=args.opset_version,
             metadata=dict(config=osp.basename(args.config),
                           classes=json.dumps(list(classes))))
-    except ExportError as error:
+    except (CheckpointError, ExportError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     print_log(f'wrote {args.output_file}', logger='current')
