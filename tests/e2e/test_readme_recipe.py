@@ -1,84 +1,37 @@
-"""The README's "Run it small on your own data" recipe, run as written.
-
-The command block is read from README.md and run by bash, line for line, in
-a folder that stands for the checkout (``tools/``, ``configs/`` and
-``.venv/`` linked to this one's, so the outputs stay in the test's folder).
-The only change is the one the text asks for: the two data-root variables
-point at data generated in the Cityscapes and GTA5 layouts.
-"""
-import os
+"""The README's chain on generated data: its "Run it small on your own
+data" block as written (train, test, the cross-domain table; the
+``readme_run`` fixture), then the fine-tune step from that run."""
 import re
-import subprocess
 
 import pytest
 from mmengine.config import Config
 
 from ibnseg.engine.sizes import pipelines
-from tests.helpers.data_factory import (make_cityscapes, make_gta5,
-                                        write_split_file)
-from tests.helpers.tools import REPO_ROOT, tool_env
+from tests.helpers.readme import readme_recipe
+from tests.helpers.tiny_experiment import load_state_dict
+from tests.helpers.tools import run_tool
 
-HEADING = '## Run it small on your own data'
-
-
-def readme_recipe() -> str:
-    """The first ```bash block under the recipe's heading."""
-    with open(os.path.join(REPO_ROOT, 'README.md'), encoding='utf-8') as f:
-        text = f.read()
-    assert HEADING in text, f'README.md has no section {HEADING!r}'
-    section = text.split(HEADING, 1)[1].split('\n## ', 1)[0]
-    block = re.search(r'```bash\n(.*?)```', section, re.S)
-    assert block, f'no ```bash block under {HEADING!r}'
-    return block.group(1)
-
-
-def set_data_roots(recipe: str, roots: dict) -> str:
-    """The recipe with each ``IBNSEG_<NAME>_ROOT=...`` set to ``roots``'s
-    folder: the one edit the README asks for."""
-    for variable, folder in roots.items():
-        recipe, count = re.subn(rf'\b{variable}=\S+', f'{variable}={folder}',
-                                recipe)
-        assert count == 1, f'{variable} is set {count} times in the recipe'
-    return recipe
+FINETUNE = ('configs/finetune/'
+            'fcn_r50-ibn-b-d8_4xb2-20k_cityscapes-ft-gta5-10pct-512x1024.py')
 
 
 def test_the_recipe_sets_nothing_but_the_data_roots():
-    recipe = readme_recipe()
-    assert re.findall(r'\bexport ((?:\w+=\S+ ?)+)', recipe) == [
+    assert re.findall(r'\bexport ((?:\w+=\S+ ?)+)', readme_recipe()) == [
         'IBNSEG_CITYSCAPES_ROOT=/path/to/my/cityscapes '
         'IBNSEG_GTA5_ROOT=/path/to/my/gta5']
 
 
 @pytest.mark.slow
-def test_readme_recipe_runs_as_written(tmp_path):
-    data = tmp_path / 'my'
-    make_cityscapes(data / 'cityscapes', {'train': 2, 'val': 1},
-                    size=(128, 256))
-    gta = make_gta5(data / 'gta5', num_images=3, size=(128, 235))
-    for split, ids in zip(('train', 'val', 'test'), gta.ids):
-        write_split_file(data / 'gta5' / 'splits' / f'{split}.txt', [ids])
-    recipe = set_data_roots(readme_recipe(), {
-        'IBNSEG_CITYSCAPES_ROOT': data / 'cityscapes',
-        'IBNSEG_GTA5_ROOT': data / 'gta5'})
-
-    checkout = tmp_path / 'checkout'
-    checkout.mkdir()
-    for name in ('tools', 'configs', '.venv'):
-        (checkout / name).symlink_to(os.path.join(REPO_ROOT, name))
-    env = tool_env()
-    env.pop('VIRTUAL_ENV', None)
-    proc = subprocess.run(
-        ['bash', '-e', '-o', 'pipefail', '-c', recipe], cwd=checkout,
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=900)
-    assert proc.returncode == 0, proc.stdout[-6000:]
-    log = proc.stdout
-
-    assert (checkout / 'work_dirs' / 'small' / 'iter_4.pth').is_file()
+def test_readme_recipe_runs_as_written(readme_run):
+    work_dir = readme_run.checkout / 'work_dirs' / 'small'
+    assert (work_dir / 'iter_4.pth').is_file()
+    # IBN-b, saved by the atomic checkpoint hook tools/train.py swaps in
+    assert any('.IN.' in key for key in load_state_dict(work_dir /
+                                                        'iter_4.pth'))
+    assert 'AtomicCheckpointHook' in (work_dir / 'train.log').read_text()
     # the sizes reached every pipeline the run used (mmengine's dump of the
     # config it ran): 64x128 crops, every domain's loaders at 256x128
-    run_cfg = Config.fromfile(
-        checkout / 'work_dirs' / 'small' / 'ibn_b_cityscapes.py')
+    run_cfg = Config.fromfile(work_dir / 'ibn_b_cityscapes.py')
     assert run_cfg.model.data_preprocessor.size == (64, 128)
     found = {key: pipeline for key, pipeline, _ in pipelines(run_cfg)}
     assert {'val_dataloader.dataset.pipeline',
@@ -94,10 +47,45 @@ def test_readme_recipe_runs_as_written(tmp_path):
              if step['type'] == 'RandomCrop']
     assert [tuple(c) for c in crops] == [(64, 128)]
 
-    # the test and the table report both domains
+    # the test and the table report both domains, with the same numbers
+    markdown = (readme_run.checkout / 'results' / 'small' /
+                'results.md').read_text()
+    assert markdown.strip() in readme_run.log
     for domain in ('cityscapes', 'gta5'):
-        assert f'{domain}/mIoU' in log
-    markdown = (checkout / 'results' / 'small' / 'results.md').read_text()
-    assert markdown.strip() in log
-    assert '| cityscapes | cityscapes |' in markdown
-    assert '| cityscapes | gta5 |' in markdown
+        tested = re.findall(rf'\b{domain}/mIoU ([\d.]+)', readme_run.log)
+        row = re.search(rf'\| cityscapes \| {domain} \| ([\d.]+) \|',
+                        markdown)
+        assert tested and row, domain
+        assert float(tested[-1]) == pytest.approx(float(row.group(1)),
+                                                  abs=0.01), domain
+
+
+@pytest.mark.slow
+def test_finetune_starts_from_the_recipes_run(readme_run):
+    """The fine-tune config on the recipe's run (``load_from=<work dir>/
+    last_checkpoint``, as the README says for a run of --work-dir), with
+    --verbose: mmengine's whole log on the console."""
+    source = readme_run.checkout / 'work_dirs' / 'small'
+    log = run_tool('train.py', [
+        '--verbose', FINETUNE, '--crop-size', 64, 128, '--scale', 256, 128,
+        '--cfg-options', 'train_cfg.max_iters=2',
+        f'load_from={source / "last_checkpoint"}'
+    ], cwd=readme_run.checkout, timeout=900).stdout
+    start_file = (source / 'last_checkpoint').read_text().strip()
+    assert f'Load checkpoint from {start_file}' in log
+    assert 'Config:' in log and 'Saving checkpoint at 2 iterations' in log
+    assert len(log.splitlines()) > 100 and 'pkg_resources' not in log
+    # validated both domains after the last iteration (GTA5 the source)
+    assert re.search(r'val: 2 domains on the full splits: '
+                     r'(gta5 1, cityscapes 1|cityscapes 1, gta5 1)', log)
+
+    tuned = load_state_dict(readme_run.checkout / 'work_dirs' /
+                            FINETUNE.split('/')[-1][:-3] / 'iter_2.pth')
+    start = load_state_dict(start_file)
+    assert tuned.keys() == start.keys()
+    # from the source weights (the config loads no ImageNet weights:
+    # without them it would start from random ones), moved by two SGD steps
+    for name in ('backbone.conv1.weight', 'backbone.layer3.5.conv2.weight',
+                 'decode_head.conv_seg.weight'):
+        change = (tuned[name] - start[name]).norm() / start[name].norm()
+        assert 0 < change < 0.05, (name, change)

@@ -1,43 +1,22 @@
-"""Every tool that writes checks its output locations before any work.
-
-A location is refused when it exists as the wrong kind (a file given as an
-output folder, a folder as an output file) or cannot be created (a file sits
-where one of its folders would have to be; tests run as root, for whom
-permissions stop nothing, so that is the uncreatable case here). The tool
-exits like argparse (status 2, ``<tool>: error: <option> <path>: <why>``)
-before loading a model or reading data: the functions doing the work are
-replaced by ones that fail the test if called.
-
-The tools run in-process (``main(argv)`` or, for ``tools/train.py`` and
-``tools/test.py``, their ``__main__`` code via runpy): a subprocess would
-spend seconds importing torch and mmseg to print one line.
-"""
+"""Every tool that writes checks its output locations before any work: a
+location that exists as the wrong kind (a file as an output folder, a folder
+as an output file) or cannot be created (a file where one of its folders
+would have to be; as root, permissions stop nothing) is refused like
+argparse does (status 2, ``<tool>: error: <option> <path>: <why>``) before
+a model is loaded or data read (the work functions fail the test). The
+tools run in this process."""
 import os.path as osp
-import runpy
-import sys
-import time
 
 import numpy as np
 import pytest
+from mmseg.registry import DATASETS
 from scipy.io import savemat
 
 import ibnseg.engine.runner_setup
 from tests.helpers.tiny_experiment import write_tiny_config
 from tests.helpers.tiny_setup import write_config
-from tests.helpers.tools import REPO_ROOT, TOOLS, load_tool
-
-
-def _no_work(what):
-
-    def fail(*args, **kwargs):
-        raise AssertionError(f'{what} ran although an output location is '
-                             'unusable')
-
-    return fail
-
-
-class _NoBuild:
-    build = staticmethod(_no_work('building the dataset'))
+from tests.helpers.tools import (REPO_ROOT, must_not_run, run_in_process,
+                                 run_main)
 
 
 @pytest.fixture(scope='module')
@@ -67,45 +46,23 @@ def ws(tmp_path_factory):
             tmp_path / 'cross.py', dict(cityscapes=missing, gta5=missing)))
 
 
-def _run_main(tool_name, argv, monkeypatch, capsys, guards=()):
-    """Run ``tools/<tool_name>.py``'s ``main(argv)`` with the work
-    functions ``guards`` (attribute names of the tool) made to fail."""
-    tool = load_tool(tool_name)
-    monkeypatch.setattr(sys, 'argv', [f'{tool_name}.py'])  # argparse's prog
-    for name in guards:
-        replacement = _NoBuild() if name == 'DATASETS' else _no_work(name)
-        monkeypatch.setattr(tool, name, replacement)
-    start = time.perf_counter()
-    with pytest.raises(SystemExit) as exit_info:
-        tool.main(argv)
-    return exit_info.value.code, capsys.readouterr().err, \
-        time.perf_counter() - start
-
-
 def _run_script(tool_file, argv, monkeypatch, capsys):
-    """Run ``tools/<tool_file>`` as ``__main__`` with ``argv``; building
-    the Runner fails the test."""
+    """tools/train.py or tools/test.py; building the Runner fails."""
     monkeypatch.setattr(ibnseg.engine.runner_setup, 'build_runner',
-                        _no_work('building the Runner'))
-    monkeypatch.setattr(sys, 'argv', [tool_file, *argv])
-    start = time.perf_counter()
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(osp.join(TOOLS, tool_file), run_name='__main__')
-    return exit_info.value.code, capsys.readouterr().err, \
-        time.perf_counter() - start
+                        must_not_run('building the Runner'))
+    return run_in_process(tool_file, argv, monkeypatch, capsys)
 
 
 def _assert_refused(result, tool, option, path):
-    code, err, seconds = result
+    code, err = result
     assert code == 2, err
     assert f'{tool}: error: {option} {path}: ' in err, err
-    assert seconds < 5
 
 
 @pytest.mark.parametrize('place', ['file', 'under_file'])
 def test_cross_domain_eval_out_is_checked_before_evaluating(
         ws, place, monkeypatch, capsys):
-    result = _run_main(
+    result = run_main(
         'cross_domain_eval',
         [ws['cross_domain_config'], ws['checkpoint'], '--out', ws[place],
          '--device', 'cpu', '--no-progress'],
@@ -156,7 +113,7 @@ def test_train_tool_checks_the_config_work_dir(ws, monkeypatch, capsys):
 
 
 def test_feature_divergence_checks_out_dir(ws, monkeypatch, capsys):
-    result = _run_main(
+    result = run_main(
         'feature_divergence',
         [ws['tiny_config'], '--set-a', ws['images'], '--content',
          '--out-dir', ws['file']],
@@ -166,12 +123,13 @@ def test_feature_divergence_checks_out_dir(ws, monkeypatch, capsys):
 
 @pytest.mark.parametrize('place', ['folder', 'under_file'])
 def test_make_finetune_subset_checks_out(ws, place, monkeypatch, capsys):
+    monkeypatch.setattr(DATASETS, 'build', must_not_run('building data'))
     out = ws[place] if place == 'folder' else osp.join(ws[place], 'ids.txt')
-    result = _run_main(
+    result = run_main(
         'make_finetune_subset',
         [osp.join(REPO_ROOT, 'configs/_base_/datasets/gta5.py'),
          '--fraction', '0.5', '--out', out],
-        monkeypatch, capsys, guards=['DATASETS'])
+        monkeypatch, capsys)
     _assert_refused(result, 'make_finetune_subset.py', '--out', out)
 
 
@@ -180,7 +138,7 @@ def test_make_finetune_subset_checks_out(ws, place, monkeypatch, capsys):
                                            ('--preview', 'folder')])
 def test_generate_synthetic_checks_outputs(ws, option, place, monkeypatch,
                                            capsys):
-    result = _run_main(
+    result = run_main(
         'generate_synthetic', [option, ws[place], '--num-train', '1'],
         monkeypatch, capsys,
         guards=['generate_domain_dataset', 'save_contact_sheet'])
@@ -188,7 +146,7 @@ def test_generate_synthetic_checks_outputs(ws, option, place, monkeypatch,
 
 
 def test_gta5_split_from_mat_checks_out_dir(ws, monkeypatch, capsys):
-    result = _run_main(
+    result = run_main(
         'gta5_split_from_mat', [ws['split_mat'], '--out-dir', ws['file']],
         monkeypatch, capsys, guards=['write_id_list'])
     _assert_refused(result, 'gta5_split_from_mat.py', '--out-dir', ws['file'])
@@ -206,7 +164,7 @@ def test_cross_domain_eval_model_folders_stay_apart_inside_out(
     """Several models' pictures go to ``--out/<name>/``: a name must not
     lead out of ``--out`` nor share a folder with another's."""
     out = osp.join(ws['folder'], 'eval')
-    code, err, _ = _run_main(
+    code, err = run_main(
         'cross_domain_eval',
         [ws['cross_domain_config'], ws['checkpoint'], ws['checkpoint'],
          '--names', *names, '--out', out, '--device', 'cpu'],

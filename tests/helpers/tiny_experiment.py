@@ -1,12 +1,6 @@
-"""A tiny, deterministic mmseg experiment for the engine and e2e tests.
-
-``write_tiny_config`` writes a complete mmseg 1.2.2 config (no ``_base_``)
-training a ResNet-18 (base_channels 8) + FCNHead on a Cityscapes-layout
-dataset made by ``tests.helpers.data_factory.make_cityscapes``, small
-enough to run a few iterations in seconds on one CPU core
-(``tests.helpers.tools.run_tool`` runs ``tools/train.py`` /
-``tools/test.py`` on it the way a user does).
-"""
+"""A tiny, deterministic mmseg experiment (a complete mmseg config, no
+``_base_``: ResNet-18 of 8 base channels + FCN on a Cityscapes-layout
+dataset) that tools/train.py and tools/test.py run in seconds."""
 import copy
 from typing import Optional
 
@@ -118,19 +112,10 @@ def write_tiny_config(path, data_root, max_iters: int = 4,
                       val_interval: Optional[int] = None,
                       backbone: Optional[dict] = None,
                       extra: str = '') -> str:
-    """Write the tiny experiment's config to ``path``.
-
-    Args:
-        path: Config file to write (``.py``).
-        data_root: Root of a ``make_tiny_cityscapes`` dataset.
-        max_iters (int): Training iterations.
-        checkpoint_interval (int): Iterations between checkpoints.
-        val_interval (int, optional): Iterations between validations;
-            defaults to ``max_iters`` (validate once, at the end).
-        backbone (dict, optional): Backbone config; defaults to
-            ``RESNET18_TINY``. Its last stage must output 64 channels.
-        extra (str): Config lines appended at the end (overrides).
-    """
+    """The tiny experiment's config at ``path``, validating every
+    ``val_interval`` (default: once, at the end) iterations; ``backbone``
+    (default ``RESNET18_TINY``) must end in 64 channels; ``extra``: lines
+    appended (overrides)."""
     backbone = RESNET18_TINY if backbone is None else backbone
     text = CONFIG_TEMPLATE.format(
         data_root=str(data_root),
@@ -141,6 +126,20 @@ def write_tiny_config(path, data_root, max_iters: int = 4,
     with open(path, 'w') as f:
         f.write(text)
     return str(path)
+
+
+def write_run_config(path, data_root, extra: str = '') -> str:
+    """The e2e tests' shared tiny run (``tiny_run``): 4 iterations, a
+    checkpoint every 2 and a validation at the end (one in between would
+    draw from torch's RNG, which a run resumed from iteration 2 does not
+    replay), on a seeded half of the training set as a fine-tune config
+    takes it, on mmseg's own runtime base (found through pkg_resources)."""
+    return write_tiny_config(
+        path, data_root, max_iters=4, checkpoint_interval=2,
+        extra="_base_ = ['mmseg::_base_/default_runtime.py']\n"
+        "train_dataloader['dataset'].update(\n"
+        "    type='CityscapesLabelIdsDataset',\n"
+        '    subset=dict(fraction=0.5, seed=0))\n' + extra)
 
 
 def load_state_dict(path) -> dict:
@@ -159,11 +158,11 @@ def assert_same_weights(expected: dict, actual: dict) -> None:
 
 
 def write_cross_domain_config(tmp_path):
-    """The tiny experiment testing three domains in one run, the way the
-    shipped configs do (a cross_domain section, MultiDomainTestLoop and
-    CrossDomainIoUMetric): Cityscapes, GTA5 and, under a third name, the
-    Cityscapes images again (as a domain under an appearance shift would
-    be), so that two domains hold images of the same file names."""
+    """The tiny experiment testing three domains as the shipped configs do
+    (cross_domain, MultiDomainTestLoop, CrossDomainIoUMetric): Cityscapes,
+    GTA5 and the Cityscapes images again under a third name, so that two
+    domains hold images of the same file names. Returns the config and the
+    domains' dataset configs."""
     roots = make_domains(str(tmp_path / 'data'))
     section = cross_domain_section(roots)
     section['domains']['cityscapes_copy'] = copy.deepcopy(

@@ -1,10 +1,5 @@
-"""A tiny segmentor, two generated domains and their config, for tests.
-
-The domains are written by ``tests.helpers.data_factory`` in the real layouts
-(Cityscapes label ids, GTA5 palette PNGs); the model is mmseg's ResNet-18
-with 8 base channels and an FCN head; checkpoints are saved the way training
-saves them (``meta``, ``state_dict`` and a message hub with history).
-"""
+"""A tiny segmentor (mmseg's ResNet-18, 8 base channels, FCN head), two
+generated domains (Cityscapes, GTA5) and a config testing both, for tests."""
 import os.path as osp
 
 import torch
@@ -118,7 +113,7 @@ def cross_domain_section(roots, source='cityscapes'):
 
 
 def write_config(path, roots, source='cityscapes', **model_kwargs):
-    """Write a config file with the tiny model and a cross_domain section."""
+    """A config file: the tiny model and a cross_domain section."""
     Config(
         dict(
             custom_imports=dict(imports=['ibnseg']),
@@ -129,7 +124,8 @@ def write_config(path, roots, source='cityscapes', **model_kwargs):
 
 
 def save_checkpoint(config_path, path, seed=0):
-    """Random weights of the config's model, saved like training does."""
+    """Random weights of the config's model, saved as training saves them
+    (``meta``, ``state_dict``, a message hub with history)."""
     cfg = Config.fromfile(config_path)
     init_default_scope('mmseg')
     torch.manual_seed(seed)

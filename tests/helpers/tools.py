@@ -1,9 +1,11 @@
 """The repository's tools/ as the tests run them: in a subprocess the way a
 user does (``run_tool``), in this process for errors found before any work
 (``run_in_process``), or imported as a module (``load_tool``)."""
+import glob
 import importlib.util
 import os
 import os.path as osp
+import re
 import runpy
 import subprocess
 import sys
@@ -66,3 +68,40 @@ def load_tool(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def must_not_run(what):
+    """A function failing the test when called: work an error must stop."""
+
+    def fail(*args, **kwargs):
+        raise AssertionError(f'{what} ran before the error')
+
+    return fail
+
+
+def run_main(tool, argv, monkeypatch, capsys, guards=()):
+    """``tools/<tool>.py``'s ``main(argv)`` in this process, the tool's
+    functions ``guards`` made to fail the test. Returns (exit status,
+    stderr) of the usage error it must end with."""
+    module = load_tool(tool)
+    monkeypatch.setattr(sys, 'argv', [f'{tool}.py'])  # argparse's prog
+    for name in guards:
+        monkeypatch.setattr(module, name, must_not_run(name))
+    with pytest.raises(SystemExit) as exit_info:
+        module.main([str(arg) for arg in argv])
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def mmengine_log(work_dir) -> str:
+    """mmengine's own logs of the runs in ``work_dir``
+    (``<timestamp>/<timestamp>.log``), oldest first."""
+    paths = sorted(glob.glob(osp.join(str(work_dir), '*', '*.log')))
+    assert paths, f'no mmengine log under {work_dir}'
+    return ''.join(open(p, encoding='utf-8').read() for p in paths)
+
+
+def log_metric(log: str, name: str) -> float:
+    """The first value of metric ``name`` (``name: value``) in ``log``."""
+    match = re.search(rf'(?<![\w/]){re.escape(name)}: (-?[\d.]+|nan)', log)
+    assert match, f'{name} not in the log:\n{log[-3000:]}'
+    return float(match.group(1))
