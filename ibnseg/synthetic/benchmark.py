@@ -16,7 +16,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from ibnseg.engine.fileio import atomic_write
-from ibnseg.engine.progress import PhaseConsole, TrainProgressHook
+from ibnseg.engine.progress import PhaseConsole, RunnerProgressHook
 from ibnseg.engine.runner_setup import load_config
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
 from ibnseg.evaluation.report import ModelResult, summary_table
@@ -152,7 +152,7 @@ def _run_seed(out_dir: str, data_root: str, preset: Preset, seed: int,
                           adaptive_threads)
         reused = osp.exists(final_checkpoint(cfg))
         with console.phase(f'train {name}', total=preset.iters) as line:
-            checkpoint = train(cfg, [TrainProgressHook(line)] if line else [])
+            checkpoint = train(cfg, [RunnerProgressHook(line)] if line else [])
             if line and reused:
                 line.done, line.note = preset.iters, 'reused'
         with console.phase(f'evaluate {name}') as line:
