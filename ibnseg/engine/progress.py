@@ -21,7 +21,7 @@ from mmengine.hooks import Hook
 from .runner_state import built_train_loop
 
 __all__ = [
-    'PhaseConsole', 'PhaseLine', 'RunnerProgressHook', 'TrainProgressHook',
+    'PhaseConsole', 'PhaseLine', 'RunnerProgressHook',
     'format_duration', 'format_metrics', 'run_with_console'
 ]
 
@@ -208,10 +208,6 @@ class RunnerProgressHook(Hook):
 
     after_test_iter = after_val_iter
     after_test_epoch = after_val_epoch
-
-
-# the name ibnseg.synthetic.benchmark imports: RunnerProgressHook(line)
-TrainProgressHook = RunnerProgressHook
 
 
 def run_with_console(build: Callable[[], object], run: str, log_file: str,
