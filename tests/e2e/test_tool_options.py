@@ -1,7 +1,6 @@
 """Options of tools/train.py, tools/test.py and tools/cross_domain_eval.py
 as a user meets them: a mistyped config name, ``--amp`` on CPU, ``--tta``,
 ``--tensorboard`` and ``visualizer.vis_backends``."""
-import os.path as osp
 import sys
 
 import pytest
@@ -11,7 +10,8 @@ import ibnseg.engine.runner_setup as runner_setup
 from ibnseg.engine.amp import CPUAmpOptimWrapper
 from tests.helpers.tiny_experiment import (RESNET18_TINY, make_tiny_cityscapes,
                                            write_tiny_config)
-from tests.helpers.tools import REPO_ROOT, run_in_process, run_tool
+from tests.helpers.tools import (REPO_ROOT, mmengine_log, run_in_process,
+                                 run_tool)
 
 
 @pytest.mark.parametrize('tool', ['train.py', 'test.py',
@@ -63,20 +63,6 @@ def test_amp_without_cpu_autocast_is_one_line_before_any_work(
     assert not (tmp_path / 'work').exists()
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(torch.cuda.is_available(), reason='a CPU-only run')
-def test_train_with_amp_on_cpu(tmp_path):
-    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
-    config = write_tiny_config(
-        tmp_path / 'tiny.py', data.root, max_iters=2,
-        backbone=dict(RESNET18_TINY, type='IBNResNet', ibn='a'))
-    log = run_tool('train.py', [config, '--work-dir', tmp_path / 'work',
-                                '--amp', '--verbose']).stdout
-    assert '--amp on CPU: bfloat16 autocast' in log
-    assert 'Iter(train) [2/2]' in log
-    assert (tmp_path / 'work' / 'iter_2.pth').is_file()
-
-
 def test_tensorboard_switch_without_tensorboard_is_one_line(
         tmp_path, monkeypatch, capsys):
     # as if neither package were installed (None in sys.modules: not found)
@@ -113,67 +99,51 @@ def test_cfg_options_with_malformed_dicts_are_usage_errors(
         message in line, line
 
 
-TENSORBOARD_WAYS = {
-    'switch': ['--tensorboard'],
-    'cfg-options': [
-        '--cfg-options', "visualizer.vis_backends=[dict(type="
-        "'LocalVisBackend'), dict(type='TensorboardVisBackend')]"],
-}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize('way', list(TENSORBOARD_WAYS))
-def test_training_curves_go_to_tensorboard(way, tmp_path):
-    pytest.importorskip('tensorboard', reason='requirements/tests.txt')
-    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
-    config = write_tiny_config(tmp_path / 'tiny.py', data.root, max_iters=2)
-    work_dir = tmp_path / 'work'
-    run_tool('train.py', [config, '--work-dir', work_dir,
-                          *TENSORBOARD_WAYS[way]])
-    events, = work_dir.glob('*/vis_data/events.out.tfevents.*')
+def _scalars(work_dir):
+    """The scalar tags of the TensorBoard event file of a run."""
     from tensorboard.backend.event_processing.event_accumulator import \
         EventAccumulator
-    scalars = EventAccumulator(str(events)).Reload().Tags()['scalars']
-    assert 'loss' in scalars and 'mIoU' in scalars
+    events, = work_dir.glob('*/vis_data/events.out.tfevents.*')
     # the local backend stays: scalars.json beside the events
     assert list(work_dir.glob('*/vis_data/scalars.json'))
-
-
-def shipped_checkpoint(config, path):
-    """Random weights of a shipped config's model (no ImageNet weights),
-    saved as training does."""
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS
-    cfg = runner_setup.load_config(
-        config, {'model.backbone.init_cfg': None})
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    torch.save(dict(meta=dict(iter=1), state_dict=model.state_dict()), path)
-    return str(path)
+    return EventAccumulator(str(events)).Reload().Tags()['scalars']
 
 
 @pytest.mark.slow
-def test_test_tool_with_tta_on_every_domain(tmp_path, monkeypatch):
-    from tests.helpers.data_factory import make_cityscapes, make_gta5, \
-        write_split_file
-    make_cityscapes(tmp_path / 'cityscapes', {'val': 2}, size=(32, 64))
-    gta = make_gta5(tmp_path / 'gta5', num_images=1, size=(32, 58))
-    write_split_file(tmp_path / 'gta5' / 'splits' / 'test.txt', gta.ids)
-    monkeypatch.setenv('IBNSEG_CITYSCAPES_ROOT', str(tmp_path / 'cityscapes'))
-    monkeypatch.setenv('IBNSEG_GTA5_ROOT', str(tmp_path / 'gta5'))
-    config = osp.join(REPO_ROOT, 'configs', 'ibn_b_cityscapes.py')
-    checkpoint = shipped_checkpoint(config, tmp_path / 'model.pth')
-    work_dir = tmp_path / 'test'
+def test_training_curves_go_to_tensorboard_with_the_switch(tiny_run):
+    assert {'loss', 'mIoU'} <= set(_scalars(tiny_run.work_dir))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.is_available(), reason='a CPU-only run')
+def test_amp_on_cpu_and_tensorboard_through_vis_backends(tmp_path):
+    work_dir = tmp_path / 'work'
+    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
+    config = write_tiny_config(
+        tmp_path / 'tiny.py', data.root, max_iters=2,
+        backbone=dict(RESNET18_TINY, type='IBNResNet', ibn='a'))
+    log = run_tool('train.py', [
+        config, '--work-dir', work_dir, '--amp', '--verbose', '--cfg-options',
+        "visualizer.vis_backends=[dict(type='LocalVisBackend'), "
+        "dict(type='TensorboardVisBackend')]"]).stdout
+    assert '--amp on CPU: bfloat16 autocast' in log
+    assert 'Iter(train) [2/2]' in log
+    assert (work_dir / 'iter_2.pth').is_file()
+    assert {'loss', 'mIoU'} <= set(_scalars(work_dir))
+
+
+@pytest.mark.slow
+def test_test_tool_with_tta_on_every_domain(readme_run):
+    """--tta on the README recipe's checkpoint, as a user would test it."""
+    work_dir = readme_run.checkout / 'tta'
     run_tool('test.py', [
-        config, checkpoint, '--tta', '--scale', '64', '32', '--work-dir',
-        work_dir, '--cfg-options', 'model.backbone.init_cfg=None',
-        'test_dataloader.num_workers=0',
+        'configs/ibn_b_cityscapes.py', 'work_dirs/small/iter_4.pth', '--tta',
+        '--scale', '64', '32', '--work-dir', work_dir, '--cfg-options',
+        'model.backbone.init_cfg=None', 'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False'
-    ], cwd=tmp_path)
+    ], cwd=readme_run.checkout)
     # mmengine's own log: the TTA model ran each domain's augmented images
-    log, = work_dir.glob('*/*.log')
-    text = log.read_text()
+    text = mmengine_log(work_dir)
     assert "type='SegTTAModel'" in text
     # the source's test_dataloader and both domains, augmented
     assert text.count("type='TestTimeAug'") >= 3
