@@ -22,7 +22,7 @@ from collections import Counter
 from typing import List, Sequence, Tuple
 
 import torch
-from mmengine.dist import init_dist, is_main_process
+from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
@@ -117,15 +117,6 @@ def model_names(pairs: Sequence[Tuple[str, str]], names=None) -> List[str]:
     return [s if counts[s] == 1 else f'{s}_{i}' for i, s in enumerate(stems)]
 
 
-def init_distributed(cfg, launcher: str) -> None:
-    """Start the process group as tools/test.py does (gloo without CUDA)."""
-    if launcher == 'none':
-        return
-    cfg.launcher = launcher
-    if not setup_cpu_distributed(cfg):
-        init_dist(launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
-
-
 def main(argv=None):
     parser, args = parse_args(argv)
     out_dir = args.out or osp.join(
@@ -142,12 +133,13 @@ def main(argv=None):
         configs = []
         for config, checkpoint in pairs:
             check_checkpoint(checkpoint)
-            cfg = load_config(config, args.cfg_options)
+            cfg = load_config(config, args.cfg_options, args.launcher)
             apply_sizes(cfg, scale=args.scale)
             configs.append(cfg)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    init_distributed(configs[0], args.launcher)
+    # gloo without CUDA; otherwise the Runner starts the process group
+    setup_cpu_distributed(configs[0])
 
     evaluations = []
     for cfg, (_, checkpoint), name in zip(configs, pairs, names):

@@ -216,21 +216,13 @@ class CrossDomainIoUMetric(BaseMetric):
         """A row's summary metrics."""
         return [*SUMMARY_METRICS, *self.class_subsets]
 
-    @property
-    def num_classes(self) -> int:
-        if not self.dataset_meta or 'classes' not in self.dataset_meta:
-            raise RuntimeError(
-                'CrossDomainIoUMetric: dataset_meta with the class names is '
-                'not set (the evaluator sets it from the dataset)')
-        return len(self.dataset_meta['classes'])
-
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """One ``(domain, confusion)`` result per sample (``(C, C)`` int64,
         rows: ground truth), from one ``bincount`` over the batch; with
         ``format_only`` the domain alone."""
         if not data_samples:
             return
-        num_classes = self.num_classes
+        num_classes = len(self.dataset_meta['classes'])
         domains = [self._domain_of(s) for s in data_samples]
         if self.output_dir is not None:
             self._write_predictions(data_batch, domains, data_samples)
