@@ -24,7 +24,7 @@ from mmseg.registry import RUNNERS
 from ..config_scope import configs_dir
 from ..datasets.layouts import DatasetError
 from ..datasets.roots import unset_variable_message
-from ..utils.checkpoint import CheckpointError, load_checkpoint_safely
+from ..utils.checkpoint import CheckpointError
 from .amp import cpu_bf16_autocast_problem
 from .cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction, key_problem
 from .distributed import setup_cpu_distributed
@@ -281,11 +281,10 @@ def use_atomic_checkpoints(cfg: Config) -> None:
 
 def set_resume(cfg: Config, resume: bool) -> None:
     """``--resume``: continue the run in ``cfg.work_dir`` from the checkpoint
-    its ``last_checkpoint`` names (mmengine's ``resume=True`` without
-    ``load_from``), checked before anything is built. ``load_from`` is what
-    a new run starts from, so a work dir without ``last_checkpoint`` starts
-    the run as without ``--resume``: a fine-tune run resumes itself, never
-    its source.
+    its ``last_checkpoint`` names (:func:`read_last_checkpoint`), checked
+    before anything is built. ``load_from`` is what a new run starts from,
+    so a work dir without ``last_checkpoint`` starts the run as without
+    ``--resume``: a fine-tune run resumes itself, never its source.
 
     Raises:
         FileNotFoundError: ``last_checkpoint`` names a missing file.
@@ -294,23 +293,16 @@ def set_resume(cfg: Config, resume: bool) -> None:
     """
     record = osp.join(cfg.work_dir, LAST_CHECKPOINT)
     cfg.resume = bool(resume) and osp.isfile(record)
-    if not cfg.resume:
-        return
-    cfg.load_from = None
-    with open(record) as f:
-        checkpoint = f.read().strip()
-    if '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise FileNotFoundError(
-            f'--resume: {record} names {checkpoint!r}, which does not exist; '
-            'point it at an existing checkpoint of this run, or train '
-            'without --resume')
-    check_checkpoint_loads(checkpoint, resume=True)
+    if cfg.resume:
+        # mmengine resumes from load_from when it is set
+        cfg.load_from = read_last_checkpoint(record, '--resume')
+        check_checkpoint_loads(cfg.load_from, resume=True)
 
 
-def read_last_checkpoint(record: str) -> str:
+def read_last_checkpoint(record: str, option: str) -> str:
     """The checkpoint a ``last_checkpoint`` file names, or the file of that
     name beside ``record`` (a work dir copied or moved) when the path
-    written there does not exist.
+    written there does not exist; ``option`` names the setting in messages.
 
     Raises:
         FileNotFoundError: Neither exists, or ``record`` is empty.
@@ -318,28 +310,16 @@ def read_last_checkpoint(record: str) -> str:
     with open(record) as f:
         checkpoint = f.read().strip()
     if not checkpoint:
-        raise FileNotFoundError(f'{record} is empty: it should name the '
-                                "run's latest checkpoint")
+        raise FileNotFoundError(f'{option}: {record} is empty: it should '
+                                "name the run's latest checkpoint")
     if '://' in checkpoint or osp.isfile(checkpoint):
         return checkpoint
     beside = osp.join(osp.dirname(record), osp.basename(checkpoint))
     if osp.isfile(beside):
         return beside
     raise FileNotFoundError(
-        f'{record} names {checkpoint!r}, which does not exist (nor does '
-        f'{beside!r})')
-
-
-def _checkpoint_progress(checkpoint: str):
-    """(iterations done, its run's ``max_iters``) as an mmengine checkpoint
-    records them, or None for a file without that record."""
-    content = load_checkpoint_safely(checkpoint, map_location='cpu')
-    try:
-        done = int(content['meta']['iter'])
-        planned = int(content['message_hub']['runtime_info']['max_iters'])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return done, planned
+        f'{option}: {record} names {checkpoint!r}, which does not exist (nor '
+        f'does {beside!r})')
 
 
 def check_load_from(cfg: Config, option: str = 'load_from') -> None:
@@ -364,12 +344,10 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
     if load_from is None:
         return
     load_from = str(load_from)
-    if '://' in load_from:
-        check_checkpoint_loads(load_from)
-        return
-    by_run = osp.basename(load_from) == LAST_CHECKPOINT
+    local = '://' not in load_from
+    by_run = local and osp.basename(load_from) == LAST_CHECKPOINT
     source = cfg.get('source_config') if option == 'load_from' else None
-    if not osp.isfile(load_from):
+    if local and not osp.isfile(load_from):
         made_by = (f'this config fine-tunes the model that `python '
                    f'tools/train.py {source}` trains: run that first; '
                    if source else '')
@@ -381,12 +359,17 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
             f'<checkpoint file>, or load_from=<work dir>/{LAST_CHECKPOINT} '
             'for the latest checkpoint of another run (one trained with a '
             'long-name config or --work-dir, say)')
-    checkpoint = read_last_checkpoint(load_from) if by_run else load_from
-    progress = (None if '://' in checkpoint
-                else _checkpoint_progress(checkpoint))
-    if progress is not None and progress[0] < progress[1]:
+    checkpoint = read_last_checkpoint(load_from, option) if by_run \
+        else load_from
+    content = check_checkpoint_loads(checkpoint)
+    try:  # mmengine's record of the iterations done and planned
+        done = int(content['meta']['iter'])
+        planned = int(content['message_hub']['runtime_info']['max_iters'])
+    except (KeyError, TypeError, ValueError):
+        done = planned = 0
+    if done < planned:
         stopped = (f'{checkpoint} is from a run that stopped after '
-                   f'{progress[0]} of its {progress[1]} iterations')
+                   f'{done} of its {planned} iterations')
         if by_run:
             finish = (f'`python tools/train.py {source} --resume`' if source
                       else "that run's training command with --resume")
@@ -406,11 +389,11 @@ def check_checkpoint(checkpoint: str) -> None:
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
 
 
-def check_checkpoint_loads(checkpoint: str, resume: bool = False) -> None:
+def check_checkpoint_loads(checkpoint: str, resume: bool = False):
     """Load ``checkpoint`` (a path, URL or ``open-mmlab://`` name) as the
-    Runner will, with ibnseg's safe loaders, before anything is built; with
-    ``resume``, it must hold the ``meta`` epoch and iteration
-    ``Runner.resume`` reads.
+    Runner will, with ibnseg's safe loaders, before anything is built, and
+    return its content; with ``resume``, it must hold the ``meta`` epoch
+    and iteration ``Runner.resume`` reads.
 
     Raises:
         FileNotFoundError: A local ``checkpoint`` is missing.
@@ -428,6 +411,7 @@ def check_checkpoint_loads(checkpoint: str, resume: bool = False) -> None:
             'iter, so it is not a checkpoint saved during training; to start '
             'from its weights, pass --cfg-options load_from=<it> without '
             '--resume')
+    return content
 
 
 def enable_visualization(cfg: Config, show: bool = False,

@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from ibnseg.engine.runner_setup import check_load_from, read_last_checkpoint
+from ibnseg.engine.runner_setup import check_load_from
 from ibnseg.utils import CheckpointDownloadError
 from tests.helpers.tools import REPO_ROOT, load_tool
 
@@ -48,21 +48,20 @@ def _cfg(load_from, **fields):
 
 def test_last_checkpoint_resolves_to_the_finished_runs_checkpoint(tmp_path):
     work = tmp_path / 'source'
-    work.mkdir()
-    checkpoint = _save(work / 'iter_3.pth', done=3, planned=3)
+    checkpoint = _save(tmp_path / 'iter_3.pth', done=3, planned=3)
     cfg = _cfg(_run(work, checkpoint))
     check_load_from(cfg)
     assert cfg.load_from == checkpoint
     # a work dir copied or moved: the file of that name beside the record
     record = _run(work, '/elsewhere/cluster/work_dirs/x/iter_3.pth')
+    (tmp_path / 'iter_3.pth').rename(work / 'iter_3.pth')
     cfg = _cfg(record)
     check_load_from(cfg)
-    assert cfg.load_from == checkpoint
+    assert cfg.load_from == str(work / 'iter_3.pth')
     (work / 'iter_3.pth').unlink()
-    with pytest.raises(FileNotFoundError,
-                       match="names '/elsewhere.*iter_3.pth', which does not "
-                       'exist'):
-        read_last_checkpoint(record)
+    with pytest.raises(FileNotFoundError, match="load_from: .* names "
+                       "'/elsewhere.*iter_3.pth', which does not exist"):
+        check_load_from(_cfg(record))
 
 
 def test_missing_source_names_the_command_and_the_override(tmp_path):
@@ -83,27 +82,22 @@ def test_missing_source_names_the_command_and_the_override(tmp_path):
     assert 'ibn_b_cityscapes.py' not in str(error.value)
 
 
-def test_an_unfinished_source_run_is_refused(tmp_path):
-    work = tmp_path / 'source'
-    work.mkdir()
-    checkpoint = _save(work / 'iter_4.pth', done=4, planned=10)
-    cfg = _cfg(_run(work, checkpoint), source_config='configs/r50_gta5.py')
+def test_an_unfinished_run_is_refused_by_run_and_warned_of_by_name(
+        tmp_path, capsys):
+    checkpoint = _save(tmp_path / 'iter_4.pth', done=4, planned=10)
+    cfg = _cfg(_run(tmp_path / 'source', checkpoint),
+               source_config='configs/r50_gta5.py')
     with pytest.raises(ValueError) as error:
         check_load_from(cfg)
     message = str(error.value)
     assert 'stopped after 4 of its 10 iterations' in message
     assert '`python tools/train.py configs/r50_gta5.py --resume`' in message
     assert f'--cfg-options load_from={checkpoint}' in message
-
-
-def test_a_named_unfinished_checkpoint_is_used_with_a_warning(
-        tmp_path, capsys):
-    checkpoint = _save(tmp_path / 'iter_4.pth', done=4, planned=10)
-    cfg = _cfg(checkpoint)
-    # mmengine's 'current' logger is the newest one: make it one whose
-    # console handler writes to this test's captured stdout (an earlier
-    # test's Runner logger would write to its own test's stream)
+    # named: used, with a warning. mmengine's 'current' logger is the
+    # newest one: make it one whose console handler writes to this test's
+    # captured stdout (an earlier test's would write to its own stream)
     MMLogger.get_instance(f'named_unfinished_{tmp_path.name}')
+    cfg = _cfg(checkpoint)
     check_load_from(cfg, '--cfg-options load_from')
     assert cfg.load_from == checkpoint
     assert 'stopped after 4 of its 10 iterations' in capsys.readouterr().out

@@ -15,7 +15,7 @@ from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
                                         save_predictions, set_resume,
                                         set_work_dir, use_atomic_checkpoints)
 from ibnseg.utils import CheckpointError
-from tests.helpers.tools import TOOLS, run_in_process
+from tests.helpers.tools import REPO_ROOT, must_not_run, run_in_process
 
 
 def _config(**fields):
@@ -73,23 +73,6 @@ def test_load_config_names_the_file_and_line_of_a_syntax_error(
     assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
-@pytest.mark.parametrize('tool,args', [
-    ('train.py', ['child.py']),
-    ('test.py', ['child.py', 'ckpt.pth']),
-    ('cross_domain_eval.py', ['child.py', 'ckpt.pth']),
-])
-def test_tools_report_a_config_syntax_error(tmp_path, monkeypatch, capsys,
-                                            tool, args):
-    _syntax_error_configs(tmp_path)
-    (tmp_path / 'ckpt.pth').write_bytes(b'')
-    monkeypatch.chdir(tmp_path)
-    status, err = run_in_process(tool, args, monkeypatch, capsys)
-    assert status == 2
-    assert ('error: bad.py (a base config of child.py), line 3: invalid '
-            'syntax\n    pretrained=None,,\n') in err
-    assert 'Traceback' not in err
-
-
 @pytest.mark.parametrize('fields, option, work_dir', [
     (dict(work_dir='from_config'), 'from_cli', 'from_cli'),
     (dict(work_dir='from_config'), None, 'from_config'),
@@ -126,29 +109,6 @@ def test_use_atomic_checkpoints():
     use_atomic_checkpoints(cfg)
     assert cfg.default_hooks.checkpoint.type == 'MyCheckpointHook'
     use_atomic_checkpoints(_config())  # no hooks at all: nothing to do
-
-
-def test_check_checkpoint_loads(tmp_path):
-    """Loaded before a Runner is built: missing, unreadable and (for
-    --resume) not-from-training files are named at once."""
-    weights = tmp_path / 'weights.pth'
-    torch.save({'state_dict': {'w': torch.zeros(2)}}, weights)
-    check_checkpoint_loads(str(weights))
-    with pytest.raises(CheckpointError, match='weights.pth: cannot resume '
-                       'from it: it has no meta epoch and iter'):
-        check_checkpoint_loads(str(weights), resume=True)
-    torch.save({'state_dict': {}, 'meta': dict(epoch=0, iter=2)},
-               tmp_path / 'iter_2.pth')
-    check_checkpoint_loads(str(tmp_path / 'iter_2.pth'), resume=True)
-
-    empty = tmp_path / 'iter_1.pth'
-    empty.write_bytes(b'')
-    with pytest.raises(CheckpointError, match='iter_1.pth: not a checkpoint '
-                       'torch can read'):
-        check_checkpoint_loads(str(empty))
-    with pytest.raises(FileNotFoundError, match='checkpoint not found: '):
-        check_checkpoint_loads(str(tmp_path / 'missing.pth'))
-    check_checkpoint('https://example.org/w.pth')  # the loader fetches it
 
 
 TTA_PIPELINE = [
@@ -235,88 +195,80 @@ def test_runner_args(monkeypatch):
     assert os.environ['LOCAL_RANK'] == '1'
 
 
-def test_set_resume(tmp_path):
-    """--resume continues the work dir's run; without its last_checkpoint
-    the run starts from load_from (a fine-tune run's source) as without."""
+def test_set_resume_loads_the_checkpoint_before_the_runner(tmp_path):
+    """--resume continues the work dir's run from the checkpoint its
+    last_checkpoint names, loaded at once; without a last_checkpoint the
+    run starts from load_from (a fine-tune run's source) as without."""
     source = 'work_dirs/source/last_checkpoint'
     cfg = _config(work_dir=str(tmp_path), load_from=source)
     set_resume(cfg, True)
     assert (cfg.resume, cfg.load_from) == (False, source)
     checkpoint = tmp_path / 'iter_4.pth'
-    (tmp_path / 'last_checkpoint').write_text(str(checkpoint))
+    (tmp_path / 'last_checkpoint').write_text('/moved/iter_4.pth')
     set_resume(cfg, False)
     assert (cfg.resume, cfg.load_from) == (False, source)
     with pytest.raises(FileNotFoundError, match='--resume: .*last_checkpoint '
-                       "names '.*iter_4.pth', which does not exist"):
+                       "names '/moved/iter_4.pth', which does not exist"):
         set_resume(cfg, True)
     checkpoint.write_bytes(b'')
     with pytest.raises(CheckpointError, match='iter_4.pth: not a checkpoint '
                        'torch can read'):
         set_resume(cfg, True)
+    torch.save({'state_dict': {'w': torch.zeros(2)}}, checkpoint)
+    with pytest.raises(CheckpointError, match='iter_4.pth: cannot resume '
+                       'from it: it has no meta epoch and iter'):
+        set_resume(cfg, True)
     torch.save({'meta': dict(epoch=0, iter=4)}, checkpoint)
-    set_resume(cfg, True)  # mmengine resumes from the work dir's record
-    assert (cfg.resume, cfg.load_from) == (True, None)
+    set_resume(cfg, True)  # the file of that name in the (moved) work dir
+    assert (cfg.resume, cfg.load_from) == (True, str(checkpoint))
+    with pytest.raises(FileNotFoundError, match='checkpoint not found: '):
+        check_checkpoint_loads(str(tmp_path / 'missing.pth'))
+    check_checkpoint('https://example.org/w.pth')  # the loader fetches it
 
 
-def _run_tool(tool, argv, monkeypatch, capsys):
-    """Run ``tools/<tool>`` as ``__main__``; return (status, stderr).
-    Building the Runner fails the test: the error must come first."""
-
-    def no_runner(cfg):
-        raise AssertionError('the Runner was built before the error')
-
-    monkeypatch.setattr(ibnseg.engine.runner_setup, 'build_runner',
-                        no_runner)
-    return run_in_process(tool, argv, monkeypatch, capsys)
-
-
-@pytest.mark.parametrize('tool', ['train.py', 'test.py'])
-@pytest.mark.parametrize('option, message', [
-    ('foo', "argument --cfg-options: 'foo': expected KEY=VALUE"),
-    ('model..x=1', "argument --cfg-options: 'model..x=1': expected "
-     'KEY=VALUE with a dotted KEY of non-empty parts'),
-    ('train_cfg.stages=[1,2', "argument --cfg-options: "
+@pytest.mark.parametrize('tool', ['train.py', 'test.py',
+                                  'cross_domain_eval.py'])
+@pytest.mark.parametrize('config, option, message', [
+    ('exp.py', 'foo', "argument --cfg-options: 'foo': expected KEY=VALUE"),
+    ('exp.py', 'model..x=1', "argument --cfg-options: 'model..x=1': "
+     'expected KEY=VALUE with a dotted KEY of non-empty parts'),
+    ('exp.py', 'train_cfg.stages=[1,2', "argument --cfg-options: "
      "'train_cfg.stages=[1,2': the value does not parse ('[' is never "
      'closed)'),
-    ('train_cfg.stages=(1,[2)]', "'train_cfg.stages=(1,[2)]': the value "
-     "does not parse (')' closes no bracket opened before it)"),
-    ('train_cfg.max_iters.x=1', '--cfg-options train_cfg.max_iters.x=1 does '
-     'not fit the config exp.py: train_cfg.max_iters is 100 (int), which '
-     "holds no key 'x'"),
-    ('model.heads.2.x=1', '--cfg-options model.heads.2.x=1 does not fit the '
-     'config exp.py: model.heads is a list of 2 item(s): expected an index '
-     "0..1, got '2'"),
+    ('exp.py', 'train_cfg.stages=(1,[2)]', "argument --cfg-options: "
+     "'train_cfg.stages=(1,[2)]': the value does not parse (')' closes no "
+     'bracket opened before it)'),
+    ('exp.py', 'train_cfg.max_iters.x=1', '--cfg-options '
+     'train_cfg.max_iters.x=1 does not fit the config exp.py: '
+     "train_cfg.max_iters is 100 (int), which holds no key 'x'"),
+    ('exp.py', 'model.heads.2.x=1', '--cfg-options model.heads.2.x=1 does '
+     'not fit the config exp.py: model.heads is a list of 2 item(s): '
+     "expected an index 0..1, got '2'"),
+    ('child.py', None, 'bad.py (a base config of child.py), line 3: invalid '
+     'syntax\n    pretrained=None,,\n'),
+    # mmengine's substitution of '{{$IBNSEG_CITYSCAPES_ROOT:...}}' raised a
+    # KeyError saying the variable 'cannot be found'
+    (osp.join(REPO_ROOT, 'configs', 'ibn_b_cityscapes.py'), None,
+     f'{REPO_ROOT}/configs/ibn_b_cityscapes.py: $IBNSEG_CITYSCAPES_ROOT is '
+     'set but empty; set it to the cityscapes data root or unset it '
+     '(default: data/cityscapes/)\n'),
 ])
-def test_tools_name_a_malformed_cfg_option(tool, option, message, tmp_path,
-                                           monkeypatch, capsys):
-    """mmengine's DictAction and merge_from_dict ended the tools with a
-    ValueError, an AssertionError, a RecursionError or a TypeError."""
+def test_tools_name_bad_configs_and_cfg_options(
+        tool, config, option, message, tmp_path, monkeypatch, capsys):
+    """One usage error naming the file or option, before the Runner, where
+    mmengine raised a ValueError, an AssertionError, a RecursionError, a
+    TypeError, a KeyError or a SyntaxError of File "<unknown>"."""
     (tmp_path / 'exp.py').write_text(
         "model = dict(type='EncoderDecoder', heads=[dict(), dict()])\n"
         "train_cfg = dict(max_iters=100)\n")
-    torch.save(dict(state_dict={}), tmp_path / 'ckpt.pth')
-    monkeypatch.chdir(tmp_path)
-    argv = ['exp.py'] + (['ckpt.pth'] if tool == 'test.py' else [])
-    code, err = _run_tool(tool, argv + ['--cfg-options', option],
-                          monkeypatch, capsys)
-    assert code == 2
-    last = err.strip().splitlines()[-1]  # argparse's one line, no traceback
-    assert last.startswith(f'{tool}: error: ') and message in last, err
-
-
-@pytest.mark.parametrize('tool', ['train.py', 'test.py'])
-def test_tools_name_an_empty_data_root_variable(tool, tmp_path, monkeypatch,
-                                                capsys):
-    """mmengine's substitution of '{{$IBNSEG_CITYSCAPES_ROOT:...}}' raised
-    a KeyError saying the variable 'cannot be found'."""
+    _syntax_error_configs(tmp_path)
     torch.save(dict(state_dict={}), tmp_path / 'ckpt.pth')
     monkeypatch.setenv('IBNSEG_CITYSCAPES_ROOT', '')
-    config = osp.join(osp.dirname(TOOLS), 'configs', 'ibn_b_cityscapes.py')
-    argv = [config] + ([str(tmp_path / 'ckpt.pth')]
-                       if tool == 'test.py' else [])
-    code, err = _run_tool(tool, argv, monkeypatch, capsys)
-    assert code == 2
-    assert err.strip().splitlines()[-1] == (
-        f'{tool}: error: {config}: $IBNSEG_CITYSCAPES_ROOT is set but empty; '
-        'set it to the cityscapes data root or unset it (default: '
-        'data/cityscapes/)')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(ibnseg.engine.runner_setup, 'build_runner',
+                        must_not_run('building the Runner'))
+    argv = [config] + (['ckpt.pth'] if tool != 'train.py' else []) + (
+        ['--cfg-options', option] if option else [])
+    code, err = run_in_process(tool, argv, monkeypatch, capsys)
+    assert code == 2  # argparse's usage error, not an exception
+    assert f'{tool}: error: {message}' in err, err
