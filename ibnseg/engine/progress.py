@@ -45,28 +45,22 @@ class PhaseLine:
         total (int, optional): Number of steps, for a bar and an ETA.
         unit (str): Name of a step. Defaults to 'iters'.
         width (int): Characters of the label column. Defaults to 16.
-        interactive (bool, optional): Redraw the line in place. Defaults to
-            ``stream.isatty()``.
-        done (int, optional): Steps done before the line starts (a resumed
-            run), which the ETA leaves out. Defaults to what the first
-            :meth:`update` implies.
+        done (int): Steps done before the line starts (a resumed run),
+            which the ETA leaves out. Defaults to 0.
     """
     BAR = 24  # characters of the bar
     REDRAW = 0.25  # seconds between redraws in a terminal
 
     def __init__(self, label: str, stream: TextIO,
                  total: Optional[int] = None, unit: str = 'iters',
-                 width: int = 16, interactive: Optional[bool] = None,
-                 done: Optional[int] = None):
+                 width: int = 16, done: int = 0):
         self.label = label.ljust(width)
         self.stream = stream
         self.total = total
         self.unit = unit
-        self.interactive = (stream.isatty() if interactive is None
-                            else interactive)
-        self.done = done or 0
+        self.interactive = stream.isatty()  # a terminal: redraw in place
+        self.done = self.start_done = done
         self.note = ''  # printed after the final line
-        self.start_done: Optional[int] = done
         self.start = time.monotonic()
         self._last_draw = 0.0
         if self.interactive:
@@ -74,8 +68,6 @@ class PhaseLine:
 
     def update(self, done: int) -> None:
         """``done`` of ``total`` steps are finished."""
-        if self.start_done is None:  # a resumed run starts past 0
-            self.start_done = done - 1
         self.done = done
         now = time.monotonic()
         if self.interactive and now - self._last_draw >= self.REDRAW:
@@ -93,7 +85,7 @@ class PhaseLine:
         self.stream.flush()
 
     def _eta(self) -> Optional[float]:
-        steps = self.done - (self.start_done or 0)
+        steps = self.done - self.start_done
         if not self.total or steps <= 0:
             return None
         per_step = (time.monotonic() - self.start) / steps
@@ -291,15 +283,15 @@ class PhaseConsole:
         os.dup2(saved_err, 2)
 
     @contextlib.contextmanager
-    def phase(self, label: str, total: Optional[int] = None,
-              unit: str = 'iters') -> Iterator[Optional[PhaseLine]]:
+    def phase(self, label: str, total: Optional[int] = None
+              ) -> Iterator[Optional[PhaseLine]]:
         """A phase with its line (None when verbose), ended with the block;
         ``line.note`` set inside it is printed after the line."""
         if self.verbose:
             print(f'=== {label} ===', flush=True)
             yield None
             return
-        line = PhaseLine(label, self.out, total=total, unit=unit)
+        line = PhaseLine(label, self.out, total=total)
         yield line
         line.finish()
 

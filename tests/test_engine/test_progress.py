@@ -36,29 +36,18 @@ def test_a_pipe_gets_one_line_per_phase_when_it_ends():
         f'train plain     [{"#" * 24}] 600/600 iters  0s  reused\n'
 
 
-def test_a_terminal_gets_a_redrawn_bar_with_an_eta():
+def test_a_terminal_gets_a_redrawn_bar_with_an_eta_of_the_steps_done():
     out = Terminal()
-    line = PhaseLine('train IBN-b', out, total=10)
+    line = PhaseLine('train IBN-b', out, total=20, done=10)  # resumed at 10
     line.REDRAW = 0  # draw on every update
-    line.update(1)
     line.start -= 5.0  # 5 s have passed...
-    line.update(5)  # ...for the first 5 of 10 steps
+    line.update(15)  # ...for 5 steps here: 5 left, about 5 s
     drawn = out.getvalue().split('\r')[-1]
-    assert '5/10 iters' in drawn and 'ETA 5s' in drawn
-    assert '#' * (PhaseLine.BAR // 2) + '.' in drawn
+    assert '15/20 iters' in drawn and 'ETA 5s' in drawn
+    assert '#' * (PhaseLine.BAR * 3 // 4) + '.' in drawn
     line.finish()
     assert out.getvalue().endswith('\n') and 'ETA' not in \
         out.getvalue().split('\r')[-1]
-
-
-def test_a_resumed_run_estimates_from_the_steps_it_did():
-    out = Terminal()
-    line = PhaseLine('train', out, total=100)
-    line.REDRAW = 0
-    line.update(91)  # resumed at 90: one step done here
-    line.start -= 1.0
-    line.update(92)  # two steps in about a second: 8 left, about 4 s
-    assert 'ETA 4s' in out.getvalue().split('\r')[-1]
 
 
 def test_progress_hook_moves_a_given_line_and_draws_nothing_else():
