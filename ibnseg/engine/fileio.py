@@ -148,8 +148,8 @@ class OutputPathError(ValueError):
 
 
 def _check_creatable(path: str, option: str) -> None:
-    """Raise unless the missing folder ``path`` can be made: its nearest
-    existing ancestor must be a folder this process may write in."""
+    """Raise unless ``path`` can be made: its nearest existing ancestor must
+    be a folder this process may write in."""
     ancestor = osp.dirname(path)
     while not osp.lexists(ancestor):
         ancestor = osp.dirname(ancestor)
@@ -176,15 +176,13 @@ def check_output_dir(path: Optional[Union[str, Path]],
         return None
     path = os.fspath(path)
     full = osp.abspath(path)
-    if osp.lexists(full):
-        if not osp.isdir(full):
-            kind = 'a file' if osp.exists(full) else 'a broken link'
-            raise OutputPathError(f'{option} {path}: is {kind}, not a folder')
-        if not os.access(full, os.W_OK | os.X_OK):
-            raise OutputPathError(
-                f'{option} {path}: no permission to write there')
-    else:
+    if not osp.lexists(full):
         _check_creatable(full, option)
+    elif not osp.isdir(full):
+        kind = 'a file' if osp.exists(full) else 'a broken link'
+        raise OutputPathError(f'{option} {path}: is {kind}, not a folder')
+    elif not os.access(full, os.W_OK | os.X_OK):
+        raise OutputPathError(f'{option} {path}: no permission to write there')
     return path
 
 
@@ -203,17 +201,9 @@ def check_output_file(path: Optional[Union[str, Path]],
     full = osp.abspath(path)
     if osp.isdir(full):
         raise OutputPathError(f'{option} {path}: is a folder, not a file')
-    if osp.exists(full):
-        if not os.access(full, os.W_OK):
-            raise OutputPathError(
-                f'{option} {path}: no permission to write it')
-    folder = osp.dirname(full)
-    if osp.isdir(folder):
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise OutputPathError(f'{option} {path}: cannot be created: no '
-                                  f'permission to write in {folder}')
-    else:
-        _check_creatable(full, option)
+    if osp.exists(full) and not os.access(full, os.W_OK):
+        raise OutputPathError(f'{option} {path}: no permission to write it')
+    _check_creatable(full, option)  # the atomic write's folder
     return path
 
 
