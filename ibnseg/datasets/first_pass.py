@@ -243,36 +243,31 @@ def _refuse_unusable(pairs: Sequence[Tuple[str, str, str]],
                      wide_labels: Collection[str]) -> None:
     """Raise for files beyond ``max_pixels`` and labels of a bit depth the
     loaders do not read as stored."""
-    too_large, too_deep = [], []
-    for _, img_path, label_path in pairs:
-        for path in (img_path, label_path):
-            width, height = facts[path][:2]
-            if max_pixels is not None and width * height > max_pixels:
-                too_large.append(path)
-        if label_depth_problem(*facts[label_path][3:5],
-                               wide=label_path in wide_labels):
-            too_deep.append(label_path)
-    more = '; {} more file(s) like it, e.g. {}'.format
+
+    def more(found: List[str]) -> str:
+        return (f'; {len(found) - 1} more file(s) like it, e.g. {found[1]}'
+                if len(found) > 1 else '')
+
+    too_large = [path for _, *files in pairs for path in files
+                 if max_pixels is not None
+                 and facts[path][0] * facts[path][1] > max_pixels]
     if too_large:
-        path = too_large[0]
-        width, height = facts[path][:2]
+        width, height = facts[too_large[0]][:2]
         raise DatasetError(
-            f'{owner}: {path} is {width}x{height} pixels (WxH, '
+            f'{owner}: {too_large[0]} is {width}x{height} pixels (WxH, '
             f'{width * height / 1e6:.1f} megapixels), beyond the first-pass '
             f'budget of {max_pixels} pixels: decoding it could exhaust the '
-            'memory' + (more(len(too_large) - 1, too_large[1])
-                        if len(too_large) > 1 else '') +
-            '. If the data is meant to be this large, raise the budget with '
-            'the dataset option first_pass_max_pixels (None: no budget)')
+            f'memory{more(too_large)}. If the data is meant to be this '
+            'large, raise the budget with the dataset option '
+            'first_pass_max_pixels (None: no budget)')
+    too_deep = [path for _, _, path in pairs if label_depth_problem(
+        *facts[path][3:5], wide=path in wide_labels)]
     if too_deep:
-        path = too_deep[0]
-        problem = label_depth_problem(*facts[path][3:5],
-                                      wide=path in wide_labels)
+        problem = label_depth_problem(*facts[too_deep[0]][3:5],
+                                      wide=too_deep[0] in wide_labels)
         raise DatasetError(
-            f'{owner}: label {path} is {problem}' +
-            (more(len(too_deep) - 1, too_deep[1])
-             if len(too_deep) > 1 else '') +
-            '. Save the labels as 8-bit grayscale or palette PNGs')
+            f'{owner}: label {too_deep[0]} is {problem}{more(too_deep)}. '
+            'Save the labels as 8-bit grayscale or palette PNGs')
 
 
 def check_pairs(pairs: Sequence[Tuple[str, str, str]],

@@ -30,29 +30,28 @@ _VOID_LABEL_COLORS = {
 }
 
 
-def _build_label_id_to_train_id() -> np.ndarray:
+def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
+    """256-entry read-only uint8 lookup from a {label id: trainId} dict;
+    every other id -> 255."""
     lut = np.full(256, IGNORE_INDEX, dtype=np.uint8)
-    for train_id, label_id in enumerate(TRAIN_ID_LABEL_IDS):
+    for label_id, train_id in id_to_train_id.items():
+        if not (0 <= label_id < 256 and
+                (0 <= train_id < len(CLASSES) or train_id == IGNORE_INDEX)):
+            raise ValueError(f'bad table entry {label_id} -> {train_id}')
         lut[label_id] = train_id
     lut.flags.writeable = False  # shared by every importer: keep it constant
     return lut
 
 
-def _build_label_id_colors() -> np.ndarray:
-    colors = np.zeros((256, 3), dtype=np.uint8)
-    for label_id, color in _VOID_LABEL_COLORS.items():
-        colors[label_id] = color
-    for train_id, label_id in enumerate(TRAIN_ID_LABEL_IDS):
-        colors[label_id] = PALETTE[train_id]
-    colors.flags.writeable = False
-    return colors
-
-
 #: 256-entry uint8 lookup: ``LABEL_ID_TO_TRAIN_ID[label_ids]`` gives trainIds;
 #: every id outside the table (void classes, unused or corrupt values) -> 255.
-LABEL_ID_TO_TRAIN_ID = _build_label_id_to_train_id()
+LABEL_ID_TO_TRAIN_ID = build_lut(
+    {label_id: t for t, label_id in enumerate(TRAIN_ID_LABEL_IDS)})
 #: (256, 3) uint8 RGB colour of each label id: the palette of GTA5 label PNGs.
-LABEL_ID_COLORS = _build_label_id_colors()
+LABEL_ID_COLORS = np.zeros((256, 3), dtype=np.uint8)
+LABEL_ID_COLORS[list(_VOID_LABEL_COLORS)] = list(_VOID_LABEL_COLORS.values())
+LABEL_ID_COLORS[list(TRAIN_ID_LABEL_IDS)] = PALETTE
+LABEL_ID_COLORS.flags.writeable = False
 
 
 def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
@@ -92,19 +91,6 @@ class LabelIdTable(NamedTuple):
     channel: Optional[int] = None
     rejected_hint: str = ''
     reject: Tuple[int, ...] = ()
-
-
-def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
-    """256-entry read-only uint8 lookup from a {label id: trainId} dict;
-    every other id -> 255."""
-    lut = np.full(256, IGNORE_INDEX, dtype=np.uint8)
-    for label_id, train_id in id_to_train_id.items():
-        if not (0 <= label_id < 256 and
-                (0 <= train_id < len(CLASSES) or train_id == IGNORE_INDEX)):
-            raise ValueError(f'bad table entry {label_id} -> {train_id}')
-        lut[label_id] = train_id
-    lut.flags.writeable = False
-    return lut
 
 
 #: The official Cityscapes table (Cityscapes, ACDC): 255 is no label id, so

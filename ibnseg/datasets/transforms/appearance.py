@@ -35,9 +35,11 @@ class AppearanceShift(BaseTransform):
     float32 BGR/RGB image in 0..255 and document their ``strength``.
 
     Args:
-        strength (float): The shift's main parameter (see each subclass).
+        strength (float): The shift's main parameter (see each subclass),
+            within the subclass's ``STRENGTH_RANGE`` (low, high) if it has one.
         channel_order (str): 'bgr' (mmcv's loading default) or 'rgb'.
     """
+    STRENGTH_RANGE = None
 
     def __init__(self, strength: float, channel_order: str = 'bgr'):
         if channel_order not in ('bgr', 'rgb'):
@@ -49,6 +51,8 @@ class AppearanceShift(BaseTransform):
             raise TypeError(f'{self.__class__.__name__}: strength must be a '
                             f'number, got {strength!r}') from None
         self.channel_order = channel_order
+        if self.STRENGTH_RANGE:
+            self._in_range(self.strength, *self.STRENGTH_RANGE)
 
     def _in_range(self,
                   value: float,
@@ -137,13 +141,13 @@ class ContrastBrightness(AppearanceShift):
         channel_order (str): 'bgr' or 'rgb'.
     """
     _repr_keys = ('strength', 'brightness')
+    STRENGTH_RANGE = (0.0, float('inf'))
 
     def __init__(self,
                  strength: float,
                  brightness: float = 1.0,
                  channel_order: str = 'bgr'):
         super().__init__(strength, channel_order)
-        self._in_range(self.strength, 0.0)
         self.brightness = self._in_range(brightness, 0.0, name='brightness')
 
     def shift(self, img, results):
@@ -209,10 +213,7 @@ class Desaturate(AppearanceShift):
             grey (all channels equal).
         channel_order (str): 'bgr' or 'rgb'.
     """
-
-    def __init__(self, strength: float, channel_order: str = 'bgr'):
-        super().__init__(strength, channel_order)
-        self._in_range(self.strength, 0.0, 1.0)
+    STRENGTH_RANGE = (0.0, 1.0)
 
     def shift(self, img, results):
         grey = _luma(img, self.channel_order)
@@ -229,10 +230,7 @@ class Blur(AppearanceShift):
             +-3 sigma. Borders are reflected.
         channel_order (str): 'bgr' or 'rgb'.
     """
-
-    def __init__(self, strength: float, channel_order: str = 'bgr'):
-        super().__init__(strength, channel_order)
-        self._in_range(self.strength, 0.0)
+    STRENGTH_RANGE = (0.0, float('inf'))
 
     def shift(self, img, results):
         if self.strength == 0:
@@ -260,13 +258,13 @@ class GaussianNoise(AppearanceShift):
         channel_order (str): 'bgr' or 'rgb'.
     """
     _repr_keys = ('strength', 'seed')
+    STRENGTH_RANGE = (0.0, float('inf'))
 
     def __init__(self,
                  strength: float,
                  seed: int = 0,
                  channel_order: str = 'bgr'):
         super().__init__(strength, channel_order)
-        self._in_range(self.strength, 0.0)
         self.seed = int(seed)
         self._fallback_rng = np.random.default_rng(self.seed)
 
@@ -295,13 +293,13 @@ class NightShift(AppearanceShift):
         channel_order (str): 'bgr' or 'rgb'.
     """
     _repr_keys = ('strength', 'blue_cast')
+    STRENGTH_RANGE = (0.0, 1.0)
 
     def __init__(self,
                  strength: float,
                  blue_cast: float = 0.4,
                  channel_order: str = 'bgr'):
         super().__init__(strength, channel_order)
-        self._in_range(self.strength, 0.0, 1.0)
         self.blue_cast = self._in_range(
             blue_cast, 0.0, 1.0, name='blue_cast')
 
