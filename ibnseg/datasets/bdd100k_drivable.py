@@ -16,9 +16,8 @@ import os
 import os.path as osp
 import warnings
 from collections import Counter
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
-import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
@@ -26,6 +25,7 @@ from .label_source import DATA_README, LabelSourceMixin
 from .labels import LabelIdTable, build_lut
 from .layouts import DatasetError, read_label_ids
 from .subsets import select_subset
+from .transforms.loading import check_label_ids
 
 SPLITS = ('train', 'val')
 #: ibnseg's classes are the current release's ids, in its order
@@ -75,6 +75,10 @@ def _release_table(release: str) -> LabelIdTable:
         f'BDD100K drivable area ({release} release)',
         build_lut({v: DRIVABLE_CLASSES.index(c) for v, c in values.items()}),
         max(values),
+        rejected_hint=f'the {release} release stores ' + ', '.join(
+            f'{v} {c}' for v, c in values.items()) + f' (and {IGNORE_INDEX} '
+        'ignored). Is data_root the BDD100K root, with the masks (not the '
+        'colour maps)?',
         reject=tuple(range(len(DRIVABLE_CLASSES), IGNORE_INDEX)))
 
 
@@ -248,9 +252,21 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
 
     # -- listing ------------------------------------------------------------
     def load_data_list(self) -> List[dict]:
+        """Also decode a seeded few label files (after the first pass, which
+        skips a truncated one): labels of the wrong task or release (a
+        colour map, 8-bit trainIds) fail here, not mid-run."""
         infos = super().load_data_list()
-        # after the first pass: a truncated file is skipped, not refused
-        self._check_label_values(infos)
+        chosen = set(select_subset([i['sample_name'] for i in infos],
+                                   count=min(VALUE_CHECK_FILES, len(infos))))
+        for info in infos:
+            if info['sample_name'] in chosen:
+                path = info['seg_map_path']
+                try:
+                    check_label_ids(read_label_ids(path), path,
+                                    self._label_id_table())
+                except ValueError as error:
+                    raise DatasetError(
+                        f'{type(self).__name__}: {error}') from error
         return infos
 
     def _list_samples(self) -> List[dict]:
@@ -298,32 +314,3 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
     # -- labels -------------------------------------------------------------
     def _label_id_table(self) -> LabelIdTable:
         return RELEASE_TABLES[self.release]
-
-    def _check_label_values(self, infos: Sequence[dict]) -> None:
-        """Decode a few label files and refuse values outside the
-        release's: labels of the wrong task or release under these names
-        (e.g. a colour map, or 8-bit trainIds) fail here, not mid-run."""
-        allowed = np.zeros(256, bool)
-        allowed[list(RELEASE_VALUES[self.release])] = True
-        allowed[IGNORE_INDEX] = True
-        count = min(VALUE_CHECK_FILES, len(infos))
-        chosen = set(select_subset([i['sample_name'] for i in infos],
-                                   count=count, seed=0))
-        for info in infos:
-            if info['sample_name'] not in chosen:
-                continue
-            path = info['seg_map_path']
-            try:
-                values = np.unique(read_label_ids(path))
-            except ValueError as error:
-                raise DatasetError(
-                    f'{type(self).__name__}: {error}') from error
-            bad = values[~allowed[values]]
-            if bad.size:
-                raise DatasetError(
-                    f'{path}: drivable-area mask holds value(s) '
-                    f'{bad[:10].tolist()}; the {self.release} release stores '
-                    + ', '.join(f'{v} {c}' for v, c in
-                                RELEASE_VALUES[self.release].items())
-                    + f' (and {IGNORE_INDEX} ignored). Is data_root the '
-                    'BDD100K root, with the masks (not the colour maps)?')

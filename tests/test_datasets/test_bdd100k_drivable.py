@@ -2,7 +2,6 @@
 tables as BDD documents them, attribute filters and the construction-time
 errors."""
 import json
-import os
 import os.path as osp
 
 import numpy as np
@@ -79,14 +78,6 @@ def test_both_releases_present_is_refused(tmp_path):
     assert build(tmp_path, release='2018').release == '2018'
 
 
-def test_no_release_names_what_was_looked_for(tmp_path):
-    os.makedirs(tmp_path / 'images' / '100k' / 'val')
-    with pytest.raises(FileNotFoundError, match='neither') as error:
-        build(tmp_path)
-    assert 'labels/drivable/masks/val/*.png' in str(error.value)
-    assert 'drivable_maps/labels/val/*_drivable_id.png' in str(error.value)
-
-
 @pytest.mark.parametrize('release', ['current', '2018'])
 def test_value_outside_the_release_is_refused_at_construction(
         tmp_path, release):
@@ -96,7 +87,8 @@ def test_value_outside_the_release_is_refused_at_construction(
     label = data.labels[next(iter(data.labels))].copy()
     label[0, 0] = 7  # e.g. a semantic-segmentation trainId
     save_png_atomic(path, label)
-    with pytest.raises(DatasetError, match=r'value\(s\) \[7\]') as error:
+    with pytest.raises(DatasetError,
+                       match=r'value\(s\) 7 .*stores 0') as error:
         build(tmp_path)
     assert path in str(error.value)
 
@@ -149,11 +141,6 @@ def test_attribute_filter_2018_reads_the_image_label_json(tmp_path):
 
 def test_attribute_errors(tmp_path):
     make_bdd100k_drivable(tmp_path, splits={'val': 2})
-    with pytest.raises(ValueError, match='unknown attribute .time.*'
-                       'weather, scene, timeofday'):
-        build(tmp_path, attributes=dict(time=['night']))
-    with pytest.raises(ValueError, match="'dusk'.*'dawn/dusk'"):
-        build(tmp_path, attributes=dict(timeofday=['dusk']))
     with pytest.raises(DatasetError, match="no image.*'clear' 2"):
         build(tmp_path, attributes=dict(weather=['foggy']))
     with pytest.raises(FileNotFoundError, match='attributes_file='):
@@ -172,13 +159,3 @@ def test_images_missing_from_the_json_are_left_out(tmp_path):
     assert len(dataset) == 1
     assert data.config[0]['name'].startswith(
         osp.basename(dataset.get_data_info(0)['sample_name']))
-
-
-def test_derived_options_are_refused(tmp_path):
-    make_bdd100k_drivable(tmp_path, splits={'val': 1})
-    with pytest.raises(ValueError, match='release'):
-        build(tmp_path, release='2020')
-    with pytest.raises(ValueError, match='data_prefix follows'):
-        build(tmp_path, data_prefix=dict(img_path='x'))
-    with pytest.raises(ValueError, match='split'):
-        build(tmp_path, split='test')

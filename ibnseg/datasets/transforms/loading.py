@@ -63,6 +63,22 @@ class UnknownLabelIds(dict):
                 f'{", ".join(self["examples"])}')
 
 
+def check_label_ids(label_ids: np.ndarray, path: str,
+                    table: LabelIdTable) -> np.ndarray:
+    """The pixel count of each value of a label-id file; one of the
+    table's ``reject`` ids raises ``LabelValueError`` naming ``path``."""
+    counts = np.bincount(label_ids.reshape(-1), minlength=256)
+    rejected = np.array(sorted(v for v in set(table.reject) if counts[v]),
+                        int)
+    if rejected.size:
+        raise LabelValueError(
+            f'{path}: label-id file holds value(s) '
+            f'{_describe(rejected, counts)}, which no label id of '
+            f'{table.name} has (stored ids are 0..{table.max_label_id})'
+            + (f': {table.rejected_hint}' if table.rejected_hint else '.'))
+    return counts
+
+
 @TRANSFORMS.register_module()
 class LoadLabelIdAnnotations(LoadAnnotations):
     """mmseg's ``LoadAnnotations`` that also maps label-id files to
@@ -198,16 +214,7 @@ class LoadLabelIdAnnotations(LoadAnnotations):
     def _check_label_ids(self, label_ids: np.ndarray, path: str,
                          table: LabelIdTable) -> None:
         """Raise on the table's rejected ids; count the unknown ones."""
-        counts = np.bincount(label_ids.reshape(-1), minlength=256)
-        rejected = np.array(sorted(v for v in set(table.reject) if counts[v]),
-                            int)
-        if rejected.size:
-            raise LabelValueError(
-                f'{path}: label-id file holds value(s) '
-                f'{_describe(rejected, counts)}, which no label id of '
-                f'{table.name} has (stored ids are 0..{table.max_label_id})'
-                + (f': {table.rejected_hint}' if table.rejected_hint
-                   else '.'))
+        counts = check_label_ids(label_ids, path, table)
         max_id = table.max_label_id
         unknown = np.flatnonzero(counts[max_id + 1:]) + max_id + 1
         pixels = {value: int(counts[value]) for value in unknown.tolist()}
