@@ -38,14 +38,3 @@ def test_label_ids_holding_255_are_refused(tmp_path):
                     np.full((27, 48), 255, np.uint8))
     with pytest.raises(RuntimeError, match='trainId map'):
         build(acdc.root, condition='rain')[0]
-
-
-def test_bad_options_and_wrong_layout(tmp_path):
-    acdc = make_acdc(tmp_path / 'acdc', ('fog', ))
-    with pytest.raises(ValueError, match='condition must be one of'):
-        build(acdc.root, condition='haze')
-    with pytest.raises(ValueError, match='withheld'):
-        build(acdc.root, condition='fog', split='test')
-    with pytest.raises(FileNotFoundError,
-                       match=r'rgb_anon/night/val.*_rgb_anon.png.*README'):
-        build(acdc.root, condition='night')

@@ -53,16 +53,12 @@ def test_same_result_as_mmseg_dataset_on_converted_files(tmp_path):
     assert ours.metainfo['classes'] == theirs.metainfo['classes']
 
 
-def test_ann_file_lists_the_samples(tmp_path):
-    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3})
-    ann = write_split_file(tmp_path / 'ann.txt', cs.names['train'][:2])
-    assert names(build(cs.root, ann_file=ann)) == cs.names['train'][:2]
-
-
-def test_an_ann_file_line_leading_out_of_the_folders_is_refused(tmp_path):
+def test_ann_file_lists_the_samples_within_the_folders(tmp_path):
     """mmseg joins each ann_file line to leftImg8bit/<split>/ and
     gtFine/<split>/: '../val/...' would train on a validation frame."""
-    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2, 'val': 1})
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3, 'val': 1})
+    ann = write_split_file(tmp_path / 'ann.txt', cs.names['train'][:2])
+    assert names(build(cs.root, ann_file=ann)) == cs.names['train'][:2]
     entry = '../val/' + cs.names['val'][0]
     ann = write_split_file(tmp_path / 'ann.txt',
                            [cs.names['train'][0], entry])
@@ -72,10 +68,7 @@ def test_an_ann_file_line_leading_out_of_the_folders_is_refused(tmp_path):
         build(cs.root, ann_file=ann)
 
 
-def test_missing_root_and_labels(tmp_path):
-    with pytest.raises(FileNotFoundError,
-                       match='leftImg8bit/train.*data/README.md'):
-        build(str(tmp_path / 'nowhere'))
+def test_a_missing_label_is_named(tmp_path):
     cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
     os.remove(cs.label_path('train', cs.names['train'][1]))
     with pytest.raises(FileNotFoundError,

@@ -84,14 +84,10 @@ def test_raw_labels_need_the_label_id_loader_in_pipeline(tmp_path):
                                       gta.train_ids(stem))
 
 
-def test_split_file_selects_frames(tmp_path):
+def test_split_file_selects_frames_that_exist(tmp_path):
     gta = make_gta5(tmp_path / 'gta5', num_images=5)
     split = write_split_file(tmp_path / 'train.txt', ['4', '00002'])
     assert names(build(gta.root, split=split)) == ['00004', '00002']
-
-
-def test_split_naming_missing_frames_is_an_error(tmp_path):
-    gta = make_gta5(tmp_path / 'gta5', num_images=2)
     split = write_split_file(tmp_path / 'train.txt', ['1', '77'])
     with pytest.raises(FileNotFoundError,
                        match=r'1 image file.*images/00077.png'):
@@ -99,9 +95,6 @@ def test_split_naming_missing_frames_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError,
                        match='nope.txt.*tools/gta5_split_from_mat.py'):
         build(gta.root, split=str(tmp_path / 'nope.txt'))
-    dup = write_split_file(tmp_path / 'dup.txt', ['1', '00001'])
-    with pytest.raises(ValueError, match='twice'):
-        build(gta.root, split=dup)
 
 
 def test_split_entries_leading_out_of_data_root_are_refused(tmp_path):
@@ -120,16 +113,6 @@ def test_split_entries_leading_out_of_data_root_are_refused(tmp_path):
         assert str(error.value).startswith(
             f'GTA5Dataset split file {split}, line {line}: {entry!r} leads '
             "outside the dataset's folders")
-
-
-@pytest.mark.parametrize('make_root', ['missing', 'empty'])
-def test_missing_or_empty_root_points_to_readme(tmp_path, make_root):
-    root = tmp_path / 'gta5'
-    if make_root == 'empty':
-        os.makedirs(root / 'images')
-    with pytest.raises(FileNotFoundError,
-                       match=r'gta5/images.*data/README.md'):
-        build(str(root))
 
 
 @pytest.mark.slow
@@ -194,8 +177,6 @@ def test_subset_is_seeded_and_can_be_saved(tmp_path):
     assert read_id_list(out) == chosen
     assert names(build(gta.root, subset=dict(count=3, seed=1))) == chosen
     assert names(build(gta.root, subset=dict(count=3, seed=2))) != chosen
-    with pytest.raises(ValueError, match='unknown subset option'):
-        build(gta.root, subset=dict(percent=10))
 
 
 @pytest.mark.slow
@@ -208,11 +189,3 @@ def test_subset_is_chosen_before_the_skip_report(tmp_path):
     with pytest.warns(UserWarning, match='skipping 1 of 4'):
         assert names(build(gta.root, subset=dict(count=4,
                                                  seed=0))) == chosen[1:]
-
-
-def test_bad_options(tmp_path):
-    gta = make_gta5(tmp_path / 'gta5', num_images=1, size=(8, 8))
-    with pytest.raises(ValueError, match='label_format'):
-        build(gta.root, label_format='colors')
-    with pytest.raises(ValueError, match='split='):
-        build(gta.root, ann_file='x.txt')

@@ -87,10 +87,6 @@ def test_config_errors_name_the_file(tmp_path):
         json.dump(dict(labels=[dict(name=f'c{i}') for i in range(124)]), f)
     with pytest.raises(ValueError, match=r'124 entries.*v1.2'):
         build(mv.root)
-    (tmp_path / 'empty').mkdir()
-    with pytest.raises(FileNotFoundError,
-                       match=r'validation/images.*Mapillary.*README'):
-        build(str(tmp_path / 'empty'))
 
 
 def test_converter_parallel_atomic_idempotent(tmp_path, capsys):
