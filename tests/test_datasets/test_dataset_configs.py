@@ -1,27 +1,21 @@
-"""Every dataset config loads, builds its datasets on generated data, and
-(slow) trains a tiny model for a few iterations."""
+"""Every dataset config loads and builds its datasets on generated data,
+through its own pipelines (training on them: tests/e2e)."""
 import copy
 import os.path as osp
-import re
 
 import numpy as np
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
 from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
-from ibnseg.datasets.label_conversion import convert_label_file
-from ibnseg.datasets.layouts import save_png_atomic
 from ibnseg.datasets.subsets import read_id_list
-from tests.helpers.data_factory import (gta5_label_path, make_acdc,
-                                        make_bdd100k, make_cityscapes,
-                                        make_gta5, make_mapillary,
-                                        make_synthia, write_split_file)
+from tests.helpers.data_factory import (make_acdc, make_bdd100k,
+                                        make_cityscapes, make_gta5,
+                                        make_mapillary, make_synthia,
+                                        write_split_file)
 from tests.helpers.datasets import build_domain_datasets, gt_of
-from tests.helpers.tiny_setup import tiny_model
 from tests.helpers.tools import REPO_ROOT, load_tool
 
 init_default_scope('mmseg')
@@ -130,73 +124,6 @@ def test_make_finetune_subset_tool_matches_dataset_option(domains, tmp_path):
                                  '--cfg-options',
                                  'train_dataloader.dataset.data_root=/no'
                                  ]) == 2
-
-
-def shrink_scales(pipeline, factor=16):
-    """The same pipeline with every scale and crop size divided by
-    ``factor``, so a CPU test can run it."""
-    for step in pipeline:
-        for key in ('scale', 'crop_size'):
-            if key in step:
-                step[key] = tuple(v // factor for v in step[key])
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize('name', ['cityscapes.py', 'gta5.py'])
-def test_tiny_model_trains_on_generated_domain(name, domains, tmp_path):
-    torch.manual_seed(0)
-    cfg = load_config(name, domains)
-    for loader in LOADERS:
-        shrink_scales(cfg[loader].dataset.pipeline)
-    model = tiny_model()
-    # training batches are padded to the (shrunk) crop size, as in mmseg
-    model['data_preprocessor']['size'] = tuple(
-        v // 16 for v in cfg.crop_size)
-    cfg.merge_from_dict(
-        dict(
-            model=model,
-            work_dir=str(tmp_path),
-            default_scope='mmseg',
-            optim_wrapper=dict(
-                type='OptimWrapper',
-                optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
-            train_cfg=dict(
-                type='IterBasedTrainLoop', max_iters=3, val_interval=3),
-            val_cfg=dict(type='ValLoop'),
-            test_cfg=dict(type='TestLoop'),
-            default_hooks=dict(
-                logger=dict(type='LoggerHook', interval=1),
-                checkpoint=dict(type='CheckpointHook', interval=100)),
-            log_level='WARNING'))
-    runner = Runner.from_cfg(cfg)
-    before = [p.detach().clone() for p in runner.model.parameters()]
-    runner.train()
-    after = list(runner.model.parameters())
-    assert any(not torch.equal(a, b) for a, b in zip(after, before))
-    assert runner.iter == 3
-    assert sorted(runner.test()) == ['aAcc', 'mAcc', 'mIoU']
-
-
-def test_bad_train_id_file_named_by_config_pipeline(tmp_path):
-    """The error names the file and its values, not 'IndexError: Target 30
-    is out of bounds' from the loss."""
-    gta = make_gta5(str(tmp_path / 'gta5'), num_images=2, size=SIZE)
-    for stem in gta.ids:
-        convert_label_file(gta5_label_path(gta.root, stem),
-                           gta5_label_path(gta.root, stem, True))
-    bad = gta5_label_path(gta.root, 1, True)
-    train_ids = gta.train_ids('00001')
-    train_ids[:8] = 30  # an id no trainId map can hold
-    save_png_atomic(bad, train_ids)
-    split = write_split_file(osp.join(gta.root, 'train.txt'), gta.ids)
-    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'gta5.py'))
-    dataset_cfg = cfg.train_dataloader.dataset
-    dataset_cfg.update(data_root=gta.root, split=split)
-    dataset = DATASETS.build(dataset_cfg)
-    with pytest.raises(RuntimeError,
-                       match=rf'{re.escape(bad)}.* 30 \(\d+ px\)'):
-        dataset[0]
-    gt_of(dataset[1])
 
 
 def synthia_with_val_split(root):

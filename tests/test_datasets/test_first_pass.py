@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from ibnseg.datasets import first_pass
-from ibnseg.datasets.layouts import gta5_paths, save_png_atomic
+from ibnseg.datasets.layouts import gta5_paths
 from ibnseg.datasets.skip_report import read_skip_report
 from tests.helpers.data_factory import (claim_png_size, corrupt_file,
                                         make_cityscapes, make_gta5,
@@ -123,24 +123,6 @@ def test_cache_goes_to_the_cache_folder_when_the_root_is_not_writable(
     assert opened == []
 
 
-def test_converted_labels_and_cityscapes_are_checked_too(tmp_path):
-    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3},
-                         with_train_ids=True)
-    bad = cs.names['train'][1]
-    save_png_atomic(cs.label_path('train', bad, train_ids=True),
-                    np.zeros((10, 10), np.uint8))
-    corrupt_file(cs.label_path('train', cs.names['train'][2],
-                               train_ids=True))
-    with pytest.warns(UserWarning) as record:
-        dataset = build_dataset(
-            'CityscapesLabelIdsDataset', cs.root,
-            data_prefix=dict(img_path='leftImg8bit/train',
-                             seg_map_path='gtFine/train'))
-    messages = skip_warnings(record)
-    assert len(messages) == 1 and 'skipping 2 of 3' in messages[0]
-    assert names(dataset) == cs.names['train'][:1]
-
-
 def test_every_pair_broken_is_an_error(tmp_path):
     gta = make_gta5(tmp_path / 'gta5', num_images=1, mismatched=[1])
     with pytest.raises(ValueError, match='every sample.*first-pass'):
@@ -159,7 +141,6 @@ def test_first_pass_can_be_turned_off(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize('kind', ['png', 'jpg'])
 def test_inspect_file_finds_truncation_from_the_tail(tmp_path, kind):
-    from PIL import Image
     path = str(tmp_path / f'a.{kind}')
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (40, 30, 3), np.uint8)).save(path)
