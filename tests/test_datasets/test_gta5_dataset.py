@@ -95,6 +95,9 @@ def test_split_file_selects_frames_that_exist(tmp_path):
     with pytest.raises(FileNotFoundError,
                        match='nope.txt.*tools/gta5_split_from_mat.py'):
         build(gta.root, split=str(tmp_path / 'nope.txt'))
+    dup = write_split_file(tmp_path / 'dup.txt', ['1', '00001'])
+    with pytest.raises(ValueError, match='names a frame twice.*as numbers'):
+        build(gta.root, split=dup)
 
 
 def test_split_entries_leading_out_of_data_root_are_refused(tmp_path):
