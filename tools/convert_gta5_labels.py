@@ -22,22 +22,18 @@ from ibnseg.datasets.layouts import (GTA5_IMG_DIR, GTA5_IMG_SUFFIX,
                                      GTA5_LABEL_DIR, GTA5_LABEL_IDS_SUFFIX,
                                      GTA5_TRAIN_IDS_SUFFIX, gta5_paths)
 from ibnseg.datasets.roots import data_root_arg, data_root_help
-from ibnseg.datasets.skip_report import SKIP_REPORT_NAME
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         'data_root', nargs='?', default=None, help=data_root_help('gta5'))
-    add_conversion_arguments(parser)
+    add_conversion_arguments(parser, report=True)
     parser.add_argument(
         '--verify-images',
         action='store_true',
         help='decode every image fully (finds truncated files; slower) '
         'instead of reading headers only')
-    parser.add_argument(
-        '--report', help=f'skip report path (default: '
-        f'DATA_ROOT/{SKIP_REPORT_NAME})')
     args = parser.parse_args(argv)
     args.data_root = data_root_arg(parser, args.data_root, 'gta5')
     return args
@@ -55,7 +51,6 @@ def main(argv=None) -> int:
             'images/NNNNN.png and labels/NNNNN.png; see data/README.md)',
             file=sys.stderr)
         return 2
-    report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
     label_dir = osp.join(args.data_root, GTA5_LABEL_DIR)
     return run_conversion(
         convert_pair_task,
@@ -64,9 +59,7 @@ def main(argv=None) -> int:
         out_dirs=[label_dir],
         out_dirs_option='data_root (labels are written to '
         f'DATA_ROOT/{GTA5_LABEL_DIR}):',
-        report=report,
-        report_option='--report' if args.report else
-        f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})',
+        args=args,
         comment='GTA5 pairs skipped by GTA5Dataset; written by '
         f'tools/convert_gta5_labels.py from {args.data_root}')
 

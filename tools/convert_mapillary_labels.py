@@ -26,7 +26,6 @@ from ibnseg.datasets.layouts import (MAPILLARY_IMG_DIR, MAPILLARY_IMG_SUFFIX,
 from ibnseg.datasets.mapillary import (SPLITS, find_config,
                                        find_label_dir, load_mapillary_table)
 from ibnseg.datasets.roots import data_root_arg, data_root_help
-from ibnseg.datasets.skip_report import SKIP_REPORT_NAME
 
 
 def parse_args(argv=None):
@@ -40,10 +39,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--config', help='the v1.2 config file (default: DATA_ROOT/'
         'config.json or DATA_ROOT/config_v1.2.json)')
-    add_conversion_arguments(parser)
-    parser.add_argument(
-        '--report', help=f'skip report path (default: '
-        f'DATA_ROOT/{SKIP_REPORT_NAME})')
+    add_conversion_arguments(parser, report=True)
     args = parser.parse_args(argv)
     args.data_root = data_root_arg(parser, args.data_root, 'mapillary')
     return args
@@ -83,15 +79,12 @@ def main(argv=None) -> int:
             'and <split>/labels/*.png; see data/README.md)',
             file=sys.stderr)
         return 2
-    report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
     return run_conversion(
         convert_pair_task, tasks, args.nproc,
         out_dirs=sorted({osp.dirname(t[3]) for t in tasks}),
         out_dirs_option='data_root (trainId labels are written beside the '
         'labels):',
-        report=report,
-        report_option='--report' if args.report else
-        f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})',
+        args=args,
         comment='Mapillary pairs skipped by MapillaryToCityscapesDataset; '
         f'written by tools/convert_mapillary_labels.py from {args.data_root}')
 

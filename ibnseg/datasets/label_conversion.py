@@ -24,7 +24,7 @@ from ..engine.fileio import (DISK_FULL_ERRNOS, OutputPathError,
 from ..utils.parallel import parallel_map
 from .labels import LABEL_ID_TO_TRAIN_ID
 from .layouts import read_label_ids, read_png_size, save_png_atomic
-from .skip_report import SkippedSample, write_skip_report
+from .skip_report import SKIP_REPORT_NAME, SkippedSample, write_skip_report
 
 CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED = ('converted',
                                                  'already converted',
@@ -56,8 +56,10 @@ def convert_label_file_task(
         return src, FAILED, str(err)
 
 
-def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
-    """The converters' shared options: --nproc and --force."""
+def add_conversion_arguments(parser: argparse.ArgumentParser,
+                             report: bool = False) -> None:
+    """The converters' shared options: --nproc, --force and, with
+    ``report``, the skip report's --report."""
     parser.add_argument(
         '--nproc',
         type=int,
@@ -65,6 +67,9 @@ def add_conversion_arguments(parser: argparse.ArgumentParser) -> None:
         help='worker processes (1: no pool)')
     parser.add_argument(
         '--force', action='store_true', help='rewrite converted labels')
+    if report:
+        parser.add_argument('--report', help='skip report path (default: '
+                            f'DATA_ROOT/{SKIP_REPORT_NAME})')
 
 
 def list_stems(sources: Sequence[Tuple[str, str]],
@@ -156,19 +161,24 @@ def run_conversion(func: Callable,
                    nproc: int,
                    out_dirs: Sequence[str],
                    out_dirs_option: str,
-                   report: Optional[str] = None,
-                   report_option: str = '',
+                   args: Optional[argparse.Namespace] = None,
                    comment: str = '') -> int:
     """A converter's run: the output folders (and the skip report) checked
     before any work, what a killed run left in them removed, ``func`` over
     ``tasks`` in ``nproc`` processes (each returns ``(name, status,
-    SkippedSample or error message)``), the skipped pairs written to
-    ``report``, a summary printed.
+    SkippedSample or error message)``), the skipped pairs written to the
+    skip report (with ``args``: ``args.report``, default in
+    ``args.data_root``) with ``comment``, a summary printed.
 
     Returns:
         int: The exit status: 0, 1 (a failed file, a full disk) or 2 (an
         unusable output location).
     """
+    report, report_option = None, ''
+    if args is not None:
+        report = args.report or osp.join(args.data_root, SKIP_REPORT_NAME)
+        report_option = '--report' if args.report else \
+            f'--report (default DATA_ROOT/{SKIP_REPORT_NAME})'
     try:  # before any work, not after hours of it
         for folder in out_dirs:
             check_output_dir(folder, out_dirs_option)
