@@ -83,33 +83,24 @@ def test_set_statistics_equal_a_whole_batch_forward(image_folders):
                                    rtol=1e-4, atol=1e-9)
 
 
-def test_divergence_rows_do_not_depend_on_batch_size(image_folders):
+def test_divergence_rows_per_pair_and_layer(image_folders):
+    """(Batching cannot change them: the set statistics above equal one
+    whole-batch forward.)"""
     plain, bright = image_folders
-    model = build_tiny_segmentor()
     pairs = [
         ImageSetPair('domain', 'domain', ImageSet('plain', plain),
                      ImageSet('bright', bright)),
         ImageSetPair('same', 'domain', ImageSet('plain', plain),
                      ImageSet('plain again', plain)),
     ]
-    rows = {batch_size: compute_model_divergence(
-        model, 'tiny', pairs, level='block', batch_size=batch_size)
-        for batch_size in (1, 4, 6)}
-
-    reference = rows[1]
-    assert len(reference) == 2 * 8
-    assert [row.depth for row in reference[:8]] == list(range(1, 9))
-    assert reference[0].layer == 'layer1.0' and reference[7].layer == \
-        'layer4.1'
-    assert [row.channels for row in reference[:8]] == [4, 4, 8, 8, 16, 16,
-                                                       32, 32]
-    assert all(row.images_a == row.images_b == 6 for row in reference)
-    for batch_size in (4, 6):
-        np.testing.assert_allclose(
-            [row.divergence for row in rows[batch_size]],
-            [row.divergence for row in reference], rtol=1e-4, atol=1e-9)
-
-    different, same = reference[:8], reference[8:]
+    rows = compute_model_divergence(build_tiny_segmentor(), 'tiny', pairs,
+                                    level='block', batch_size=4)
+    assert len(rows) == 2 * 8
+    assert [row.depth for row in rows[:8]] == list(range(1, 9))
+    assert rows[0].layer == 'layer1.0' and rows[7].layer == 'layer4.1'
+    assert [row.channels for row in rows[:8]] == [4, 4, 8, 8, 16, 16, 32, 32]
+    assert all(row.images_a == row.images_b == 6 for row in rows)
+    different, same = rows[:8], rows[8:]
     assert all(row.divergence == 0.0 for row in same)
     assert all(np.isfinite(row.divergence) and row.divergence > 0
                for row in different)

@@ -182,8 +182,8 @@ def test_city_names():
 @pytest.mark.slow
 def test_worker_processes_write_the_same_bytes(tmp_path):
     one, two = str(tmp_path / 'one'), str(tmp_path / 'two')
-    generate_domain_dataset(one, 'dusk', 3, 2, SIZE, nproc=1, progress=False)
-    generate_domain_dataset(two, 'dusk', 3, 2, SIZE, nproc=2, progress=False)
+    generate_domain_dataset(one, 'dusk', 2, 1, SIZE, nproc=1, progress=False)
+    generate_domain_dataset(two, 'dusk', 2, 1, SIZE, nproc=2, progress=False)
     assert _files(one) == _files(two)
     for name in _files(one):
         with open(osp.join(one, name), 'rb') as a, \
