@@ -21,39 +21,19 @@ def _checkpoints(work_dir):
     return sorted(n for n in os.listdir(work_dir) if n.endswith('.pth'))
 
 
-class _HalfWriter:
-    """A file whose write stores half the bytes, then fails."""
+def _kill_nth_checkpoint_save(monkeypatch, nth):
+    """Make the ``nth`` checkpoint save fail after its bytes are written and
+    before they replace anything: the moment a kill does the most damage."""
+    saves, replace = [], os.replace
 
-    def __init__(self, file):
-        self.file = file
+    def killed(src, dst, *args, **kwargs):
+        if dst.endswith('.pth'):
+            saves.append(dst)
+            if len(saves) == nth:
+                raise OSError('killed midway')
+        return replace(src, dst, *args, **kwargs)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.file.close()
-
-    def write(self, data):
-        self.file.write(data[:len(data) // 2])
-        self.file.flush()
-        raise OSError('killed midway')
-
-
-def _break_nth_checkpoint_write(monkeypatch, writer_module, nth):
-    """Make the ``nth`` checkpoint (``*.pth*``) file that ``writer_module``
-    opens for writing fail halfway through: a save killed midway."""
-    opened = []
-
-    def fake_open(file, mode='r', *args, **kwargs):
-        handle = open(file, mode, *args, **kwargs)
-        if ('w' in mode or 'x' in mode) and '.pth' in osp.basename(file):
-            opened.append(file)
-            if len(opened) == nth:
-                return _HalfWriter(handle)
-        return handle
-
-    # A module-level name shadows the builtin for that module only.
-    monkeypatch.setattr(writer_module, 'open', fake_open, raising=False)
+    monkeypatch.setattr(ibnseg_fileio.os, 'replace', killed)
 
 
 def test_saves_keeps_and_points_at_last(tmp_path):
@@ -71,7 +51,7 @@ def test_saves_keeps_and_points_at_last(tmp_path):
 
 
 def test_interrupted_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
-    _break_nth_checkpoint_write(monkeypatch, ibnseg_fileio, nth=3)
+    _kill_nth_checkpoint_save(monkeypatch, nth=3)
     with pytest.raises(OSError, match='killed midway'):
         toy_runner(tmp_path, max_iters=4).train()
     monkeypatch.undo()

@@ -22,12 +22,22 @@ def _fail_fsync(monkeypatch):
     monkeypatch.setattr(os, 'fsync', fsync)
 
 
-def test_atomic_write_bytes_and_text(tmp_path):
+def test_atomic_write_bytes_text_and_callback(tmp_path):
     target = tmp_path / 'new' / 'dir' / 'file.bin'
     atomic_write(target, b'\x00\x01first')
     assert target.read_bytes() == b'\x00\x01first'
     atomic_write(target, 'zweite Fassung', encoding='utf-16')
     assert target.read_bytes() == 'zweite Fassung'.encode('utf-16')
+    seen = []
+
+    def write(f):  # gets the temporary file, in the same folder
+        seen.append(f.name)
+        f.write(b'from a callback')
+
+    assert atomic_write(target, write) == str(target)
+    assert target.read_bytes() == b'from a callback'
+    assert seen[0].endswith(PARTIAL_SUFFIX)
+    assert os.path.dirname(seen[0]) == str(target.parent)
     assert os.listdir(target.parent) == ['file.bin']
     plain = tmp_path / 'plain'  # the usual umask permissions
     plain.write_bytes(b'x')
@@ -53,25 +63,10 @@ def test_a_failure_before_the_rename_keeps_the_previous_file(
 
     if isinstance(error, OSError):
         _fail_fsync(monkeypatch)
-    with pytest.raises(type(error), match=str(error)):
+    with pytest.raises(type(error), match=str(error) or None):
         atomic_write(target, b'new' if isinstance(error, OSError) else write)
     assert os.listdir(tmp_path) == ([] if old is None else ['checkpoint.pth'])
     assert old is None or target.read_bytes() == old
-
-
-def test_atomic_write_callback_gets_the_temporary_file(tmp_path):
-    target = tmp_path / 'out.txt'
-    seen = []
-
-    def write(f):
-        seen.append(f.name)
-        f.write(b'from ')
-        f.write(b'a callback')
-
-    assert atomic_write(target, write) == str(target)
-    assert target.read_bytes() == b'from a callback'
-    assert seen[0] != str(target) and seen[0].endswith(PARTIAL_SUFFIX)
-    assert os.path.dirname(seen[0]) == str(tmp_path)  # same file system
 
 
 def test_write_errors_name_the_file_and_keep_errno(tmp_path, monkeypatch):
@@ -128,67 +123,54 @@ def test_atomic_local_backend(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def places(tmp_path):
-    """An existing folder, an existing file, and paths that cannot be made
-    because a file sits where a folder would have to be (tests run as root,
-    for whom permissions do not stop writes)."""
-    file = tmp_path / 'file.txt'
-    file.write_text('keep me')
-    return dict(folder=str(tmp_path), file=str(file),
-                under_file=str(file / 'sub' / 'deeper'))
-
-
-@pytest.mark.parametrize('check', [check_output_dir, check_output_file])
-def test_output_checks_accept_existing_and_creatable_places(
-        places, tmp_path, check):
-    existing = places['folder' if check is check_output_dir else 'file']
-    assert check(existing, '--out') == existing
-    missing = str(tmp_path / 'new' / 'nested')
-    assert check(missing, '--out') == missing
-    assert not (tmp_path / 'new').exists()  # it checks, it creates nothing
-    assert check(None, '--out') is None  # option not given
+def places(tmp_path, monkeypatch):
+    """Existing and missing places, places that cannot be made because a
+    file sits where a folder would have to be, and a folder os.access says
+    this process cannot write in (tests run as root, whom permissions do
+    not stop)."""
+    (tmp_path / 'file.txt').write_text('keep me')
+    (tmp_path / 'locked').mkdir()
+    (tmp_path / 'locked' / 'old.txt').write_text('x')
+    locked, access = str(tmp_path / 'locked'), os.access
+    monkeypatch.setattr(os, 'access', lambda path, mode: not str(
+        path).startswith(locked) and access(path, mode))
+    return {name: str(tmp_path / path) for name, path in dict(
+        folder='', file='file.txt', missing='new/nested',
+        under_file='file.txt/sub/deeper', locked='locked',
+        locked_file='locked/old.txt', locked_new='locked/a/b').items()}
 
 
 @pytest.mark.parametrize('check, place, reason', [
+    (check_output_dir, 'folder', None),
+    (check_output_dir, 'missing', None),
+    (check_output_file, 'file', None),
+    (check_output_file, 'missing', None),
     (check_output_dir, 'file', 'is a file, not a folder'),
     (check_output_dir, 'under_file',
      'cannot be created: {file} is a file, not a folder'),
     (check_output_file, 'folder', 'is a folder, not a file'),
     (check_output_file, 'under_file',
      'cannot be created: {file} is a file, not a folder'),
+    (check_output_dir, 'locked', 'no permission to write there'),
+    (check_output_dir, 'locked_new',
+     'cannot be created: no permission to write in {locked}'),
+    (check_output_file, 'locked_file', 'no permission to write it'),
+    (check_output_file, 'locked_new',
+     'cannot be created: no permission to write in {locked}'),
 ])
-def test_output_checks_refuse(places, check, place, reason):
+def test_output_checks(places, check, place, reason):
+    """They check, create nothing, pass None (an option not given) and
+    name the option, the path and why."""
+    if reason is None:
+        assert check(places[place], '--out') == places[place]
+        assert check(None, '--out') is None
+        assert not os.path.exists(places['missing'])
+        return
     with pytest.raises(OutputPathError) as error:
-        check(places[place], '--out-dir')
+        check(places[place], '--out')
     assert str(error.value) == \
-        f'--out-dir {places[place]}: {reason.format(**places)}'
+        f'--out {places[place]}: {reason.format(**places)}'
     assert isinstance(error.value, ValueError)  # tools catch ValueError
-
-
-def test_unwritable_locations_are_refused(tmp_path, monkeypatch):
-    """What os.access says decides (as root it says yes: see below)."""
-    locked = tmp_path / 'locked'
-    locked.mkdir()
-    (locked / 'old.txt').write_text('x')
-    real_access = os.access
-
-    def access(path, mode, *args, **kwargs):
-        if str(path).startswith(str(locked)):
-            return False
-        return real_access(path, mode, *args, **kwargs)
-
-    monkeypatch.setattr(os, 'access', access)
-    with pytest.raises(OutputPathError, match='locked: no permission to '
-                       'write there'):
-        check_output_dir(str(locked), '--work-dir')
-    with pytest.raises(OutputPathError, match=f'cannot be created: no '
-                       f'permission to write in {locked}'):
-        check_output_dir(str(locked / 'a' / 'b'), '--work-dir')
-    with pytest.raises(OutputPathError, match='old.txt: no permission to '
-                       'write it'):
-        check_output_file(str(locked / 'old.txt'), '--out')
-    with pytest.raises(OutputPathError, match='no permission to write in'):
-        check_output_file(str(locked / 'new.txt'), '--out')
 
 
 def test_check_output_options_exits_like_argparse(places, capsys):

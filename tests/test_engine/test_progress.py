@@ -24,16 +24,21 @@ def test_format_duration():
     assert format_duration(3725) == '1h02m'
 
 
-def test_a_pipe_gets_one_line_per_phase_when_it_ends():
-    out = io.StringIO()
-    line = PhaseLine('train plain', out, total=600)
-    for done in range(1, 601):
+@pytest.mark.parametrize('stream, total, final', [
+    (io.StringIO, 600, f'[{"#" * 24}] 600/600 iters  0s  a note'),
+    (io.StringIO, None, 'done  0s  a note'),
+    (Terminal, None, 'done  0s  a note'),
+])
+def test_a_line_ends_with_its_note(stream, total, final):
+    out = stream()
+    line = PhaseLine('train plain', out, total=total)
+    for done in range(1, (total or 0) + 1):
         line.update(done)
-    assert out.getvalue() == ''  # nothing until the phase ends
-    line.note = 'reused'
+    assert out.isatty() or out.getvalue() == ''  # a pipe: one line at the end
+    line.note = 'a note'
     line.finish()
-    assert out.getvalue() == \
-        f'train plain     [{"#" * 24}] 600/600 iters  0s  reused\n'
+    assert out.getvalue().split('\r')[-1].replace('\x1b[K', '') == \
+        f'train plain     {final}\n'
 
 
 def test_a_terminal_gets_a_redrawn_bar_with_an_eta_of_the_steps_done():
@@ -145,13 +150,3 @@ def test_verbose_console_prints_as_it_comes(tmp_path, capsys):
     out = capsys.readouterr().out
     assert '=== train plain ===' in out and 'mmengine line' in out
     assert not os.path.exists(tmp_path / 'demo.log')
-
-
-@pytest.mark.parametrize('interactive', [True, False])
-def test_phase_without_count_shows_done(interactive):
-    out = Terminal() if interactive else io.StringIO()
-    line = PhaseLine('generate data', out)
-    line.note = '12 samples written'
-    line.finish()
-    final = out.getvalue().split('\r')[-1].replace('\x1b[K', '').rstrip()
-    assert final == 'generate data   done  0s  12 samples written'
