@@ -1,16 +1,9 @@
-"""tools/infer.py: segment files, folders and globs; label PNGs and overlays.
-
-The end-to-end runs are subprocesses, as a user runs the tool, with the
-shipped demo config (the smallest model) and a checkpoint of its random
-weights; every label PNG is compared pixel for pixel with the prediction of
-mmseg's ``init_model`` + ``inference_model`` on the same files, and label ids
-with a table typed in from the official Cityscapes one. The start-up errors
-run ``main(argv)`` in-process with the model loading made to fail the test,
-so an error that comes only after loading the model cannot pass.
-"""
+"""tools/infer.py on files, folders and globs with the demo config and its
+random weights: every label PNG equals mmseg's ``inference_model``
+prediction, label ids follow the official Cityscapes table (typed in); bad
+input stops before the model is loaded (loading fails the test)."""
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -18,7 +11,7 @@ import torch
 from PIL import Image
 
 from ibnseg.datasets.labels import CLASSES, PALETTE
-from tests.helpers.tools import REPO_ROOT, load_tool, run_tool
+from tests.helpers.tools import REPO_ROOT, load_tool, run_main, run_tool
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'demo',
                   'fcn_r18-tiny-ibn-b-d8_synthetic.py')
@@ -129,11 +122,10 @@ def test_folder_glob_and_file_give_train_ids_and_overlays(ws, tmp_path):
 @pytest.mark.slow
 def test_label_ids_for_the_cityscapes_benchmark(ws, tmp_path):
     out = tmp_path / 'out'
-    run_tool('infer.py', [
+    assert load_tool('infer').main([str(a) for a in (
         CONFIG, ws['checkpoint'], ws['root'] / 'images' / 'set', '--out', out,
         '--label-format', 'labelid', '--batch-size', '2', '--opacity', '1',
-        '--no-progress'
-    ], timeout=300)
+        '--no-progress')]) == 0
     assert _files(out / 'pred') == {
         osp.join('a', 'x.png'), osp.join('b', 'x.png'),
         osp.join('b', 'y.png'), osp.join('b', 'z.png')}
@@ -148,90 +140,66 @@ def test_label_ids_for_the_cityscapes_benchmark(ws, tmp_path):
             np.array(PALETTE, np.uint8)[ws['batched'][rel]])
 
 
-def _no_model(*args, **kwargs):
-    raise AssertionError('the model was loaded before the error')
-
-
 def _run_main(argv, monkeypatch, capsys):
-    tool = load_tool('infer')
-    monkeypatch.setattr(sys, 'argv', ['infer.py'])
-    monkeypatch.setattr(tool, 'load_segmentor', _no_model)
-    monkeypatch.setattr(tool, 'segment_images', _no_model)
-    with pytest.raises(SystemExit) as exit_info:
-        tool.main([str(arg) for arg in argv])
-    return exit_info.value.code, capsys.readouterr().err
+    return run_main('infer', argv, monkeypatch, capsys,
+                    guards=('load_segmentor', 'segment_images'))
 
 
 @pytest.fixture
 def bad(tmp_path):
-    """A valid image, a garbage checkpoint and unusable paths."""
+    """A valid image, a garbage checkpoint, unusable paths, a config
+    without a test pipeline."""
     image = tmp_path / 'img.png'
     Image.new('RGB', (8, 8)).save(image)
     checkpoint = tmp_path / 'garbage.pth'
     checkpoint.write_bytes(b'not a checkpoint')
     file = tmp_path / 'file.txt'
     file.write_text('keep me')
+    no_pipeline = tmp_path / 'no_pipeline.py'
+    no_pipeline.write_text(f'_base_ = {CONFIG!r}\ntest_pipeline = []\n')
     return dict(image=image, checkpoint=checkpoint, file=file,
-                folder=tmp_path)
+                folder=tmp_path, no_pipeline=no_pipeline)
 
 
-@pytest.mark.parametrize('images, message', [
-    (['{folder}/missing.png'], '{folder}/missing.png: no such file or folder'),
-    (['{image}', '{folder}/*.jpg'],
-     '{folder}/*.jpg: the pattern matches no image'),
-    (['{file}'], '{file}: not a readable image'),
+@pytest.mark.parametrize('args, message', [
+    ('{folder}/missing.png --out {folder}/out',
+     'error: IMAGES: {folder}/missing.png: no such file or folder'),
+    ('{image} {folder}/*.jpg --out {folder}/out',
+     'error: IMAGES: {folder}/*.jpg: the pattern matches no image'),
+    ('{file} --out {folder}/out',
+     'error: IMAGES: {file}: not a readable image'),
+    ('{image} --out {file}', 'error: --out {file}: '),
+    ('{image} --out {file}/sub', 'error: --out {file}/sub: '),
+    ('{image} --out {folder}/out --opacity 0',
+     'error: argument --opacity: 0 is not in (0, 1]'),
+    ('{image} --out {folder}/out --batch-size 0',
+     'error: argument --batch-size: 0 is not a positive'),
+    ('{image} --out {folder}/out --label-format rgb',
+     'error: argument --label-format: invalid choice'),
 ])
-def test_an_input_naming_no_image_stops_before_the_model(
-        bad, images, message, monkeypatch, capsys):
+def test_bad_input_stops_before_the_model(bad, args, message, monkeypatch,
+                                          capsys):
     code, err = _run_main(
-        [CONFIG, bad['checkpoint'], *[i.format(**bad) for i in images],
-         '--out', bad['folder'] / 'out'], monkeypatch, capsys)
+        [CONFIG, bad['checkpoint'], *args.format(**bad).split()],
+        monkeypatch, capsys)
     assert code == 2
-    assert 'infer.py: error: IMAGES: ' + message.format(**bad) in err
-
-
-@pytest.mark.parametrize('out', ['{file}', '{file}/sub'])
-def test_a_bad_out_stops_before_the_model(bad, out, monkeypatch, capsys):
-    out = out.format(**bad)
-    code, err = _run_main(
-        [CONFIG, bad['checkpoint'], bad['image'], '--out', out], monkeypatch,
-        capsys)
-    assert code == 2
-    assert f'infer.py: error: --out {out}: ' in err
+    assert 'infer.py: ' + message.format(**bad) in err, err
     assert bad['file'].read_text() == 'keep me'
 
 
-def test_a_missing_checkpoint_stops_before_the_model(bad, monkeypatch,
-                                                     capsys):
-    missing = bad['folder'] / 'nowhere.pth'
-    code, err = _run_main(
-        [CONFIG, missing, bad['image'], '--out', bad['folder'] / 'out'],
-        monkeypatch, capsys)
-    assert code == 2
-    assert f'infer.py: error: checkpoint not found: {missing}' in err
-
-
-def test_a_config_without_test_pipeline_is_named(bad, monkeypatch, capsys):
-    config = bad['folder'] / 'no_pipeline.py'
-    config.write_text(f'_base_ = {CONFIG!r}\ntest_pipeline = []\n')
-    code, err = _run_main(
-        [config, bad['checkpoint'], bad['image'], '--out',
-         bad['folder'] / 'out'], monkeypatch, capsys)
-    assert code == 2
-    assert f'config {config}: no test_pipeline' in err
-
-
-@pytest.mark.parametrize('option, message', [
-    (['--opacity', '0'], 'argument --opacity: 0 is not in (0, 1]'),
-    (['--batch-size', '0'], 'argument --batch-size: 0 is not a positive'),
-    (['--label-format', 'rgb'], 'argument --label-format: invalid choice'),
+@pytest.mark.parametrize('config, checkpoint, message', [
+    (CONFIG, '{folder}/nowhere.pth',
+     'checkpoint not found: {folder}/nowhere.pth'),
+    ('{no_pipeline}', '{checkpoint}',
+     'config {no_pipeline}: no test_pipeline'),
 ])
-def test_bad_options_are_named(bad, option, message, monkeypatch, capsys):
+def test_bad_model_files_stop_before_the_model(bad, config, checkpoint,
+                                               message, monkeypatch, capsys):
     code, err = _run_main(
-        [CONFIG, bad['checkpoint'], bad['image'], '--out',
-         bad['folder'] / 'out', *option], monkeypatch, capsys)
+        [config.format(**bad), checkpoint.format(**bad), bad['image'],
+         '--out', bad['folder'] / 'out'], monkeypatch, capsys)
     assert code == 2
-    assert message in err
+    assert 'infer.py: error: ' + message.format(**bad) in err, err
 
 
 def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path, capsys):
