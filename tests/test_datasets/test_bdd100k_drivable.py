@@ -64,6 +64,9 @@ def test_each_release_loads_with_its_documented_values(tmp_path, release,
         expected = np.vectorize(lambda v: classes.index(doc[v]))(stored)
         np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(),
                                       expected)
+    # the release's own label JSON holds the attributes
+    assert len(build(tmp_path, attributes=dict(
+        timeofday=list(ATTRIBUTE_VALUES['timeofday'])))) == 2
 
 
 def test_both_releases_present_is_refused(tmp_path):
@@ -130,13 +133,6 @@ def test_attribute_filter(tmp_path):
     one = build(tmp_path, attributes=dict(weather=['rainy', 'snowy']),
                 subset=dict(count=1, seed=0))
     assert names(one)[0] in names(either) and len(one) == 1
-
-
-def test_attribute_filter_2018_reads_the_image_label_json(tmp_path):
-    make_bdd100k_drivable(tmp_path, release='2018', splits={'val': 4})
-    assert osp.isfile(tmp_path / 'labels' /
-                      'bdd100k_labels_images_val.json')
-    assert len(build(tmp_path, attributes=dict(weather=['overcast']))) == 1
 
 
 def test_attribute_errors(tmp_path):
