@@ -75,25 +75,23 @@ def test_errors_say_what_to_fix(section, message):
         evaluation_rows(section, 'x.py', domains)
 
 
-def test_shifted_row_inserts_the_shift_after_loading():
-    _, domains = parse_cross_domain(cross_domain_section(ROOTS))
-    row = with_shift(domains['gta5'], 'grey', APPEARANCE_SHIFTS)
-    assert (row.name, row.domain, row.shift) == ('gta5@grey', 'gta5', 'grey')
-    assert row.test_cfg == domains['gta5'].test_cfg
+def test_rows_are_the_selected_domains_then_their_shifts():
+    source, rows = evaluation_rows(SECTION, 'x.py', ['gta5', 'cityscapes'],
+                                   ['grey', 'blur2'])
+    assert source == 'cityscapes'
+    assert [r.name for r in rows] == [
+        'cityscapes', 'gta5', 'cityscapes@grey', 'cityscapes@blur2',
+        'gta5@grey', 'gta5@blur2']
+    row, gta5 = rows[4], rows[1]
+    assert (row.domain, row.shift, row.test_cfg) == ('gta5', 'grey',
+                                                     gta5.test_cfg)
+    # the shift comes right after loading the image
     steps = pipeline_of(row)
     assert steps[1] == APPEARANCE_SHIFTS['grey']
     assert steps[-1] == dict(type='PackDomainSegInputs', domain='gta5@grey')
-    assert len(steps) == len(pipeline_of(domains['gta5'])) + 1
+    assert len(steps) == len(pipeline_of(gta5)) + 1
     with pytest.raises(KeyError, match="unknown appearance shift 'nope'"):
-        with_shift(domains['gta5'], 'nope', APPEARANCE_SHIFTS)
-
-
-def test_rows_are_the_selected_domains_then_their_shifts():
-    source, rows = evaluation_rows(SECTION, 'x.py', ['cityscapes'],
-                                   ['grey', 'blur2'])
-    assert source == 'cityscapes'
-    assert [r.name for r in rows] == ['cityscapes', 'cityscapes@grey',
-                                      'cityscapes@blur2']
+        with_shift(gta5, 'nope', APPEARANCE_SHIFTS)
 
 
 def test_evaluator_and_validation_loaders():
