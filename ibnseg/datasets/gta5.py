@@ -64,10 +64,8 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
             data_prefix=data_prefix,
             **kwargs)
 
-    @staticmethod
-    def frame_id(index) -> str:
-        """The file stem of frame ``index`` as a split file lists it."""
-        return gta5_id(index)
+    #: The file stem of a frame as a split file lists it.
+    frame_id = staticmethod(gta5_id)
 
     def _frame_ids(self, img_dir: str) -> List[str]:
         if self.split is not None:

@@ -38,7 +38,8 @@ def test_label_ids_to_train_ids_rejects_out_of_range():
         label_ids_to_train_ids(np.array([1.5]))
 
 
-def test_write_gta5_sample_is_palette_png_of_label_ids(tmp_path):
+def test_writers_store_the_downloads_layouts(tmp_path):
+    """GTA5: palette PNGs of label ids; Cityscapes: grayscale ones."""
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
     ids = rng.integers(0, 256, (5, 7)).astype(np.uint8)
@@ -53,9 +54,6 @@ def test_write_gta5_sample_is_palette_png_of_label_ids(tmp_path):
     assert tuple(palette[26]) == (0, 0, 142)  # car
     # no temporary files are left behind
     assert sorted(os.listdir(tmp_path / 'labels')) == ['00012.png']
-
-
-def test_write_cityscapes_sample_layout(tmp_path):
     image = np.zeros((4, 6, 3), np.uint8)
     ids = np.full((4, 6), 26, np.uint8)
     img_path, label_path = layouts.write_cityscapes_sample(

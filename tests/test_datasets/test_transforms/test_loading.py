@@ -34,28 +34,22 @@ def load(results, **options):
                                  **options))(results)
 
 
-def test_maps_label_ids_per_official_table(sample):
+def test_maps_label_ids_per_official_table_and_passes_train_ids(sample):
     out = load(sample(ALL_IDS, label_id_table=GTA5_LABEL_ID_TABLE))
     np.testing.assert_array_equal(out['gt_seg_map'], official_lut()[ALL_IDS])
     assert out['seg_fields'] == ['gt_seg_map']
-
-
-def test_train_ids_pass_through(sample):
     train_ids = np.where(ALL_IDS < 19, ALL_IDS, 255).astype(np.uint8)
     out = load(sample(train_ids))
     np.testing.assert_array_equal(out['gt_seg_map'], train_ids)
 
 
-def test_size_mismatch_names_both_files(sample):
+def test_size_mismatch_and_colour_labels_name_the_file(sample):
     res = sample(ALL_IDS, label_id_table=GTA5_LABEL_ID_TABLE)
     res['ori_shape'] = (16, 20)
     with pytest.raises(ValueError,
                        match=r'labels/00001.png.*16x16.*00001.png is 20x16'):
         load(dict(res, seg_fields=[]))
     assert load(res, check_size=False)['gt_seg_map'].shape == (16, 16)
-
-
-def test_multi_channel_label_is_refused(sample):
     with pytest.raises(ValueError, match='00001.png.*single-channel'):
         load(sample(np.zeros((4, 4, 3), np.uint8)))
 
