@@ -37,13 +37,9 @@ def test_not_distributed_is_left_alone():
 
 
 @needs_cpu_only
-def test_other_launchers_need_cuda():
+def test_launchers_that_cannot_start_on_cpu(monkeypatch):
     with pytest.raises(RuntimeError, match="launcher 'slurm' needs CUDA"):
         setup_cpu_distributed(Config(dict(launcher='slurm')))
-
-
-@needs_cpu_only
-def test_pytorch_launcher_without_torchrun(monkeypatch):
     for name in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(RuntimeError, match='start the script with torchrun'):

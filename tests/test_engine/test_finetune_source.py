@@ -4,7 +4,6 @@ each fine-tune config pairs with."""
 import glob
 import os.path as osp
 import re
-import sys
 
 import pytest
 import torch
@@ -13,7 +12,7 @@ from mmengine.logging import MMLogger
 
 from ibnseg.engine.runner_setup import check_load_from
 from ibnseg.utils import CheckpointDownloadError
-from tests.helpers.tools import REPO_ROOT, load_tool
+from tests.helpers.tools import REPO_ROOT, run_in_process
 
 # mmseg's model-index files are read once, not for every config
 pytestmark = pytest.mark.usefixtures('fast_mmseg_bases')
@@ -64,24 +63,6 @@ def test_last_checkpoint_resolves_to_the_finished_runs_checkpoint(tmp_path):
         check_load_from(_cfg(record))
 
 
-def test_missing_source_names_the_command_and_the_override(tmp_path):
-    load_from = str(tmp_path / 'work_dirs' / 'ibn_b_cityscapes' /
-                    'last_checkpoint')
-    cfg = _cfg(load_from, source_config='configs/ibn_b_cityscapes.py')
-    with pytest.raises(FileNotFoundError) as error:
-        check_load_from(cfg)
-    message = str(error.value)
-    assert message.startswith(f'load_from: {load_from} does not exist')
-    assert '`python tools/train.py configs/ibn_b_cityscapes.py`' in message
-    assert '--cfg-options load_from=<checkpoint file>' in message
-    assert 'load_from=<work dir>/last_checkpoint' in message
-    # given on the command line, the config's source is not the one missing
-    with pytest.raises(FileNotFoundError) as error:
-        check_load_from(cfg, '--cfg-options load_from')
-    assert str(error.value).startswith('--cfg-options load_from: ')
-    assert 'ibn_b_cityscapes.py' not in str(error.value)
-
-
 def test_an_unfinished_run_is_refused_by_run_and_warned_of_by_name(
         tmp_path, capsys):
     checkpoint = _save(tmp_path / 'iter_4.pth', done=4, planned=10)
@@ -117,8 +98,6 @@ def test_a_bare_state_dict_passes_and_urls_are_fetched(
                        'http://127.0.0.1:9/w.pth'):
         check_load_from(_cfg('http://127.0.0.1:9/w.pth'))
     check_load_from(_cfg(None))
-    with pytest.raises(FileNotFoundError, match='no such checkpoint'):
-        check_load_from(_cfg(str(tmp_path / 'iter_9.pth')))
 
 
 def test_subset_finetune_configs_inherit_their_source():
@@ -158,13 +137,20 @@ def test_train_refuses_a_missing_source_before_building_anything(
     config = next(p for p in FINETUNE_CONFIGS
                   if 'ibn-b' in p and 'cityscapes-ft-gta5-10pct' in p)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, 'argv', ['train.py', config])
-    with pytest.raises(SystemExit) as exit_info:
-        load_tool('train').main()
-    assert exit_info.value.code == 2
-    error = capsys.readouterr().err
-    assert 'load_from: work_dirs/ibn_b_cityscapes/last_checkpoint does not ' \
-        'exist' in error
-    assert 'python tools/train.py configs/ibn_b_cityscapes.py' in error
+    status, error = run_in_process('train.py', [config], monkeypatch, capsys)
+    assert status == 2
+    for said in ('load_from: work_dirs/ibn_b_cityscapes/last_checkpoint does '
+                 'not exist (no run has saved a checkpoint there yet)',
+                 '`python tools/train.py configs/ibn_b_cityscapes.py`',
+                 '--cfg-options load_from=<checkpoint file>',
+                 'load_from=<work dir>/last_checkpoint'):
+        assert said in error
     # refused before the Runner: no work dir, no log
     assert not (tmp_path / 'work_dirs').exists()
+    # given on the command line, the config's source is not the one missing
+    cfg = _cfg('x/iter_1.pth', source_config='configs/ibn_b_cityscapes.py')
+    with pytest.raises(FileNotFoundError) as info:
+        check_load_from(cfg, '--cfg-options load_from')
+    assert str(info.value).startswith('--cfg-options load_from: x/iter_1.pth '
+                                      'does not exist (no such checkpoint)')
+    assert 'ibn_b_cityscapes.py' not in str(info.value)

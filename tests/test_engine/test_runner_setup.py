@@ -226,9 +226,11 @@ def test_set_resume_loads_the_checkpoint_before_the_runner(tmp_path):
     check_checkpoint('https://example.org/w.pth')  # the loader fetches it
 
 
-@pytest.mark.parametrize('tool', ['train.py', 'test.py',
-                                  'cross_domain_eval.py'])
-@pytest.mark.parametrize('config, option, message', [
+SYNTAX_ERROR = ('child.py', None, 'bad.py (a base config of child.py), line '
+                '3: invalid syntax\n    pretrained=None,,\n')
+
+
+BAD_INPUT = [
     ('exp.py', 'foo', "argument --cfg-options: 'foo': expected KEY=VALUE"),
     ('exp.py', 'model..x=1', "argument --cfg-options: 'model..x=1': "
      'expected KEY=VALUE with a dotted KEY of non-empty parts'),
@@ -244,15 +246,22 @@ def test_set_resume_loads_the_checkpoint_before_the_runner(tmp_path):
     ('exp.py', 'model.heads.2.x=1', '--cfg-options model.heads.2.x=1 does '
      'not fit the config exp.py: model.heads is a list of 2 item(s): '
      "expected an index 0..1, got '2'"),
-    ('child.py', None, 'bad.py (a base config of child.py), line 3: invalid '
-     'syntax\n    pretrained=None,,\n'),
+    ('exp.py', 'visualizer.vis_backends=[1]', 'visualizer.vis_backends must '
+     "be a list of dicts with a type, e.g. [dict(type='LocalVisBackend')]; "
+     'got [1]'),
+    SYNTAX_ERROR,
     # mmengine's substitution of '{{$IBNSEG_CITYSCAPES_ROOT:...}}' raised a
     # KeyError saying the variable 'cannot be found'
     (osp.join(REPO_ROOT, 'configs', 'ibn_b_cityscapes.py'), None,
      f'{REPO_ROOT}/configs/ibn_b_cityscapes.py: $IBNSEG_CITYSCAPES_ROOT is '
      'set but empty; set it to the cityscapes data root or unset it '
      '(default: data/cityscapes/)\n'),
-])
+]
+
+
+@pytest.mark.parametrize('tool, config, option, message', [
+    (tool, *case) for tool in ('train.py', 'test.py') for case in BAD_INPUT
+] + [('cross_domain_eval.py', *SYNTAX_ERROR)])
 def test_tools_name_bad_configs_and_cfg_options(
         tool, config, option, message, tmp_path, monkeypatch, capsys):
     """One usage error naming the file or option, before the Runner, where
