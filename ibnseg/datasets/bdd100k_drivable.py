@@ -257,7 +257,8 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
         colour map, 8-bit trainIds) fail here, not mid-run."""
         infos = super().load_data_list()
         chosen = set(select_subset([i['sample_name'] for i in infos],
-                                   count=min(VALUE_CHECK_FILES, len(infos))))
+                                   count=min(VALUE_CHECK_FILES, len(infos)),
+                                   log=False))
         for info in infos:
             if info['sample_name'] in chosen:
                 path = info['seg_map_path']

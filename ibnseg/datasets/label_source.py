@@ -108,7 +108,6 @@ class LabelSourceMixin:
         if value not in choices:
             raise ValueError(f'{type(self).__name__}: {name} must be one of '
                              f'{tuple(choices)}, got {value!r}{note}')
-        return value
 
     def _detect_layout(self, data_root: Optional[str], folders: dict,
                        looked_for: List[str], what: str) -> str:

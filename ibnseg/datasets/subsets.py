@@ -93,20 +93,12 @@ def subset_size(total: int,
 def select_subset(names: Sequence[str],
                   fraction: Optional[float] = None,
                   count: Optional[int] = None,
-                  seed: int = 0) -> List[str]:
+                  seed: int = 0,
+                  log: bool = True) -> List[str]:
     """The sorted, seeded subset of the unique ``names`` keeping
-    ``fraction`` or ``count`` of them (:func:`subset_size`), logged."""
-    chosen = _choose(names, fraction, count, seed)
-    # a fine-tuning run's log says how many frames its subset holds
-    how = f'fraction {fraction}' if fraction is not None else f'count {count}'
-    print_log(f'seeded subset: {len(chosen)} of {len(names)} samples '
-              f'({how}, seed {seed})', logger='current')
-    return chosen
-
-
-def _choose(names: Sequence[str], fraction: Optional[float],
-            count: Optional[int], seed: int) -> List[str]:
-    """:func:`select_subset` without its log line."""
+    ``fraction`` or ``count`` of them (:func:`subset_size`), logged unless
+    ``log`` is False (a fine-tuning run's log says how many frames its
+    subset holds)."""
     ordered = sorted(names)
     if len(set(ordered)) != len(ordered):
         raise ValueError('select_subset: sample names must be unique')
@@ -114,7 +106,12 @@ def _choose(names: Sequence[str], fraction: Optional[float],
         raise ValueError('select_subset: no sample names to choose from')
     keep = subset_size(len(ordered), fraction, count)
     order = np.random.default_rng(int(seed)).permutation(len(ordered))
-    return [ordered[i] for i in sorted(order[:keep])]
+    chosen = [ordered[i] for i in sorted(order[:keep])]
+    if log:
+        how = f'fraction {fraction}' if count is None else f'count {count}'
+        print_log(f'seeded subset: {len(chosen)} of {len(names)} samples '
+                  f'({how}, seed {seed})', logger='current')
+    return chosen
 
 
 def seeded_subset(dataset, count: int, seed: int):
@@ -128,6 +125,6 @@ def seeded_subset(dataset, count: int, seed: int):
     names = [info.get('sample_name') or info['img_path']
              for info in map(dataset.get_data_info, range(len(dataset)))]
     # the loops log each domain's count themselves
-    chosen = set(_choose(names, None, count, seed))
+    chosen = set(select_subset(names, count=count, seed=seed, log=False))
     return dataset.get_subset(
         [i for i, name in enumerate(names) if name in chosen])
