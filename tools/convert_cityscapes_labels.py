@@ -1,11 +1,9 @@
 """Convert Cityscapes label-id PNGs to ``_gtFine_labelTrainIds.png``.
 
 Reads the official label-id PNGs (no polygon json needed) and writes the
-trainId PNGs next to them, atomically; files already converted are skipped
-unless --force. CityscapesLabelIdsDataset can also train without this step.
-The output folders are checked before any work; temporary files that a killed
-run left in them are removed (and counted); a full disk stops the run naming
-the file.
+trainId PNGs next to them; CityscapesLabelIdsDataset can also train without
+this step. Writes, re-runs and errors as every converter
+(``ibnseg.datasets.label_conversion``).
 
     python tools/convert_cityscapes_labels.py data/cityscapes --nproc 8
 """

@@ -2,11 +2,10 @@
 
 For every frame under DATA_ROOT (``images/NNNNN.png``, ``labels/NNNNN.png``)
 it checks that both files exist and read, and that they have the same size;
-good frames get ``labels/NNNNN_labelTrainIds.png`` (written atomically,
-skipped when present unless --force). Broken frames go to the skip report
-(default DATA_ROOT/skipped_pairs.tsv), which GTA5Dataset honours. The output
-folders are checked before any work; temporary files that a killed run left
-in them are removed (and counted); a full disk stops the run naming the file.
+good frames get ``labels/NNNNN_labelTrainIds.png``. Broken frames go to
+the skip report (default DATA_ROOT/skipped_pairs.tsv), which GTA5Dataset
+honours. Writes, re-runs and errors as every converter
+(``ibnseg.datasets.label_conversion``).
 
     python tools/convert_gta5_labels.py data/gta5 --nproc 8
 """

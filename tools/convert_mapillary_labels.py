@@ -5,11 +5,10 @@ checks that its label (``<split>/labels/<key>.png``, or ``<split>/v1.2/
 labels`` in the v2.0 download) exists, reads and has the image's size, and
 writes ``<key>_trainIds.png`` beside it: the class ids mapped to the 19
 Cityscapes trainIds by class NAME from the dataset's own config.json
-(``ibnseg.datasets.labels.MAPILLARY_TO_CITYSCAPES``). Writes are atomic and
-done in parallel; converted files are skipped unless --force; temporary
-files a killed run left are removed; broken pairs go to the skip report
-(default DATA_ROOT/skipped_pairs.tsv), which MapillaryToCityscapesDataset
-honours. A full disk stops the run naming the file.
+(``ibnseg.datasets.labels.MAPILLARY_TO_CITYSCAPES``). Broken pairs go to
+the skip report (default DATA_ROOT/skipped_pairs.tsv), which
+MapillaryToCityscapesDataset honours. Writes, re-runs and errors as every
+converter (``ibnseg.datasets.label_conversion``).
 
     python tools/convert_mapillary_labels.py data/mapillary --nproc 8
 """

@@ -2,10 +2,10 @@
 (tools/convert_*_labels.py).
 
 The per-file steps are module-level functions so that ``parallel_map`` can
-run them in worker processes. Outputs are written atomically; a re-run skips
-converted files and first removes the partial files a killed run left. The
-output folders are checked before any work, and a full disk stops the run,
-naming the file.
+run them in worker processes. Outputs are written atomically (in parallel);
+a re-run skips converted files unless --force, and first removes the
+partial files a killed run left. The output folders are checked before any
+work, and a full disk stops the run, naming the file.
 """
 import argparse
 import os

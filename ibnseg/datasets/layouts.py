@@ -1,16 +1,5 @@
-"""On-disk layouts of GTA5 and Cityscapes: file names, readers and writers.
-
-GTA5 (public download)::
-
-    <root>/images/00001.png                   RGB image
-    <root>/labels/00001.png                   palette PNG, index = label id
-    <root>/labels/00001_labelTrainIds.png     grayscale trainIds (converted)
-
-Cityscapes::
-
-    <root>/leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png
-    <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png
-    <root>/gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelTrainIds.png
+"""The datasets' on-disk layouts (drawn in each dataset's docstring and
+data/README.md): folder and file names, label readers and writers.
 
 The writers go through ``ibnseg.engine.fileio.atomic_write``, so an
 interrupted run leaves the old file or the complete new one, never a
