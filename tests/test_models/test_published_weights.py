@@ -11,8 +11,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import ibnseg  # noqa: F401
-from ibnseg.models import describe_state_dict
-from ibnseg.models.backbones.ibn_weights import WEIGHT_URLS
+from ibnseg.models.backbones.ibn_weights import WEIGHT_URLS, _layout
 from tests.helpers.published_layout import PublishedResNet, randomize
 
 init_default_scope('mmseg')
@@ -92,18 +91,26 @@ def test_published_weights_give_the_published_outputs(
         assert diff <= max(1e-5, 2 * own_error)
 
 
-@pytest.mark.slow
 def test_a_file_for_another_variant_says_what_it_is(tmp_path):
-    path = _save(PublishedResNet(50, 'b').state_dict(), tmp_path / 'b.pth',
+    path = _save(PublishedResNet(18, 'b').state_dict(), tmp_path / 'b.pth',
                  False)
     with pytest.raises(ValueError) as error:
-        _build(dict(type='IBNResNet', depth=50, ibn='a'), path)
-    message = str(error.value)
-    assert 'b.pth does not fit IBNResNet' in message
-    assert 'the layout of the published resnet50_ibn_b' in message
-    assert 'the layout of the published resnet50_ibn_a' in message
-    assert 'missing keys: bn1.running_mean' in message
-    assert 'unexpected keys: layer1.0.bn1.weight' in message
+        _build(dict(type='IBNResNet', depth=18, ibn='a'), path)
+    assert str(error.value).splitlines() == [
+        f'{path} does not fit IBNResNet.',
+        '  the file looks like: 2x2x2x2 blocks, IN at bn1, layer1.*.IN, '
+        'layer2.*.IN (the layout of resnet18_ibn_b-bc2f3c11.pth)',
+        '  the model is:        2x2x2x2 blocks, IN at layer1.*.bn1.IN, '
+        'layer2.*.bn1.IN, layer3.*.bn1.IN (the layout of '
+        'resnet18_ibn_a-2f571257.pth)',
+        '  38 missing keys: bn1.running_mean, bn1.running_var, layer1.0.bn1.'
+        'IN.weight, layer1.0.bn1.IN.bias, layer1.0.bn1.BN.weight, layer1.0.'
+        'bn1.BN.bias, layer1.0.bn1.BN.running_mean, layer1.0.bn1.BN.'
+        'running_var, ... (30 more)',
+        '  34 unexpected keys: layer1.0.bn1.weight, layer1.0.bn1.bias, '
+        'layer1.0.bn1.running_mean, layer1.0.bn1.running_var, layer1.0.bn1.'
+        'num_batches_tracked, layer1.1.bn1.weight, layer1.1.bn1.bias, '
+        'layer1.1.bn1.running_mean, ... (26 more)']
 
 
 def test_segmentor_checkpoints_need_and_take_a_prefix(tmp_path):
@@ -114,7 +121,9 @@ def test_segmentor_checkpoints_need_and_take_a_prefix(tmp_path):
     path = _save({'meta': {}, 'state_dict': state}, tmp_path / 'seg.pth',
                  False)
     cfg = dict(type='IBNResNet', depth=18, ibn='a')
-    with pytest.raises(ValueError, match='prefix="backbone."'):
+    with pytest.raises(ValueError, match=re.escape(
+            'the file looks like: a whole segmentor checkpoint (keys '
+            '"backbone.*"): load it with prefix="backbone." in the init_cfg')):
         _build(cfg, path)
     model = _build(cfg, path, prefix='backbone.')
     torch.testing.assert_close(model.layer2[1].bn1.IN.weight,
@@ -128,13 +137,29 @@ def test_non_tensor_entries_are_refused(tmp_path):
         _build(dict(type='IBNResNet', depth=18), str(path))
 
 
-def test_describe_state_dict_names_resnext_and_se_layouts():
-    resnext = PublishedResNet(50, 'a', groups=32).state_dict()
-    text = describe_state_dict(resnext)
-    assert text.startswith('ResNeXt 32x4d-50 (3x4x6x3 blocks), 7x7 stem')
-    assert 'IBN in bn1 of stages 1,2,3 (64 IN channels in layer1)' in text
-    se = describe_state_dict(PublishedResNet(18, None, se=False).state_dict())
-    assert se.endswith('the layout of torchvision resnet18')
+IBN_A = 'IN at layer1.*.bn1.IN, layer2.*.bn1.IN, layer3.*.bn1.IN'
+
+
+@pytest.mark.parametrize('model,layout', [
+    (lambda: PublishedResNet(101, 'a', groups=32),
+     f'3x4x23x3 blocks, {IBN_A} (the layout of '
+     'resnext101_ibn_a-6ace051d.pth)'),
+    (lambda: PublishedResNet(101, 'a', se=True),
+     f'3x4x23x3 blocks, {IBN_A} (the layout of '
+     'se_resnet101_ibn_a-fabed4e2.pth)'),
+    (lambda: PublishedResNet(34, None),
+     '3x4x6x3 blocks, no IN (the layout of resnet34-b627a593.pth)'),
+    # no published file has their stem, convs or IN
+    (lambda: MODELS.build(dict(type='IBNResNetV1c', depth=50, ibn='a')),
+     f'3x4x6x3 blocks, {IBN_A}'),
+    (lambda: MODELS.build(dict(type='IBNResNet', depth=50, ibn='c')),
+     f'3x4x6x3 blocks, {IBN_A}'),
+    (lambda: MODELS.build(dict(type='IBNResNet', depth=50, ibn='d')),
+     '3x4x6x3 blocks, IN at bn1.IN, layer1.*.IN, layer2.*.IN'),
+])
+def test_layouts_name_the_published_file_only_when_it_fits(model, layout):
+    with torch.device('meta'):  # keys and shapes only
+        assert _layout(model().state_dict()) == layout
 
 
 def _randomized_weights(cfg, seed=0):
@@ -192,7 +217,7 @@ def test_any_module_can_name_it_and_gets_the_strict_errors(tmp_path):
     torch.save(weights, tmp_path / 'r18.pth')
     init = dict(type='StrictPretrained', checkpoint=str(tmp_path / 'r18.pth'))
     with pytest.raises(ValueError, match=r'r18\.pth does not fit ResNet.*'
-                       r'\n.*ResNet-18.*\n.*ResNet-34'):
+                       r'\n.*resnet18-f37072fd.*\n.*resnet34-b627a593'):
         _initialised(dict(SMALL, type='ResNet', depth=34), init)
     _assert_equal_states(_initialised(dict(SMALL, type='ResNet'), init),
                          weights)

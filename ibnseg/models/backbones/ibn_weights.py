@@ -33,11 +33,19 @@ WEIGHT_URLS.update({
                  'densenet161-8d451a50.pth', 'densenet169-b2777c0a.pth',
                  'densenet201-c1103571.pth')
 })
-_PUBLISHED = {name.split('-')[0] for name in WEIGHT_URLS if '_ibn_' in name}
-_FILE_PREFIX = {'ResNet': 'resnet', 'ResNeXt 32x4d': 'resnext',
-                'SE-ResNet': 'se_resnet', 'DenseNet': 'densenet'}
-_BLOCK_KEY = re.compile(r'^layer(\d)\.(\d+)\.')
-_DENSE_KEY = re.compile(r'^features\.denseblock(\d)\.denselayer(\d+)\.')
+_PUBLISHED = {name.split('-')[0]: name for name in WEIGHT_URLS}
+# 'layer<stage>.<block>.' (ResNet), 'features.denseblock<stage>.denselayer
+# <block>.' (DenseNet)
+_BLOCK_KEY = re.compile(
+    r'^(?:layer|features\.denseblock)(\d)\.(?:denselayer)?(\d+)\.')
+# The InstanceNorms of the published variants, as _layout words them.
+_VARIANT_IN = {
+    '': '',
+    'layer1.*.bn1.IN, layer2.*.bn1.IN, layer3.*.bn1.IN': '_ibn_a',
+    ', '.join(f'features.denseblock{i}.denselayer*.norm1.IN'
+              for i in (1, 2, 3)): '_ibn_a',
+    'bn1, layer1.*.IN, layer2.*.IN': '_ibn_b',
+}
 _MAX_LISTED = 8
 # The classifier heads of torchvision's ResNet and DenseNet.
 _HEAD_PREFIXES = ('fc.', 'classifier.')
@@ -47,143 +55,43 @@ DENSENET_LEGACY_KEYS = (r'(\.denselayer\d+\.(?:norm|relu|conv))\.([12])\.',
                         r'\1\2.')
 
 
-def _known_layout(family, depth, variant):
-    """': the layout of ...' for a published IBN-Net or torchvision model."""
-    prefix = _FILE_PREFIX.get(family)
-    if f'{prefix}{depth}_ibn_{variant}' in _PUBLISHED:
-        return f': the layout of the published {prefix}{depth}_ibn_{variant}'
-    if variant == 'plain' and family in ('ResNet', 'DenseNet'):
-        return f': the layout of torchvision {prefix}{depth}'
-    return ''
-
-
-def _stages_with(keys, pattern):
-    """The stage numbers of the keys ``layer<stage>.<block>.<pattern>``."""
-    pattern = re.compile(r'^layer(\d)\.\d+\.' + pattern)
-    return {int(m.group(1)) for m in map(pattern.match, keys) if m}
-
-
-def describe_state_dict(state_dict):
-    """One line saying which ResNet/DenseNet/IBN-Net layout ``state_dict``
-    holds: depth from the blocks per stage, bottleneck from ``conv3``,
-    ResNeXt from ``layer1.0.conv2``, SE from ``.se.``, the IBN variant from
-    where ``IN`` keys are and the stem norm (IN: no running statistics)."""
-    keys = list(state_dict)
-    if not any(_BLOCK_KEY.match(k) or _DENSE_KEY.match(k)
-               for k in keys) and any(
-                   k.startswith(('backbone.layer', 'backbone.features.'))
-                   for k in keys):
-        return ('a whole segmentor checkpoint (the backbone keys start with '
-                '"backbone."); load it with prefix="backbone." in the '
-                'init_cfg')
-    if any(_DENSE_KEY.match(k) for k in keys):
-        return _describe_densenet(state_dict)
-    blocks = {}
-    for match in filter(None, map(_BLOCK_KEY.match, keys)):
-        blocks.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
-    if not blocks:
-        return f'no ResNet layout ({len(keys)} keys, none like "layerX.Y.")'
-    bottleneck = 'layer1.0.conv3.weight' in state_dict
-    counts = [len(blocks.get(i, ())) for i in range(1, 5)]
-    depth = sum(counts) * (3 if bottleneck else 2) + 2
-    family = 'ResNet'
-    conv2 = state_dict.get('layer1.0.conv2.weight')
-    # grouped convs have fewer inputs than outputs (IBN-c's conv2 more)
-    if bottleneck and conv2 is not None and conv2.shape[0] > conv2.shape[1]:
-        groups = conv2.shape[0] // conv2.shape[1]
-        family = f'ResNeXt {groups}x{conv2.shape[0] // groups}d'
-    if any('.se.' in k for k in keys):
-        family = 'SE-' + family
-    in_block = _stages_with(keys, r'bn1\.IN\.')
-    in_block2 = _stages_with(keys, r'bn2\.IN\.')
-    post_add = _stages_with(keys, r'IN\.weight')
-    if 'stem.0.weight' in state_dict:
-        stem = 'deep stem (mmseg V1c/V1d)'
-    elif 'bn1.IN.weight' in state_dict:
-        stem = 'IBN stem'
-    elif 'bn1.weight' in state_dict and 'bn1.running_mean' not in state_dict:
-        stem = 'IN stem'
-    else:
-        stem = '7x7 stem'
-    parts = []
-    if in_block:
-        inst = state_dict[next(
-            k for k in keys if re.match(r'^layer\d\.\d+\.bn1\.IN\.w', k))]
-        bn2 = f' and bn2 of {_stages(in_block2)}' if in_block2 else ''
-        parts.append(f'IBN in bn1 of {_stages(in_block)}{bn2} ({inst.numel()} '
-                     f'IN channels in layer{min(in_block)})')
-    if post_add:
-        parts.append(f'IN after the addition in {_stages(post_add)}')
-    variant = None
-    if in_block == {1, 2, 3} and not post_add and not in_block2 \
-            and stem == '7x7 stem':
-        variant = 'a'
-    elif post_add == {1, 2} and not in_block and stem == 'IN stem':
-        variant = 'b'
-    elif not in_block and not post_add and stem == '7x7 stem':
-        variant = 'plain'
-    return (f'{family}-{depth} ({"x".join(map(str, counts))} blocks), {stem}, '
-            + ('; '.join(parts) if parts else 'no IN')
-            + _known_layout(family, depth, variant))
-
-
-def _stages(indices):
-    return 'stages ' + ','.join(str(i) for i in sorted(indices))
-
-
-def _describe_densenet(state_dict):
-    """One line for a torchvision-named DenseNet (IBN-a) state_dict: depth
-    from the layers per block, growth rate from ``conv2``, where ``norm1``
-    is an IBN layer."""
-    layers = {}
-    ibn = {}
+def _layout(state_dict):
+    """The blocks per stage and the InstanceNorms (block indices collapsed;
+    a stem norm without running statistics is one) of ``state_dict``, and
+    the published or torchvision file of that layout: what tells a file of
+    another depth or IBN variant from the model."""
+    blocks, norms = {}, set()
     for key in state_dict:
-        match = _DENSE_KEY.match(key)
+        match = _BLOCK_KEY.match(key)
         if match:
-            block, layer = int(match.group(1)), int(match.group(2))
-            layers.setdefault(block, set()).add(layer)
-            if key[match.end():].startswith('norm1.IN.weight'):
-                ibn.setdefault(block, []).append(layer)
-    counts = [len(layers.get(i, ())) for i in range(1, 5)]
-    depth = 2 * sum(counts) + 5
-    conv2 = state_dict.get('features.denseblock1.denselayer1.conv2.weight')
-    growth = f', growth {conv2.shape[0]}' if conv2 is not None else ''
-    text = f'DenseNet-{depth} ({"x".join(map(str, counts))} layers{growth}), '
-    paper = {i: sorted(n for n in layers[i] if n % 3 == 1)
-             for i in (1, 2, 3) if i in layers}
-    if ibn:
-        first = min(ibn)
-        inst = state_dict[f'features.denseblock{first}.denselayer'
-                          f'{min(ibn[first])}.norm1.IN.weight']
-        every_third = {i: sorted(v) for i, v in ibn.items()} == paper
-        text += ('IBN in norm1 of '
-                 + ('every third layer' if every_third else 'some layers')
-                 + f' of blocks {",".join(map(str, sorted(ibn)))} '
-                 f'({inst.numel()} IN channels in denseblock{first}.'
-                 f'denselayer{min(ibn[first])})')
-        variant = 'a' if every_third else None
+            blocks.setdefault(match[1], set()).add(match[2])
+        if '.IN.' in key:
+            key = re.sub(r'\.(denselayer)?\d+\.', r'.\1*.', key)
+            norms.add(key.split('.IN.')[0] + '.IN')
+    if 'bn1.weight' in state_dict and 'bn1.running_mean' not in state_dict:
+        norms.add('bn1')
+    if not blocks and any(k.startswith('backbone.') for k in state_dict):
+        return ('a whole segmentor checkpoint (keys "backbone.*"): load it '
+                'with prefix="backbone." in the init_cfg')
+    counts = [len(blocks[stage]) for stage in sorted(blocks)]
+    places = ', '.join(sorted(norms))
+    text = (f'{"x".join(map(str, counts)) or "no"} blocks, '
+            + (f'IN at {places}' if places else 'no IN'))
+    # '?' marks a part no published file has
+    conv2 = state_dict.get('layer1.0.conv2.weight')
+    if 'features.conv0.weight' in state_dict:
+        name = f'densenet{2 * sum(counts) + 5}'
+    elif 'conv1.weight' in state_dict and conv2 is not None:
+        # conv2's outputs per input: 32 in ResNeXt 32x4d, 1/2 in IBN-c
+        name = ('se_' if any('.se.' in k for k in state_dict) else '') + {
+            1: 'resnet', 32: 'resnext'}.get(conv2.shape[0] // conv2.shape[1],
+                                            '?')
+        bottleneck = 'layer1.0.conv3.weight' in state_dict
+        name += str(sum(counts) * (3 if bottleneck else 2) + 2)
     else:
-        text += 'no IN'
-        variant = 'plain'
-    return text + _known_layout('DenseNet', depth, variant)
-
-
-def _listing(names):
-    shown = ', '.join(names[:_MAX_LISTED])
-    more = len(names) - _MAX_LISTED
-    return shown + (f', ... ({more} more)' if more > 0 else '')
-
-
-def _check_local_file(filename):
-    """A missing local weight file: say where to get it and where it goes."""
-    filename = str(filename)
-    if '://' in filename or osp.exists(filename):
-        return
-    url = WEIGHT_URLS.get(osp.basename(filename))
-    where = (f'download it from {url} and put it at {osp.abspath(filename)}'
-             if url else 'check the path in the config\'s init_cfg')
-    raise FileNotFoundError(f'weight file {filename} not found: {where} '
-                            '(or set the backbone\'s init_cfg to the URL)')
+        return text
+    name = _PUBLISHED.get(name + _VARIANT_IN.get(places, '?'))
+    return text + (f' (the layout of {name})' if name else '')
 
 
 # mmengine's load_checkpoint default: drop the DataParallel wrapper's prefix.
@@ -198,7 +106,14 @@ def read_state_dict(filename, map_location='cpu', prefix=None,
     then only those under ``prefix``, without it. (mmengine's
     ``_load_checkpoint_with_prefix`` selects before renaming, and fails
     with a bare assertion.)"""
-    _check_local_file(filename)
+    if '://' not in str(filename) and not osp.exists(filename):
+        # a missing local file: say where to get it and where it goes
+        url = WEIGHT_URLS.get(osp.basename(filename))
+        where = (f'download it from {url} and put it at '
+                 f'{osp.abspath(filename)}' if url else
+                 'check the path in the config\'s init_cfg')
+        raise FileNotFoundError(f'weight file {filename} not found: {where} '
+                                '(or set the backbone\'s init_cfg to the URL)')
     checkpoint = _load_checkpoint(filename, map_location=map_location)
     if not isinstance(checkpoint, dict):
         raise ValueError(f'{filename}: expected a dict of tensors, got '
@@ -244,14 +159,17 @@ def load_checkpoint_strictly(model, filename, map_location='cpu',
     if missing or unexpected or mismatched:
         lines = [
             f'{filename} does not fit {type(model).__name__}.',
-            f'  the file looks like: {describe_state_dict(state_dict)}',
-            f'  the model is:        {describe_state_dict(own)}',
+            f'  the file looks like: {_layout(state_dict)}',
+            f'  the model is:        {_layout(own)}',
         ]
         for title, names in (('missing keys', missing),
                              ('unexpected keys', unexpected),
                              ('shape mismatches (file vs model)', mismatched)):
             if names:
-                lines.append(f'  {len(names)} {title}: {_listing(names)}')
+                more = len(names) - _MAX_LISTED
+                lines.append(f'  {len(names)} {title}: '
+                             + ', '.join(names[:_MAX_LISTED])
+                             + (f', ... ({more} more)' if more > 0 else ''))
         raise ValueError('\n'.join(lines))
     load_state_dict(model, {k: v for k, v in state_dict.items() if k in own},
                     strict=True, logger='current')
