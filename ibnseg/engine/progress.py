@@ -262,13 +262,12 @@ class PhaseConsole:
         try:
             yield self
         except BaseException:
-            self._restore(saved_out, saved_err)
+            self._restore(saved_out, saved_err)  # before the traceback
             terminal.write(f'\nFailed; the full log is {self.log_file}\n')
             terminal.flush()
             raise
-        else:
-            self._restore(saved_out, saved_err)
         finally:
+            self._restore(saved_out, saved_err)
             if terminal is not self._stream:
                 terminal.close()
             self.out = self._stream or sys.stdout

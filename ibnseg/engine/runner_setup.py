@@ -28,6 +28,7 @@ from ..utils.checkpoint import CheckpointError
 from .amp import cpu_bf16_autocast_problem
 from .cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction, key_problem
 from .distributed import setup_cpu_distributed
+from .sizes import step_type
 from .tta import tta_pipeline_for
 
 __all__ = [
@@ -233,16 +234,11 @@ def _importable(name: str) -> bool:
         return False
 
 
-def _is_tensorboard(backend) -> bool:
-    return isinstance(backend, dict) and \
-        str(backend.get('type')).split('.')[-1] == TENSORBOARD_BACKEND
-
-
 def enable_tensorboard(cfg: Config) -> None:
     """``--tensorboard``: add mmengine's ``TensorboardVisBackend`` to the
     visualizer's backends (event files in ``<timestamp>/vis_data/``)."""
     backends = list(cfg.visualizer.get('vis_backends') or [])
-    if not any(map(_is_tensorboard, backends)):
+    if TENSORBOARD_BACKEND not in map(step_type, backends):
         backends.append(dict(type=TENSORBOARD_BACKEND))
     cfg.visualizer.vis_backends = backends
 
@@ -263,7 +259,7 @@ def check_vis_backends(cfg: Config) -> None:
         raise ValueError(
             f'visualizer.vis_backends must be a list of dicts with a type, '
             f"e.g. [dict(type='LocalVisBackend')]; got {backends!r}")
-    if any(map(_is_tensorboard, backends)) and not (
+    if TENSORBOARD_BACKEND in map(step_type, backends) and not (
             _importable('tensorboard') or _importable('tensorboardX')):
         raise ValueError(
             f'{TENSORBOARD_BACKEND} (--tensorboard or visualizer.'
@@ -431,10 +427,8 @@ def enable_visualization(cfg: Config, show: bool = False,
             '--show/--show-dir need default_hooks.visualization in the '
             "config, e.g. visualization=dict(type='SegVisualizationHook')")
     hook.draw = True
-    scope, _, name = str(hook.get('type')).rpartition('.')
-    if name == 'SegVisualizationHook':
-        hook.type = (f'{scope}.' if scope else '') + \
-            'DomainSegVisualizationHook'
+    if step_type(hook) == 'SegVisualizationHook':  # scoped or not
+        hook.type = hook.type.replace('SegVis', 'DomainSegVis')
     if show:
         hook.show = True
         hook.wait_time = wait_time
