@@ -277,10 +277,11 @@ def use_atomic_checkpoints(cfg: Config) -> None:
 
 def set_resume(cfg: Config, resume: bool) -> None:
     """``--resume``: continue the run in ``cfg.work_dir`` from the checkpoint
-    its ``last_checkpoint`` names (:func:`read_last_checkpoint`), checked
-    before anything is built. ``load_from`` is what a new run starts from,
-    so a work dir without ``last_checkpoint`` starts the run as without
-    ``--resume``: a fine-tune run resumes itself, never its source.
+    its ``last_checkpoint`` names (mmengine's ``resume=True`` without
+    ``load_from``), checked before anything is built. ``load_from`` is what
+    a new run starts from, so a work dir without ``last_checkpoint`` starts
+    the run as without ``--resume``: a fine-tune run resumes itself, never
+    its source.
 
     Raises:
         FileNotFoundError: ``last_checkpoint`` names a missing file.
@@ -289,16 +290,24 @@ def set_resume(cfg: Config, resume: bool) -> None:
     """
     record = osp.join(cfg.work_dir, LAST_CHECKPOINT)
     cfg.resume = bool(resume) and osp.isfile(record)
-    if cfg.resume:
-        # mmengine resumes from load_from when it is set
-        cfg.load_from = read_last_checkpoint(record, '--resume')
-        check_checkpoint_loads(cfg.load_from, resume=True)
+    if not cfg.resume:
+        return
+    cfg.load_from = None
+    with open(record) as f:
+        checkpoint = f.read().strip()
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'--resume: {record} names {checkpoint!r}, which does not exist; '
+            'point it at an existing checkpoint of this run, or train '
+            'without --resume')
+    check_checkpoint_loads(checkpoint, resume=True)
 
 
 def read_last_checkpoint(record: str, option: str) -> str:
-    """The checkpoint a ``last_checkpoint`` file names, or the file of that
-    name beside ``record`` (a work dir copied or moved) when the path
-    written there does not exist; ``option`` names the setting in messages.
+    """The checkpoint a ``last_checkpoint`` file of ``load_from`` names, or
+    the file of that name beside ``record`` (a work dir copied or moved)
+    when the path written there does not exist; ``option`` names the
+    setting in messages.
 
     Raises:
         FileNotFoundError: Neither exists, or ``record`` is empty.
