@@ -23,7 +23,7 @@ from ..engine.fileio import (DISK_FULL_ERRNOS, OutputPathError,
                              remove_partial_files)
 from ..utils.parallel import parallel_map
 from .labels import LABEL_ID_TO_TRAIN_ID
-from .layouts import read_label_ids, read_png_size, save_png_atomic
+from .layouts import read_label_ids, save_png_atomic
 from .skip_report import SKIP_REPORT_NAME, SkippedSample, write_skip_report
 
 CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED = ('converted',
@@ -87,15 +87,18 @@ def list_stems(sources: Sequence[Tuple[str, str]],
     return sorted(stems)
 
 
-def _image_size(path: str, verify: bool) -> Tuple[int, int]:
-    height, width = read_png_size(path)
-    if verify:
-        try:
-            with Image.open(path) as image:
-                image.load()  # decodes everything: finds truncated files
-        except (OSError, SyntaxError, ValueError) as err:
-            raise ValueError(f'{path}: cannot decode the image ({err})') \
-                from err
+def _image_size(path: str, verify: bool = False) -> Tuple[int, int]:
+    """(height, width) of an image from its header; ``verify`` decodes it
+    all (finds truncated files). An unreadable file raises, naming it."""
+    try:
+        with Image.open(path) as image:
+            if verify:
+                image.load()
+            width, height = image.size
+    except (OSError, SyntaxError, ValueError) as err:  # PIL's errors
+        what = 'decode the image' if verify else 'read the image header'
+        raise ValueError(f'{path}: cannot {what} ({err}); expected a '
+                         'PNG/JPEG image') from err
     return height, width
 
 
@@ -137,7 +140,7 @@ def check_and_convert_pair(
     reuse = not force and osp.isfile(dst)
     try:
         label_ids = None if reuse else read_label_ids(label_path)
-        label_size = read_png_size(label_path) if reuse else label_ids.shape
+        label_size = _image_size(label_path) if reuse else label_ids.shape
     except ValueError as err:
         return skip('unreadable_label', str(err))
     if tuple(label_size) != tuple(img_size):

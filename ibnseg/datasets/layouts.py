@@ -119,20 +119,6 @@ def save_png_atomic(path: str,
     return atomic_write(path, lambda f: image.save(f, format='PNG'))
 
 
-def read_png_size(path: str) -> Tuple[int, int]:
-    """(height, width) of an image from its header; a missing file or one
-    that is no image raises, naming it."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: file not found')
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise ValueError(f'{path}: cannot read the image header ({err}); '
-                         'expected a PNG/JPEG image') from err
-    return height, width
-
-
 #: PNG colour types (the IHDR byte) by name, for messages.
 PNG_COLOR_TYPES = {0: 'grayscale', 2: 'RGB', 3: 'palette',
                    4: 'grayscale+alpha', 6: 'RGBA'}
