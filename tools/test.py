@@ -81,7 +81,6 @@ def main():
     cfg.load_from = args.checkpoint
     if args.out is not None:
         save_predictions(cfg, args.out)
-    # one line per phase; everything printed goes to <work dir>/test.log
     run_or_exit(lambda: run_with_console(
         lambda: build_runner(cfg), 'test',
         osp.join(cfg.work_dir, 'test.log'), args.verbose))

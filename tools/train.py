@@ -69,7 +69,6 @@ def main():
     except CheckpointError as error:
         exit_with_error(error)
     use_atomic_checkpoints(cfg)
-    # one line per phase; everything printed goes to <work dir>/train.log
     run_or_exit(lambda: run_with_console(
         lambda: build_runner(cfg), 'train',
         osp.join(cfg.work_dir, 'train.log'), args.verbose))
