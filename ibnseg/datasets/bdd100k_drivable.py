@@ -240,15 +240,10 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
         folders = {n: spec['label_dir'].format(split=self.split)
                    for n, spec in RELEASE_LAYOUTS.items()}
         looked_for = [describe_release(n, self.split) for n in folders]
-        if all(osp.isdir(osp.join(data_root or '', f))
-               for f in folders.values()):
-            # the releases store the classes in reverse order: never guess
-            raise DatasetError(
-                f'{type(self).__name__}: data_root {data_root!r} holds both '
-                f'BDD100K drivable-area releases ({" and ".join(looked_for)})'
-                "; set release='current' or release='2018'")
-        return self._detect_layout(data_root, folders, looked_for,
-                                   'BDD100K drivable-area release')
+        # the releases store the classes in reverse order: never guess
+        return self._detect_layout(
+            data_root, folders, looked_for, 'BDD100K drivable-area release',
+            both_hint="set release='current' or release='2018'")
 
     # -- listing ------------------------------------------------------------
     def load_data_list(self) -> List[dict]:

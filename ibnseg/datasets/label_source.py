@@ -110,10 +110,12 @@ class LabelSourceMixin:
                              f'{tuple(choices)}, got {value!r}{note}')
 
     def _detect_layout(self, data_root: Optional[str], folders: dict,
-                       looked_for: List[str], what: str) -> str:
+                       looked_for: List[str], what: str,
+                       both_hint: str = '') -> str:
         """For an 'auto' option: the name of the layout whose folder
         (``folders``: name -> folder under ``data_root``, first preferred)
-        exists; none is an error naming ``looked_for``."""
+        exists; none is an error naming ``looked_for``, and so are several
+        where ``both_hint`` says how to choose."""
         found = [name for name, folder in folders.items()
                  if osp.isdir(osp.join(data_root or '', folder))]
         if not found:
@@ -121,6 +123,10 @@ class LabelSourceMixin:
                 f'{type(self).__name__}: data_root {data_root!r} holds '
                 f'neither {what} for split {self.split!r}; looked for '
                 f'{" and ".join(looked_for)} (see {DATA_README})')
+        if both_hint and len(found) > 1:
+            raise DatasetError(
+                f'{type(self).__name__}: data_root {data_root!r} holds '
+                f'both {what}s ({" and ".join(looked_for)}); {both_hint}')
         return found[0]
 
     def _refuse_derived_layout(self, kwargs: dict, derived_from: str,
