@@ -3,10 +3,7 @@ generated domains (Cityscapes and GTA5 layouts), and the same domains as
 training-time validation through mmengine's Runner."""
 import csv
 import json
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -19,9 +16,8 @@ from ibnseg.evaluation import cross_domain_evaluator
 from tests.helpers.tiny_setup import (cross_domain_section, make_domains,
                                       save_checkpoint, tiny_model,
                                       write_config)
-from tests.helpers.tools import REPO_ROOT, load_tool
+from tests.helpers.tools import load_tool, run_tool
 
-TOOL = osp.join(REPO_ROOT, 'tools', 'cross_domain_eval.py')
 pytestmark = pytest.mark.slow
 
 
@@ -44,14 +40,11 @@ def setup(tmp_path_factory):
 @pytest.fixture(scope='module')
 def cli_run(setup):
     out = setup['root'] / 'out'
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
-    proc = subprocess.run(
-        [sys.executable, TOOL, setup['config'], setup['a'],
-         f"{setup['other_config']}:{setup['b']}", '--out', str(out),
-         '--shifts', 'grey', '--num-show', '2', '--device', 'cpu'],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out, proc.stdout
+    stdout = run_tool('cross_domain_eval.py', [
+        setup['config'], setup['a'], f"{setup['other_config']}:{setup['b']}",
+        '--out', out, '--shifts', 'grey', '--num-show', '2', '--device',
+        'cpu'], merge_output=False).stdout
+    return out, stdout
 
 
 def md_cells(markdown, first_cell):
