@@ -61,6 +61,10 @@ def test_last_checkpoint_resolves_to_the_finished_runs_checkpoint(tmp_path):
     with pytest.raises(FileNotFoundError, match="load_from: .* names "
                        "'/elsewhere.*iter_3.pth', which does not exist"):
         check_load_from(_cfg(record))
+    _run(work, '')
+    with pytest.raises(FileNotFoundError, match='last_checkpoint is empty: '
+                       "it should name the run's latest checkpoint"):
+        check_load_from(_cfg(record))
 
 
 def test_an_unfinished_run_is_refused_by_run_and_warned_of_by_name(

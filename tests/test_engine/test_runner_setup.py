@@ -157,12 +157,17 @@ def test_enable_tta():
     with pytest.raises(ValueError, match='--tta needs tta_pipeline and '
                        'tta_model'):
         enable_tta(_config(model=model))
-    with pytest.raises(ValueError, match='tta_pipeline needs a TestTimeAug '
-                       'step whose transforms hold resize and flip choices'):
-        enable_tta(_config(
-            model=model, tta_model=dict(type='SegTTAModel'),
-            tta_pipeline=['tta'],
-            test_dataloader=dict(dataset=dict(pipeline=['plain']))))
+    tta = dict(model=model, tta_model=dict(type='SegTTAModel'))
+    for tta_pipeline, pipeline, message in [
+            (['tta'], ['plain'], 'tta_pipeline needs a TestTimeAug step '
+             'whose transforms hold resize and flip choices'),
+            (TTA_PIPELINE, None, 'test_dataloader.dataset has no pipeline'),
+            (TTA_PIPELINE, TTA_PIPELINE, 'test_dataloader.dataset.pipeline '
+             'already has a TestTimeAug step')]:
+        with pytest.raises(ValueError, match=message):
+            enable_tta(_config(**tta, tta_pipeline=tta_pipeline,
+                               test_dataloader=dict(dataset=dict(
+                                   pipeline=pipeline) if pipeline else {})))
 
 
 def test_save_predictions_single_and_several_metrics():
