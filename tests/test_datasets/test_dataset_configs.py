@@ -93,16 +93,6 @@ def test_train_pipeline_crops_and_maps_labels(name, domains):
     assert set(np.unique(gt_of(sample))) <= set(range(19)) | {255}
 
 
-def test_gta5_config_without_split_files_points_to_the_tool(domains):
-    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'gta5.py'))
-    dataset_cfg = cfg.train_dataloader.dataset
-    dataset_cfg.data_root = domains['gta5']
-    dataset_cfg.split = osp.join(osp.dirname(domains['gta5']), 'no',
-                                 'train.txt')
-    with pytest.raises(FileNotFoundError, match='gta5_split_from_mat'):
-        DATASETS.build(dataset_cfg)
-
-
 def test_make_finetune_subset_tool_matches_dataset_option(domains, tmp_path):
     tool = load_tool('make_finetune_subset')
     out = str(tmp_path / 'subset.txt')

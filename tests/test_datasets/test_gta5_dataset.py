@@ -122,28 +122,22 @@ def test_unlisted_broken_pairs_fail_with_file_names(tmp_path):
     # what the first pass (test_first_pass.py) finds at construction also
     # fails, naming the files, when loaded without it
     gta = make_gta5(
-        tmp_path / 'gta5', num_images=4, mismatched=[2], corrupt_images=[3],
-        missing_labels=[4])
+        tmp_path / 'gta5', num_images=5, mismatched=[2], corrupt_images=[3],
+        missing_labels=[4], corrupt_labels=[5])
+    truncate_file(gta5_paths(gta.root, 1)[1], 0.3)
     with pytest.raises(FileNotFoundError, match=r'labels/00004'):
         build(gta.root)
     dataset = build(gta.root, first_pass=False, split=write_split_file(
-        tmp_path / 's.txt', ['1', '2', '3']))
-    gt_of(dataset[0])
+        tmp_path / 's.txt', ['1', '2', '3', '5']))
     with pytest.raises(RuntimeError,
                        match=r'images/00002.png.*67x34.*expected the same'):
         dataset[1]
     with pytest.raises(RuntimeError,
                        match=r'cannot load sample 2 \(image .*00003.png'):
         dataset[2]
-
-
-def test_corrupt_and_truncated_labels_name_the_file(tmp_path):
-    gta = make_gta5(tmp_path / 'gta5', num_images=2, corrupt_labels=[1])
-    truncate_file(gta5_paths(gta.root, 2)[1], 0.3)
-    dataset = build(gta.root, first_pass=False)
-    for i in range(2):
+    for i, frame in ((0, 1), (3, 5)):  # a truncated and a corrupt label
         with pytest.raises(RuntimeError,
-                           match=rf'labels/0000{i + 1}.png.*Expected'):
+                           match=rf'labels/0000{frame}.png.*Expected'):
             dataset[i]
 
 
