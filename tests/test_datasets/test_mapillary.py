@@ -46,19 +46,9 @@ def expected_train_ids(root, label_ids):
     return lut[label_ids]
 
 
-def test_raw_labels_mapped_by_class_name_on_the_fly(tmp_path):
-    mv = make_mapillary(tmp_path / 'mv', sizes=[(40, 56), (48, 40)])
-    dataset = build(mv.root, split='training')
-    assert names(dataset) == mv.names['training']
-    for i, name in enumerate(mv.names['training']):
-        assert 'label_id_table' in dataset.get_data_info(i)
-        np.testing.assert_array_equal(
-            gt_of(dataset[i]),
-            expected_train_ids(mv.root, mv.labels[f'training/{name}']))
-
-
-def test_ids_follow_the_config_file_not_a_fixed_order(tmp_path):
-    mv = make_mapillary(tmp_path / 'mv', {'validation': 1})
+def test_raw_labels_mapped_by_the_config_files_class_names(tmp_path):
+    mv = make_mapillary(tmp_path / 'mv', {'training': 2},
+                        sizes=[(40, 56), (48, 40)])
     path = osp.join(mv.root, 'config.json')
     with open(path) as f:
         config = json.load(f)
@@ -67,12 +57,13 @@ def test_ids_follow_the_config_file_not_a_fixed_order(tmp_path):
     labels[13], labels[27] = labels[27], labels[13]
     with open(path, 'w') as f:
         json.dump(config, f)
-    dataset = build(mv.root)
-    name = mv.names['validation'][0]
-    gt = gt_of(dataset[0])
-    ids = mv.labels[f'validation/{name}']
-    np.testing.assert_array_equal(gt, expected_train_ids(mv.root, ids))
-    assert (gt[ids == 13] == CITYSCAPES.index('sky')).all()
+    dataset = build(mv.root, split='training')
+    assert names(dataset) == mv.names['training']
+    for i, name in enumerate(mv.names['training']):
+        assert 'label_id_table' in dataset.get_data_info(i)
+        gt, ids = gt_of(dataset[i]), mv.labels[f'training/{name}']
+        np.testing.assert_array_equal(gt, expected_train_ids(mv.root, ids))
+        assert (gt[ids == 13] == CITYSCAPES.index('sky')).all()
 
 
 def test_config_errors_name_the_file(tmp_path):
