@@ -76,7 +76,7 @@ def test_two_variables_move_every_dataset_of_a_config(config, moved):
                    for info in dataset.data_list), where
 
 
-def test_defaults_and_the_configs_agree(monkeypatch):
+def test_default_roots_and_an_empty_variable(monkeypatch):
     for variable in DATA_ROOT_ENV.values():
         monkeypatch.delenv(variable, raising=False)
     cfg = Config.fromfile(osp.join(REPO_ROOT, CONFIGS[0]))
@@ -87,9 +87,6 @@ def test_defaults_and_the_configs_agree(monkeypatch):
         == DEFAULT_DATA_ROOTS['gta5']
     # the splits are found under the data root, not the working folder
     assert domains.gta5.dataloader.dataset.split == 'splits/test.txt'
-
-
-def test_an_empty_variable_is_an_error_naming_it(monkeypatch):
     monkeypatch.setenv('IBNSEG_GTA5_ROOT', '')
     with pytest.raises(ValueError, match=r'\$IBNSEG_GTA5_ROOT is set but '
                        'empty'):

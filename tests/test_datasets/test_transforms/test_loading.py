@@ -65,15 +65,21 @@ def test_train_ids_outside_0_18_fail_naming_file_and_values(sample):
         load(sample(seg))
 
 
-def test_train_ids_after_a_class_subset_map(sample):
-    # LoadAnnotations applies mmseg's label_map (old -> new trainId) first
-    label_map = {i: 255 for i in range(19)}
-    label_map.update({0: 0, 13: 1})
+def test_a_class_subset_maps_train_ids_and_mapped_label_ids(sample):
+    # mmseg's label_map (old -> new trainId): road and car kept
+    subset = {i: 255 for i in range(19)}
+    subset.update({0: 0, 13: 1})
     good = np.array([[0, 13, 255]] * 2, np.uint8)
-    out = load(sample(good, label_map=label_map))
+    out = load(sample(good, label_map=subset))
     np.testing.assert_array_equal(out['gt_seg_map'], [[0, 1, 255]] * 2)
     with pytest.raises(ValueError, match=r'labels/00001.png.*30 \(2 px\)'):
-        load(sample(np.array([[0, 30]] * 2, np.uint8), label_map=label_map))
+        load(sample(np.array([[0, 30]] * 2, np.uint8), label_map=subset))
+    # label ids: the table first, then the subset (road, car, person, void)
+    ids = np.array([[7, 26, 24, 0]] * 2, np.uint8)
+    out = load(sample(ids, label_id_table=GTA5_LABEL_ID_TABLE,
+                      label_map=subset))
+    np.testing.assert_array_equal(out['gt_seg_map'], [[0, 1, 255, 255]] * 2)
+    assert out['label_map'] is subset
 
 
 def test_rejected_label_ids_fail_naming_the_file(sample):
@@ -110,17 +116,6 @@ def test_unknown_label_ids_warn_once_and_are_counted(sample):
     assert transform.unknown_label_ids_summary().startswith(
         "3 label file(s) held label ids outside their dataset's label table "
         '(mapped to 255): 34 (12 px), 200 (6 px); e.g. ')
-
-
-def test_class_subset_is_applied_after_mapping(sample):
-    subset = {i: 255 for i in range(19)}
-    subset.update({0: 0, 13: 1})
-    # road, car, person, unlabelled
-    ids = np.array([[7, 26, 24, 0]] * 2, np.uint8)
-    out = load(sample(ids, label_id_table=GTA5_LABEL_ID_TABLE,
-                      label_map=subset))
-    np.testing.assert_array_equal(out['gt_seg_map'], [[0, 1, 255, 255]] * 2)
-    assert out['label_map'] is subset
 
 
 def test_loader_passes_an_image_without_label_file_through():
