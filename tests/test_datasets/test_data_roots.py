@@ -97,22 +97,6 @@ def test_default_roots_and_an_empty_variable(monkeypatch):
     assert exit_info.value.code == 2
 
 
-def test_gta5_split_is_taken_from_the_data_root(elsewhere, tmp_path,
-                                                monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    dataset = DATASETS.build(
-        dict(type='GTA5Dataset', data_root=elsewhere['gta5'],
-             split='splits/val.txt', pipeline=[]))
-    assert len(dataset) == 2
-    with pytest.raises(FileNotFoundError) as error:
-        DATASETS.build(
-            dict(type='GTA5Dataset', data_root=elsewhere['gta5'],
-                 split='splits/none.txt', pipeline=[]))
-    message = str(error.value)
-    assert osp.join(elsewhere['gta5'], 'splits/none.txt') in message
-    assert 'taken from data_root' in message
-
-
 def test_tools_default_to_the_variables(moved, tmp_path, monkeypatch):
     # the converters convert the dataset the variable names
     assert load_tool('convert_gta5_labels').main(['--nproc', '1']) == 0

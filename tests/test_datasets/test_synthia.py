@@ -61,7 +61,9 @@ def test_split_file_and_converted_labels(tmp_path):
         ['0000002', '0000000']
     assert 'label_id_table' not in dataset.get_data_info(0)
     np.testing.assert_array_equal(gt_of(dataset[0]), converted)
-    with pytest.raises(FileNotFoundError, match=r'splits/train.txt.*split'):
+    with pytest.raises(FileNotFoundError, match=r'/splits/train.txt not '
+                       r"found \(split='splits/train.txt' is taken from "
+                       'data_root'):
         build(syn.root, split='splits/train.txt')
 
 
