@@ -95,29 +95,24 @@ def test_cityscapes_conversion(tmp_path, capsys):
     assert 'already converted: 5' in capsys.readouterr().out
 
 
-def test_cityscapes_unreadable_label_fails_with_name(tmp_path, capsys):
-    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
-    bad = cs.label_path('train', cs.names['train'][0])
-    with open(bad, 'wb') as f:
+def test_cityscapes_unreadable_and_4_bit_labels_fail_naming_them(
+        tmp_path, capsys):
+    """PIL scales a 4-bit grayscale PNG (label id 7 becomes 119)."""
+    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3})
+    junk, four_bits = (cs.label_path('train', name)
+                       for name in cs.names['train'][:2])
+    with open(junk, 'wb') as f:
         f.write(b'junk')
+    label_ids = np.array(Image.open(four_bits))
+    Image.fromarray(np.minimum(label_ids, 15)).save(four_bits, bits=4)
     assert convert_cityscapes.main([cs.root, '--nproc', '1',
                                     '--splits', 'train']) == 1
     captured = capsys.readouterr()
-    assert 'failed: 1' in captured.out and bad in captured.err
-
-
-def test_cityscapes_label_of_4_bits_fails_naming_its_depth(tmp_path, capsys):
-    """PIL scales a 4-bit grayscale PNG (label id 7 becomes 119)."""
-    cs = make_cityscapes(tmp_path / 'cs', splits={'train': 2})
-    bad = cs.label_path('train', cs.names['train'][0])
-    label_ids = np.array(Image.open(bad))
-    Image.fromarray(np.minimum(label_ids, 15)).save(bad, bits=4)
-    assert convert_cityscapes.main([cs.root, '--nproc', '1',
-                                    '--splits', 'train']) == 1
-    assert (f'{bad}: the label is a 4-bit grayscale PNG; expected 8 bits per '
-            'sample') in capsys.readouterr().err
-    assert not os.path.exists(bad.replace('_gtFine_labelIds.png',
-                                          '_gtFine_labelTrainIds.png'))
+    assert 'failed: 2' in captured.out and junk in captured.err
+    assert (f'{four_bits}: the label is a 4-bit grayscale PNG; expected 8 '
+            'bits per sample') in captured.err
+    assert not os.path.exists(four_bits.replace('_gtFine_labelIds.png',
+                                                '_gtFine_labelTrainIds.png'))
 
 
 def test_split_from_mat(tmp_path):
