@@ -264,7 +264,7 @@ def parse_size(text):
     return height, width
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--size', type=parse_size, nargs='+',
                         default=[(512, 1024), (256, 512)],
@@ -294,7 +294,7 @@ def main():
     parser.add_argument('--variants', nargs='+', default=None,
                         choices=list(VARIANTS),
                         help='default: every variant of the backbone')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     _, default_depth, variants = BACKBONES[args.backbone]
     if args.depth is None:
         args.depth = default_depth
