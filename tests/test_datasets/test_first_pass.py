@@ -32,10 +32,6 @@ def cache_home(tmp_path, monkeypatch):
 build = partial(build_dataset, 'GTA5Dataset')
 
 
-def skip_warnings(record):
-    return [str(w.message) for w in record if 'skipping' in str(w.message)]
-
-
 def count_inspections(monkeypatch):
     """Record every file the first pass opens."""
     opened = []
@@ -57,7 +53,8 @@ def test_raw_gta5_broken_pairs_are_skipped_at_construction(tmp_path):
     truncate_file(label5, 0.6)
     with pytest.warns(UserWarning) as record:
         dataset = build(gta.root)
-    messages = skip_warnings(record)
+    messages = [str(w.message) for w in record
+                if 'skipping' in str(w.message)]
     assert len(messages) == 1
     assert 'skipping 3 of 6 samples' in messages[0]
     assert names(dataset) == ['00001', '00003', '00006']

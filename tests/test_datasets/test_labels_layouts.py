@@ -54,6 +54,9 @@ def test_writers_store_the_downloads_layouts(tmp_path):
     assert tuple(palette[26]) == (0, 0, 142)  # car
     # no temporary files are left behind
     assert sorted(os.listdir(tmp_path / 'labels')) == ['00012.png']
+    # split-file entries name the same stems
+    assert layouts.gta5_id(' 24966\n') == '24966'
+    assert layouts.gta5_id('frame_a') == 'frame_a'
     image = np.zeros((4, 6, 3), np.uint8)
     ids = np.full((4, 6), 26, np.uint8)
     img_path, label_path = layouts.write_cityscapes_sample(
@@ -87,9 +90,3 @@ def test_readers_name_the_file(tmp_path):
         str(tmp_path / 'rgb.png'), np.zeros((2, 2, 3), np.uint8))
     with pytest.raises(ValueError, match="rgb.png.*mode 'RGB'"):
         layouts.read_label_ids(rgb)
-
-
-def test_gta5_id():
-    assert layouts.gta5_id(7) == '00007'
-    assert layouts.gta5_id(' 24966\n') == '24966'
-    assert layouts.gta5_id('frame_a') == 'frame_a'

@@ -52,7 +52,7 @@ def test_channel_shift_all_and_single_channel_bgr():
     assert run(dict(type='ChannelShift', strength=-300), img=white).max() == 0
 
 
-def test_contrast_brightness():
+def test_contrast_brightness_and_gamma():
     img = IMG.astype(np.float32)
     out = run(dict(type='ContrastBrightness', strength=0.5), img=img)
     np.testing.assert_allclose(out, (img - img.mean()) * 0.5 + img.mean(),
@@ -62,11 +62,8 @@ def test_contrast_brightness():
         dict(type='ContrastBrightness', strength=1.0, brightness=0.5),
         img=img)
     np.testing.assert_allclose(out, img * 0.5, atol=1e-3)
-
-
-def test_gamma():
-    img = np.array([[[0, 64, 255]]], np.uint8)
-    out = run(dict(type='GammaShift', strength=2.0), img=img)
+    out = run(dict(type='GammaShift', strength=2.0),
+              img=np.array([[[0, 64, 255]]], np.uint8))
     np.testing.assert_array_equal(out, [[[0, 16, 255]]])
 
 
