@@ -5,16 +5,10 @@ from mmseg.datasets import BDD100KDataset
 from mmseg.registry import DATASETS
 
 from .label_source import LabelSourceMixin
-from .layouts import BDD100K_LAYOUTS
+from .layouts import BDD100K_LAYOUTS, describe_layout, layout_options
 
 SPLITS = ('train', 'val')
 LAYOUTS = ('auto', ) + tuple(BDD100K_LAYOUTS)
-
-
-def _describe_layout(layout: str) -> str:
-    spec = BDD100K_LAYOUTS[layout]
-    return (f"'{layout}': {spec['img_dir']}/*{spec['img_suffix']} + "
-            f"{spec['label_dir']}/*{spec['seg_map_suffix']}")
 
 
 @DATASETS.register_module()
@@ -61,15 +55,12 @@ class BDD100KSegDataset(LabelSourceMixin, BDD100KDataset):
             kwargs.get('data_root'),
             {n: s['img_dir'].format(split=split)
              for n, s in BDD100K_LAYOUTS.items()},
-            [_describe_layout(n) for n in BDD100K_LAYOUTS], 'BDD100K layout')
+            [describe_layout(n, s) for n, s in BDD100K_LAYOUTS.items()],
+            'BDD100K layout')
         spec = BDD100K_LAYOUTS[self.layout]
-        self.LAYOUT = (f'BDD100K (layout {_describe_layout(self.layout)}, '
-                       f'split {split!r})')
+        self.LAYOUT = (f'BDD100K (layout {describe_layout(self.layout, spec)}'
+                       f', split {split!r})')
         super().__init__(
             label_format='train_ids',  # BDD100K publishes trainIds only
-            img_suffix=spec['img_suffix'],
-            seg_map_suffix=spec['seg_map_suffix'],
-            data_prefix=dict(
-                img_path=spec['img_dir'].format(split=split),
-                seg_map_path=spec['label_dir'].format(split=split)),
+            **layout_options(spec, split),
             **kwargs)

@@ -23,7 +23,8 @@ from mmseg.registry import DATASETS
 
 from .label_source import DATA_README, LabelSourceMixin
 from .labels import LabelIdTable, build_lut
-from .layouts import DatasetError, read_label_ids
+from .layouts import (DatasetError, describe_layout, layout_options,
+                      read_label_ids)
 from .subsets import select_subset
 from .transforms.loading import check_label_ids
 
@@ -83,13 +84,6 @@ def _release_table(release: str) -> LabelIdTable:
 
 
 RELEASE_TABLES = {r: _release_table(r) for r in RELEASE_VALUES}
-
-
-def describe_release(release: str, split: str = '{split}') -> str:
-    spec = RELEASE_LAYOUTS[release]
-    return (f"'{release}': {spec['img_dir'].format(split=split)}/*"
-            f"{spec['img_suffix']} + {spec['label_dir'].format(split=split)}"
-            f"/*{spec['seg_map_suffix']}")
 
 
 def check_attribute_filter(attributes, owner: str = 'BDD100KDrivableDataset'
@@ -222,16 +216,12 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
         self.attributes_file = attributes_file or \
             spec['attributes_file'].format(split=split)
         self.LAYOUT = (f'BDD100K drivable area (release '
-                       f'{describe_release(self.release, split)})')
+                       f'{describe_layout(self.release, spec, split)})')
         # the masks hold the release's own values, mapped by its table
         super().__init__(
             label_format='label_ids',
             label_ids_suffix=spec['seg_map_suffix'],
-            img_suffix=spec['img_suffix'],
-            seg_map_suffix=spec['seg_map_suffix'],
-            data_prefix=dict(
-                img_path=spec['img_dir'].format(split=split),
-                seg_map_path=spec['label_dir'].format(split=split)),
+            **layout_options(spec, split),
             **kwargs)
 
     def _resolve_release(self, release: str, data_root: Optional[str]) -> str:
@@ -239,7 +229,8 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
             return release
         folders = {n: spec['label_dir'].format(split=self.split)
                    for n, spec in RELEASE_LAYOUTS.items()}
-        looked_for = [describe_release(n, self.split) for n in folders]
+        looked_for = [describe_layout(n, s, self.split)
+                      for n, s in RELEASE_LAYOUTS.items()]
         # the releases store the classes in reverse order: never guess
         return self._detect_layout(
             data_root, folders, looked_for, 'BDD100K drivable-area release',

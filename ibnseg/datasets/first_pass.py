@@ -104,16 +104,6 @@ def cache_home() -> str:
         osp.expanduser('~'), '.cache', 'ibnseg')
 
 
-def cache_folders(base: str, cache_dir: Optional[str] = None) -> List[str]:
-    """Where the cache of data root ``base`` may live, in order:
-    ``cache_dir`` if given, else ``base``, then a folder under
-    ``cache_home()``."""
-    if cache_dir:
-        return [cache_dir]
-    key = hashlib.sha1(osp.abspath(base).encode('utf-8')).hexdigest()[:16]
-    return [base, osp.join(cache_home(), 'first_pass', key)]
-
-
 def _parallel(func: Callable, items: Sequence, threads: int) -> List:
     """``[func(i) for i in items]``, in up to ``threads`` threads, chunks of
     ``_CHUNK`` items each (a cached check costs less than a task)."""
@@ -153,7 +143,11 @@ class _PairChecker:
         ]
         self.owner = owner
         self.threads = threads
-        self.folders = cache_folders(base, cache_dir)
+        # where the cache may live, in order: cache_dir, else the data
+        # root, then a folder of its own under cache_home()
+        key = hashlib.sha1(osp.abspath(base).encode('utf-8')).hexdigest()[:16]
+        self.folders = [cache_dir] if cache_dir else [
+            base, osp.join(cache_home(), 'first_pass', key)]
         self.cache, self.folder = None, None
         for folder in self.folders:
             self.cache = _read_cache(osp.join(folder, CACHE_NAME))

@@ -48,6 +48,25 @@ BDD100K_LAYOUTS = {
                 label_dir='seg/labels/{split}',
                 img_suffix='.jpg', seg_map_suffix='_train_id.png'),
 }
+
+
+def describe_layout(name: str, spec: dict, split: str = '{split}') -> str:
+    """``'<name>': <img_dir>/*<img_suffix> + <label_dir>/*<seg_map_suffix>``
+    of a layout ``spec`` (as in ``BDD100K_LAYOUTS``), for messages."""
+    return (f"'{name}': {spec['img_dir'].format(split=split)}/*"
+            f"{spec['img_suffix']} + {spec['label_dir'].format(split=split)}"
+            f"/*{spec['seg_map_suffix']}")
+
+
+def layout_options(spec: dict, split: str) -> dict:
+    """The mmseg dataset options of a layout ``spec`` for ``split``."""
+    return dict(
+        img_suffix=spec['img_suffix'],
+        seg_map_suffix=spec['seg_map_suffix'],
+        data_prefix=dict(img_path=spec['img_dir'].format(split=split),
+                         seg_map_path=spec['label_dir'].format(split=split)))
+
+
 #: Mapillary Vistas: ``{split}`` is 'training' or 'validation'. The v1.2
 #: download has <split>/labels and config.json; the v2.0 one (which also
 #: carries v1.2) has <split>/v1.2/labels and config_v1.2.json.

@@ -195,13 +195,6 @@ class HueRotate(AppearanceShift):
         return cv2.cvtColor(hsv, from_hsv) * 255.0
 
 
-def _luma(img: np.ndarray, channel_order: str) -> np.ndarray:
-    """HxWx1 ITU-R BT.601 luma of a float image."""
-    code = cv2.COLOR_BGR2GRAY if channel_order == 'bgr' \
-        else cv2.COLOR_RGB2GRAY
-    return cv2.cvtColor(img, code)[..., None]
-
-
 @TRANSFORMS.register_module()
 class Desaturate(AppearanceShift):
     """Blend every pixel towards its grey (luma) value.
@@ -216,7 +209,9 @@ class Desaturate(AppearanceShift):
     STRENGTH_RANGE = (0.0, 1.0)
 
     def shift(self, img, results):
-        grey = _luma(img, self.channel_order)
+        # ITU-R BT.601 luma
+        grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY if self.channel_order
+                            == 'bgr' else cv2.COLOR_RGB2GRAY)[..., None]
         return (1.0 - self.strength) * img + self.strength * grey
 
 
