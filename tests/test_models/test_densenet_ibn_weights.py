@@ -171,18 +171,13 @@ def test_a_resnet_file_says_what_it_is_and_what_the_model_is(tmp_path):
         _build(tmp_path / 'r.pth')
     dense_in = ', '.join(f'features.denseblock{i}.denselayer*.norm1.IN'
                          for i in (1, 2, 3))
-    assert str(error.value).splitlines()[:4] == [
+    assert str(error.value).splitlines()[:3] == [
         f'{tmp_path / "r.pth"} does not fit IBNDenseNet.',
         '  the file looks like: 2x2x2x2 blocks, IN at layer1.*.bn1.IN, '
         'layer2.*.bn1.IN, layer3.*.bn1.IN (the layout of '
         'resnet18_ibn_a-2f571257.pth)',
         f'  the model is:        6x12x24x16 blocks, IN at {dense_in} (the '
-        'layout of densenet121_ibn_a-e4af5cc1.pth)',
-        '  632 missing keys: features.conv0.weight, features.norm0.weight, '
-        'features.norm0.bias, features.norm0.running_mean, '
-        'features.norm0.running_var, features.denseblock1.denselayer1.norm1.'
-        'IN.weight, features.denseblock1.denselayer1.norm1.IN.bias, '
-        'features.denseblock1.denselayer1.norm1.BN.weight, ... (624 more)']
+        'layout of densenet121_ibn_a-e4af5cc1.pth)']
 
 
 def test_a_file_of_another_densenet_names_both_layouts(tmp_path):
