@@ -229,6 +229,31 @@ class GeneratedSplits:
     config: List[dict] = field(default_factory=list, repr=False)
 
 
+def _write_bdd_pairs(root, spec, splits, size, rng,
+                     make_label) -> GeneratedSplits:
+    """Image and label pairs named like BDD100K's in ``spec``'s folders;
+    ``config`` holds each split's names in the order they were drawn."""
+    names, labels, label_paths, image_paths = {}, {}, {}, {}
+    created = []
+    for split, count in splits.items():
+        created.append((split, []))
+        for _ in range(count):
+            name = '%08x-%08x' % tuple(rng.integers(0, 2**32, 2))
+            label = make_label(rng, size)
+            key = f'{split}/{name}'
+            image_paths[key] = _save_jpeg(
+                osp.join(root, spec['img_dir'].format(split=split),
+                         name + spec['img_suffix']), random_image(rng, size))
+            label_paths[key] = save_png_atomic(
+                osp.join(root, spec['label_dir'].format(split=split),
+                         name + spec['seg_map_suffix']), label)
+            labels[key] = label
+            created[-1][1].append(name)
+        names[split] = sorted(created[-1][1])
+    return GeneratedSplits(root, names, labels, label_paths, image_paths,
+                           config=created)
+
+
 def make_bdd100k(root, layout: str = '10k', splits: Dict[str, int] = None,
                  size: Tuple[int, int] = (36, 64),
                  seed: int = 0) -> GeneratedSplits:
@@ -240,25 +265,10 @@ def make_bdd100k(root, layout: str = '10k', splits: Dict[str, int] = None,
     root = str(root)
     spec = BDD100K_LAYOUTS[layout]
     splits = {'train': 2, 'val': 2} if splits is None else splits
-    rng = np.random.default_rng(seed)
-    names, labels, label_paths, image_paths = {}, {}, {}, {}
-    for split, count in splits.items():
-        names[split] = []
-        for _ in range(count):
-            name = '%08x-%08x' % tuple(rng.integers(0, 2**32, 2))
-            label = random_train_ids(rng, size)
-            key = f'{split}/{name}'
-            image_paths[key] = _save_jpeg(
-                osp.join(root, spec['img_dir'].format(split=split),
-                         name + spec['img_suffix']), random_image(rng, size))
-            label_paths[key] = save_png_atomic(
-                osp.join(root, spec['label_dir'].format(split=split),
-                         name + spec['seg_map_suffix']), label)
-            labels[key] = label
-            names[split].append(name)
-        names[split].sort()
-    return GeneratedSplits(root, names, labels, label_paths, image_paths,
-                           layout=layout)
+    splits = _write_bdd_pairs(root, spec, splits, size,
+                              np.random.default_rng(seed), random_train_ids)
+    splits.layout, splits.config = layout, []
+    return splits
 
 
 #: Mapillary Vistas v1.2 class names in id order, as in its config.json
@@ -471,32 +481,26 @@ def make_bdd100k_drivable(root, release: str = 'current',
     root = str(root)
     spec = RELEASE_LAYOUTS[release]
     splits = {'train': 2, 'val': 2} if splits is None else splits
-    rng = np.random.default_rng(seed)
-    names, labels, label_paths, image_paths = {}, {}, {}, {}
+
+    def drivable_mask(rng, size):  # every value present
+        label = rng.integers(0, 3, size=size).astype(np.uint8)
+        label.reshape(-1)[:3] = (0, 1, 2)
+        return label
+
+    generated = _write_bdd_pairs(root, spec, splits, size,
+                                 np.random.default_rng(seed), drivable_mask)
     all_frames = []
-    for split, count in splits.items():
-        names[split], frames = [], []
-        for index in range(count):
-            name = '%08x-%08x' % tuple(rng.integers(0, 2**32, 2))
-            label = rng.integers(0, 3, size=size).astype(np.uint8)
-            label.reshape(-1)[:3] = (0, 1, 2)
-            key = f'{split}/{name}'
-            image_paths[key] = _save_jpeg(
-                osp.join(root, spec['img_dir'].format(split=split),
-                         name + spec['img_suffix']), random_image(rng, size))
-            label_paths[key] = save_png_atomic(
-                osp.join(root, spec['label_dir'].format(split=split),
-                         name + spec['seg_map_suffix']), label)
-            labels[key] = label
-            names[split].append(name)
-            frames.append(dict(name=name + '.jpg', attributes=dict(
-                attributes[index % len(attributes)]), labels=[]))
-        names[split].sort()
+    for split, created in generated.config:
+        frames = [
+            dict(name=name + '.jpg',
+                 attributes=dict(attributes[index % len(attributes)]),
+                 labels=[]) for index, name in enumerate(created)
+        ]
         if with_attributes:
             path = osp.join(root, spec['attributes_file'].format(split=split))
             os.makedirs(osp.dirname(path), exist_ok=True)
             with open(path, 'w', encoding='utf-8') as f:
                 json.dump(frames, f)
         all_frames += frames
-    return GeneratedSplits(root, names, labels, label_paths, image_paths,
-                           layout=release, config=all_frames)
+    generated.layout, generated.config = release, all_frames
+    return generated
