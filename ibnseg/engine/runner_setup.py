@@ -16,6 +16,7 @@ import warnings
 from typing import Callable, Optional
 
 from mmengine.config import Config
+from mmengine.config.utils import ConfigParsingError
 from mmengine.device import get_device
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader, Runner
@@ -140,9 +141,9 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
         FileNotFoundError: ``config_path`` is not a file; the message
             suggests the nearest shipped configs.
         ValueError: A syntax error in the config or a base (naming that
-            file and line), an environment variable ``{{$VAR:default}}``
-            set but empty, or a ``cfg_options`` key the config cannot hold
-            (naming the option).
+            file and line), one mmengine cannot parse, an environment
+            variable ``{{$VAR:default}}`` set but empty, or a
+            ``cfg_options`` key the config cannot hold (naming the option).
     """
     if not osp.isfile(config_path):
         near = nearest_configs(config_path)
@@ -159,6 +160,8 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
             cfg = Config.fromfile(config_path)
     except SyntaxError as error:
         raise ValueError(_syntax_error_message(config_path, error)) from None
+    except ConfigParsingError as error:  # e.g. lazy-import and plain mixed
+        raise ValueError(f'{config_path}: {error}') from None
     except KeyError as error:
         # mmengine 0.10.7's message for {{$VAR:default}} left empty
         unset = re.search(r'`(\w+)` cannot be found in `os.environ`',

@@ -255,6 +255,10 @@ BAD_INPUT = [
      "be a list of dicts with a type, e.g. [dict(type='LocalVisBackend')]; "
      'got [1]'),
     SYNTAX_ERROR,
+    # an import makes mmengine read the file as a lazy-import config, which
+    # cannot have a plain _base_ (its ConfigParsingError)
+    ('lazy/cfg.py', None, 'lazy/cfg.py: The configuration file type in the '
+     'inheritance chain must match'),
     # mmengine's substitution of '{{$IBNSEG_CITYSCAPES_ROOT:...}}' raised a
     # KeyError saying the variable 'cannot be found'
     (osp.join(REPO_ROOT, 'configs', 'ibn_b_cityscapes.py'), None,
@@ -275,6 +279,10 @@ def test_tools_name_bad_configs_and_cfg_options(
     (tmp_path / 'exp.py').write_text(
         "model = dict(type='EncoderDecoder', heads=[dict(), dict()])\n"
         "train_cfg = dict(max_iters=100)\n")
+    (tmp_path / 'lazy').mkdir()
+    (tmp_path / 'lazy' / 'base.py').write_text('x = 1\n')
+    (tmp_path / 'lazy' / 'cfg.py').write_text(
+        "import os\n_base_ = ['base.py']\n")
     _syntax_error_configs(tmp_path)
     torch.save(dict(state_dict={}), tmp_path / 'ckpt.pth')
     monkeypatch.setenv('IBNSEG_CITYSCAPES_ROOT', '')
