@@ -1,17 +1,7 @@
-"""Appearance shifts: change how a domain looks, never what it shows.
-
-The paper tests trained models on images whose appearance is altered (colour
-offsets, contrast, gamma, hue, blur, noise, a night look) to see how much of
-the accuracy survives. Each shift here is a registered mmcv transform acting
-on ``results['img']`` only (``gt_seg_map`` and every other key stay as they
-are), so it drops into any test pipeline after ``LoadImageFromFile``.
-
-Images are expected in mmcv's BGR channel order (what ``LoadImageFromFile``
-gives); the options that name a colour (``channel='R'``, the blue cast) follow
-``channel_order``. A uint8 image stays uint8 (rounded and clipped to 0..255);
-a float image (``to_float32=True``) stays float32, clipped to 0..255.
-``APPEARANCE_SHIFTS`` names ready-made settings for the tools' ``--shifts``.
-"""
+"""Appearance shifts: transforms that change only ``results['img']`` (the
+paper's colour, contrast, gamma, hue, blur, noise and night tests), placed
+after ``LoadImageFromFile``. A uint8 image stays uint8 (rounded), a float one
+float32; both are clipped to 0..255."""
 import copy
 import zlib
 from typing import Dict, List, Optional, Union
@@ -24,20 +14,15 @@ from mmseg.registry import TRANSFORMS
 _CHANNELS = ('R', 'G', 'B')
 
 
-def _channel_index(channel: str, channel_order: str) -> int:
-    """Index of colour ``channel`` ('R', 'G' or 'B') in the image array."""
-    return channel_order.upper().index(channel)
-
-
 class AppearanceShift(BaseTransform):
-    """Base of the appearance shifts: float maths, then back to the input
-    dtype with clipping. Subclasses implement ``shift(img, results)`` on a
-    float32 BGR/RGB image in 0..255 and document their ``strength``.
+    """Base of the shifts: subclasses implement ``shift(img, results)`` on a
+    float32 image in 0..255.
 
     Args:
-        strength (float): The shift's main parameter (see each subclass),
-            within the subclass's ``STRENGTH_RANGE`` (low, high) if it has one.
-        channel_order (str): 'bgr' (mmcv's loading default) or 'rgb'.
+        strength (float): The shift's main parameter, within
+            ``STRENGTH_RANGE`` (low, high) where the subclass sets one.
+        channel_order (str): 'bgr' (mmcv's loading default) or 'rgb'; the
+            options that name a colour follow it.
     """
     STRENGTH_RANGE = None
 
@@ -59,13 +44,15 @@ class AppearanceShift(BaseTransform):
                   low: float,
                   high: float = float('inf'),
                   name: str = 'strength') -> float:
-        """``value`` of option ``name`` as a float, or a ValueError naming
-        the expected range."""
         value = float(value)
         if not low <= value <= high:
             raise ValueError(f'{self.__class__.__name__}: {name} must lie in '
                              f'[{low}, {high}], got {value}')
         return value
+
+    def _index(self, name: str) -> int:
+        """Index of colour ``name`` ('R', 'G' or 'B') in the image."""
+        return self.channel_order.upper().index(name)
 
     def shift(self, img: np.ndarray, results: dict) -> np.ndarray:
         raise NotImplementedError
@@ -86,27 +73,19 @@ class AppearanceShift(BaseTransform):
         results['img'] = shifted
         return results
 
-    #: attributes shown by ``repr``; subclasses add their own options
-    _repr_keys = ('strength', )
-
     def __repr__(self) -> str:
-        options = ', '.join(f'{key}={getattr(self, key)!r}'
-                            for key in self._repr_keys)
+        options = ', '.join(f'{key}={value!r}'
+                            for key, value in vars(self).items()
+                            if not key.startswith('_')
+                            and key != 'channel_order')
         return f'{self.__class__.__name__}({options})'
 
 
 @TRANSFORMS.register_module()
 class ChannelShift(AppearanceShift):
-    """Add a constant to every colour channel, or to one of them.
-
-    Args:
-        strength (float): Grey levels added (negative darkens); ``50`` with
-            ``channel=None`` is the paper's "RGB+50".
-        channel (str, optional): 'R', 'G' or 'B' to shift one channel only;
-            None shifts all three.
-        channel_order (str): 'bgr' or 'rgb'.
+    """Add ``strength`` grey levels to every channel (50: the paper's
+    "RGB+50"), or to ``channel`` ('R', 'G' or 'B') only.
     """
-    _repr_keys = ('strength', 'channel')
 
     def __init__(self,
                  strength: float,
@@ -121,26 +100,16 @@ class ChannelShift(AppearanceShift):
     def shift(self, img, results):
         if self.channel is None:
             return img + self.strength
-        img[..., _channel_index(self.channel, self.channel_order)] += \
-            self.strength
+        img[..., self._index(self.channel)] += self.strength
         return img
 
 
 @TRANSFORMS.register_module()
 class ContrastBrightness(AppearanceShift):
-    """Scale contrast about the image's mean grey level, then brightness.
-
-    ``out = ((img - mean) * strength + mean) * brightness``, ``mean`` being
-    the mean over all pixels and channels.
-
-    Args:
-        strength (float): Contrast factor, >= 0; 1 leaves contrast unchanged,
-            0.5 halves every pixel's distance from the mean, 0 gives a flat
-            grey image.
-        brightness (float): Brightness factor, >= 0; 1 leaves it unchanged.
-        channel_order (str): 'bgr' or 'rgb'.
+    """``((img - mean) * strength + mean) * brightness``, ``mean`` over all
+    pixels and channels; ``strength`` (contrast) and ``brightness`` are
+    factors >= 0, 1 leaving the image unchanged.
     """
-    _repr_keys = ('strength', 'brightness')
     STRENGTH_RANGE = (0.0, float('inf'))
 
     def __init__(self,
@@ -157,13 +126,7 @@ class ContrastBrightness(AppearanceShift):
 
 @TRANSFORMS.register_module()
 class GammaShift(AppearanceShift):
-    """Gamma curve: ``out = 255 * (img / 255) ** strength``.
-
-    Args:
-        strength (float): Gamma, > 0; 1 leaves the image unchanged, > 1
-            darkens the mid-tones, < 1 brightens them. Black and white stay.
-        channel_order (str): 'bgr' or 'rgb'.
-    """
+    """``255 * (img / 255) ** strength``, gamma > 0 (> 1 darkens)."""
 
     def __init__(self, strength: float, channel_order: str = 'bgr'):
         super().__init__(strength, channel_order)
@@ -177,13 +140,8 @@ class GammaShift(AppearanceShift):
 
 @TRANSFORMS.register_module()
 class HueRotate(AppearanceShift):
-    """Rotate every pixel's hue, keeping saturation and value.
-
-    Args:
-        strength (float): Rotation in degrees on the HSV hue circle (any
-            sign; 360 is a full turn, 120 maps red to green to blue).
-        channel_order (str): 'bgr' or 'rgb'.
-    """
+    """Rotate every pixel's HSV hue by ``strength`` degrees, keeping
+    saturation and value."""
 
     def shift(self, img, results):
         to_hsv, from_hsv = (cv2.COLOR_BGR2HSV, cv2.COLOR_HSV2BGR) \
@@ -197,19 +155,11 @@ class HueRotate(AppearanceShift):
 
 @TRANSFORMS.register_module()
 class Desaturate(AppearanceShift):
-    """Blend every pixel towards its grey (luma) value.
-
-    ``out = (1 - strength) * img + strength * luma(img)``.
-
-    Args:
-        strength (float): In [0, 1]; 0 leaves the image unchanged, 1 makes it
-            grey (all channels equal).
-        channel_order (str): 'bgr' or 'rgb'.
-    """
+    """``(1 - strength) * img + strength * luma(img)`` (BT.601), strength in
+    [0, 1]."""
     STRENGTH_RANGE = (0.0, 1.0)
 
     def shift(self, img, results):
-        # ITU-R BT.601 luma
         grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY if self.channel_order
                             == 'bgr' else cv2.COLOR_RGB2GRAY)[..., None]
         return (1.0 - self.strength) * img + self.strength * grey
@@ -217,14 +167,8 @@ class Desaturate(AppearanceShift):
 
 @TRANSFORMS.register_module()
 class Blur(AppearanceShift):
-    """Gaussian blur.
-
-    Args:
-        strength (float): Standard deviation of the Gaussian in pixels, >= 0
-            (0 leaves the image unchanged); the kernel spans about
-            +-3 sigma. Borders are reflected.
-        channel_order (str): 'bgr' or 'rgb'.
-    """
+    """Gaussian blur of standard deviation ``strength`` pixels (>= 0),
+    borders reflected."""
     STRENGTH_RANGE = (0.0, float('inf'))
 
     def shift(self, img, results):
@@ -238,21 +182,15 @@ class Blur(AppearanceShift):
 
 @TRANSFORMS.register_module()
 class GaussianNoise(AppearanceShift):
-    """Add zero-mean Gaussian noise, independently per pixel and channel.
-
-    The noise is seeded per image: it is drawn from a generator seeded with
-    ``(seed, crc32(img_path))``, so an image gets the same noise whatever
-    the order, the number of dataloader workers or the machine. Without an
-    ``img_path`` in the results the transform's own generator (seeded with
-    ``seed``) is used in call order.
+    """Zero-mean Gaussian noise of standard deviation ``strength`` (>= 0)
+    grey levels, per pixel and channel.
 
     Args:
-        strength (float): Standard deviation of the noise in grey levels,
-            >= 0 (0 leaves the image unchanged).
-        seed (int): Base seed.
-        channel_order (str): 'bgr' or 'rgb'.
+        seed (int): The noise of an image is drawn with the seed
+            ``(seed, crc32(img_path))``, the same whatever the order, workers
+            or machine; without ``img_path``, from one generator seeded with
+            ``seed``, in call order.
     """
-    _repr_keys = ('strength', 'seed')
     STRENGTH_RANGE = (0.0, float('inf'))
 
     def __init__(self,
@@ -273,21 +211,13 @@ class GaussianNoise(AppearanceShift):
 
 @TRANSFORMS.register_module()
 class NightShift(AppearanceShift):
-    """A night look: darken, and cast blue by dimming red most, green half.
-
-    ``out = img * (1 - strength) * tint`` with per-channel ``tint`` of
-    ``1 - blue_cast * strength`` for red, ``1 - blue_cast * strength / 2``
-    for green and 1 for blue.
+    """A night look: ``img * (1 - strength) * tint``, the tint dimming red
+    by ``blue_cast * strength`` and green by half that.
 
     Args:
-        strength (float): In [0, 1]; the fraction of brightness removed (0
-            leaves the image unchanged, 0.7 keeps 30% of the blue channel
-            and less of red and green).
-        blue_cast (float): In [0, 1]; how much more red is dimmed than blue
-            at ``strength=1``.
-        channel_order (str): 'bgr' or 'rgb'.
+        strength (float): In [0, 1], the brightness removed.
+        blue_cast (float): In [0, 1].
     """
-    _repr_keys = ('strength', 'blue_cast')
     STRENGTH_RANGE = (0.0, 1.0)
 
     def __init__(self,
@@ -301,8 +231,8 @@ class NightShift(AppearanceShift):
     def shift(self, img, results):
         dim = self.blue_cast * self.strength
         tint = np.ones(3, dtype=np.float32)
-        tint[_channel_index('R', self.channel_order)] = 1.0 - dim
-        tint[_channel_index('G', self.channel_order)] = 1.0 - dim / 2
+        tint[self._index('R')] = 1.0 - dim
+        tint[self._index('G')] = 1.0 - dim / 2
         return img * (1.0 - self.strength) * tint
 
 
@@ -336,17 +266,9 @@ APPEARANCE_SHIFTS: Dict[str, dict] = {
 
 def insert_appearance_shift(pipeline: List[dict],
                             shift: Union[str, dict]) -> List[dict]:
-    """A copy of ``pipeline`` with ``shift`` right after image loading.
-
-    Args:
-        pipeline (list[dict]): A test pipeline containing one
-            ``LoadImageFromFile`` step.
-        shift (str | dict): A key of ``APPEARANCE_SHIFTS`` or a transform
-            config dict.
-
-    Returns:
-        list[dict]: The new pipeline; the input is not modified.
-    """
+    """A copy of ``pipeline`` (with one ``LoadImageFromFile`` step) with
+    ``shift``, a key of ``APPEARANCE_SHIFTS`` or a transform config, right
+    after image loading."""
     if isinstance(shift, str):
         if shift not in APPEARANCE_SHIFTS:
             raise KeyError(f'unknown appearance shift {shift!r}; known: '
