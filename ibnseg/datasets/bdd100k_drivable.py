@@ -1,16 +1,8 @@
-"""BDD100K drivable area (Yu et al., CVPR 2020; the WAD 2018 challenge track
-IBN-Net won), in either published release, with BDD's image attributes
-(time of day, weather, scene) as a filter, so that each condition is a
-domain of its own.
-
-Sources: the layouts and mask values of the current release are BDD100K's
-download and format docs (doc.bdd100k.com, bdd100k/bdd100k
-``bdd100k/label/label.py``), those of the 2018 release the ucbdrive/bdd100k
-README and ``bdd_data/show_labels.py``; the frame attributes and their
-values are ``doc/format.md``. That ``labels/det_20/det_{split}.json``
-carries the attributes is the Scalabel format's description, not checked
-on the files; ``attributes_file`` takes any such JSON.
-"""
+"""BDD100K drivable area (Yu et al., CVPR 2020; the WAD 2018 track IBN-Net
+won), in either published release, filtered by BDD's image attributes so
+that each condition is a domain. Layouts and values: doc.bdd100k.com (the
+current release), the ucbdrive/bdd100k README (2018) and doc/format.md."""
+import functools
 import json
 import os
 import os.path as osp
@@ -29,21 +21,18 @@ from .subsets import select_subset
 from .transforms.loading import check_label_ids
 
 SPLITS = ('train', 'val')
-#: ibnseg's classes are the current release's ids, in its order
-#: (doc.bdd100k.com/format.html); colours of bdd100k/label/label.py.
+#: The current release's classes, in its order; bdd100k/label/label.py's
+#: colours.
 DRIVABLE_CLASSES = ('direct', 'alternative', 'background')
 DRIVABLE_PALETTE = [[219, 94, 86], [86, 211, 219], [0, 0, 0]]
 BACKGROUND = 'background'
 IGNORE_INDEX = 255
 
-#: What each release's mask files hold, stored value -> class name (typed
-#: from the sources in the module docstring).
+#: What each release's masks hold, stored value -> class name.
 RELEASE_VALUES = {
     'current': {0: 'direct', 1: 'alternative', 2: 'background'},
     '2018': {0: 'background', 1: 'direct', 2: 'alternative'},
 }
-#: Folders and suffixes of each release (relative to the BDD100K root; the
-#: images are the same 100K images in both).
 RELEASE_LAYOUTS = {
     'current': dict(img_dir='images/100k/{split}', img_suffix='.jpg',
                     label_dir='labels/drivable/masks/{split}',
@@ -55,7 +44,6 @@ RELEASE_LAYOUTS = {
                  attributes_file='labels/bdd100k_labels_images_{split}.json'),
 }
 RELEASES = ('auto', ) + tuple(RELEASE_LAYOUTS)
-#: Frame attributes and their values, as BDD100K's format docs list them.
 ATTRIBUTE_VALUES = {
     'weather': ('rainy', 'snowy', 'clear', 'overcast', 'undefined',
                 'partly cloudy', 'foggy'),
@@ -63,14 +51,13 @@ ATTRIBUTE_VALUES = {
               'city street', 'gas stations', 'highway'),
     'timeofday': ('daytime', 'night', 'dawn/dusk', 'undefined'),
 }
-#: Label files decoded at construction to check their values (a seeded
-#: choice; ``LoadLabelIdAnnotations`` checks every file when it loads it).
+#: Label files whose values are checked at construction (a seeded choice).
 VALUE_CHECK_FILES = 4
 
 
 def _release_table(release: str) -> LabelIdTable:
-    """The stored value -> class index table of ``release``: 255 is
-    ignored (as BDD's evaluation does), any other value refused."""
+    """``release``'s table: 255 ignored (as BDD's evaluation does), other
+    values outside it refused."""
     values = RELEASE_VALUES[release]
     return LabelIdTable(
         f'BDD100K drivable area ({release} release)',
@@ -115,83 +102,59 @@ def check_attribute_filter(attributes, owner: str = 'BDD100KDrivableDataset'
     return checked
 
 
-_ATTRIBUTE_CACHE: Dict[tuple, Dict[str, dict]] = {}
-
-
 def read_frame_attributes(path: str) -> Dict[str, dict]:
     """Image stem -> its ``attributes`` dict, from a BDD100K image-level
-    label JSON (a list of frames with ``name`` and ``attributes``).
-
-    Parsed once per process and file version: the label files are large
-    (the 2018 train file holds every box and polygon), and every domain of
-    an evaluation reads the same one.
-    """
+    label JSON (a list of frames with ``name`` and ``attributes``)."""
     stat = os.stat(path)
-    key = (osp.abspath(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _ATTRIBUTE_CACHE:
-        try:
-            with open(path, encoding='utf-8') as f:
-                frames = json.load(f)
-        except (OSError, ValueError) as error:
-            raise DatasetError(f'{path}: cannot read the label JSON '
-                               f'({error})') from error
-        if not isinstance(frames, list) or not all(
-                isinstance(f, dict) and isinstance(f.get('name'), str)
-                for f in frames):
-            raise DatasetError(
-                f'{path}: expected a BDD100K image-level label JSON, a list '
-                'of frames {"name": "<stem>.jpg", "attributes": {"weather": '
-                '..., "scene": ..., "timeofday": ...}, ...}')
-        _ATTRIBUTE_CACHE.clear()  # one file's worth at a time
-        _ATTRIBUTE_CACHE[key] = {
-            osp.splitext(osp.basename(f['name']))[0]:
-            f.get('attributes') or {}
-            for f in frames
-        }
-    return _ATTRIBUTE_CACHE[key]
+    return _parse_frames(osp.abspath(path), stat.st_mtime_ns, stat.st_size)
+
+
+# once per file version: every domain of an evaluation reads the same large
+# file (the 2018 train file holds every box and polygon)
+@functools.lru_cache(maxsize=1)
+def _parse_frames(path: str, mtime_ns: int, size: int) -> Dict[str, dict]:
+    try:
+        with open(path, encoding='utf-8') as f:
+            frames = json.load(f)
+    except (OSError, ValueError) as error:
+        raise DatasetError(f'{path}: cannot read the label JSON '
+                           f'({error})') from error
+    if not isinstance(frames, list) or not all(
+            isinstance(f, dict) and isinstance(f.get('name'), str)
+            for f in frames):
+        raise DatasetError(
+            f'{path}: expected a BDD100K image-level label JSON, a list '
+            'of frames {"name": "<stem>.jpg", "attributes": {"weather": '
+            '..., "scene": ..., "timeofday": ...}, ...}')
+    return {
+        osp.splitext(osp.basename(f['name']))[0]: f.get('attributes') or {}
+        for f in frames
+    }
 
 
 @DATASETS.register_module()
 class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
-    """BDD100K's drivable-area task: 3 classes, in either release.
-
-    Layouts under the BDD100K root (the same root as ``BDD100KSegDataset``;
-    data/README.md)::
-
-        'current':  images/100k/{split}/<name>.jpg
-                    labels/drivable/masks/{split}/<name>.png
-                        (0 direct, 1 alternative, 2 background)
-                    labels/det_20/det_{split}.json (frame attributes)
-        '2018':     images/100k/{split}/<name>.jpg
-                    drivable_maps/labels/{split}/<name>_drivable_id.png
-                        (0 background, 1 direct, 2 alternative)
-                    labels/bdd100k_labels_images_{split}.json
-
-    Classes are ``('direct', 'alternative', 'background')`` for both: each
-    release's stored values are mapped to them by ``LoadLabelIdAnnotations``
-    (the release's ``LabelIdTable``), so a model trained on one release is
-    scored the same on the other. 255 is ignored (BDD's evaluation does the
-    same); any other value is refused: at construction in a seeded choice
-    of ``VALUE_CHECK_FILES`` label files, and in every file when loaded.
+    """BDD100K's drivable-area task under the BDD100K root, in either
+    release (``RELEASE_LAYOUTS``, data/README.md). Both map their stored
+    values (``RELEASE_VALUES``) to the classes ('direct', 'alternative',
+    'background'), so a model is scored the same on either; 255 is ignored
+    and any other value refused (at construction in ``VALUE_CHECK_FILES``
+    seeded files, and in every file when loaded).
 
     Args:
-        split (str): 'train' (70,000 images) or 'val' (10,000); the test
-            split's labels are not published.
-        release (str): 'auto' (default: the release whose label folder
-            ``data_root`` holds for ``split``; an error when it holds both
-            or neither), 'current' or '2018'.
-        attributes (dict, optional): Keep only the images whose frame
-            attributes take one of the listed values, for every attribute
-            named, e.g. ``dict(timeofday=['daytime'], weather=['clear'])``.
-            Names and values are BDD's (``ATTRIBUTE_VALUES``). None: every
-            image.
-        attributes_file (str, optional): The image-level label JSON holding
-            the attributes (relative to ``data_root`` unless absolute);
-            default: the release's (above). Read only when filtering.
-        **kwargs: ``LabelSourceMixin`` options (``subset``, drawn after the
-            attribute filter, ``skip_report``, ``first_pass``, ...) and
-            ``BaseSegDataset`` ones; ``data_prefix`` and the suffixes follow
-            from ``release`` and ``split``.
+        split (str): 'train' or 'val' (the test labels are not published).
+        release (str): 'auto' (the release whose label folder ``data_root``
+            holds; both or neither is an error), 'current' or '2018'.
+        attributes (dict, optional): Keep the images whose frame attributes
+            take one of the listed values, for every attribute named, e.g.
+            ``dict(timeofday=['daytime'], weather=['clear'])``
+            (``ATTRIBUTE_VALUES``). None: every image.
+        attributes_file (str, optional): The label JSON with the attributes,
+            relative to ``data_root`` unless absolute; default: the
+            release's. Read only when filtering.
+        **kwargs: ``LabelSourceMixin`` options (``subset`` is drawn after
+            the filter) and ``BaseSegDataset`` ones but ``data_prefix`` and
+            the suffixes.
     """
     METAINFO = dict(classes=DRIVABLE_CLASSES, palette=DRIVABLE_PALETTE)
 
@@ -217,7 +180,6 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
             spec['attributes_file'].format(split=split)
         self.LAYOUT = (f'BDD100K drivable area (release '
                        f'{describe_layout(self.release, spec, split)})')
-        # the masks hold the release's own values, mapped by its table
         super().__init__(
             label_format='label_ids',
             label_ids_suffix=spec['seg_map_suffix'],
@@ -236,11 +198,9 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
             data_root, folders, looked_for, 'BDD100K drivable-area release',
             both_hint="set release='current' or release='2018'")
 
-    # -- listing ------------------------------------------------------------
     def load_data_list(self) -> List[dict]:
-        """Also decode a seeded few label files (after the first pass, which
-        skips a truncated one): labels of the wrong task or release (a
-        colour map, 8-bit trainIds) fail here, not mid-run."""
+        """Also check a seeded few label files: labels of the wrong task or
+        release fail here, not mid-run."""
         infos = super().load_data_list()
         chosen = set(select_subset([i['sample_name'] for i in infos],
                                    count=min(VALUE_CHECK_FILES, len(infos)),
@@ -298,6 +258,5 @@ class BDD100KDrivableDataset(LabelSourceMixin, BaseSegDataset):
                     for a in self.attributes))
         return kept
 
-    # -- labels -------------------------------------------------------------
     def _label_id_table(self) -> LabelIdTable:
         return RELEASE_TABLES[self.release]

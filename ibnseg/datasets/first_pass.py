@@ -1,25 +1,13 @@
 """The datasets' first-pass check: broken image/label pairs found at
-construction rather than hours into training.
+construction rather than hours into training, without decoding a pixel.
 
-For every file it reads, without decoding any pixel, the size (a PNG's IHDR
-chunk, else PIL's header-only ``Image.open``), a PNG's bit depth and colour
-type, and whether the file is complete (a PNG ends with IEND, a JPEG with
-FFD9; only the last kilobyte is read). A pair is then ``size_mismatch``,
-``unreadable_image`` or ``unreadable_label`` (the skip report's problems).
-The facts are cached per file by (path, size, mtime), so a second start only
-stats the files.
-
-Two findings are errors, as the data would be read wrongly or not at all: a
-file of more than ``max_pixels`` pixels (a PNG header can claim 30000x30000
-in a few hundred bytes; decoding it exhausts the memory), and a label PNG
-that does not store 8 bits per sample (mmseg casts 16-bit labels to 8 bits,
-PIL scales 1- to 4-bit grayscale ones), except the 16-bit labels that
-``LoadLabelIdAnnotations`` decodes keeping 16 bits (SYNTHIA).
-
-The cache, ``.ibnseg_first_pass_cache.json``, lives in the data root when it
-can be written there, else under ``$IBNSEG_CACHE/first_pass/<hash>/``
-(default ``~/.cache/ibnseg``); ``first_pass_skipped.tsv`` next to it lists
-the broken pairs found on that data root (written when there are any).
+Per file it reads the size, a PNG's bit depth and colour type, and whether
+the file is complete (a PNG ends with IEND, a JPEG with FFD9), cached by
+(path, size, mtime) in ``CACHE_NAME``: in the data root where writable, else
+under ``$IBNSEG_CACHE/first_pass/<hash>/``; ``REPORT_NAME`` next to it lists
+the broken pairs. A file beyond ``max_pixels`` (a header can claim
+30000x30000 in a few bytes) or a label PNG of another depth than 8 bits
+(mmseg casts 16-bit labels, PIL scales 1- to 4-bit ones) is an error.
 """
 import hashlib
 import json
@@ -41,7 +29,6 @@ from .skip_report import SkippedSample, write_skip_report
 
 CACHE_NAME = '.ibnseg_first_pass_cache.json'
 REPORT_NAME = 'first_pass_skipped.tsv'
-#: Caches of another version are read again from the files.
 CACHE_VERSION = 2
 #: Pixels a file may have by default: PIL's decompression-bomb threshold
 #: ``Image.MAX_IMAGE_PIXELS`` (about 9459x9459).
@@ -50,10 +37,8 @@ DEFAULT_MAX_PIXELS = 89_478_485
 CACHE_ENV = 'IBNSEG_CACHE'
 #: Threads reading headers and tails (the work is waiting for I/O).
 NUM_THREADS = 16
-#: Files per pool task (a task per file costs more than a cached check).
-_CHUNK = 256
-#: How many bytes from the end are searched for the end marker.
-_TAIL_BYTES = 1024
+_CHUNK = 256  # files per pool task: a task per file costs more than a check
+_TAIL_BYTES = 1024  # where the end marker is looked for
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 _PNG_IEND = b'IEND\xaeB`\x82'  # the chunk type and its fixed CRC
 _JPEG_EOI = b'\xff\xd9'
@@ -105,8 +90,6 @@ def cache_home() -> str:
 
 
 def _parallel(func: Callable, items: Sequence, threads: int) -> List:
-    """``[func(i) for i in items]``, in up to ``threads`` threads, chunks of
-    ``_CHUNK`` items each (a cached check costs less than a task)."""
     workers = max(1, min(threads, -(-len(items) // _CHUNK)))
     return parallel_map(func, items, workers, threads=True, chunksize=_CHUNK)
 
@@ -143,8 +126,6 @@ class _PairChecker:
         ]
         self.owner = owner
         self.threads = threads
-        # where the cache may live, in order: cache_dir, else the data
-        # root, then a folder of its own under cache_home()
         key = hashlib.sha1(osp.abspath(base).encode('utf-8')).hexdigest()[:16]
         self.folders = [cache_dir] if cache_dir else [
             base, osp.join(cache_home(), 'first_pass', key)]
@@ -158,8 +139,8 @@ class _PairChecker:
             self.cache = dict(version=CACHE_VERSION, files={}, broken={})
 
     def key(self, path: str) -> str:
-        """``path`` relative to the data root (sliced where it can be:
-        ``relpath`` costs more than the rest of a cached check)."""
+        """``path`` relative to the data root (sliced: ``relpath`` costs
+        more than the rest of a cached check)."""
         for prefix in self.prefixes:
             if path.startswith(prefix):
                 return path[len(prefix):]
@@ -272,28 +253,13 @@ def check_pairs(pairs: Sequence[Tuple[str, str, str]],
                 max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                 wide_labels: Collection[str] = ()
                 ) -> Tuple[List[SkippedSample], Optional[str]]:
-    """Find the broken ones among ``(sample name, image, label)`` pairs
-    (every file exists), and refuse files the loaders cannot use.
-
-    Args:
-        pairs: The pairs.
-        base (str): The data root: the cache keys are paths relative to it,
-            and the cache lives there when writable.
-        owner (str): Name for messages, e.g. 'GTA5Dataset'.
-        cache_dir (str, optional): Keep the cache in this folder instead.
-        threads (int): Threads reading the files.
-        max_pixels (int, optional): Pixels a file may have; None: any.
-        wide_labels (Collection[str]): Labels that may store 16 bits.
-
-    Returns:
-        (list[SkippedSample], str or None): the broken pairs (``detail``
-        names the file and what is wrong) and the report of every broken
-        pair known on ``base`` (None when none, or it could not be written).
-
-    Raises:
-        DatasetError: a file of a good pair beyond ``max_pixels`` or a label
-            of another bit depth, naming the file and the option; raised
-            after the cache is saved.
+    """The broken pairs among ``(sample name, image, label)`` ``pairs`` of
+    existing files, and the report listing every broken pair known on
+    ``base`` (None when none or unwritable). ``base``, the data root, keys
+    the cache (kept in ``cache_dir`` if given); ``owner`` names the dataset
+    in messages; ``wide_labels`` may store 16 bits. A file of a good pair
+    beyond ``max_pixels`` (None: any) or a label of another bit depth raises
+    ``DatasetError``, after the cache is saved.
     """
     started = time.perf_counter()
     checker = _PairChecker(base, owner, cache_dir, threads)

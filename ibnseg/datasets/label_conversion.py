@@ -1,12 +1,7 @@
-"""Label-id -> trainId conversion and pair checking, for the converters
-(tools/convert_*_labels.py).
-
-The per-file steps are module-level functions so that ``parallel_map`` can
-run them in worker processes. Outputs are written atomically (in parallel);
-a re-run skips converted files unless --force, and first removes the
-partial files a killed run left. The output folders are checked before any
-work, and a full disk stops the run, naming the file.
-"""
+"""What the label converters (tools/convert_*_labels.py) share: atomic
+per-file conversion in worker processes (module-level functions for
+``parallel_map``), re-runs that skip converted files unless --force, and
+output checks before any work."""
 import argparse
 import os
 import os.path as osp
@@ -32,11 +27,8 @@ CONVERTED, ALREADY_CONVERTED, SKIPPED, FAILED = ('converted',
 
 
 def convert_label_file(src: str, dst: str, force: bool = False) -> str:
-    """Write the trainId PNG ``dst`` for the label-id PNG ``src``.
-
-    Returns ``ALREADY_CONVERTED`` without reading anything when ``dst``
-    exists and ``force`` is False, else ``CONVERTED``. Errors name ``src``.
-    """
+    """Write the trainId PNG ``dst`` of the label-id PNG ``src`` unless it
+    exists (``ALREADY_CONVERTED``) and not ``force``."""
     if not force and osp.isfile(dst):
         return ALREADY_CONVERTED
     save_png_atomic(dst, LABEL_ID_TO_TRAIN_ID[read_label_ids(src)])
@@ -58,8 +50,7 @@ def convert_label_file_task(
 
 def add_conversion_arguments(parser: argparse.ArgumentParser,
                              report: bool = False) -> None:
-    """The converters' shared options: --nproc, --force and, with
-    ``report``, the skip report's --report."""
+    """--nproc, --force and, with ``report``, --report."""
     parser.add_argument(
         '--nproc',
         type=int,
@@ -74,9 +65,8 @@ def add_conversion_arguments(parser: argparse.ArgumentParser,
 
 def list_stems(sources: Sequence[Tuple[str, str]],
                exclude_suffix: str) -> List[str]:
-    """Sorted stems of the non-hidden files of each ``(folder, suffix)`` in
-    ``sources`` (missing folders are empty), but for names ending with
-    ``exclude_suffix`` (the converted files)."""
+    """Sorted stems of the non-hidden files of each ``(folder, suffix)``,
+    but those ending with ``exclude_suffix`` (the converted files)."""
     stems = set()
     for folder, suffix in sources:
         if osp.isdir(folder):
@@ -88,8 +78,7 @@ def list_stems(sources: Sequence[Tuple[str, str]],
 
 
 def _image_size(path: str, verify: bool = False) -> Tuple[int, int]:
-    """(height, width) of an image from its header; ``verify`` decodes it
-    all (finds truncated files). An unreadable file raises, naming it."""
+    """(height, width) from the header; ``verify`` decodes it all."""
     try:
         with Image.open(path) as image:
             if verify:
@@ -106,24 +95,10 @@ def check_and_convert_pair(
         key: str, img_path: str, label_path: str, dst: str,
         lut: np.ndarray, force: bool = False, verify_image: bool = False
 ) -> Tuple[str, str, Optional[SkippedSample]]:
-    """Check an image/label-id pair and write the label's trainIds.
-
-    Both files must exist and read, and have the same size; the trainIds
-    (``lut[label ids]``) go to ``dst`` atomically. An existing ``dst`` is
-    trusted (atomic writes) unless ``force``: only the label's header is
-    read again, for the size check.
-
-    Args:
-        key (str): The pair's name in the skip report.
-        img_path, label_path, dst (str): Image, label-id PNG, trainId PNG.
-        lut (np.ndarray): 256 uint8 entries, label id -> trainId.
-        force (bool): Rewrite an existing ``dst``.
-        verify_image (bool): Decode the whole image (finds truncated files),
-            else read its header only.
-
-    Returns:
-        (key, status, SkippedSample or None): status is ``CONVERTED``,
-        ``ALREADY_CONVERTED`` or ``SKIPPED`` (with the reason).
+    """Check the pair ``key`` and write ``lut[label ids]`` to ``dst``; an
+    existing ``dst`` is trusted unless ``force`` (its header gives the size
+    check). ``verify_image`` decodes the whole image, else its header.
+    Returns ``(key, status, SkippedSample or None)``.
     """
 
     def skip(problem, detail):
@@ -166,16 +141,12 @@ def run_conversion(func: Callable,
                    out_dirs_option: str,
                    args: Optional[argparse.Namespace] = None,
                    comment: str = '') -> int:
-    """A converter's run: the output folders (and the skip report) checked
-    before any work, what a killed run left in them removed, ``func`` over
-    ``tasks`` in ``nproc`` processes (each returns ``(name, status,
-    SkippedSample or error message)``), the skipped pairs written to the
-    skip report (with ``args``: ``args.report``, default in
-    ``args.data_root``) with ``comment``, a summary printed.
-
-    Returns:
-        int: The exit status: 0, 1 (a failed file, a full disk) or 2 (an
-        unusable output location).
+    """A converter's run: outputs checked and a killed run's leftovers
+    removed before any work, ``func`` over ``tasks`` in ``nproc`` processes
+    (each returns ``(name, status, SkippedSample or error)``), the skip
+    report written (with ``args``: ``args.report``, default in
+    ``args.data_root``), a summary printed. Returns the exit status: 0, 1 (a
+    failed file, a full disk) or 2 (an unusable output location).
     """
     report, report_option = None, ''
     if args is not None:

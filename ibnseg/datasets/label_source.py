@@ -1,8 +1,5 @@
-"""What the ibnseg datasets share: choosing each sample's label file
-(converted trainIds or raw label ids), checking the data root, seeded
-subsets, the converter's skip report, the first-pass check of the files and
-readable load errors.
-"""
+"""What the ibnseg datasets add to mmseg's: the label file of each sample,
+seeded subsets, skip reports, the first pass and errors naming files."""
 import os
 import os.path as osp
 import warnings
@@ -24,8 +21,8 @@ DATA_README = 'data/README.md'
 
 
 def _label_loaders(step):
-    """The label-loading steps of a built pipeline ``step``, also those
-    inside wrappers (``Compose``, ``TestTimeAug``, ``RandomChoice``)."""
+    """The label-loading steps of a built pipeline ``step``, also inside
+    wrappers (``Compose``, ``TestTimeAug``, ``RandomChoice``)."""
     if isinstance(step, LoadAnnotations):
         yield step
     inner = getattr(step, 'transforms', None) or getattr(
@@ -36,13 +33,12 @@ def _label_loaders(step):
 
 
 class LabelSourceMixin:
-    """What every ibnseg dataset adds to mmseg's ``BaseSegDataset``: it
-    lists the samples (``_list_samples``), keeps a seeded subset, drops the
-    skip report's samples (one warning), picks each sample's label file,
-    and drops the pairs the first-pass check finds broken (one warning;
-    ``ibnseg.datasets.first_pass``). A label-id sample carries the
-    dataset's ``LABEL_ID_TABLE`` for ``LoadLabelIdAnnotations``; a pipeline
-    that would load it with mmseg's plain ``LoadAnnotations`` is refused.
+    """What every ibnseg dataset adds to mmseg's ``BaseSegDataset``: after
+    listing the samples (``_list_samples``) it keeps a seeded subset, drops
+    the skip report's samples, picks each sample's label file and drops the
+    pairs the first pass finds broken (one warning each). A label-id sample
+    carries ``LABEL_ID_TABLE`` for ``LoadLabelIdAnnotations``; a pipeline
+    that would load it with plain ``LoadAnnotations`` is refused.
 
     Args:
         label_format (str): Which label file each sample uses: 'auto' (the
@@ -50,14 +46,14 @@ class LabelSourceMixin:
             else the raw label-id file, ``label_ids_suffix``), 'train_ids'
             or 'label_ids' (only those files).
         label_ids_suffix (str): Suffix of the raw label-id files.
-        subset (dict, optional): A seeded subset, the same on every machine
-            (``ibnseg.datasets.subsets``), chosen before the skip report:
-            ``dict(fraction=0.1, seed=0)`` or ``dict(count=500, seed=0)``,
-            plus ``save_to='path.txt'`` to write the names finally used.
+        subset (dict, optional): A seeded subset (``subsets.select_subset``)
+            chosen before the skip report: ``dict(fraction=0.1, seed=0)`` or
+            ``dict(count=500, seed=0)``, plus ``save_to='path.txt'`` to write
+            the names finally used.
         skip_report (str, optional): A skip report of broken pairs, relative
             to ``data_root`` unless absolute; a missing file skips nothing;
             None ignores any.
-        first_pass (bool): Run the first-pass check at construction.
+        first_pass (bool): Run the first-pass check (``first_pass``).
         first_pass_cache (str, optional): Folder of the first-pass cache;
             None: ``data_root`` if writable, else under ``$IBNSEG_CACHE``.
         first_pass_max_pixels (int, optional): The first pass refuses,
@@ -66,11 +62,8 @@ class LabelSourceMixin:
         **kwargs: ``BaseSegDataset`` arguments.
     """
 
-    #: The dataset and its expected layout, named in layout errors.
-    LAYOUT = ''
-    #: The converter whose skip report lists this dataset's broken pairs.
-    SKIP_REPORT_TOOL: Optional[str] = None
-    #: The table that maps this dataset's label-id files.
+    LAYOUT = ''  # the expected layout, named in errors
+    SKIP_REPORT_TOOL: Optional[str] = None  # the converter writing a report
     LABEL_ID_TABLE: Optional[LabelIdTable] = None
 
     def __init__(self,
@@ -99,12 +92,10 @@ class LabelSourceMixin:
         self.first_pass_max_pixels = first_pass_max_pixels
         #: Samples the first-pass check dropped (SkippedSample list).
         self.first_pass_skipped: List[SkippedSample] = []
-        #: How many samples have only a label-id file (set when listed).
         self.label_id_samples = 0
         super().__init__(**kwargs)
 
     def _check_choice(self, name: str, value, choices, note: str = ''):
-        """``value`` of option ``name`` if it is one of ``choices``."""
         if value not in choices:
             raise ValueError(f'{type(self).__name__}: {name} must be one of '
                              f'{tuple(choices)}, got {value!r}{note}')
@@ -112,10 +103,9 @@ class LabelSourceMixin:
     def _detect_layout(self, data_root: Optional[str], folders: dict,
                        looked_for: List[str], what: str,
                        both_hint: str = '') -> str:
-        """For an 'auto' option: the name of the layout whose folder
-        (``folders``: name -> folder under ``data_root``, first preferred)
-        exists; none is an error naming ``looked_for``, and so are several
-        where ``both_hint`` says how to choose."""
+        """For an 'auto' option: the first layout name of ``folders`` (name
+        -> folder under ``data_root``) whose folder exists; none, or several
+        where ``both_hint`` says how to choose, is an error."""
         found = [name for name, folder in folders.items()
                  if osp.isdir(osp.join(data_root or '', folder))]
         if not found:
@@ -131,19 +121,15 @@ class LabelSourceMixin:
 
     def _refuse_derived_layout(self, kwargs: dict, derived_from: str,
                                hint: str = '') -> None:
-        """Refuse the folder and suffix options of a dataset that derives
-        them from its own options (``derived_from``)."""
         for key in ('data_prefix', 'img_suffix', 'seg_map_suffix'):
             if key in kwargs:
                 raise ValueError(f'{type(self).__name__}: {key} follows '
                                  f'from {derived_from}{hint}')
 
-    # -- listing ----------------------------------------------------------
     def _list_samples(self) -> List[dict]:
         """Data infos with ``img_path``, ``seg_map_path`` (the trainId file)
-        and ``sample_name``; by default mmseg's folder or ann_file listing,
-        after checking that no ann_file line leads outside the folders mmseg
-        joins it to (``ibnseg.datasets.subsets.read_id_lines``)."""
+        and ``sample_name``: mmseg's listing, no ann_file line leading
+        outside the folders."""
         if self.ann_file and osp.isfile(self.ann_file):
             read_id_lines(self.ann_file, f'{type(self).__name__} ann_file',
                           comments=False)
@@ -186,7 +172,6 @@ class LabelSourceMixin:
             write_id_list(save_to, [i['sample_name'] for i in infos])
         return infos
 
-    # -- subset and skip report ------------------------------------------
     def _apply_subset(self, infos: List[dict]) -> List[dict]:
         if self.subset is None:
             return infos
@@ -197,8 +182,8 @@ class LabelSourceMixin:
         return [i for i in infos if i['sample_name'] in chosen]
 
     def _under_root(self, path: str) -> str:
-        """An option's ``path``, relative to ``data_root`` unless absolute,
-        as mmengine takes ``ann_file``."""
+        """``path`` relative to ``data_root`` unless absolute, as mmengine
+        takes ``ann_file``."""
         if osp.isabs(path) or not self.data_root:
             return path
         return osp.join(self.data_root, path)
@@ -224,10 +209,6 @@ class LabelSourceMixin:
         return kept
 
     def _drop_first_pass_broken(self, infos: List[dict]) -> List[dict]:
-        """Drop the pairs whose sizes differ or whose files are truncated or
-        unreadable, found from headers and tails (cached); refuse files
-        beyond ``first_pass_max_pixels`` and labels of the wrong bit depth;
-        see ``ibnseg.datasets.first_pass``."""
         if not self.first_pass:
             return infos
         img_dir = self.data_prefix.get('img_path', '')
@@ -257,17 +238,14 @@ class LabelSourceMixin:
             + f'), e.g. {skipped[0].sample_id}: {skipped[0].detail}; the '
             f'list is in {where}')
 
-    # -- label files --------------------------------------------------------
     def _label_id_table(self) -> LabelIdTable:
-        """The table of this dataset's label-id files (asked for only when
-        a sample has one)."""
+        """The table of the label-id files, asked for when a sample has
+        one."""
         return self.LABEL_ID_TABLE
 
     def _choose_label_files(self, infos: List[dict]) -> None:
-        """Point each sample at its trainId file or its label-id file:
-        'train_ids' needs the converted file, 'label_ids' the raw one,
-        'auto' takes the converted file where it exists. A missing image or
-        label is an error here rather than mid-training."""
+        """Point each sample at its trainId or label-id file, as
+        ``label_format`` says; a missing image or label is an error."""
         missing_images, missing_labels, table = [], [], None
         for info in infos:
             if not osp.isfile(info['img_path']):
@@ -284,17 +262,15 @@ class LabelSourceMixin:
                 table = table or self._label_id_table()
                 info[LABEL_ID_TABLE_KEY] = table
             else:
-                wanted = {
-                    'train_ids': [train_ids_path],
-                    'label_ids': [label_ids_path]
-                }.get(self.label_format, [train_ids_path, label_ids_path])
-                missing_labels.append(' or '.join(wanted))
+                missing_labels.append({
+                    'train_ids': train_ids_path,
+                    'label_ids': label_ids_path
+                }.get(self.label_format,
+                      f'{train_ids_path} or {label_ids_path}'))
         self._raise_missing('image', missing_images)
         self._raise_missing('label', missing_labels)
 
     def _check_label_loaders(self, num_samples: int) -> None:
-        """Refuse a pipeline that would read label-id files with mmseg's
-        plain ``LoadAnnotations``: it would train and score on raw ids."""
         plain = [step for step in _label_loaders(self.pipeline)
                  if not isinstance(step, LoadLabelIdAnnotations)]
         if plain and self.label_id_samples:
@@ -318,9 +294,8 @@ class LabelSourceMixin:
                 (f'; {tool} lists broken pairs in the skip report that the '
                  'dataset honours.' if tool else '.'))
 
-    # -- loading -----------------------------------------------------------
     def prepare_data(self, idx):
-        """Run the pipeline; on failure, say which files the sample has."""
+        """Run the pipeline; on failure, name the sample's files."""
         data_info = self.get_data_info(idx)
         try:
             return self.pipeline(data_info)

@@ -1,7 +1,5 @@
-"""The Cityscapes label table (GTA5 and Cityscapes store its label ids
-0..33; models train on its 19 trainIds) and the tables that map the other
-domains' ids to the same trainIds. Class names and colours are mmseg's
-``CityscapesDataset.METAINFO``."""
+"""The Cityscapes label table (GTA5 and Cityscapes store its ids 0..33,
+models train on its 19 trainIds) and the other domains' tables to them."""
 from typing import Dict, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -9,20 +7,16 @@ from mmseg.datasets import CityscapesDataset
 
 IGNORE_INDEX = 255
 
-#: The 19 evaluated classes, in trainId order.
 CLASSES = tuple(CityscapesDataset.METAINFO['classes'])
-#: RGB colour of each trainId (list of [r, g, b]), as mmseg draws them.
 PALETTE = [list(c) for c in CityscapesDataset.METAINFO['palette']]
 
-#: The largest label id of the official table (-1..33; -1 is never stored).
 MAX_LABEL_ID = 33
 
 #: Label id of each trainId: ``TRAIN_ID_LABEL_IDS[train_id] == label_id``.
 TRAIN_ID_LABEL_IDS = (7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27,
                       28, 31, 32, 33)
 
-# Colours of the label ids without a trainId, as in the official table;
-# other ids are black, like 'unlabeled'.
+# the official colours of the ids without a trainId; other ids are black
 _VOID_LABEL_COLORS = {
     5: (111, 74, 0), 6: (81, 0, 81), 9: (250, 170, 160), 10: (230, 150, 140),
     14: (180, 165, 180), 15: (150, 100, 100), 16: (150, 120, 90),
@@ -31,8 +25,7 @@ _VOID_LABEL_COLORS = {
 
 
 def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
-    """256-entry read-only uint8 lookup from a {label id: trainId} dict;
-    every other id -> 255."""
+    """Read-only 256-entry uint8 lookup of {label id: trainId}, else 255."""
     lut = np.full(256, IGNORE_INDEX, dtype=np.uint8)
     for label_id, train_id in id_to_train_id.items():
         if not (0 <= label_id < 256 and
@@ -43,8 +36,6 @@ def build_lut(id_to_train_id: Dict[int, int]) -> np.ndarray:
     return lut
 
 
-#: 256-entry uint8 lookup: ``LABEL_ID_TO_TRAIN_ID[label_ids]`` gives trainIds;
-#: every id outside the table (void classes, unused or corrupt values) -> 255.
 LABEL_ID_TO_TRAIN_ID = build_lut(
     {label_id: t for t, label_id in enumerate(TRAIN_ID_LABEL_IDS)})
 #: (256, 3) uint8 RGB colour of each label id: the palette of GTA5 label PNGs.
@@ -55,8 +46,8 @@ LABEL_ID_COLORS.flags.writeable = False
 
 
 def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
-    """The uint8 trainIds of an integer array of label ids; values outside
-    0..255 (no 8-bit file holds them) raise rather than wrap around."""
+    """The uint8 trainIds of integer label ids; values outside 0..255 raise
+    rather than wrap around."""
     label_ids = np.asarray(label_ids)
     if not np.issubdtype(label_ids.dtype, np.integer):
         raise TypeError(
@@ -69,21 +60,18 @@ def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
 
 
 class LabelIdTable(NamedTuple):
-    """How a dataset's label-id files become trainIds; a dataset sets it on
-    each label-id sample for ``LoadLabelIdAnnotations``.
+    """How a dataset's label-id files become trainIds.
 
     Attributes:
         name (str): The table's name, for messages.
         lut (np.ndarray): 256-entry uint8 lookup, label id -> trainId (255
             for ids without one).
-        max_label_id (int): The largest id the dataset defines; larger
-            stored values are unknown (mapped to 255 and counted).
-        channel (int, optional): For multi-channel label files, the channel
-            (RGB order) holding the id, decoded keeping 16 bits; None: a
-            single-channel file.
+        max_label_id (int): The largest id defined; larger ones are unknown
+            (mapped to 255 and counted).
+        channel (int, optional): The channel (RGB order) of multi-channel
+            label files holding the id, decoded keeping 16 bits.
         rejected_hint (str): Said after a file holding a rejected value.
-        reject (tuple[int]): Values no label-id file of the dataset holds;
-            a file holding any is refused.
+        reject (tuple[int]): Values refused in a label-id file.
     """
     name: str
     lut: np.ndarray
@@ -93,8 +81,8 @@ class LabelIdTable(NamedTuple):
     reject: Tuple[int, ...] = ()
 
 
-#: The official Cityscapes table (Cityscapes, ACDC): 255 is no label id, so
-#: a label-id file holding it is a trainId map under the wrong name.
+#: Cityscapes and ACDC: a label-id file holding 255 (no label id) is a
+#: trainId map under the wrong name.
 CITYSCAPES_LABEL_ID_TABLE = LabelIdTable(
     'Cityscapes', LABEL_ID_TO_TRAIN_ID, MAX_LABEL_ID,
     rejected_hint=(
@@ -105,24 +93,15 @@ CITYSCAPES_LABEL_ID_TABLE = LabelIdTable(
 #: GTA5's labels use the Cityscapes ids; 255 there is only unknown.
 GTA5_LABEL_ID_TABLE = CITYSCAPES_LABEL_ID_TABLE._replace(reject=())
 
-# -- SYNTHIA (RAND-CITYSCAPES) ---------------------------------------------
-#: SYNTHIA class id (the dataset's README: 1 sky, 2 building, 3 road, ...,
-#: 22 lanemarking) -> Cityscapes trainId, as DAFormer's and RobustNet's
-#: converters map them (terrain, truck and train too, though
-#: RAND-CITYSCAPES has almost no such pixels: results are read over 16 or
-#: 13 classes).
+#: SYNTHIA class id (its README: 1 sky, ..., 22 lanemarking) -> trainId, as
+#: DAFormer's and RobustNet's converters map them.
 SYNTHIA_ID_TO_TRAIN_ID = {
     3: 0, 4: 1, 2: 2, 21: 3, 5: 4, 7: 5, 15: 6, 9: 7, 6: 8, 16: 9, 1: 10,
     10: 11, 17: 12, 8: 13, 18: 14, 19: 15, 20: 16, 12: 17, 11: 18
 }
-#: The largest class id of SYNTHIA's README (22, lanemarking).
-SYNTHIA_MAX_LABEL_ID = 22
-#: SYNTHIA labels are 16-bit multi-channel PNGs with the class id in the
-#: first (R) channel, as DAFormer and RobustNet read them.
-SYNTHIA_LABEL_CHANNEL = 0
+#: 16-bit multi-channel PNGs, the class id (up to 22) in the R channel.
 SYNTHIA_LABEL_ID_TABLE = LabelIdTable(
-    'SYNTHIA', build_lut(SYNTHIA_ID_TO_TRAIN_ID), SYNTHIA_MAX_LABEL_ID,
-    SYNTHIA_LABEL_CHANNEL)
+    'SYNTHIA', build_lut(SYNTHIA_ID_TO_TRAIN_ID), 22, channel=0)
 #: The 16 Cityscapes classes SYNTHIA has (all but terrain, truck, train):
 #: the classes of "mIoU16" in the DG/UDA literature.
 SYNTHIA_16_CLASSES = tuple(
@@ -131,10 +110,8 @@ SYNTHIA_16_CLASSES = tuple(
 SYNTHIA_13_CLASSES = tuple(
     c for c in SYNTHIA_16_CLASSES if c not in ('wall', 'fence', 'pole'))
 
-# -- Mapillary Vistas v1.2 -------------------------------------------------
-#: Mapillary Vistas v1.2 classes with a Cityscapes class, by the ``name``
-#: (and ``readable``) field of the dataset's config.json, as RobustNet maps
-#: them; every other class -> 255. Ids are looked up in the config by name.
+#: Mapillary Vistas v1.2 classes with a Cityscapes class, by config.json's
+#: ``name`` and ``readable`` fields, as RobustNet maps them; others -> 255.
 MAPILLARY_TO_CITYSCAPES = (
     ('construction--flat--road', 'Road', 'road'),
     ('marking--general', 'Lane Marking - General', 'road'),
@@ -162,28 +139,14 @@ MAPILLARY_TO_CITYSCAPES = (
     ('object--vehicle--motorcycle', 'Motorcycle', 'motorcycle'),
     ('object--vehicle--bicycle', 'Bicycle', 'bicycle'),
 )
-#: Mapillary class name (config.json ``name``) -> Cityscapes trainId.
-MAPILLARY_NAME_TO_TRAIN_ID = {
-    name: CLASSES.index(cls) for name, _, cls in MAPILLARY_TO_CITYSCAPES
-}
-#: The same by ``readable`` name, for config files without ``name``.
-MAPILLARY_READABLE_TO_TRAIN_ID = {
-    readable: CLASSES.index(cls)
-    for _, readable, cls in MAPILLARY_TO_CITYSCAPES
-}
-#: Number of classes of Mapillary Vistas v1.2 (v2.0 has 124).
 MAPILLARY_V12_NUM_LABELS = 66
 
 
 def mapillary_label_id_table(labels: Sequence[dict],
                              source: str = 'config.json') -> LabelIdTable:
-    """The Mapillary id -> trainId table for the ``labels`` list of a
-    Mapillary Vistas config.json (in id order), matched by class name.
-
-    Raises:
-        ValueError naming ``source`` when the list is not v1.2's 66 labels
-        or a mapped class is missing.
-    """
+    """The id -> trainId table of a Mapillary Vistas config.json's
+    ``labels`` (in id order), by class name; a list other than v1.2's 66
+    labels, or a mapped class missing, raises naming ``source``."""
     if not isinstance(labels, (list, tuple)) or \
             len(labels) != MAPILLARY_V12_NUM_LABELS:
         count = len(labels) if isinstance(labels, (list, tuple)) else 'no'
@@ -191,6 +154,8 @@ def mapillary_label_id_table(labels: Sequence[dict],
             f'{source}: "labels" holds {count} entries; expected the '
             f'{MAPILLARY_V12_NUM_LABELS} classes of Mapillary Vistas v1.2 '
             '(v2.0 has 124: use its v1.2 config, config_v1.2.json)')
+    by_field = [{entry[field]: (entry[0], CLASSES.index(entry[2]))
+                 for entry in MAPILLARY_TO_CITYSCAPES} for field in (0, 1)]
     id_to_train_id, found = {}, set()
     for label_id, label in enumerate(labels):
         if not isinstance(label, dict) or not (label.get('name')
@@ -199,14 +164,13 @@ def mapillary_label_id_table(labels: Sequence[dict],
                 f'{source}: label {label_id} ({label!r}) has no "name" or '
                 '"readable" field; expected objects like {"name": '
                 '"construction--flat--road", "readable": "Road", ...}')
-        name, readable = label.get('name'), label.get('readable')
-        if name in MAPILLARY_NAME_TO_TRAIN_ID:
-            id_to_train_id[label_id] = MAPILLARY_NAME_TO_TRAIN_ID[name]
-            found.add(name)
-        elif not name and readable in MAPILLARY_READABLE_TO_TRAIN_ID:
-            id_to_train_id[label_id] = MAPILLARY_READABLE_TO_TRAIN_ID[readable]
-            found.add(next(n for n, r, _ in MAPILLARY_TO_CITYSCAPES
-                           if r == readable))
+        # by ``readable`` only for config files without ``name``
+        name = label.get('name')
+        match = by_field[0].get(name) if name else by_field[1].get(
+            label.get('readable'))
+        if match:
+            found.add(match[0])
+            id_to_train_id[label_id] = match[1]
     missing = [n for n, _, _ in MAPILLARY_TO_CITYSCAPES if n not in found]
     if missing:
         raise ValueError(

@@ -1,10 +1,5 @@
-"""The datasets' on-disk layouts (drawn in each dataset's docstring and
-data/README.md): folder and file names, label readers and writers.
-
-The writers go through ``ibnseg.engine.fileio.atomic_write``, so an
-interrupted run leaves the old file or the complete new one, never a
-truncated PNG; ``remove_partial_files`` cleans what a killed one left.
-"""
+"""The datasets' on-disk layouts (data/README.md): folder and file names,
+label readers and the atomic writers of the downloads' formats."""
 import os.path as osp
 from typing import Optional, Tuple
 
@@ -16,11 +11,8 @@ from .labels import LABEL_ID_COLORS, LABEL_ID_TO_TRAIN_ID  # noqa: F401
 
 
 class DatasetError(ValueError):
-    """Data a dataset cannot use as it is, found when it is built: a list
-    entry leading outside its folders, an image beyond the first pass's
-    pixel budget, a label of another bit depth. The message names the file
-    (and line); ``tools/train.py`` and ``tools/test.py`` print it in one
-    line."""
+    """Data a dataset cannot use, found when it is built; the message names
+    the file (and line), and the tools print it in one line."""
 
 
 GTA5_IMG_DIR = 'images'
@@ -35,11 +27,8 @@ CITYSCAPES_IMG_SUFFIX = '_leftImg8bit.png'
 CITYSCAPES_LABEL_IDS_SUFFIX = '_gtFine_labelIds.png'
 CITYSCAPES_TRAIN_IDS_SUFFIX = '_gtFine_labelTrainIds.png'
 
-# -- the domain-generalisation targets (data/README.md has the downloads) --
-#: BDD100K 10K semantic segmentation: its two published layouts, by name
-#: (labels are trainIds in both). '10k': the current download
-#: (bdd100k_images_10k.zip + bdd100k_sem_seg_labels_trainval.zip); 'seg':
-#: the older bdd100k_seg.zip. ``{split}`` is 'train' or 'val'.
+#: BDD100K 10K semantic segmentation, trainIds in both published layouts:
+#: '10k' the current download, 'seg' the older bdd100k_seg.zip.
 BDD100K_LAYOUTS = {
     '10k': dict(img_dir='images/10k/{split}',
                 label_dir='labels/sem_seg/masks/{split}',
@@ -67,25 +56,19 @@ def layout_options(spec: dict, split: str) -> dict:
                          seg_map_path=spec['label_dir'].format(split=split)))
 
 
-#: Mapillary Vistas: ``{split}`` is 'training' or 'validation'. The v1.2
-#: download has <split>/labels and config.json; the v2.0 one (which also
-#: carries v1.2) has <split>/v1.2/labels and config_v1.2.json.
+#: Mapillary Vistas: the v1.2 download's labels and config, then those of
+#: v1.2 in the v2.0 download.
 MAPILLARY_IMG_DIR = '{split}/images'
 MAPILLARY_LABEL_DIRS = ('{split}/labels', '{split}/v1.2/labels')
 MAPILLARY_CONFIGS = ('config.json', 'config_v1.2.json')
 MAPILLARY_IMG_SUFFIX = '.jpg'
 MAPILLARY_LABEL_IDS_SUFFIX = '.png'
-#: What tools/convert_mapillary_labels.py writes next to each label.
 MAPILLARY_TRAIN_IDS_SUFFIX = '_trainIds.png'
-#: SYNTHIA RAND-CITYSCAPES: RGB/<7 digits>.png, GT/LABELS/<7 digits>.png;
-#: trainId files as DAFormer's converter names them.
 SYNTHIA_IMG_DIR = 'RGB'
 SYNTHIA_LABEL_DIR = 'GT/LABELS'
 SYNTHIA_IMG_SUFFIX = '.png'
 SYNTHIA_LABEL_IDS_SUFFIX = '.png'
 SYNTHIA_TRAIN_IDS_SUFFIX = '_labelTrainIds.png'
-#: ACDC: ``{condition}`` fog/night/rain/snow, ``{split}`` train/val/test,
-#: then <sequence>/<name>_rgb_anon.png.
 ACDC_CONDITIONS = ('fog', 'night', 'rain', 'snow')
 ACDC_IMG_DIR = 'rgb_anon/{condition}/{split}'
 ACDC_LABEL_DIR = 'gt/{condition}/{split}'
@@ -95,8 +78,7 @@ ACDC_LABEL_IDS_SUFFIX = '_gt_labelIds.png'
 
 
 def gta5_id(index) -> str:
-    """The file stem of GTA5 frame ``index`` (``7`` -> ``'00007'``); stems
-    that are not numbers are returned unchanged."""
+    """The file stem of GTA5 frame ``index`` (``7`` -> ``'00007'``)."""
     text = str(index).strip()
     return f'{int(text):05d}' if text.isdigit() else text
 
@@ -141,28 +123,14 @@ def save_png_atomic(path: str,
 #: PNG colour types (the IHDR byte) by name, for messages.
 PNG_COLOR_TYPES = {0: 'grayscale', 2: 'RGB', 3: 'palette',
                    4: 'grayscale+alpha', 6: 'RGBA'}
-#: The colour type of palette PNGs, whose indices PIL reads unscaled at any
-#: bit depth up to 8.
-PNG_PALETTE = 3
-
-
-def read_png_depth(path: str) -> Tuple[int, int]:
-    """(bit depth, colour type) of a PNG from its IHDR chunk, without
-    decoding it; (0, 0) for a file that is no PNG."""
-    with open(path, 'rb') as f:
-        head = f.read(26)
-    if not head.startswith(b'\x89PNG\r\n\x1a\n') or head[12:16] != b'IHDR' \
-            or len(head) < 26:
-        return 0, 0
-    return head[24], head[25]
+PNG_PALETTE = 3  # PIL reads palette indices unscaled at any depth up to 8
 
 
 def label_depth_problem(depth: int, color_type: int,
                         wide: bool = False) -> Optional[str]:
     """What is wrong with a label PNG of this bit depth and colour type, or
-    None: only 8 bits per sample (a palette: up to 8) are read as stored.
-    ``wide``: a label decoded keeping 16 bits (SYNTHIA's), which may have
-    16. Depth 0 (no PNG) passes."""
+    None: 8 bits per sample (a palette: up to 8; ``wide``, a label decoded
+    keeping 16 bits: 16) are read as stored. Depth 0 (no PNG) passes."""
     if not depth or depth == 8 or (wide and depth == 16) or (
             color_type == PNG_PALETTE and depth < 8):
         return None
@@ -175,13 +143,13 @@ def label_depth_problem(depth: int, color_type: int,
 
 
 def read_label_ids(path: str) -> np.ndarray:
-    """The stored values (for a palette PNG: the indices, whatever the
-    palette) of a palette or grayscale label PNG, HxW uint8. A missing or
-    undecodable file, another mode or another bit depth than 8
-    (:func:`label_depth_problem`) raises, naming it."""
+    """The stored values (a palette PNG's indices) of a palette or grayscale
+    label PNG, HxW uint8; a missing or undecodable file, another mode or
+    bit depth raises, naming it."""
+    from .first_pass import inspect_file  # it imports this module
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: label file not found')
-    depth_problem = label_depth_problem(*read_png_depth(path))
+    depth_problem = label_depth_problem(*inspect_file(path)[3:5])
     if depth_problem:
         raise DatasetError(f'{path}: the label is {depth_problem}')
     try:

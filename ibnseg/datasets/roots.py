@@ -1,32 +1,19 @@
-"""Where each dataset lives: one setting per domain.
-
-A domain's folder is read from one environment variable, so that moving a
-dataset (another disk, another working folder) takes one setting for every
-use of it: training, validation, testing, cross-domain evaluation,
-fine-tuning and the converters. The dataset configs read the same variables
-with mmengine's ``{{$VAR:default}}`` syntax (configs/_base_/datasets/domains/);
-tests keep the two in step.
-"""
+"""Where each dataset lives: one environment variable per domain, read by
+the tools and (as ``{{$VAR:default}}``) by the dataset configs."""
 import os
 
-#: The datasets with a data-root setting.
 DATASETS_WITH_ROOTS = ('cityscapes', 'gta5', 'bdd100k', 'mapillary', 'synthia',
                        'acdc')
-#: Environment variable of each dataset's data root: IBNSEG_<NAME>_ROOT.
 DATA_ROOT_ENV = {d: f'IBNSEG_{d.upper()}_ROOT' for d in DATASETS_WITH_ROOTS}
-#: Data roots without the variable: data/<name>/, relative to the working
-#: folder, as in mmseg's configs.
+#: Without the variable, relative to the working folder as in mmseg's.
 DEFAULT_DATA_ROOTS = {d: f'data/{d}/' for d in DATASETS_WITH_ROOTS}
 #: GTA5's split files (tools/gta5_split_from_mat.py), under its data root.
 GTA5_SPLIT_DIR = 'splits'
 
 
 def data_root(domain: str) -> str:
-    """The data root of ``domain`` (a key of ``DATA_ROOT_ENV``).
-
-    ``$IBNSEG_<DOMAIN>_ROOT`` if set, else ``data/<domain>/``. Set but
-    empty is an error, as mmengine's config substitution makes it.
-    """
+    """``$IBNSEG_<DOMAIN>_ROOT`` if set, else ``data/<domain>/``; set but
+    empty is an error, as in mmengine's config substitution."""
     if domain not in DATA_ROOT_ENV:
         raise KeyError(f'no data root setting for domain {domain!r}; known: '
                        f'{", ".join(DATA_ROOT_ENV)}')
@@ -41,10 +28,8 @@ def data_root(domain: str) -> str:
 
 
 def unset_variable_message(variable: str) -> str:
-    """Why a config's ``{{$VARIABLE:default}}`` cannot be filled in, where
-    mmengine says only that the variable "cannot be found" (it says so for
-    one that is set but empty too): a data root's own message
-    (:func:`data_root`), else whether it is empty or unset."""
+    """Why a config's ``{{$VARIABLE:default}}`` cannot be filled in (mmengine
+    says only "cannot be found", also for a variable set but empty)."""
     for domain, name in DATA_ROOT_ENV.items():
         if name == variable:
             try:
@@ -63,8 +48,8 @@ def data_root_help(domain: str) -> str:
 
 
 def data_root_arg(parser, value, domain: str) -> str:
-    """A tool's data-root argument: ``value`` if given, else the domain's
-    setting; a bad setting is reported through ``parser.error``."""
+    """``value`` if given, else the domain's setting (a bad one through
+    ``parser.error``)."""
     if value:
         return value
     try:

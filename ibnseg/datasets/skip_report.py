@@ -1,20 +1,11 @@
-"""The skip report: samples a converter found broken, for datasets to skip.
-
-A tab-separated text file, written atomically::
-
-    # comment lines
-    id<TAB>problem<TAB>detail
-    00042<TAB>size_mismatch<TAB>image 1914x1052, label 1280x720 (WxH)
-
-``problem`` is one of ``PROBLEMS``. Datasets read it with
-``read_skip_report`` and drop the listed samples with one warning.
-"""
+"""The skip report: the broken samples a converter or the first pass found,
+for datasets to skip; '#' comment lines, then ``id<TAB>problem<TAB>detail``
+lines, ``problem`` one of ``PROBLEMS``."""
 import os.path as osp
 from typing import Dict, Iterable, NamedTuple
 
 from ..engine.fileio import atomic_write
 
-#: Default file name of the report, in the dataset's data root.
 SKIP_REPORT_NAME = 'skipped_pairs.tsv'
 PROBLEMS = ('missing_image', 'missing_label', 'unreadable_image',
             'unreadable_label', 'size_mismatch')
@@ -43,12 +34,8 @@ def write_skip_report(path: str, skipped: Iterable[SkippedSample],
 
 
 def read_skip_report(path: str) -> Dict[str, SkippedSample]:
-    """Read a report written by ``write_skip_report``: id -> SkippedSample.
-
-    Raises:
-        FileNotFoundError: naming ``path``.
-        ValueError: naming ``path`` and the line when a line is malformed.
-    """
+    """id -> SkippedSample of a report; a malformed line raises, naming
+    ``path`` and the line."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'skip report {path} not found')
     skipped = {}

@@ -1,15 +1,7 @@
-"""Id lists and seeded fine-tuning subsets.
-
-An id list is a text file with one sample name per line (a GTA5 split file,
-an mmseg ``ann_file``, a chosen subset); blank lines and '#' lines are
-ignored. A name that is absolute or climbs out with ``..`` would read files
-outside the data root, so it is refused naming the file and the line.
-
-A subset is the same on every machine: the names are sorted by their text,
-``numpy.random.default_rng(seed).permutation`` orders them and the first
-``k`` are kept, so a smaller fraction with the same seed is a subset of a
-larger one.
-"""
+"""Id lists (one sample name per line: split files, ann_files, subsets) and
+seeded subsets, the same on every machine: the sorted names, ordered by
+``default_rng(seed).permutation``, the first ``k`` kept (so a smaller
+fraction with the same seed is a subset of a larger one)."""
 import math
 import os
 import os.path as osp
@@ -24,10 +16,10 @@ from .layouts import DatasetError
 
 def read_id_lines(path: str, what: str = 'id list',
                   comments: bool = True) -> List[Tuple[int, str]]:
-    """``(line number, name)`` of each name in the id list ``path`` (``what``
-    names it in errors); ``comments=False`` for files mmseg reads, where a
-    '#' line is a name. A missing file, or a name leading outside the
-    folders (``DatasetError``, naming the line), raises."""
+    """``(line number, name)`` of each name in the id list ``path``, blank
+    and (``comments``) '#' lines skipped; a missing file, or an absolute
+    name or one climbing out with '..' (``DatasetError`` naming the line),
+    raises, ``what`` naming the file."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} {path} not found')
     with open(path, encoding='utf-8') as f:
@@ -47,8 +39,8 @@ def read_id_lines(path: str, what: str = 'id list',
 
 
 def read_id_list(path: str, what: str = 'id list') -> List[str]:
-    """The names in an id list file (:func:`read_id_lines`); an empty list
-    or a repeated name raises too."""
+    """The names in an id list (:func:`read_id_lines`), unique, at least
+    one."""
     names = [name for _, name in read_id_lines(path, what)]
     if not names:
         raise ValueError(f'{what} {path} is empty; expected one sample name '
@@ -63,18 +55,16 @@ def read_id_list(path: str, what: str = 'id list') -> List[str]:
 
 
 def write_id_list(path: str, names: Sequence[str]) -> str:
-    """Write ``names`` one per line, atomically. Returns ``path``."""
+    """Write ``names`` one per line, atomically; returns ``path``."""
     return atomic_write(path, ''.join(f'{n}\n' for n in names))
 
 
 def subset_size(total: int,
                 fraction: Optional[float] = None,
                 count: Optional[int] = None) -> int:
-    """How many of ``total`` samples a subset keeps.
-
-    Exactly one of ``fraction`` (in (0, 1]; ``round(fraction * total)``,
-    halves rounded up, at least 1) or ``count`` (1..total) must be given.
-    """
+    """How many of ``total`` samples a subset keeps: exactly one of
+    ``fraction`` (in (0, 1]; rounded half up, at least 1) or ``count``
+    (1..total)."""
     if (fraction is None) == (count is None):
         raise ValueError('subset: give exactly one of fraction or count, got '
                          f'fraction={fraction!r}, count={count!r}')
@@ -95,10 +85,8 @@ def select_subset(names: Sequence[str],
                   count: Optional[int] = None,
                   seed: int = 0,
                   log: bool = True) -> List[str]:
-    """The sorted, seeded subset of the unique ``names`` keeping
-    ``fraction`` or ``count`` of them (:func:`subset_size`), logged unless
-    ``log`` is False (a fine-tuning run's log says how many frames its
-    subset holds)."""
+    """The sorted, seeded subset of the unique ``names``
+    (:func:`subset_size`), logged unless ``log`` is False."""
     ordered = sorted(names)
     if len(set(ordered)) != len(ordered):
         raise ValueError('select_subset: sample names must be unique')
@@ -115,10 +103,8 @@ def select_subset(names: Sequence[str],
 
 
 def seeded_subset(dataset, count: int, seed: int):
-    """At most ``count`` samples of a built mmseg ``dataset``, chosen by
-    :func:`select_subset` from the sample names (the same ones on every
-    machine); the dataset itself if it is small.
-    """
+    """At most ``count`` samples of a built ``dataset``, chosen by
+    :func:`select_subset` from the sample names."""
     if len(dataset) <= count:
         return dataset
     # ibnseg's datasets name samples independently of the data root

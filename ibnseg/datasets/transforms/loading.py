@@ -1,6 +1,5 @@
-"""Loading labels for every dataset in one step: reading the label file,
-mapping label ids to trainIds where the dataset names a label table, and
-checking that the label holds what its format allows."""
+"""Loading every dataset's labels: label ids mapped to trainIds where the
+dataset names a table, values checked against the label's format."""
 import warnings
 from collections import Counter
 from typing import Dict, Optional
@@ -13,11 +12,9 @@ from mmseg.registry import TRANSFORMS
 
 from ..labels import CLASSES, IGNORE_INDEX, LabelIdTable
 
-#: Key of the ``LabelIdTable`` that a dataset sets on each sample whose
-#: label file holds label ids; samples without it hold trainIds.
+#: The key of a label-id sample's ``LabelIdTable``.
 LABEL_ID_TABLE_KEY = 'label_id_table'
-#: How many values and file names a message lists at most.
-_MAX_LISTED = 10
+_MAX_LISTED = 10  # values and file names a message lists
 
 
 class LabelValueError(ValueError):
@@ -33,9 +30,8 @@ def _describe(values: np.ndarray, counts: np.ndarray) -> str:
 
 
 class UnknownLabelIds(dict):
-    """Tally of the label files that held ids outside their table:
-    ``files`` (their number), ``pixels`` (per unknown id) and ``examples``
-    (the first few file names)."""
+    """Tally of the label files holding ids outside their table: ``files``,
+    ``pixels`` (per unknown id) and ``examples`` (the first names)."""
 
     def __init__(self) -> None:
         super().__init__(files=0, pixels=Counter(), examples=[])
@@ -51,8 +47,6 @@ class UnknownLabelIds(dict):
         return self['files'] == 1
 
     def summary(self) -> str:
-        """One line: how many files held unknown label ids, which ids (with
-        their pixel counts) and the first files."""
         if not self['files']:
             return 'no label file held label ids outside the table'
         counts = np.zeros(256, np.int64)
@@ -65,8 +59,8 @@ class UnknownLabelIds(dict):
 
 def check_label_ids(label_ids: np.ndarray, path: str,
                     table: LabelIdTable) -> np.ndarray:
-    """The pixel count of each value of a label-id file; one of the
-    table's ``reject`` ids raises ``LabelValueError`` naming ``path``."""
+    """The pixel count of each value; one of the table's ``reject`` ids
+    raises ``LabelValueError`` naming ``path``."""
     counts = np.bincount(label_ids.reshape(-1), minlength=256)
     rejected = np.array(sorted(v for v in set(table.reject) if counts[v]),
                         int)
@@ -81,29 +75,21 @@ def check_label_ids(label_ids: np.ndarray, path: str,
 
 @TRANSFORMS.register_module()
 class LoadLabelIdAnnotations(LoadAnnotations):
-    """mmseg's ``LoadAnnotations`` that also maps label-id files to
-    trainIds, and checks every label it loads, naming the file.
+    """mmseg's ``LoadAnnotations`` that maps label-id files to trainIds and
+    checks every label, naming the file.
 
-    A sample with ``results['label_id_table']`` (an
-    ``ibnseg.datasets.labels.LabelIdTable``, set by the dataset) holds label
-    ids, mapped with the table: a file holding one of the table's ``reject``
-    ids raises ``LabelValueError``; ids above its ``max_label_id`` become
-    255, the first file holding any warns once and later ones are counted
-    (``unknown_label_ids_summary()``, per transform, hence per dataset and
-    worker). A table with a ``channel`` reads that channel of a multi-channel
-    PNG keeping 16 bits (SYNTHIA). mmseg's class-subset ``label_map`` maps
-    trainIds, so it is applied after the table. Any other sample holds
-    trainIds, which must be 0..18 or 255 (after a ``label_map``: the
-    subset's ids or 255), else ``LabelValueError`` lists the values rather
-    than an ``IndexError`` in the loss. The label must have the size of its
-    image (``ori_shape``): a mismatched pair would be cropped out of
-    register. A sample without ``seg_map_path`` (an image given to mmseg's
-    inference APIs) passes through.
+    A sample with ``results['label_id_table']`` (a ``LabelIdTable``) holds
+    label ids: one of the table's ``reject`` ids raises ``LabelValueError``;
+    ids above ``max_label_id`` become 255, the first file holding any warns
+    and later ones are counted (``unknown_label_ids_summary()``). A table
+    ``channel`` is read from a multi-channel PNG keeping 16 bits. A
+    class-subset ``label_map`` is applied after the table. Other samples
+    hold trainIds: 0..18 or 255 (or the subset's ids), else
+    ``LabelValueError``. A sample without ``seg_map_path`` passes through.
 
     Args:
         check_size (bool): Raise when label and image sizes differ.
-            Defaults to True.
-        check_values (bool): Check the values as above. Defaults to True.
+        check_values (bool): Check the values as above.
         reduce_zero_label (bool, optional), backend_args (dict, optional),
             imdecode_backend (str): As in mmseg's ``LoadAnnotations``.
     """
@@ -152,9 +138,8 @@ class LoadLabelIdAnnotations(LoadAnnotations):
         return results
 
     def _load_id_channel(self, results: dict, table: LabelIdTable) -> None:
-        """Load channel ``table.channel`` of a multi-channel label file as
-        ``gt_seg_map`` (ids beyond 8 bits, which no table defines, become
-        255 and are counted as unknown)."""
+        """Channel ``table.channel`` of a multi-channel label as
+        ``gt_seg_map``; ids beyond 8 bits become 255 (unknown)."""
         path = results['seg_map_path']
         # cv2 keeps 16 bits per channel; PIL would keep only the high byte
         label = mmcv.imfrombytes(
@@ -213,7 +198,6 @@ class LoadLabelIdAnnotations(LoadAnnotations):
 
     def _check_label_ids(self, label_ids: np.ndarray, path: str,
                          table: LabelIdTable) -> None:
-        """Raise on the table's rejected ids; count the unknown ones."""
         counts = check_label_ids(label_ids, path, table)
         max_id = table.max_label_id
         unknown = np.flatnonzero(counts[max_id + 1:]) + max_id + 1
@@ -227,6 +211,5 @@ class LoadLabelIdAnnotations(LoadAnnotations):
                 'unknown_label_ids_summary().', UserWarning)
 
     def unknown_label_ids_summary(self) -> str:
-        """One line: how many files held unknown label ids, which ids (with
-        their pixel counts) and the first files."""
+        """One line: the files that held unknown ids, the ids and pixels."""
         return self.unknown_label_ids.summary()
