@@ -17,15 +17,8 @@ from ibnseg.analysis import (DEFAULT_EPS, LAYER_LEVELS, ModelSpec,
                              plot_divergence_vs_depth,
                              resolve_appearance_shift, write_divergence_csv,
                              write_divergence_json)
+from ibnseg.analysis.divergence import FORMULA
 from ibnseg.utils import CheckpointError
-
-FORMULA = (
-    'For each image, each channel of a layer is pooled to its spatial mean. '
-    'Over a set, each channel is fitted a Gaussian N(mu, var) (population '
-    'variance). Per channel, D = KL(a||b) + KL(b||a) = 0.5*(var_a/var_b + '
-    'var_b/var_a - 2) + 0.5*(mu_a - mu_b)^2*(1/var_a + 1/var_b), with eps '
-    'added to var_a and var_b; the layer divergence is the mean of D over '
-    'channels.')
 
 OUTPUT_NAME = 'feature_divergence'
 

@@ -1,27 +1,27 @@
 """Per-channel feature statistics of an image set and their divergence
-(IBN-Net paper, Sec. 3.1 / Fig. 2).
-
-Each image's channels are pooled to their spatial means; over a set, each
-channel is fitted a Gaussian ``N(mu, var)`` (population variance); per
-channel, ``D = KL(a || b) + KL(b || a)``, whose log terms cancel for 1-D
-Gaussians::
-
-    D = 0.5 * (var_a / var_b + var_b / var_a - 2)
-      + 0.5 * (mu_a - mu_b)**2 * (1 / var_a + 1 / var_b)
-
-and the layer's divergence is the mean of ``D`` over channels. ``eps`` is
-added to both variances: a channel that never varies (a dead ReLU) would
-give 0 / 0; identical statistics still give exactly 0. Only count, sum and
-sum of squares are kept (float64), so the result does not depend on the
-batch size and no feature map is kept.
+(IBN-Net paper, Sec. 3.1 / Fig. 2), as :data:`FORMULA` says. ``eps`` keeps
+a channel that never varies (a dead ReLU) from giving 0 / 0; identical
+statistics still give exactly 0. Only count, sum and sum of squares are
+kept (float64), so the result does not depend on the batch size and no
+feature map is kept.
 """
 from typing import Optional
 
 import numpy as np
 import torch
 
-#: Added to both variances before the symmetric KL (see the module docstring).
+#: Added to both variances before the symmetric KL.
 DEFAULT_EPS = 1e-6
+
+#: The measure, as the tool's help and JSON state it (the log terms of the
+#: two KLs cancel for 1-D Gaussians).
+FORMULA = (
+    'For each image, each channel of a layer is pooled to its spatial mean. '
+    'Over a set, each channel is fitted a Gaussian N(mu, var) (population '
+    'variance). Per channel, D = KL(a||b) + KL(b||a) = 0.5*(var_a/var_b + '
+    'var_b/var_a - 2) + 0.5*(mu_a - mu_b)^2*(1/var_a + 1/var_b), with eps '
+    'added to var_a and var_b; the layer divergence is the mean of D over '
+    'channels.')
 
 
 class ChannelMeanStats:

@@ -12,10 +12,10 @@ import mmcv
 import numpy as np
 import torch
 from mmengine.runner import set_random_seed
-from mmengine.utils import scandir
 from mmseg.registry import TRANSFORMS
 
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+from ibnseg.apis import find_images
+
 PAIR_TYPES = ('domain', 'appearance', 'content')
 
 
@@ -41,16 +41,11 @@ class ImageSetPair:
 
 
 def list_images(folder: str) -> List[str]:
-    """Image files below ``folder`` (recursive), sorted."""
+    """Image files below ``folder`` (recursive, sorted), found as
+    ``tools/infer.py`` finds them."""
     if not osp.isdir(folder):
         raise FileNotFoundError(f'image folder {folder!r} does not exist')
-    names = scandir(folder, suffix=IMAGE_SUFFIXES + tuple(
-        s.upper() for s in IMAGE_SUFFIXES), recursive=True)
-    paths = sorted(osp.join(folder, name) for name in names)
-    if not paths:
-        raise ValueError(f'image folder {folder!r} holds no images '
-                         f'(looked for {", ".join(IMAGE_SUFFIXES)})')
-    return paths
+    return [image.path for image in find_images([folder], False)]
 
 
 def split_in_halves(paths: Sequence[str],

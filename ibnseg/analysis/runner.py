@@ -78,12 +78,10 @@ def load_model(spec: ModelSpec, device: str = 'cpu') -> nn.Module:
     from mmseg.apis import init_model
 
     from ibnseg.apis import load_segmentor
-    from ibnseg.engine.runner_setup import load_config
+    from ibnseg.engine.runner_setup import check_checkpoint, load_config
     cfg = load_config(spec.config)
     if spec.checkpoint is not None:
-        if not osp.isfile(spec.checkpoint):
-            raise FileNotFoundError(f'model {spec.label!r}: checkpoint file '
-                                    f'{spec.checkpoint!r} does not exist')
+        check_checkpoint(spec.checkpoint)
         return load_segmentor(cfg, spec.checkpoint, device)
     model = revert_sync_batchnorm(init_model(cfg, None, device='cpu'))
     return model.to(device).eval()
@@ -133,9 +131,8 @@ def collect_set_stats(model: nn.Module,
     with ChannelStatsRecorder(layers, stats):
         for images in iter_image_batches(image_set, batch_size, size, seed):
             backbone(preprocess_images(model, images))
-            for _ in images:
-                if progress is not None:
-                    progress.update()
+            if progress is not None:
+                progress.update(len(images))
     return stats
 
 

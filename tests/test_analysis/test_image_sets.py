@@ -12,7 +12,7 @@ from ibnseg.analysis import (ImageSet, appearance_pair, content_pair,
 from tests.helpers.analysis import write_images
 
 
-def test_list_images_is_recursive_sorted_and_skips_other_files(tmp_path):
+def test_list_images_is_recursive_and_names_bad_folders(tmp_path):
     write_images(str(tmp_path / 'b'), 2, prefix='x')
     write_images(str(tmp_path / 'a' / 'deep'), 1, prefix='y')
     (tmp_path / 'notes.txt').write_text('not an image')
@@ -20,13 +20,10 @@ def test_list_images_is_recursive_sorted_and_skips_other_files(tmp_path):
     assert [osp.relpath(p, tmp_path) for p in paths] == [
         osp.join('a', 'deep', 'y_000.png'), osp.join('b', 'x_000.png'),
         osp.join('b', 'x_001.png')]
-
-
-def test_list_images_errors_name_the_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match='missing.*does not exist'):
         list_images(str(tmp_path / 'missing'))
     (tmp_path / 'empty').mkdir()
-    with pytest.raises(ValueError, match='empty.*holds no images'):
+    with pytest.raises(ValueError, match='empty: no image in this folder'):
         list_images(str(tmp_path / 'empty'))
 
 
