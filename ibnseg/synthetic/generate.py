@@ -54,24 +54,6 @@ def _check_split(split: str) -> int:
     return SPLITS.index(split)
 
 
-def _sample_key(seed: int, split: str, index: int) -> list:
-    return [_check_index(seed, 'seed'), _check_split(split),
-            _check_index(index, 'index')]
-
-
-def layout_rng(seed: int, split: str, index: int) -> np.random.Generator:
-    """The generator that lays out sample ``index`` of ``split``."""
-    return np.random.default_rng(_sample_key(seed, split, index))
-
-
-def appearance_rng(seed: int, split: str, index: int,
-                   domain: str) -> np.random.Generator:
-    """The generator that renders sample ``index`` of ``split`` in
-    ``domain`` (apart from the layout's, so layouts match across domains)."""
-    return np.random.default_rng(_sample_key(seed, split, index) +
-                                 [zlib.crc32(domain.encode('utf-8'))])
-
-
 def generate_sample(
         index: int,
         domain: str = 'source',
@@ -86,9 +68,12 @@ def generate_sample(
     dict, see :mod:`.styles`); the name seeds the appearance either way.
     """
     style = resolve_style(domain if style is None else style)
-    scene = sample_scene(size, layout_rng(seed, split, index))
-    image = render_scene(scene, style,
-                         appearance_rng(seed, split, index, domain))
+    key = [_check_index(seed, 'seed'), _check_split(split),
+           _check_index(index, 'index')]
+    scene = sample_scene(size, np.random.default_rng(key))
+    # the appearance's own generator: layouts match across domains
+    image = render_scene(scene, style, np.random.default_rng(
+        key + [zlib.crc32(domain.encode('utf-8'))]))
     return image, scene.label_ids
 
 
