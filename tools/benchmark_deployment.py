@@ -2,9 +2,6 @@
 CPU, for the shipped plain, IBN-a, IBN-b, DenseNet-121 and DenseNet-121-IBN-a
 FCN models.
 
-    python tools/benchmark_deployment.py [--shape H W] [--repeats N]
-        [--threads T] [--models NAME ...]
-
 Both runtimes compute ``SegmentorForExport`` with random weights on one image
 (a static dynamo export in a temporary folder). Runs are interleaved, each
 round timing every model once per runtime with a pause between runs, so a
@@ -22,11 +19,10 @@ import tempfile
 import time
 
 import torch
-from mmengine.model import revert_sync_batchnorm
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
+from ibnseg.analysis import ModelSpec, load_model
 from ibnseg.apis.onnx_export import SegmentorForExport, export_onnx
-from ibnseg.engine.runner_setup import load_config
 from ibnseg.utils.markdown import markdown_table
 
 #: Seconds between two timed runs, for the threads of the last to go idle.
@@ -68,11 +64,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _build(config: str):
-    from mmseg.apis import init_model
+def _build(name: str):
     torch.manual_seed(0)
-    cfg = load_config(osp.join(ROOT, config))
-    return revert_sync_batchnorm(init_model(cfg, device='cpu')).eval()
+    return load_model(ModelSpec(name, osp.join(ROOT, MODELS[name][0])))
 
 
 def _time(run) -> float:
@@ -98,7 +92,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as folder:
         for name in args.models:
             print(f'exporting {name} ...', file=sys.stderr)
-            model = _build(MODELS[name][0])
+            model = _build(name)
             path = osp.join(folder, f'{name}.onnx')
             export_onnx(model, path, args.shape, dynamic=False)
             graph = SegmentorForExport(model).eval()

@@ -1,7 +1,5 @@
 """Time the datasets' first-pass check on generated GTA5 pairs.
 
-    python tools/benchmark_first_pass.py [--pairs 2000] [--size H W]
-
 Writes raw GTA5 pairs (one in 200 size-mismatched, one in 400 truncated)
 under a temporary folder, then builds ``GTA5Dataset`` without the first pass
 (the baseline), with it and no cache, with the cache, and with the cache

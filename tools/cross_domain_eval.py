@@ -1,11 +1,5 @@
 """Evaluate checkpoints on every domain of their config, in one command.
 
-    python tools/cross_domain_eval.py CONFIG CHECKPOINT [CHECKPOINT ...]
-        [--out DIR] [--domains D [D ...]] [--skip-missing]
-        [--shifts NAME [NAME ...]] [--names N [N ...]] [--num-show K]
-        [--cfg-options K=V ...] [--scale WIDTH HEIGHT] [--device cpu|cuda]
-        [--launcher ...]
-
 Each domain of the config's ``cross_domain`` section is run with its own
 test pipeline and ``test_cfg``. Writes to ``--out``: ``results.md`` (also
 printed), ``results.json``, ``results.csv``, ``per_class_iou.png`` and
@@ -26,7 +20,7 @@ from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
-from ibnseg.engine.cfg_options import CfgOptionsAction
+from ibnseg.engine.cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction
 from ibnseg.engine.distributed import setup_cpu_distributed
 from ibnseg.engine.fileio import check_output_names, check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
@@ -39,8 +33,7 @@ from ibnseg.utils import CheckpointError
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Evaluate checkpoints on every domain of their config')
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config with a cross_domain section')
     parser.add_argument(
         'checkpoints', nargs='+', metavar='CHECKPOINT',
@@ -68,8 +61,7 @@ def parse_args(argv=None):
         help='samples per domain in the sample strips (default 3)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=CfgOptionsAction,
-        help='override config settings, key=value pairs such as '
-        'model.test_cfg.mode=slide')
+        help=CFG_OPTIONS_HELP)
     add_size_args(parser, crop=False)
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu',

@@ -41,9 +41,7 @@ def threads_option(text: str):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Synthetic cross-domain benchmark: plain vs IBN-a vs '
-        'IBN-b, trained on a source style, tested on every style')
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--preset', choices=list(PRESETS), default='default',
         help='run size: "default" fits 10 minutes on 2 CPU cores; "long" '

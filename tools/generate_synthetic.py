@@ -24,10 +24,7 @@ from ibnseg.synthetic import (DOMAIN_STYLES, generate_domain_dataset,
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Generate synthetic street scenes in several appearance '
-        'domains, written in the GTA5 (source) and Cityscapes (targets) '
-        'layouts.')
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out',
                         help='output folder; one sub-folder per domain')
     parser.add_argument('--num-train', type=int, default=400,

@@ -1,10 +1,5 @@
 """Segment your own images with a trained model.
 
-    python tools/infer.py CONFIG CHECKPOINT IMAGES... --out DIR
-        [--label-format trainid|labelid] [--opacity A] [--batch-size N]
-        [--with-labels] [--device cpu|cuda|cuda:N] [--cfg-options K=V ...]
-        [--no-progress] [--backend pytorch|onnxruntime]
-
 IMAGES are files, folders (searched recursively) and quoted glob patterns.
 Under ``--out``, ``pred/<name>.png`` holds each prediction (trainIds, or
 Cityscapes label ids for the benchmark server) and ``vis/<name>.png`` its
@@ -49,9 +44,7 @@ def _positive_int(text: str) -> int:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Segment images with a trained model; write label PNGs '
-        'and colour overlays')
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='the model\'s config file')
     parser.add_argument(
         'checkpoint',

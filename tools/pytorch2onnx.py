@@ -1,10 +1,5 @@
 """Export a trained model to ONNX, optionally checking it with onnxruntime.
 
-    python tools/pytorch2onnx.py CONFIG CHECKPOINT --output-file F.onnx
-        [--shape H W] [--with-argmax] [--static]
-        [--exporter dynamo|torchscript] [--opset-version N] [--fp16]
-        [--verify] [--tolerance T] [--cfg-options K=V ...]
-
 The graph is ``ibnseg.apis.onnx_export``'s (RGB 0-255 images in, logits or
 labels at the input size out; the test pipeline's resize stays outside, as
 ``tools/infer.py --backend onnxruntime`` applies it). ``--verify`` compares
@@ -52,9 +47,7 @@ def _positive_float(text: str) -> float:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Export a segmentor to ONNX (image -> logits or labels, '
-        'dynamic batch and size) and check it against PyTorch')
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='the model\'s config file')
     parser.add_argument('checkpoint', help='its checkpoint file')
     parser.add_argument(
