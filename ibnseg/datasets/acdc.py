@@ -14,24 +14,16 @@ SPLITS = ('train', 'val')
 
 @DATASETS.register_module()
 class ACDCDataset(LabelSourceMixin, BaseSegDataset):
-    """One condition of ACDC, with the 19 Cityscapes classes.
-
-    Layout (see data/README.md)::
-
-        rgb_anon/{condition}/{split}/<seq>/<name>_rgb_anon.png
-        gt/{condition}/{split}/<seq>/<name>_gt_labelTrainIds.png
-        gt/{condition}/{split}/<seq>/<name>_gt_labelIds.png
-
-    The labels follow Cityscapes: ``_gt_labelIds.png`` is mapped with its
-    table where no trainId file exists, and one holding 255 fails when
-    loaded, naming it.
+    """One condition of ACDC with the Cityscapes classes and label table:
+    ``rgb_anon/{condition}/{split}/<seq>/<name>_rgb_anon.png`` and
+    ``gt/{condition}/{split}/<seq>/<name>_gt_labelTrainIds.png`` or
+    ``_gt_labelIds.png`` (data/README.md).
 
     Args:
         condition (str): 'fog', 'night', 'rain' or 'snow'.
         split (str): 'train' or 'val' (the test labels are withheld).
-        **kwargs: ``LabelSourceMixin`` options (``label_format``,
-            ``subset``, ...) and ``BaseSegDataset`` ones; ``data_prefix``
-            and the suffixes follow from ``condition`` and ``split``.
+        **kwargs: ``LabelSourceMixin`` and ``BaseSegDataset`` options but
+            ``data_prefix`` and the suffixes.
     """
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
     LABEL_ID_TABLE = CITYSCAPES_LABEL_ID_TABLE

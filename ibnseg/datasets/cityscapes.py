@@ -10,18 +10,13 @@ from .layouts import (CITYSCAPES_IMG_SUFFIX, CITYSCAPES_LABEL_IDS_SUFFIX,
 
 @DATASETS.register_module()
 class CityscapesLabelIdsDataset(LabelSourceMixin, CityscapesDataset):
-    """mmseg's ``CityscapesDataset`` that also reads raw label ids: per
-    image the ``_gtFine_labelTrainIds.png`` where it exists, else the
-    official ``_gtFine_labelIds.png``, mapped at load time. Listing,
-    ``ann_file``, classes and palette are mmseg's; ``subset`` names are in
-    ``ann_file`` form ('city/city_seq_frame'). A ``_gtFine_labelIds.png``
-    holding 255 (no Cityscapes label id) fails when loaded, naming it.
+    """mmseg's ``CityscapesDataset`` that also reads the official
+    ``_gtFine_labelIds.png`` where no ``_gtFine_labelTrainIds.png`` exists;
+    sample names are in ``ann_file`` form ('city/city_seq_frame').
 
     Args:
         img_suffix (str), seg_map_suffix (str): As in mmseg's dataset.
-        **kwargs: ``LabelSourceMixin`` options (``label_format``,
-            ``label_ids_suffix``, ``subset``, ...) and ``BaseSegDataset``
-            ones.
+        **kwargs: ``LabelSourceMixin`` and ``BaseSegDataset`` options.
     """
     LAYOUT = 'Cityscapes'
     LABEL_ID_TABLE = CITYSCAPES_LABEL_ID_TABLE

@@ -15,34 +15,22 @@ from .subsets import read_id_list
 
 @DATASETS.register_module()
 class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
-    """GTA5 with the 19 Cityscapes classes and palette.
-
-    Layout (see data/README.md)::
-
-        data_root/images/00001.png                  RGB frame
-        data_root/labels/00001.png                  raw: palette of label ids
-        data_root/labels/00001_labelTrainIds.png    converted: trainIds
-        data_root/skipped_pairs.tsv                 converter's skip report
-
-    Raw label ids are mapped at load time, so converting
-    (tools/convert_gta5_labels.py) only saves that step; the converter's
-    skip report lists the broken pairs, which the first pass also finds.
+    """GTA5 with the 19 Cityscapes classes: ``images/00001.png``, its
+    label-id palette PNG ``labels/00001.png``, mapped at load time, or the
+    converted ``labels/00001_labelTrainIds.png`` (data/README.md).
 
     Args:
-        split (str, optional): Text file of frame ids, one per line ('1' or
-            '00001'), e.g. from tools/gta5_split_from_mat.py; relative to
-            ``data_root`` unless absolute. None: every image in ``images/``.
+        split (str, optional): File of frame ids, one per line ('1' or
+            '00001'; tools/gta5_split_from_mat.py), relative to
+            ``data_root`` unless absolute. None: every image.
         img_suffix (str), seg_map_suffix (str), data_prefix (dict): mmseg's
-            options, with GTA5's layout as defaults.
-        **kwargs: ``LabelSourceMixin`` options (``label_format``,
-            ``label_ids_suffix``, ``subset``, ``skip_report``,
-            ``first_pass``, ...) and ``BaseSegDataset`` ones.
+            options, GTA5's layout by default.
+        **kwargs: ``LabelSourceMixin`` and ``BaseSegDataset`` options.
     """
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
     LAYOUT = 'GTA5'
     SKIP_REPORT_TOOL = 'tools/convert_gta5_labels.py'
     LABEL_ID_TABLE = GTA5_LABEL_ID_TABLE
-    #: How to make a missing split file.
     SPLIT_HINT = ("make it from the dataset's split.mat with "
                   'tools/gta5_split_from_mat.py')
 
@@ -64,7 +52,6 @@ class GTA5Dataset(LabelSourceMixin, BaseSegDataset):
             data_prefix=data_prefix,
             **kwargs)
 
-    #: The file stem of a frame as a split file lists it.
     frame_id = staticmethod(gta5_id)
 
     def _frame_ids(self, img_dir: str) -> List[str]:

@@ -17,9 +17,8 @@ SPLITS = ('training', 'validation')
 
 
 def find_label_dir(root: str, split: str) -> str:
-    """The v1.2 label folder of ``split`` under ``root``, relative to it:
-    ``<split>/labels`` (v1.2 download) or ``<split>/v1.2/labels`` (v2.0
-    download); the first when neither exists."""
+    """The first of ``MAPILLARY_LABEL_DIRS`` under ``root`` that exists (else
+    the first), relative to it."""
     candidates = [d.format(split=split) for d in MAPILLARY_LABEL_DIRS]
     for candidate in candidates:
         if osp.isdir(osp.join(root, candidate)):
@@ -28,9 +27,8 @@ def find_label_dir(root: str, split: str) -> str:
 
 
 def find_config(root: str, config: Optional[str] = None) -> Optional[str]:
-    """Path of the v1.2 config file: ``config`` (relative to ``root``
-    unless absolute) if given, else the first of ``MAPILLARY_CONFIGS``
-    found under ``root``; None when none is found."""
+    """``config`` (relative to ``root`` unless absolute) if given, else the
+    first of ``MAPILLARY_CONFIGS`` under ``root``, else None."""
     if config:
         return config if osp.isabs(config) else osp.join(root, config)
     for name in MAPILLARY_CONFIGS:
@@ -40,9 +38,8 @@ def find_config(root: str, config: Optional[str] = None) -> Optional[str]:
 
 
 def load_mapillary_table(path: Optional[str], root: str) -> LabelIdTable:
-    """The id -> trainId table from the config file at ``path``, matched by
-    class name (``ibnseg.datasets.labels.mapillary_label_id_table``).
-    Errors name the file and what was expected."""
+    """The id -> trainId table of the config file at ``path``
+    (``mapillary_label_id_table``); errors name the file."""
     if path is None or not osp.isfile(path):
         where = path or ' or '.join(
             osp.join(root, n) for n in MAPILLARY_CONFIGS)
@@ -67,34 +64,20 @@ def load_mapillary_table(path: Optional[str], root: str) -> LabelIdTable:
 @DATASETS.register_module()
 class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
     """Mapillary Vistas v1.2 with its 66 classes mapped to the 19 of
-    Cityscapes.
-
-    Layout (see data/README.md)::
-
-        data_root/config.json                           the 66 labels
-        data_root/{split}/images/<key>.jpg
-        data_root/{split}/labels/<key>.png              palette PNG, index =
-                                                        class id 0..65
-        data_root/{split}/labels/<key>_trainIds.png     converted trainIds
-
-    (the v2.0 download's ``config_v1.2.json`` and ``{split}/v1.2/labels``
-    are found too). A raw label is mapped with the table built from
-    config.json BY CLASS NAME (``ibnseg.datasets.labels.
-    MAPILLARY_TO_CITYSCAPES``; ids above 65 are unknown) where no
-    ``_trainIds.png`` (tools/convert_mapillary_labels.py) exists; the config
-    file is read only then. Unlike mmseg's ``MapillaryDataset_v1`` (66
-    classes) it has the 19 Cityscapes classes, so a Cityscapes-trained model
-    is scored on it directly.
+    Cityscapes (mmseg's ``MapillaryDataset_v1`` keeps 66), so a
+    Cityscapes-trained model is scored on it directly. Layout
+    (data/README.md): ``{split}/images/<key>.jpg`` and the palette PNG
+    ``{split}/labels/<key>.png`` (or the v2.0 download's
+    ``{split}/v1.2/labels``), mapped by class name through config.json
+    (read only then), or the converted ``<key>_trainIds.png``.
 
     Args:
-        split (str): 'training' (18,000 images) or 'validation' (2,000).
+        split (str): 'training' or 'validation'.
         config (str, optional): The v1.2 config file, relative to
             ``data_root`` unless absolute; None: config.json or
             config_v1.2.json in ``data_root``.
-        **kwargs: ``LabelSourceMixin`` options (``label_format``,
-            ``subset``, ``skip_report`` (keys are unique across splits),
-            ...) and ``BaseSegDataset`` ones; ``data_prefix`` and the
-            suffixes follow from ``split``.
+        **kwargs: ``LabelSourceMixin`` and ``BaseSegDataset`` options but
+            ``data_prefix`` and the suffixes.
     """
     METAINFO = dict(classes=CLASSES, palette=PALETTE)
     SKIP_REPORT_TOOL = 'tools/convert_mapillary_labels.py'
@@ -112,7 +95,7 @@ class MapillaryToCityscapesDataset(LabelSourceMixin, BaseSegDataset):
         label_dir = find_label_dir(root, split)
         self.LAYOUT = (f'Mapillary Vistas v1.2 ({img_dir}/*.jpg + '
                        f'{label_dir}/*.png and config.json)')
-        #: The id -> trainId table (set when a raw label is used).
+        #: The id -> trainId table, set when a raw label is used.
         self.label_id_table: Optional[LabelIdTable] = None
         super().__init__(
             label_ids_suffix=MAPILLARY_LABEL_IDS_SUFFIX,

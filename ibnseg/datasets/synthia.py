@@ -8,37 +8,24 @@ from .layouts import (SYNTHIA_IMG_DIR, SYNTHIA_IMG_SUFFIX, SYNTHIA_LABEL_DIR,
 
 
 def synthia_id(index) -> str:
-    """The file stem of SYNTHIA frame ``index`` (``7`` -> ``'0000007'``);
-    stems that are not numbers are returned unchanged."""
+    """The file stem of SYNTHIA frame ``index`` (``7`` -> ``'0000007'``)."""
     text = str(index).strip()
     return f'{int(text):07d}' if text.isdigit() else text
 
 
 @DATASETS.register_module()
 class SynthiaDataset(GTA5Dataset):
-    """SYNTHIA RAND-CITYSCAPES with the 19 Cityscapes classes.
-
-    Layout (see data/README.md)::
-
-        data_root/RGB/0000000.png                     RGB frame (1280x760)
-        data_root/GT/LABELS/0000000.png               16-bit, 3 channels:
-                                                      class id, instance id
-        data_root/GT/LABELS/0000000_labelTrainIds.png converted trainIds
-        data_root/splits/{train,val}.txt              optional frame lists
-
-    A raw label is decoded keeping 16 bits and its first channel mapped
-    with SYNTHIA's table (``ibnseg.datasets.labels.SYNTHIA_ID_TO_TRAIN_ID``)
-    where no ``_labelTrainIds.png`` (DAFormer's converter) exists. SYNTHIA
-    has no terrain, truck or train pixels: results are read over
-    ``SYNTHIA_16_CLASSES`` / ``SYNTHIA_13_CLASSES`` (labels.py).
+    """SYNTHIA RAND-CITYSCAPES with the 19 Cityscapes classes:
+    ``RGB/0000000.png``, its 16-bit label ``GT/LABELS/0000000.png`` (class
+    id in the first channel, mapped by ``SYNTHIA_LABEL_ID_TABLE``) or the
+    converted ``GT/LABELS/0000000_labelTrainIds.png`` (data/README.md).
+    Results are read over ``SYNTHIA_16_CLASSES`` or ``SYNTHIA_13_CLASSES``.
 
     Args:
-        split (str, optional): Text file of frame ids ('7' or '0000007'),
-            as in ``GTA5Dataset``.
-        img_suffix, seg_map_suffix, data_prefix, **kwargs: As in
-            ``GTA5Dataset``, with SYNTHIA's layout as defaults.
+        split, img_suffix, seg_map_suffix, data_prefix, **kwargs: As in
+            ``GTA5Dataset``, SYNTHIA's layout by default (ids '0000007').
     """
-    SKIP_REPORT_TOOL = None  # no converter writes one
+    SKIP_REPORT_TOOL = None
     LABEL_ID_TABLE = SYNTHIA_LABEL_ID_TABLE
     LAYOUT = ('SYNTHIA RAND-CITYSCAPES (RGB/NNNNNNN.png + '
               'GT/LABELS/NNNNNNN.png)')

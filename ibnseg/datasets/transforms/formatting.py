@@ -5,12 +5,8 @@ from mmseg.registry import TRANSFORMS
 
 @TRANSFORMS.register_module()
 class PackDomainSegInputs(PackSegInputs):
-    """mmseg's ``PackSegInputs`` that also stores ``metainfo['domain']``.
-
-    Several domains feed one ``CrossDomainIoUMetric`` (see
-    ``ibnseg.evaluation.loops``); the domain name travels with each sample so
-    that the metric keeps one confusion matrix per domain at any batch size,
-    distributed or not.
+    """mmseg's ``PackSegInputs`` that also stores ``metainfo['domain']``,
+    so that ``CrossDomainIoUMetric`` keeps one confusion matrix per domain.
 
     Args:
         domain (str): Name of the domain, e.g. ``'cityscapes'`` or ``'gta5'``.
