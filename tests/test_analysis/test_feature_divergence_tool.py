@@ -68,18 +68,14 @@ def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace,
     with open(osp.join(out_dir, 'feature_divergence.csv')) as file:
         table = list(csv.DictReader(file))
     assert len(table) == len(rows) == models * pairs * layers
-    assert {r['model'] for r in table} == {'tiny_r18', 'trained'}
     # the model without a checkpoint is marked in every row
     assert {(r['model'], r['random_weights']) for r in table} == {
         ('tiny_r18', 'True'), ('trained', 'False')}
     assert {(r['pair'], r['pair_type']) for r in table} == {
         ('domain', 'domain'), ('appearance:rgb+50', 'appearance'),
         ('content', 'content')}
-    divergences = np.array([float(r['divergence']) for r in table])
-    assert np.all(np.isfinite(divergences)) and np.all(divergences > 0)
-    content_rows = [r for r in table if r['pair'] == 'content']
-    assert {(r['images_a'], r['images_b']) for r in content_rows} == {
-        ('3', '3')}
+    assert {(r['images_a'], r['images_b']) for r in table
+            if r['pair'] == 'content'} == {('3', '3')}
 
     with open(osp.join(out_dir, 'feature_divergence.json')) as file:
         document = json.load(file)

@@ -36,7 +36,7 @@ def test_model_spec_parse_rejects_non_configs():
         ModelSpec.parse('weights.pth')
 
 
-def test_preprocess_uses_the_config_normalisation():
+def test_preprocess_normalises_as_the_config_and_refuses_padding():
     model = build_tiny_segmentor()
     image = torch.randint(0, 256, (3, 8, 10), dtype=torch.uint8)
     inputs = preprocess_images(model, [image, image])
@@ -45,10 +45,7 @@ def test_preprocess_uses_the_config_normalisation():
     expected = (image.flip(0).float() - mean) / std  # BGR -> RGB
     assert inputs.shape == (2, 3, 8, 10)
     torch.testing.assert_close(inputs[1], expected)
-
-
-def test_preprocess_refuses_a_padding_preprocessor():
-    model = build_tiny_segmentor()
+    # one that pads would bias the channel means
     model.data_preprocessor = MODELS.build(dict(
         type='SegDataPreProcessor', test_cfg=dict(size_divisor=32)))
     image = torch.zeros(3, 40, 56, dtype=torch.uint8)

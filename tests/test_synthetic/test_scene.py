@@ -97,13 +97,9 @@ def test_details_are_drawn(scenes):
         assert (materials == MATERIAL_INDEX[name]).any(), name
 
 
-@pytest.mark.parametrize('size', [(16, 16), (48, 200), (257, 129)])
-def test_any_size(size):
-    scene = _scene(0, size)
-    assert scene.label_ids.shape == size
-
-
-@pytest.mark.parametrize('size', [(8, 64), (64, ), 'ab', (32.5, 64)])
-def test_bad_size_is_rejected(size):
-    with pytest.raises(ValueError, match='size'):
-        sample_scene(size, np.random.default_rng(0))
+def test_any_size_of_16_or_more_pixels():
+    for size in [(16, 16), (48, 200), (257, 129)]:
+        assert _scene(0, size).label_ids.shape == size
+    for size in [(8, 64), (64, ), 'ab', (32.5, 64)]:
+        with pytest.raises(ValueError, match='size'):
+            _scene(0, size)

@@ -13,7 +13,7 @@ def test_every_domain_resolves_to_a_complete_style(domain):
     assert (style == SOURCE_STYLE) == (domain == 'source')
 
 
-def test_overrides_merge_per_material_key():
+def test_overrides_merge_per_material_key_over_the_base():
     real = resolve_style('real')
     assert real['materials']['road']['colors'] != \
         SOURCE_STYLE['materials']['road']['colors']
@@ -21,9 +21,7 @@ def test_overrides_merge_per_material_key():
     assert real['materials']['road']['jitter'] == \
         SOURCE_STYLE['materials']['road']['jitter']
     assert real['jitter'] == SOURCE_STYLE['jitter']
-
-
-def test_custom_style_inherits_from_its_base():
+    # a custom style inherits from its base
     style = resolve_style(
         dict(base='dusk', sensor_noise=9.0,
              materials=dict(sky=dict(jitter=0))))
