@@ -53,6 +53,7 @@ def load_config(name, domains):
         cfg[loader].persistent_workers = False
         dataset = cfg[loader].dataset
         dataset.data_root = domains[domain]
+        dataset.serialize_data = False  # a gc.collect per dataset
         if domain == 'gta5':
             split = osp.basename(dataset.split)[:-len('.txt')]
             dataset.split = domains['splits'][split]

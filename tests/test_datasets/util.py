@@ -10,6 +10,8 @@ init_default_scope('mmseg')
 
 
 def build(type, root, **kwargs):
+    # mmengine's serialization runs a full gc.collect per dataset
+    kwargs.setdefault('serialize_data', False)
     kwargs.setdefault('pipeline', TEST_PIPELINE)
     return DATASETS.build(dict(type=type, data_root=str(root), **kwargs))
 
