@@ -24,7 +24,6 @@ import ctypes
 import re
 import resource
 import statistics
-import threading
 import time
 
 import torch
@@ -61,40 +60,10 @@ def build(backbone, depth, ibn, split_layer=False):
     return model
 
 
-class PeakRSS:
-    """Peak resident memory growth of the process during a ``with`` block."""
-
-    def __init__(self, interval=0.001):
-        self.interval = interval
-        try:
-            self._trim = ctypes.CDLL('libc.so.6').malloc_trim
-        except OSError:  # not glibc: the baseline includes freed memory
-            self._trim = None
-
-    @staticmethod
-    def rss():
-        with open('/proc/self/statm') as f:
-            return int(f.read().split()[1]) * 4096
-
-    def _sample(self):
-        while not self._done.is_set():
-            self.peak = max(self.peak, self.rss())
-            time.sleep(self.interval)
-
-    def __enter__(self):
-        if self._trim is not None:
-            self._trim(0)
-        self.base = self.peak = self.rss()
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._done.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.rss())
-        self.used = self.peak - self.base
+def _status_kib(field):
+    with open('/proc/self/status') as f:
+        return next(int(line.split()[1]) for line in f
+                    if line.startswith(field + ':'))
 
 
 def make_step(model, mode, x, amp):
@@ -177,9 +146,15 @@ def peak_memory(step, device):
         step()
         torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated() - before
-    with PeakRSS() as meter:
-        step()
-    return meter.used
+    try:
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except OSError:  # not glibc: the baseline includes freed memory
+        pass
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # the kernel's peak RSS (VmHWM) restarts from here
+    base = _status_kib('VmRSS')
+    step()
+    return (_status_kib('VmHWM') - base) * 1024
 
 
 def run(args, size):
