@@ -77,8 +77,6 @@ def parse_args(argv=None):
                         help='logarithmic divergence axis in the plot')
     args = parser.parse_args(argv)
 
-    if args.checkpoint and not args.config:
-        parser.error('a CHECKPOINT needs a CONFIG')
     if args.size is not None and min(args.size) < 1:
         parser.error(f'--size must be positive, got {args.size}')
     if args.batch_size < 1:

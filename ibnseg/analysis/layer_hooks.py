@@ -66,15 +66,13 @@ def find_residual_layers(model: nn.Module,
 
 class ChannelStatsRecorder:
     """Forward hooks folding each layer's output into ``stats`` (layer name
-    -> :class:`ChannelMeanStats`), pooled inside the hook so that no feature
-    map outlives its layer; registered on ``with``, removed on exit."""
+    -> a new :class:`ChannelMeanStats`), pooled inside the hook so that no
+    feature map outlives its layer; registered on ``with``, removed on
+    exit."""
 
-    def __init__(self, layers: Dict[str, nn.Module],
-                 stats: Dict[str, ChannelMeanStats]):
-        missing = set(layers) - set(stats)
-        if missing:
-            raise KeyError(f'no ChannelMeanStats for layers {sorted(missing)}')
-        self.layers, self.stats = layers, stats
+    def __init__(self, layers: Dict[str, nn.Module]):
+        self.layers = layers
+        self.stats = {name: ChannelMeanStats() for name in layers}
         self._handles = []
 
     def _make_hook(self, name: str):

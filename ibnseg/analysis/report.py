@@ -24,8 +24,6 @@ def write_divergence_csv(path: str, rows: Sequence[LayerDivergence]) -> None:
 def write_divergence_json(path: str, rows: Sequence[LayerDivergence],
                           metadata: Dict) -> None:
     """``{**metadata, 'rows': [...]}``; metadata says how it was computed."""
-    if 'rows' in metadata:
-        raise ValueError("metadata must not have a 'rows' key")
     document = dict(metadata, rows=[asdict(row) for row in rows])
     atomic_write(path, json.dumps(document, indent=2) + '\n')
 

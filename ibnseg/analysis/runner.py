@@ -126,14 +126,13 @@ def collect_set_stats(model: nn.Module,
     of ``model``'s backbone; ``batch_size``, ``size``, ``seed`` as in
     :func:`~.image_sets.iter_image_batches`; ``progress`` advances per
     image."""
-    stats = {name: ChannelMeanStats() for name in layers}
     backbone = get_backbone(model)
-    with ChannelStatsRecorder(layers, stats):
+    with ChannelStatsRecorder(layers) as recorder:
         for images in iter_image_batches(image_set, batch_size, size, seed):
             backbone(preprocess_images(model, images))
             if progress is not None:
                 progress.update(len(images))
-    return stats
+    return recorder.stats
 
 
 def compute_model_divergence(model: nn.Module,
