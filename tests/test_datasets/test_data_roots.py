@@ -1,14 +1,13 @@
 """One setting per domain moves it everywhere: IBNSEG_CITYSCAPES_ROOT and
 IBNSEG_GTA5_ROOT, read by the configs (train, val, test, cross-domain and
-fine-tune datasets), GTA5's split files under its root, and the tools."""
-import os
+fine-tune datasets) and GTA5's split files under its root; the converters
+read them too (test_label_conversion.py)."""
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
-from scipy.io import savemat
 
 import ibnseg  # noqa: F401
 from ibnseg.datasets.roots import DATA_ROOT_ENV, DEFAULT_DATA_ROOTS, data_root
@@ -96,24 +95,3 @@ def test_default_roots_and_an_empty_variable(monkeypatch):
     with pytest.raises(SystemExit) as exit_info:
         tool.main(['--nproc', '1'])
     assert exit_info.value.code == 2
-
-
-def test_tools_default_to_the_variables(moved, tmp_path, monkeypatch):
-    # the converters convert the dataset the variable names
-    assert load_tool('convert_gta5_labels').main(['--nproc', '1']) == 0
-    labels = os.listdir(osp.join(moved['gta5'], 'labels'))
-    assert any(name.endswith('_labelTrainIds.png') for name in labels)
-    assert load_tool('convert_cityscapes_labels').main(['--nproc', '1']) \
-        == 0
-    assert any(
-        name.endswith('_gtFine_labelTrainIds.png')
-        for _, _, names in os.walk(osp.join(moved['cityscapes'], 'gtFine'))
-        for name in names)
-    # the split files go where the configs read them: under the GTA5 root
-    savemat(str(tmp_path / 'split.mat'),
-            dict(trainIds=[[1], [2]], valIds=[[3]], testIds=[[4]]))
-    moved_splits = tmp_path / 'gta5_copy'
-    monkeypatch.setenv('IBNSEG_GTA5_ROOT', str(moved_splits))
-    assert load_tool('gta5_split_from_mat').main(
-        [str(tmp_path / 'split.mat')]) == 0
-    assert (moved_splits / 'splits' / 'val.txt').read_text() == '00003\n'

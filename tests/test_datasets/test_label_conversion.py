@@ -32,11 +32,14 @@ def check_converted_gta5(gta, stems):
         np.testing.assert_array_equal(converted, LUT[gta.label_ids[stem]])
 
 
-def test_gta5_conversion_in_two_processes_and_report(tmp_path, capsys):
+def test_gta5_conversion_in_two_processes_and_report(tmp_path, capsys,
+                                                     monkeypatch):
     gta = make_gta5(
         tmp_path / 'gta5', num_images=7, mismatched=[2], missing_labels=[3],
         missing_images=[4], corrupt_images=[5], corrupt_labels=[6])
-    assert convert_gta5.main([gta.root, '--nproc', '2']) == 0
+    # the data root defaults to the domain's variable
+    monkeypatch.setenv('IBNSEG_GTA5_ROOT', gta.root)
+    assert convert_gta5.main(['--nproc', '2']) == 0
     check_converted_gta5(gta, gta.good_ids)
     for stem in gta.problems:
         assert not osp.exists(gta5_label_path(gta.root, stem, True))
@@ -82,17 +85,16 @@ def test_gta5_verify_images_finds_truncated_files(tmp_path):
         'unreadable_image'
 
 
-def test_cityscapes_conversion(tmp_path, capsys):
+def test_cityscapes_conversion(tmp_path, capsys, monkeypatch):
     cs = make_cityscapes(tmp_path / 'cs', splits={'train': 3, 'val': 2})
-    assert convert_cityscapes.main([cs.root, '--nproc', '2']) == 0
+    monkeypatch.setenv('IBNSEG_CITYSCAPES_ROOT', cs.root)
+    assert convert_cityscapes.main(['--nproc', '2']) == 0
     for split, names in cs.names.items():
         for name in names:
             np.testing.assert_array_equal(
                 read_label_ids(cs.label_path(split, name, train_ids=True)),
                 LUT[cs.label_ids[f'{split}/{name}']])
     assert 'converted: 5' in capsys.readouterr().out
-    assert convert_cityscapes.main([cs.root, '--nproc', '1']) == 0
-    assert 'already converted: 5' in capsys.readouterr().out
 
 
 def test_cityscapes_unreadable_and_4_bit_labels_fail_naming_them(
@@ -115,12 +117,14 @@ def test_cityscapes_unreadable_and_4_bit_labels_fail_naming_them(
                                                 '_gtFine_labelTrainIds.png'))
 
 
-def test_split_from_mat(tmp_path):
+def test_split_from_mat(tmp_path, monkeypatch):
     mat = str(tmp_path / 'split.mat')
     savemat(mat, dict(trainIds=np.array([[3], [1], [10]]),
                       valIds=np.array([[2]]), testIds=np.array([[24966]])))
+    # by default under the GTA5 root, where the configs read the splits
+    monkeypatch.setenv('IBNSEG_GTA5_ROOT', str(tmp_path))
+    assert split_from_mat.main([mat]) == 0
     out = str(tmp_path / 'splits')
-    assert split_from_mat.main([mat, '--out-dir', out]) == 0
     assert read_id_list(osp.join(out, 'train.txt')) == [
         '00001', '00003', '00010']
     assert read_id_list(osp.join(out, 'val.txt')) == ['00002']

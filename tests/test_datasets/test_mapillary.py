@@ -4,7 +4,9 @@ from functools import partial
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from ibnseg.datasets import CLASSES
 from ibnseg.datasets.skip_report import read_skip_report
 from tests.helpers.data_factory import make_mapillary
 from tests.helpers.datasets import gt_of
@@ -14,13 +16,8 @@ from tests.test_datasets.util import build as build_dataset, names
 build = partial(build_dataset, 'MapillaryToCityscapesDataset')
 
 
-# The mapping typed in independently of ibnseg's table: Mapillary
-# "readable" class name -> Cityscapes class (RobustNet's
-# datasets/mapillary.py); every other class is ignored.
-CITYSCAPES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
-              'traffic light', 'traffic sign', 'vegetation', 'terrain', 'sky',
-              'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle',
-              'bicycle')
+# Mapillary "readable" class name -> Cityscapes class, typed from
+# RobustNet's datasets/mapillary.py; every other class is ignored.
 EXPECTED = {
     'Road': 'road', 'Lane Marking - General': 'road', 'Manhole': 'road',
     'Curb': 'sidewalk', 'Sidewalk': 'sidewalk', 'Building': 'building',
@@ -42,7 +39,7 @@ def expected_train_ids(root, label_ids):
     lut = np.full(256, 255, np.uint8)
     for label_id, label in enumerate(labels):
         if label['readable'] in EXPECTED:
-            lut[label_id] = CITYSCAPES.index(EXPECTED[label['readable']])
+            lut[label_id] = CLASSES.index(EXPECTED[label['readable']])
     return lut[label_ids]
 
 
@@ -63,7 +60,7 @@ def test_raw_labels_mapped_by_the_config_files_class_names(tmp_path):
         assert 'label_id_table' in dataset.get_data_info(i)
         gt, ids = gt_of(dataset[i]), mv.labels[f'training/{name}']
         np.testing.assert_array_equal(gt, expected_train_ids(mv.root, ids))
-        assert (gt[ids == 13] == CITYSCAPES.index('sky')).all()
+        assert (gt[ids == 13] == CLASSES.index('sky')).all()
 
 
 def test_config_errors_name_the_file(tmp_path):
@@ -87,7 +84,6 @@ def test_converter_maps_by_name_and_reports_broken_pairs(tmp_path, capsys):
     bad = mv.names['validation'][0]
     other = mv.names['validation'][1]
     bad_key = f'validation/{bad}'
-    from PIL import Image
     with Image.open(mv.label_paths[bad_key]) as label:
         label.resize((33, 21)).save(mv.label_paths[bad_key])
     tool = load_tool('convert_mapillary_labels')

@@ -4,7 +4,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from ibnseg.datasets import SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
+from ibnseg.datasets import CLASSES, SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
 from ibnseg.datasets.layouts import save_png_atomic
 from tests.helpers.data_factory import (make_synthia, truncate_file,
                                         write_split_file)
@@ -12,12 +12,6 @@ from tests.helpers.datasets import gt_of
 from tests.test_datasets.util import build as build_dataset
 
 build = partial(build_dataset, 'SynthiaDataset')
-
-
-CITYSCAPES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
-              'traffic light', 'traffic sign', 'vegetation', 'terrain', 'sky',
-              'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle',
-              'bicycle')
 # SYNTHIA's README class ids with a Cityscapes class, typed in from the
 # README and DAFormer's converter (not from ibnseg's table)
 SYNTHIA_CLASS = {
@@ -31,7 +25,7 @@ SYNTHIA_CLASS = {
 def expected(class_ids):
     out = np.full(class_ids.shape, 255, np.uint8)
     for synthia_id, name in SYNTHIA_CLASS.items():
-        out[class_ids == synthia_id] = CITYSCAPES.index(name)
+        out[class_ids == synthia_id] = CLASSES.index(name)
     return out
 
 
@@ -44,9 +38,12 @@ def test_16_bit_labels_map_from_the_class_channel(tmp_path):
             assert dataset.get_data_info(i)['sample_name'] == stem
             np.testing.assert_array_equal(
                 gt_of(dataset[i]), expected(syn.class_ids[stem]))
-    # 23, 40 and the 16-bit 300 are no SYNTHIA class: ignored and reported
-    assert any('SYNTHIA label table' in str(w.message) for w in caught)
+    # 23, 40 and the 16-bit 300 are no SYNTHIA class: ignored, warned about
+    # once per dataset and counted
+    assert sum('SYNTHIA label table' in str(w.message) for w in caught) == 1
     assert '2 label file(s)' in dataset.unknown_label_ids_summary()
+    with pytest.warns(UserWarning, match='SYNTHIA label table'):
+        build(syn.root)[0]
 
 
 def test_split_file_and_converted_labels(tmp_path):
@@ -78,7 +75,7 @@ def test_broken_pairs_skipped(tmp_path):
 
 def test_evaluated_class_subsets():
     assert len(SYNTHIA_16_CLASSES) == 16 and len(SYNTHIA_13_CLASSES) == 13
-    assert set(CITYSCAPES) - set(SYNTHIA_16_CLASSES) == {
+    assert set(CLASSES) - set(SYNTHIA_16_CLASSES) == {
         'terrain', 'truck', 'train'
     }
     assert set(SYNTHIA_16_CLASSES) - set(SYNTHIA_13_CLASSES) == {
