@@ -1,14 +1,8 @@
-"""``--cfg-options`` as the tools parse it: mmengine's ``DictAction`` with
-one-line errors.
-
-mmengine's ``DictAction`` ends a tool with a traceback on a pair without
-``=``, on unbalanced or misordered brackets (an ``AssertionError``, or a
-``RecursionError`` for ``(1,[2)]``), and passes an empty key part
-(``model..x=1``) on; here each is argparse's usage error naming the pair.
-Its parser cannot express a dict either (``[dict(type='A')]`` becomes a
-string): a value with ``dict(`` or ``{`` is read as a Python literal, as a
-config file writes it. :func:`key_problem` says why a well-formed key does
-not fit a loaded config.
+"""``--cfg-options`` as the tools parse it: mmengine's ``DictAction``, whose
+tracebacks (a pair without ``=``, unbalanced brackets) and silently passed
+empty key parts (``model..x=1``) are argparse usage errors naming the pair,
+and whose values with ``dict(`` or ``{`` (which it reads as strings) are
+Python literals. :func:`key_problem` says why a key does not fit a config.
 """
 import argparse
 import ast
@@ -75,10 +69,8 @@ def _parse_dict_value(value: str):
 
 
 class CfgOptionsAction(DictAction):
-    """mmengine's ``DictAction`` (``KEY=VALUE`` pairs, values parsed as
-    ints, floats, bools, None, lists and tuples) whose malformed pairs are
-    argparse errors, e.g. ``argument --cfg-options: 'foo': expected
-    KEY=VALUE ...``."""
+    """mmengine's ``DictAction`` (``KEY=VALUE`` pairs) with the module's
+    errors and dict values."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         plain, with_dicts = [], {}

@@ -1,15 +1,11 @@
-"""CPU training that holds up on a shared machine: threads and allocator.
+"""CPU training that holds up on a shared machine.
 
-Threads: OpenMP threads wait for each other at the end of every parallel
-region, so one core taken by another program slows every op (a demo step
-3.7x slower with 2 threads, 1.8x with 1; docs/demo.md).
-:class:`~ibnseg.engine.hooks.AdaptiveThreadsHook` gives torch the cores the
-other processes leave free, measured by :class:`OtherCpuLoad`.
-
-Allocator: glibc returns large freed blocks to the system, so each training
-step pays page faults for its activations afresh (docs/benchmarks.md: 1.5x
-the step time for ResNet-50-D8 at 512x1024); :func:`retain_freed_memory`
-keeps them for reuse.
+OpenMP threads wait for each other at the end of every parallel region, so
+one core taken by another program slows every op (docs/demo.md):
+``AdaptiveThreadsHook`` gives torch the cores others leave free
+(:class:`OtherCpuLoad`). glibc returns large freed blocks to the system, so
+each step pays page faults afresh (docs/benchmarks.md):
+:func:`retain_freed_memory` keeps them.
 """
 import ctypes
 import os

@@ -36,20 +36,13 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
 
 
 def setup_cpu_distributed(cfg: Config) -> bool:
-    """With ``cfg.launcher == 'pytorch'`` and no CUDA: use gloo (an 'nccl'
-    ``env_cfg.dist_cfg.backend`` is replaced, with a warning), create the
-    process group from torchrun's environment with the other ``dist_cfg``
-    options (``timeout`` in seconds), so the Runner skips mmengine's CUDA
-    set-up, and wrap the model in :class:`CPUDistributedDataParallel` (a
-    configured ``MMDistributedDataParallel`` keeps its options).
-
-    Returns:
-        bool: Whether the run was set up for distributed CPU.
-
-    Raises:
-        RuntimeError: A launcher other than 'pytorch' without CUDA, or a
-            process group that could not be created.
-    """
+    """With ``cfg.launcher == 'pytorch'`` and no CUDA: gloo (in place of
+    'nccl', with a warning), the process group created from torchrun's
+    environment and ``dist_cfg`` (``timeout`` in seconds) so the Runner
+    skips mmengine's CUDA set-up, and :class:`CPUDistributedDataParallel`
+    (a configured ``MMDistributedDataParallel`` keeps its options). Returns
+    whether it did; RuntimeError for another launcher without CUDA or a
+    process group that cannot be created."""
     launcher = cfg.get('launcher', 'none')
     if launcher == 'none' or torch.cuda.is_available():
         return False

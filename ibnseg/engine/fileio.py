@@ -1,11 +1,7 @@
-"""The project's one atomic writer of local files (:func:`atomic_write`),
-the mmengine file backend built on it, and the tools' checks of their output
-locations before any work (``check_output_*``).
-
-A file written in place is truncated first, so a process killed midway
-leaves a partial file where a good one was; :func:`atomic_write` writes a
-temporary file in the same folder and renames it over the target.
-"""
+"""The project's one atomic writer of local files (:func:`atomic_write`: a
+process killed midway leaves the old file, not a partial one), the mmengine
+file backend built on it, and the tools' checks of their output locations
+before any work (``check_output_*``)."""
 import argparse
 import contextlib
 import errno
@@ -29,17 +25,14 @@ PARTIAL_SUFFIX = '.ibnseg-partial'
 
 
 def _fsync_dir(dirname: str) -> None:
-    """Make a rename in ``dirname`` survive a power loss (POSIX)."""
-    try:
+    """Make a rename in ``dirname`` survive a power loss (POSIX; Windows
+    cannot open folders, where the rename is enough)."""
+    with contextlib.suppress(OSError):
         fd = os.open(dirname, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open folders; rename is enough
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 #: errno values of a full disk (or quota).
@@ -62,20 +55,15 @@ def _named_write_error(err: OSError, path: str) -> OSError:
 def atomic_write(filepath: Union[str, Path],
                  data: Union[bytes, str, Callable[[BinaryIO], Any]],
                  encoding: str = 'utf-8') -> str:
-    """Replace ``filepath`` with ``data`` in one step: the data goes to
-    ``.<name>.<pid>.<random>.ibnseg-partial`` beside it, is flushed to disk
-    and renamed over it. On any failure before the rename the temporary file
-    is removed and ``filepath`` left as it was.
+    """Replace ``filepath`` (its folder made if needed) with ``data`` in one
+    step: written to ``.<name>.<pid>.<random>.ibnseg-partial`` beside it,
+    flushed and renamed over it; on a failure before the rename the
+    temporary file is removed. Returns ``filepath`` as str.
 
     Args:
-        filepath (str | Path): File to write; its folder is created if needed.
-        data (bytes | str | callable): Content; ``str`` is encoded with
-            ``encoding``; a callable is called with the temporary file (open
-            for binary writing), e.g. ``lambda f: image.save(f, 'PNG')``.
-        encoding (str): Encoding for ``str`` data. Defaults to 'utf-8'.
-
-    Returns:
-        str: ``filepath`` (as str).
+        data (bytes | str | callable): ``str`` is encoded with ``encoding``;
+            a callable gets the temporary file (binary), e.g.
+            ``lambda f: image.save(f, 'PNG')``.
 
     Raises:
         OSError: A failed write (same errno, chained), naming ``filepath``
@@ -164,14 +152,9 @@ def _check_creatable(path: str, option: str) -> None:
 
 def check_output_dir(path: Optional[Union[str, Path]],
                      option: str) -> Optional[str]:
-    """Check, without creating anything, that folder ``path`` (None
-    passes) exists and can be written, or can be made in its nearest
-    existing ancestor; ``option`` names it in the message, e.g. '--out'.
-    Returns ``path`` (as str).
-
-    Raises:
-        OutputPathError: ``'<option> <path>: <why>'``.
-    """
+    """``path`` (as str; None passes) if, checked without creating
+    anything, that folder can be written or made, else
+    ``OutputPathError('<option> <path>: <why>')``."""
     if path is None:
         return None
     path = os.fspath(path)
@@ -188,13 +171,8 @@ def check_output_dir(path: Optional[Union[str, Path]],
 
 def check_output_file(path: Optional[Union[str, Path]],
                       option: str) -> Optional[str]:
-    """Check, without creating anything, that file ``path`` (None passes)
-    can be written: not a folder, writable if it exists, in a folder that
-    can be written or made. Returns ``path`` (as str).
-
-    Raises:
-        OutputPathError: ``'<option> <path>: <why>'``.
-    """
+    """As :func:`check_output_dir`, for a file: not a folder, writable if it
+    exists, in a folder that can be written or made."""
     if path is None:
         return None
     path = os.fspath(path)
@@ -209,21 +187,11 @@ def check_output_file(path: Optional[Union[str, Path]],
 
 def check_output_names(outputs: Iterable[Tuple[str, str]],
                        folder: Union[str, Path], option: str) -> None:
-    """Check, before any work, the files a tool names after its inputs:
-    each, its folders resolved (links followed, ``..`` applied; the file
-    itself is replaced, not written through), must lie inside ``folder``,
-    and no two may be one file.
-
-    Args:
-        outputs (Iterable[tuple[str, str]]): ``(input, output file)`` pairs;
-            ``input`` (a file, a model name) names the output in messages.
-        folder (str | Path): The output folder.
-        option (str): Names the folder in messages, e.g. '--out'.
-
-    Raises:
-        OutputPathError: An output outside ``folder``, or two inputs whose
-            outputs are one file.
-    """
+    """Check, before any work, the files a tool names after its inputs
+    (``(input, output file)`` pairs; the input names it in messages): each,
+    its folders resolved (the file itself is replaced, not written
+    through), must lie inside ``folder`` (``option``), no two in one file;
+    else :class:`OutputPathError`."""
     root = osp.realpath(os.fspath(folder))
     inside = osp.join(root, '')
     resolved_dirs: Dict[str, str] = {}  # one realpath per folder, not file
@@ -252,17 +220,9 @@ def check_output_names(outputs: Iterable[Tuple[str, str]],
 def check_output_options(parser: argparse.ArgumentParser,
                          dirs: Optional[Dict[str, object]] = None,
                          files: Optional[Dict[str, object]] = None) -> None:
-    """Check a tool's output options right after parsing; the first bad
-    one ends the tool with ``parser.error``
-    (``<tool>: error: <option> <path>: <why>``, status 2).
-
-    Args:
-        parser (ArgumentParser): The tool's parser.
-        dirs (dict[str, str | None]): Option -> output folder (None: not
-            given); see :func:`check_output_dir`.
-        files (dict[str, str | None]): Option -> output file; see
-            :func:`check_output_file`.
-    """
+    """Check a tool's output options (option -> folder in ``dirs``, file
+    in ``files``; None: not given) right after parsing; the first bad one
+    ends the tool with ``parser.error`` (status 2)."""
     try:
         for option, path in (dirs or {}).items():
             check_output_dir(path, option)

@@ -1,13 +1,8 @@
-"""A short console for long runs: one line per phase, the full logs in files.
-
-mmengine's Runner prints its environment, the config, the hook table and a
-line every few iterations. :class:`PhaseConsole` moves everything printed
-(Python and C level) into a log file and keeps the terminal for one line per
-phase: a label, and for counted phases a bar, the count, the elapsed time and
-an ETA. Unlike mmengine's ``ProgressBar`` (no label, a ``\\r`` redraw on
-every update even into a file), a terminal gets a line redrawn at most a few
-times a second and a file or pipe one line when the phase ends.
-"""
+"""A short console for long runs: :class:`PhaseConsole` moves everything
+printed (Python and C level) into a log file and keeps the terminal for one
+line per phase (a label; for counted phases a bar, the count, the elapsed
+time and an ETA). Unlike mmengine's ``ProgressBar`` (no label, a redraw on
+every update even into a file), a file or pipe gets one line per phase."""
 import contextlib
 import numbers
 import os
@@ -75,8 +70,8 @@ class PhaseLine:
             self._draw(self._text())
 
     def finish(self, final: bool = True) -> None:
-        """End the line, with :attr:`note` after it; ``final=False`` ends it
-        where the phase pauses (with its ETA)."""
+        """End the line, :attr:`note` after it (``final=False``: a pause,
+        with its ETA)."""
         text = self._text(final=final)
         if self.note:
             text += f'  {self.note}'
@@ -204,11 +199,9 @@ class RunnerProgressHook(Hook):
 
 def run_with_console(build: Callable[[], object], run: str, log_file: str,
                      verbose: bool = False):
-    """Build a Runner and return what its ``run`` method (``'train'`` or
-    ``'test'``) returns, showing one line per phase
-    (:class:`RunnerProgressHook`) with everything printed in ``log_file``.
-    ``verbose``, and processes other than the first of a distributed run,
-    print everything as it comes instead."""
+    """``build()``'s Runner's ``run`` method (``'train'``/``'test'``) with
+    one line per phase and everything printed in ``log_file``; ``verbose``
+    (and ranks but the first) print everything as it comes."""
     rank = os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0'))
     console = PhaseConsole(log_file, verbose or rank != '0')
     if console.verbose:
@@ -240,9 +233,8 @@ class PhaseConsole:
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator['PhaseConsole']:
-        """Send file descriptors 1 and 2 to the log file; ``self.out`` stays
-        on the terminal. On an error, the terminal is restored before the
-        traceback is printed, and the log's location is shown."""
+        """Send file descriptors 1 and 2 to the log file (``self.out`` stays
+        the terminal); an error restores them before its traceback."""
         if self.verbose:
             yield self
             return

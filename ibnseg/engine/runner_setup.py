@@ -33,12 +33,11 @@ from .sizes import step_type
 from .tta import tta_pipeline_for
 
 __all__ = [
-    'LAST_CHECKPOINT', 'add_runner_args', 'build_runner', 'check_checkpoint',
+    'add_runner_args', 'build_runner', 'check_checkpoint',
     'check_checkpoint_loads', 'check_load_from', 'check_vis_backends',
     'enable_amp', 'enable_tensorboard', 'enable_tta', 'enable_visualization',
-    'exit_with_error', 'load_config', 'nearest_configs', 'parse_runner_args',
-    'read_last_checkpoint', 'run_or_exit', 'save_predictions', 'set_resume',
-    'set_work_dir', 'use_atomic_checkpoints'
+    'exit_with_error', 'load_config', 'parse_runner_args', 'run_or_exit',
+    'save_predictions', 'set_resume', 'set_work_dir', 'use_atomic_checkpoints'
 ]
 
 #: The file in a work dir naming the run's latest checkpoint (mmengine's
@@ -73,8 +72,8 @@ def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
 
 def _first_syntax_error(path: str, chain: tuple = ()):
     """(path, the configs inheriting from it, SyntaxError) of the first file
-    of a config's ``_base_`` chain that does not parse, in mmengine's order.
-    mmengine's own error says ``File "<unknown>"``."""
+    of a config's ``_base_`` chain that does not parse (mmengine's error
+    says ``File "<unknown>"``)."""
     if not path.endswith('.py') or any(osp.samefile(path, p) for p in chain):
         return None
     with open(path, encoding='utf-8') as f:
@@ -109,19 +108,14 @@ def _syntax_error_message(config_path: str, error: SyntaxError) -> str:
         '\n' + line.rstrip('\n') for line in shown)
 
 
-#: The shipped configs, for suggestions (``ibnseg/.mim/configs`` links to
-#: the checkout's ``configs/``).
-CONFIGS_DIR = osp.realpath(configs_dir())
-
-
-def nearest_configs(config_path: str, count: int = 3) -> list:
+def _nearest_configs(config_path: str, count: int = 3) -> list:
     """Up to ``count`` shipped configs (not ``_base_/``) whose file names are
     closest to ``config_path``'s, relative to the current folder when below
     it."""
-    by_name = {}
-    for path in sorted(glob.glob(osp.join(CONFIGS_DIR, '**', '*.py'),
+    shipped, by_name = osp.realpath(configs_dir()), {}
+    for path in sorted(glob.glob(osp.join(shipped, '**', '*.py'),
                                  recursive=True)):
-        if '_base_' in osp.relpath(path, CONFIGS_DIR).split(os.sep):
+        if '_base_' in osp.relpath(path, shipped).split(os.sep):
             continue
         by_name.setdefault(osp.basename(path), []).append(path)
     names = difflib.get_close_matches(
@@ -146,7 +140,7 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
             ``cfg_options`` key the config cannot hold (naming the option).
     """
     if not osp.isfile(config_path):
-        near = nearest_configs(config_path)
+        near = _nearest_configs(config_path)
         raise FileNotFoundError(
             f'config file not found: {config_path}' +
             (f'; nearest: {", ".join(near)}' if near else ''))
@@ -226,15 +220,6 @@ def enable_amp(cfg: Config) -> None:
 
 
 TENSORBOARD_BACKEND = 'TensorboardVisBackend'
-TENSORBOARD_INSTALL = ("pip install tensorboard (or ibnseg's extra: pip "
-                       "install 'ibnseg[tensorboard]')")
-
-
-def _importable(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def enable_tensorboard(cfg: Config) -> None:
@@ -262,12 +247,14 @@ def check_vis_backends(cfg: Config) -> None:
         raise ValueError(
             f'visualizer.vis_backends must be a list of dicts with a type, '
             f"e.g. [dict(type='LocalVisBackend')]; got {backends!r}")
-    if TENSORBOARD_BACKEND in map(step_type, backends) and not (
-            _importable('tensorboard') or _importable('tensorboardX')):
+    if TENSORBOARD_BACKEND in map(step_type, backends) and not any(
+            importlib.util.find_spec(name)
+            for name in ('tensorboard', 'tensorboardX')):
         raise ValueError(
             f'{TENSORBOARD_BACKEND} (--tensorboard or visualizer.'
-            f'vis_backends) needs TensorBoard, which is not installed: '
-            f'{TENSORBOARD_INSTALL}')
+            f'vis_backends) needs TensorBoard, which is not installed: pip '
+            "install tensorboard (or ibnseg's extra: pip install "
+            "'ibnseg[tensorboard]')")
 
 
 def use_atomic_checkpoints(cfg: Config) -> None:
@@ -281,10 +268,9 @@ def use_atomic_checkpoints(cfg: Config) -> None:
 def set_resume(cfg: Config, resume: bool) -> None:
     """``--resume``: continue the run in ``cfg.work_dir`` from the checkpoint
     its ``last_checkpoint`` names (mmengine's ``resume=True`` without
-    ``load_from``), checked before anything is built. ``load_from`` is what
-    a new run starts from, so a work dir without ``last_checkpoint`` starts
-    the run as without ``--resume``: a fine-tune run resumes itself, never
-    its source.
+    ``load_from``), checked before anything is built; without that file the
+    run starts as without ``--resume`` (a fine-tune run resumes itself,
+    never its source).
 
     Raises:
         FileNotFoundError: ``last_checkpoint`` names a missing file.
@@ -306,15 +292,10 @@ def set_resume(cfg: Config, resume: bool) -> None:
     check_checkpoint_loads(checkpoint, resume=True)
 
 
-def read_last_checkpoint(record: str, option: str) -> str:
-    """The checkpoint a ``last_checkpoint`` file of ``load_from`` names, or
-    the file of that name beside ``record`` (a work dir copied or moved)
-    when the path written there does not exist; ``option`` names the
-    setting in messages.
-
-    Raises:
-        FileNotFoundError: Neither exists, or ``record`` is empty.
-    """
+def _read_last_checkpoint(record: str, option: str) -> str:
+    """The checkpoint ``record`` (a ``last_checkpoint``) names, or the file
+    of that name beside it (a work dir copied or moved); FileNotFoundError
+    naming ``option`` if neither exists or ``record`` is empty."""
     with open(record) as f:
         checkpoint = f.read().strip()
     if not checkpoint:
@@ -331,16 +312,12 @@ def read_last_checkpoint(record: str, option: str) -> str:
 
 
 def check_load_from(cfg: Config, option: str = 'load_from') -> None:
-    """Check ``load_from`` (the weights a run starts from) before anything
-    is built: a checkpoint (of an unfinished run: a warning), or
+    """Check ``load_from`` before anything is built and make it the
+    checkpoint: a checkpoint (of an unfinished run: a warning), or
     ``<work dir>/last_checkpoint`` for the latest checkpoint of that run,
-    which must have finished, as the fine-tune configs start from their
-    ``source_config``'s run. ``cfg.load_from`` becomes the checkpoint.
-
-    Args:
-        cfg (Config): The config (``load_from`` is updated).
-        option (str): How messages name the setting: ``'load_from'`` (the
-            config's) or ``'--cfg-options load_from'``.
+    which must have finished (the fine-tune configs start from their
+    ``source_config``'s run). ``option`` names the setting in messages:
+    ``'load_from'`` or ``'--cfg-options load_from'``.
 
     Raises:
         FileNotFoundError: The checkpoint or ``last_checkpoint`` is missing.
@@ -367,7 +344,7 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
             f'<checkpoint file>, or load_from=<work dir>/{LAST_CHECKPOINT} '
             'for the latest checkpoint of another run (one trained with a '
             'long-name config or --work-dir, say)')
-    checkpoint = read_last_checkpoint(load_from, option) if by_run \
+    checkpoint = _read_last_checkpoint(load_from, option) if by_run \
         else load_from
     content = check_checkpoint_loads(checkpoint)
     try:  # mmengine's record of the iterations done and planned
@@ -399,9 +376,9 @@ def check_checkpoint(checkpoint: str) -> None:
 
 def check_checkpoint_loads(checkpoint: str, resume: bool = False):
     """Load ``checkpoint`` (a path, URL or ``open-mmlab://`` name) as the
-    Runner will, with ibnseg's safe loaders, before anything is built, and
-    return its content; with ``resume``, it must hold the ``meta`` epoch
-    and iteration ``Runner.resume`` reads.
+    Runner will (ibnseg's safe loaders) and return its content; with
+    ``resume`` it must hold the ``meta`` epoch and iter ``Runner.resume``
+    reads.
 
     Raises:
         FileNotFoundError: A local ``checkpoint`` is missing.
@@ -426,8 +403,7 @@ def enable_visualization(cfg: Config, show: bool = False,
                          show_dir: Optional[str] = None,
                          wait_time: float = 2) -> None:
     """``--show`` / ``--show-dir``: draw predictions with
-    ``DomainSegVisualizationHook`` (mmseg's ``SegVisualizationHook`` with
-    pictures named by domain, which replaces it) into
+    ``DomainSegVisualizationHook`` (in place of mmseg's) into
     ``<work_dir>/<show_dir>/vis_data/vis_image/`` (set the work dir first).
 
     Raises:
@@ -486,9 +462,8 @@ def save_predictions(cfg: Config, out_dir: str) -> None:
 
 
 def run_or_exit(run: Callable[[], object]):
-    """Call ``run``; missing or unusable data or checkpoints (named in the
-    message) end the tool with :func:`exit_with_error`, not a traceback from
-    deep inside the Runner. Other errors keep their traceback."""
+    """Call ``run``; missing or unusable data or checkpoints end the tool
+    with :func:`exit_with_error`, not a traceback from inside the Runner."""
     try:
         return run()
     except (FileNotFoundError, CheckpointError, DatasetError) as error:

@@ -1,53 +1,44 @@
-"""One setting for image sizes: ``--crop-size`` and ``--scale``.
-
-A config names sizes in many places (training crop, ``data_preprocessor``
-padding, the ``Resize`` of every pipeline and of each ``cross_domain``
-domain at its own resolution); :func:`apply_sizes` sets them all, after
-``--cfg-options``:
-
-- ``--crop-size HEIGHT WIDTH`` (mmseg's ``crop_size`` order): every training
-  ``RandomCrop``, ``model.data_preprocessor.size`` and ``crop_size``;
-- ``--scale WIDTH HEIGHT`` (mmseg's ``Resize`` order): every top-level
-  ``Resize``/``RandomResize`` of every pipeline (``RandomResize`` keeps its
-  ``ratio_range``); a pipeline without one gets a ``Resize`` (keep_ratio)
-  right after it loads the image.
-"""
+"""One setting for image sizes, which a config names in many places:
+:func:`apply_sizes` sets ``--crop-size HEIGHT WIDTH`` in every training
+``RandomCrop``, ``model.data_preprocessor.size`` and ``crop_size``, and
+``--scale WIDTH HEIGHT`` in every top-level ``Resize``/``RandomResize`` of
+every pipeline (``cross_domain`` domains included; a pipeline without one
+gets a keep-ratio ``Resize`` right after loading the image)."""
 import argparse
 from typing import Iterator, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-__all__ = ['add_size_args', 'apply_sizes', 'pipelines']
+__all__ = ['add_size_args', 'apply_sizes', 'pipelines', 'positive_int']
 
 #: The resize steps a scale is set on (mmseg's transforms).
 RESIZES = ('Resize', 'RandomResize')
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse's ``type`` for a whole number >= 1 (else a usage error)."""
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value <= 0:
         raise argparse.ArgumentTypeError(
-            f'{text!r} is not a positive whole number of pixels')
+            f'{text!r} is not a positive whole number')
     return value
 
 
 def add_size_args(parser: argparse.ArgumentParser,
                   crop: bool = True) -> None:
-    """Add ``--scale WIDTH HEIGHT`` and, with ``crop``, ``--crop-size
-    HEIGHT WIDTH`` (a value that is not a positive integer is argparse's
-    usage error)."""
+    """Add ``--scale`` and, with ``crop``, ``--crop-size``."""
     if crop:
         parser.add_argument(
-            '--crop-size', nargs=2, type=_positive_int,
+            '--crop-size', nargs=2, type=positive_int,
             metavar=('HEIGHT', 'WIDTH'),
             help='training crop (every RandomCrop) and the model\'s '
             'data_preprocessor padding; mmseg\'s crop_size order')
     parser.add_argument(
-        '--scale', nargs=2, type=_positive_int, metavar=('WIDTH', 'HEIGHT'),
+        '--scale', nargs=2, type=positive_int, metavar=('WIDTH', 'HEIGHT'),
         help='resize scale of every pipeline: training (RandomResize keeps '
         'its ratio range) and evaluation (validation, test, every '
         'cross_domain domain); mmseg\'s Resize scale order, aspect ratio '
@@ -111,13 +102,8 @@ def _set_scale(pipeline: list, scale: Tuple[int, int]) -> None:
 def apply_sizes(cfg: Config,
                 crop_size: Optional[Sequence[int]] = None,
                 scale: Optional[Sequence[int]] = None) -> None:
-    """Apply ``--crop-size`` (HEIGHT, WIDTH) and ``--scale`` (WIDTH, HEIGHT)
-    to every place of ``cfg`` that holds them (see the module docstring).
-
-    Raises:
-        ValueError: ``--crop-size`` is given but the training pipeline has
-            no ``RandomCrop`` (the config would not crop at all).
-    """
+    """Apply ``--crop-size`` and ``--scale`` (module docstring); ValueError
+    for a crop size where the training pipeline has no ``RandomCrop``."""
     found = list(pipelines(cfg))
     said = []
     if crop_size is not None:

@@ -14,19 +14,10 @@ _AUGMENTATIONS = RESIZES + ('RandomFlip', )
 
 def tta_pipeline_for(test_pipeline: List[dict], tta_pipeline: List[dict],
                      where: str = 'test pipeline') -> List[dict]:
-    """``test_pipeline`` up to its resize, then one ``TestTimeAug`` over
-    ``tta_pipeline``'s resize (ratios of that scale) and flip choices and
-    the rest of ``test_pipeline``.
-
-    Args:
-        test_pipeline (list[dict]): A domain's test pipeline.
-        tta_pipeline (list[dict]): mmseg's form; of its ``TestTimeAug``
-            lists only the resize and flip choices are used.
-        where (str): Names the pipeline in errors.
-
-    Raises:
-        ValueError: ``tta_pipeline`` has no ``TestTimeAug`` with resize or
-            flip choices, or ``test_pipeline`` is itself augmented.
+    """A domain's ``test_pipeline`` up to its resize, then one
+    ``TestTimeAug`` over ``tta_pipeline``'s resize (ratios of that scale)
+    and flip choices and the rest of ``test_pipeline``; ValueError (naming
+    ``where``) without such choices or for an augmented ``test_pipeline``.
     """
     augs = [step for step in tta_pipeline if step_type(step) == 'TestTimeAug']
     choices = [copy.deepcopy(list(options))

@@ -1,19 +1,10 @@
 """The one evaluation route: mmengine's ``ValLoop``/``TestLoop`` over each
-row of the config's ``cross_domain`` section (a domain, possibly under an
-appearance shift; :mod:`.domains`), each with its own dataloader and
-``test_cfg``, into one evaluator (mmengine's ``Evaluator.evaluate``).
-Training validates with :class:`MultiDomainValLoop`, ``tools/test.py`` and
-``tools/cross_domain_eval.py`` test with :class:`MultiDomainTestLoop`;
-without a ``cross_domain`` section they are mmengine's loops.
-
-With the section the rows use its dataloaders: the config's
-``val_dataloader``/``test_dataloader`` (read by the Runner and mmseg's
-inference APIs) must be the source domain's ``val_dataloader`` (else
-``dataloader``)/``dataloader``; one that differs is not evaluated, and the
-loop warns, naming it.
-
-While the rows run, ``runner.<stage>_dataloader`` is a :class:`RowsLoader`:
-hooks count batches over all rows and see the current row's ``dataset``.
+row of the config's ``cross_domain`` section (a domain, possibly shifted),
+each with its own dataloader and ``test_cfg``, into one evaluator; without
+the section they are mmengine's loops. The config's ``val_dataloader``/
+``test_dataloader`` (which the Runner and mmseg's APIs read) should be the
+source's; one that differs is not evaluated, with a warning. While the rows
+run, the loop's dataloader is a :class:`RowsLoader`.
 """
 import copy
 import logging
@@ -59,10 +50,9 @@ def _build_dataset(row: EvalDomain, dataloader: dict):
 
 
 class RowsLoader:
-    """The rows' dataloaders as the one that mmengine's ``ValLoop.run``/
-    ``TestLoop.run`` iterate: the rows in order, each under its own
-    ``test_cfg`` (set on ``model``); ``len`` is the batches of all rows,
-    ``dataset`` all their samples, other attributes the current row's."""
+    """The rows' dataloaders as one for mmengine's loops: the rows in order,
+    each under its own ``test_cfg`` (set on ``model``); ``len`` and
+    ``dataset`` are all rows', other attributes the current row's."""
 
     def __init__(self, loop, loaders: Dict[str, object], model):
         self.loop, self.loaders, self.model = loop, loaders, model
@@ -129,9 +119,9 @@ class _MultiDomainLoopMixin:
 
     def _row_loaders(self, runner, subset: Optional[dict] = None,
                      skip_missing: bool = False) -> dict:
-        """Row name -> dataloader, once with and once without ``subset``;
-        every row must have the first row's classes. With ``skip_missing``
-        a target without data is left out with a warning."""
+        """Row name -> dataloader (built once with, once without ``subset``),
+        each with the first row's classes; ``skip_missing`` leaves out a
+        target without data, with a warning."""
         stage, key = self._stage, subset is not None
         if key in self._loaders:
             return self._loaders[key]
@@ -183,8 +173,7 @@ class _MultiDomainLoopMixin:
                 and name not in self.skipped]
 
     def _run_rows(self, run, loaders: dict, subset: Optional[dict]) -> dict:
-        """mmengine's ``run`` over the rows (:class:`RowsLoader`), the
-        metrics told the rows and targets they get."""
+        """mmengine's ``run`` over the rows, the metrics told the rows."""
         for metric in self.evaluator.metrics:
             if isinstance(metric, CrossDomainIoUMetric):
                 metric.set_domains(self.source, list(loaders), self.targets)
@@ -214,14 +203,10 @@ class MultiDomainValLoop(_MultiDomainLoopMixin, ValLoop):
     seeded subset, after the last iteration on the full splits.
 
     Args:
-        runner (Runner): The runner.
-        dataloader (DataLoader | dict): The config's ``val_dataloader``
-            (module docstring).
-        evaluator (Evaluator | dict | list): E.g. a CrossDomainIoUMetric.
+        runner, dataloader, evaluator, fp16: As ``ValLoop``'s.
         subset (dict, optional): ``dict(count=N, seed=S)``: at most N
             samples per domain during training; None: the full splits.
             Defaults to ``dict(count=500, seed=0)``.
-        fp16 (bool): Validate under autocast. Defaults to False.
     """
 
     def __init__(self,
@@ -259,10 +244,7 @@ class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
     each also under appearance shifts, on the full test splits.
 
     Args:
-        runner (Runner): The runner.
-        dataloader (DataLoader | dict): The config's ``test_dataloader``
-            (module docstring).
-        evaluator (Evaluator | dict | list): E.g. a CrossDomainIoUMetric.
+        runner, dataloader, evaluator, fp16: As ``TestLoop``'s.
         domains (Sequence[str], optional): Domains to evaluate (the source
             among them); default: all of the section.
         shifts (Sequence[str]): Appearance shifts; each adds a
@@ -271,7 +253,6 @@ class MultiDomainTestLoop(_MultiDomainLoopMixin, TestLoop):
             config; default ``ibnseg.datasets.transforms.APPEARANCE_SHIFTS``.
         skip_missing (bool): Leave out (with a warning, in ``skipped``)
             target domains whose data is missing instead of failing.
-        fp16 (bool): Test under autocast. Defaults to False.
     """
 
     def __init__(self,

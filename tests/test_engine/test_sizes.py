@@ -54,9 +54,9 @@ NO_CROP = ("train_dataloader['dataset']['pipeline'] = "
 
 @pytest.mark.parametrize('args,extra,message', [
     (['--crop-size', '0', '128'], '',
-     "argument --crop-size: '0' is not a positive whole number of pixels"),
+     "argument --crop-size: '0' is not a positive whole number"),
     (['--scale', '256', 'x'], '',
-     "argument --scale: 'x' is not a positive whole number of pixels"),
+     "argument --scale: 'x' is not a positive whole number"),
     (['--scale', '256'], '', 'argument --scale: expected 2 arguments'),
     (['--crop-size', '32', '32'], NO_CROP, "--crop-size: the config's "
      'training pipeline has no RandomCrop step to set'),

@@ -22,30 +22,25 @@ _OVERRIDDEN = '_save_checkpoint_with_step'
 class AtomicCheckpointHook(CheckpointHook):
     """mmengine's ``CheckpointHook`` whose ``last_checkpoint`` always names a
     complete checkpoint, so that a run killed at any moment resumes
-    (``tools/train.py --resume``, which swaps a configured ``CheckpointHook``
-    for this one).
+    (``tools/train.py`` swaps a configured ``CheckpointHook`` for it).
 
-    mmengine's hook writes files in place and, with ``max_keep_ckpts``,
-    deletes the oldest checkpoint before saving the new one. Here
-    checkpoints are written through the ``'atomic_local'`` backend
-    (:func:`ibnseg.engine.fileio.atomic_write`), ``last_checkpoint`` is
-    replaced atomically after the checkpoint it names, outdated checkpoints
-    are deleted only then, and temporary files of a killed save are removed
-    before training. The checkpoints also keep torch's random generator
-    states, so a resumed run continues as the uninterrupted one would
-    (dropout masks included; numpy's and Python's generators only drive the
-    data pipeline, which mmengine replays).
+    mmengine's hook writes in place and deletes the oldest checkpoint
+    before saving the new one. Here checkpoints are written atomically
+    (``'atomic_local'`` backend), ``last_checkpoint`` is replaced after the
+    checkpoint it names, outdated ones are deleted only then, and temporary
+    files of a killed save are removed before training. Torch's generator
+    states are saved too, so a resumed run continues as the uninterrupted
+    one (dropout included; numpy's and Python's only drive the data
+    pipeline, which mmengine replays).
 
     Args:
         save_rng_state (bool): Save torch's generator states (CPU and CUDA)
             under ``'torch_rng_state'`` and restore them on a resume (not
-            when ``load_from`` only loads weights, nor with
-            ``randomness.diff_rank_seed``: only rank 0's are saved).
-            Defaults to True.
-        backend_args (dict, optional): As in ``CheckpointHook``. Defaults to
-            ``dict(backend='atomic_local')`` for a local folder; other
-            storages use mmengine's backend for their prefix.
-        **kwargs: Every other ``CheckpointHook`` option, same meaning.
+            on a ``load_from``, nor with ``randomness.diff_rank_seed``:
+            only rank 0's are saved). Defaults to True.
+        backend_args (dict, optional): Defaults to
+            ``dict(backend='atomic_local')`` for a local folder.
+        **kwargs: ``CheckpointHook`` options.
     """
 
     def __init__(self, save_rng_state: bool = True, **kwargs):

@@ -1,15 +1,11 @@
-"""IoU of several domains in one pass: each sample names its domain in
-``metainfo['domain']`` (``PackDomainSegInputs``, which the ``cross_domain``
-section puts at the end of each domain's pipeline).
+"""IoU of several domains in one pass; each sample names its domain in
+``metainfo['domain']`` (``PackDomainSegInputs``).
 
-Flat keys (:func:`metric_key`; percent, unrounded, as mmseg computes them):
-``<domain>/{aAcc,mIoU,mAcc}``, ``<domain>/IoU.<class>`` (``classwise``; NaN
-for a class absent from ground truth and prediction), ``<domain>/<subset>``
-per ``class_subsets`` name (mean IoU of those classes, NaN skipped), and,
-when a target was evaluated, ``target/<m>`` (mean over the targets) and
-``drop/<m>`` (source minus that mean). Reports read the same numbers from
-``scores``: ``{domain: {aAcc, mIoU, mAcc, IoU: [per class], <subset>...},
-'target': {...}, 'drop': {...}}``.
+Keys (percent, unrounded, as mmseg computes them): ``<domain>/{aAcc,mIoU,
+mAcc}``, ``<domain>/IoU.<class>`` (NaN: class absent from ground truth and
+prediction), ``<domain>/<subset>`` per class subset, and with targets
+``target/<m>`` (their mean) and ``drop/<m>`` (source minus it). ``scores``
+holds the same by row: ``{row: {aAcc, mIoU, mAcc, IoU: [...], <subset>}}``.
 """
 import os.path as osp
 from collections import OrderedDict
@@ -42,7 +38,7 @@ def metric_key(domain: str, name: str, class_name: Optional[str] = None):
 
 def check_domain_name(domain) -> str:
     """Raise unless ``domain`` can prefix metric keys and name a folder
-    inside ``output_dir`` (``.`` and ``..`` would leave it)."""
+    inside ``output_dir``."""
     if not isinstance(domain, str) or not domain or '/' in domain or \
             domain in ('.', '..'):
         raise ValueError(f"domain names must be non-empty strings without "
@@ -98,9 +94,8 @@ def _subset_indices(class_names: Sequence[str],
 
 
 def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
-    """aAcc, per-class IoU and Acc (fractions) of one confusion matrix, by
-    mmseg's ``total_area_to_metrics`` on the areas read off the matrix (in
-    float64: float32 areas lose exactness past 2**24 pixels per class)."""
+    """mmseg's aAcc, per-class IoU and Acc (fractions) of a confusion matrix
+    (float64: float32 areas lose exactness past 2**24 pixels per class)."""
     confusion = confusion.to(torch.float64)
     area_intersect = confusion.diagonal()
     area_label = confusion.sum(dim=1)
@@ -112,32 +107,26 @@ def confusion_to_metrics(confusion: torch.Tensor) -> Dict[str, np.ndarray]:
 
 @METRICS.register_module()
 class CrossDomainIoUMetric(BaseMetric):
-    """Per-domain IoU, the target mean and the source-to-target drop (keys:
-    module docstring); a batch may mix domains and image sizes.
+    """Per-domain IoU, the target mean and the source-to-target drop (module
+    docstring); a batch may mix domains and image sizes.
 
     Args:
         source_domain (str): The domain trained on, the drop's reference.
-        domains (Sequence[str], optional): The domains in report order; a
-            sample of another one, or a listed one without samples, is an
-            error. Default: the source, then others as they arrive.
+        domains (Sequence[str], optional): The domains in report order;
+            samples of others, or none of one, are errors. Default: the
+            source, then others as they arrive.
         target_domains (Sequence[str], optional): The domains averaged into
             ``target/*``. Default: every evaluated domain but the source.
         ignore_index (int): Ground truth not evaluated. Defaults to 255.
         classwise (bool): Return ``<domain>/IoU.<class>``. Defaults to True.
-        class_subsets (dict[str, list[str]], optional): Extra mean IoUs over
-            classes of the dataset, by name, e.g. SYNTHIA's
-            ``dict(mIoU16=[...], mIoU13=[...])``. Defaults to None.
+        class_subsets (dict[str, list[str]], optional): Extra mean IoUs by
+            name, e.g. SYNTHIA's ``dict(mIoU16=[...], mIoU13=[...])``.
         output_dir (str, optional): Write predictions as mmseg's
-            ``IoUMetric`` does, in ``<output_dir>/<domain>/`` (so equal
-            file names of two domains stay apart). Defaults to None.
-        format_only (bool): Only write predictions (needs ``output_dir``);
-            no metrics. Defaults to False.
-        keep_results (bool): Set by ``tools/test.py --out``; no effect, as
-            in mmseg's ``IoUMetric``. Defaults to False.
-        collect_device (str): 'cpu' or 'gpu'. Defaults to 'cpu'.
-        collect_dir (str, optional): mmengine's folder for collecting on
-            'cpu'. Defaults to None.
-        prefix (str, optional): Prefix of every key. Defaults to None.
+            ``IoUMetric`` does, in ``<output_dir>/<domain>/``.
+        format_only (bool): Only write predictions (needs ``output_dir``).
+            Defaults to False.
+        keep_results (bool): No effect, as in mmseg's ``IoUMetric``.
+        collect_device, collect_dir, prefix: As ``BaseMetric``'s.
     """
 
     def __init__(self,
@@ -157,8 +146,7 @@ class CrossDomainIoUMetric(BaseMetric):
             collect_device=collect_device, prefix=prefix,
             collect_dir=collect_dir)
         self.set_domains(source_domain, domains, target_domains)
-        #: The last evaluation's numbers, structured (module docstring), on
-        #: every process.
+        #: The last evaluation's rows (module docstring), on every process.
         self.scores: Dict[str, dict] = OrderedDict()
         self.ignore_index = ignore_index
         self.classwise = classwise
@@ -217,9 +205,8 @@ class CrossDomainIoUMetric(BaseMetric):
         return [*SUMMARY_METRICS, *self.class_subsets]
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """One ``(domain, confusion)`` result per sample (``(C, C)`` int64,
-        rows: ground truth), from one ``bincount`` over the batch; with
-        ``format_only`` the domain alone."""
+        """One ``(domain, (C, C) confusion)`` result per sample (rows: ground
+        truth), from one ``bincount`` over the batch."""
         if not data_samples:
             return
         num_classes = len(self.dataset_meta['classes'])
