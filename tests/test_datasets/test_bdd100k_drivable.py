@@ -129,17 +129,14 @@ def test_attribute_filter(tmp_path):
     assert names(one)[0] in names(either) and len(one) == 1
 
 
-def test_attribute_errors(tmp_path):
-    make_bdd100k_drivable(tmp_path, splits={'val': 2})
+def test_attribute_errors_and_images_missing_from_the_json(tmp_path):
+    data = make_bdd100k_drivable(tmp_path, splits={'val': 2})
     with pytest.raises(DatasetError, match="no image.*'clear' 2"):
         build(tmp_path, attributes=dict(weather=['foggy']))
     with pytest.raises(FileNotFoundError, match='attributes_file='):
         build(tmp_path, attributes=dict(weather=['clear']),
               attributes_file='missing.json')
-
-
-def test_images_missing_from_the_json_are_left_out(tmp_path):
-    data = make_bdd100k_drivable(tmp_path, splits={'val': 2})
+    # an image the JSON does not list is left out
     path = tmp_path / 'labels' / 'det_20' / 'det_val.json'
     frames = json.loads(path.read_text())
     path.write_text(json.dumps(frames[:1]))
