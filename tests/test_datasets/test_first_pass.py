@@ -23,26 +23,21 @@ from tests.test_datasets.util import build as build_dataset, names
 
 @pytest.fixture(autouse=True)
 def cache_home(tmp_path, monkeypatch):
-    """Keep the fallback cache folder inside the test's tmp_path."""
-    home = tmp_path / 'cache_home'
-    monkeypatch.setenv('IBNSEG_CACHE', str(home))
-    return home
+    """The fallback cache folder, inside the test's tmp_path."""
+    monkeypatch.setenv('IBNSEG_CACHE', str(tmp_path / 'cache_home'))
+    return tmp_path / 'cache_home'
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """The files the first pass opens."""
+    opened, real = [], first_pass.inspect_file
+    monkeypatch.setattr(first_pass, 'inspect_file',
+                        lambda path: opened.append(path) or real(path))
+    return opened
 
 
 build = partial(build_dataset, 'GTA5Dataset')
-
-
-def count_inspections(monkeypatch):
-    """Record every file the first pass opens."""
-    opened = []
-    real = first_pass.inspect_file
-
-    def counting(path):
-        opened.append(path)
-        return real(path)
-
-    monkeypatch.setattr(first_pass, 'inspect_file', counting)
-    return opened
 
 
 def test_raw_gta5_broken_pairs_are_skipped_at_construction(tmp_path):
@@ -75,9 +70,8 @@ def test_raw_gta5_broken_pairs_are_skipped_at_construction(tmp_path):
 
 @pytest.mark.slow
 def test_second_start_reads_the_cache_and_rechecks_changed_files(
-        tmp_path, monkeypatch):
+        tmp_path, opened):
     gta = make_gta5(tmp_path / 'gta5', num_images=4)
-    opened = count_inspections(monkeypatch)
     build(gta.root)
     assert len(opened) == 8  # 4 images, 4 labels
     cache = osp.join(gta.root, first_pass.CACHE_NAME)
@@ -106,11 +100,10 @@ def test_second_start_reads_the_cache_and_rechecks_changed_files(
 
 @pytest.mark.slow
 def test_cache_goes_to_the_cache_folder_when_the_root_is_not_writable(
-        tmp_path, monkeypatch, cache_home):
+        tmp_path, opened, cache_home):
     gta = make_gta5(tmp_path / 'gta5', num_images=2)
     # something that cannot be replaced by a file sits at the cache's path
     os.makedirs(osp.join(gta.root, first_pass.CACHE_NAME))
-    opened = count_inspections(monkeypatch)
     build(gta.root)
     cached = [osp.join(parent, n) for parent, _, files in os.walk(cache_home)
               for n in files]
@@ -120,13 +113,12 @@ def test_cache_goes_to_the_cache_folder_when_the_root_is_not_writable(
     assert opened == []
 
 
-def test_every_pair_broken_is_an_error_unless_turned_off(
-        tmp_path, monkeypatch):
+def test_every_pair_broken_is_an_error_unless_turned_off(tmp_path, opened):
     gta = make_gta5(tmp_path / 'gta5', num_images=1, mismatched=[1])
     with pytest.raises(ValueError, match='every sample.*first-pass'):
         build(gta.root)
     os.remove(osp.join(gta.root, first_pass.CACHE_NAME))
-    opened = count_inspections(monkeypatch)
+    opened.clear()
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         assert len(build(gta.root, first_pass=False)) == 1

@@ -17,18 +17,7 @@ from tests.test_datasets.util import build as build_dataset, names
 build = partial(build_dataset, 'GTA5Dataset')
 
 
-def test_raw_layout_maps_label_ids_to_train_ids(tmp_path):
-    gta = make_gta5(tmp_path / 'gta5', num_images=3)
-    dataset = build(gta.root)
-    assert names(dataset) == gta.ids
-    for i, stem in enumerate(gta.ids):
-        assert dataset.get_data_info(i)['label_id_table'].reject == ()
-        np.testing.assert_array_equal(gt_of(dataset[i]), gta.train_ids(stem))
-        assert dataset[i]['data_samples'].metainfo['domain'] == 'test'
-
-
-@pytest.mark.slow
-def test_auto_prefers_converted_files_per_frame(tmp_path):
+def test_raw_label_ids_are_mapped_where_no_converted_file_exists(tmp_path):
     gta = make_gta5(tmp_path / 'gta5', num_images=3)
     # frame 2's converted file deliberately differs from its raw labels, so
     # the test sees which file was read
@@ -37,12 +26,15 @@ def test_auto_prefers_converted_files_per_frame(tmp_path):
     marker = gta5_label_path(gta.root, 2, True)
     save_png_atomic(marker, np.full((32, 64), 5, np.uint8))
     dataset = build(gta.root)
+    assert names(dataset) == gta.ids
     raw = ['label_id_table' in dataset.get_data_info(i) for i in range(3)]
     assert raw == [False, False, True]
+    assert dataset.get_data_info(2)['label_id_table'].reject == ()
     for i, stem in enumerate(gta.ids):
         expected = np.full((32, 64), 5) if stem == '00002' \
             else gta.train_ids(stem)
         np.testing.assert_array_equal(gt_of(dataset[i]), expected)
+        assert dataset[i]['data_samples'].metainfo['domain'] == 'test'
     forced_raw = build(gta.root, label_format='label_ids')
     np.testing.assert_array_equal(gt_of(forced_raw[1]),
                                   gta.train_ids('00002'))

@@ -11,15 +11,11 @@ from ibnseg.datasets.labels import (CLASSES, LABEL_ID_COLORS,
 from tests.helpers.datasets import official_labels, official_lut
 
 
-def test_label_table_matches_cityscapesscripts():
-    assert LABEL_ID_TO_TRAIN_ID.shape == (256, )
+def test_table_names_and_colours_match_cityscapesscripts():
     assert LABEL_ID_TO_TRAIN_ID.dtype == np.uint8
     np.testing.assert_array_equal(LABEL_ID_TO_TRAIN_ID, official_lut())
     with pytest.raises(ValueError):
         LABEL_ID_TO_TRAIN_ID[0] = 1  # shared table is read-only
-
-
-def test_names_and_colours_match_official_table():
     for label in official_labels:
         if 0 <= label.trainId < 255:
             assert CLASSES[label.trainId] == label.name
@@ -69,16 +65,13 @@ def test_writers_store_the_downloads_layouts(tmp_path):
     np.testing.assert_array_equal(layouts.read_label_ids(label_path), ids)
 
 
-def test_writers_reject_bad_arrays(tmp_path):
+def test_writers_and_readers_refuse_bad_data_naming_it(tmp_path):
     with pytest.raises(ValueError, match='image_rgb'):
         layouts.write_gta5_sample(tmp_path, 1, np.zeros((4, 4), np.uint8),
                                   np.zeros((4, 4), np.uint8))
     with pytest.raises(ValueError, match='label_ids'):
         layouts.write_gta5_sample(tmp_path, 1, np.zeros((4, 4, 3), np.uint8),
                                   np.full((4, 4), 300))
-
-
-def test_readers_name_the_file(tmp_path):
     missing = str(tmp_path / 'nope.png')
     with pytest.raises(FileNotFoundError, match='nope.png'):
         layouts.read_label_ids(missing)
