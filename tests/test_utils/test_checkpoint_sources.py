@@ -1,6 +1,6 @@
 """Every way a checkpoint arrives through mmengine's ``CheckpointLoader``
-refuses a malicious pickle, naming the source, without running it, and
-loads a benign mmengine checkpoint."""
+(and a backbone's ``init_cfg``) refuses a malicious pickle, naming the
+source, without running it, and loads a benign mmengine checkpoint."""
 import json
 import os
 import shutil
@@ -14,11 +14,13 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader, load_checkpoint
 from mmengine.runner import checkpoint as mmengine_checkpoint
+from mmseg.registry import MODELS
 
 import ibnseg  # noqa: F401  (installs the safe loaders)
 from ibnseg.utils import checkpoint as safe_checkpoint
 from tests.helpers.served_checkpoints import (RunsCommand, assert_refused,
                                               malicious_checkpoint)
+from tests.helpers.tiny_experiment import RESNET18_TINY
 
 
 def test_every_scheme_has_a_safe_loader():
@@ -199,3 +201,24 @@ def test_unreachable_url_names_the_url_and_where_to_put_the_file(caches):
     assert url in message and 'Connection refused' in message
     assert str(caches.hub / 'weights.pth') in message
     assert not (caches.hub / 'weights.pth').exists()  # nothing half-written
+
+
+@pytest.mark.parametrize('backbone', [
+    dict(type='ResNet'), dict(type='IBNResNet', ibn='a')])
+def test_backbone_pretrained_url(server, marker, backbone):
+    """mmengine's PretrainedInit (ResNet) and ibnseg's strict loader
+    (IBNResNet) both take a URL as ``init_cfg.checkpoint``."""
+    cfg = dict(RESNET18_TINY, **backbone)
+    url = server.serve_malicious('evil.pth', marker)
+    model = MODELS.build(
+        dict(cfg, init_cfg=dict(type='Pretrained', checkpoint=url)))
+    assert_refused(model.init_weights, marker, url)
+
+    torch.manual_seed(2)
+    weights = MODELS.build(cfg).state_dict()
+    url = server.serve('backbone.pth', weights)
+    model = MODELS.build(
+        dict(cfg, init_cfg=dict(type='Pretrained', checkpoint=url)))
+    model.init_weights()
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, weights[key]), key

@@ -17,6 +17,7 @@ from mmengine.runner import CheckpointLoader
 from mmseg.apis import MMSegInferencer
 
 import ibnseg  # noqa: F401  (installs the safe loaders)
+from ibnseg.engine import runner_setup
 from ibnseg.utils import (CheckpointError, UnsafeCheckpointError,
                           load_checkpoint_safely)
 from tests.helpers.crafted_checkpoints import (
@@ -25,7 +26,8 @@ from tests.helpers.crafted_checkpoints import (
 from tests.helpers.tiny_experiment import (make_tiny_cityscapes,
                                            write_tiny_config)
 from tests.helpers.tiny_setup import make_domains, write_config
-from tests.helpers.tools import run_tool, tool_env
+from tests.helpers.tools import (must_not_run, run_in_process, run_tool,
+                                 tool_env)
 
 
 def _refused(path, *words):
@@ -38,37 +40,49 @@ def _refused(path, *words):
 
 
 @pytest.mark.slow
-def test_the_tools_end_with_one_line_naming_the_file(tmp_path, marker):
-    """A scalar ``meta`` whose ``'config' in meta`` is text Runner.resume
-    would run; an object dtype numpy would read as a pointer (a crash)."""
-    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=2, val=1)
+def test_the_tools_end_with_one_line_naming_the_file(tmp_path, marker, server,
+                                                     monkeypatch, capsys):
+    """tools/test.py CONFIG URL (a pickled command) in a real process; in
+    this one: --resume from a URL in last_checkpoint (a scalar ``meta``
+    whose ``'config' in meta`` is text Runner.resume would run), and an
+    object dtype numpy would read as a pointer (a crash) given to
+    infer.py and cross_domain_eval.py."""
+    data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=0, val=1)
     config = write_tiny_config(tmp_path / 'tiny.py', data.root)
-    domains_config = write_config(tmp_path / 'domains.py',
-                                  make_domains(str(tmp_path / 'domains')))
+    evil = server.serve_malicious('evil.pth', marker)
+    proc = run_tool('test.py', [config, evil, '--work-dir', tmp_path / 'w'],
+                    check=False)
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    last = proc.stdout.splitlines()[-1]
+    assert last.startswith(f'error: {evil} (cached as ') and \
+        'refused to load this checkpoint: it pickles' in last, last
+    assert 'Traceback' not in proc.stdout and 'Runner' not in proc.stdout
+
+    monkeypatch.setattr(runner_setup, 'build_runner',
+                        must_not_run('build_runner'))
+    structured = server.url('iter_2.pth')
+    save_checkpoint(server.path('iter_2.pth'), meta=structured_meta(marker))
     work_dir = tmp_path / 'run'
     work_dir.mkdir()
-    structured = save_checkpoint(work_dir / 'iter_2.pth',
-                                 meta=structured_meta(marker))
     (work_dir / 'last_checkpoint').write_text(structured)
+    domains_config = write_config(tmp_path / 'domains.py',
+                                  make_domains(str(tmp_path / 'domains')))
     crash = save_checkpoint(tmp_path / 'crash.pth', meta=dict(
         seed=object_scalar_with_cleared_flags()))
     image = str(tmp_path / 'image.png')
     cv2.imwrite(image, np.zeros((8, 8, 3), np.uint8))
     for tool, args, path in [
             ('train.py', [config, '--work-dir', work_dir, '--resume'],
-             structured),
-            ('test.py', [config, crash, '--work-dir', tmp_path / 'w'], crash),
+             f'{structured} (cached as '),
             ('infer.py', [config, crash, image, '--out', tmp_path / 'i'],
-             crash),
+             f'{crash}: '),
             ('cross_domain_eval.py', [domains_config, crash, '--out',
-                                      tmp_path / 'c'], crash)]:
-        proc = run_tool(tool, args, check=False)
-        assert proc.returncode in (1, 2), (tool, proc.stdout[-3000:])
-        last = proc.stdout.splitlines()[-1]
-        assert last.startswith(f"error: {path}: refused to load this "
-                               "checkpoint: checkpoint['meta']"), (tool, last)
-        assert 'Traceback' not in proc.stdout, tool
-    assert not marker.exists(), 'the config text in the checkpoint ran'
+                                      tmp_path / 'c'], f'{crash}: ')]:
+        status, err = run_in_process(tool, args, monkeypatch, capsys)
+        last = err.splitlines()[-1]
+        assert status in (1, 2) and last.startswith(f'error: {path}'), last
+        assert "refused to load this checkpoint: checkpoint['meta']" in last
+    assert not marker.exists(), 'the checkpoint ran code'
 
 
 @pytest.mark.parametrize('where', ['message_hub', 'meta'])
