@@ -18,7 +18,13 @@ class TinyDenseNet(IBNDenseNet):
     """DenseNet-121's layout (IBN layers in dense layers 1, 4, ... of blocks
     1-3, order BN-IN) at a fraction of its widths and depths."""
 
-    arch_settings = {121: (8, 4, (4, 4, 4, 2))}
+    arch_settings = {121: (8, 4, (4, 1, 1, 1))}
+
+
+class TinyResNeXt(IBNResNeXt):
+    """ResNeXt-50 with one block per stage."""
+
+    arch_settings = {50: (IBNResNeXt.arch_settings[50][0], (1, 1, 1, 1))}
 
 
 BACKBONES = {
@@ -26,7 +32,7 @@ BACKBONES = {
         f'resnet18-{ibn}': (IBNResNet, dict(depth=18, ibn=ibn, **SMALL))
         for ibn in ('a', 'b', 'c', 'd')
     },
-    'resnext50-a': (IBNResNeXt,
+    'resnext50-a': (TinyResNeXt,
                     dict(depth=50, ibn='a', groups=2, base_width=32,
                          **SMALL)),
     'se-resnet18-a': (IBNSEResNet,
