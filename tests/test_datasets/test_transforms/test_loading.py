@@ -43,53 +43,47 @@ def test_maps_label_ids_per_official_table_and_passes_train_ids(sample):
     np.testing.assert_array_equal(out['gt_seg_map'], train_ids)
 
 
-def test_size_mismatch_and_colour_labels_name_the_file(sample):
+SUBSET = {**{i: 255 for i in range(19)}, 0: 0, 13: 1}  # road, car kept
+
+
+@pytest.mark.parametrize('seg_map,extra,match', [
+    (np.zeros((4, 4, 3), np.uint8), {}, '00001.png.*single-channel'),
+    # trainIds outside 0..18 would fail in the loss
+    (np.array([[0, 30, 30, 19]] * 2, np.uint8), {},
+     r'labels/00001.png.*19 \(2 px\), 30 \(4 px\).*0\.\.18 or 255'),
+    (np.array([[0, 30]] * 2, np.uint8), dict(label_map=SUBSET),
+     r'labels/00001.png.*30 \(2 px\).*subset'),
+    # a Cityscapes _labelIds.png that holds trainIds (255 is no label id)
+    (np.array([[0, 13, 255, 255]] * 2, np.uint8),
+     dict(label_id_table=CITYSCAPES_LABEL_ID_TABLE),
+     r'labels/00001.png.*255 \(4 px\).*Cityscapes has \(stored ids are '
+     r'0\.\.33\): it looks like a trainId map'),
+])
+def test_unusable_labels_fail_naming_the_file(sample, seg_map, extra, match):
+    with pytest.raises(ValueError, match=match):
+        load(sample(seg_map, **extra))
+
+
+def test_size_mismatch_names_both_files(sample):
     res = sample(ALL_IDS, label_id_table=GTA5_LABEL_ID_TABLE)
     res['ori_shape'] = (16, 20)
     with pytest.raises(ValueError,
                        match=r'labels/00001.png.*16x16.*00001.png is 20x16'):
         load(dict(res, seg_fields=[]))
     assert load(res, check_size=False)['gt_seg_map'].shape == (16, 16)
-    with pytest.raises(ValueError, match='00001.png.*single-channel'):
-        load(sample(np.zeros((4, 4, 3), np.uint8)))
-
-
-def test_train_ids_outside_0_18_fail_naming_file_and_values(sample):
-    seg = np.zeros((4, 4), np.uint8)
-    seg[0, :2] = 30
-    seg[1, 0] = 19
-    seg[2, :] = 255
-    with pytest.raises(ValueError,
-                       match=r'labels/00001.png.*19 \(1 px\), 30 \(2 px\)'
-                       r'.*0\.\.18 or 255'):
-        load(sample(seg))
 
 
 def test_a_class_subset_maps_train_ids_and_mapped_label_ids(sample):
-    # mmseg's label_map (old -> new trainId): road and car kept
-    subset = {i: 255 for i in range(19)}
-    subset.update({0: 0, 13: 1})
+    # mmseg's label_map (old -> new trainId)
     good = np.array([[0, 13, 255]] * 2, np.uint8)
-    out = load(sample(good, label_map=subset))
+    out = load(sample(good, label_map=SUBSET))
     np.testing.assert_array_equal(out['gt_seg_map'], [[0, 1, 255]] * 2)
-    with pytest.raises(ValueError, match=r'labels/00001.png.*30 \(2 px\)'):
-        load(sample(np.array([[0, 30]] * 2, np.uint8), label_map=subset))
     # label ids: the table first, then the subset (road, car, person, void)
     ids = np.array([[7, 26, 24, 0]] * 2, np.uint8)
     out = load(sample(ids, label_id_table=GTA5_LABEL_ID_TABLE,
-                      label_map=subset))
+                      label_map=SUBSET))
     np.testing.assert_array_equal(out['gt_seg_map'], [[0, 1, 255, 255]] * 2)
-    assert out['label_map'] is subset
-
-
-def test_rejected_label_ids_fail_naming_the_file(sample):
-    # a Cityscapes _labelIds.png that holds trainIds (255 is no label id)
-    seg = np.array([[0, 13, 255, 255]] * 2, np.uint8)
-    with pytest.raises(ValueError,
-                       match=r'labels/00001.png.*255 \(4 px\).*Cityscapes '
-                       r'has \(stored ids are 0\.\.33\): it looks like a '
-                       'trainId map'):
-        load(sample(seg, label_id_table=CITYSCAPES_LABEL_ID_TABLE))
+    assert out['label_map'] is SUBSET
 
 
 def test_unknown_label_ids_warn_once_and_are_counted(sample):
