@@ -37,20 +37,6 @@ def test_tag_domain_converts_or_checks_the_last_step():
         tag_domain([dict(type='Resize')], 'x')
 
 
-def test_parse_keeps_order_and_tags_every_domain():
-    section = cross_domain_section(ROOTS, source='gta5')
-    source, domains = parse_cross_domain(ConfigDict(section), 'x.py')
-    assert source == 'gta5'
-    assert list(domains) == ['cityscapes', 'gta5']
-    for name, domain in domains.items():
-        assert pipeline_of(domain)[-1] == dict(
-            type='PackDomainSegInputs', domain=name)
-    assert domains['gta5'].test_cfg['mode'] == 'slide'
-    # the config itself is not modified
-    assert section['domains']['cityscapes']['dataloader']['dataset'][
-        'pipeline'][-1] == dict(type='PackSegInputs')
-
-
 @pytest.mark.parametrize('section, message', [
     (None, 'x.py has no cross_domain section'),
     ((SECTION, ['cityscapes', 'bdd']), '--domains bdd: not in'),
@@ -94,24 +80,28 @@ def test_rows_are_the_selected_domains_then_their_shifts():
         with_shift(gta5, 'nope', APPEARANCE_SHIFTS)
 
 
-def test_evaluator_and_validation_loaders():
-    section = cross_domain_section(ROOTS)
+def test_parse_tags_every_loader_and_makes_the_evaluator():
+    section = cross_domain_section(ROOTS, source='gta5')
     val_loader = copy.deepcopy(section['domains']['gta5']['dataloader'])
     val_loader['dataset']['split'] = 'val.txt'
     section['domains']['gta5']['val_dataloader'] = val_loader
-    _, domains = parse_cross_domain(section)
+    source, domains = parse_cross_domain(ConfigDict(section), 'x.py')
+    assert source == 'gta5' and list(domains) == ['cityscapes', 'gta5']
+    assert domains['gta5'].test_cfg['mode'] == 'slide'
     # validation reads val_dataloader where given, the test loader otherwise
     assert domains['gta5'].val_dataloader['dataset']['split'] == 'val.txt'
     assert domains['gta5'].dataloader['dataset'].get('split') != 'val.txt'
     assert domains['cityscapes'].val_dataloader == \
         domains['cityscapes'].dataloader
-    # both tagged with the domain's name
+    # both tagged with the domain's name; the config itself is not modified
     for domain in domains.values():
         for loader in (domain.dataloader, domain.val_dataloader):
             assert loader['dataset']['pipeline'][-1] == dict(
                 type='PackDomainSegInputs', domain=domain.name)
+    assert section['domains']['cityscapes']['dataloader']['dataset'][
+        'pipeline'][-1] == dict(type='PackSegInputs')
     assert cross_domain_evaluator(section, classwise=False) == dict(
         type='CrossDomainIoUMetric',
-        source_domain='cityscapes',
+        source_domain='gta5',
         domains=['cityscapes', 'gta5'],
         classwise=False)
