@@ -17,10 +17,17 @@ SHIPPED = f'{REPO_ROOT}/configs/ibn_b_cityscapes.py'
     ('train.py', ['missing.py'], 'config file not found: missing.py'),
     ('test.py', ['missing.py', 'missing.pth'],
      'checkpoint not found: missing.pth'),
+    pytest.param('test.py', [SHIPPED, 'http://127.0.0.1:9/weights.pth'],
+                 'error: cannot download the checkpoint '
+                 'http://127.0.0.1:9/weights.pth', marks=pytest.mark.slow),
 ])
-def test_tools_name_missing_files(tool, args, message, monkeypatch, capsys):
-    status, err = run_in_process(tool, args, monkeypatch, capsys)
-    assert status == 2
+def test_tools_name_missing_files(tool, args, message, tmp_path, monkeypatch,
+                                  capsys):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setenv('no_proxy', '127.0.0.1')  # port 9 refuses
+    status, err = run_in_process(tool, [*args, '--work-dir', tmp_path / 'w'],
+                                 monkeypatch, capsys)
+    assert status == 2, err
     assert message in err
 
 
@@ -37,19 +44,6 @@ def test_missing_data_is_named(tool, args, tmp_path, monkeypatch, capsys):
     assert err.startswith('error: ') and \
         "image folder 'data/cityscapes/leftImg8bit/" in err
     assert f'relative to the working folder {tmp_path}' in err
-
-
-@pytest.mark.slow
-def test_test_tool_names_an_unreachable_checkpoint_url(tmp_path, monkeypatch,
-                                                       capsys):
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-    monkeypatch.setenv('no_proxy', '127.0.0.1')
-    status, err = run_in_process('test.py', [
-        SHIPPED, 'http://127.0.0.1:9/weights.pth', '--work-dir',
-        tmp_path / 'work'], monkeypatch, capsys)
-    assert status == 2, err
-    assert 'error: cannot download the checkpoint ' \
-        'http://127.0.0.1:9/weights.pth' in err
 
 
 @pytest.mark.slow
