@@ -90,23 +90,17 @@ def test_split_file_selects_frames_that_exist(tmp_path):
     dup = write_split_file(tmp_path / 'dup.txt', ['1', '00001'])
     with pytest.raises(ValueError, match='names a frame twice.*as numbers'):
         build(gta.root, split=dup)
-
-
-def test_split_entries_leading_out_of_data_root_are_refused(tmp_path):
-    """A split entry is joined to images/ and labels/: '../' or an absolute
-    path would read another folder's files (here a complete pair)."""
-    gta = make_gta5(tmp_path / 'gta5', num_images=2)
+    # entries are joined to images/ and labels/: '../' or an absolute path
+    # would read another folder's files (here a complete pair)
     make_gta5(tmp_path / 'elsewhere', num_images=2)
     outside = str(tmp_path / 'elsewhere' / 'images' / '00002')
-    split_dir = os.path.join(gta.root, 'splits')
-    for entry, line in [('../../elsewhere/images/00002', 4),
-                        (outside, 4), ('1/../../x', 4)]:
-        split = write_split_file(os.path.join(split_dir, 'train.txt'),
+    for entry in ('../../elsewhere/images/00002', outside, '1/../../x'):
+        split = write_split_file(os.path.join(gta.root, 'splits', 't.txt'),
                                  ['# train frames', '1', '', entry])
         with pytest.raises(ValueError) as error:
-            build(gta.root, split='splits/train.txt')
+            build(gta.root, split='splits/t.txt')
         assert str(error.value).startswith(
-            f'GTA5Dataset split file {split}, line {line}: {entry!r} leads '
+            f'GTA5Dataset split file {split}, line 4: {entry!r} leads '
             "outside the dataset's folders")
 
 
