@@ -57,14 +57,6 @@ def _runner(iteration=0):
                            logger=MMLogger.get_current_instance())
 
 
-class FakeLoad:
-    def __init__(self, values):
-        self.values = list(values)
-
-    def sample(self):
-        return self.values.pop(0)
-
-
 def test_hook_follows_the_other_load(monkeypatch):
     threads = torch.get_num_threads()
     try:
@@ -73,7 +65,7 @@ def test_hook_follows_the_other_load(monkeypatch):
         monkeypatch.setattr(time, 'sleep', lambda seconds: None)
         monkeypatch.setattr(
             'ibnseg.engine.hooks.adaptive_threads_hook.OtherCpuLoad',
-            lambda: FakeLoad([0.1, 1.2, 0.0]))
+            lambda: SimpleNamespace(sample=iter([0.1, 1.2, 0.0]).__next__))
         hook.before_train(runner)
         assert torch.get_num_threads() == 2
         for it in range(20):  # checks after iterations 10 and 20

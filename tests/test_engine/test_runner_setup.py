@@ -8,12 +8,11 @@ import torch
 from mmengine.config import Config
 
 import ibnseg.engine.runner_setup
-from ibnseg.engine.runner_setup import (add_runner_args, check_checkpoint,
-                                        check_checkpoint_loads, enable_amp,
+from ibnseg.engine.runner_setup import (add_runner_args, enable_amp,
                                         enable_tta, load_config,
-                                        parse_runner_args,
-                                        save_predictions, set_resume,
-                                        set_work_dir, use_atomic_checkpoints)
+                                        parse_runner_args, save_predictions,
+                                        set_resume, set_work_dir,
+                                        use_atomic_checkpoints)
 from ibnseg.utils import CheckpointError
 from tests.helpers.tools import REPO_ROOT, must_not_run, run_in_process
 
@@ -32,8 +31,6 @@ def test_load_config(tmp_path):
     assert cfg.default_scope == 'mmseg'
     path.write_text("default_scope = 'mmengine'\n")
     assert load_config(str(path)).default_scope == 'mmengine'
-    with pytest.raises(FileNotFoundError, match='config file not found: '):
-        load_config(str(tmp_path / 'missing.py'))
 
 
 # A config with a syntax error on line 3 (the second comma).
@@ -207,9 +204,6 @@ def test_set_resume_loads_the_checkpoint_before_the_runner(tmp_path):
     torch.save({'meta': dict(epoch=0, iter=4)}, checkpoint)
     set_resume(cfg, True)  # mmengine resumes from the work dir's record
     assert (cfg.resume, cfg.load_from) == (True, None)
-    with pytest.raises(FileNotFoundError, match='checkpoint not found: '):
-        check_checkpoint_loads(str(tmp_path / 'missing.pth'))
-    check_checkpoint('https://example.org/w.pth')  # the loader fetches it
 
 
 SYNTAX_ERROR = ('child.py', None, 'bad.py (a base config of child.py), line '

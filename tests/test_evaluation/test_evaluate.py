@@ -39,11 +39,8 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp('tiny')
     roots = make_domains(str(root / 'data'))
     config = write_config(root / 'tiny.py', roots)
-    return dict(
-        root=root,
-        roots=roots,
-        config=config,
-        checkpoint=save_checkpoint(config, root / 'tiny.pth'))
+    return dict(roots=roots, config=config,
+                checkpoint=save_checkpoint(config, root / 'tiny.pth'))
 
 
 def load(config):
@@ -192,22 +189,6 @@ def test_the_configs_metric_and_its_options_are_the_evaluations(tiny):
             result.scores[row]['mIoU2']
 
 
-def train_dataloader(roots):
-    """GTA5's generated frames as a training set (2 per batch)."""
-    return dict(
-        batch_size=2,
-        num_workers=0,
-        sampler=dict(type='InfiniteSampler', shuffle=True),
-        dataset=dict(
-            type='GTA5Dataset',
-            data_root=roots['gta5'],
-            pipeline=[
-                dict(type='LoadImageFromFile'),
-                dict(type='LoadLabelIdAnnotations'),
-                dict(type='PackSegInputs')
-            ]))
-
-
 def runner_for(section, work_dir, model=None, **kwargs):
     """A Runner as tools/train.py and tools/test.py build one from a config
     with a cross_domain section (Runner.from_cfg passes cfg too)."""
@@ -247,9 +228,13 @@ def test_validation_subset_during_training_full_splits_at_the_end(
     torch.manual_seed(0)
     model = tiny_model()
     model['data_preprocessor']['size'] = IMAGE_SIZE  # batches of frames
+    # GTA5's frames as the training set
+    train_set = cross_domain_section(tiny['roots'])['domains']['gta5']
     runner = runner_for(
         cross_domain_section(tiny['roots']), tmp_path, model,
-        train_dataloader=train_dataloader(tiny['roots']),
+        train_dataloader=dict(
+            train_set['dataloader'],
+            sampler=dict(type='InfiniteSampler', shuffle=True)),
         train_cfg=dict(
             type='IterBasedTrainLoop', max_iters=2, val_interval=1),
         val_cfg=dict(type='MultiDomainValLoop', subset=dict(count=2,
@@ -283,14 +268,14 @@ def test_test_loop_numbers_are_the_offline_evaluation(tiny, evaluated,
     assert runner.model.test_cfg == dict(mode='whole')
 
 
-def build_loop(section, dataloader=None, loop=loops.MultiDomainTestLoop,
-               **kwargs):
-    """The loop as the Runner builds it, given the runner parts it reads:
-    the rows' datasets are built, no model or Runner."""
+def build_loop(section, dataloader=None, **kwargs):
+    """The test loop as the Runner builds it, given the runner parts it
+    reads: the rows' datasets are built, no model."""
     runner = SimpleNamespace(
         cfg=Config(dict(cross_domain=section)), seed=0,
         build_dataloader=Runner.build_dataloader, visualizer=SimpleNamespace())
-    return loop(runner, dataloader, Evaluator([]), **kwargs)
+    return loops.MultiDomainTestLoop(runner, dataloader, Evaluator([]),
+                                     **kwargs)
 
 
 @pytest.mark.parametrize('domain, dataset, skip_missing, error, message', [
