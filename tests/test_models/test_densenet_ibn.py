@@ -142,17 +142,6 @@ def test_with_cp_gives_the_same_outputs_and_gradients(densenet121):
         torch.testing.assert_close(a, b)
 
 
-def test_syncbn_builds_and_reverts():
-    model = IBNDenseNet(norm_cfg=dict(type='SyncBN', requires_grad=True))
-    norm = model.features.denseblock1.denselayer1.norm1
-    assert type(norm.BN).__name__ == 'SyncBatchNorm'
-    model = revert_sync_batchnorm(model)
-    norm = model.features.denseblock1.denselayer1.norm1
-    assert not isinstance(norm.BN, nn.SyncBatchNorm)
-    model.train()(torch.randn(2, 3, 32, 32))  # runs without a process group
-    assert norm.BN.num_batches_tracked == 1
-
-
 def test_too_small_input_names_block_and_size(densenet121):
     with pytest.raises(InstanceNormSizeError,
                        match=r'denseblock3 would normalise a 1x1 feature map '

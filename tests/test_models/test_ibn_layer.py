@@ -124,24 +124,6 @@ def test_inference_statistics_hold_on_nearly_constant_planes():
     torch.testing.assert_close(out.double(), expected, atol=3e-3, rtol=0)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize('order', IBN.ORDERS)
-def test_layer_traces_and_exports_at_any_size(order):
-    """torch.jit.trace and torch.export (height and width symbolic) record
-    the inference path; both run at a second size as the layer does."""
-    layer = _randomized(IBN(6, 0.5, order=order)).eval()
-    x, other = torch.randn(2, 6, 5, 7), torch.randn(3, 6, 9, 4)
-    with torch.no_grad():
-        expected = layer(other)
-    traced = torch.jit.trace(layer, x)
-    torch.testing.assert_close(traced(other), expected, atol=1e-5, rtol=0)
-    dims = {0: torch.export.Dim('n'), 2: torch.export.Dim('h'),
-            3: torch.export.Dim('w')}
-    program = torch.export.export(layer, (x, ), dynamic_shapes=[dims])
-    torch.testing.assert_close(program.module()(other), expected, atol=1e-5,
-                               rtol=0)
-
-
 def test_training_mode_traces_through_the_split_path():
     """A layer traced in training mode takes the split path (batch
     statistics, as in eager mode): the training path's autograd.Function

@@ -27,10 +27,11 @@ def _suggested(model, height, width, batch=1):
 @pytest.mark.parametrize('cls,ibn,kwargs,deepest,stride', [
     (IBNResNet, 'a', {}, 'stage 3 (layer3)', 16),
     (IBNResNet, 'b', {}, 'stage 2 (layer2)', 8),
-    (IBNResNet, 'c', {}, 'stage 3 (layer3)', 16),
-    (IBNResNet, 'd', {}, 'stage 2 (layer2)', 8),
+    # Bottleneck blocks for the variants that change them most
+    (IBNResNet, 'c', dict(depth=50), 'stage 3 (layer3)', 16),
+    (IBNResNet, 'd', dict(depth=50), 'stage 2 (layer2)', 8),
     (IBNResNet, 'a&d', {}, 'stage 3 (layer3)', 16),
-    (IBNResNet, 'ax2', {}, 'stage 3 (layer3)', 16),
+    (IBNResNet, 'ax2', dict(depth=50), 'stage 3 (layer3)', 16),
     (IBNResNet, 'a', D8, 'stage 3 (layer3)', 8),
     (IBNResNet, 'b', dict(ibn_stages=(True, ) * 4), 'stage 4 (layer4)', 32),
     (IBNResNetV1c, 'b', {}, 'stage 2 (layer2)', 8),
