@@ -21,14 +21,9 @@ __all__ = ['CPUDistributedDataParallel', 'setup_cpu_distributed']
 
 @MODEL_WRAPPERS.register_module()
 class CPUDistributedDataParallel(MMDistributedDataParallel):
-    """``MMDistributedDataParallel`` for a model on the CPU; SyncBN becomes
-    BN (torch has no CPU SyncBatchNorm).
-
-    Args:
-        module (nn.Module): The model, on the CPU.
-        device_ids: Ignored (mmengine's Runner passes ``[LOCAL_RANK]``).
-        **kwargs: Other ``DistributedDataParallel`` options.
-    """
+    """``MMDistributedDataParallel`` for a model on the CPU: SyncBN becomes
+    BN (torch has none on CPU), ``device_ids`` (the Runner's
+    ``[LOCAL_RANK]``) is ignored."""
 
     def __init__(self, module, device_ids=None, **kwargs):
         super().__init__(

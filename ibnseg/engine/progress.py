@@ -32,17 +32,9 @@ def format_duration(seconds: float) -> str:
 
 
 class PhaseLine:
-    """The console line of one phase.
-
-    Args:
-        label (str): What the phase does, e.g. ``'train ibn_b'``.
-        stream (TextIO): Where the line goes.
-        total (int, optional): Number of steps, for a bar and an ETA.
-        unit (str): Name of a step. Defaults to 'iters'.
-        width (int): Characters of the label column. Defaults to 16.
-        done (int): Steps done before the line starts (a resumed run),
-            which the ETA leaves out. Defaults to 0.
-    """
+    """The console line of one phase on ``stream``: ``label`` (padded to
+    ``width``), and with a ``total`` of steps (``unit``) a bar and an ETA,
+    which leaves out the steps ``done`` before the line (a resumed run)."""
     BAR = 24  # characters of the bar
     REDRAW = 0.25  # seconds between redraws in a terminal
 
@@ -119,17 +111,10 @@ def format_metrics(metrics: Optional[dict]) -> str:
 
 
 class RunnerProgressHook(Hook):
-    """Moves console lines with a Runner's run; only the main process draws.
-
-    Args:
-        train_line (PhaseLine, optional): A line its caller started and ends
-            (a :meth:`PhaseConsole.phase`), moved by the training
-            iterations; the hook draws nothing else.
-        console (PhaseConsole, optional): Instead: where the hook draws its
-            own lines: ``train`` (bar, count, ETA), ``val`` at each
-            validation (training goes on in a new ``train`` line) and
-            ``test``, the last two with their mIoU values.
-    """
+    """Moves console lines with a Runner's run; only the main process draws:
+    a ``train_line`` its caller started and ends (nothing else), or on
+    ``console`` its own ``train``, ``val`` (training goes on in a new
+    ``train`` line) and ``test`` lines, the last two with their mIoUs."""
     priority = 'LOWEST'
 
     def __init__(self, train_line: Optional[PhaseLine] = None,
@@ -214,15 +199,9 @@ def run_with_console(build: Callable[[], object], run: str, log_file: str,
 
 
 class PhaseConsole:
-    """The console of a multi-phase run.
-
-    Args:
-        log_file (str): Where everything printed goes while the console is
-            quiet (appended; its folder is created).
-        verbose (bool): Print everything as it comes instead (no phase
-            lines, no capture).
-        stream (TextIO, optional): The terminal. Defaults to ``sys.stdout``.
-    """
+    """The console of a multi-phase run: while quiet everything printed is
+    appended to ``log_file``; ``verbose`` prints it as it comes, without
+    phase lines; ``stream`` is the terminal (default ``sys.stdout``)."""
 
     def __init__(self, log_file: str, verbose: bool = False,
                  stream: Optional[TextIO] = None):
@@ -276,8 +255,7 @@ class PhaseConsole:
     @contextlib.contextmanager
     def phase(self, label: str, total: Optional[int] = None
               ) -> Iterator[Optional[PhaseLine]]:
-        """A phase with its line (None when verbose), ended with the block;
-        ``line.note`` set inside it is printed after the line."""
+        """A phase's line (None when verbose), ended with the block."""
         if self.verbose:
             print(f'=== {label} ===', flush=True)
             yield None

@@ -128,16 +128,11 @@ def _nearest_configs(config_path: str, count: int = 3) -> list:
 
 def load_config(config_path: str, cfg_options: Optional[dict] = None,
                 launcher: str = 'none') -> Config:
-    """Read a config file and apply ``--cfg-options`` and ``--launcher``;
-    ``default_scope`` defaults to 'mmseg', whose registries ibnseg fills.
-
-    Raises:
-        FileNotFoundError: ``config_path`` is not a file; the message
-            suggests the nearest shipped configs.
-        ValueError: A syntax error in the config or a base (naming that
-            file and line), one mmengine cannot parse, an environment
-            variable ``{{$VAR:default}}`` set but empty, or a
-            ``cfg_options`` key the config cannot hold (naming the option).
+    """Read a config file and apply ``--cfg-options`` and ``--launcher``
+    (``default_scope`` defaults to 'mmseg'). A missing file is a
+    FileNotFoundError suggesting the nearest shipped configs; a syntax
+    error (naming the file and line), an unparsable config, an empty
+    ``{{$VAR:default}}`` or an option the config cannot hold a ValueError.
     """
     if not osp.isfile(config_path):
         near = _nearest_configs(config_path)
@@ -191,12 +186,8 @@ def set_work_dir(cfg: Config, work_dir: Optional[str],
 
 def enable_amp(cfg: Config) -> None:
     """``--amp``: mmengine's ``AmpOptimWrapper`` with dynamic loss scaling,
-    or on CPU (where it needs a GPU) :class:`CPUAmpOptimWrapper`.
-
-    Raises:
-        ValueError: The optimizer wrapper is another type, or the run is on
-            CPU and this torch cannot autocast to bfloat16 there.
-    """
+    or on CPU :class:`CPUAmpOptimWrapper`; ValueError for another wrapper
+    type or a torch that cannot autocast to bfloat16 on CPU."""
     wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper_type in ('AmpOptimWrapper', 'CPUAmpOptimWrapper'):
         print_log('AMP training is already enabled in the config.',
@@ -233,12 +224,8 @@ def enable_tensorboard(cfg: Config) -> None:
 
 def check_vis_backends(cfg: Config) -> None:
     """Check ``visualizer.vis_backends`` before anything is built (mmengine
-    finds out once built, or at the first logged value): a list of dicts,
-    and TensorBoard installed where a ``TensorboardVisBackend`` is asked for.
-
-    Raises:
-        ValueError: Naming the setting and what was expected.
-    """
+    finds out at the first logged value): a list of dicts, and TensorBoard
+    installed for a ``TensorboardVisBackend``."""
     backends = (cfg.get('visualizer') or {}).get('vis_backends')
     if backends is None:
         return
@@ -270,13 +257,7 @@ def set_resume(cfg: Config, resume: bool) -> None:
     its ``last_checkpoint`` names (mmengine's ``resume=True`` without
     ``load_from``), checked before anything is built; without that file the
     run starts as without ``--resume`` (a fine-tune run resumes itself,
-    never its source).
-
-    Raises:
-        FileNotFoundError: ``last_checkpoint`` names a missing file.
-        CheckpointError: The checkpoint cannot be resumed from
-            (:func:`check_checkpoint_loads`).
-    """
+    never its source)."""
     record = osp.join(cfg.work_dir, LAST_CHECKPOINT)
     cfg.resume = bool(resume) and osp.isfile(record)
     if not cfg.resume:
@@ -318,12 +299,6 @@ def check_load_from(cfg: Config, option: str = 'load_from') -> None:
     which must have finished (the fine-tune configs start from their
     ``source_config``'s run). ``option`` names the setting in messages:
     ``'load_from'`` or ``'--cfg-options load_from'``.
-
-    Raises:
-        FileNotFoundError: The checkpoint or ``last_checkpoint`` is missing.
-        ValueError: ``last_checkpoint`` names a checkpoint of an unfinished
-            run.
-        CheckpointError: The checkpoint cannot be read or is refused.
     """
     load_from = cfg.get('load_from')
     if load_from is None:
@@ -378,13 +353,7 @@ def check_checkpoint_loads(checkpoint: str, resume: bool = False):
     """Load ``checkpoint`` (a path, URL or ``open-mmlab://`` name) as the
     Runner will (ibnseg's safe loaders) and return its content; with
     ``resume`` it must hold the ``meta`` epoch and iter ``Runner.resume``
-    reads.
-
-    Raises:
-        FileNotFoundError: A local ``checkpoint`` is missing.
-        CheckpointError: It cannot be downloaded or read, is refused, or
-            cannot be resumed from; the message names it.
-    """
+    reads (else a CheckpointError naming it)."""
     check_checkpoint(checkpoint)
     # silent: the Runner logs the load it does itself
     content = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu',
@@ -404,11 +373,8 @@ def enable_visualization(cfg: Config, show: bool = False,
                          wait_time: float = 2) -> None:
     """``--show`` / ``--show-dir``: draw predictions with
     ``DomainSegVisualizationHook`` (in place of mmseg's) into
-    ``<work_dir>/<show_dir>/vis_data/vis_image/`` (set the work dir first).
-
-    Raises:
-        ValueError: The config has no ``default_hooks.visualization``.
-    """
+    ``<work_dir>/<show_dir>/vis_data/vis_image/`` (set the work dir
+    first); the config needs ``default_hooks.visualization``."""
     hook = cfg.get('default_hooks', {}).get('visualization')
     if hook is None:
         raise ValueError(
@@ -428,10 +394,6 @@ def enable_tta(cfg: Config) -> None:
     """``--tta``: test with the config's ``tta_model`` and ``tta_pipeline``'s
     augmentations on ``test_dataloader`` and every ``cross_domain`` domain
     (:func:`ibnseg.engine.tta.tta_pipeline_for`); after ``--scale``.
-
-    Raises:
-        ValueError: The config lacks ``tta_pipeline`` or ``tta_model``, or
-            its ``tta_pipeline`` holds no resize or flip choices.
     """
     missing = [k for k in ('tta_pipeline', 'tta_model') if k not in cfg]
     if missing:

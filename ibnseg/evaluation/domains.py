@@ -1,22 +1,16 @@
-"""The ``cross_domain`` config section: which domains to evaluate, and how.
-
-A config names its evaluation domains here and nowhere else::
+"""The ``cross_domain`` config section, where a config names its evaluation
+domains (in report order) and nowhere else::
 
     cross_domain = dict(
         source='cityscapes',
-        domains=dict(  # report order
-            cityscapes=dict(dataloader=cityscapes_test_dataloader,
-                            test_cfg=dict(mode='whole')),
+        domains=dict(
+            cityscapes=dict(dataloader=cityscapes_test_dataloader),
             gta5=dict(dataloader=gta5_test_dataloader,
-                      val_dataloader=gta5_val_dataloader,
-                      test_cfg=dict(mode='slide', crop_size=(512, 512),
-                                    stride=(341, 341)))))
+                      val_dataloader=gta5_val_dataloader,  # optional
+                      test_cfg=dict(mode='slide', ...))))  # optional
 
-Each domain has a test dataloader (its pipeline sets the resolution), an
-optional ``val_dataloader`` for validation in training (default: the test
-one) and an optional ``test_cfg`` replacing ``model.test_cfg``; its
-pipelines are tagged with its name (:func:`tag_domain`). :mod:`.loops`
-evaluates the section; :func:`cross_domain_evaluator` is its evaluator.
+Each domain's pipelines are tagged with its name (:func:`tag_domain`);
+:mod:`.loops` evaluates the section.
 """
 import copy
 from collections import OrderedDict
@@ -33,16 +27,9 @@ SHIFT_SEPARATOR = '@'
 
 @dataclass
 class EvalDomain:
-    """One row of the evaluation: a domain, possibly under a shift.
-
-    Attributes:
-        name (str): Row name, the domain's name or ``<domain>@<shift>``.
-        domain (str): The configured domain it reads.
-        dataloader (dict): Its test dataloader config, pipeline tagged.
-        val_dataloader (dict): Its validation one (default: the test one).
-        test_cfg (dict, optional): Inference settings for this domain.
-        shift (str, optional): The appearance shift applied, if any.
-    """
+    """One row of the evaluation: ``domain`` (a configured one), possibly
+    under ``shift``, named ``<domain>`` or ``<domain>@<shift>``; its
+    dataloaders have tagged pipelines."""
     name: str
     domain: str
     dataloader: dict = field(repr=False)

@@ -112,17 +112,12 @@ def evaluate_checkpoint(cfg: Config,
                         progress: bool = True,
                         work_dir: Optional[str] = None
                         ) -> Tuple[ModelResult, DomainRun]:
-    """Evaluate ``checkpoint`` on the domains of ``cfg.cross_domain``.
-
-    Args:
-        name (str): The model's name in the report.
-        domains, shifts, shift_cfgs, skip_missing: As
-            :class:`~.loops.MultiDomainTestLoop`'s.
-        device (str): Where the model runs (not distributed).
-        num_show (int): Samples per row kept for the sample strips.
-        progress (bool): Log progress every 50 batches.
-        work_dir (str, optional): The Runner's folder; default temporary.
-    """
+    """Evaluate ``checkpoint`` (``name`` in the report) on the domains of
+    ``cfg.cross_domain`` (``domains``, ``shifts``, ``shift_cfgs``,
+    ``skip_missing``: as :class:`~.loops.MultiDomainTestLoop`'s) on
+    ``device`` (not distributed), keeping ``num_show`` samples per row for
+    the strips; ``progress`` logs every 50 batches; ``work_dir`` defaults
+    to a temporary folder."""
     shift_cfgs = APPEARANCE_SHIFTS if shift_cfgs is None else shift_cfgs
     loop = dict(type='MultiDomainTestLoop', domains=domains,
                 shifts=list(shifts), shift_cfgs=shift_cfgs,

@@ -22,21 +22,10 @@ DG_COLUMNS = {TARGET_MEAN: 'target mean', DROP: 'drop'}
 
 @dataclass
 class ModelResult:
-    """One model's cross-domain evaluation.
-
-    Attributes:
-        name (str): Column label in the comparison table.
-        config (str): Config file.
-        checkpoint (str): Checkpoint file.
-        source (str): The domain it was trained on.
-        rows (list[str]): Evaluated rows: domains, then shifted rows.
-        classes (list[str]): Class names.
-        scores (dict[str, dict]): ``CrossDomainIoUMetric.scores`` (see
-            :mod:`.metrics.cross_domain_iou_metric`).
-        shifted (dict[str, tuple[str, str]]): Row -> (domain, appearance
-            shift) for the shifted rows.
-        details (dict): Anything else for ``results.json``; ``targets``,
-            when given, lists the target domains.
+    """One model's cross-domain evaluation: ``rows`` are the evaluated
+    domains then the shifted rows (``shifted``: row -> (domain, shift));
+    ``scores`` is ``CrossDomainIoUMetric.scores``; ``details`` goes to
+    ``results.json`` (``targets``, when given, lists the target domains).
     """
     name: str
     config: str

@@ -11,15 +11,10 @@ from ..cpu import OtherCpuLoad, available_cores, threads_for_load
 
 @HOOKS.register_module()
 class AdaptiveThreadsHook(Hook):
-    """Every ``interval`` training iterations, give torch the CPU cores the
-    other processes left free since the last check (``ibnseg.engine.cpu``);
-    nothing on a GPU or without ``/proc/stat``.
-
-    Args:
-        interval (int): Training iterations between checks. Defaults to 20.
-        cores (int, optional): The most threads to use. Defaults to the
-            cores this process may run on.
-    """
+    """Every ``interval`` (default 20) training iterations, give torch the
+    CPU cores the other processes left free since the last check, at most
+    ``cores`` (default: those this process may run on); nothing on a GPU or
+    without ``/proc/stat``."""
     priority = 'VERY_LOW'
 
     def __init__(self, interval: int = 20, cores: Optional[int] = None):

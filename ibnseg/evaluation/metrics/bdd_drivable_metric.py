@@ -23,14 +23,8 @@ BDD_MIOU = 'bdd_mIoU'
 
 @METRICS.register_module()
 class CrossDomainDrivableIoUMetric(CrossDomainIoUMetric):
-    """``CrossDomainIoUMetric`` whose rows (and ``target``, ``drop``) also
-    hold ``bdd_mIoU`` (module docstring).
-
-    Args:
-        background_class (str): The class BDD's mean leaves out. Defaults
-            to 'background'.
-        **kwargs: ``CrossDomainIoUMetric`` arguments.
-    """
+    """``CrossDomainIoUMetric`` whose rows also hold ``bdd_mIoU`` (module
+    docstring), which leaves out ``background_class``."""
 
     def __init__(self, background_class: str = 'background',
                  **kwargs) -> None:
