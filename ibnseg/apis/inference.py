@@ -30,21 +30,18 @@ __all__ = [
     'IMAGE_EXTENSIONS', 'LABEL_FORMATS', 'PRED_DIR', 'VIS_DIR',
     'ImageInputError', 'ImageReadError', 'InputImage', 'SegmentedImage',
     'check_label_format', 'check_output_paths', 'find_images',
-    'inference_dataset_meta', 'init_segmentor', 'output_paths',
-    'segment_images', 'to_label_format'
+    'inference_dataset_meta', 'init_segmentor', 'load_segmentor',
+    'output_paths', 'segment_images', 'to_label_format'
 ]
 
-#: Endings taken from folders and patterns; files named one by one are
-#: taken whatever their ending.
+#: Endings taken from folders and patterns (named files: any ending).
 IMAGE_EXTENSIONS = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff',
                     '.webp')
 
-#: Pixel values of the label PNGs: the model's class indices, or the
-#: Cityscapes label ids the benchmark server expects.
+#: Label PNG values: class indices, or the benchmark's Cityscapes label ids.
 LABEL_FORMATS = ('trainid', 'labelid')
 
-#: Sub-folders of the output folder (label PNGs, overlays), as mmseg's
-#: ``MMSegInferencer`` names them.
+#: Output sub-folders (label PNGs, overlays), named as by MMSegInferencer.
 PRED_DIR = 'pred'
 VIS_DIR = 'vis'
 
@@ -80,8 +77,8 @@ def _is_image_file(path: str) -> bool:
 
 
 def _images_in(folder: str, exclude: Sequence[str] = ()) -> List[str]:
-    """Image files below ``folder``, sorted, but hidden ones (temporary
-    files, macOS ``._x.png``) and those below ``exclude`` (real paths)."""
+    """Image files below ``folder``, sorted, but hidden ones and those
+    below ``exclude`` (real paths)."""
     found = []
     # links are followed (datasets are often linked in), each real folder
     # once: a link to an ancestor would never end
@@ -145,16 +142,14 @@ def find_images(arguments: Sequence[str],
                 check_headers: bool = True,
                 exclude: Sequence[str] = ()) -> List[InputImage]:
     """The images that folders (recursively, sorted), files and glob
-    patterns name, in order, each once. Output names mirror each path below
-    the common folder of the arguments' folders (a folder, a file's folder,
-    a pattern's part before its first wildcard).
+    patterns name, in order, each once, named by their path below the
+    arguments' common folder (a pattern's: its part before any wildcard).
 
     Args:
         arguments (Sequence[str]): The user's image arguments.
-        check_headers (bool): Open every image's header, so that a file that
-            is no image fails before a model is loaded.
-        exclude (Sequence[str]): Folders that folders and patterns do not
-            take from (the output folders of an earlier run).
+        check_headers (bool): Open every image's header before any model
+            is loaded.
+        exclude (Sequence[str]): Folders not taken from (earlier outputs).
 
     Raises:
         ImageInputError: An argument names nothing or no image, a file is
@@ -197,8 +192,7 @@ def check_output_paths(images: Sequence[InputImage], out_dir: str,
                        option: str = 'out_dir') -> None:
     """Raise ``OutputPathError`` (naming the image, its output and
     ``option``) unless every output stays inside ``out_dir`` and none is
-    another's: a pattern with ``..`` after a wildcard gives names that
-    climb out of ``pred/`` and ``vis/``."""
+    another's (``..`` after a wildcard climbs out)."""
     check_output_names(
         ((image.path, path) for image in images
          for path in output_paths(image, out_dir)), out_dir, option)
@@ -233,13 +227,13 @@ def _dataset_cfg(cfg: Config) -> dict:
 
 
 def inference_dataset_meta(cfg: Config) -> dict:
-    """``dict(classes, palette)`` of ``cfg``'s dataset (its class's
-    ``METAINFO`` updated with its ``metainfo``; no data needed).
+    """``dict(classes, palette)`` of ``cfg``'s dataset class and
+    ``metainfo`` (no data needed).
 
     Raises:
-        ValueError: No top-level ``test_pipeline`` (what ``inference_model``
-            reads), one without ``LoadImageFromFile``, or classes that do
-            not match ``decode_head.num_classes``; naming the config.
+        ValueError: No top-level ``test_pipeline`` with ``LoadImageFromFile``
+            (what ``inference_model`` reads), or classes that do not match
+            ``decode_head.num_classes``; naming the config.
     """
     pipeline = cfg.get('test_pipeline')
     if not pipeline:
@@ -300,18 +294,16 @@ def to_label_format(pred: np.ndarray, label_format: str) -> np.ndarray:
     """A prediction (HxW class indices) as a label PNG's uint8 values;
     ``'labelid'`` maps anything but a trainId (the ignore index) to 0,
     'unlabeled', which the benchmark does not score."""
+    check_label_format(label_format, CLASSES)
     pred = np.asarray(pred)
     if pred.size and (pred.min() < 0 or pred.max() > 255):
         raise ValueError('a label PNG holds 0..255; the prediction has '
                          f'values {pred.min()}..{pred.max()}')
     if label_format == 'trainid':
         return pred.astype(np.uint8)
-    if label_format == 'labelid':
-        lut = np.zeros(256, dtype=np.uint8)
-        lut[:len(TRAIN_ID_LABEL_IDS)] = TRAIN_ID_LABEL_IDS
-        return lut[pred.astype(np.int64)]
-    raise ValueError(f'label format {label_format!r}: expected one of '
-                     f'{LABEL_FORMATS}')
+    lut = np.zeros(256, dtype=np.uint8)
+    lut[:len(TRAIN_ID_LABEL_IDS)] = TRAIN_ID_LABEL_IDS
+    return lut[pred.astype(np.int64)]
 
 
 def load_segmentor(cfg: Config, checkpoint: str, device: str = 'cpu'):
@@ -327,9 +319,8 @@ def load_segmentor(cfg: Config, checkpoint: str, device: str = 'cpu'):
 
 def init_segmentor(config, checkpoint: str, device: str = 'cpu',
                    cfg_options: Optional[dict] = None):
-    """mmseg's ``init_model`` (``config`` a file or a Config, ``cfg_options``
-    overrides), but the checkpoint must match exactly
-    (:func:`load_segmentor`) and ``dataset_meta`` comes from the config
+    """mmseg's ``init_model`` (``config`` a file or a Config), but loaded
+    by :func:`load_segmentor` with ``dataset_meta`` from the config
     (:func:`inference_dataset_meta`), not a guess by class count.
 
     Raises:
@@ -383,7 +374,8 @@ def segment_images(model,
                    progress: bool = True) -> List[SegmentedImage]:
     """Segment ``images`` with ``inference_model`` and write, atomically and
     at each image's size, its label PNG (:func:`to_label_format`) and its
-    overlay (mmseg's ``SegLocalVisualizer``) at :func:`output_paths`.
+    overlay (mmseg's ``SegLocalVisualizer``) at :func:`output_paths`;
+    return a :class:`SegmentedImage` per image, in input order.
 
     Args:
         model: A segmentor with ``cfg`` and ``dataset_meta``.
@@ -394,9 +386,6 @@ def segment_images(model,
         batch_size (int): Images per forward pass (of one size).
         with_labels (bool): Write class names onto the overlay.
         progress (bool): Show mmengine's progress bar.
-
-    Returns:
-        list[SegmentedImage]: In input order.
 
     Raises:
         OutputPathError: Before any image is read (:func:`check_output_paths`).

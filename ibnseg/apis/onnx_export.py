@@ -1,13 +1,8 @@
 """Export a segmentor to ONNX and check the file against PyTorch: the
-library behind ``tools/pytorch2onnx.py``.
-
-The graph takes decoded images (``image``: float32 N x 3 x H x W, RGB,
-0-255), normalises them as the config's ``data_preprocessor`` does and
-returns logits at the input size (``logits``: N x C x H x W) or, with
-``with_argmax``, labels (int64 N x H x W); the test pipeline's resize stays
-outside (``ibnseg.apis.onnx_inference``). Batch, height and width are
-dynamic by default; an exporter can fix them silently, so
-:func:`export_onnx` refuses an input fixed at the example's size and
+library behind ``tools/pytorch2onnx.py``. The graph is
+:class:`SegmentorForExport`'s; the test pipeline's resize stays outside
+(``ibnseg.apis.onnx_inference``). An exporter can fix a dynamic size
+silently, so :func:`export_onnx` refuses a fixed input and
 :func:`verify_onnx` runs a second size.
 """
 import copy
@@ -46,8 +41,8 @@ class ExportError(ValueError):
 
 
 def import_onnx_package(name: str):
-    """``onnx`` or ``onnxruntime`` (test dependencies, not runtime ones),
-    or an :class:`ExportError` that says how to install it."""
+    """``onnx`` or ``onnxruntime`` (test dependencies), or an
+    :class:`ExportError` that says how to install it."""
     import importlib
     try:
         return importlib.import_module(name)
@@ -122,8 +117,9 @@ def check_exportable(cfg: Config) -> None:
 
 
 class SegmentorForExport(nn.Module):
-    """An ``EncoderDecoder`` from RGB 0-255 images to logits (or labels) at
-    the input size: the graph :func:`export_onnx` writes.
+    """An ``EncoderDecoder`` from images (``image``: float32 N x 3 x H x W,
+    RGB, 0-255), normalised as its ``data_preprocessor`` does, to logits
+    at the input size (N x C x H x W) or labels (int64 N x H x W).
 
     Args:
         segmentor (EncoderDecoder): In eval mode, on the CPU.
@@ -163,29 +159,17 @@ class SegmentorForExport(nn.Module):
         return logits.argmax(1) if self.with_argmax else logits
 
 
-def _instance_norm_modules(module: nn.Module) -> List[nn.Module]:
-    """The outermost IBN, ParallelIBN and ``nn.InstanceNorm2d`` modules."""
-    from ..models.layers.ibn import IBN, ParallelIBN
-    found = []
-
-    def walk(m):
-        if isinstance(m, (IBN, ParallelIBN, nn.InstanceNorm2d)):
-            found.append(m)
-            return
-        for child in m.children():
-            walk(child)
-
-    walk(module)
-    return found
-
-
 def half_but_instance_norm(segmentor: nn.Module) -> int:
-    """Convert ``segmentor`` to float16 except its instance normalisation
-    (whole IBN layers, whose fused path computes both halves), which stays
-    float32 and casts around itself: a variance over a whole feature map
-    overflows or loses its small terms in float16. Returns how many modules
-    were kept."""
-    kept = _instance_norm_modules(segmentor)
+    """Convert ``segmentor`` to float16 except its outermost IBN,
+    ParallelIBN and InstanceNorm2d modules (whole IBN layers: the fused path
+    computes both halves), which stay float32 and cast around themselves:
+    a variance over a whole feature map overflows or loses its small terms
+    in float16. Returns how many modules were kept."""
+    from ..models.layers.ibn import IBN, ParallelIBN
+    kinds = (IBN, ParallelIBN, nn.InstanceNorm2d)
+    kept = [m for name, m in segmentor.named_modules()
+            if isinstance(m, kinds) and not isinstance(
+                segmentor.get_submodule(name.rpartition('.')[0]), kinds)]
     segmentor.half()
     for module in kept:
         module.float()

@@ -26,23 +26,17 @@ class OnnxModelError(ValueError):
 
 
 class OnnxSegmentor:
-    """An exported ``tools/pytorch2onnx.py`` file run by onnxruntime on the
-    CPU, with what mmseg's ``inference_model`` and
-    :func:`ibnseg.apis.segment_images` use of a segmentor (``cfg``,
-    ``dataset_meta``, ``test_step``), so images go through the config's
-    ``test_pipeline`` and the same writers.
+    """A ``tools/pytorch2onnx.py`` file run by onnxruntime on the CPU, with
+    what ``inference_model`` and :func:`ibnseg.apis.segment_images` use of a
+    segmentor (``cfg``, ``dataset_meta``, ``test_step``).
 
     Args:
         onnx_file (str): The exported file.
-        cfg (Config): The model's config: its ``test_pipeline`` prepares the
-            images (not modified).
-        dataset_meta (dict): Classes and palette
-            (:func:`ibnseg.apis.inference_dataset_meta`).
+        cfg (Config): The model's config (its ``test_pipeline``).
+        dataset_meta (dict): Classes and palette.
 
     Raises:
-        OnnxModelError: onnxruntime cannot load the file, it lacks
-            ``tools/pytorch2onnx.py``'s metadata, or it was exported for
-            other classes than the config's.
+        OnnxModelError: See the class; the message names the file.
     """
 
     def __init__(self, onnx_file: str, cfg: Config, dataset_meta: dict):
@@ -78,9 +72,8 @@ class OnnxSegmentor:
         self.dataset_meta = dataset_meta
 
     def test_step(self, data: dict) -> List[SegDataSample]:
-        """What mmseg's preprocessor, network and ``postprocess_result`` do
-        for a batch of one size (BGR uint8 from ``LoadImageFromFile``); the
-        graph takes RGB and normalises itself."""
+        """mmseg's preprocessor, network and ``postprocess_result`` for a
+        batch of one size (BGR uint8); the graph takes RGB."""
         images = torch.stack(data['inputs']).flip(1).float()
         output = torch.from_numpy(
             self.session.run(None, {INPUT_NAME: images.numpy()})[0])

@@ -81,9 +81,9 @@ def _check_sequence(owner, name, value, length, expected):
         _fail(ValueError, owner, name, expected, value)
 
 
-def check_bools(owner, name, value, length, what='one per stage'):
-    """A list or tuple of ``length`` bools, as a tuple."""
-    expected = f'a list or tuple of {length} bools ({what})'
+def check_bools(owner, name, value, length):
+    """A list or tuple of ``length`` bools (one per stage), as a tuple."""
+    expected = f'a list or tuple of {length} bools (one per stage)'
     _check_sequence(owner, name, value, length, expected)
     if not all(isinstance(v, bool) for v in value):
         _fail(ValueError, owner, name, expected, value)
@@ -101,12 +101,12 @@ def check_ints(owner, name, value, choices=None, length=None):
                   minimum=None if choices else 1) for v in value)
 
 
-def check_dict(owner, name, value, key='type'):
-    """A dict (a config) with the entry ``key``."""
-    expected = f'a dict with a {key!r} entry (e.g. dict(type=\'BN\'))'
+def check_dict(owner, name, value):
+    """A dict (a config) with a ``type``."""
+    expected = "a dict with a 'type' entry (e.g. dict(type='BN'))"
     if not isinstance(value, dict):
         _fail(TypeError, owner, name, expected, value)
-    if key not in value:
+    if 'type' not in value:
         _fail(ValueError, owner, name, expected, value)
     return value
 

@@ -1,15 +1,11 @@
 """Safe checkpoint loading for mmengine 0.10 on torch >= 2.5.
 
-:func:`load_checkpoint_safely` unpickles with ``weights_only=True`` and the
-inert stand-ins of :mod:`ibnseg.utils.checkpoint_contents`, rebuilds the
-result from checked values and drops config text. mmengine 0.10.7's own
-scheme loaders are not safe on torch 2.x (``load_url`` passes
-``weights_only=False``; the others rely on torch's default, which
+mmengine 0.10.7's scheme loaders are not safe on torch 2.x (``load_url``
+passes ``weights_only=False``; the others rely on torch's default, which
 ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` flips), so :data:`SAFE_LOADERS`
-re-registers every scheme of ``CheckpointLoader`` (behind
-``load_checkpoint``, ``Runner`` load/resume, ``init_cfg`` ``Pretrained``,
-``mmseg.apis.init_model`` and ``MMSegInferencer``) with a loader that finds
-the file as mmengine does and always unpickles it safely.
+re-registers every scheme of ``CheckpointLoader`` (behind every mmengine and
+mmseg route) with a loader that finds the file as mmengine does and reads it
+with :func:`load_checkpoint_safely`.
 """
 import io
 import logging
@@ -39,8 +35,8 @@ __all__ = ['CheckpointDownloadError', 'CheckpointError',
 
 
 class CheckpointError(Exception):
-    """A checkpoint that cannot be used; the message names it and says why
-    (the tools print it instead of a traceback)."""
+    """A checkpoint that cannot be used; the message names it and says
+    why."""
 
 
 class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
@@ -48,8 +44,7 @@ class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
 
 
 class CheckpointDownloadError(CheckpointError, OSError):
-    """A checkpoint URL could not be downloaded; the message names the URL
-    and the cache file it would have gone to."""
+    """A checkpoint URL could not be downloaded (its cache file named)."""
 
 
 class CheckpointMismatchError(CheckpointError, RuntimeError):
@@ -89,9 +84,9 @@ def _conflicting_globals(stand_ins) -> list:
 
 def load_checkpoint_safely(filename, map_location=None, source=None):
     """Load a checkpoint so that nothing in it runs code or crashes the
-    process (``weights_only=True`` passed explicitly, so the environment
-    cannot turn it off), rebuilt and checked by
-    :mod:`ibnseg.utils.checkpoint_contents`.
+    process: ``weights_only=True`` (explicit, so the environment cannot turn
+    it off) with the stand-ins of :mod:`ibnseg.utils.checkpoint_contents`,
+    then its checked rebuild without config text.
 
     Args:
         filename (str | PathLike | file-like): The checkpoint.
@@ -105,7 +100,7 @@ def load_checkpoint_safely(filename, map_location=None, source=None):
         CheckpointError: Not a checkpoint torch can read.
     """
     source = filename if source is None else source
-    if not hasattr(torch.serialization, 'safe_globals'):
+    if not hasattr(torch.serialization, 'safe_globals'):  # torch < 2.5
         raise CheckpointError(
             f'{source}: loading checkpoints safely needs torch >= 2.5 '
             f'(this is {torch.__version__}); upgrade torch')
@@ -140,8 +135,7 @@ def load_checkpoint_safely(filename, map_location=None, source=None):
 
 
 #: How many times its stored bytes a zip entry may expand to: torch writes
-#: checkpoints uncompressed, while a crafted entry of zeros (a zip bomb)
-#: would be inflated into memory.
+#: checkpoints uncompressed; a zip bomb would be inflated into memory.
 MAX_EXPANSION = 100
 
 
@@ -179,9 +173,8 @@ def _unsafe_error(filename, error) -> UnsafeCheckpointError:
         'torch.save(state_dict).')
 
 
-# The scheme loaders: mmengine 0.10.7's, with the same arguments, lookups,
-# caches and log lines, except that the file is unpickled safely. mmengine
-# logs 'Loads checkpoint by <name[10:]> backend', hence the 'load_from_'.
+# mmengine 0.10.7's scheme loaders (same arguments, lookups, caches and log
+# lines, which name the backend by <name[10:]>), but unpickling safely.
 
 
 def load_from_local(filename, map_location=None):
@@ -221,9 +214,8 @@ def _load_downloaded(cached, map_location, source):
 
 def load_from_http(filename, map_location=None, model_dir=None,
                    progress=os.isatty(0), source=None):
-    """An ``http(s)://`` URL, cached where torch.hub keeps it (``model_dir``,
-    default ``<torch.hub.get_dir()>/checkpoints``); ``source`` is the name
-    the user gave (``torchvision://...``) for error messages."""
+    """An ``http(s)://`` URL, cached where torch.hub keeps it; ``source``:
+    the name the user gave (``torchvision://...``), for errors."""
     if model_dir is None:
         model_dir = osp.join(torch.hub.get_dir(), 'checkpoints')
     name = osp.basename(urlparse(filename).path)

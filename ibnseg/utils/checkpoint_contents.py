@@ -2,16 +2,12 @@
 one checked rebuild.
 
 ``weights_only=True`` calls any allow-listed global with the file's
-arguments and state, so allow-listing numpy's real classes would let a file
-hand numpy a dtype that reads raw bytes as pointers (a crash) or a "scalar"
-that answers ``'config' in meta`` with text mmengine executes. The globals
-mmengine checkpoints name therefore resolve to stand-ins that only record
-their arguments (:func:`stand_in_globals`); :func:`rebuild` builds the real
-objects from checked values (plain containers, dense tensors within their
-storage, numeric numpy arrays and scalars exactly as numpy writes them,
-``HistoryBuffer``) and refuses anything else, a cycle or deep nesting with
-:class:`Refused`, naming the place. :func:`check_fields` checks the fields
-mmengine acts on and drops config text (:data:`CONFIG_TEXT`).
+arguments, so numpy's real classes would let a file hand numpy a dtype that
+reads raw bytes as pointers (a crash) or a "scalar" that answers ``'config'
+in meta`` with text mmengine executes. The globals mmengine checkpoints name
+resolve to stand-ins that only record their arguments; :func:`rebuild`
+builds the real objects from checked values and :func:`check_fields` checks
+the fields mmengine acts on; :class:`Refused` names anything else.
 """
 import numpy as np
 import torch
@@ -55,8 +51,8 @@ _TYPE_STRINGS = {type_string for type_string, _ in _DTYPES}
 
 class _StandIn:
     """Records a global's arguments and BUILD state; :meth:`build` makes the
-    real object from checked values. The class-level defaults make an
-    instance from NEWOBJ (no ``__init__``) fail its build."""
+    real object from checked values (an instance from NEWOBJ, without
+    ``__init__``, fails it)."""
     _args = None
     _state = None
     _has_state = False
@@ -222,9 +218,10 @@ def _checked_tensor(tensor, where):
 
 
 def rebuild(obj, where='checkpoint'):
-    """``obj`` as ``torch.load`` returned it with :func:`stand_in_globals`,
-    with the real objects built from checked values (shared ones stay
-    shared); :class:`Refused` names where anything else is."""
+    """``obj`` from ``torch.load`` with :func:`stand_in_globals`, built from
+    checked values (plain containers, dense tensors within their storage,
+    numeric numpy values as numpy writes them, ``HistoryBuffer``; shared
+    ones stay shared); :class:`Refused` names where anything else is."""
     built, open_ids = {}, set()
 
     def walk(value, where, depth=0):

@@ -11,9 +11,8 @@ def _cell(value: Any) -> str:
 
 def iter_markdown_table(header: Sequence[Any],
                         rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """The lines of :func:`markdown_table`, yielded as ``rows`` yields rows
-    (the header lines before the first row is asked for), for tools that
-    print each row once measured."""
+    """The lines of :func:`markdown_table`, each yielded once its row is
+    (for tools that print each row once measured)."""
     header = [_cell(title) for title in header]
     if not header:
         raise ValueError('markdown_table: header must have at least one '
@@ -31,13 +30,8 @@ def iter_markdown_table(header: Sequence[Any],
 
 def markdown_table(header: Sequence[Any],
                    rows: Iterable[Sequence[Any]]) -> str:
-    """A markdown table, one line per row, no trailing newline.
-
-    Args:
-        header (Sequence): Column titles.
-        rows (Iterable[Sequence]): One cell per column each. Cells are
-            converted with ``str``; ``|`` is escaped and newlines become
-            spaces, so a cell never breaks the table.
+    """A markdown table, one line per row, no trailing newline; cells are
+    ``str``'d, with ``|`` escaped and newlines as spaces.
 
     Raises:
         ValueError: An empty header, or a row of another length (named).

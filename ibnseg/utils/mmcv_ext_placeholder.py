@@ -1,18 +1,14 @@
 """A stand-in for mmcv's compiled ops (``mmcv._ext``) where mmcv-lite is used.
 
-mmseg 1.2.2 imports ``mmcv.ops`` (hence the compiled ``mmcv._ext``) when its
-models load, and PyPI has no compiled mmcv 2.1.0 wheel; nothing ibnseg runs
-calls a compiled op. :func:`install` appends a finder to the END of
-``sys.meta_path``, so a real compiled mmcv always wins; the module it
-provides answers every attribute ``mmcv.utils.ext_loader.load_ext`` asks
-for, and calling one raises :class:`MMCVOpsUnavailableError` naming the op
-and how to get the compiled build.
+mmseg 1.2.2 imports ``mmcv.ops`` (hence ``mmcv._ext``) when its models load,
+and PyPI has no compiled mmcv 2.1.0 wheel; nothing ibnseg runs calls a
+compiled op. :func:`install` appends a finder to the END of
+``sys.meta_path`` (a real compiled mmcv wins) whose module answers every op
+name, and calling one raises :class:`MMCVOpsUnavailableError`.
 
-``tools/setup_env.sh`` (mmcv-lite set-up) writes the :func:`pth_line` into
-the venv's site-packages so that mmseg's own entry points work before
-ibnseg is imported; ``import ibnseg`` installs it too (idempotent). Only
-the standard library is imported: this runs at every interpreter start.
-``IBNSEG_MMCV=full`` set-up removes the ``.pth`` file.
+``tools/setup_env.sh`` writes :func:`pth_line` into site-packages, so that
+mmseg's own entry points work before ibnseg is imported; hence only the
+standard library is imported here.
 """
 import importlib.abc
 import importlib.machinery
@@ -49,8 +45,17 @@ def _unavailable(op_name: str):
     return op
 
 
-class _PlaceholderLoader(importlib.abc.Loader):
-    """Makes the ``mmcv._ext`` stand-in module."""
+class _PlaceholderFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds and makes ``mmcv._ext`` when, and only when, nothing else
+    does."""
+
+    IBNSEG_MMCV_EXT_PLACEHOLDER = True
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != TARGET:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self,
+                                              origin='ibnseg placeholder')
 
     def create_module(self, spec):
         return None  # the default module object
@@ -64,18 +69,6 @@ class _PlaceholderLoader(importlib.abc.Loader):
             return _unavailable(name)
 
         module.__getattr__ = __getattr__
-
-
-class _PlaceholderFinder(importlib.abc.MetaPathFinder):
-    """Finds ``mmcv._ext`` when, and only when, nothing else does."""
-
-    IBNSEG_MMCV_EXT_PLACEHOLDER = True
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != TARGET:
-            return None
-        return importlib.machinery.ModuleSpec(
-            fullname, _PlaceholderLoader(), origin='ibnseg placeholder')
 
 
 def install() -> None:

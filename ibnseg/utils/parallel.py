@@ -47,35 +47,26 @@ def parallel_map(func: Callable[[Any], Any],
     """``[func(task) for task in tasks]`` in ``nproc`` workers, in order.
 
     Args:
-        func (callable): Applied to each task; module-level (picklable,
-            with its tasks and results) for worker processes.
-        tasks (Iterable): The tasks; consumed into a list first.
-        nproc (int): Workers (at most one per task). 1 runs everything in
-            this process, without ``initializer``, where a debugger sees it.
-        threads (bool): Workers are threads of this process (for work that
-            waits on I/O: nothing is pickled or started) instead of
-            processes.
-        progress (bool): Print mmengine's progress bar, one step per task.
+        func (callable): Applied to each task; picklable for processes.
+        tasks (Iterable): The tasks.
+        nproc (int): Workers (at most one per task); 1 runs everything in
+            this process, without ``initializer``.
+        threads (bool): Threads (for I/O-bound work) instead of processes.
+        progress (bool): Print mmengine's progress bar.
         initializer (callable, optional): Called once in each worker with
-            ``initargs``, e.g. to limit a library's threads.
+            ``initargs``.
         initargs (Sequence): Arguments of ``initializer``.
         chunksize (int): Tasks sent to a worker at a time.
         describe (callable, optional): ``task -> str`` for the note added to
             an exception of ``func``; default: a shortened ``repr``.
-        start_method (str, optional): How worker processes start
-            (``multiprocessing.get_context``). 'spawn' (default) starts them
-            from scratch, as forking a process whose OpenCV or torch thread
-            pools run can deadlock the child; None: the platform's default
-            (fork on Linux, at once) for workers that use no such library.
-
-    Returns:
-        list: ``[func(task) for task in tasks]``.
+        start_method (str, optional): ``multiprocessing`` start method:
+            'spawn' (forking a process whose OpenCV or torch thread pools
+            run can deadlock the child); None: the platform's default.
 
     Raises:
         ValueError: ``nproc`` or ``chunksize`` below 1.
-        Exception: The first exception ``func`` raised, of its own type, with
-            a note ``'<func>: task <index>: <description>'``; the pool is
-            stopped.
+        Exception: The first exception of ``func``, of its own type, with a
+            note ``'<func>: task <index>: <description>'``.
     """
     for name, value in (('nproc', nproc), ('chunksize', chunksize)):
         if isinstance(value, bool) or not isinstance(value, int) \

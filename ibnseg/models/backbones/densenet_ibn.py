@@ -19,11 +19,10 @@ from .ibn_weights import _REVISE_KEYS, DENSENET_LEGACY_KEYS
 
 
 class DenseLayer(nn.Module):
-    """torchvision's ``_DenseLayer``: norm1 -> ReLU -> 1x1 conv1 (to
-    ``bn_size * growth_rate``) -> norm2 -> ReLU -> 3x3 conv2 (to
-    ``growth_rate``, dilated by ``dilation``) on the concatenation of the
-    block's earlier maps; ``norm1`` is given (BN or IBN), ``with_cp``
-    recomputes the concatenation and bottleneck in backward."""
+    """torchvision's ``_DenseLayer`` (norm1, relu1, 1x1 conv1, norm2, relu2,
+    3x3 conv2 dilated by ``dilation``) on the concatenation of the block's
+    earlier maps, with ``norm1`` given (BN or IBN); ``with_cp`` recomputes
+    the concatenation and bottleneck in backward."""
 
     def __init__(self, in_channels, growth_rate, bn_size, dilation, norm1,
                  conv_cfg, norm_cfg, with_cp):
@@ -73,19 +72,15 @@ class IBNDenseNet(BaseModule):
 
     ``ibn='a'`` (as published): ``norm1`` of dense layers 1, 4, 7, ... of
     blocks 1-3 is an :class:`~ibnseg.models.layers.IBN` layer with
-    ``order='BN-IN'`` (keys ``norm1.BN.*``, ``norm1.IN.*``).
+    ``order='BN-IN'``.
 
-    Stage ``i`` is ``denseblock{i+1}`` with the transition before it; its
-    output is the block's concatenated maps, the last one through ``norm5``
-    and ReLU. ``strides[i] == 1`` drops the transition's pool, and
-    ``dilations[i]`` dilates the block's 3x3 convs: ``strides=(1, 2, 1, 1),
-    dilations=(1, 1, 2, 4)`` gives output stride 8 (default: 4, 8, 16, 32).
+    Stage ``i`` is ``denseblock{i+1}`` with the transition before it (the
+    last one through ``norm5`` and ReLU); ``strides=(1, 2, 1, 1),
+    dilations=(1, 1, 2, 4)`` gives output stride 8.
 
-    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` loads strictly
-    (:class:`~ibnseg.models.backbones.ibn_weights.StrictPretrainedInit`),
-    the published and torchvision files, with torchvision's older key names
-    (``denselayer1.norm.1.weight``) too; ``classifier.*`` is left over.
-    Without an init_cfg: Kaiming convs, norms 1 and 0 (as torchvision).
+    ``init_cfg``'s ``Pretrained`` loads strictly
+    (:class:`StrictPretrainedInit`) the published and torchvision files, also
+    with torchvision's older key names. Default init: Kaiming convs, norms 1.
 
     Args:
         depth (int): 121, 161, 169 or 201. Default: 121.
@@ -120,8 +115,7 @@ class IBNDenseNet(BaseModule):
         201: (64, 32, (6, 12, 48, 32)),
     }
     bn_size = 4
-    # the published placement: norm1 of denselayer 1, 4, 7, ... of a block
-    ibn_interval = 3
+    ibn_interval = 3  # norm1 of denselayer 1, 4, 7, ... is IBN
 
     def __init__(self,
                  depth=121,
@@ -233,7 +227,6 @@ class IBNDenseNet(BaseModule):
                 module.requires_grad_(False)
 
     def _map_sizes(self, height, width):
-        """Each block's feature map size for an input of this size."""
         height, width = -(-height // 4), -(-width // 4)
         sizes = []
         for stride in self.strides:
@@ -244,8 +237,7 @@ class IBNDenseNet(BaseModule):
 
     def _check_input_size(self, x):
         """Refuse an input for which an IBN layer would normalise a single
-        element, naming the block and the smallest square input that
-        works."""
+        element, suggesting the smallest square input."""
         if not any(self.ibn_stages) or self.ibn_ratio == 0:
             return
 
@@ -283,8 +275,7 @@ class IBNDenseNet(BaseModule):
         return tuple(outs)
 
     def train(self, mode=True):
-        """Training mode, keeping frozen stages (and with ``norm_eval`` every
-        BN) in eval mode; returns self."""
+        """Keeps frozen stages (``norm_eval``: every BN) in eval mode."""
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
@@ -295,8 +286,7 @@ class IBNDenseNet(BaseModule):
 
 
 def _densenet_init_cfg(init_cfg):
-    """:func:`_ibn_init_cfg`, mapping torchvision's older key names after the
-    config's ``revise_keys``."""
+    """:func:`_ibn_init_cfg`, mapping torchvision's older key names last."""
     cfgs = _ibn_init_cfg(init_cfg) or []
     for cfg in cfgs:
         if cfg['type'] == 'StrictPretrained':

@@ -20,10 +20,9 @@ class IBNBlockMixin:
     ``Bottleneck``; with none set, the mmseg block's computation and names.
 
     Args:
-        ibn_layout (StageLayout): Which norms become :class:`IBN`
-            (``block_norms``) or :class:`ParallelIBN` (``parallel``; conv2
-            then takes twice the channels). The stage's ``post_add_ratio``
-            is applied by :meth:`add_post_add_norm`. Default: none.
+        ibn_layout (StageLayout): Which norms become :class:`IBN` or
+            :class:`ParallelIBN` (conv2 then takes twice the channels).
+            Default: none.
         se_reduction (int, optional): Squeeze-and-excitation (module ``se``)
             with this reduction before the addition. Default: None.
         **kwargs: The arguments of the mmseg block.
@@ -143,12 +142,9 @@ class IBNResNet(ResNet):
 
     ``layout`` (:class:`IBNLayout`) holds the resolved placement. ``forward``
     refuses an input for which some IN would see a single element, naming
-    the stage and the smallest input that works.
-
-    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` loads strictly
-    (:class:`~ibnseg.models.backbones.ibn_weights.StrictPretrainedInit`,
-    with its ``prefix`` and ``revise_keys``); only ``fc.*`` may be left
-    over. mmseg's default constant norm init covers the IN parameters too.
+    the smallest input that works. ``init_cfg``'s ``Pretrained`` loads
+    strictly (:class:`StrictPretrainedInit`); a ``Constant`` init of
+    ``_BatchNorm`` covers IN too.
 
     Args:
         depth (int): Depth of the ResNet, from {18, 34, 50, 101, 152}.
@@ -162,10 +158,8 @@ class IBNResNet(ResNet):
             freezes the IN parameters too, ``norm_eval`` the BN parts only.
     """
 
-    # Squeeze-and-excitation reduction of every block (IBNSEResNet sets it).
-    se_reduction = None
-    # mmseg ResNet options that a subclass fixes (V1c, V1d).
-    fixed_options = {}
+    se_reduction = None  # of every block's SE (IBNSEResNet)
+    fixed_options = {}  # mmseg ResNet options a subclass fixes (V1c, V1d)
 
     def __init__(self,
                  depth,
@@ -216,8 +210,7 @@ class IBNResNet(ResNet):
 
     def _norm_places(self):
         """``(total stride, name, module, has IN)`` of the stem and of each
-        stage; a place's smallest map is ``ceil(H / stride) x ceil(W /
-        stride)``."""
+        stage."""
         stem = self.stem if self.deep_stem else self.norm1
         places = [(2, 'the stem', stem, self.layout.stem is not None)]
         stride = 4
@@ -229,8 +222,8 @@ class IBNResNet(ResNet):
         return places
 
     def _check_input_size(self, x):
-        """Refuse inputs for which some IN would see a single element, and
-        suggest the smallest input that the whole backbone takes."""
+        """Refuse inputs for which some IN would see a single element,
+        suggesting the smallest one that the whole backbone takes."""
         height, width = spatial_size(x)
         places = self._norm_places()
         with_in = [(s, where) for s, where, _, has_in in places if has_in]
@@ -270,8 +263,7 @@ class IBNResNet(ResNet):
         return super().forward(x)
 
     def train(self, mode=True):
-        """mmseg's ``train``, returning self so that ``model.eval()``
-        chains."""
+        """mmseg's ``train``, returning self (``model.eval()`` chains)."""
         super().train(mode)
         return self
 

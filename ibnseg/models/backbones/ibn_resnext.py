@@ -8,19 +8,15 @@ from .ibn_resnet import IBNResNet
 
 @MODELS.register_module()
 class IBNResNeXt(IBNResNet, ResNeXt):
-    """ResNeXt with IBN (:class:`IBNResNet`'s variants on mmseg's
-    ``ResNeXt``). The defaults give the published ResNeXt-101-IBN-a 32x4d
-    with ``depth=101``: grouped 3x3 convs, IBN on the first norm of the
-    blocks of stages 1-3 (its width is ``groups * floor(planes * base_width
-    / 64)``).
+    """:class:`IBNResNet`'s variants on mmseg's ``ResNeXt``; with
+    ``depth=101`` the defaults give the published ResNeXt-101-IBN-a 32x4d.
 
     Args:
         depth (int): From {50, 101, 152}.
         groups (int): Number of groups of the 3x3 convs. Default: 32.
         base_width (int): Width of each group at ``base_channels=64``.
             Default: 4.
-        **kwargs: The options of :class:`IBNResNet` (``ibn``, ``ibn_ratio``,
-            ``ibn_stages``, and mmseg's ResNet options).
+        **kwargs: The options of :class:`IBNResNet`.
     """
 
     def __init__(self, groups=32, base_width=4, **kwargs):
@@ -32,10 +28,9 @@ class IBNResNeXt(IBNResNet, ResNeXt):
 
 @MODELS.register_module()
 class IBNSEResNet(IBNResNet):
-    """SE-ResNet with IBN: squeeze-and-excitation (module ``se``, two
-    bias-free FC layers ``se.fc.0``/``se.fc.2``) on the residual branch of
-    every block, before the addition. With ``depth=101`` and the defaults
-    this is the published SE-ResNet-101-IBN-a.
+    """SE-ResNet with IBN: squeeze-and-excitation (module ``se``) on every
+    block's residual branch; with ``depth=101`` the defaults give the
+    published SE-ResNet-101-IBN-a.
 
     Args:
         se_reduction (int): Reduction of the SE bottleneck. Default: 16.

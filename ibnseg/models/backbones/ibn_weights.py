@@ -1,6 +1,5 @@
-"""Loading ResNet/DenseNet/IBN-Net weights strictly, saying which model a
-file that does not fit was made for: the ``StrictPretrained`` initializer
-and :func:`load_checkpoint_strictly`."""
+"""The ``StrictPretrained`` initializer: ResNet/DenseNet/IBN-Net weights
+loaded strictly, naming the model a file that does not fit was made for."""
 import os.path as osp
 import re
 from collections import OrderedDict
@@ -11,8 +10,7 @@ from mmengine.model.weight_init import PretrainedInit, update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
 from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 
-# Where the weight files named in ibnseg's configs come from: IBN-Net's
-# release and torchvision.
+# The weight files named in ibnseg's configs: IBN-Net's release, torchvision.
 _IBN_RELEASE = 'https://github.com/XingangPan/IBN-Net/releases/download/v1.0/'
 WEIGHT_URLS = {
     name: _IBN_RELEASE + name
@@ -58,8 +56,7 @@ DENSENET_LEGACY_KEYS = (r'(\.denselayer\d+\.(?:norm|relu|conv))\.([12])\.',
 def _layout(state_dict):
     """The blocks per stage and the InstanceNorms (block indices collapsed;
     a stem norm without running statistics is one) of ``state_dict``, and
-    the published or torchvision file of that layout: what tells a file of
-    another depth or IBN variant from the model."""
+    the published or torchvision file of that layout."""
     blocks, norms = {}, set()
     for key in state_dict:
         match = _BLOCK_KEY.match(key)
@@ -100,12 +97,10 @@ _REVISE_KEYS = ((r'^module\.', ''), )
 
 def read_state_dict(filename, map_location='cpu', prefix=None,
                     revise_keys=_REVISE_KEYS):
-    """The tensors of a weight file (path or URL) as a flat state_dict:
-    read by mmengine's ``_load_checkpoint`` (through ibnseg's safe loaders),
+    """The tensors of a weight file (path or URL) as a flat state_dict,
     unwrapped from ``{'state_dict': ...}``, keys renamed by ``revise_keys``,
-    then only those under ``prefix``, without it. (mmengine's
-    ``_load_checkpoint_with_prefix`` selects before renaming, and fails
-    with a bare assertion.)"""
+    then only those under ``prefix``, without it (mmengine's
+    ``_load_checkpoint_with_prefix`` selects before renaming)."""
     if '://' not in str(filename) and not osp.exists(filename):
         # a missing local file: say where to get it and where it goes
         url = WEIGHT_URLS.get(osp.basename(filename))
@@ -178,12 +173,9 @@ def load_checkpoint_strictly(model, filename, map_location='cpu',
 @WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')
 class StrictPretrainedInit(PretrainedInit):
     """mmengine's ``Pretrained``, loading with
-    :func:`load_checkpoint_strictly`. IBN backbones turn their init_cfg's
-    ``Pretrained`` into it; any module's init_cfg may name it.
-
-    It marks the sub-modules as initialised: mmengine initialises them after
-    the module's own init_cfg, and their ``init_weights`` (mmcv plugins, DCN
-    offsets) would overwrite the loaded values.
+    :func:`load_checkpoint_strictly`; IBN backbones turn their init_cfg's
+    ``Pretrained`` into it. It marks the sub-modules as initialised, whose
+    ``init_weights`` mmengine would run later over the loaded values.
 
     Args:
         checkpoint (str): Path or URL of the weight file.

@@ -19,10 +19,9 @@ class InstanceNormSizeError(ValueError):
 
 def spatial_size(x):
     """``x.shape[2:]`` for a size check that must not fix the size of a
-    traced or exported model: symbolic under ``torch.export`` (a condition
-    becomes an assertion on the input size); read as numbers through
+    traced or exported model: symbolic under ``torch.export``; numbers via
     ``numel()`` under ``torch.jit.trace``, whose sizes are tensors (a check
-    on those would warn and be recorded as a constant)."""
+    on those would be recorded as a constant)."""
     if torch.jit.is_tracing():
         return tuple(x.shape[i:i + 1].numel() for i in range(2, x.dim()))
     return tuple(x.shape[2:])
@@ -30,8 +29,7 @@ def spatial_size(x):
 
 def check_instance_norm_size(x, where):
     """Raise :class:`InstanceNormSizeError` if ``x`` has one spatial element
-    (instance statistics of one value leave the bias alone), in eager mode;
-    under ``torch.export`` an assertion on the symbolic size."""
+    (whose IN output is the bias alone); exported: an assertion."""
     size_ok = math.prod(spatial_size(x)) > 1
     if torch.compiler.is_dynamo_compiling():
         # Dynamo (torch.compile, strict torch.export) records a torch._check
@@ -49,15 +47,12 @@ def check_instance_norm_size(x, where):
 class IBN(nn.Module):
     """Instance-Batch Normalization (the norm of IBN-Net's IBN-a block).
 
-    Affine IN (no running statistics) on ``int(num_features * ratio)``
-    leading channels, the norm of ``norm_cfg`` on the rest, as submodules
-    ``IN`` and ``BN`` (the published key names; ``None`` when empty).
-    ``order='BN-IN'`` (the published DenseNet-IBN-a) puts BN first, on
-    ``int(num_features * (1 - ratio))`` channels. ``_abbr_`` makes
-    ``build_norm_layer`` name it ``bn<postfix>``, the torchvision key names.
-
-    The published split path (slice -> IN/BN -> ``torch.cat``) is the
-    reference; the fused paths of :mod:`.ibn_fused` compute the same numbers
+    Affine IN on ``int(num_features * ratio)`` leading channels, the norm
+    of ``norm_cfg`` on the rest, as submodules ``IN`` and ``BN`` (the
+    published key names; ``None`` when empty). ``order='BN-IN'`` (DenseNet)
+    puts BN first, on ``int(num_features * (1 - ratio))`` channels.
+    ``build_norm_layer`` names it ``bn<postfix>``, as torchvision. The fused
+    paths of :mod:`.ibn_fused` compute the published split path's numbers
     faster for a stock ``_BatchNorm`` on fp32/fp64 input.
 
     Args:
@@ -163,8 +158,7 @@ class ParallelIBN(nn.Module):
 
 class PartialInstanceNorm(nn.InstanceNorm2d):
     """Affine IN on the first ``int(num_features * ratio)`` channels, the
-    others unchanged: IBN-d's post-addition norm; with ``ratio=1`` IBN-b's
-    (and its stem's). ``weight`` and ``bias`` cover the normalised channels.
+    others unchanged: IBN-d's post-addition norm; with ``ratio=1`` IBN-b's.
 
     Args:
         num_features (int): Number of channels of the input.

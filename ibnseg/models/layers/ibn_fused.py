@@ -1,14 +1,10 @@
 """The fast paths of the :class:`~ibnseg.models.layers.IBN` layer, with the
-numbers of its split path (measured in docs/benchmarks.md):
-
-- Training: one native group-norm pass gives every plane's statistics and
-  the IN output; each BN plane is then one in-place affine map away from
-  its BN output, with a hand-written backward (:class:`_FusedIBNFunction`).
-  No split copies, no concatenation.
-- BN on its running statistics without gradients, or under a tracer or
-  compiler: one affine map per (sample, channel) plane in plain ops, which
-  every tracer and exporter records (:func:`_affine_ibn`); they fail on
-  the ``autograd.Function``, so in training they get the split path.
+numbers of its split path (measured in docs/benchmarks.md): in training
+:class:`_FusedIBNFunction` (one normalisation pass, a hand-written
+backward); with BN on its running statistics without gradients, or under a
+tracer or compiler, :func:`_affine_ibn`'s plain ops, which every tracer and
+exporter records (they fail on the ``autograd.Function``, so in training
+they get the split path).
 """
 import torch
 import torch.nn.functional as F
@@ -74,15 +70,12 @@ def fused_ibn(x, instance_norm, bn, in_first=True):
 
 def _affine_ibn(x, instance_norm, bn, in_first):
     """The layer with BN on its running statistics: one affine map per
-    (sample, channel) plane, from the plane's own statistics on the IN
-    channels and the running ones on the BN channels.
+    (sample, channel) plane.
 
-    The IN variance takes two passes (mean, then the norm of the centred
-    plane): the one-pass ``E[x^2] - E[x]^2`` loses a nearly constant plane
-    in float32, and ``torch.var_mean`` is several times slower on CPU. The
-    map runs as eval-mode ``F.batch_norm`` over the planes as channels
-    (mean 0, variance 1): twice as fast on CPU as ``addcmul``, one ONNX
-    ``BatchNormalization``, differentiable in weight and bias.
+    The IN variance takes two passes: the one-pass ``E[x^2] - E[x]^2`` loses
+    a nearly constant plane in float32, and ``torch.var_mean`` is slower on
+    CPU. The map is eval-mode ``F.batch_norm`` over the planes as channels:
+    twice as fast on CPU as ``addcmul``, one ONNX ``BatchNormalization``.
     """
     n, c, h, w = x.shape
     scales, shifts = [], []

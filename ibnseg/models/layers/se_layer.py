@@ -5,11 +5,8 @@ from ..arg_checks import check_int
 
 
 class SqueezeExcitation(nn.Module):
-    """Channel attention: global average pool -> FC -> ReLU -> FC -> sigmoid,
-    the result scales the input channels.
-
-    The two fully connected layers have no bias and are ``fc.0`` and ``fc.2``
-    (the key names of the published SE-ResNet-IBN-a weights).
+    """Channel attention: global average pool, bias-free ``fc.0``, ReLU,
+    bias-free ``fc.2`` (the published key names), sigmoid scales the input.
 
     Args:
         channels (int): Number of input (and output) channels.
