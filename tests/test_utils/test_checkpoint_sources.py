@@ -182,16 +182,6 @@ def test_scheme_loads_safely(scheme, server, caches, marker, tmp_path,
         assert checkpoint['meta']['seed'] == 7
 
 
-def test_a_refused_download_stays_refused_from_the_cache(server, caches,
-                                                         marker):
-    url = server.serve_malicious('evil.pth', marker)
-    assert_refused(lambda: CheckpointLoader.load_checkpoint(url, 'cpu'),
-                   marker, url, caches.hub / 'evil.pth')
-    os.remove(server.path('evil.pth'))  # the second load finds the cache
-    assert_refused(lambda: CheckpointLoader.load_checkpoint(url, 'cpu'),
-                   marker, url, caches.hub / 'evil.pth')
-
-
 def test_unreachable_url_names_the_url_and_where_to_put_the_file(caches):
     """No network (port 9 refuses): every tool reports this one error."""
     url = 'http://127.0.0.1:9/weights.pth'

@@ -36,9 +36,12 @@ def test_in_process_keeps_order_and_skips_the_initializer():
     assert {r[2] for r in results} == {os.getpid()}
 
 
-def test_in_process_error_keeps_its_type_and_names_the_task():
+@pytest.mark.parametrize('nproc', [1, 2])
+def test_an_error_keeps_its_type_and_names_the_task(nproc):
+    # forked workers (start_method=None on Linux) start at once
     with pytest.raises(OSError) as info:
-        parallel_map(_fail_on_three, [1, 2, 3, 4], 1, describe=_name)
+        parallel_map(_fail_on_three, [1, 2, 3, 4], nproc, describe=_name,
+                     start_method=None)
     assert info.value.errno == errno.ENOSPC
     assert info.value.filename == 'x.png'
     assert info.value.__notes__ == ['_fail_on_three: task 2: item #3']
@@ -65,18 +68,10 @@ def test_bad_counts_are_refused_before_any_work(kwargs):
         parallel_map(_fail_on_three, [3], **kwargs)
 
 
-def test_worker_processes_keep_order_run_the_initializer_and_name_errors():
-    # forked workers (start_method=None on Linux) start at once; spawned
-    # ones import ibnseg first (the synthetic generator's tests use them)
+def test_worker_processes_keep_order_and_run_the_initializer():
     tasks = list(range(7))
     results = parallel_map(_square_with_tag, tasks, 2, chunksize=2,
                            initializer=_init_worker, initargs=('worker',),
                            start_method=None)
     assert [r[:2] for r in results] == [(t * t, 'worker') for t in tasks]
     assert os.getpid() not in {r[2] for r in results}
-
-    with pytest.raises(OSError) as info:
-        parallel_map(_fail_on_three, tasks, 2, describe=_name,
-                     start_method=None)
-    assert info.value.errno == errno.ENOSPC
-    assert info.value.__notes__ == ['_fail_on_three: task 3: item #3']
