@@ -19,12 +19,6 @@ TINY_SEGMENTOR = tiny_model(num_classes=3, base_channels=4)
 RESNET18_BLOCKS = (2, 2, 2, 2)
 
 
-def tiny_segmentor_cfg(**backbone_overrides) -> dict:
-    cfg = copy.deepcopy(TINY_SEGMENTOR)
-    cfg['backbone'].update(backbone_overrides)
-    return cfg
-
-
 def build_tiny_segmentor(seed: int = 0, **backbone_overrides):
     """The tiny segmentor in eval mode, its random weights fixed by seed.
 
@@ -32,9 +26,11 @@ def build_tiny_segmentor(seed: int = 0, **backbone_overrides):
     them without a checkpoint (mmseg's init_weights would zero every
     block's last norm, making the blocks identities).
     """
+    cfg = copy.deepcopy(TINY_SEGMENTOR)
+    cfg['backbone'].update(backbone_overrides)
     init_default_scope('mmseg')
     torch.manual_seed(seed)
-    return MODELS.build(tiny_segmentor_cfg(**backbone_overrides)).eval()
+    return MODELS.build(cfg).eval()
 
 
 def write_tiny_config(path: str) -> str:

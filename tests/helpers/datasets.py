@@ -19,17 +19,14 @@ TEST_PIPELINE = [
 ]
 
 
-def official_train_id(label_id: int) -> int:
-    """trainId of ``label_id`` per cityscapesscripts; 255 when it has none."""
-    for label in official_labels:
-        if label.id == label_id:
-            return label.trainId if 0 <= label.trainId < 255 else 255
-    return 255
-
-
 def official_lut() -> np.ndarray:
-    """256-entry label id -> trainId table built from cityscapesscripts."""
-    return np.array([official_train_id(i) for i in range(256)], np.uint8)
+    """256-entry label id -> trainId table built from cityscapesscripts
+    (255 for ids without a trainId)."""
+    lut = np.full(256, 255, np.uint8)
+    for label in official_labels:
+        if 0 <= label.id < 256 and 0 <= label.trainId < 255:
+            lut[label.id] = label.trainId
+    return lut
 
 
 def gt_of(sample) -> np.ndarray:
