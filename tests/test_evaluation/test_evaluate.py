@@ -74,9 +74,25 @@ def mmseg_metrics_alone(tiny, domain):
     return IoUMetric.total_area_to_metrics(*areas, ['mIoU'])
 
 
+@METRICS.register_module(force=True)
+class _MetricWithExtraKey(CrossDomainIoUMetric):
+
+    def compute_metrics(self, results):
+        metrics = super().compute_metrics(results)
+        metrics.update({f'{row}/extra': 1.0 for row in
+                        {k.split('/')[0] for k in metrics}})
+        return metrics
+
+
 @pytest.fixture(scope='module')
 def evaluated(tiny):
-    """Both domains and their grey rows: (result, run, sliding windows)."""
+    """Both domains and their grey rows, scored by the config's metric (a
+    CrossDomainIoUMetric subclass, as the BDD drivable configs have) and
+    options (SYNTHIA's class_subsets): (result, run, sliding windows)."""
+    cfg = load(tiny['config'])
+    cfg.test_evaluator = dict(
+        type='_MetricWithExtraKey', source_domain='cityscapes',
+        class_subsets=dict(mIoU2=['road', 'car']))
     slide_calls = []
     slide = EncoderDecoder.slide_inference
 
@@ -86,7 +102,7 @@ def evaluated(tiny):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(EncoderDecoder, 'slide_inference', counting_slide)
-        result, run = evaluate(tiny, num_show=2, shifts=['grey'])
+        result, run = evaluate(tiny, cfg, num_show=2, shifts=['grey'])
     return result, run, sum(slide_calls)
 
 
@@ -113,6 +129,14 @@ def test_numbers_equal_mmseg_per_domain_with_each_test_cfg(tiny, evaluated):
         np.testing.assert_allclose(
             result.class_ious(domain), expected['IoU'] * 100, atol=1e-6)
     assert got['target/mIoU'] == got['gta5/mIoU']
+    # the config's metric and options
+    assert got['gta5/extra'] == 1.0
+    road, car = result.classes.index('road'), result.classes.index('car')
+    for row in ('cityscapes', 'gta5'):
+        ious = result.scores[row]['IoU']
+        assert result.scores[row]['mIoU2'] == pytest.approx(
+            np.nanmean([ious[road], ious[car]]), nan_ok=True)
+        assert got[metric_key(row, 'mIoU2')] == result.scores[row]['mIoU2']
     # the first samples are kept for the strips, at the evaluated size
     assert [len(run.samples[d]) for d in result.rows] == [2, 2, 2, 2]
     sample = run.samples['gta5'][0]
@@ -158,35 +182,6 @@ def test_distributed_run_drops_each_domains_padding(tiny, evaluated,
     assert distributed == {key: single[key] for key in distributed}
     assert {key.split('/')[0] for key in distributed} == {
         'cityscapes', 'gta5', 'target', 'drop'}
-
-
-@pytest.mark.slow
-def test_the_configs_metric_and_its_options_are_the_evaluations(tiny):
-    """The config's CrossDomainIoUMetric subclass (as the BDD drivable
-    configs have) and its options (SYNTHIA's class_subsets) score it."""
-
-    @METRICS.register_module(force=True)
-    class _MetricWithExtraKey(CrossDomainIoUMetric):
-
-        def compute_metrics(self, results):
-            metrics = super().compute_metrics(results)
-            metrics.update({f'{row}/extra': 1.0 for row in
-                            {k.split('/')[0] for k in metrics}})
-            return metrics
-
-    cfg = load(tiny['config'])
-    cfg.test_evaluator = dict(
-        type='_MetricWithExtraKey', source_domain='cityscapes',
-        class_subsets=dict(mIoU2=['road', 'car']))
-    result, run = evaluate(tiny, cfg)
-    assert run.metrics['gta5/extra'] == 1.0
-    road, car = result.classes.index('road'), result.classes.index('car')
-    for row in ('cityscapes', 'gta5'):
-        ious = result.scores[row]['IoU']
-        assert result.scores[row]['mIoU2'] == pytest.approx(
-            np.nanmean([ious[road], ious[car]]), nan_ok=True)
-        assert run.metrics[metric_key(row, 'mIoU2')] == \
-            result.scores[row]['mIoU2']
 
 
 def runner_for(section, work_dir, model=None, **kwargs):
