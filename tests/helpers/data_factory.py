@@ -377,9 +377,6 @@ class GeneratedSynthia:
     def label_path(self, stem: str) -> str:
         return osp.join(self.root, 'GT', 'LABELS', stem + '.png')
 
-    def image_path(self, stem: str) -> str:
-        return osp.join(self.root, 'RGB', stem + '.png')
-
 
 def make_synthia(root, num_images: int = 3, size: Tuple[int, int] = (38, 64),
                  seed: int = 0) -> GeneratedSynthia:

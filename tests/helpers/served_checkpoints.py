@@ -16,16 +16,13 @@ import pytest
 import torch
 
 from ibnseg.utils import UnsafeCheckpointError
+from tests.helpers.crafted_checkpoints import Pickled
 
 
-class RunsCommand:
-    """Pickles as ``os.system(command)``: what a malicious weight file does."""
-
-    def __init__(self, marker):
-        self.command = f'touch {shlex.quote(str(marker))}'
-
-    def __reduce__(self):
-        return (os.system, (self.command, ))
+def RunsCommand(marker):
+    """Pickles as ``os.system('touch marker')``: what a malicious weight
+    file does."""
+    return Pickled(os.system, (f'touch {shlex.quote(str(marker))}', ))
 
 
 def malicious_checkpoint(path, marker):
