@@ -1,5 +1,8 @@
-"""Every dataset config loads and builds its datasets on generated data,
-through its own pipelines (training on them: tests/e2e)."""
+"""Every dataset config builds its datasets on generated data through its
+own pipelines (training on them: tests/e2e), and one variable per domain
+moves the domain for every config: IBNSEG_CITYSCAPES_ROOT and
+IBNSEG_GTA5_ROOT, read by the configs' train, val, test, cross-domain and
+fine-tune datasets, with GTA5's split files under its root."""
 import copy
 import os.path as osp
 
@@ -10,6 +13,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 import ibnseg  # noqa: F401
+from ibnseg.datasets.roots import DATA_ROOT_ENV, DEFAULT_DATA_ROOTS, data_root
 from ibnseg.datasets.subsets import read_id_list
 from tests.helpers.data_factory import (make_acdc, make_bdd100k,
                                         make_cityscapes, make_gta5,
@@ -21,49 +25,51 @@ from tests.helpers.tools import REPO_ROOT, load_tool
 init_default_scope('mmseg')
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
 CONFIGS = {
-    'cityscapes.py': ('cityscapes', (1024, 2048)),
-    'cityscapes_half_res.py': ('cityscapes', (512, 1024)),
-    'gta5.py': ('gta5', (1052, 1914)),
-    'gta5_half_res.py': ('gta5', (563, 1024)),
+    'cityscapes.py': (1024, 2048),
+    'cityscapes_half_res.py': (512, 1024),
+    'gta5.py': (1052, 1914),
+    'gta5_half_res.py': (563, 1024),
 }
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-SIZE = (32, 59)  # (h, w) of generated GTA5 frames: a bit wider than 1914x1052
 
 
 @pytest.fixture(scope='module')
-def domains(tmp_path_factory):
-    root = tmp_path_factory.mktemp('domains')
-    cs = make_cityscapes(root / 'cityscapes', {'train': 3, 'val': 2},
-                         size=(32, 64))
-    gta = make_gta5(root / 'gta5', num_images=7, size=SIZE)
-    splits = {}
+def elsewhere(tmp_path_factory):
+    """Both datasets on "another disk", in their real layouts, with GTA5's
+    split files where tools/gta5_split_from_mat.py writes them; GTA5's
+    frames a bit wider than 1914x1052."""
+    disk = tmp_path_factory.mktemp('other_disk')
+    cs = make_cityscapes(disk / 'cs', {'train': 3, 'val': 2}, size=(32, 64))
+    gta = make_gta5(disk / 'games' / 'gta', num_images=7, size=(32, 59))
     for split, ids in (('train', gta.ids[:3]), ('val', gta.ids[3:5]),
                        ('test', gta.ids[5:])):
-        splits[split] = write_split_file(root / 'splits' / f'{split}.txt',
-                                         ids)
-    return dict(cityscapes=cs.root, gta5=gta.root, splits=splits)
+        write_split_file(osp.join(gta.root, 'splits', f'{split}.txt'), ids)
+    return dict(cityscapes=cs.root, gta5=gta.root)
 
 
-def load_config(name, domains):
-    """The config with data_root (and GTA5 splits) on the generated data."""
-    cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
-    domain = CONFIGS[name][0]
+@pytest.fixture
+def moved(elsewhere, tmp_path, monkeypatch):
+    """Run from an empty folder with only the two variables set."""
+    monkeypatch.chdir(tmp_path)
+    for domain, root in elsewhere.items():
+        monkeypatch.setenv(DATA_ROOT_ENV[domain], root)
+    return elsewhere
+
+
+def load_config(path):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, path))
     for loader in LOADERS:
         cfg[loader].num_workers = 0
         cfg[loader].persistent_workers = False
-        dataset = cfg[loader].dataset
-        dataset.data_root = domains[domain]
-        dataset.serialize_data = False  # a gc.collect per dataset
-        if domain == 'gta5':
-            split = osp.basename(dataset.split)[:-len('.txt')]
-            dataset.split = domains['splits'][split]
+        # serialized, data_list would be empty (and cost a gc.collect)
+        cfg[loader].dataset.serialize_data = False
     return cfg
 
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))
-def test_config_loads_and_builds_every_dataset(name, domains):
-    cfg = load_config(name, domains)
-    test_shape = CONFIGS[name][1]
+def test_config_loads_and_builds_every_dataset(name, moved):
+    cfg = load_config(name)
+    test_shape = CONFIGS[name]
     assert cfg.val_evaluator == dict(type='IoUMetric', iou_metrics=['mIoU'])
     # one domain, mmseg's IoUMetric: plain packing (a cross_domain section
     # tags pipelines with their domain's name)
@@ -89,18 +95,68 @@ def test_config_loads_and_builds_every_dataset(name, domains):
     assert set(np.unique(gt_of(sample))) <= set(range(19)) | {255}
 
 
-def test_make_finetune_subset_tool_matches_dataset_option(domains, tmp_path):
+def dataset_configs(node, where=''):
+    """Every dataset config in a config tree, with its place."""
+    if isinstance(node, dict):
+        if 'data_root' in node and 'type' in node:
+            yield where, node
+        for key, value in node.items():
+            yield from dataset_configs(value, f'{where}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from dataset_configs(value, f'{where}.{i}')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config', [
+    'ibn_b_cityscapes.py', 'ibn_a_gta5.py',
+    'finetune/fcn_r50-ibn-b-d8_4xb2-20k_cityscapes-ft-gta5-10pct-512x1024.py'
+])
+def test_two_variables_move_every_dataset_of_a_config(config, moved):
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
+    found = dict(dataset_configs(cfg.to_dict()))
+    # train, val, test and each cross_domain domain (GTA5 twice: val split)
+    assert len(found) >= 6, sorted(found)
+    for where, dataset_cfg in found.items():
+        domain = ('gta5' if dataset_cfg['type'] == 'GTA5Dataset' else
+                  'cityscapes')
+        assert dataset_cfg['data_root'] == moved[domain], where
+        dataset = DATASETS.build(dict(dataset_cfg, serialize_data=False))
+        paths = [info['img_path'] for info in dataset.data_list]
+        assert paths and all(p.startswith(moved[domain]) for p in paths), \
+            where
+
+
+def test_default_roots_and_an_empty_variable(monkeypatch):
+    for variable in DATA_ROOT_ENV.values():
+        monkeypatch.delenv(variable, raising=False)
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs',
+                                   'ibn_b_cityscapes.py'))
+    domains = cfg.cross_domain.domains
+    assert domains.cityscapes.dataloader.dataset.data_root == \
+        data_root('cityscapes') == DEFAULT_DATA_ROOTS['cityscapes']
+    assert domains.gta5.dataloader.dataset.data_root == data_root('gta5') \
+        == DEFAULT_DATA_ROOTS['gta5']
+    # the splits are found under the data root, not the working folder
+    assert domains.gta5.dataloader.dataset.split == 'splits/test.txt'
+    monkeypatch.setenv('IBNSEG_GTA5_ROOT', '')
+    with pytest.raises(ValueError, match=r'\$IBNSEG_GTA5_ROOT is set but '
+                       'empty'):
+        data_root('gta5')
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool('convert_gta5_labels').main(['--nproc', '1'])
+    assert exit_info.value.code == 2
+
+
+def test_make_finetune_subset_tool_matches_dataset_option(moved, tmp_path):
     tool = load_tool('make_finetune_subset')
     out = str(tmp_path / 'subset.txt')
-    args = [
-        osp.join(CONFIG_DIR, 'cityscapes.py'), '--count', '2', '--seed', '4',
-        '--out', out, '--cfg-options',
-        f"train_dataloader.dataset.data_root={domains['cityscapes']}"
-    ]
+    args = [osp.join(CONFIG_DIR, 'cityscapes.py'), '--count', '2', '--seed',
+            '4', '--out', out]
     assert tool.main(args) == 0
     chosen = read_id_list(out)
-    cfg = load_config('cityscapes.py', domains)
-    dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    dataset_cfg = copy.deepcopy(
+        load_config('cityscapes.py').train_dataloader.dataset)
     dataset_cfg.subset = dict(count=2, seed=4)
     dataset = DATASETS.build(dataset_cfg)
     assert chosen == [
