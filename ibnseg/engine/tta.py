@@ -1,7 +1,5 @@
-"""``tools/test.py --tta`` on every domain: each ``cross_domain`` domain has
-its own test pipeline (loading, resolution, labels), so
-:func:`tta_pipeline_for` puts ``tta_pipeline``'s resize and flip choices
-into each, after the domain's own resize."""
+"""``tools/test.py --tta`` on every domain, each with its own test pipeline
+(loading, resolution, labels): :func:`tta_pipeline_for`."""
 import copy
 from typing import List
 

@@ -6,11 +6,11 @@ import os.path as osp
 import re
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from ibnseg.engine.runner_setup import check_load_from
+from tests.helpers.crafted_checkpoints import save_checkpoint
 from tests.helpers.tools import REPO_ROOT, run_in_process
 
 # mmseg's model-index files are read once, not for every config
@@ -21,16 +21,10 @@ FINETUNE_CONFIGS = sorted(
 FULL_FINETUNE_CONFIGS = [p for p in FINETUNE_CONFIGS if '-100pct-' in p]
 
 
-def _save(path, done=None, planned=None):
-    """A checkpoint as mmengine writes one (meta iter, the message hub's
-    max_iters), or a bare state dict without them."""
-    content = dict(state_dict=dict(w=torch.zeros(1)))
-    if done is not None:
-        content.update(
-            meta=dict(iter=done),
-            message_hub=dict(runtime_info=dict(max_iters=planned)))
-    torch.save(content, path)
-    return str(path)
+def _save(path, done, planned):
+    """A checkpoint as mmengine writes one: meta iter, max_iters."""
+    return save_checkpoint(path, meta=dict(iter=done), message_hub=dict(
+        runtime_info=dict(max_iters=planned)))
 
 
 def _run(work_dir, checkpoint):
@@ -89,7 +83,7 @@ def test_an_unfinished_run_is_refused_by_run_and_warned_of_by_name(
 
 def test_a_bare_state_dict_passes(tmp_path, capsys):
     # (a URL is downloaded and checked: tests/e2e/test_train_test_tools.py)
-    bare = _save(tmp_path / 'weights.pth')
+    bare = save_checkpoint(tmp_path / 'weights.pth')
     cfg = _cfg(bare)
     check_load_from(cfg)
     assert cfg.load_from == bare

@@ -1,6 +1,5 @@
-"""mmseg's visualization hook with pictures named by domain: a cross-domain
-test can hold one file name in two domains, whose pictures would otherwise
-overwrite each other."""
+"""mmseg's visualization hook with pictures named by domain (one file name in
+two domains would otherwise paint one picture over the other)."""
 import logging
 import os.path as osp
 from typing import Sequence

@@ -311,7 +311,7 @@ class CrossDomainIoUMetric(BaseMetric):
                 'train ids?)')
 
     def domain_order(self, present: Sequence[str]) -> List[str]:
-        """The report order of the domains seen in ``present``."""
+        """The report order of the ``present`` domains."""
         if self.domains is not None:
             missing = [d for d in self.domains if d not in present]
             if missing:
