@@ -227,6 +227,7 @@ def export_onnx(segmentor, output_file: str, shape: Sequence[int],
                 metadata: Optional[dict] = None) -> dict:
     """Write :class:`SegmentorForExport`'s graph of ``segmentor`` (eval, CPU,
     not modified) to ``output_file`` atomically; return the metadata written.
+    :class:`ExportError`: the exporter failed or fixed a dynamic size.
 
     Args:
         shape (Sequence[int]): (H, W) of the example image.
@@ -236,10 +237,6 @@ def export_onnx(segmentor, output_file: str, shape: Sequence[int],
         fp16 (bool): See :class:`SegmentorForExport`.
         opset (int, optional): Default: dynamo's own, 17 for torchscript.
         metadata (dict, optional): More ``metadata_props``.
-
-    Raises:
-        ExportError: The exporter failed (in one line), or fixed a
-            dimension that was to be dynamic.
     """
     if exporter not in EXPORTERS:
         raise ExportError(f'exporter {exporter!r}: expected one of '
@@ -296,13 +293,9 @@ def verify_onnx(onnx_file: str, reference: nn.Module,
                 shapes: Sequence[Tuple[int, int, int]],
                 seed: int = 0) -> List[ParityResult]:
     """A :class:`ParityResult` per (N, H, W) in ``shapes``: ``onnx_file``
-    in onnxruntime (CPU) against ``reference`` (a float32 logits
-    :class:`SegmentorForExport`) on random 0-255 images from ``seed``.
-
-    Raises:
-        ExportError: onnxruntime cannot load or run the file; the message
-            names the size.
-    """
+    in onnxruntime against ``reference`` (a float32 logits
+    :class:`SegmentorForExport`) on random images from ``seed``; an
+    :class:`ExportError` names a size onnxruntime fails on."""
     session = onnx_session(onnx_file)
     generator = torch.Generator().manual_seed(seed)
     results = []

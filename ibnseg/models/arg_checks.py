@@ -1,13 +1,8 @@
-"""Construction-time checks of the backbones' and layers' options.
-
-A wrong option would otherwise fail deep inside torch or mmseg without
-naming the option, or be taken silently (``True`` is an int to Python), so
-each check raises at once, in one format::
-
-    IBNResNet: depth must be an int, one of (18, 34, 50), got '50' (str)
-
-``TypeError`` for a wrong type, ``ValueError`` for a wrong value of the
-right type; a bool is never an int or a number. Each returns the value.
+"""Construction-time checks of the backbones' and layers' options, which
+would otherwise fail deep inside torch or be taken silently (``True`` is an
+int to Python); one format: ``IBNResNet: depth must be an int, one of (18,
+34, 50), got '50' (str)``. ``TypeError`` for a wrong type (a bool is never
+a number), ``ValueError`` for a wrong value. Each returns the value.
 """
 from numbers import Integral, Real
 
@@ -65,8 +60,7 @@ def check_bool(owner, name, value):
 
 
 def check_choice(owner, name, value, choices):
-    """One of ``choices``, of the same type (``==`` only, so unhashable
-    values get this message too)."""
+    """One of ``choices``, of the same type (unhashable values too)."""
     if not any(type(value) is type(c) and value == c for c in choices):
         known_type = any(type(value) is type(c) for c in choices)
         _fail(ValueError if known_type else TypeError, owner, name,
@@ -112,8 +106,7 @@ def check_dict(owner, name, value):
 
 
 def check_not_given(owner, kwargs, **fixed):
-    """Refuse options that ``owner`` fixes itself (name -> its value),
-    instead of Python's "got multiple values" error."""
+    """Refuse options that ``owner`` fixes itself (name -> its value)."""
     for name, value in fixed.items():
         if name in kwargs:
             raise TypeError(

@@ -53,12 +53,8 @@ class CheckpointMismatchError(CheckpointError, RuntimeError):
 
 def load_strictly(model, checkpoint: str, config: str) -> None:
     """Load ``checkpoint`` into ``model`` (unwrapped) with mmengine's
-    ``load_checkpoint(strict=True)``, through the safe loaders.
-
-    Raises:
-        CheckpointMismatchError: Missing, unexpected or mis-shaped keys; the
-            message names them, the checkpoint and ``config``.
-    """
+    ``load_checkpoint(strict=True)``; :class:`CheckpointMismatchError`
+    names the keys that do not fit, the checkpoint and ``config``."""
     if is_model_wrapper(model):
         model = model.module
     try:
@@ -91,12 +87,10 @@ def load_checkpoint_safely(filename, map_location=None, source=None):
     Args:
         filename (str | PathLike | file-like): The checkpoint.
         map_location: As in ``torch.load``.
-        source (str, optional): What an error names (a URL and where it was
-            downloaded to, say); defaults to ``filename``.
+        source (str, optional): What an error names. Default: ``filename``.
 
     Raises:
-        UnsafeCheckpointError: The file pickles another global or holds
-            something the checks refuse; the message says what and where.
+        UnsafeCheckpointError: Something the checks refuse, named.
         CheckpointError: Not a checkpoint torch can read.
     """
     source = filename if source is None else source
@@ -151,8 +145,7 @@ def _refuse_expansion(archive: zipfile.ZipFile, source) -> None:
 
 
 def _unreadable_error(source, error) -> CheckpointError:
-    # torch's weights-only message is several paragraphs of advice on
-    # weights_only=False; its first line after the header says what failed.
+    # the first line of torch's weights-only message says what failed
     reason = str(error).strip()
     if 'WeightsUnpickler error:' in reason:
         reason = reason.split('WeightsUnpickler error:', 1)[1].strip()
@@ -200,8 +193,7 @@ def _download(url, cached, progress):
 
 
 def _load_downloaded(cached, map_location, source):
-    # torch.hub also accepts a zip holding one file (a torch < 1.6
-    # checkpoint); a torch >= 1.6 checkpoint is a zip of several entries.
+    # torch.hub also takes a zip of one file (a torch < 1.6 checkpoint)
     if zipfile.is_zipfile(cached):
         with zipfile.ZipFile(cached) as archive:
             members = archive.infolist()
@@ -287,8 +279,7 @@ def load_from_torchvision(filename, map_location=None):
 
 
 def load_from_openmmlab(filename, map_location=None):
-    """``open-mmlab://NAME``: the URL mmengine's table gives, or a file
-    under mmengine's home."""
+    """``open-mmlab://NAME``: a URL or a file under mmengine's home."""
     model_urls = mmengine_checkpoint.get_external_models()
     scheme, model_name = filename.split('://', 1)
     prefix = scheme + '://'

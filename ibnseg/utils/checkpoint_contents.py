@@ -21,9 +21,8 @@ __all__ = ['CONFIG_TEXT', 'MAX_DEPTH', 'Refused', 'check_fields',
 #: the stack of whatever walks it later).
 MAX_DEPTH = 64
 
-#: Config text mmengine 0.10.7 executes with ``Config.fromstring``:
-#: ``Runner.resume`` (``meta['config']``) and
-#: ``MMSegInferencer(model=None, weights=...)`` (the other two). Dropped.
+#: Config text mmengine 0.10.7 executes (``Runner.resume``,
+#: ``MMSegInferencer(model=None, weights=...)``): dropped.
 CONFIG_TEXT = (('meta', 'config'), ('meta', 'cfg'),
                ('message_hub', 'runtime_info', 'cfg'))
 
@@ -34,8 +33,8 @@ class Refused(ValueError):
 
 
 def _numeric_dtypes():
-    """{(type string, pickled state): dtype} of every numeric dtype in both
-    byte orders, as this numpy pickles them."""
+    """{(type string, pickled state): dtype} of the numeric dtypes, both
+    byte orders."""
     table = {}
     codes = '?' + np.typecodes['AllInteger'] + np.typecodes['AllFloat']
     for code in codes:
@@ -170,8 +169,8 @@ class _HistoryBuffer(_StandIn):
 
 
 class _StatisticsMethod:
-    """``getattr(HistoryBuffer, <statistics method>)``, as older mmengine
-    pickled it; any other ``getattr`` is refused while unpickling."""
+    """``getattr(HistoryBuffer, <statistics method>)`` (older mmengine
+    pickles it); any other ``getattr`` is refused."""
 
     def __init__(self, owner, name):
         if owner is not _HistoryBuffer or name not in (
@@ -283,8 +282,8 @@ def _plain(value) -> bool:
 
 def check_fields(checkpoint):
     """Check, in place, the fields of a rebuilt checkpoint that mmengine
-    formats, compares or executes (:class:`Refused` names a wrong one), drop
-    its config text (:data:`CONFIG_TEXT`) and return it."""
+    formats, compares or executes, drop its :data:`CONFIG_TEXT`, return
+    it."""
     if not isinstance(checkpoint, dict):
         return checkpoint
     for name in ('meta', 'message_hub'):

@@ -1,6 +1,5 @@
 """Pictures of a cross-domain evaluation, written atomically as PNG: per-class
-IoU bars (matplotlib's object API: no global backend is switched) and sample
-strips (image | ground truth | prediction)."""
+IoU bars (matplotlib's object API, no global backend) and sample strips."""
 import io
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -29,8 +28,7 @@ def plot_per_class_iou(path: str,
                        series: dict,
                        title: str = '') -> None:
     """Write grouped bars of per-class IoU to ``path``: ``series`` maps a
-    legend label to the IoU (%) per class of ``classes`` (None/NaN: no
-    bar)."""
+    legend label to the IoU (%) per class (None/NaN: no bar)."""
     figure = Figure(figsize=(max(8, 0.6 * len(classes)), 4.5), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -76,8 +74,8 @@ def sample_strip(samples: Sequence,
                  palette: Optional[Sequence[Sequence[int]]] = None,
                  height: int = 192,
                  title: str = '') -> np.ndarray:
-    """An RGB image of ``samples`` (:class:`DomainSample`), a row each,
-    ``height`` pixels high, in ``palette`` (default Cityscapes')."""
+    """An RGB image of ``samples`` (:class:`DomainSample`), a row each
+    (image | ground truth | prediction), in ``palette`` (Cityscapes')."""
     if not samples:
         raise ValueError('sample_strip: no samples to show')
     palette = get_palette('cityscapes') if palette is None else palette

@@ -87,24 +87,23 @@ class IBNDenseNet(BaseModule):
         ibn (str | None): ``'a'`` or None (plain DenseNet). Default: 'a'.
         ibn_ratio (float): IN fraction of the IBN layers, in [0, 1].
             Default: 0.4 (as published).
-        ibn_stages (Sequence[bool], optional): Which blocks get IBN layers
-            (one flag per block). Default: None (blocks 1-3).
+        ibn_stages (Sequence[bool], optional): Per block, whether it gets
+            IBN layers. Default: None (blocks 1-3).
         in_channels (int): Input channels. Default: 3.
-        strides (Sequence[int]): Per stage, 1 or 2; the first must be 1 (the
-            stem has its own stride). Default: (1, 2, 2, 2).
-        dilations (Sequence[int]): Per stage, the dilation of its 3x3
-            convs, >= 1. Default: (1, 1, 1, 1).
-        out_indices (Sequence[int]): Stages whose outputs ``forward``
-            returns, from 0-3. Default: (0, 1, 2, 3).
+        strides (Sequence[int]): Per stage, 1 (no transition pool) or 2;
+            the first must be 1. Default: (1, 2, 2, 2).
+        dilations (Sequence[int]): Per stage, of its 3x3 convs.
+            Default: (1, 1, 1, 1).
+        out_indices (Sequence[int]): Stages returned. Default: (0, 1, 2, 3).
         frozen_stages (int): Freeze the stem and stages 1 to this (with their
-            transitions; ``norm5`` with stage 4); -1: none. Default: -1.
+            transitions); -1: none. Default: -1.
         conv_cfg (dict, optional): Config of the convs. Default: None.
-        norm_cfg (dict): Config of every BN and of the BN parts of the IBN
-            layers (``BN``, ``SyncBN``, ...). Default: dict(type='BN').
-        norm_eval (bool): Keep BN (and BN parts) in eval mode in training.
+        norm_cfg (dict): Config of every BN and BN part.
+            Default: dict(type='BN').
+        norm_eval (bool): Keep BN parts in eval mode in training.
             Default: False.
-        with_cp (bool): Recompute each dense layer's concatenation and
-            bottleneck in backward, to save memory. Default: False.
+        with_cp (bool): Recompute each dense layer's bottleneck in backward.
+            Default: False.
         init_cfg (dict | list[dict], optional): Default: None.
     """
 

@@ -1,13 +1,12 @@
 """Where an IBN-Net variant puts Instance Normalization, resolved per stage
-once, before any layer is built."""
+before any layer is built."""
 from collections import namedtuple
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from ..arg_checks import check_bools, check_choice, check_int, check_number
 
-# What each variant changes (post_add: IN after the addition on 'all'
-# channels or on the 'ratio' slice; the other fields as in the layouts).
+# post_add: IN after the addition on 'all' channels or the 'ratio' slice.
 _Variant = namedtuple('_Variant', 'block_norms parallel post_add stem',
                       defaults=((), False, None, None))
 VARIANTS = {
@@ -29,12 +28,11 @@ class StageLayout:
     """The IN of one stage (default: none).
 
     Args:
-        block_norms (tuple[int]): ``k`` of every block's norms ``normk``
-            that are IBN layers, with IN fraction ``ratio``.
+        block_norms (tuple[int]): ``k`` of each block's IBN norms ``normk``.
         ratio (float): IN fraction of those IBN layers.
         parallel (bool): Every block's ``norm1`` is a ParallelIBN (IBN-c).
-        post_add_ratio (float, optional): IN after the residual addition of
-            the last block, on ``int(C * post_add_ratio)`` channels.
+        post_add_ratio (float, optional): IN fraction after the last
+            block's residual addition.
     """
 
     block_norms: Tuple[int, ...] = ()
@@ -49,14 +47,8 @@ class StageLayout:
 
 @dataclass(frozen=True)
 class IBNLayout:
-    """The IN of an IBN ResNet.
-
-    Args:
-        stem (str, optional): The stem's norm: ``'IN'``, ``'IBN'`` (with
-            ``ratio``) or None (unchanged).
-        ratio (float): The IBN ratio of the variant.
-        stages (tuple[StageLayout]): One per stage.
-    """
+    """The IN of an IBN ResNet: ``stem`` (``'IN'``, ``'IBN'`` or None),
+    the variant's IBN ``ratio`` and a :class:`StageLayout` per stage."""
 
     stem: Optional[str]
     ratio: float
@@ -68,9 +60,8 @@ class IBNLayout:
 
     @classmethod
     def resolve(cls, owner, ibn, ratio, ibn_stages, num_stages):
-        """The layout of variant ``ibn``; ``ibn_stages`` (one flag per
-        stage) replaces the paper's stages of every part. Errors name
-        ``owner``."""
+        """The layout of variant ``ibn``; ``ibn_stages`` replaces the
+        paper's stages of every part. Errors name ``owner``."""
         check_choice(owner, 'ibn', ibn, tuple(VARIANTS))
         check_number(owner, 'ibn_ratio', ratio, 0, 1)
         num_stages = check_int(owner, 'num_stages', num_stages, minimum=1,

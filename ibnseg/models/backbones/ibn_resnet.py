@@ -125,9 +125,8 @@ _IBN_BLOCKS = {
 
 @MODELS.register_module()
 class IBNResNet(ResNet):
-    """IBN-Net ResNet: mmseg's ``ResNet`` with Instance Normalization placed
-    as in "Two at Once: Enhancing Learning and Generalization Capacities via
-    IBN-Net" (Pan et al., ECCV 2018). ``ibn`` picks the variant:
+    """IBN-Net ResNet (Pan et al., ECCV 2018): mmseg's ``ResNet`` with
+    Instance Normalization placed by the variant ``ibn``:
 
     - ``None``: a plain ResNet with the same key names (torchvision weights).
     - ``'a'``: ``bn1`` of every block of stages 1-3 is an :class:`IBN`
@@ -152,10 +151,10 @@ class IBNResNet(ResNet):
             ``'ax2'`` or None. Default: 'a'.
         ibn_ratio (float): Fraction of channels with IN in IBN layers and the
             IBN-d slice, in [0, 1]. Default: 0.5.
-        ibn_stages (Sequence[bool], optional): Which stages get every part
-            of the variant (one flag per stage). Default: None (the paper's).
-        **kwargs: The options of mmseg's ``ResNet``; ``frozen_stages``
-            freezes the IN parameters too, ``norm_eval`` the BN parts only.
+        ibn_stages (Sequence[bool], optional): Per stage, whether it gets
+            the variant. Default: None (the paper's).
+        **kwargs: The options of mmseg's ``ResNet`` (``norm_eval``: the BN
+            parts only).
     """
 
     se_reduction = None  # of every block's SE (IBNSEResNet)
@@ -172,8 +171,7 @@ class IBNResNet(ResNet):
         kwargs.update(self.fixed_options)
         depth = check_int(name, 'depth', depth,
                           choices=sorted(self.arch_settings))
-        # Set before mmseg's __init__, which builds the stem and the stages
-        # through the hooks below.
+        # before mmseg's __init__, which builds through the hooks below
         self.layout = IBNLayout.resolve(name, ibn, ibn_ratio, ibn_stages,
                                         kwargs.get('num_stages', 4))
         super().__init__(depth=depth, **kwargs)
@@ -196,8 +194,7 @@ class IBNResNet(ResNet):
             self.add_module(self.norm1_name, layer)
 
     def make_res_layer(self, block, **kwargs):
-        # mmseg's __init__ builds the stages in order and appends each one's
-        # name to res_layers once built: this is stage len(res_layers).
+        # mmseg appends each built stage's name to res_layers
         stage = self.layout.stages[len(self.res_layers)]
         res_layer = super().make_res_layer(
             block=_IBN_BLOCKS[block],

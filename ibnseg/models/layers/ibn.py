@@ -58,13 +58,11 @@ class IBN(nn.Module):
     Args:
         num_features (int): Number of channels.
         ratio (float): Fraction of channels with IN, in [0, 1]. Default: 0.5.
-        norm_cfg (dict): Config of the BN part (``BN``, ``SyncBN``, ...).
-            Default: dict(type='BN').
+        norm_cfg (dict): Config of the BN part. Default: dict(type='BN').
         eps (float): Epsilon of the IN part. Default: 1e-5.
-        fused (bool): Take the fused paths where they apply; ``False``
-            forces the split path (for benchmarks). Default: True.
-        order (str): ``'IN-BN'`` (ResNets) or ``'BN-IN'`` (DenseNets).
-            Default: 'IN-BN'.
+        fused (bool): Take the fused paths where they apply (False: the
+            split path, for benchmarks). Default: True.
+        order (str): ``'IN-BN'`` or ``'BN-IN'``. Default: 'IN-BN'.
     """
 
     ORDERS = ('IN-BN', 'BN-IN')
@@ -129,9 +127,8 @@ class IBN(nn.Module):
 
 
 class ParallelIBN(nn.Module):
-    """IN and BN side by side on all channels, concatenated (IBN-c): the
-    output has ``2 * num_features`` channels. Submodules ``IN`` (affine) and
-    ``BN`` (from ``norm_cfg``).
+    """IN and BN side by side on all channels, concatenated (IBN-c):
+    ``2 * num_features`` channels out, from submodules ``IN`` and ``BN``.
 
     Args:
         num_features (int): Number of input channels.

@@ -15,7 +15,7 @@ __all__ = ['fusable', 'fused_ibn']
 
 def fusable(x, bn):
     """Whether :func:`fused_ibn` computes an IBN layer with BN part ``bn``
-    (``None``: no BN channels) on ``x``."""
+    (or None) on ``x``."""
     # The arithmetic here assumes one dtype (AMP mixes them), and SyncBN
     # needs its own forward to all-reduce the statistics.
     if x.dim() != 4 or x.dtype not in (torch.float32, torch.float64):
@@ -32,15 +32,14 @@ def fusable(x, bn):
 
 def _batch_statistics(bn):
     """Whether ``bn`` normalises with the batch's statistics (as
-    ``_BatchNorm.forward`` decides), not its running ones."""
+    ``_BatchNorm.forward`` decides)."""
     return bn.training or bn.running_mean is None
 
 
 def fused_ibn(x, instance_norm, bn, in_first=True):
-    """IN (``instance_norm``, or ``None``) on the leading channels of ``x``
-    (``in_first``) or the trailing ones, ``bn`` (or ``None``) on the rest,
-    with ``bn``'s running statistics updated as ``_BatchNorm.forward`` does;
-    only when :func:`fusable`."""
+    """IN (or None) on the leading channels of ``x`` (``in_first``) or the
+    trailing ones, ``bn`` (or None) on the rest, updating ``bn``'s running
+    statistics as ``_BatchNorm.forward`` does; only when :func:`fusable`."""
     parts = [m for m in (instance_norm, bn) if m is not None]
     if not in_first:
         parts.reverse()
