@@ -23,6 +23,7 @@ from tests.helpers.datasets import build_domain_datasets, gt_of
 from tests.helpers.tools import REPO_ROOT, load_tool
 
 init_default_scope('mmseg')
+pytestmark = pytest.mark.usefixtures('fast_mmseg_bases')
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
 CONFIGS = {
     'cityscapes.py': (1024, 2048),
