@@ -59,12 +59,6 @@ def make_domain(domain, num_samples, seed, present_ids=None,
     return samples
 
 
-def interleave(*domains):
-    """Mix the domains' samples so that batches hold several domains."""
-    return [s for group in itertools.zip_longest(*domains) for s in group
-            if s is not None]
-
-
 def as_data_sample(sample):
     """The dict mmengine's Evaluator hands a metric for one sample."""
     return dict(
@@ -94,6 +88,13 @@ def domains():
     return dict(cityscapes=city, gta5=gta)
 
 
+@pytest.fixture(scope='module')
+def mixed(domains):
+    """The domains' samples alternating, so that batches hold both."""
+    return [s for pair in itertools.zip_longest(*domains.values())
+            for s in pair if s is not None]
+
+
 def mmseg_iou_metric(samples):
     """mmseg's IoUMetric on one domain: (unrounded metrics, its output)."""
     metric = IoUMetric()
@@ -115,9 +116,8 @@ SUBSETS = dict(mIoU16=SYNTHIA_16, mIoU13=SYNTHIA_13)
 
 
 @pytest.mark.parametrize('batch_size', [1, 2, 3])
-def test_matches_mmseg_iou_metric_per_domain(domains, batch_size):
+def test_matches_mmseg_iou_metric_per_domain(domains, mixed, batch_size):
     """Class subsets are means over their classes, the rest unchanged."""
-    mixed = interleave(domains['cityscapes'], domains['gta5'])
     metric, ours = run_metric(mixed, batch_size, source_domain='cityscapes',
                               class_subsets=SUBSETS)
     for domain, samples in domains.items():
@@ -170,8 +170,7 @@ def cityscapes_official(samples, folder):
     return cityscapes_eval.evaluateImgLists(preds, gts, args)
 
 
-def test_matches_cityscapes_official_evaluation(domains, tmp_path):
-    mixed = interleave(domains['cityscapes'], domains['gta5'])
+def test_matches_cityscapes_official_evaluation(domains, mixed, tmp_path):
     metric, ours = run_metric(mixed, 3, source_domain='cityscapes')
     for domain, samples in domains.items():
         official = cityscapes_official(samples, str(tmp_path / domain))
@@ -296,10 +295,9 @@ def read_label_png(path):
 
 
 def test_output_dir_writes_a_png_per_sample_in_its_domain_folder(
-        domains, tmp_path):
+        domains, mixed, tmp_path):
     """--out of tools/test.py: as mmseg's IoUMetric writes them, in
     <output_dir>/<domain>/; the metrics are unchanged."""
-    mixed = interleave(domains['cityscapes'], domains['gta5'])
     out = tmp_path / 'out'
     _, with_files = run_metric(mixed, 2, source_domain='cityscapes',
                                output_dir=str(out), keep_results=True)

@@ -151,8 +151,8 @@ SYNTHIA_IBN = make_dg_result(
                 'mapillary': 34.0}))
 
 
-def test_dg_table_of_one_checkpoint_has_a_column_per_target():
-    table = dg_table(DG_IBN_B)
+def test_dg_tables_of_one_and_of_several_checkpoints():
+    table = dg_table(DG_IBN_B)  # a column per target, a row per metric
     assert table.splitlines()[0] == (
         '| metric | gta5 (source) | cityscapes | bdd100k | mapillary | '
         'target mean | drop |')
@@ -162,9 +162,7 @@ def test_dg_table_of_one_checkpoint_has_a_column_per_target():
         ['mAcc', '62.00', '37.00', '31.00', '40.00', '36.00', '26.00'],
         ['aAcc', '91.00', '66.00', '60.00', '69.00', '65.00', '26.00'],
     ]
-
-
-def test_dg_comparison_table_puts_models_side_by_side():
+    # several: the models side by side
     tables = dg_comparison_tables([DG_R50, DG_IBN_A, DG_IBN_B])
     assert [(s, m) for s, m, _ in tables] == [('gta5', 'mIoU')]
     table = tables[0][2]
