@@ -22,11 +22,6 @@ def make_contact_sheet(domains: Sequence[str],
     ``split``), a column of label colours and one per domain, under a header
     naming them; ``size``, ``seed``, ``split`` as in :func:`generate_sample`.
     """
-    if not domains:
-        raise ValueError('make_contact_sheet: expected at least one domain')
-    if num_samples < 1:
-        raise ValueError(
-            f'num_samples: expected an integer >= 1, got {num_samples!r}')
     height, width = size
     titles = ['labels'] + list(domains)
     sheet_width = len(titles) * (width + _GAP) - _GAP

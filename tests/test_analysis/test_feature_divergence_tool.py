@@ -76,6 +76,8 @@ def test_tool_writes_csv_json_png_for_several_models_and_pairs(workspace,
         ('content', 'content')}
     assert {(r['images_a'], r['images_b']) for r in table
             if r['pair'] == 'content'} == {('3', '3')}
+    # the shifted set is shifted, the halves differ
+    assert all(float(r['divergence']) > 0 for r in table)
 
     with open(osp.join(out_dir, 'feature_divergence.json')) as file:
         document = json.load(file)

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 import ibnseg  # noqa: F401  (registers the appearance shifts)
-from ibnseg.analysis import (ImageSet, appearance_pair, content_pair,
-                             domain_pair, iter_image_batches, list_images,
+from ibnseg.analysis import (ImageSet, iter_image_batches, list_images,
                              resolve_appearance_shift, split_in_halves)
 from tests.helpers.analysis import write_images
 
@@ -37,27 +36,6 @@ def test_halves_are_disjoint_equal_and_seeded():
     assert split_in_halves(paths, seed=4) != (first, second)
     with pytest.raises(ValueError, match='at least 4 images'):
         split_in_halves(paths[:3], seed=0)
-
-
-def test_pairs_from_folders(tmp_path):
-    folder_a, folder_b = str(tmp_path / 'a'), str(tmp_path / 'b')
-    write_images(folder_a, 6)
-    write_images(folder_b, 3)
-
-    domain = domain_pair(folder_a, folder_b)
-    assert (domain.pair_type, len(domain.set_a.paths),
-            len(domain.set_b.paths)) == ('domain', 6, 3)
-
-    content = content_pair(folder_a, seed=0)
-    assert (content.pair_type, (content.set_a.paths, content.set_b.paths)) \
-        == ('content', split_in_halves(list_images(folder_a), 0))
-
-    shift = resolve_appearance_shift('rgb+50')
-    appearance = appearance_pair(folder_a, 'rgb+50', shift)
-    assert appearance.name == 'appearance:rgb+50'
-    assert appearance.set_a.paths == appearance.set_b.paths
-    assert appearance.set_a.shift is None
-    assert appearance.set_b.shift == dict(type='ChannelShift', strength=50)
 
 
 def test_resolve_appearance_shift_copies_and_rejects_unknown_names():

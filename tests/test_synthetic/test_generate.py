@@ -38,16 +38,6 @@ def _files(root):
         for folder, _, names in os.walk(root) for name in names)
 
 
-def _assert_item_shows(item, image, label):
-    """A dataset item holds the generated label (as trainIds) and image."""
-    np.testing.assert_array_equal(
-        item['data_samples'].gt_sem_seg.data[0].numpy(),
-        label_ids_to_train_ids(label))
-    # the dataset loads BGR; the file holds the generated RGB
-    np.testing.assert_array_equal(
-        item['inputs'].numpy().transpose(1, 2, 0)[..., ::-1], image)
-
-
 def test_sample_seeding():
     image, label = generate_sample(2, 'source', SIZE, seed=7, split='val')
     again_image, again_label = generate_sample(2, 'source', SIZE, seed=7,
@@ -104,7 +94,12 @@ def test_layouts_are_read_by_their_datasets(tmp_path, mmseg_scope, layout,
             image, label = generate_sample(index, domain, SIZE, seed=4,
                                            split=split)
             item = dataset[index]
-            _assert_item_shows(item, image, label)
+            np.testing.assert_array_equal(
+                item['data_samples'].gt_sem_seg.data[0].numpy(),
+                label_ids_to_train_ids(label))
+            # the dataset loads BGR; the file holds the generated RGB
+            np.testing.assert_array_equal(
+                item['inputs'].numpy().transpose(1, 2, 0)[..., ::-1], image)
             if layout == 'cityscapes':
                 assert item['data_samples'].img_path.endswith(
                     f'real_000000_{index:06d}_leftImg8bit.png')
