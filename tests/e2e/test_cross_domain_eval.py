@@ -1,6 +1,6 @@
 """End to end: tools/cross_domain_eval.py on two small checkpoints and two
-generated domains (Cityscapes and GTA5 layouts), and the same domains as
-training-time validation through mmengine's Runner."""
+generated domains (Cityscapes and GTA5 layouts). (The same loops in
+training and tools/test.py: tests/test_evaluation/test_evaluate.py.)"""
 import contextlib
 import csv
 import io
@@ -9,12 +9,8 @@ import json
 import cv2
 import numpy as np
 import pytest
-from mmengine.config import ConfigDict
-from mmengine.runner import Runner
 
-from ibnseg.evaluation import cross_domain_evaluator
-from tests.helpers.tiny_setup import (cross_domain_section, make_domains,
-                                      save_checkpoint, tiny_model,
+from tests.helpers.tiny_setup import (make_domains, save_checkpoint,
                                       write_config)
 from tests.helpers.tools import load_tool
 
@@ -169,27 +165,3 @@ def test_model_names():
     assert tool.model_names(pairs[:1], ['R-50']) == ['R-50']
     with pytest.raises(ValueError, match='--names needs 3 distinct'):
         tool.model_names(pairs, ['a', 'a', 'b'])
-
-
-def test_training_validation_reports_every_domain(setup, cli_run, tmp_path):
-    """MultiDomainValLoop through the Runner: with the same whole-image
-    inference the numbers are the tool's."""
-    section = cross_domain_section(setup['roots'])
-    runner = Runner(
-        model=ConfigDict(tiny_model()),  # as Runner.from_cfg passes it
-        work_dir=str(tmp_path),
-        # the source's plain loader, as the shipped configs have it; the
-        # loop evaluates the cross_domain section
-        val_dataloader=section['domains']['cityscapes']['dataloader'],
-        val_cfg=dict(type='MultiDomainValLoop'),
-        val_evaluator=cross_domain_evaluator(section),
-        cfg=dict(cross_domain=section),
-        load_from=setup['a'],
-        default_scope='mmseg',
-        default_hooks=dict(logger=dict(type='LoggerHook')))
-    metrics = runner.val()
-    for key in ('gta5/mIoU', 'target/mIoU', 'drop/mIoU', 'gta5/IoU.car'):
-        assert key in metrics
-    cityscapes = cli_run[2]['models'][0]['results']['cityscapes']
-    assert metrics['cityscapes/mIoU'] == pytest.approx(cityscapes['mIoU'])
-    assert metrics['cityscapes/aAcc'] == pytest.approx(cityscapes['aAcc'])

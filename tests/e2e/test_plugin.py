@@ -81,7 +81,8 @@ def test_readme_plugin_snippet_builds_and_loads_the_ibn_weights(
         tmp_path, monkeypatch):
     """As mmengine's Runner does: the model built from the config through
     mmseg's registry, its weights initialised from the checkpoint the
-    snippet names (relative to the working folder), a forward pass."""
+    snippet names (relative to the working folder). (Its forward pass:
+    test_packaging.py.)"""
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -108,6 +109,3 @@ def test_readme_plugin_snippet_builds_and_loads_the_ibn_weights(
     assert type(backbone) is IBNResNet and backbone.ibn == 'a'
     assert not backbone.deep_stem  # the published weights' 7x7 stem
     assert torch.all(backbone.conv1.weight == 0.125)
-    with torch.no_grad():
-        logits = model.eval()(torch.rand(1, 3, 64, 64), mode='tensor')
-    assert logits.shape == (1, 19, 8, 8)
