@@ -17,6 +17,7 @@ import time
 import torch
 
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
+from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
 from ibnseg.engine.cpu import retain_freed_memory
 from ibnseg.engine.fileio import check_output_options
 from ibnseg.engine.progress import PhaseConsole, format_duration
@@ -59,8 +60,9 @@ def parse_args(argv=None):
         help='target styles to evaluate on')
     parser.add_argument(
         '--shifts', nargs='*', default=['rgb+50', 'night0.5'],
-        help='appearance shifts (ibnseg.datasets.transforms.APPEARANCE_SHIFTS)'
-        ' evaluated on every domain; none with an empty list')
+        choices=list(APPEARANCE_SHIFTS), metavar='SHIFT',
+        help='appearance shifts evaluated on every domain, of '
+        f'{", ".join(APPEARANCE_SHIFTS)}; none with an empty list')
     parser.add_argument('--out', default=os.path.join('outputs', 'demo'),
                         help='output folder')
     parser.add_argument(
@@ -84,11 +86,6 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.iters is not None and args.iters < 1:
         parser.error(f'--iters must be >= 1, got {args.iters}')
-    from ibnseg.datasets.transforms import APPEARANCE_SHIFTS
-    unknown = [s for s in args.shifts if s not in APPEARANCE_SHIFTS]
-    if unknown:
-        parser.error(f'unknown --shifts {unknown}; known: '
-                     f'{", ".join(APPEARANCE_SHIFTS)}')
     args.data_root = args.data_root or osp.join(
         REPO_ROOT, 'data', 'synthetic' if args.preset == 'default' else
         f'synthetic-{args.preset}')

@@ -52,7 +52,7 @@ def parse_args(argv=None):
                         help='second image folder: adds a "domain" pair')
     parser.add_argument(
         '--appearance', nargs='+', action='extend', default=[],
-        metavar='SHIFT',
+        metavar='SHIFT', choices=list(APPEARANCE_SHIFTS),
         help='adds an "appearance:SHIFT" pair per name: --set-a against '
         'itself with the shift applied; SHIFT is one of '
         f'{", ".join(APPEARANCE_SHIFTS)}')

@@ -39,8 +39,7 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0, help='dataset seed')
     parser.add_argument('--domains', nargs='+',
                         default=['source', 'real', 'dusk'],
-                        help=f'domains to write; known: '
-                        f'{", ".join(DOMAIN_STYLES)}')
+                        choices=list(DOMAIN_STYLES), help='domains to write')
     parser.add_argument('--source-domain', default='source',
                         help='the domain written in the GTA5 layout')
     parser.add_argument('--nproc', type=int, default=2,
@@ -57,10 +56,6 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.out is None and args.preview is None:
         parser.error('give --out DIR (datasets), --preview PATH, or both')
-    unknown = [d for d in args.domains if d not in DOMAIN_STYLES]
-    if unknown:
-        parser.error(f'--domains: unknown {unknown}; known: '
-                     f'{", ".join(DOMAIN_STYLES)}')
     if len(set(args.domains)) != len(args.domains):
         parser.error('--domains: a domain is named twice')
     for option in ('num_train', 'num_val', 'target_num_train', 'seed'):
