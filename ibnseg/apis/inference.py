@@ -208,7 +208,7 @@ def _check_header(path: str) -> None:
 
 
 def _dataset_cfg(cfg: Config) -> dict:
-    """The test (else val, else train) dataset, unwrapped to the first."""
+    """The test (else val, else train) dataset, unwrapped."""
     for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
         dataset = (cfg.get(key) or {}).get('dataset')
         if dataset:
@@ -307,8 +307,7 @@ def to_label_format(pred: np.ndarray, label_format: str) -> np.ndarray:
 
 
 def load_segmentor(cfg: Config, checkpoint: str, device: str = 'cpu'):
-    """``cfg.model`` (not modified) with ``checkpoint`` loaded strictly
-    (:func:`ibnseg.utils.checkpoint.load_strictly`), in eval mode."""
+    """``cfg.model`` with ``checkpoint`` loaded strictly, in eval mode."""
     model = init_model(copy.deepcopy(cfg), checkpoint=None, device='cpu')
     load_strictly(model, checkpoint, cfg.filename)
     if not is_distributed():
@@ -350,8 +349,7 @@ def _read_rgb(path: str) -> np.ndarray:
 
 def _batches(images: Sequence[InputImage], batch_size: int
              ) -> Iterator[List[Tuple[InputImage, np.ndarray]]]:
-    """Consecutive images of one size, at most ``batch_size``: mmseg stacks
-    a test batch without padding."""
+    """Consecutive images of one size (mmseg stacks without padding)."""
     batch = []
     for image in images:
         rgb = _read_rgb(image.path)

@@ -84,9 +84,9 @@ def is_placeholder(module) -> bool:
 
 
 def pth_line(path: str) -> str:
-    """The ``.pth`` line that activates this file at start-up, registered
-    under its package name so that ``import ibnseg`` reuses it (one finder,
-    one error class); it does nothing once ``path`` is gone."""
+    """The ``.pth`` line that activates this file at start-up under its
+    package name (``import ibnseg`` reuses it); a no-op once ``path`` is
+    gone."""
     return (
         'import os, sys, importlib.util as u; p = %r; '
         's = os.path.exists(p) and u.spec_from_file_location(%r, p); '

@@ -1,5 +1,4 @@
-"""The package's one worker pool, for per-item work: label conversion and
-synthetic data in processes, the datasets' first-pass file reads in
+"""The package's one worker pool, for per-item work in processes or
 threads."""
 import multiprocessing
 import reprlib
@@ -12,8 +11,8 @@ __all__ = ['parallel_map']
 
 
 class _NamedCall:
-    """``func(task)``, whose exceptions keep their type, arguments and errno
-    and get a note naming the task (a class: spawned workers unpickle it)."""
+    """``func(task)``, whose exceptions get a note naming the task (a
+    class: spawned workers unpickle it)."""
 
     def __init__(self, func: Callable, describe: Optional[Callable]):
         self.func = func

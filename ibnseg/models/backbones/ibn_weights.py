@@ -133,10 +133,9 @@ def read_state_dict(filename, map_location='cpu', prefix=None,
 
 def load_checkpoint_strictly(model, filename, map_location='cpu',
                              prefix=None, revise_keys=_REVISE_KEYS):
-    """Load a weight file into ``model``, of which only a classifier head
-    may be left over; else, before copying anything, raise ``ValueError``
-    naming the missing, unexpected and wrongly shaped keys and the layouts
-    of the file and the model. Arguments as :func:`read_state_dict`."""
+    """Load a weight file into ``model`` (only a classifier head may be
+    left over), or, before copying anything, raise ``ValueError`` naming the
+    keys that do not fit and the layouts of the file and the model."""
     state_dict = read_state_dict(filename, map_location, prefix, revise_keys)
     own = model.state_dict()
     missing = [

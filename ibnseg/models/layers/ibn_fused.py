@@ -122,14 +122,11 @@ def _update_running_stats(bn, batch_mean, batch_var, count, channels):
 
 class _FusedIBNFunction(torch.autograd.Function):
     """IN on ``num_in`` channels (leading, or trailing without
-    ``in_first``), BN on the others, in one normalisation pass.
-
+    ``in_first``), BN on the others, in one normalisation pass:
     ``native_group_norm`` with one group per channel gives every plane's
-    mean and rstd and the final IN output (BN channels: weight 1, bias 0).
-    Then ``bn = xhat_inst * (g * rstd_c / rstd_nc) + g * rstd_c * (mu_nc -
-    mu_c) + b``, with the batch statistics from the per-plane ones (law of
-    total variance over equal planes) or ``bn_stats``, the running
-    ``(mean, var)``.
+    mean and rstd and the IN output; then ``bn = xhat_inst * (g * rstd_c /
+    rstd_nc) + g * rstd_c * (mu_nc - mu_c) + b``, with the batch statistics
+    from the planes' (law of total variance) or ``bn_stats`` (running).
     """
 
     @staticmethod
