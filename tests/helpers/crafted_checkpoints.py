@@ -36,7 +36,7 @@ def touch(marker) -> str:
 
 def object_scalar_with_cleared_flags():
     """An object-dtype scalar whose dtype state clears numpy's object flags,
-    so numpy reads the 8 bytes as a pointer (a crash, on c2fbc8f)."""
+    so numpy reads the 8 bytes as a pointer (a crash, unless refused)."""
     dtype = Pickled(np.dtype, ('O8', False, True),
                     (3, '|', None, None, None, -1, -1, 0))
     return Pickled(multiarray.scalar, (dtype, b'\x41' * 8))

@@ -65,7 +65,7 @@ param_scheduler = [
          by_epoch=False)
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters={max_iters},
-                 val_interval={val_interval})
+                 val_interval={max_iters})
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
@@ -99,11 +99,10 @@ def make_tiny_cityscapes(root, train: int = 4, val: int = 2):
 
 def write_tiny_config(path, data_root, max_iters: int = 4,
                       checkpoint_interval: int = 2,
-                      val_interval: Optional[int] = None,
                       backbone: Optional[dict] = None,
                       extra: str = '') -> str:
-    """The tiny experiment's config at ``path``, validating every
-    ``val_interval`` (default: once, at the end) iterations; ``backbone``
+    """The tiny experiment's config at ``path``, validating once, at the
+    end; ``backbone``
     (default ``RESNET18_TINY``) must end in 64 channels; ``extra``: lines
     appended (overrides)."""
     model = tiny_model()
@@ -113,8 +112,7 @@ def write_tiny_config(path, data_root, max_iters: int = 4,
     text = CONFIG_TEMPLATE.format(
         data_root=str(data_root), model=model,
         max_iters=max_iters,
-        checkpoint_interval=checkpoint_interval,
-        val_interval=val_interval or max_iters) + extra
+        checkpoint_interval=checkpoint_interval) + extra
     with open(path, 'w') as f:
         f.write(text)
     return str(path)
