@@ -140,66 +140,72 @@ def test_label_ids_for_the_cityscapes_benchmark(ws, tmp_path):
             np.array(PALETTE, np.uint8)[ws['batched'][rel]])
 
 
-def _run_main(argv, monkeypatch, capsys):
-    return run_main('infer', argv, monkeypatch, capsys,
-                    guards=('load_segmentor', 'segment_images'))
-
-
 @pytest.fixture
-def bad(tmp_path):
-    """A valid image, a garbage checkpoint, unusable paths, a config
-    without a test pipeline."""
-    image = tmp_path / 'img.png'
-    Image.new('RGB', (8, 8)).save(image)
+def bad(tmp_path, monkeypatch):
+    """In the working folder: a valid image, a garbage checkpoint, a file,
+    a config without a test pipeline, and the images ``x/1.png`` and
+    ``in/vis/a.png`` beside empty folders for patterns to climb through."""
+    for rel in ('img.png', 'x/1.png', 'in/vis/a.png'):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.new('RGB', (8, 8)).save(tmp_path / rel)
+    (tmp_path / 'a' / 'b' / 'c' / 'd').mkdir(parents=True)
+    (tmp_path / 'in' / 'x' / 'y').mkdir(parents=True)
     checkpoint = tmp_path / 'garbage.pth'
     checkpoint.write_bytes(b'not a checkpoint')
     file = tmp_path / 'file.txt'
     file.write_text('keep me')
     no_pipeline = tmp_path / 'no_pipeline.py'
     no_pipeline.write_text(f'_base_ = {CONFIG!r}\ntest_pipeline = []\n')
-    return dict(image=image, checkpoint=checkpoint, file=file,
-                folder=tmp_path, no_pipeline=no_pipeline)
+    monkeypatch.chdir(tmp_path)
+    return dict(config=CONFIG, image=tmp_path / 'img.png',
+                checkpoint=checkpoint, file=file, folder=tmp_path,
+                no_pipeline=no_pipeline)
+
+
+#: the config and the checkpoint
+MODEL = '{config} {checkpoint} '
 
 
 @pytest.mark.parametrize('args, message', [
-    ('{folder}/missing.png --out {folder}/out',
-     'error: IMAGES: {folder}/missing.png: no such file or folder'),
-    ('{image} {folder}/*.jpg --out {folder}/out',
-     'error: IMAGES: {folder}/*.jpg: the pattern matches no image'),
-    ('{file} --out {folder}/out',
-     'error: IMAGES: {file}: not a readable image'),
-    ('{image} --out {file}', 'error: --out {file}: '),
-    ('{image} --out {file}/sub', 'error: --out {file}/sub: '),
-    ('{image} --out {folder}/out --opacity 0',
-     'error: argument --opacity: 0 is not in (0, 1]'),
-    ('{image} --out {folder}/out --batch-size 0',
-     'error: argument --batch-size: 0 is not a positive'),
-    ('{image} --out {folder}/out --label-format rgb',
-     'error: argument --label-format: invalid choice'),
+    (MODEL + '{image} {folder}/missing.png',
+     'IMAGES: {folder}/missing.png: no such file or folder'),
+    (MODEL + '{image} {folder}/*.jpg',
+     'IMAGES: {folder}/*.jpg: the pattern matches no image'),
+    (MODEL + '{file}', 'IMAGES: {file}: not a readable image'),
+    (MODEL + '{image} --out {file}', '--out {file}: '),
+    (MODEL + '{image} --out {file}/sub', '--out {file}/sub: '),
+    (MODEL + '{image} --opacity 0', 'argument --opacity: 0 is not in (0, 1]'),
+    (MODEL + '{image} --batch-size 0',
+     'argument --batch-size: 0 is not a positive'),
+    (MODEL + '{image} --label-format rgb',
+     'argument --label-format: invalid choice'),
+    ('{config} {folder}/nowhere.pth {image}',
+     'checkpoint not found: {folder}/nowhere.pth'),
+    ('{no_pipeline} {checkpoint} {image}',
+     'config {no_pipeline}: no test_pipeline'),
+    # ``..`` after a wildcard: outputs out of --out (both of x/1.png's
+    # would overwrite it), or a label PNG that is an overlay
+    (MODEL + 'a/b/c/*/../../../../x/*.png --out out/run',
+     'a/b/c/d/../../../../x/1.png: its output out/run/pred/../../../x/1.png '
+     'would be written outside --out out/run'),
+    (MODEL + 'in/x/*/../../vis/a.png', 'in/x/y/../../vis/a.png: its outputs '
+     'out/pred/../vis/a.png and out/vis/../vis/a.png are the same file'),
 ])
 def test_bad_input_stops_before_the_model(bad, args, message, monkeypatch,
                                           capsys):
-    code, err = _run_main(
-        [CONFIG, bad['checkpoint'], *args.format(**bad).split()],
-        monkeypatch, capsys)
-    assert code == 2
-    assert 'infer.py: ' + message.format(**bad) in err, err
-    assert bad['file'].read_text() == 'keep me'
-
-
-@pytest.mark.parametrize('config, checkpoint, message', [
-    (CONFIG, '{folder}/nowhere.pth',
-     'checkpoint not found: {folder}/nowhere.pth'),
-    ('{no_pipeline}', '{checkpoint}',
-     'config {no_pipeline}: no test_pipeline'),
-])
-def test_bad_model_files_stop_before_the_model(bad, config, checkpoint,
-                                               message, monkeypatch, capsys):
-    code, err = _run_main(
-        [config.format(**bad), checkpoint.format(**bad), bad['image'],
-         '--out', bad['folder'] / 'out'], monkeypatch, capsys)
+    """Nothing is written and the model is not loaded (loading fails the
+    test)."""
+    args = args.format(**bad).split()
+    if '--out' not in args:
+        args += ['--out', 'out']
+    before = (bad['folder'] / 'x' / '1.png').read_bytes()
+    code, err = run_main('infer', args, monkeypatch, capsys,
+                         guards=('load_segmentor', 'segment_images'))
     assert code == 2
     assert 'infer.py: error: ' + message.format(**bad) in err, err
+    assert bad['file'].read_text() == 'keep me'
+    assert (bad['folder'] / 'x' / '1.png').read_bytes() == before
+    assert not (bad['folder'] / 'out').exists()
 
 
 def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path, capsys):
@@ -242,48 +248,3 @@ def test_a_rerun_does_not_segment_its_own_outputs(bad, monkeypatch):
         str(photos / 'seg')
     ]) == 0
     assert [image.name for image in taken] == ['a']
-
-
-def test_an_output_name_leaving_out_is_refused_before_the_model(
-        bad, monkeypatch, capsys):
-    """A pattern with ``..`` after its wildcard matches images that are not
-    below its fixed part: their names climbed out of ``--out``, and the
-    label PNG and overlay of ``x/1.png`` both overwrote the user's
-    ``x/1.png`` beside it. Nothing is written, the model is not loaded."""
-    top = bad['folder']
-    (top / 'a' / 'b' / 'c' / 'd').mkdir(parents=True)
-    (top / 'x').mkdir()
-    Image.new('RGB', (8, 8)).save(top / 'x' / '1.png')
-    before = (top / 'x' / '1.png').read_bytes()
-    monkeypatch.chdir(top)
-    pattern = 'a/b/c/*/../../../../x/*.png'
-    code, err = _run_main(
-        [CONFIG, bad['checkpoint'], pattern, '--out', 'out/run'],
-        monkeypatch, capsys)
-    assert code == 2
-    message = err.strip().splitlines()[-1]
-    assert message.startswith(
-        'infer.py: error: a/b/c/d/../../../../x/1.png: its output ')
-    assert 'would be written outside --out out/run' in message
-    assert (top / 'x' / '1.png').read_bytes() == before
-    assert not (top / 'out').exists()
-
-
-def test_a_label_png_and_overlay_on_one_file_are_refused(bad, monkeypatch,
-                                                         capsys):
-    """``in/x/*/../../vis/a.png`` is named ``../vis/a``: its label PNG,
-    ``pred/../vis/a.png``, stays inside ``--out`` but is its overlay."""
-    top = bad['folder']
-    (top / 'in' / 'x' / 'y').mkdir(parents=True)
-    (top / 'in' / 'vis').mkdir()
-    Image.new('RGB', (8, 8)).save(top / 'in' / 'vis' / 'a.png')
-    monkeypatch.chdir(top)
-    code, err = _run_main(
-        [CONFIG, bad['checkpoint'], 'in/x/*/../../vis/a.png', '--out',
-         'out'], monkeypatch, capsys)
-    assert code == 2
-    assert ('infer.py: error: in/x/y/../../vis/a.png: its outputs '
-            f'{osp.join("out", "pred", "..", "vis", "a.png")} and '
-            f'{osp.join("out", "vis", "..", "vis", "a.png")} are the same '
-            'file') in err
-    assert not (top / 'out').exists()
