@@ -1,10 +1,10 @@
 """ibnseg installed the way plugins are: a wheel built from a git URL into a
 fresh environment that has mmseg and mmcv-lite but no ibnseg, then used from
 a folder outside the repository (the plugin in an mmseg config, and an
-``ibnseg::`` config); and tools/setup_env.sh's editable install, quiet.
+``ibnseg::`` config); then tools/setup_env.sh's editable install, quiet.
 
-The fresh environments are venvs whose one ``.pth`` line puts this venv's
-site-packages on their path: its packages are found (no download), while
+The fresh environment is a venv whose one ``.pth`` line puts this venv's
+site-packages on its path: its packages are found (no download), while
 its ``.pth`` files, the editable ibnseg's finder among them, do not run."""
 import os
 import shutil
@@ -81,8 +81,7 @@ USER_SCRIPT = textwrap.dedent('''
 
 
 @pytest.mark.slow
-def test_wheel_from_git_url_in_fresh_env_serves_plugin_and_configs(
-        tmp_path):
+def test_wheel_from_git_url_then_setup_env_editable_install(tmp_path):
     source = copy_of_checkout(tmp_path / 'ibnseg-src')
     git = ['git', '-C', source, '-c', 'user.name=t', '-c', 'user.email=t@t']
     run(git + ['init', '-q'])
@@ -93,11 +92,13 @@ def test_wheel_from_git_url_in_fresh_env_serves_plugin_and_configs(
                tmp_path / 'dist', f'git+file://{source}'])
     wheel, = (tmp_path / 'dist').glob('ibnseg-*.whl')
 
-    python, site = fresh_env(tmp_path / 'env')
+    venv = tmp_path / 'env'
+    python, site = fresh_env(venv)
     # --no-index: every requirement must already be met by mmseg's
     # environment with mmcv-lite; nothing is downloaded or built
     run(pip + ['--python', python, 'install', '-q', '--no-index', wheel])
-    assert os.path.isfile(os.path.join(site, 'ibnseg-config-scope.pth'))
+    scope_pth = os.path.join(site, 'ibnseg-config-scope.pth')
+    assert os.path.isfile(scope_pth)
     assert os.path.isfile(os.path.join(
         site, 'ibnseg', '.mim', 'configs', '_base_', 'default_runtime.py'))
 
@@ -113,26 +114,21 @@ def test_wheel_from_git_url_in_fresh_env_serves_plugin_and_configs(
     assert 'MODEL IBNResNet b (1, 19, 8, 8)' in out
     assert 'MODEL IBNResNet a (1, 19, 8, 8)' in out
 
-
-@pytest.mark.slow
-def test_setup_env_editable_install_is_quiet_and_installs_the_scope(
-        tmp_path):
-    source = copy_of_checkout(tmp_path / 'checkout')
-    venv = tmp_path / 'venv'
-    python, site = fresh_env(venv)
+    # tools/setup_env.sh into the same venv: quiet, and the editable
+    # install of the checkout takes the wheel's place, its scope with it
     out = run(['bash', source / 'tools' / 'setup_env.sh'],
               env={'IBNSEG_VENV': str(venv)})
     assert '[setup_env] ready' in out
     assert 'Editable installation' not in out, out
     assert 'Warning' not in out, out
-    assert os.path.isfile(os.path.join(site, 'ibnseg-config-scope.pth'))
-    (tmp_path / 'scoped.py').write_text(
+    assert os.path.isfile(scope_pth)
+    (user / 'scoped_a.py').write_text(
         "_base_ = ['ibnseg::ibn_a_cityscapes.py']\n")
     out = run([python, '-c', 'from mmengine.config import Config; '
-               "cfg = Config.fromfile('scoped.py', "
+               "cfg = Config.fromfile('scoped_a.py', "
                'import_custom_modules=False); '
                'print(cfg.model.backbone.ibn); import ibnseg; '
-               'print(ibnseg.__file__)'], cwd=tmp_path)
+               'print(ibnseg.__file__)'], cwd=user)
     assert out.splitlines()[-2:] == [
         'a', str(source / 'ibnseg' / '__init__.py')]
 
