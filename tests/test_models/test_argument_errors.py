@@ -71,8 +71,6 @@ CASES = [
      "IBN: num_features must be an int >= 1, got '64' (str)"),
     (lambda: IBN(True), TypeError,
      'IBN: num_features must be an int >= 1, got True (bool)'),
-    (lambda: IBN(64, ratio='0.5'), TypeError,
-     "IBN: ratio must be a number in [0, 1], got '0.5' (str)"),
     (lambda: IBN(64, norm_cfg='BN'), TypeError,
      "IBN: norm_cfg must be a dict with a 'type' entry (e.g. "
      "dict(type='BN')), got 'BN' (str)"),
