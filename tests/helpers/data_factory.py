@@ -112,7 +112,7 @@ class GeneratedGTA5:
 
 
 def make_gta5(root, num_images: int = 4, size: Tuple[int, int] = (32, 64),
-              seed: int = 0, first_index: int = 1,
+              seed: int = 0,
               mismatched: Sequence[int] = (),
               missing_labels: Sequence[int] = (),
               missing_images: Sequence[int] = (),
@@ -132,7 +132,7 @@ def make_gta5(root, num_images: int = 4, size: Tuple[int, int] = (32, 64),
         for frame in frames:
             faults[gta5_id(frame)] = name
     ids, label_ids = [], {}
-    for frame in range(first_index, first_index + num_images):
+    for frame in range(1, num_images + 1):
         stem = gta5_id(frame)
         fault = faults.get(stem)
         label = random_label_ids(rng, (size[0] + 2, size[1] + 3)
@@ -151,8 +151,7 @@ def make_gta5(root, num_images: int = 4, size: Tuple[int, int] = (32, 64),
     unknown = set(faults) - set(ids)
     if unknown:
         raise ValueError(f'make_gta5: fault frames {sorted(unknown)} are '
-                         f'outside {first_index}..'
-                         f'{first_index + num_images - 1}')
+                         f'outside 1..{num_images}')
     return GeneratedGTA5(root, ids, [i for i in ids if i not in faults],
                          label_ids, faults)
 
@@ -182,13 +181,12 @@ class GeneratedCityscapes:
 
 
 def make_cityscapes(root, splits: Dict[str, int] = None,
-                    cities: Sequence[str] = ('aachen', 'bremen'),
                     size: Tuple[int, int] = (32, 64), seed: int = 0,
                     with_train_ids: bool = False) -> GeneratedCityscapes:
     """Cityscapes' layout: ``leftImg8bit/<split>/<city>/..._leftImg8bit.png``
     and ``gtFine/..._gtFine_labelIds.png`` (and ``_labelTrainIds.png``, as
     a conversion writes it, with ``with_train_ids``); frames dealt to
-    ``cities`` in turn. ``splits`` defaults to {'train': 3, 'val': 2}."""
+    aachen and bremen in turn. ``splits``: default {'train': 3, 'val': 2}."""
     root = str(root)
     splits = {'train': 3, 'val': 2} if splits is None else splits
     rng = np.random.default_rng(seed)
@@ -196,7 +194,7 @@ def make_cityscapes(root, splits: Dict[str, int] = None,
     for split, count in splits.items():
         names[split] = []
         for frame in range(count):
-            city = cities[frame % len(cities)]
+            city = ('aachen', 'bremen')[frame % 2]
             label = random_label_ids(rng, size)
             _, label_path = write_cityscapes_sample(
                 root, split, city, 0, frame, random_image(rng, size), label)
@@ -407,20 +405,20 @@ def make_synthia(root, num_images: int = 3, size: Tuple[int, int] = (38, 64),
 
 
 def make_acdc(root,
-              conditions: Sequence[str] = ('fog', 'night', 'rain', 'snow'),
               splits: Dict[str, int] = None, size: Tuple[int, int] = (27, 48),
               seed: int = 0, with_train_ids: bool = True,
               with_label_ids: bool = True) -> GeneratedSplits:
     """ACDC: ``rgb_anon/<condition>/<split>/<seq>/<seq>_frame_<n:06d>_
     rgb_anon.png`` and under ``gt/`` ``..._gt_labelIds.png`` and
-    ``..._gt_labelTrainIds.png``; frames dealt to two sequences.
+    ``..._gt_labelTrainIds.png`` for fog, night, rain and snow; frames
+    dealt to two sequences.
     ``splits``: frames per condition, default {'val': 2}; ``names`` by
     '<condition>/<split>' ('<seq>/<name>'), ``labels`` the label ids."""
     root = str(root)
     splits = {'val': 2} if splits is None else splits
     rng = np.random.default_rng(seed)
     names, labels, label_paths, image_paths = {}, {}, {}, {}
-    for condition in conditions:
+    for condition in ('fog', 'night', 'rain', 'snow'):
         for split, count in splits.items():
             group = f'{condition}/{split}'
             names[group] = []
@@ -464,7 +462,6 @@ def make_bdd100k_drivable(root, release: str = 'current',
                           splits: Dict[str, int] = None,
                           size: Tuple[int, int] = (36, 64),
                           attributes: Sequence[dict] = BDD_DRIVABLE_ATTRIBUTES,
-                          with_attributes: bool = True,
                           seed: int = 0) -> GeneratedSplits:
     """BDD100K's drivable-area task in one ``release``'s layout ('current':
     ``labels/drivable/masks/<split>/<name>.png`` of 0 direct, 1 alternative,
@@ -493,11 +490,10 @@ def make_bdd100k_drivable(root, release: str = 'current',
                  attributes=dict(attributes[index % len(attributes)]),
                  labels=[]) for index, name in enumerate(created)
         ]
-        if with_attributes:
-            path = osp.join(root, spec['attributes_file'].format(split=split))
-            os.makedirs(osp.dirname(path), exist_ok=True)
-            with open(path, 'w', encoding='utf-8') as f:
-                json.dump(frames, f)
+        path = osp.join(root, spec['attributes_file'].format(split=split))
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(path, 'w', encoding='utf-8') as f:
+            json.dump(frames, f)
         all_frames += frames
     generated.layout, generated.config = release, all_frames
     return generated
