@@ -1,5 +1,5 @@
 """ibnseg.apis without a model: finding images, output names, label
-formats, reading a config's classes and grouping images into batches."""
+formats and reading a config's classes (batches: tests/e2e/test_infer.py)."""
 import os
 import os.path as osp
 
@@ -8,10 +8,8 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from ibnseg.apis import (ImageInputError, InputImage, check_label_format,
-                         find_images, inference_dataset_meta,
-                         to_label_format)
-from ibnseg.apis.inference import _batches
+from ibnseg.apis import (ImageInputError, check_label_format, find_images,
+                         inference_dataset_meta, to_label_format)
 from ibnseg.datasets.labels import CLASSES, PALETTE
 
 #: Cityscapes label id of each trainId, typed in from the official table
@@ -152,18 +150,6 @@ def test_a_config_that_cannot_serve_inference_is_named(tmp_path, body,
     cfg = _write_config(tmp_path / 'my_cfg.py', body)
     with pytest.raises(ValueError, match=r'config \S*my_cfg.py: ' + message):
         inference_dataset_meta(cfg)
-
-
-def test_batches_hold_consecutive_images_of_one_size(tmp_path):
-    images = []
-    for i, size in enumerate([(8, 6), (8, 6), (8, 6), (6, 6), (8, 6)]):
-        Image.new('RGB', size).save(tmp_path / f'{i}.png')
-        images.append(InputImage(str(tmp_path / f'{i}.png'), str(i)))
-    batches = [[image.name for image, _ in batch]
-               for batch in _batches(images, batch_size=2)]
-    assert batches == [['0', '1'], ['2'], ['3'], ['4']]
-    first = next(_batches(images, batch_size=1))
-    assert first[0][1].shape == (6, 8, 3)  # decoded RGB, HxWx3
 
 
 def test_a_link_to_an_ancestor_folder_is_walked_once(tmp_path):

@@ -136,15 +136,6 @@ def test_training_mode_traces_through_the_split_path():
                                atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize('order', IBN.ORDERS)
-def test_layer_exports_to_onnx_with_the_torchscript_exporter(order):
-    """This exporter fails on the training path's autograd.Function."""
-    layer = _randomized(IBN(6, 0.5, order=order)).eval()
-    torch.onnx.export(layer, (torch.randn(2, 6, 5, 7), ), io.BytesIO(),
-                      dynamo=False, input_names=['x'],
-                      dynamic_axes={'x': {2: 'h', 3: 'w'}})
-
-
 def test_unfused_layer_takes_the_split_path(monkeypatch):
     monkeypatch.setattr(ibn_module, 'fused_ibn', None)
     for mode in (True, False):
