@@ -1,7 +1,6 @@
-"""tools/benchmark_backbones.py at tiny sizes, one round: ResNet-18 in a
-subprocess with retained memory (it changes the allocator of the whole
-process) and in one with the system allocator; DenseNet-121 with the
-profile and the argument errors in this process."""
+"""tools/benchmark_backbones.py at tiny sizes, one round: ResNet-18 in
+subprocesses (an allocator is per process), DenseNet-121 and the argument
+errors in this one."""
 import re
 
 import pytest
