@@ -32,8 +32,7 @@ def test_every_scheme_has_a_safe_loader():
 
 
 class _Route(types.SimpleNamespace):
-    """What a case needs: server, caches, marker, tmp_path, monkeypatch,
-    benign."""
+    """A case's fixtures and the benign checkpoint."""
 
     def local_pair(self, folder):
         """(malicious, benign) files in ``folder``."""
