@@ -45,7 +45,7 @@ def list_images(folder: str) -> List[str]:
     ``tools/infer.py`` finds them."""
     if not osp.isdir(folder):
         raise FileNotFoundError(f'image folder {folder!r} does not exist')
-    return [image.path for image in find_images([folder], False)]
+    return [image.path for image in find_images([folder], check_headers=False)]
 
 
 def split_in_halves(paths: Sequence[str],
