@@ -15,7 +15,6 @@ from ..arg_checks import (check_bool, check_bools, check_choice, check_dict,
                           check_int, check_ints, check_number)
 from ..layers import IBN, InstanceNormSizeError, spatial_size
 from .ibn_resnet import _ibn_init_cfg
-from .ibn_weights import _REVISE_KEYS, DENSENET_LEGACY_KEYS
 
 
 class DenseLayer(nn.Module):
@@ -160,7 +159,7 @@ class IBNDenseNet(BaseModule):
                 dict(type='Kaiming', layer='Conv2d'),
                 dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
             ]
-        super().__init__(_densenet_init_cfg(init_cfg))
+        super().__init__(_ibn_init_cfg(init_cfg))
         self.depth = depth
         self.ibn = ibn
         self.ibn_ratio = ibn_ratio
@@ -282,14 +281,3 @@ class IBNDenseNet(BaseModule):
                 if isinstance(module, _BatchNorm):
                     module.eval()
         return self
-
-
-def _densenet_init_cfg(init_cfg):
-    """:func:`_ibn_init_cfg`, mapping torchvision's older key names last."""
-    cfgs = _ibn_init_cfg(init_cfg) or []
-    for cfg in cfgs:
-        if cfg['type'] == 'StrictPretrained':
-            cfg['revise_keys'] = [
-                *cfg.get('revise_keys', _REVISE_KEYS), DENSENET_LEGACY_KEYS
-            ]
-    return cfgs or None

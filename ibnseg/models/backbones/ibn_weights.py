@@ -47,10 +47,10 @@ _VARIANT_IN = {
 _MAX_LISTED = 8
 # The classifier heads of torchvision's ResNet and DenseNet.
 _HEAD_PREFIXES = ('fc.', 'classifier.')
-# torchvision's DenseNet files name a dense layer's modules 'norm.1',
-# 'conv.2', ...: a revise_keys entry that IBNDenseNet appends to its own.
-DENSENET_LEGACY_KEYS = (r'(\.denselayer\d+\.(?:norm|relu|conv))\.([12])\.',
-                        r'\1\2.')
+# torchvision's older DenseNet files name a dense layer's modules 'norm.1',
+# 'conv.2', ...: renamed after revise_keys (no other model has such keys).
+_DENSENET_LEGACY_KEYS = (r'(\.denselayer\d+\.(?:norm|relu|conv))\.([12])\.',
+                         r'\1\2.')
 
 
 def _layout(state_dict):
@@ -98,8 +98,9 @@ _REVISE_KEYS = ((r'^module\.', ''), )
 def read_state_dict(filename, map_location='cpu', prefix=None,
                     revise_keys=_REVISE_KEYS):
     """The tensors of a weight file (path or URL) as a flat state_dict,
-    unwrapped from ``{'state_dict': ...}``, keys renamed by ``revise_keys``,
-    then only those under ``prefix``, without it (mmengine's
+    unwrapped from ``{'state_dict': ...}``, keys renamed by ``revise_keys``
+    (then torchvision's older DenseNet names), then only those under
+    ``prefix``, without it (mmengine's
     ``_load_checkpoint_with_prefix`` selects before renaming)."""
     if '://' not in str(filename) and not osp.exists(filename):
         # a missing local file: say where to get it and where it goes
@@ -115,7 +116,7 @@ def read_state_dict(filename, map_location='cpu', prefix=None,
                          f'{type(checkpoint).__name__}')
     result = OrderedDict()
     for key, value in checkpoint.get('state_dict', checkpoint).items():
-        for pattern, replacement in revise_keys:
+        for pattern, replacement in (*revise_keys, _DENSENET_LEGACY_KEYS):
             key = re.sub(pattern, replacement, key)
         if prefix:
             if not key.startswith(prefix):
