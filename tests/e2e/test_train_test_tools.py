@@ -1,6 +1,7 @@
-"""tools/train.py and tools/test.py name what stops them in one line, not a
-traceback: a missing file, missing or unusable data, an unreachable
-checkpoint URL. They run in this process (the tools' ``__main__`` code)."""
+"""tools/train.py, tools/test.py and tools/cross_domain_eval.py name what
+stops them in one line, not a traceback: a missing or mistyped file,
+missing or unusable data, an unreachable checkpoint URL. They run in this
+process (the tools' ``__main__`` code)."""
 import glob
 import os.path as osp
 
@@ -13,22 +14,37 @@ from tests.helpers.tools import REPO_ROOT, run_in_process
 SHIPPED = f'{REPO_ROOT}/configs/ibn_b_cityscapes.py'
 
 
+MISTYPED = 'configs/ibn_b_cityscape.py'
+NEAREST = (f'config file not found: {MISTYPED}; nearest: '
+           'configs/ibn_b_cityscapes.py, configs/ibn_a_cityscapes.py, '
+           'configs/r50_cityscapes.py')
+URL = 'http://127.0.0.1:9/weights.pth'  # port 9 refuses: no network
+
+
 @pytest.mark.parametrize('tool,args,message', [
-    ('train.py', ['missing.py'], 'config file not found: missing.py'),
+    ('train.py', [MISTYPED], NEAREST),
+    ('test.py', [MISTYPED, 'model.pth'], NEAREST),
+    ('cross_domain_eval.py', [MISTYPED, 'model.pth', '--out', 'out'],
+     NEAREST),
     ('test.py', ['missing.py', 'missing.pth'],
      'checkpoint not found: missing.pth'),
-    pytest.param('test.py', [SHIPPED, 'http://127.0.0.1:9/weights.pth'],
-                 'error: cannot download the checkpoint '
-                 'http://127.0.0.1:9/weights.pth', marks=pytest.mark.slow),
+    pytest.param('test.py', [SHIPPED, URL, '--work-dir', 'work'],
+                 f'cannot download the checkpoint {URL}',
+                 marks=pytest.mark.slow),
 ])
 def test_tools_name_missing_files(tool, args, message, tmp_path, monkeypatch,
                                   capsys):
+    """One error line; a mistyped config name gets the nearest ones."""
+    monkeypatch.chdir(REPO_ROOT)
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-    monkeypatch.setenv('no_proxy', '127.0.0.1')  # port 9 refuses
-    status, err = run_in_process(tool, [*args, '--work-dir', tmp_path / 'w'],
-                                 monkeypatch, capsys)
+    monkeypatch.setenv('no_proxy', '127.0.0.1')
+    (tmp_path / 'model.pth').write_bytes(b'')
+    args = [tmp_path / a if a in ('model.pth', 'out', 'work') else a
+            for a in args]
+    status, err = run_in_process(tool, args, monkeypatch, capsys)
     assert status == 2, err
-    assert message in err
+    line, = [ln for ln in err.splitlines() if 'error:' in ln]
+    assert message in line, line
 
 
 @pytest.mark.slow
