@@ -1,7 +1,7 @@
 """The README's main command, ``tools/demo.py``, as a user runs it: the short
 console (one line per phase, the table, where the outputs went), the full
-logs in files, reuse on a second run, ``--verbose``, runs of other settings
-kept apart, and a bad output location refused before any work."""
+logs in files, ``--verbose``, runs of other settings kept apart and reused,
+and a bad output location refused before any work."""
 import json
 from types import SimpleNamespace
 
@@ -27,6 +27,10 @@ def _train_line(stdout: str) -> str:
                 if line.startswith('train IBN-b'))
 
 
+def _summary(demo) -> dict:
+    return json.loads((demo.out / 'summary.json').read_text())['models']
+
+
 @pytest.mark.slow
 def test_demo_prints_phases_and_table_and_keeps_logs_in_files(demo):
     lines = demo.stdout.splitlines()
@@ -45,15 +49,7 @@ def test_demo_prints_phases_and_table_and_keeps_logs_in_files(demo):
     run = demo.out / 'seed0' / 'ibn_b' / '4iters-32x64-8frames'
     assert list(run.glob('*/*.log'))
     assert (run / 'iter_4.pth').is_file()
-    summary = json.loads((demo.out / 'summary.json').read_text())
-    assert list(summary['models']) == ['plain', 'ibn_a', 'ibn_b']
-
-    # again, verbose: everything is reused and mmengine's logs are printed
-    again = run_tool('demo.py', demo.args + ['--verbose']).stdout
-    assert 'exists: not training again' in again
-    assert '=== train IBN-b ===' in again
-    assert json.loads((demo.out / 'summary.json').read_text())['models'] == \
-        summary['models']
+    assert list(_summary(demo)) == ['plain', 'ibn_a', 'ibn_b']
 
     # tools/test.py with a demo config tests every style it has data for
     # (the config's cross_domain section; only dusk of the targets exists)
@@ -68,18 +64,26 @@ def test_demo_prints_phases_and_table_and_keeps_logs_in_files(demo):
 
 
 @pytest.mark.slow
-def test_demo_runs_of_other_settings_never_resume_each_other(demo):
+def test_demo_runs_of_other_settings_are_kept_apart_and_reused(demo):
     args = demo.args + ['--models', 'ibn_b', '--iters', '6']
-    # 6 iterations into the same --out: a run of its own, not a resume of
-    # the preset's 4-iteration run
-    line = _train_line(run_tool('demo.py', args).stdout)
-    assert '6/6 iters' in line and 'reused' not in line
+    # 6 iterations into the same --out, verbose: a run of its own from the
+    # first iteration (not a resume of the preset's 4-iteration run), with
+    # mmengine's logs printed
+    verbose = run_tool('demo.py', args + ['--verbose']).stdout
+    assert '=== train IBN-b ===' in verbose
+    assert 'mmengine - INFO' in verbose and 'Iter(train) [1/6]' in verbose
     runs = demo.out / 'seed0' / 'ibn_b'
     assert (runs / '6iters-32x64-8frames' / 'iter_6.pth').is_file()
     assert (runs / '4iters-32x64-8frames' / 'iter_4.pth').is_file()
     assert len(list(runs.glob('*/iter_[0-9]*.pth'))) == 2
-    # and it is there to be reused
-    assert _train_line(run_tool('demo.py', args).stdout).endswith('reused')
+    trained = _summary(demo)
+
+    # again: reused, not trained, and evaluated to the same numbers
+    line = _train_line(run_tool('demo.py', args).stdout)
+    assert '6/6 iters' in line and line.endswith('reused')
+    assert 'exists: not training again' in \
+        (demo.out / 'demo.log').read_text()
+    assert _summary(demo) == trained
 
 
 def test_demo_refuses_a_bad_output_location_before_any_work(
