@@ -20,11 +20,6 @@ from tests.helpers.tools import mmengine_log, run_tool
 pytestmark = pytest.mark.slow
 
 
-def _painted(work_dir):
-    return glob.glob(str(work_dir / 'painted' / 'vis_data' / 'vis_image' /
-                         '*.png'))
-
-
 def test_train_prints_a_line_per_phase_and_keeps_the_log(tiny_run):
     work_dir = tiny_run.work_dir
     lines = tiny_run.stdout.splitlines()
@@ -41,34 +36,32 @@ def test_train_prints_a_line_per_phase_and_keeps_the_log(tiny_run):
     assert 'seeded subset: 2 of 4 samples (fraction 0.5, seed 0)' in log
 
 
-@pytest.fixture(scope='module')
-def cross_domain(tmp_path_factory):
-    """3 domains of 3 images in batches of 2 (6 batches), a checkpoint, and
-    each domain's image file names."""
-    root = tmp_path_factory.mktemp('cross_domain')
-    config, images = write_cross_domain_config(root)
-    return config, save_checkpoint(config, root / 'tiny.pth'), images
-
-
-def test_test_reports_every_domain_and_writes_its_outputs(
-        tmp_path, cross_domain):
-    config, checkpoint, images = cross_domain
+def test_test_reports_every_domain_and_writes_its_outputs(tmp_path):
+    """3 domains of 3 images in batches of 2: 6 batches, fewer than mmseg's
+    visualization interval of 50 (each domain's pictures under their own
+    names: tests/test_engine/test_visualization_hook.py)."""
+    config, images = write_cross_domain_config(tmp_path)
+    checkpoint = save_checkpoint(config, tmp_path / 'tiny.pth')
     work_dir, out_dir = tmp_path / 'test', tmp_path / 'predictions'
     lines = run_tool('test.py', [
         config, checkpoint, '--work-dir', work_dir, '--out', out_dir,
-        '--show-dir', 'painted', '--cfg-options',
-        'default_hooks.visualization.interval=1'
-    ]).stdout.splitlines()
+        '--show-dir', 'painted']).stdout.splitlines()
     assert lines[0] == f'full log: {work_dir / "test.log"}'
     assert len(lines) == 2, lines
     assert lines[1].startswith('test') and '6/6 batches' in lines[1]
     for domain in images:
         assert f'{domain}/mIoU' in lines[1]
     assert 'Iter(test) [6/6]' in (work_dir / 'test.log').read_text()
+    log = mmengine_log(work_dir)
     # one counter over all domains
-    counters = re.findall(r'Iter\(test\) \[ *(\d+)/(\d+)\]',
-                          mmengine_log(work_dir))
+    counters = re.findall(r'Iter\(test\) \[ *(\d+)/(\d+)\]', log)
     assert counters == [(str(i), '6') for i in range(1, 7)] + [('6', '6')]
+    # the last batch (the last domain's) painted
+    assert 'fewer than the visualization interval 50' in log
+    painted = glob.glob(
+        str(work_dir / 'painted' / 'vis_data' / 'vis_image' / '*.png'))
+    assert len(painted) == 1 and \
+        osp.basename(painted[0]).startswith('test_cityscapes_copy_'), painted
 
     # <out>/<domain>/<image name>.png, as mmseg's IoUMetric names them
     assert sorted(os.listdir(out_dir)) == sorted(images)
@@ -86,21 +79,3 @@ def test_test_reports_every_domain_and_writes_its_outputs(
     for name in images['cityscapes']:  # same model, same images
         np.testing.assert_array_equal(predictions['cityscapes', name],
                                       predictions['cityscapes_copy', name])
-    # every painted image kept: same names in two domains overwrite nothing
-    painted = [osp.basename(p) for p in _painted(work_dir)]
-    assert len(painted) == 9
-    for domain, names in images.items():
-        for name in names:
-            assert any(f'{domain}_{name}' in p for p in painted), (domain,
-                                                                   name)
-
-
-def test_show_dir_paints_a_test_shorter_than_its_interval(
-        tmp_path, cross_domain):
-    work_dir = tmp_path / 'test'
-    run_tool('test.py', [*cross_domain[:2], '--work-dir', work_dir,
-                         '--show-dir', 'painted'])
-    # 6 batches and mmseg's interval of 50: the last batch is painted
-    assert 'fewer than the visualization interval 50' in \
-        mmengine_log(work_dir)
-    assert len(_painted(work_dir)) == 1
