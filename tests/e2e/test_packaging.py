@@ -29,35 +29,6 @@ def run(cmd, **kwargs):
     return proc.stdout
 
 
-def fresh_env(path):
-    """A venv that sees this venv's packages, not its editable ibnseg."""
-    run([sys.executable, '-m', 'venv', '--without-pip', path])
-    python = path / 'bin' / 'python'
-    site = run([python, '-c', 'import sysconfig; '
-                'print(sysconfig.get_paths()["purelib"])']).strip()
-    with open(os.path.join(site, 'zz-base-packages.pth'), 'w') as f:
-        f.write(sysconfig.get_paths()['purelib'] + '\n')
-    return python, site
-
-
-def copy_of_checkout(dest):
-    """The working tree's files (tracked and new, as git sees them; links
-    kept as links), so that what is tested is what is about to be
-    committed, and builds write nothing into the checkout."""
-    names = run(['git', 'ls-files', '-z', '--cached', '--others',
-                 '--exclude-standard'], cwd=REPO_ROOT).split('\0')
-    for name in filter(None, names):
-        src, dst = os.path.join(REPO_ROOT, name), dest / name
-        if not os.path.lexists(src):
-            continue  # deleted in the working tree
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if os.path.islink(src):
-            os.symlink(os.readlink(src), dst)
-        elif os.path.isfile(src):
-            shutil.copy2(src, dst)
-    return dest
-
-
 USER_SCRIPT = textwrap.dedent('''
     import os, sys
     from mmengine.config import Config
@@ -82,7 +53,21 @@ USER_SCRIPT = textwrap.dedent('''
 
 @pytest.mark.slow
 def test_wheel_from_git_url_then_setup_env_editable_install(tmp_path):
-    source = copy_of_checkout(tmp_path / 'ibnseg-src')
+    # the working tree's files (tracked and new, as git sees them; links
+    # kept as links): what is tested is what is about to be committed, and
+    # builds write nothing into the checkout
+    source = tmp_path / 'ibnseg-src'
+    names = run(['git', 'ls-files', '-z', '--cached', '--others',
+                 '--exclude-standard'], cwd=REPO_ROOT).split('\0')
+    for name in filter(None, names):
+        src, dst = os.path.join(REPO_ROOT, name), source / name
+        if not os.path.lexists(src):
+            continue  # deleted in the working tree
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+        elif os.path.isfile(src):
+            shutil.copy2(src, dst)
     git = ['git', '-C', source, '-c', 'user.name=t', '-c', 'user.email=t@t']
     run(git + ['init', '-q'])
     run(git + ['add', '-A'])
@@ -93,7 +78,12 @@ def test_wheel_from_git_url_then_setup_env_editable_install(tmp_path):
     wheel, = (tmp_path / 'dist').glob('ibnseg-*.whl')
 
     venv = tmp_path / 'env'
-    python, site = fresh_env(venv)
+    run([sys.executable, '-m', 'venv', '--without-pip', venv])
+    python = venv / 'bin' / 'python'
+    site = run([python, '-c', 'import sysconfig; '
+                'print(sysconfig.get_paths()["purelib"])']).strip()
+    with open(os.path.join(site, 'zz-base-packages.pth'), 'w') as f:
+        f.write(sysconfig.get_paths()['purelib'] + '\n')
     # --no-index: every requirement must already be met by mmseg's
     # environment with mmcv-lite; nothing is downloaded or built
     run(pip + ['--python', python, 'install', '-q', '--no-index', wheel])
