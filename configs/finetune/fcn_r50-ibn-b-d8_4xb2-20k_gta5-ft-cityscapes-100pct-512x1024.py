@@ -12,14 +12,11 @@ param_scheduler = [
          by_epoch=False)
 ]
 default_hooks = dict(checkpoint=dict(interval=2000))
-# Start from the source run's final checkpoint: tools/train.py reads the
-# last_checkpoint file of the work dir that `python tools/train.py
-# configs/ibn_b_gta5.py` writes (whatever its iteration count), and refuses a
-# missing source or one whose run has not finished (fewer iterations than its
-# max_iters). For another run or checkpoint, e.g. the same model trained with
-# the long-name config ../fcn/fcn_r50-ibn-b-d8_4xb2-40k_gta5-to-cityscapes-512x1024.py:
-#   --cfg-options load_from=work_dirs/fcn_r50-ibn-b-d8_4xb2-40k_gta5-to-cityscapes-512x1024/last_checkpoint
-#   --cfg-options load_from=path/to/iter_40000.pth
-load_from = 'work_dirs/ibn_b_gta5/last_checkpoint'
+# Start from the source run's final checkpoint, the one
+# `python tools/train.py configs/ibn_b_gta5.py` saves at its 40k iterations
+# (tools/train.py names that command when the file is missing). For another
+# run, e.g. the same model trained with the long-name config:
+#   --cfg-options load_from=work_dirs/fcn_r50-ibn-b-d8_4xb2-40k_gta5-to-cityscapes-512x1024/iter_40000.pth
+load_from = 'work_dirs/ibn_b_gta5/iter_40000.pth'
 # the command a missing source's error names
 source_config = 'configs/ibn_b_gta5.py'

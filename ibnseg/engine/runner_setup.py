@@ -273,74 +273,38 @@ def set_resume(cfg: Config, resume: bool) -> None:
     check_checkpoint_loads(checkpoint, resume=True)
 
 
-def _read_last_checkpoint(record: str, option: str) -> str:
-    """The checkpoint ``record`` (a ``last_checkpoint``) names, or the file
-    of that name beside it (a work dir copied or moved); FileNotFoundError
-    naming ``option`` if neither exists or ``record`` is empty."""
-    with open(record) as f:
-        checkpoint = f.read().strip()
-    if not checkpoint:
-        raise FileNotFoundError(f'{option}: {record} is empty: it should '
-                                "name the run's latest checkpoint")
-    if '://' in checkpoint or osp.isfile(checkpoint):
-        return checkpoint
-    beside = osp.join(osp.dirname(record), osp.basename(checkpoint))
-    if osp.isfile(beside):
-        return beside
-    raise FileNotFoundError(
-        f'{option}: {record} names {checkpoint!r}, which does not exist (nor '
-        f'does {beside!r})')
-
-
 def check_load_from(cfg: Config, option: str = 'load_from') -> None:
-    """Check ``load_from`` before anything is built and make it the
-    checkpoint: a checkpoint (of an unfinished run: a warning), or
-    ``<work dir>/last_checkpoint`` for the latest checkpoint of that run,
-    which must have finished (the fine-tune configs start from their
-    ``source_config``'s run). ``option`` names the setting in messages:
+    """Check ``load_from`` (a checkpoint file or URL, as for mmengine's
+    Runner) before anything is built; a checkpoint of a run stopped before
+    its planned iterations is a warning. A fine-tune config's missing
+    checkpoint is named with the command that makes it, its
+    ``source_config``'s training. ``option`` names the setting in messages:
     ``'load_from'`` or ``'--cfg-options load_from'``.
     """
     load_from = cfg.get('load_from')
     if load_from is None:
         return
     load_from = str(load_from)
-    local = '://' not in load_from
-    by_run = local and osp.basename(load_from) == LAST_CHECKPOINT
     source = cfg.get('source_config') if option == 'load_from' else None
-    if local and not osp.isfile(load_from):
+    if '://' not in load_from and not osp.isfile(load_from):
         made_by = (f'this config fine-tunes the model that `python '
-                   f'tools/train.py {source}` trains: run that first; '
-                   if source else '')
-        what = 'no run has saved a checkpoint there yet' if by_run else \
-            'no such checkpoint'
+                   f'tools/train.py {source}` trains (`--resume` finishes '
+                   'an interrupted run): run that first; ' if source else '')
         raise FileNotFoundError(
-            f'{option}: {load_from} does not exist ({what}). {made_by}to '
-            'start from another checkpoint, pass --cfg-options load_from='
-            f'<checkpoint file>, or load_from=<work dir>/{LAST_CHECKPOINT} '
-            'for the latest checkpoint of another run (one trained with a '
-            'long-name config or --work-dir, say)')
-    checkpoint = _read_last_checkpoint(load_from, option) if by_run \
-        else load_from
-    content = check_checkpoint_loads(checkpoint)
+            f'{option}: {load_from} does not exist (no such checkpoint). '
+            f'{made_by}to start from another checkpoint, pass --cfg-options '
+            'load_from=<checkpoint file>')
+    content = check_checkpoint_loads(load_from)
     try:  # mmengine's record of the iterations done and planned
         done = int(content['meta']['iter'])
         planned = int(content['message_hub']['runtime_info']['max_iters'])
     except (KeyError, TypeError, ValueError):
         done = planned = 0
     if done < planned:
-        stopped = (f'{checkpoint} is from a run that stopped after '
-                   f'{done} of its {planned} iterations')
-        if by_run:
-            finish = (f'`python tools/train.py {source} --resume`' if source
-                      else "that run's training command with --resume")
-            raise ValueError(
-                f'{option}: {load_from} names {stopped} (still running, or '
-                f'killed). Finish it with {finish}, or use this checkpoint '
-                f'anyway by naming it: --cfg-options load_from={checkpoint}')
-        print_log(f'{option}: {stopped}: starting from a model trained for '
-                  'fewer iterations than its config set', logger='current',
-                  level=logging.WARNING)
-    cfg.load_from = checkpoint
+        print_log(f'{option}: {load_from} is from a run that stopped after '
+                  f'{done} of its {planned} iterations: starting from a '
+                  'model trained for fewer iterations than its config set',
+                  logger='current', level=logging.WARNING)
 
 
 def check_checkpoint(checkpoint: str) -> None:

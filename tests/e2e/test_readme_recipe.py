@@ -62,16 +62,15 @@ def test_readme_recipe_runs_as_written(readme_run):
 
 @pytest.mark.slow
 def test_finetune_starts_from_the_recipes_run(readme_run):
-    """The fine-tune config on the recipe's run (``load_from=<work dir>/
-    last_checkpoint``, as the README says for a run of --work-dir), with
-    --verbose: mmengine's whole log on the console."""
+    """The fine-tune config on the recipe's last checkpoint (``load_from``
+    as the README says for a run of --work-dir), with --verbose: mmengine's
+    whole log on the console."""
     source = readme_run.checkout / 'work_dirs' / 'small'
+    start_file = (source / 'last_checkpoint').read_text().strip()
     log = run_tool('train.py', [
         '--verbose', FINETUNE, '--crop-size', 64, 128, '--scale', 256, 128,
-        '--cfg-options', 'train_cfg.max_iters=2',
-        f'load_from={source / "last_checkpoint"}'
+        '--cfg-options', 'train_cfg.max_iters=2', f'load_from={start_file}'
     ], cwd=readme_run.checkout, timeout=900).stdout
-    start_file = (source / 'last_checkpoint').read_text().strip()
     assert f'Load checkpoint from {start_file}' in log
     assert 'Config:' in log and 'Saving checkpoint at 2 iterations' in log
     assert len(log.splitlines()) > 100 and 'pkg_resources' not in log
