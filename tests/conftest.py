@@ -1,16 +1,17 @@
-"""Fixtures for more than one test folder."""
+"""Fixtures for every test folder."""
 import functools
 
 import pytest
 from mmengine.config import utils as config_utils
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session', autouse=True)
 def fast_mmseg_bases():
-    """mmengine re-reads mmseg's 160 model-index YAML files for every
-    ``mmseg::`` base; the answer never changes within a run. Modules that
-    load many configs use it for all their tests (``pytestmark``)."""
-    original = config_utils._get_cfg_metainfo
-    config_utils._get_cfg_metainfo = functools.lru_cache(None)(original)
+    """mmengine reads mmseg's 160 model-index YAML files again for every
+    ``mmseg::`` base of every config it loads (and raises for the bases
+    that are no model, so the lookup itself cannot be cached); the files
+    never change within a run: read each once."""
+    original = config_utils.load
+    config_utils.load = functools.lru_cache(None)(original)
     yield
-    config_utils._get_cfg_metainfo = original
+    config_utils.load = original
