@@ -23,6 +23,7 @@ import torch
 import ibnseg  # noqa: F401  (registers ibnseg's modules)
 from ibnseg.analysis import ModelSpec, load_model
 from ibnseg.apis.onnx_export import SegmentorForExport, export_onnx
+from ibnseg.engine.sizes import positive_int
 from ibnseg.utils.markdown import markdown_table
 
 #: Seconds between two timed runs, for the threads of the last to go idle.
@@ -42,21 +43,14 @@ MODELS = {
 }
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'{text} is not a positive integer')
-    return value
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--shape', type=_positive_int, nargs=2,
+    parser.add_argument('--shape', type=positive_int, nargs=2,
                         default=[256, 512], metavar=('H', 'W'),
                         help='image size (default 256 512)')
-    parser.add_argument('--repeats', type=_positive_int, default=5,
+    parser.add_argument('--repeats', type=positive_int, default=5,
                         help='timed rounds after one warm-up (default 5)')
-    parser.add_argument('--threads', type=_positive_int, default=None,
+    parser.add_argument('--threads', type=positive_int, default=None,
                         help='threads of both runtimes (default: the cores '
                         'this process may use)')
     parser.add_argument('--models', nargs='+', choices=list(MODELS),

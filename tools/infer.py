@@ -26,6 +26,7 @@ from ibnseg.apis.onnx_inference import (BACKENDS, OnnxModelError,
 from ibnseg.engine.cfg_options import CFG_OPTIONS_HELP, CfgOptionsAction
 from ibnseg.engine.fileio import OutputPathError, check_output_options
 from ibnseg.engine.runner_setup import check_checkpoint, load_config
+from ibnseg.engine.sizes import positive_int
 from ibnseg.utils import CheckpointError
 
 
@@ -33,13 +34,6 @@ def _opacity(text: str) -> float:
     value = float(text)
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f'{text} is not in (0, 1]')
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'{text} is not a positive integer')
     return value
 
 
@@ -66,7 +60,7 @@ def parse_args(argv=None):
         help='weight of the class colours in the overlay, in (0, 1] '
         '(default 0.5)')
     parser.add_argument(
-        '--batch-size', type=_positive_int, default=1,
+        '--batch-size', type=positive_int, default=1,
         help='images per forward pass (only images of the same size share '
         'one; default 1)')
     parser.add_argument(

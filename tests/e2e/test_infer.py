@@ -176,7 +176,7 @@ MODEL = '{config} {checkpoint} '
     (MODEL + '{image} --out {file}/sub', '--out {file}/sub: '),
     (MODEL + '{image} --opacity 0', 'argument --opacity: 0 is not in (0, 1]'),
     (MODEL + '{image} --batch-size 0',
-     'argument --batch-size: 0 is not a positive'),
+     "argument --batch-size: '0' is not a positive whole number"),
     (MODEL + '{image} --label-format rgb',
      'argument --label-format: invalid choice'),
     ('{config} {folder}/nowhere.pth {image}',
