@@ -14,8 +14,7 @@ build = partial(build_dataset, 'ACDCDataset')
 @pytest.mark.parametrize('label_format', ['train_ids', 'label_ids'])
 def test_conditions_load_labels_as_cityscapes_train_ids(tmp_path,
                                                         label_format):
-    acdc = make_acdc(tmp_path / 'acdc', ('fog', 'snow'), {'val': 2,
-                                                          'train': 1})
+    acdc = make_acdc(tmp_path / 'acdc', {'val': 2, 'train': 1})
     lut = official_lut()  # cityscapesscripts' table, not ibnseg's
     for condition in ('fog', 'snow'):
         dataset = build(acdc.root, condition=condition,
