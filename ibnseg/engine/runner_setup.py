@@ -159,6 +159,11 @@ def load_config(config_path: str, cfg_options: Optional[dict] = None,
             raise
         raise ValueError(f'{config_path}: '
                          f'{unset_variable_message(unset.group(1))}') from None
+    # The Runner formats the config with yapf each time it logs, dumps or
+    # checkpoints it (seconds each: most of a short run); mmengine's own
+    # layout is one key per line already. Config.fromfile drops
+    # format_python_code for configs without lazy imports.
+    object.__setattr__(cfg, '_format_python_code', False)
     cfg.launcher = launcher
     for key, value in (cfg_options or {}).items():
         try:
