@@ -7,7 +7,8 @@ target mean and drop per condition."""
 import pytest
 
 from tests.helpers.data_factory import make_bdd100k_drivable
-from tests.helpers.shipped_configs import pipeline_steps, small_options
+from tests.helpers.shipped_configs import (TINY_MODEL, pipeline_steps,
+                                           small_options)
 from tests.helpers.tools import (REPO_ROOT, log_metric, mmengine_log,
                                  run_in_process, run_tool)
 
@@ -15,14 +16,6 @@ CONFIG = f'{REPO_ROOT}/configs/ibn_b_bdd_drivable_day_clear.py'
 SOURCE = 'day_clear'
 TARGETS = ('night', 'dawn_dusk', 'overcast', 'partly_cloudy', 'rainy',
            'snowy', 'foggy')
-#: the DeepLabV3+ IBN-b ResNet-50 as a ResNet-18 of 8 base channels
-TINY_MODEL = [
-    'model.backbone.depth=18', 'model.backbone.stem_channels=8',
-    'model.backbone.base_channels=8', 'model.decode_head.in_channels=64',
-    'model.decode_head.channels=16', 'model.decode_head.c1_in_channels=8',
-    'model.decode_head.c1_channels=8', 'model.auxiliary_head.in_channels=32',
-    'model.auxiliary_head.channels=16'
-]
 
 
 @pytest.fixture(scope='module')

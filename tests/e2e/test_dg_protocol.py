@@ -13,20 +13,12 @@ import pytest
 from tests.helpers.data_factory import (make_bdd100k, make_cityscapes,
                                         make_gta5, make_mapillary,
                                         write_split_file)
-from tests.helpers.shipped_configs import small_options
+from tests.helpers.shipped_configs import TINY_MODEL, small_options
 from tests.helpers.tools import REPO_ROOT, log_metric, run_tool
 
 CONFIG = f'{REPO_ROOT}/configs/ibn_b_gta5_to_cbm.py'
 DOMAINS = ('gta5', 'cityscapes', 'bdd100k', 'mapillary')
 TARGETS = DOMAINS[1:]
-#: the DeepLabV3+ IBN-b ResNet-50 as a ResNet-18 of 8 base channels
-TINY_MODEL = [
-    'model.backbone.depth=18', 'model.backbone.stem_channels=8',
-    'model.backbone.base_channels=8', 'model.decode_head.in_channels=64',
-    'model.decode_head.channels=16', 'model.decode_head.c1_in_channels=8',
-    'model.decode_head.c1_channels=8', 'model.auxiliary_head.in_channels=32',
-    'model.auxiliary_head.channels=16'
-]
 
 
 @pytest.fixture(scope='module')

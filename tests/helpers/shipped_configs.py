@@ -9,6 +9,17 @@ def pipeline_steps(pipeline, kind):
             if str(step['type']).split('.')[-1] == kind]
 
 
+#: ``--cfg-options`` making a shipped DeepLabV3+ ResNet-50 a ResNet-18 of 8
+#: base channels
+TINY_MODEL = [
+    'model.backbone.depth=18', 'model.backbone.stem_channels=8',
+    'model.backbone.base_channels=8', 'model.decode_head.in_channels=64',
+    'model.decode_head.channels=16', 'model.decode_head.c1_in_channels=8',
+    'model.decode_head.c1_channels=8', 'model.auxiliary_head.in_channels=32',
+    'model.auxiliary_head.channels=16'
+]
+
+
 def small_options(config):
     """``--cfg-options`` that shrink every pipeline of ``config``.
 
