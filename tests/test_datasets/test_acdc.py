@@ -5,7 +5,7 @@ import pytest
 
 from tests.helpers.data_factory import make_acdc
 from tests.helpers.datasets import gt_of, official_lut
-from tests.test_datasets.util import build as build_dataset
+from tests.test_datasets.util import build as build_dataset, names
 
 build = partial(build_dataset, 'ACDCDataset')
 
@@ -20,8 +20,7 @@ def test_conditions_load_labels_as_cityscapes_train_ids(tmp_path,
         dataset = build(acdc.root, condition=condition,
                         label_format=label_format)
         group = f'{condition}/val'
-        assert [dataset.get_data_info(i)['sample_name']
-                for i in range(len(dataset))] == acdc.names[group]
+        assert names(dataset) == acdc.names[group]
         for i, name in enumerate(acdc.names[group]):
             table = dataset.get_data_info(i).get('label_id_table')
             assert (table is not None) == (label_format == 'label_ids')

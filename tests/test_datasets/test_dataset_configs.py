@@ -9,10 +9,8 @@ import os.path as osp
 import numpy as np
 import pytest
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-import ibnseg  # noqa: F401
 from ibnseg.datasets.roots import DATA_ROOT_ENV, DEFAULT_DATA_ROOTS, data_root
 from ibnseg.datasets.subsets import read_id_list
 from tests.helpers.data_factory import (make_acdc, make_bdd100k,
@@ -21,8 +19,8 @@ from tests.helpers.data_factory import (make_acdc, make_bdd100k,
                                         write_split_file)
 from tests.helpers.datasets import build_domain_datasets, gt_of
 from tests.helpers.tools import REPO_ROOT, load_tool
+from tests.test_datasets.util import names  # (and the mmseg scope)
 
-init_default_scope('mmseg')
 pytestmark = pytest.mark.usefixtures('fast_mmseg_bases')
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
 CONFIGS = {
@@ -60,8 +58,6 @@ def moved(elsewhere, tmp_path, monkeypatch):
 def load_config(path):
     cfg = Config.fromfile(osp.join(CONFIG_DIR, path))
     for loader in LOADERS:
-        cfg[loader].num_workers = 0
-        cfg[loader].persistent_workers = False
         # serialized, data_list would be empty (and cost a gc.collect)
         cfg[loader].dataset.serialize_data = False
     return cfg
@@ -160,9 +156,7 @@ def test_make_finetune_subset_tool_matches_dataset_option(moved, tmp_path):
         load_config('cityscapes.py').train_dataloader.dataset)
     dataset_cfg.subset = dict(count=2, seed=4)
     dataset = DATASETS.build(dataset_cfg)
-    assert chosen == [
-        dataset.get_data_info(i)['sample_name'] for i in range(2)
-    ]
+    assert chosen == names(dataset)
     assert tool.main(args[:1] + ['--fraction', '0.5', '--out', out,
                                  '--cfg-options',
                                  'train_dataloader.dataset.data_root=/no'

@@ -32,50 +32,47 @@ def check_converted_gta5(gta, stems):
         np.testing.assert_array_equal(converted, LUT[gta.label_ids[stem]])
 
 
-def test_gta5_conversion_in_two_processes_and_report(tmp_path, capsys,
-                                                     monkeypatch):
+def test_gta5_conversion_in_two_processes_rerun_and_report(
+        tmp_path, capsys, monkeypatch):
     gta = make_gta5(
-        tmp_path / 'gta5', num_images=7, mismatched=[2], missing_labels=[3],
+        tmp_path / 'gta5', num_images=8, mismatched=[2], missing_labels=[3],
         missing_images=[4], corrupt_images=[5], corrupt_labels=[6])
+    # a truncated image's header reads: checked with --verify-images only
+    truncate_file(osp.join(gta.root, 'images', '00008.png'), 0.5)
     # the data root defaults to the domain's variable
     monkeypatch.setenv('IBNSEG_GTA5_ROOT', gta.root)
     assert convert_gta5.main(['--nproc', '2']) == 0
     check_converted_gta5(gta, gta.good_ids)
     for stem in gta.problems:
         assert not osp.exists(gta5_label_path(gta.root, stem, True))
-    report = read_skip_report(osp.join(gta.root, 'skipped_pairs.tsv'))
-    assert {k: v.problem for k, v in report.items()} == {
+    report_path = osp.join(gta.root, 'skipped_pairs.tsv')
+    problems = {
         '00002': 'size_mismatch',
         '00003': 'missing_label',
         '00004': 'missing_image',
         '00005': 'unreadable_image',
         '00006': 'unreadable_label'
     }
+    report = read_skip_report(report_path)
+    assert {k: v.problem for k, v in report.items()} == problems
     assert '64x32' in report['00002'].detail
     out = capsys.readouterr().out
-    assert 'converted: 2' in out and 'skipped: 5' in out
+    assert 'converted: 3' in out and 'skipped: 5' in out
     assert 'skipped (size_mismatch): 1' in out
-
-
-def test_gta5_rerun_skips_converted_and_force_rewrites(tmp_path, capsys):
-    gta = make_gta5(tmp_path / 'gta5', num_images=4, mismatched=[3])
-    truncate_file(osp.join(gta.root, 'images', '00004.png'), 0.5)
-    convert_gta5.main([gta.root, '--nproc', '1'])
     first = os.stat(gta5_label_path(gta.root, 1, True)).st_mtime_ns
-    capsys.readouterr()
-    convert_gta5.main([gta.root, '--nproc', '1'])
+    convert_gta5.main(['--nproc', '1'])
     out = capsys.readouterr().out
     assert 'already converted: 3' in out and 'converted: 3' not in \
         out.replace('already converted', '')
     assert os.stat(gta5_label_path(gta.root, 1, True)).st_mtime_ns == first
-    report_path = osp.join(gta.root, 'skipped_pairs.tsv')
-    # the re-run still checks every pair; the truncated image's header reads
-    assert list(read_skip_report(report_path)) == ['00003']
-    convert_gta5.main([gta.root, '--nproc', '1', '--force'])
+    # the re-run still checks every pair
+    assert {k: v.problem
+            for k, v in read_skip_report(report_path).items()} == problems
+    convert_gta5.main(['--nproc', '1', '--force'])
     assert 'converted: 3' in capsys.readouterr().out
-    check_converted_gta5(gta, ['00001', '00002', '00004'])
-    convert_gta5.main([gta.root, '--nproc', '1', '--verify-images'])
-    assert read_skip_report(report_path)['00004'].problem == \
+    check_converted_gta5(gta, gta.good_ids)
+    convert_gta5.main(['--nproc', '1', '--verify-images'])
+    assert read_skip_report(report_path)['00008'].problem == \
         'unreadable_image'
 
 

@@ -9,7 +9,7 @@ from ibnseg.datasets.layouts import save_png_atomic
 from tests.helpers.data_factory import (make_synthia, truncate_file,
                                         write_split_file)
 from tests.helpers.datasets import gt_of
-from tests.test_datasets.util import build as build_dataset
+from tests.test_datasets.util import build as build_dataset, names
 
 build = partial(build_dataset, 'SynthiaDataset')
 # SYNTHIA's README class ids with a Cityscapes class, typed in from the
@@ -34,8 +34,8 @@ def test_16_bit_labels_map_from_the_class_channel(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         dataset = build(syn.root)
+        assert names(dataset) == syn.ids
         for i, stem in enumerate(syn.ids):
-            assert dataset.get_data_info(i)['sample_name'] == stem
             np.testing.assert_array_equal(
                 gt_of(dataset[i]), expected(syn.class_ids[stem]))
     # 23, 40 and the 16-bit 300 are no SYNTHIA class: ignored, warned about
@@ -54,8 +54,7 @@ def test_split_file_and_converted_labels(tmp_path):
         str(tmp_path / 'syn' / 'GT' / 'LABELS' / '0000002_labelTrainIds.png'),
         converted)
     dataset = build(syn.root, split='splits/val.txt')
-    assert [dataset.get_data_info(i)['sample_name'] for i in range(2)] == \
-        ['0000002', '0000000']
+    assert names(dataset) == ['0000002', '0000000']
     assert 'label_id_table' not in dataset.get_data_info(0)
     np.testing.assert_array_equal(gt_of(dataset[0]), converted)
     with pytest.raises(FileNotFoundError, match=r'/splits/train.txt not '

@@ -52,16 +52,12 @@ def test_other_load_is_the_machines_busy_time_less_this_processs(
     assert load.sample() is None  # not Linux
 
 
-def _runner(iteration=0):
-    return SimpleNamespace(iter=iteration, model=torch.nn.Linear(1, 1),
-                           logger=MMLogger.get_current_instance())
-
-
 def test_hook_follows_the_other_load(monkeypatch):
     threads = torch.get_num_threads()
     try:
         hook = AdaptiveThreadsHook(interval=10, cores=2)
-        runner = _runner()
+        runner = SimpleNamespace(iter=0, model=torch.nn.Linear(1, 1),
+                                 logger=MMLogger.get_current_instance())
         monkeypatch.setattr(time, 'sleep', lambda seconds: None)
         monkeypatch.setattr(
             'ibnseg.engine.hooks.adaptive_threads_hook.OtherCpuLoad',

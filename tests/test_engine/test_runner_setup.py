@@ -33,24 +33,6 @@ def test_load_config(tmp_path):
     assert load_config(str(path)).default_scope == 'mmengine'
 
 
-# A config with a syntax error on line 3 (the second comma).
-BAD_CONFIG = ("model = dict(\n    type='EncoderDecoder',\n"
-              "    pretrained=None,,\n)\n")
-
-
-def _syntax_error_configs(tmp_path):
-    """bad.py has the error; child.py (fine itself) inherits from it, and
-    grandchild.py from child.py; lazy.py imports it."""
-    (tmp_path / 'bad.py').write_text(BAD_CONFIG)
-    (tmp_path / 'child.py').write_text("_base_ = ['./bad.py']\nx = 1\n")
-    (tmp_path / 'good_base.py').write_text('y = 2\n')
-    (tmp_path / 'grandchild.py').write_text(
-        "_base_ = ['./good_base.py', 'child.py']\n")
-    (tmp_path / 'lazy.py').write_text(
-        'from mmengine.config import read_base\n\n'
-        'with read_base():\n    from .bad import *\n')
-
-
 @pytest.mark.parametrize('fields, option, work_dir', [
     (dict(work_dir='from_config'), 'from_cli', 'from_cli'),
     (dict(work_dir='from_config'), None, 'from_config'),
@@ -264,7 +246,18 @@ def test_tools_name_bad_configs_and_cfg_options(
     (tmp_path / 'lazy' / 'base.py').write_text('x = 1\n')
     (tmp_path / 'lazy' / 'cfg.py').write_text(
         "import os\n_base_ = ['base.py']\n")
-    _syntax_error_configs(tmp_path)
+    # bad.py: a syntax error on line 3 (the second comma); child.py inherits
+    # from it, grandchild.py from child.py; lazy.py imports it
+    (tmp_path / 'bad.py').write_text(
+        "model = dict(\n    type='EncoderDecoder',\n"
+        "    pretrained=None,,\n)\n")
+    (tmp_path / 'child.py').write_text("_base_ = ['./bad.py']\nx = 1\n")
+    (tmp_path / 'good_base.py').write_text('y = 2\n')
+    (tmp_path / 'grandchild.py').write_text(
+        "_base_ = ['./good_base.py', 'child.py']\n")
+    (tmp_path / 'lazy.py').write_text(
+        'from mmengine.config import read_base\n\n'
+        'with read_base():\n    from .bad import *\n')
     torch.save(dict(state_dict={}), tmp_path / 'ckpt.pth')
     monkeypatch.setenv('IBNSEG_CITYSCAPES_ROOT', '')
     monkeypatch.chdir(tmp_path)

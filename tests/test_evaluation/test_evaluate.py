@@ -22,6 +22,7 @@ from mmseg.registry import DATASETS, METRICS
 
 from ibnseg.apis import load_segmentor
 from ibnseg.datasets.subsets import seeded_subset, select_subset
+from ibnseg.engine.runner_setup import load_config
 from ibnseg.evaluation import (CrossDomainIoUMetric, MissingDomainDataError,
                                cross_domain_evaluator, evaluate_checkpoint,
                                loops, metric_key, parse_cross_domain)
@@ -29,6 +30,7 @@ from tests.helpers.tiny_setup import (IMAGE_SIZE, NUM_SAMPLES,
                                       cross_domain_section, make_domains,
                                       save_checkpoint, tiny_model,
                                       write_config)
+from tests.test_datasets.util import names
 
 init_default_scope('mmseg')
 
@@ -43,15 +45,8 @@ def tiny(tmp_path_factory):
                 checkpoint=save_checkpoint(config, root / 'tiny.pth'))
 
 
-def load(config):
-    """The config, unformatted: yapf's formatting for the Runner's log and
-    dumps took most of an evaluation's time."""
-    return Config(Config.fromfile(config).to_dict(), filename=config,
-                  format_python_code=False)
-
-
 def evaluate(tiny, cfg=None, **kwargs):
-    return evaluate_checkpoint(cfg or load(tiny['config']),
+    return evaluate_checkpoint(cfg or load_config(tiny['config']),
                                tiny['checkpoint'], 'tiny', progress=False,
                                **kwargs)
 
@@ -89,7 +84,7 @@ def evaluated(tiny):
     """Both domains and their grey rows, scored by the config's metric (a
     CrossDomainIoUMetric subclass, as the BDD drivable configs have) and
     options (SYNTHIA's class_subsets): (result, run, sliding windows)."""
-    cfg = load(tiny['config'])
+    cfg = load_config(tiny['config'])
     cfg.test_evaluator = dict(
         type='_MetricWithExtraKey', source_domain='cityscapes',
         class_subsets=dict(mIoU2=['road', 'car']))
@@ -149,7 +144,7 @@ def test_a_target_without_data_is_skipped_on_request(tiny, tmp_path):
     """(Failing without --skip-missing: test_loops.py.)"""
     roots = dict(tiny['roots'], gta5=str(tmp_path / 'no_gta5'))
     config = write_config(tmp_path / 'missing.py', roots)
-    result, run = evaluate(tiny, load(config), skip_missing=True)
+    result, run = evaluate(tiny, load_config(config), skip_missing=True)
     assert result.rows == ['cityscapes']
     assert list(result.details['skipped']) == ['gta5']
     assert 'target/mIoU' not in run.metrics
@@ -209,11 +204,8 @@ def test_seeded_subset_is_select_subset_of_the_sample_names(tiny):
     section = cross_domain_section(tiny['roots'])
     dataset = DATASETS.build(
         section['domains']['gta5']['dataloader']['dataset'])
-    names = [dataset.get_data_info(i)['sample_name']
-             for i in range(len(dataset))]
     subset = seeded_subset(dataset, count=2, seed=3)
-    assert [subset.get_data_info(i)['sample_name'] for i in range(2)] == \
-        select_subset(names, count=2, seed=3)
+    assert names(subset) == select_subset(names(dataset), count=2, seed=3)
     assert seeded_subset(dataset, count=len(dataset), seed=3) is dataset
 
 
