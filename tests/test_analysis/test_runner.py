@@ -31,11 +31,6 @@ def test_model_spec_parse(text, expected):
     assert (spec.label, spec.config, spec.checkpoint) == expected
 
 
-def test_model_spec_parse_rejects_non_configs():
-    with pytest.raises(ValueError, match='CONFIG ending in .py'):
-        ModelSpec.parse('weights.pth')
-
-
 def test_preprocess_normalises_as_the_config_and_refuses_padding():
     model = build_tiny_segmentor()
     image = torch.randint(0, 256, (3, 8, 10), dtype=torch.uint8)

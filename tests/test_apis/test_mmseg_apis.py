@@ -1,8 +1,5 @@
-"""mmseg's own inference APIs serve ibnseg's shipped configs as they are:
-``init_model`` + ``inference_model`` (top-level ``test_pipeline``) and
-``MMSegInferencer`` (``test_dataloader.dataset.pipeline``), for one config
-of each kind, with random weights; only the Resize scale is made small.
-"""
+"""mmseg's own inference APIs (init_model + inference_model, and
+MMSegInferencer) serve ibnseg's shipped configs, only the Resize smaller."""
 import copy
 import os.path as osp
 
@@ -14,6 +11,7 @@ from mmseg.apis import MMSegInferencer, inference_model, init_model
 from PIL import Image
 
 from ibnseg.datasets.labels import CLASSES, PALETTE
+from tests.helpers.tiny_experiment import assert_same_weights
 from tests.helpers.tools import REPO_ROOT
 
 CONFIGS = [
@@ -45,8 +43,7 @@ def _resize_indices(pipeline) -> list:
 
 @pytest.fixture(scope='module')
 def random_checkpoint(tmp_path_factory):
-    """``get(cfg) -> (path, state_dict)``: the config's model with random
-    weights, saved as tools/train.py does, once per architecture."""
+    """``get(cfg) -> (path, state_dict)``: random weights, once per model."""
     folder = tmp_path_factory.mktemp('checkpoints')
     saved = {}
 
@@ -67,14 +64,6 @@ def random_checkpoint(tmp_path_factory):
     return get
 
 
-def _assert_loaded(model, state_dict: dict) -> None:
-    # init_model and the inferencer load non-strictly: check every key
-    loaded = model.state_dict()
-    assert loaded.keys() == state_dict.keys()
-    for name, tensor in state_dict.items():
-        assert torch.equal(loaded[name].cpu(), tensor), name
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize('config', CONFIGS)
 def test_mmseg_inference_apis_serve_the_shipped_config(
@@ -89,7 +78,8 @@ def test_mmseg_inference_apis_serve_the_shipped_config(
         for i in _resize_indices(cfg.get('test_pipeline'))
     }
     model = init_model(config, checkpoint, device='cpu', cfg_options=small)
-    _assert_loaded(model, state_dict)
+    # init_model and the inferencer load non-strictly: check every key
+    assert_same_weights(state_dict, model.state_dict())
     assert model.dataset_meta['classes'] == CLASSES
     result = inference_model(model, image)
     pred = result.pred_sem_seg.data[0].numpy()
@@ -100,6 +90,6 @@ def test_mmseg_inference_apis_serve_the_shipped_config(
     for i in _resize_indices(cfg.test_dataloader.dataset.get('pipeline')):
         cfg.test_dataloader.dataset.pipeline[i].scale = SMALL_SCALE
     inferencer = MMSegInferencer(model=cfg, weights=checkpoint, device='cpu')
-    _assert_loaded(inferencer.model, state_dict)
+    assert_same_weights(state_dict, inferencer.model.state_dict())
     sample = inferencer(image, return_datasamples=True)
     np.testing.assert_array_equal(sample.pred_sem_seg.data[0].numpy(), pred)

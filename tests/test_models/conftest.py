@@ -9,8 +9,7 @@ torch.set_num_threads(1)
 
 @pytest.fixture(autouse=True)
 def quiet_init_log():
-    """mmengine logs every parameter's init at INFO: keep the output
-    short."""
+    """mmengine logs every parameter's init at INFO."""
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel('WARNING')

@@ -151,8 +151,7 @@ def test_densenet_configs_found():
 @pytest.mark.parametrize('config', DENSENET_CONFIGS)
 def test_densenet_config_is_its_resnet_counterpart_but_the_model(config):
     """Everything but the model as the ResNet-50 config of the same
-    direction (tests/test_configs checks the model and builds every
-    config; the heads run in test_train_step_of_an_fcn_segmentor...)."""
+    direction (the model: tests/test_configs)."""
     cfg = Config.fromfile(osp.join(REPO_ROOT, config))
     resnet = Config.fromfile(osp.join(REPO_ROOT, config.replace(
         'densenet121-ibn-a', 'r50').replace('densenet121', 'r50')))

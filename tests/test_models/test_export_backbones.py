@@ -1,7 +1,6 @@
-"""Every backbone family and IBN module (the other variants combine them),
-tiny, in eval mode: traced by torch.jit.trace and exported by torch.export
-with the image size symbolic, both run at a second size as the model does
-in eager mode. (ONNX files and their parity with onnxruntime: tests/e2e.)"""
+"""Every backbone family and IBN module, tiny, in eval mode: traced and
+exported (torch.export, the image size symbolic) at one size, both run at
+another as in eager mode. (ONNX: tests/e2e/test_onnx_export.py.)"""
 import io
 
 import pytest

@@ -109,20 +109,16 @@ def test_norm_eval_keeps_bn_halves_in_eval_and_their_stats_fixed():
     assert model.layer1[0].bn1.IN.weight.grad.abs().sum() > 0
 
 
-def test_syncbn_builds_and_reverts_to_bn_with_equal_outputs():
-    cfg = dict(depth=18, ibn='a', base_channels=8, stem_channels=8)
-    sync = IBNResNet(norm_cfg=dict(type='SyncBN', requires_grad=True), **cfg)
+def test_syncbn_reaches_the_bn_halves_and_reverts_to_bn():
+    """(A reverted IBN computes what it did: test_ibn_layer.py.)"""
+    sync = IBNResNet(depth=18, ibn='a', base_channels=8, stem_channels=8,
+                     norm_cfg=dict(type='SyncBN', requires_grad=True))
     assert isinstance(sync.layer1[0].bn1.BN, nn.SyncBatchNorm)
     assert isinstance(sync.layer1[0].bn2, nn.SyncBatchNorm)
-    plain = IBNResNet(**cfg)
-    plain.load_state_dict(sync.state_dict())
-    reverted = revert_sync_batchnorm(sync).eval()
+    reverted = revert_sync_batchnorm(sync)
     assert not any(
         isinstance(m, nn.SyncBatchNorm) for m in reverted.modules())
-    x = torch.randn(2, 3, 64, 64)
-    for a, b in zip(reverted(x), plain.eval()(x)):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
-    reverted.train()(x)  # trains on one device after the revert
+    reverted.train()(torch.randn(2, 3, 64, 64))  # trains on one device
 
 
 @pytest.mark.parametrize('cls,cfg', [

@@ -14,8 +14,7 @@ D8 = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
 
 
 def _suggested(model, height, width, batch=1):
-    """The error for a ``height`` x ``width`` input and the size it
-    suggests."""
+    """The error for a ``height`` x ``width`` input, the size it suggests."""
     with pytest.raises(InstanceNormSizeError) as info:
         model(torch.randn(batch, 3, height, width))
     message = str(info.value)
@@ -56,8 +55,7 @@ def test_suggested_size_runs_through_the_whole_backbone(
 
 
 def test_a_batch_of_one_in_training_needs_batch_norm_to_work_too():
-    """With a batch of one in training, batch normalization after the last
-    instance normalization needs more than one element as well."""
+    """BN after the last IN then needs more than one element too."""
     model = IBNResNet(depth=18, ibn='b', **SMALL).train()
     message, size = _suggested(model, 4, 4, batch=1)
     assert 'stage 4 (layer4)' in message and size == (33, 33), message

@@ -1,10 +1,6 @@
-"""Weights in the published formats (IBN-Net's ResNets and DenseNets,
-torchvision's, with DataParallel's ``module.`` and torchvision's older
-DenseNet key names) load into the ibnseg backbones and give the published
-model's stage outputs; ``StrictPretrained``, the initializer that IBN
-backbones turn their init_cfg's ``Pretrained`` into, refuses what does not
-fit, naming what the file is. The DenseNet reference is written here from
-the published layout with plain torch modules."""
+"""Weights in the published formats load into the ibnseg backbones and give
+the published model's stage outputs; ``StrictPretrained`` (what an IBN
+backbone's ``Pretrained`` becomes) refuses what does not fit, naming it."""
 import copy
 import re
 from collections import OrderedDict
@@ -18,6 +14,7 @@ from mmseg.registry import MODELS
 import ibnseg  # noqa: F401
 from ibnseg.models.backbones.ibn_weights import WEIGHT_URLS, _layout
 from tests.helpers.published_layout import PublishedResNet, randomize
+from tests.helpers.tiny_experiment import assert_same_weights
 
 init_default_scope('mmseg')
 SMALL = dict(depth=18, base_channels=8, stem_channels=8)
@@ -163,41 +160,26 @@ def _randomized_weights(cfg, seed=0):
     return model.state_dict()
 
 
-def _assert_equal_states(model, weights):
-    state = model.state_dict()
-    assert state.keys() == weights.keys()
-    for key, value in weights.items():
-        assert torch.equal(state[key], value), key
-
-
-def test_loaded_weights_are_not_overwritten_by_sub_module_init(tmp_path):
-    """mmengine initialises sub-modules after a module's own init_cfg; a
-    plugin's init_weights (NonLocal2d zeroes its output conv) must not
-    overwrite what was loaded, as it could not with mmengine's
-    Pretrained."""
-    cfg = dict(
-        SMALL, type='IBNResNet', depth=50, ibn='a',
-        plugins=[dict(cfg=dict(type='NonLocal2d', reduction=2),
-                      position='after_conv2',
-                      stages=(False, False, False, True))])
-    weights = _randomized_weights(cfg)
-    assert weights['layer4.0.nonlocal_block.conv_out.conv.weight'].abs().min(
-    ) >= 0.5
-    torch.save(weights, tmp_path / 'w.pth')
-    model = _initialised(
-        cfg, dict(type='Pretrained', checkpoint=str(tmp_path / 'w.pth')))
-    _assert_equal_states(model, weights)
-
-
-def test_pretrained_comes_after_the_other_inits_wherever_listed(tmp_path):
-    cfg = dict(SMALL, type='IBNResNet', ibn='b')
+@pytest.mark.parametrize('cfg,other_inits', [
+    # mmengine initialises sub-modules after a module's own init_cfg: a
+    # plugin's init_weights (NonLocal2d zeroes its output conv) must not
+    # overwrite what was loaded, as it could not with mmengine's Pretrained
+    (dict(SMALL, type='IBNResNet', depth=50, ibn='a',
+          plugins=[dict(cfg=dict(type='NonLocal2d', reduction=2),
+                        position='after_conv2',
+                        stages=(False, False, False, True))]), []),
+    # Pretrained listed before another init still comes last
+    (dict(SMALL, type='IBNResNet', ibn='b'),
+     [dict(type='Constant', val=0.25, layer=['_BatchNorm', 'Conv2d'])]),
+])
+def test_loaded_weights_are_not_overwritten_by_other_inits(
+        tmp_path, cfg, other_inits):
     weights = _randomized_weights(cfg)
     torch.save(weights, tmp_path / 'w.pth')
     model = _initialised(cfg, [
         dict(type='Pretrained', checkpoint=str(tmp_path / 'w.pth')),
-        dict(type='Constant', val=0.25, layer=['_BatchNorm', 'Conv2d'])
-    ])
-    _assert_equal_states(model, weights)
+        *other_inits])
+    assert_same_weights(weights, model.state_dict())
 
 
 def test_any_module_can_name_it_and_gets_the_strict_errors(tmp_path):
@@ -209,8 +191,8 @@ def test_any_module_can_name_it_and_gets_the_strict_errors(tmp_path):
     with pytest.raises(ValueError, match=r'r18\.pth does not fit ResNet.*'
                        r'\n.*resnet18-f37072fd.*\n.*resnet34-b627a593'):
         _initialised(dict(SMALL, type='ResNet', depth=34), init)
-    _assert_equal_states(_initialised(dict(SMALL, type='ResNet'), init),
-                         weights)
+    assert_same_weights(
+        weights, _initialised(dict(SMALL, type='ResNet'), init).state_dict())
 
 
 def test_segmentor_checkpoints_take_a_prefix_after_revise_keys(tmp_path):
@@ -226,8 +208,8 @@ def test_segmentor_checkpoints_take_a_prefix_after_revise_keys(tmp_path):
             '"backbone.*"): load it with prefix="backbone." in the init_cfg')):
         _initialised(cfg, init)
     # the default revise_keys drop DataParallel's module. first
-    _assert_equal_states(_initialised(cfg, dict(init, prefix='backbone.')),
-                         weights)
+    model = _initialised(cfg, dict(init, prefix='backbone.'))
+    assert_same_weights(weights, model.state_dict())
     with pytest.raises(ValueError, match="no weights found under prefix"):
         _initialised(cfg, dict(init, revise_keys=[], prefix='backbone.'))
 
@@ -342,10 +324,6 @@ def legacy_keys(state_dict):
             v for k, v in state_dict.items()}
 
 
-def _densenet(path, **cfg):
-    return _build(dict(type='IBNDenseNet', **cfg), str(path))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize('depth,ibn,key_style', [
     pytest.param(121, 'a', 'current', id='densenet121_ibn_a'),
@@ -361,10 +339,8 @@ def test_published_densenet_weights_give_the_published_outputs(
     if key_style == 'legacy':
         state = legacy_keys(state)
         assert 'features.denseblock1.denselayer1.norm.1.weight' in state
-    elif key_style == 'module':  # the older DataParallel .pth.tar format
-        state = {'state_dict': {'module.' + k: v for k, v in state.items()}}
-    torch.save(state, tmp_path / 'w.pth')
-    model = _densenet(tmp_path / 'w.pth', depth=depth, ibn=ibn)
+    path = _save(state, tmp_path / 'w.pth', key_style == 'module')
+    model = _build(dict(type='IBNDenseNet', depth=depth, ibn=ibn), path)
     reference, model = reference.double(), model.double()
     x = torch.randn(2, 3, 64, 64, dtype=torch.float64)
     with torch.no_grad():
@@ -381,9 +357,10 @@ def test_published_densenet_weights_give_the_published_outputs(
 
 def test_a_file_of_another_densenet_names_both_layouts(tmp_path):
     state = legacy_keys(PublishedDenseNet(121, False).state_dict())
-    torch.save(state, tmp_path / 'tv121.pth')
+    path = str(tmp_path / 'tv121.pth')
+    torch.save(state, path)
     with pytest.raises(ValueError) as error:
-        _densenet(tmp_path / 'tv121.pth', depth=169)
+        _build(dict(type='IBNDenseNet', depth=169), path)
     message = str(error.value)
     assert '(the layout of densenet121-a639ec97.pth)' in message
     assert '(the layout of densenet169_ibn_a-9f32c161.pth)' in message

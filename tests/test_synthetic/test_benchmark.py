@@ -101,8 +101,7 @@ def test_tiny_benchmark_end_to_end_resumes_an_interrupted_run(tmp_path):
     summary = run_benchmark(
         str(out), data, preset, models=['ibn_b'], targets=['dusk'],
         shifts=['grey'], nproc=1)
-    # (several models, and a second run reusing everything with the same
-    # numbers: tests/e2e/test_demo.py; several seeds: the summary test)
+    # (several models, reruns: tests/e2e/test_demo.py; seeds: the summary)
     log = open(sorted(glob.glob(str(work_dir / '*' / '*.log')))[-1]).read()
     assert 'Auto resumed from the latest checkpoint' in log
     assert 'iter_1.pth' in log

@@ -31,7 +31,6 @@ def test_rendering_is_deterministic():
     other = render_scene(scene, 'real', np.random.default_rng(6))
     assert image.shape == SIZE + (3, ) and image.dtype == np.uint8
     assert image.tobytes() == again.tobytes()
-    # other sizes render too
     assert generate_sample(0, 'real', (32, 48))[0].shape == (32, 48, 3)
     assert np.abs(image.astype(int) - other).mean() > 1.0
 

@@ -88,9 +88,7 @@ def test_content_statistics(scenes):
     # the layout varies: horizons and label maps differ between scenes
     assert np.std([s.horizon for s in scenes]) > 1.0
     assert len({s.label_ids.tobytes() for s in scenes}) == len(scenes)
-
-
-def test_details_are_drawn(scenes):
+    # and the details within objects are drawn
     materials = np.concatenate([s.material.ravel() for s in scenes])
     for name in ('building_window', 'road_marking', 'curb', 'car_window',
                  'car_wheel', 'person_skin', 'tree_trunk', 'sign_border'):

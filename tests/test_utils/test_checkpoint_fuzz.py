@@ -1,7 +1,6 @@
-"""Fuzzing safe loading: mutants of a real mmengine checkpoint (byte flips,
-spliced ranges and opcode arguments numpy and mmengine never write, from a
-fixed seed) load or raise a CheckpointError in a child process; none
-crashes it or runs code. A longer run than ``QUICK_MUTANTS``::
+"""Mutants of a real mmengine checkpoint, from a fixed seed, load or raise
+a CheckpointError in a child process; none crashes it or runs code. A
+longer run than ``QUICK_MUTANTS``::
 
     IBNSEG_FUZZ_MUTANTS=20000 .venv/bin/python -m pytest \\
         tests/test_utils/test_checkpoint_fuzz.py

@@ -20,7 +20,7 @@ import ibnseg  # noqa: F401  (installs the safe loaders)
 from ibnseg.utils import checkpoint as safe_checkpoint
 from tests.helpers.served_checkpoints import (RunsCommand, assert_refused,
                                               malicious_checkpoint)
-from tests.helpers.tiny_experiment import RESNET18_TINY
+from tests.helpers.tiny_experiment import RESNET18_TINY, assert_same_weights
 
 
 def test_every_scheme_has_a_safe_loader():
@@ -173,8 +173,7 @@ def test_scheme_loads_safely(scheme, server, caches, marker, tmp_path,
                    marker, evil, *resolved)
     model = torch.nn.Linear(2, 2)
     checkpoint = load_checkpoint(model, ok, map_location='cpu', strict=True)
-    for key, value in weights.items():
-        assert torch.equal(model.state_dict()[key], value), key
+    assert_same_weights(weights, model.state_dict())
     if scheme != 'mmcls://':  # whose conversion keeps the weights only
         assert isinstance(checkpoint['message_hub']['log_scalars']
                           ['train/loss'], HistoryBuffer)
@@ -209,5 +208,4 @@ def test_backbone_pretrained_url(server, marker, backbone):
     model = MODELS.build(
         dict(cfg, init_cfg=dict(type='Pretrained', checkpoint=url)))
     model.init_weights()
-    for key, value in model.state_dict().items():
-        assert torch.equal(value, weights[key]), key
+    assert_same_weights(weights, model.state_dict())

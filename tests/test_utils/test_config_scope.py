@@ -1,8 +1,7 @@
 """``_base_ = ['ibnseg::...']``: ibnseg's configs as an mmengine config
-scope, after ``import ibnseg`` and in a fresh process that has not."""
+scope (in a fresh process that has not imported ibnseg, from a wheel and an
+editable install: tests/e2e/test_packaging.py)."""
 import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -57,20 +56,3 @@ def test_other_packages_are_left_to_mmengine(tmp_path):
     with pytest.raises((AssertionError, ModuleNotFoundError),
                        match='mmdet'):
         Config.fromfile(config)
-
-
-@pytest.mark.slow
-def test_fresh_interpreter_resolves_before_ibnseg_is_imported(tmp_path):
-    """As mmseg's tools: custom_imports import ibnseg after _base_."""
-    write_config(tmp_path, "_base_ = ['ibnseg::ibn_a_cityscapes.py']\n")
-    script = ('import sys; from mmengine.config import Config; '
-              "assert 'ibnseg' not in sys.modules; "
-              "cfg = Config.fromfile('my_config.py', "
-              'import_custom_modules=False); '
-              'print(cfg.model.backbone.type, cfg.model.backbone.ibn)')
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    proc = subprocess.run([sys.executable, '-c', script], cwd=tmp_path,
-                          env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert proc.stdout.splitlines()[-1] == 'IBNResNet a'

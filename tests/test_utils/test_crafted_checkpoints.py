@@ -14,7 +14,6 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader
-from mmseg.apis import MMSegInferencer
 
 import ibnseg  # noqa: F401  (installs the safe loaders)
 from ibnseg.engine import runner_setup
@@ -22,7 +21,7 @@ from ibnseg.utils import (CheckpointError, UnsafeCheckpointError,
                           load_checkpoint_safely)
 from tests.helpers.crafted_checkpoints import (
     Pickled, nested_list, object_scalar_with_cleared_flags, save_checkpoint,
-    structured_meta, touch)
+    structured_meta)
 from tests.helpers.tiny_experiment import (make_tiny_cityscapes,
                                            write_tiny_config)
 from tests.helpers.tiny_setup import make_domains, write_config
@@ -42,11 +41,9 @@ def _refused(path, *words):
 @pytest.mark.slow
 def test_the_tools_end_with_one_line_naming_the_file(tmp_path, marker, server,
                                                      monkeypatch, capsys):
-    """tools/test.py CONFIG URL (a pickled command) in a real process; in
-    this one: --resume from a URL in last_checkpoint (a scalar ``meta``
-    whose ``'config' in meta`` is text Runner.resume would run), and an
-    object dtype numpy would read as a pointer (a crash) given to
-    infer.py and cross_domain_eval.py."""
+    """test.py given a URL of a pickled command, in a real process; in this
+    one: train.py --resume (meta whose ``'config' in meta`` is text), and
+    infer.py, cross_domain_eval.py given an object dtype (a crash)."""
     data = make_tiny_cityscapes(tmp_path / 'cityscapes', train=0, val=1)
     config = write_tiny_config(tmp_path / 'tiny.py', data.root)
     evil = server.serve_malicious('evil.pth', marker)
@@ -83,23 +80,6 @@ def test_the_tools_end_with_one_line_naming_the_file(tmp_path, marker, server,
         assert status in (1, 2) and last.startswith(f'error: {path}'), last
         assert "refused to load this checkpoint: checkpoint['meta']" in last
     assert not marker.exists(), 'the checkpoint ran code'
-
-
-@pytest.mark.parametrize('where', ['message_hub', 'meta'])
-def test_inferencer_without_model_does_not_run_config_text(
-        tmp_path, marker, where, server):
-    """``MMSegInferencer(model=None, weights=...)`` executes a checkpoint's
-    config text, from a file or a URL: it is dropped, leaving no config."""
-    text = touch(marker)
-    fields = (dict(message_hub=dict(runtime_info=dict(cfg=text)))
-              if where == 'message_hub' else dict(meta=dict(cfg=text)))
-    path = save_checkpoint(tmp_path / 'model.pth', **fields)
-    url = server.serve('model.pth', load_checkpoint_safely(path))
-    for weights in (path, url):
-        # mmengine's word for a checkpoint without config text
-        with pytest.raises((ValueError, AssertionError), match='config'):
-            MMSegInferencer(model=None, weights=weights, device='cpu')
-        assert not marker.exists(), 'the config text in the checkpoint ran'
 
 
 @pytest.mark.parametrize('fields,words', [
@@ -156,9 +136,9 @@ def test_values_are_only_what_numpy_torch_and_containers_write(
 
 
 def test_what_runner_and_numpy_write_loads_without_config_text(tmp_path):
-    """A model-zoo checkpoint (classes, palette, config text) written by
-    mmengine's Runner (message hub, numpy values) loads without its config
-    text; numpy values as numpy wrote them, shared objects still shared."""
+    """A model-zoo checkpoint written by mmengine's Runner loads without its
+    config text (which MMSegInferencer(model=None) would run), numpy values
+    as numpy wrote them, shared objects still shared."""
     hub = MessageHub.get_instance('crafted-checkpoints-test')
     hub.update_scalar('train/loss', np.float64(0.5))
     hub.update_info('cfg', 'model = dict()')
@@ -198,9 +178,8 @@ def test_numpy_allow_listed_by_another_package_is_named(tmp_path):
 
 @pytest.mark.slow  # compresses 400 MB of zeros
 def test_a_zip_bomb_is_refused_before_it_expands(tmp_path, server, caches):
-    """torch inflates deflated zip entries into memory: refused from the
-    zip's directory, for a file and for a download (torch.hub's one-file
-    zip)."""
+    """torch inflates zip entries in memory: a file and a download (torch.hub's
+    one-file zip) are refused from the zip's directory."""
     good = io.BytesIO()
     torch.save({'w': torch.zeros(4)}, good)
     path = tmp_path / 'bomb.pth'

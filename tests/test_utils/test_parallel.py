@@ -29,11 +29,15 @@ def _name(value):
     return f'item #{value}'
 
 
-def test_in_process_keeps_order_and_skips_the_initializer():
-    results = parallel_map(_square_with_tag, iter([3, 1, 2]), 1,
-                           initializer=_init_worker, initargs=('worker',))
-    assert [r[:2] for r in results] == [(9, None), (1, None), (4, None)]
-    assert {r[2] for r in results} == {os.getpid()}
+@pytest.mark.parametrize('nproc, tag', [(1, None), (2, 'worker')])
+def test_order_is_kept_and_only_workers_run_the_initializer(nproc, tag):
+    tasks = [3, 1, 2, 6, 0, 5, 4]
+    results = parallel_map(_square_with_tag, iter(tasks), nproc, chunksize=2,
+                           initializer=_init_worker, initargs=('worker',),
+                           start_method=None)
+    assert [r[:2] for r in results] == [(t * t, tag) for t in tasks]
+    pids = {r[2] for r in results}
+    assert pids == {os.getpid()} if nproc == 1 else os.getpid() not in pids
 
 
 @pytest.mark.parametrize('nproc', [1, 2])
@@ -66,12 +70,3 @@ def test_bad_counts_are_refused_before_any_work(kwargs):
     name = next(iter(kwargs))
     with pytest.raises(ValueError, match=f'{name} must be an integer >= 1'):
         parallel_map(_fail_on_three, [3], **kwargs)
-
-
-def test_worker_processes_keep_order_and_run_the_initializer():
-    tasks = list(range(7))
-    results = parallel_map(_square_with_tag, tasks, 2, chunksize=2,
-                           initializer=_init_worker, initargs=('worker',),
-                           start_method=None)
-    assert [r[:2] for r in results] == [(t * t, 'worker') for t in tasks]
-    assert os.getpid() not in {r[2] for r in results}

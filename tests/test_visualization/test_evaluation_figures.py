@@ -16,11 +16,8 @@ def read_rgb(path):
 
 def test_colorize_uses_the_palette_and_blacks_out_ignore():
     label = np.array([[0, 13], [255, 18]], dtype=np.uint8)
-    colors = colorize(label, PALETTE)
-    assert colors[0, 0].tolist() == list(PALETTE[0])
-    assert colors[0, 1].tolist() == list(PALETTE[13])
-    assert colors[1, 0].tolist() == [0, 0, 0]
-    assert colors[1, 1].tolist() == list(PALETTE[18])
+    np.testing.assert_array_equal(colorize(label, PALETTE), [
+        [PALETTE[0], PALETTE[13]], [(0, 0, 0), PALETTE[18]]])
 
 
 def test_sample_strip_rows_and_columns(tmp_path):
