@@ -1,4 +1,3 @@
-import argparse
 import errno
 import os
 import stat
@@ -9,7 +8,7 @@ from mmengine.fileio import get_file_backend
 from ibnseg.engine.fileio import (PARTIAL_SUFFIX, AtomicLocalBackend,
                                   OutputPathError, atomic_write,
                                   check_output_dir, check_output_file,
-                                  check_output_options, remove_partial_files)
+                                  remove_partial_files)
 
 
 def test_atomic_write_bytes_text_and_callback(tmp_path):
@@ -145,18 +144,3 @@ def test_output_checks(places, check, place, reason):
     assert str(error.value) == \
         f'--out {places[place]}: {reason.format(**places)}'
     assert isinstance(error.value, ValueError)  # tools catch ValueError
-
-
-def test_check_output_options_exits_like_argparse(places, capsys):
-    parser = argparse.ArgumentParser(prog='tool.py')
-    check_output_options(parser, dirs={'--out': places['folder'],
-                                       '--data-root': None},
-                         files={'--preview': places['file']})
-    with pytest.raises(SystemExit) as exit_info:
-        check_output_options(parser, dirs={'--out': places['folder'],
-                                           '--data-root': places['file']})
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith('usage: tool.py')
-    assert (f'tool.py: error: --data-root {places["file"]}: is a file, not '
-            'a folder') in err

@@ -60,20 +60,22 @@ def make_domain(domain, num_samples, seed, present_ids=None,
     return samples
 
 
-def as_data_sample(sample):
+def _sample(domain='a', pred=((0, 1), ), gt=((0, 1), ), img_path='x.png',
+            **extra):
     """The dict mmengine's Evaluator hands a metric for one sample."""
     return dict(
-        domain=sample['domain'],
-        img_path=sample['img_path'],
-        pred_sem_seg=dict(data=torch.from_numpy(sample['pred'])[None]),
-        gt_sem_seg=dict(data=torch.from_numpy(sample['gt'])[None]))
+        domain=domain,
+        img_path=img_path,
+        pred_sem_seg=dict(data=torch.as_tensor(pred)[None]),
+        gt_sem_seg=dict(data=torch.as_tensor(gt)[None]),
+        **extra)
 
 
 def run_metric(samples, batch_size, **kwargs):
     metric = CrossDomainIoUMetric(**kwargs)
     metric.dataset_meta = dict(classes=CLASSES)
     for start in range(0, len(samples), batch_size):
-        batch = [as_data_sample(s) for s in samples[start:start + batch_size]]
+        batch = [_sample(**s) for s in samples[start:start + batch_size]]
         metric.process({}, batch)
     assert len(metric.results) == len(samples)  # one entry per sample
     return metric, metric.compute_metrics(metric.results)
@@ -100,7 +102,7 @@ def mmseg_iou_metric(samples):
     """mmseg's IoUMetric on one domain: (unrounded metrics, its output)."""
     metric = IoUMetric()
     metric.dataset_meta = dict(classes=CLASSES)
-    metric.process({}, [as_data_sample(s) for s in samples])
+    metric.process({}, [_sample(**s) for s in samples])
     # Its float32 areas are exact counts here; divide in float64 as ours
     # does (float32 division alone is off by ~3e-6 percent).
     areas = [sum(column).double() for column in zip(*metric.results)]
@@ -115,8 +117,8 @@ SUBSETS = dict(mIoU16=SYNTHIA_16_CLASSES, mIoU13=SYNTHIA_13_CLASSES)
 @pytest.mark.parametrize('batch_size', [1, 2, 3])
 def test_matches_mmseg_iou_metric_per_domain(domains, mixed, batch_size):
     """Class subsets are means over their classes, the rest unchanged."""
-    metric, ours = run_metric(mixed, batch_size, source_domain='cityscapes',
-                              class_subsets=SUBSETS)
+    _, ours = run_metric(mixed, batch_size, source_domain='cityscapes',
+                         class_subsets=SUBSETS)
     for domain, samples in domains.items():
         unrounded, reported = mmseg_iou_metric(samples)
         assert ours[metric_key(domain, 'aAcc')] == pytest.approx(
@@ -136,7 +138,6 @@ def test_matches_mmseg_iou_metric_per_domain(domains, mixed, batch_size):
             index = [CLASSES.index(c) for c in classes]
             assert ours[f'{domain}/{name}'] == pytest.approx(
                 np.nanmean(unrounded['IoU'][index]) * 100, abs=1e-6)
-            assert metric.scores[domain][name] == ours[f'{domain}/{name}']
     assert any(math.isnan(ours[metric_key('gta5', 'IoU', c)])
                for c in CLASSES)
     assert ours[metric_key('gta5', 'IoU', 'train')] == 0
@@ -146,7 +147,6 @@ def test_matches_mmseg_iou_metric_per_domain(domains, mixed, batch_size):
         assert ours[f'target/{name}'] == ours[f'gta5/{name}']
         assert ours[f'drop/{name}'] == pytest.approx(
             ours[f'cityscapes/{name}'] - ours[f'gta5/{name}'])
-        assert metric.scores['drop'][name] == ours[f'drop/{name}']
 
 
 def cityscapes_official(samples, folder):
@@ -182,7 +182,7 @@ def test_matches_cityscapes_official_evaluation(domains, mixed, tmp_path):
             official['averageScoreClasses'] * 100, abs=1e-6)
 
 
-def test_target_mean_and_drop():
+def test_source_first_chosen_targets_and_a_source_alone():
     city = make_domain('cityscapes', 2, seed=3)
     gta = make_domain('gta5', 2, seed=4)
     bdd = make_domain('bdd', 2, seed=5)
@@ -190,11 +190,8 @@ def test_target_mean_and_drop():
         city + gta + bdd, 2, source_domain='gta5',
         domains=['gta5', 'cityscapes', 'bdd'])
     assert list(ours)[:3] == ['gta5/aAcc', 'gta5/mIoU', 'gta5/mAcc']
-    for name in ('aAcc', 'mIoU', 'mAcc'):
-        mean = (ours[f'cityscapes/{name}'] + ours[f'bdd/{name}']) / 2
-        assert ours[f'target/{name}'] == pytest.approx(mean)
-        assert ours[f'drop/{name}'] == pytest.approx(ours[f'gta5/{name}'] -
-                                                     mean)
+    # (the mean of several targets and the drop, for every metric name:
+    # test_bdd_drivable_metric.py)
     # Only cityscapes as target: bdd is reported but not averaged.
     _, only_city = run_metric(
         city + gta + bdd, 2, source_domain='gta5',
@@ -204,16 +201,6 @@ def test_target_mean_and_drop():
     # Source alone: no target mean, no drop.
     _, alone = run_metric(gta, 1, source_domain='gta5', classwise=False)
     assert set(alone) == {'gta5/aAcc', 'gta5/mIoU', 'gta5/mAcc'}
-
-
-def _sample(domain='a', pred=((0, 1), ), gt=((0, 1), ), img_path='x.png',
-            **extra):
-    return dict(
-        domain=domain,
-        img_path=img_path,
-        pred_sem_seg=dict(data=torch.tensor(pred)[None]),
-        gt_sem_seg=dict(data=torch.tensor(gt)[None]),
-        **extra)
 
 
 def _metric(**kwargs):

@@ -1,11 +1,7 @@
-"""The one evaluation route on a tiny checkpoint and two generated domains:
-MultiDomainValLoop / MultiDomainTestLoop (every domain of the cross_domain
-section with its own dataloader and test_cfg; validation on a seeded subset
-during training, the full splits after the last iteration; bad domains
-found when the loop is built) and evaluate_checkpoint, in process."""
+"""The one evaluation route (MultiDomainValLoop / MultiDomainTestLoop and
+evaluate_checkpoint) on a tiny checkpoint and two generated domains, in
+process (the tool around it: tests/e2e/test_cross_domain_eval.py)."""
 import copy
-import glob
-import os.path as osp
 from types import SimpleNamespace
 
 import numpy as np
@@ -30,6 +26,7 @@ from tests.helpers.tiny_setup import (IMAGE_SIZE, NUM_SAMPLES,
                                       cross_domain_section, make_domains,
                                       save_checkpoint, tiny_model,
                                       write_config)
+from tests.helpers.tools import mmengine_log
 from tests.test_datasets.util import names
 
 init_default_scope('mmseg')
@@ -105,11 +102,8 @@ def evaluated(tiny):
 def test_numbers_equal_mmseg_per_domain_with_each_test_cfg(tiny, evaluated):
     result, run, slid = evaluated
     # gta5 (and gta5@grey) with sliding windows, cityscapes whole images
+    # (the rows, their sizes and target mean: tests/e2e, through the tool)
     assert slid == 2 * NUM_SAMPLES['gta5']
-    assert result.rows == ['cityscapes', 'gta5', 'cityscapes@grey',
-                           'gta5@grey']
-    assert result.details['num_samples'] == dict(
-        NUM_SAMPLES, **{f'{d}@grey': n for d, n in NUM_SAMPLES.items()})
     # a shifted row is not a target
     assert result.details['targets'] == ['gta5']
     assert result.details['shift_cfg'] == dict(
@@ -123,7 +117,6 @@ def test_numbers_equal_mmseg_per_domain_with_each_test_cfg(tiny, evaluated):
             np.nanmean(expected['IoU']) * 100, abs=1e-6)
         np.testing.assert_allclose(
             result.class_ious(domain), expected['IoU'] * 100, atol=1e-6)
-    assert got['target/mIoU'] == got['gta5/mIoU']
     # the config's metric and options
     assert got['gta5/extra'] == 1.0
     road, car = result.classes.index('road'), result.classes.index('car')
@@ -229,7 +222,7 @@ def test_validation_subset_during_training_full_splits_at_the_end(
         optim_wrapper=dict(
             type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01)))
     runner.train()
-    log = open(glob.glob(osp.join(tmp_path, '*', '*.log'))[0]).read()
+    log = mmengine_log(tmp_path)
     # iteration 1: the subset; iteration 2 (the last): every sample
     assert log.count('val: 2 domains on a seeded subset (at most 2 '
                      'samples, seed 0): cityscapes 2, gta5 2') == 1
