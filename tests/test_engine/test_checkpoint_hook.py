@@ -21,21 +21,6 @@ def _checkpoints(work_dir):
     return sorted(n for n in os.listdir(work_dir) if n.endswith('.pth'))
 
 
-def _kill_nth_checkpoint_save(monkeypatch, nth):
-    """Make the ``nth`` checkpoint save fail after its bytes are written and
-    before they replace anything: the moment a kill does the most damage."""
-    saves, replace = [], os.replace
-
-    def killed(src, dst, *args, **kwargs):
-        if dst.endswith('.pth'):
-            saves.append(dst)
-            if len(saves) == nth:
-                raise OSError('killed midway')
-        return replace(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(ibnseg_fileio.os, 'replace', killed)
-
-
 def test_saves_keeps_and_points_at_last(tmp_path):
     leftover = tmp_path / f'.iter_3.pth.99.0000abcd{PARTIAL_SUFFIX}'
     leftover.write_bytes(b'half a checkpoint of a killed save')
@@ -51,7 +36,18 @@ def test_saves_keeps_and_points_at_last(tmp_path):
 
 
 def test_interrupted_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
-    _kill_nth_checkpoint_save(monkeypatch, nth=3)
+    # the 3rd checkpoint save fails after its bytes are written and before
+    # they replace anything: the moment a kill does the most damage
+    saves, replace = [], os.replace
+
+    def killed(src, dst, *args, **kwargs):
+        if dst.endswith('.pth'):
+            saves.append(dst)
+            if len(saves) == 3:
+                raise OSError('killed midway')
+        return replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(ibnseg_fileio.os, 'replace', killed)
     with pytest.raises(OSError, match='killed midway'):
         toy_runner(tmp_path, max_iters=4).train()
     monkeypatch.undo()
