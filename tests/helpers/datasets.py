@@ -1,13 +1,16 @@
 """Helpers of the dataset tests: the official Cityscapes label table, the
-packed ground truth of a sample, and a domain config part's datasets built
-on generated data."""
+packed ground truth of a sample, a dataset built on generated data with the
+test pipeline, its sample names, and a domain config part's datasets."""
 import copy
 import os.path as osp
 
 import numpy as np
 from cityscapesscripts.helpers.labels import labels as official_labels
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
+
+import ibnseg  # noqa: F401
 
 from tests.helpers.tools import REPO_ROOT
 
@@ -17,6 +20,21 @@ TEST_PIPELINE = [
     dict(type='LoadLabelIdAnnotations'),
     dict(type='PackDomainSegInputs', domain='test')
 ]
+
+
+def build(type, root, **kwargs):
+    """A dataset of ``type`` (mmseg scope) on ``root``, test pipeline."""
+    init_default_scope('mmseg')
+    # mmengine's serialization runs a full gc.collect per dataset
+    kwargs.setdefault('serialize_data', False)
+    kwargs.setdefault('pipeline', TEST_PIPELINE)
+    return DATASETS.build(dict(type=type, data_root=str(root), **kwargs))
+
+
+def names(dataset):
+    return [
+        dataset.get_data_info(i)['sample_name'] for i in range(len(dataset))
+    ]
 
 
 def official_lut() -> np.ndarray:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tests.helpers.data_factory import make_acdc
-from tests.helpers.datasets import gt_of, official_lut
-from tests.test_datasets.util import build as build_dataset, names
+from tests.helpers.datasets import (build as build_dataset, gt_of, names,
+                                    official_lut)
 
 build = partial(build_dataset, 'ACDCDataset')
 

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.data_factory import make_bdd100k
-from tests.helpers.datasets import gt_of
-from tests.test_datasets.util import build as build_dataset, names
+from tests.helpers.datasets import build as build_dataset, gt_of, names
 
 build = partial(build_dataset, 'BDD100KSegDataset')
 

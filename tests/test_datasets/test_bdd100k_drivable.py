@@ -11,7 +11,7 @@ from ibnseg.datasets import DatasetError
 from ibnseg.datasets.bdd100k_drivable import ATTRIBUTE_VALUES
 from ibnseg.datasets.layouts import save_png_atomic
 from tests.helpers.data_factory import make_bdd100k_drivable
-from tests.test_datasets.util import build as build_dataset
+from tests.helpers.datasets import build as build_dataset
 
 #: Typed from BDD's documentation, not from the code under test:
 #: doc.bdd100k.com/format.html, "Drivable Area" (current release) ...

@@ -6,8 +6,8 @@ import pytest
 from mmseg.registry import DATASETS
 
 from tests.helpers.data_factory import make_cityscapes, write_split_file
-from tests.helpers.datasets import TEST_PIPELINE, gt_of
-from tests.test_datasets.util import build as build_dataset, names
+from tests.helpers.datasets import (TEST_PIPELINE, build as build_dataset,
+                                    gt_of, names)
 
 
 def build(root, split='train', **kwargs):

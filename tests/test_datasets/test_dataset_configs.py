@@ -17,9 +17,8 @@ from tests.helpers.data_factory import (make_acdc, make_bdd100k,
                                         make_cityscapes, make_gta5,
                                         make_mapillary, make_synthia,
                                         write_split_file)
-from tests.helpers.datasets import build_domain_datasets, gt_of
+from tests.helpers.datasets import build_domain_datasets, gt_of, names
 from tests.helpers.tools import REPO_ROOT, load_tool
-from tests.test_datasets.util import names  # (and the mmseg scope)
 
 pytestmark = pytest.mark.usefixtures('fast_mmseg_bases')
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')

@@ -17,8 +17,7 @@ from ibnseg.datasets.skip_report import read_skip_report
 from tests.helpers.data_factory import (claim_png_size, corrupt_file,
                                         make_cityscapes, make_gta5,
                                         truncate_file)
-from tests.helpers.datasets import gt_of
-from tests.test_datasets.util import build as build_dataset, names
+from tests.helpers.datasets import build as build_dataset, gt_of, names
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,7 @@ from ibnseg.datasets.skip_report import SkippedSample, write_skip_report
 from ibnseg.datasets.subsets import read_id_list
 from tests.helpers.data_factory import (gta5_label_path, make_gta5,
                                         truncate_file, write_split_file)
-from tests.helpers.datasets import gt_of
-from tests.test_datasets.util import build as build_dataset, names
+from tests.helpers.datasets import build as build_dataset, gt_of, names
 
 build = partial(build_dataset, 'GTA5Dataset')
 

@@ -9,9 +9,8 @@ from PIL import Image
 from ibnseg.datasets import CLASSES
 from ibnseg.datasets.skip_report import read_skip_report
 from tests.helpers.data_factory import make_mapillary
-from tests.helpers.datasets import gt_of
+from tests.helpers.datasets import build as build_dataset, gt_of, names
 from tests.helpers.tools import load_tool
-from tests.test_datasets.util import build as build_dataset, names
 
 build = partial(build_dataset, 'MapillaryToCityscapesDataset')
 

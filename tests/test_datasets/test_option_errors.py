@@ -2,7 +2,7 @@
 naming the dataset, the option and what was expected."""
 import pytest
 
-from tests.test_datasets.util import build
+from tests.helpers.datasets import build
 
 ACDC, BDD = 'ACDCDataset', 'BDD100KSegDataset'
 DRIVABLE = 'BDD100KDrivableDataset'

@@ -8,8 +8,7 @@ from ibnseg.datasets import CLASSES, SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
 from ibnseg.datasets.layouts import save_png_atomic
 from tests.helpers.data_factory import (make_synthia, truncate_file,
                                         write_split_file)
-from tests.helpers.datasets import gt_of
-from tests.test_datasets.util import build as build_dataset, names
+from tests.helpers.datasets import build as build_dataset, gt_of, names
 
 build = partial(build_dataset, 'SynthiaDataset')
 # SYNTHIA's README class ids with a Cityscapes class, typed in from the

@@ -27,7 +27,7 @@ from tests.helpers.tiny_setup import (IMAGE_SIZE, NUM_SAMPLES,
                                       save_checkpoint, tiny_model,
                                       write_config)
 from tests.helpers.tools import mmengine_log
-from tests.test_datasets.util import names
+from tests.helpers.datasets import names
 
 init_default_scope('mmseg')
 
