@@ -7,4 +7,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$ROOT/tools/setup_env.sh"
 cd "$ROOT"
 # pytest exits 5 when it collected no test: that is a failure here too.
-exec "${IBNSEG_VENV:-$ROOT/.venv}/bin/python" -m pytest "$@"
+# One worker per core, each test file on one worker (a file's trained
+# fixtures are made once); `-n 0` runs everything in this process.
+exec "${IBNSEG_VENV:-$ROOT/.venv}/bin/python" -m pytest -n auto --dist loadfile "$@"

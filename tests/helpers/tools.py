@@ -19,10 +19,11 @@ TOOLS = osp.join(REPO_ROOT, 'tools')
 
 def tool_env(threads: Optional[int] = None) -> dict:
     """Environment for the tools: the repo importable, and ``threads``
-    torch threads (default: this process's cores, since the suite runs one
-    test at a time; a test running several tool processes at once passes
-    its share)."""
-    threads = str(threads or len(os.sched_getaffinity(0)))
+    torch threads (default: this worker's share of the cores, pytest-xdist
+    running one test per worker; a test running several tool processes at
+    once passes its share)."""
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', 1))
+    threads = str(threads or max(1, len(os.sched_getaffinity(0)) // workers))
     env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     env['PYTHONPATH'] = os.pathsep.join(
         p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
