@@ -27,8 +27,6 @@ CONFIGS = sorted(
     osp.relpath(p, REPO_ROOT)
     for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
                        recursive=True) if '_base_' not in p)
-# mmseg's model-index files are read once, not for every config
-pytestmark = pytest.mark.usefixtures('fast_mmseg_bases')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 # Configs of two training directions share their model: build each once.
 _BUILT_MODELS = set()

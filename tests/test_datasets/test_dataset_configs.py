@@ -20,7 +20,6 @@ from tests.helpers.data_factory import (make_acdc, make_bdd100k,
 from tests.helpers.datasets import build_domain_datasets, gt_of, names
 from tests.helpers.tools import REPO_ROOT, load_tool
 
-pytestmark = pytest.mark.usefixtures('fast_mmseg_bases')
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
 CONFIGS = {
     'cityscapes.py': (1024, 2048),

@@ -12,8 +12,6 @@ from ibnseg.engine.runner_setup import check_load_from
 from tests.helpers.crafted_checkpoints import save_checkpoint
 from tests.helpers.tools import REPO_ROOT, run_in_process
 
-# mmseg's model-index files are read once, not for every config
-pytestmark = pytest.mark.usefixtures('fast_mmseg_bases')
 FINETUNE_CONFIGS = sorted(
     glob.glob(osp.join(REPO_ROOT, 'configs', 'finetune', '*.py')))
 # the whole target training set; the -10/20/50pct siblings inherit from these
