@@ -14,6 +14,9 @@ import ibnseg  # noqa: F401
 
 from tests.helpers.tools import REPO_ROOT
 
+# the dataset configs and pipelines name mmseg's types without a scope
+init_default_scope('mmseg')
+
 DOMAINS_DIR = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets', 'domains')
 TEST_PIPELINE = [
     dict(type='LoadImageFromFile'),
@@ -23,8 +26,7 @@ TEST_PIPELINE = [
 
 
 def build(type, root, **kwargs):
-    """A dataset of ``type`` (mmseg scope) on ``root``, test pipeline."""
-    init_default_scope('mmseg')
+    """A dataset of ``type`` on ``root`` with the test pipeline."""
     # mmengine's serialization runs a full gc.collect per dataset
     kwargs.setdefault('serialize_data', False)
     kwargs.setdefault('pipeline', TEST_PIPELINE)
