@@ -14,6 +14,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader
+from mmseg.apis import MMSegInferencer
 
 import ibnseg  # noqa: F401  (installs the safe loaders)
 from ibnseg.engine import runner_setup
@@ -21,7 +22,7 @@ from ibnseg.utils import (CheckpointError, UnsafeCheckpointError,
                           load_checkpoint_safely)
 from tests.helpers.crafted_checkpoints import (
     Pickled, nested_list, object_scalar_with_cleared_flags, save_checkpoint,
-    structured_meta)
+    structured_meta, touch)
 from tests.helpers.tiny_experiment import (make_tiny_cityscapes,
                                            write_tiny_config)
 from tests.helpers.tiny_setup import make_domains, write_config
@@ -80,6 +81,23 @@ def test_the_tools_end_with_one_line_naming_the_file(tmp_path, marker, server,
         assert status in (1, 2) and last.startswith(f'error: {path}'), last
         assert "refused to load this checkpoint: checkpoint['meta']" in last
     assert not marker.exists(), 'the checkpoint ran code'
+
+
+@pytest.mark.parametrize('where', ['message_hub', 'meta'])
+def test_inferencer_without_model_does_not_run_config_text(
+        tmp_path, marker, where, server):
+    """``MMSegInferencer(model=None, weights=...)`` executes a checkpoint's
+    config text, from a file or a URL: it is dropped, leaving no config."""
+    text = touch(marker)
+    fields = (dict(message_hub=dict(runtime_info=dict(cfg=text)))
+              if where == 'message_hub' else dict(meta=dict(cfg=text)))
+    path = save_checkpoint(tmp_path / 'model.pth', **fields)
+    url = server.serve('model.pth', load_checkpoint_safely(path))
+    for weights in (path, url):
+        # mmengine's word for a checkpoint without config text
+        with pytest.raises((ValueError, AssertionError), match='config'):
+            MMSegInferencer(model=None, weights=weights, device='cpu')
+        assert not marker.exists(), 'the config text in the checkpoint ran'
 
 
 @pytest.mark.parametrize('fields,words', [
