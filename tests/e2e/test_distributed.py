@@ -1,6 +1,5 @@
 """2-process distributed training on CPU through tools/dist_train.sh."""
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -10,15 +9,9 @@ import torch
 from tests.helpers.tiny_experiment import (load_state_dict,
                                            make_tiny_cityscapes,
                                            write_tiny_config)
-from tests.helpers.tools import REPO_ROOT, tool_env
+from tests.helpers.tools import REPO_ROOT, free_port, tool_env
 
 MAX_ITERS = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.slow
@@ -35,7 +28,7 @@ def test_dist_train_two_cpu_processes(tmp_path):
                f"out_dir={str(rank_dir)!r})]\n"))
     work_dir = tmp_path / 'work'
     # two processes share the cores: one thread each
-    env = dict(tool_env(threads=1), PORT=str(_free_port()),
+    env = dict(tool_env(threads=1), PORT=str(free_port()),
                PYTHON=sys.executable)
     proc = subprocess.run(
         ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), config, '2',

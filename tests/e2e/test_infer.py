@@ -11,15 +11,11 @@ import torch
 from PIL import Image
 
 from ibnseg.datasets.labels import CLASSES, PALETTE
+from tests.helpers.datasets import OFFICIAL_LABEL_IDS
 from tests.helpers.tools import REPO_ROOT, load_tool, run_main, run_tool
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'demo',
                   'fcn_r18-tiny-ibn-b-d8_synthetic.py')
-#: Cityscapes label id of each trainId, typed in from the official table
-#: (cityscapesscripts' labels.py), not taken from ibnseg.
-OFFICIAL_LABEL_IDS = np.array(
-    [7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32,
-     33], dtype=np.uint8)
 #: (relative path, (width, height)): two x.png in different folders, an
 #: image of another size between same-size ones, a JPEG for the glob and a
 #: Cityscapes test-set name.

@@ -39,6 +39,14 @@ def names(dataset):
     ]
 
 
+#: the Cityscapes label id of each trainId 0..18, from cityscapesscripts'
+#: table, not from ibnseg's
+OFFICIAL_LABEL_IDS = np.array([
+    next(label.id for label in official_labels if label.trainId == train_id)
+    for train_id in range(19)
+], np.uint8)
+
+
 def official_lut() -> np.ndarray:
     """256-entry label id -> trainId table built from cityscapesscripts
     (255 for ids without a trainId)."""

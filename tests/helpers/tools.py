@@ -7,6 +7,7 @@ import os
 import os.path as osp
 import re
 import runpy
+import socket
 import subprocess
 import sys
 from typing import Optional, Sequence
@@ -15,6 +16,13 @@ import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO_ROOT, 'tools')
+
+
+def free_port() -> int:
+    """A local TCP port free now, for a process group's rendezvous."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def tool_env(threads: Optional[int] = None) -> dict:

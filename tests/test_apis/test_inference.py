@@ -11,11 +11,7 @@ from PIL import Image
 from ibnseg.apis import (ImageInputError, check_label_format, find_images,
                          inference_dataset_meta, to_label_format)
 from ibnseg.datasets.labels import CLASSES, PALETTE
-
-#: Cityscapes label id of each trainId, typed in from the official table
-#: (cityscapesscripts' labels.py), not taken from ibnseg.
-OFFICIAL_LABEL_IDS = (7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26,
-                      27, 28, 31, 32, 33)
+from tests.helpers.datasets import OFFICIAL_LABEL_IDS
 
 
 def _make(root, files):

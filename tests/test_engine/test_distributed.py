@@ -1,5 +1,3 @@
-import socket
-
 import pytest
 import torch
 import torch.distributed as torch_dist
@@ -7,15 +5,10 @@ from mmengine.config import Config
 
 from ibnseg.engine.distributed import (CPUDistributedDataParallel,
                                        setup_cpu_distributed)
+from tests.helpers.tools import free_port
 
 needs_cpu_only = pytest.mark.skipif(
     torch.cuda.is_available(), reason='tests the CPU-only path')
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -23,7 +16,7 @@ def single_process_group_env(monkeypatch):
     """torchrun's variables for a world of one process."""
     for name, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
                             MASTER_ADDR='127.0.0.1',
-                            MASTER_PORT=str(_free_port())).items():
+                            MASTER_PORT=str(free_port())).items():
         monkeypatch.setenv(name, value)
     yield
     if torch_dist.is_initialized():
