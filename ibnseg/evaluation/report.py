@@ -82,19 +82,18 @@ class ModelResult:
         metrics = (*SUMMARY_METRICS, *self.subset_metrics)
         nested = {}
         for row in self.summary_rows:
-            entry = {m: _json_number(self.value(row, m)) for m in metrics}
+            entry = {m: json_number(self.value(row, m)) for m in metrics}
             if row not in (TARGET_MEAN, DROP):
-                entry['IoU'] = {c: _json_number(v) for c, v in
+                entry['IoU'] = {c: json_number(v) for c, v in
                                 zip(self.classes, self.class_ious(row))}
             nested[row] = entry
         return nested
 
 
-def _json_number(value):
-    """JSON has no NaN: an undefined metric (absent class) is null."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
+def json_number(value) -> Optional[float]:
+    """A float, or None for a missing or NaN value: JSON has no NaN, and an
+    undefined metric (an absent class) is null."""
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def _fmt(value: Optional[float]) -> str:

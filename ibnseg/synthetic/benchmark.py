@@ -4,7 +4,6 @@ and IBN-b demo models on the source style with mmengine's Runner, evaluate
 each on every style (and under appearance shifts) with the cross-domain
 evaluation, and summarise over seeds."""
 import json
-import math
 import os.path as osp
 import statistics
 from collections import OrderedDict
@@ -19,7 +18,8 @@ from ibnseg.engine.fileio import atomic_write
 from ibnseg.engine.progress import PhaseConsole, RunnerProgressHook
 from ibnseg.engine.runner_setup import load_config
 from ibnseg.evaluation.evaluate import evaluate_checkpoint, write_outputs
-from ibnseg.evaluation.report import ModelResult, summary_table
+from ibnseg.evaluation.report import (ModelResult, json_number,
+                                      summary_table)
 from ibnseg.utils.markdown import markdown_table
 from .generate import generate_domain_dataset
 
@@ -166,14 +166,9 @@ def _run_seed(out_dir: str, data_root: str, preset: Preset, seed: int,
     return [result for result, _ in evaluations]
 
 
-def _number(value) -> Optional[float]:
-    """A float, or None for a missing or NaN value (JSON has no NaN)."""
-    return None if value is None or math.isnan(value) else float(value)
-
-
 def _miou_note(result: ModelResult) -> str:
     """``'mIoU: source 56.7, target 13.6'`` (the rows that exist)."""
-    values = [(row, _number(result.value(row, 'mIoU')))
+    values = [(row, json_number(result.value(row, 'mIoU')))
               for row in (SOURCE_DOMAIN, 'target')]
     parts = [f'{row} {value:.1f}' for row, value in values
              if value is not None]
@@ -189,7 +184,7 @@ def summarize(results_by_seed: Dict[int, List[ModelResult]],
     for index, result in enumerate(results_by_seed[seeds[0]]):
         rows = OrderedDict()
         for row in result.summary_rows:
-            values = [_number(results_by_seed[s][index].value(row, metric))
+            values = [json_number(results_by_seed[s][index].value(row, metric))
                       for s in seeds]
             present = [v for v in values if v is not None]
             rows[row] = dict(
