@@ -102,9 +102,8 @@ def write_tiny_config(path, data_root, max_iters: int = 4,
                       backbone: Optional[dict] = None,
                       extra: str = '') -> str:
     """The tiny experiment's config at ``path``, validating once, at the
-    end; ``backbone``
-    (default ``RESNET18_TINY``) must end in 64 channels; ``extra``: lines
-    appended (overrides)."""
+    end; ``backbone`` (default ``RESNET18_TINY``) must end in 64 channels;
+    ``extra``: lines appended (overrides)."""
     model = tiny_model()
     model['backbone'] = dict(backbone or RESNET18_TINY, norm_cfg=NORM_CFG)
     model['decode_head'].update(dropout_ratio=0.1, align_corners=False)
